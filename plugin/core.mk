@@ -1,0 +1,1 @@
+# plugin identifier pipeline, spool, settings, manifest (owned by the plugin-core work)

@@ -1,0 +1,1 @@
+# plugin HTTP, TikTok API, OAuth (owned by the plugin-net work)

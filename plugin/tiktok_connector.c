@@ -1,0 +1,38 @@
+/*
+ * tiktok_connector.c - the ABI adapter: the one exported symbol and the
+ * static descriptor. Everything TikTok-specific lives in the tt_*.c files.
+ */
+#include <config.h>
+
+#include <aconn.h>
+
+#include "tt_version.h"
+
+static aconn_describe_fn tt_describe;
+
+static const aconn_info *tt_describe(void)
+{
+    static const aconn_info info = {
+        .struct_size = sizeof(aconn_info),
+        .id = TT_PLUGIN_ID,
+        .name = TT_PLUGIN_NAME,
+        .version = PACKAGE_VERSION,
+        .manifest_json = "{}",
+    };
+    return &info;
+}
+
+static const aconn_plugin tt_plugin = {
+    .struct_size = sizeof(aconn_plugin),
+    .abi_major = ACONN_ABI_MAJOR,
+    .abi_minor = ACONN_ABI_MINOR,
+    .describe = tt_describe,
+};
+
+ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,
+                                                    uint32_t host_abi_minor)
+{
+    (void) host_abi_major;
+    (void) host_abi_minor;
+    return &tt_plugin;
+}

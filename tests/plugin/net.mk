@@ -1,0 +1,1 @@
+# tests for plugin/net.mk

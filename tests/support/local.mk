@@ -1,0 +1,1 @@
+# test support library: sandbox launcher, throwaway CA, process helpers
