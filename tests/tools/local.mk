@@ -1,0 +1,3 @@
+# tests/tools: programs the demo, the tests and the benchmarks share.
+noinst_PROGRAMS += tests/tools/tt-gen-dataset
+tests_tools_tt_gen_dataset_SOURCES = tests/tools/gen_dataset.c
