@@ -1,0 +1,746 @@
+/* tt_apply.c - upload a finished spool and apply it to every target audience. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tt_api.h"
+#include "tt_apply.h"
+#include "tt_budget.h"
+#include "tt_kv.h"
+#include "tt_report.h"
+#include "tt_secret.h"
+
+/* TikTok: "recommended size <50 per request to ensure stability". */
+#define TT_FILE_PATHS_PER_CALL 50
+/* How far back an intent's create may have happened, for clock skew. */
+#define TT_ADOPT_SKEW_MS (10 * 60 * 1000)
+/* Attempts to find an audience whose create answer was lost. */
+#define TT_ADOPT_TRIES 3
+
+typedef struct apply_ctx {
+    tt_conn *c;
+    const aconn_host *host;
+    const aconn_batch *batch;
+    const tt_spool_files *files;
+    tt_api *api;
+    json_object *run;             /* run/<cid>/<run_id>: uploads + done */
+    uint64_t run_version;
+    char run_key[256];
+    tt_dest *targets;
+    size_t ntargets;
+    int full_refresh;
+} apply_ctx;
+
+/* ---- run state ------------------------------------------------------- */
+
+static aconn_status run_load(apply_ctx *x, aconn_error *err)
+{
+    aconn_status st;
+
+    if (tt_kv_key(x->run_key, sizeof(x->run_key), "run/%s/%s", x->c->connection_id,
+                  x->c->run_id) != 0)
+        return aconn_error_set(err, ACONN_ERR_INVALID, "bad_run_id", NULL,
+                               "connection or run id too long");
+    st = tt_kv_get(x->host, x->run_key, &x->run, &x->run_version, err);
+    if (st == ACONN_ERR_NOT_FOUND || (st == ACONN_OK && !json_object_is_type(x->run, json_type_object))) {
+        json_object_put(x->run);
+        x->run = json_object_new_object();
+        x->run_version = 0;
+        if (x->run == NULL)
+            return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+        json_object_object_add(x->run, "uploads", json_object_new_object());
+        json_object_object_add(x->run, "done", json_object_new_object());
+        st = ACONN_OK;
+    }
+    return st;
+}
+
+/* One writer per connection (the ABI serialises connection calls), so a
+   conflict means a second host is running the same connection: stop. */
+static aconn_status run_save(apply_ctx *x, aconn_error *err)
+{
+    aconn_status st = tt_kv_cas(x->host, x->run_key, x->run_version, x->run, err);
+
+    if (st == ACONN_ERR_CONFLICT)
+        return aconn_error_set(err, ACONN_RETRY, "concurrent_run", NULL,
+                               "another worker is delivering connection %s at the same time; "
+                               "this attempt stops so the two cannot collide",
+                               x->c->connection_id);
+    if (st == ACONN_OK) {
+        /* Re-read the version the store assigned. */
+        json_object *v = NULL;
+        st = tt_kv_get(x->host, x->run_key, &v, &x->run_version, err);
+        json_object_put(v);
+    }
+    return st;
+}
+
+static json_object *run_section(apply_ctx *x, const char *name)
+{
+    json_object *s = NULL;
+    json_object_object_get_ex(x->run, name, &s);
+    return s;
+}
+
+static const char *run_upload_get(apply_ctx *x, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(run_section(x, "uploads"), key, &v))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static int run_is_done(apply_ctx *x, const char *key)
+{
+    return json_object_object_get_ex(run_section(x, "done"), key, NULL);
+}
+
+static aconn_status run_mark(apply_ctx *x, const char *section, const char *key,
+                             const char *value, aconn_error *err)
+{
+    json_object_object_add(run_section(x, section), key,
+                           value != NULL ? json_object_new_string(value)
+                                         : json_object_new_boolean(1));
+    return run_save(x, err);
+}
+
+/* ---- targets --------------------------------------------------------- */
+
+static unsigned types_for_calc(const char *calc)
+{
+    if (strcmp(calc, "EMAIL_SHA256") == 0) return 1u << TT_ID_EMAIL_SHA256;
+    if (strcmp(calc, "PHONE_SHA256") == 0) return 1u << TT_ID_PHONE_SHA256;
+    if (strcmp(calc, "IDFA_SHA256") == 0) return 1u << TT_ID_IDFA_SHA256;
+    if (strcmp(calc, "GAID_SHA256") == 0) return 1u << TT_ID_GAID_SHA256;
+    /* Either mobile id, hashed with SHA-256. */
+    if (strcmp(calc, "FIRST_SHA256") == 0 || strcmp(calc, "MAID_SHA256") == 0)
+        return (1u << TT_ID_IDFA_SHA256) | (1u << TT_ID_GAID_SHA256);
+    return 0;
+}
+
+/* Which identifier types have files of the given op in this run. */
+static unsigned types_with_files(const tt_spool_files *files, tt_spool_op op)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < files->count; i++)
+        if (files->items[i].op == op)
+            m |= 1u << files->items[i].type;
+    return m;
+}
+
+static const char *type_label(tt_id_type t)
+{
+    switch (t) {
+    case TT_ID_EMAIL_SHA256: return "email";
+    case TT_ID_PHONE_SHA256: return "phone";
+    case TT_ID_IDFA_SHA256: return "IDFA";
+    default: return "GAID";
+    }
+}
+
+/* "<audience_name> (<type>)", cut on a UTF-8 boundary to TikTok's 128. */
+static void new_audience_name(const char *base, tt_id_type t, char *out, size_t size)
+{
+    char suffix[16];
+    size_t blen = strlen(base), slen;
+
+    snprintf(suffix, sizeof(suffix), " (%s)", type_label(t));
+    slen = strlen(suffix);
+    if (blen + slen > 128) {
+        blen = 128 - slen;
+        while (blen > 0 && ((unsigned char) base[blen] & 0xc0) == 0x80)
+            blen--;
+    }
+    snprintf(out, size, "%.*s%s", (int) blen, base, suffix);
+}
+
+static int key_audience(char *buf, size_t n, const apply_ctx *x, const char *adv, tt_id_type t)
+{
+    return tt_kv_key(buf, n, "conn/%s/audience/%s/%s", x->c->connection_id, adv,
+                     tt_id_type_slug(t));
+}
+
+static int key_intent(char *buf, size_t n, const apply_ctx *x, const char *adv, tt_id_type t)
+{
+    return tt_kv_key(buf, n, "conn/%s/intent/%s/%s", x->c->connection_id, adv,
+                     tt_id_type_slug(t));
+}
+
+static tt_dest *target_add(apply_ctx *x, const char *adv)
+{
+    tt_dest *t = &x->targets[x->ntargets++];
+    memset(t, 0, sizeof(*t));
+    ACONN_STRSET(t->advertiser_id, adv);
+    t->cover_num = -1;
+    t->is_valid = -1;
+    t->err.struct_size = sizeof(t->err);
+    return t;
+}
+
+static void target_fail(tt_dest *t, const aconn_error *e)
+{
+    t->status = e->status;
+    t->err = *e;
+    t->outcome = ACONN_STATUS_IS_RETRY(e->status) ? "deferred" : "failed";
+}
+
+/* New audiences: one per identifier type that has data, or that already
+   has an audience (removals still apply to it). */
+static aconn_status targets_new(apply_ctx *x, aconn_error *err)
+{
+    const tt_settings *s = x->c->settings;
+    unsigned adds = types_with_files(x->files, TT_SPOOL_ADD);
+    unsigned any = adds | types_with_files(x->files, TT_SPOOL_REMOVE);
+
+    for (size_t i = 0; i < s->ntargets; i++) {
+        const char *adv = s->targets[i].advertiser_id;
+        if (!s->targets[i].create_new)
+            continue;
+        for (int ty = 0; ty < TT_ID_TYPE_COUNT; ty++) {
+            char key[256];
+            json_object *v = NULL, *id = NULL;
+            uint64_t ver;
+            aconn_status st;
+
+            if (!(any & (1u << ty)))
+                continue;
+            if (key_audience(key, sizeof(key), x, adv, (tt_id_type) ty) != 0)
+                return aconn_error_set(err, ACONN_ERR_INVALID, "bad_id", NULL, "id too long");
+            st = tt_kv_get(x->host, key, &v, &ver, err);
+            if (st != ACONN_OK && st != ACONN_ERR_NOT_FOUND)
+                return st;
+            if (v == NULL && !(adds & (1u << ty)))
+                continue;   /* only removals, and no audience to remove from */
+            tt_dest *t = target_add(x, adv);
+            t->is_new = 1;
+            t->new_type = (tt_id_type) ty;
+            t->types = 1u << ty;
+            ACONN_STRSET(t->calc, tt_id_type_name((tt_id_type) ty));
+            new_audience_name(s->audience_name, (tt_id_type) ty, t->name, sizeof(t->name));
+            if (v != NULL && json_object_object_get_ex(v, "audience_id", &id))
+                ACONN_STRSET(t->audience_id, json_object_get_string(id));
+            json_object_put(v);
+        }
+    }
+    return ACONN_OK;
+}
+
+/* Existing audiences: read each one's calculate_type from TikTok (cached in
+   state, it never changes) to know which identifier types it takes. */
+static aconn_status targets_existing(apply_ctx *x, aconn_error *err)
+{
+    const tt_settings *s = x->c->settings;
+
+    for (size_t i = 0; i < s->ntargets; i++) {
+        const char *adv = s->targets[i].advertiser_id;
+        size_t naud = s->targets[i].naudiences;
+        tt_audience_info *info = NULL;
+        size_t ninfo = 0;
+        aconn_error e = {.struct_size = sizeof(e)};
+        const char **ids = calloc(naud ? naud : 1, sizeof(*ids));
+        aconn_status st;
+
+        if (ids == NULL)
+            return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+        if (naud == 0) {
+            free(ids);
+            continue;
+        }
+        for (size_t j = 0; j < naud; j++)
+            ids[j] = s->targets[i].audience_ids[j];
+        st = tt_api_audience_get(x->api, adv, ids, naud, &info, &ninfo, &e);
+        for (size_t j = 0; j < naud; j++) {
+            tt_dest *t = target_add(x, adv);
+            ACONN_STRSET(t->audience_id, ids[j]);
+            if (st != ACONN_OK) {
+                target_fail(t, &e);
+                continue;
+            }
+            const tt_audience_info *found = NULL;
+            for (size_t k = 0; k < ninfo; k++)
+                if (strcmp(info[k].audience_id, ids[j]) == 0)
+                    found = &info[k];
+            if (found == NULL) {
+                aconn_error nf = {.struct_size = sizeof(nf)};
+                aconn_error_set(&nf, ACONN_ERR_NOT_FOUND, "audience_not_found", NULL,
+                                "audience %s was not found in Ad Account %s: check the id in "
+                                "TikTok Ads Manager (Assets > Audiences) and that the profile "
+                                "has Admin, Operator or Owner access to the account",
+                                ids[j], adv);
+                target_fail(t, &nf);
+                continue;
+            }
+            ACONN_STRSET(t->calc, found->calculate_type);
+            t->types = types_for_calc(found->calculate_type);
+            if (t->types == 0) {
+                aconn_error bad = {.struct_size = sizeof(bad)};
+                aconn_error_set(&bad, ACONN_ERR_REJECTED, "unsupported_calculate_type", NULL,
+                                "audience %s in Ad Account %s uses calculate_type %s; this "
+                                "connector delivers SHA-256 email, phone, IDFA and GAID "
+                                "audiences only", ids[j], adv, found->calculate_type);
+                target_fail(t, &bad);
+            }
+        }
+        tt_api_audience_info_free(info, ninfo);
+        free(ids);
+        if (st != ACONN_OK && !ACONN_STATUS_IS_RETRY(st) && !ACONN_STATUS_IS_PERMANENT(st))
+            return aconn_error_set(err, st, e.code, NULL, "%s", e.message);
+    }
+    return ACONN_OK;
+}
+
+/* ---- uploads --------------------------------------------------------- */
+
+/* The calculate_type a file is uploaded with, for an audience of calc. */
+static const char *upload_calc(const tt_dest *t, const tt_spool_file *f)
+{
+    unsigned maid = (1u << TT_ID_IDFA_SHA256) | (1u << TT_ID_GAID_SHA256);
+    return t->types == maid ? t->calc : tt_id_type_name(f->type);
+}
+
+static void upload_key(char *buf, size_t n, const char *adv, const char *calc, const char *md5)
+{
+    snprintf(buf, n, "%s|%s|%s", adv, calc, md5);
+}
+
+static int target_wants(const tt_dest *t, const tt_spool_file *f)
+{
+    if (t->status != ACONN_OK || !(t->types & (1u << f->type)))
+        return 0;
+    /* No audience yet means nothing to remove from. */
+    return !(t->is_new && t->audience_id[0] == '\0' && f->op == TT_SPOOL_REMOVE);
+}
+
+/* Uploads each file once per (Ad Account, calculate_type) that needs it,
+   the accounts of one file in parallel. A failed account fails only its
+   own targets. */
+static aconn_status upload_all(apply_ctx *x, aconn_error *err)
+{
+    for (size_t fi = 0; fi < x->files->count; fi++) {
+        const tt_spool_file *f = &x->files->items[fi];
+        tt_upload_job *jobs = calloc(x->ntargets ? x->ntargets : 1, sizeof(*jobs));
+        size_t njobs = 0;
+        aconn_status st = ACONN_OK;
+
+        if (jobs == NULL)
+            return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+        for (size_t ti = 0; ti < x->ntargets; ti++) {
+            tt_dest *t = &x->targets[ti];
+            char key[160];
+            int dup = 0;
+
+            if (!target_wants(t, f))
+                continue;
+            upload_key(key, sizeof(key), t->advertiser_id, upload_calc(t, f), f->md5_hex);
+            if (run_upload_get(x, key) != NULL)
+                continue;
+            for (size_t j = 0; j < njobs; j++)
+                dup |= strcmp(jobs[j].advertiser_id, t->advertiser_id) == 0 &&
+                       strcmp(jobs[j].calculate_type, upload_calc(t, f)) == 0;
+            if (dup)
+                continue;
+            ACONN_STRSET(jobs[njobs].advertiser_id, t->advertiser_id);
+            ACONN_STRSET(jobs[njobs].calculate_type, upload_calc(t, f));
+            jobs[njobs].err.struct_size = sizeof(jobs[njobs].err);
+            njobs++;
+        }
+        if (njobs > 0)
+            tt_api_upload_parallel(x->api, f->path, f->md5_hex, jobs, njobs);
+        for (size_t j = 0; j < njobs && st == ACONN_OK; j++) {
+            char key[160];
+            upload_key(key, sizeof(key), jobs[j].advertiser_id, jobs[j].calculate_type,
+                       f->md5_hex);
+            if (jobs[j].status == ACONN_OK) {
+                st = run_mark(x, "uploads", key, jobs[j].file_path, err);
+                continue;
+            }
+            for (size_t ti = 0; ti < x->ntargets; ti++) {
+                tt_dest *t = &x->targets[ti];
+                if (target_wants(t, f) &&
+                    strcmp(t->advertiser_id, jobs[j].advertiser_id) == 0)
+                    target_fail(t, &jobs[j].err);
+            }
+        }
+        free(jobs);
+        if (st != ACONN_OK)
+            return st;
+        if (x->host->cancelled(x->host->ctx))
+            return aconn_error_set(err, ACONN_RETRY_CANCELLED, "cancelled", NULL,
+                                   "delivery cancelled by the host during uploads; finished "
+                                   "uploads are kept for the next attempt");
+    }
+    return ACONN_OK;
+}
+
+/* The uploaded file_paths of target t for op, in spool order; with out NULL
+   only counts them. */
+static size_t file_paths_for(apply_ctx *x, const tt_dest *t, tt_spool_op op,
+                             const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t fi = 0; fi < x->files->count && (out == NULL || n < cap); fi++) {
+        const tt_spool_file *f = &x->files->items[fi];
+        char key[160];
+        const char *fp;
+
+        if (f->op != op || !(t->types & (1u << f->type)))
+            continue;
+        upload_key(key, sizeof(key), t->advertiser_id, upload_calc(t, f), f->md5_hex);
+        fp = run_upload_get(x, key);
+        if (fp == NULL)
+            continue;
+        if (out != NULL)
+            out[n] = fp;
+        n++;
+    }
+    return n;
+}
+
+static void ops_append(tt_dest *t, const char *op)
+{
+    size_t len = strlen(t->ops);
+    snprintf(t->ops + len, sizeof(t->ops) - len, "%s%s", len ? "," : "", op);
+}
+
+/* ---- create, with intent and adoption --------------------------------- */
+
+/* After a lost create answer: the audience with the intent's name, created
+   since the intent, that no other connection has claimed. */
+static aconn_status adopt(apply_ctx *x, tt_dest *t, json_object *intent, int *adopted,
+                          aconn_error *err)
+{
+    json_object *jname = NULL, *jstart = NULL;
+    tt_audience_info *list = NULL;
+    size_t n = 0;
+    aconn_status st;
+    int64_t since;
+
+    *adopted = 0;
+    json_object_object_get_ex(intent, "name", &jname);
+    json_object_object_get_ex(intent, "started_at_ms", &jstart);
+    since = json_object_get_int64(jstart) - TT_ADOPT_SKEW_MS;
+    st = tt_api_audience_list(x->api, t->advertiser_id, &list, &n, err);
+    if (st != ACONN_OK)
+        return st;
+    for (size_t i = 0; i < n && !*adopted; i++) {
+        char claim[200];
+        json_object *owner = NULL, *mine;
+
+        if (strcmp(list[i].name, json_object_get_string(jname)) != 0 ||
+            (list[i].create_time_ms > 0 && list[i].create_time_ms < since))
+            continue;
+        tt_kv_key(claim, sizeof(claim), "claim/%s/%s", t->advertiser_id, list[i].audience_id);
+        mine = json_object_new_string(x->c->connection_id);
+        st = tt_kv_cas(x->host, claim, 0, mine, err);
+        json_object_put(mine);
+        if (st == ACONN_ERR_CONFLICT) {
+            uint64_t ver;
+            if (tt_kv_get(x->host, claim, &owner, &ver, err) == ACONN_OK &&
+                strcmp(json_object_get_string(owner), x->c->connection_id) == 0)
+                st = ACONN_OK;
+            json_object_put(owner);
+            if (st == ACONN_ERR_CONFLICT)
+                continue;   /* another connection's audience of the same name */
+        }
+        if (st != ACONN_OK)
+            break;
+        ACONN_STRSET(t->audience_id, list[i].audience_id);
+        *adopted = 1;
+    }
+    tt_api_audience_info_free(list, n);
+    return st == ACONN_ERR_CONFLICT ? ACONN_OK : st;
+}
+
+static aconn_status remember_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
+{
+    char key[256], ikey[256], claim[200];
+    json_object *v = json_object_new_object(), *cid;
+    aconn_status st;
+
+    key_audience(key, sizeof(key), x, t->advertiser_id, t->new_type);
+    key_intent(ikey, sizeof(ikey), x, t->advertiser_id, t->new_type);
+    json_object_object_add(v, "audience_id", json_object_new_string(t->audience_id));
+    json_object_object_add(v, "name", json_object_new_string(t->name));
+    json_object_object_add(v, "created_in_run", json_object_new_string(x->c->run_id));
+    st = tt_kv_put(x->host, key, v, err);
+    json_object_put(v);
+    if (st != ACONN_OK)
+        return st;
+    tt_kv_key(claim, sizeof(claim), "claim/%s/%s", t->advertiser_id, t->audience_id);
+    cid = json_object_new_string(x->c->connection_id);
+    st = tt_kv_put(x->host, claim, cid, err);
+    json_object_put(cid);
+    if (st != ACONN_OK)
+        return st;
+    return tt_kv_put(x->host, ikey, NULL, err);
+}
+
+static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
+{
+    const char *paths[TT_FILE_PATHS_PER_CALL];
+    size_t npaths = file_paths_for(x, t, TT_SPOOL_ADD, paths, TT_FILE_PATHS_PER_CALL);
+    char ikey[256], done[200];
+    json_object *intent = NULL;
+    uint64_t iver = 0;
+    int adopted = 0;
+    aconn_status st;
+
+    snprintf(done, sizeof(done), "%s|new:%s|CREATE", t->advertiser_id, t->calc);
+    key_intent(ikey, sizeof(ikey), x, t->advertiser_id, t->new_type);
+    st = tt_kv_get(x->host, ikey, &intent, &iver, err);
+    if (st != ACONN_OK && st != ACONN_ERR_NOT_FOUND)
+        return st;
+    if (intent != NULL) {
+        /* A create of an earlier attempt may have happened: find it. */
+        json_object *jrun = NULL;
+        int same_run = json_object_object_get_ex(intent, "run_id", &jrun) &&
+                       strcmp(json_object_get_string(jrun), x->c->run_id) == 0;
+        st = adopt(x, t, intent, &adopted, err);
+        json_object_put(intent);
+        intent = NULL;
+        if (st != ACONN_OK)
+            return st;
+        if (adopted) {
+            ops_append(t, "ADOPT");
+            st = remember_audience(x, t, err);
+            /* Created by an earlier attempt of this same run, it holds this
+               run's adds already (same spool, same files); created by an
+               earlier run, it still needs this run's adds appended. */
+            if (st == ACONN_OK && same_run)
+                st = run_mark(x, "done", done, NULL, err);
+            return st;
+        }
+    }
+    if (npaths == 0)
+        return ACONN_OK;
+    intent = json_object_new_object();
+    json_object_object_add(intent, "name", json_object_new_string(t->name));
+    json_object_object_add(intent, "started_at_ms",
+                           json_object_new_int64(x->host->now_ms(x->host->ctx)));
+    json_object_object_add(intent, "run_id", json_object_new_string(x->c->run_id));
+    st = tt_kv_cas(x->host, ikey, iver, intent, err);
+    json_object_put(intent);
+    if (st == ACONN_ERR_CONFLICT)
+        return aconn_error_set(err, ACONN_RETRY, "concurrent_create", NULL,
+                               "another worker is creating the audience for Ad Account %s; "
+                               "retry shortly", t->advertiser_id);
+    if (st != ACONN_OK)
+        return st;
+
+    st = tt_api_audience_create(x->api, t->advertiser_id, t->name, t->calc, paths, npaths,
+                                x->c->settings->retention_days, t->audience_id,
+                                sizeof(t->audience_id), err);
+    if (ACONN_STATUS_IS_RETRY(st)) {
+        /* The answer may be lost after TikTok created it: look before
+           anyone creates again. */
+        for (int i = 0; i < TT_ADOPT_TRIES && !adopted; i++) {
+            json_object *again = NULL;
+            aconn_error e2 = {.struct_size = sizeof(e2)};
+            uint64_t v2;
+            if (tt_kv_get(x->host, ikey, &again, &v2, &e2) != ACONN_OK)
+                break;
+            if (adopt(x, t, again, &adopted, &e2) != ACONN_OK)
+                adopted = 0;
+            json_object_put(again);
+        }
+        if (!adopted)
+            return st;   /* intent stays: the next attempt recovers */
+        ops_append(t, "ADOPT");
+        st = remember_audience(x, t, err);
+        if (st == ACONN_OK)
+            st = run_mark(x, "done", done, NULL, err);
+        return st;
+    }
+    if (st != ACONN_OK) {
+        (void) tt_kv_put(x->host, ikey, NULL, NULL);
+        return st;
+    }
+    ops_append(t, "CREATE");
+    st = remember_audience(x, t, err);
+    if (st == ACONN_OK)
+        st = run_mark(x, "done", done, NULL, err);
+    return st;
+}
+
+/* ---- updates ---------------------------------------------------------- */
+
+static aconn_status update_action(apply_ctx *x, tt_dest *t, tt_spool_op op,
+                                  const char *action, aconn_error *err)
+{
+    const char **paths = calloc(x->files->count ? x->files->count : 1, sizeof(*paths));
+    size_t n;
+    aconn_status st = ACONN_OK;
+
+    if (paths == NULL)
+        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+    n = file_paths_for(x, t, op, paths, x->files->count);
+    for (size_t off = 0, chunk = 0; off < n && st == ACONN_OK;
+         off += TT_FILE_PATHS_PER_CALL, chunk++) {
+        size_t k = n - off < TT_FILE_PATHS_PER_CALL ? n - off : TT_FILE_PATHS_PER_CALL;
+        char done[200];
+
+        snprintf(done, sizeof(done), "%s|%s|%s|%zu", t->advertiser_id, t->audience_id, action,
+                 chunk);
+        if (run_is_done(x, done))
+            continue;
+        st = tt_budget_reserve(x->host, t->advertiser_id, x->host->now_ms(x->host->ctx),
+                               TT_BUDGET_UPDATES_PER_DAY, err);
+        if (st != ACONN_OK)
+            break;
+        st = tt_api_audience_update(x->api, t->advertiser_id, t->audience_id, action,
+                                    paths + off, k, err);
+        if (st == ACONN_OK) {
+            ops_append(t, action);
+            st = run_mark(x, "done", done, NULL, err);
+        }
+    }
+    free(paths);
+    return st;
+}
+
+static aconn_status apply_target(apply_ctx *x, tt_dest *t, aconn_error *err)
+{
+    aconn_status st = ACONN_OK;
+    int created_now = 0;
+
+    if (t->is_new && t->audience_id[0] == '\0') {
+        char done[200];
+        st = create_audience(x, t, err);
+        if (st != ACONN_OK)
+            return st;
+        snprintf(done, sizeof(done), "%s|new:%s|CREATE", t->advertiser_id, t->calc);
+        created_now = run_is_done(x, done);
+        if (t->audience_id[0] == '\0')
+            return ACONN_OK;    /* nothing to create it from yet */
+    }
+    /* A create takes at most 50 files; a bigger run appends all of them
+       (APPEND is idempotent, so the first 50 do no harm). */
+    if (!created_now || file_paths_for(x, t, TT_SPOOL_ADD, NULL, 0) > TT_FILE_PATHS_PER_CALL) {
+        /* A full refresh replaces membership with this run's adds. */
+        st = update_action(x, t, TT_SPOOL_ADD, x->full_refresh ? "REPLACE" : "APPEND", err);
+        if (st != ACONN_OK)
+            return st;
+    }
+    /* Removals last: within one run an opt-out wins over an add. */
+    return update_action(x, t, TT_SPOOL_REMOVE, "REMOVE", err);
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+/* Which status the host acts on: fatal > reauthorize > retry > permanent. */
+static int status_rank(aconn_status s)
+{
+    if (s == ACONN_OK) return 0;
+    if (ACONN_STATUS_IS_PERMANENT(s)) return 1;
+    if (ACONN_STATUS_IS_RETRY(s)) return 2;
+    if (ACONN_STATUS_IS_REAUTHORIZE(s)) return 3;
+    return 4;
+}
+
+static void sizes_from_tiktok(apply_ctx *x)
+{
+    for (size_t i = 0; i < x->ntargets; i++) {
+        const char *adv = x->targets[i].advertiser_id;
+        const char *ids[100];
+        size_t n = 0, ninfo = 0;
+        tt_audience_info *info = NULL;
+        aconn_error e = {.struct_size = sizeof(e)};
+        int seen = 0;
+
+        for (size_t j = 0; j < i; j++)
+            seen |= strcmp(x->targets[j].advertiser_id, adv) == 0;
+        if (seen)
+            continue;   /* one call per Ad Account */
+        for (size_t j = i; j < x->ntargets && n < 100; j++)
+            if (strcmp(x->targets[j].advertiser_id, adv) == 0 &&
+                x->targets[j].audience_id[0] != '\0' &&
+                !(x->targets[j].err.code[0] != '\0' &&
+                  strcmp(x->targets[j].err.code, "audience_not_found") == 0))
+                ids[n++] = x->targets[j].audience_id;
+        if (n == 0 || tt_api_audience_get(x->api, adv, ids, n, &info, &ninfo, &e) != ACONN_OK)
+            continue;
+        for (size_t k = 0; k < ninfo; k++)
+            for (size_t j = i; j < x->ntargets; j++)
+                if (strcmp(x->targets[j].advertiser_id, adv) == 0 &&
+                    strcmp(x->targets[j].audience_id, info[k].audience_id) == 0) {
+                    x->targets[j].cover_num = info[k].cover_num;
+                    x->targets[j].is_valid = info[k].is_valid;
+                }
+        tt_api_audience_info_free(info, ninfo);
+    }
+}
+
+aconn_status tt_apply_run(tt_conn *c, const aconn_host *host, const aconn_batch *batch,
+                          const tt_spool_files *files, aconn_error *err)
+{
+    apply_ctx x = {.c = c, .host = host, .batch = batch, .files = files};
+    size_t cap = 1;
+    aconn_status st, worst = ACONN_OK;
+    tt_dest *top = NULL;
+
+    for (size_t i = 0; i < c->settings->ntargets; i++)
+        cap += c->settings->targets[i].create_new ? TT_ID_TYPE_COUNT
+                                                   : c->settings->targets[i].naudiences;
+    x.full_refresh = (batch->flags & ACONN_BATCH_FULL_REFRESH) != 0;
+    x.targets = calloc(cap, sizeof(*x.targets));
+    if (x.targets == NULL)
+        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+    st = tt_api_new(host, batch->profile, &x.api, err);
+    if (st != ACONN_OK)
+        goto cleanup;
+    st = run_load(&x, err);
+    if (st != ACONN_OK)
+        goto cleanup;
+    st = targets_new(&x, err);
+    if (st == ACONN_OK)
+        st = targets_existing(&x, err);
+    if (st == ACONN_OK)
+        st = upload_all(&x, err);
+    if (st != ACONN_OK)
+        goto cleanup;
+    for (size_t i = 0; i < x.ntargets; i++) {
+        tt_dest *t = &x.targets[i];
+        aconn_error e = {.struct_size = sizeof(e)};
+
+        if (t->status != ACONN_OK)
+            continue;
+        st = apply_target(&x, t, &e);
+        if (st != ACONN_OK) {
+            target_fail(t, &e);
+            /* Re-authorize and fatal stop the run; others are per target. */
+            if (ACONN_STATUS_IS_REAUTHORIZE(st) || ACONN_STATUS_IS_FATAL(st) ||
+                st == ACONN_RETRY_CANCELLED)
+                break;
+        } else {
+            t->outcome = t->ops[0] != '\0' ? "applied" : "already_applied";
+        }
+    }
+    st = ACONN_OK;
+    for (size_t i = 0; i < x.ntargets; i++)
+        if (status_rank(x.targets[i].status) > status_rank(worst)) {
+            worst = x.targets[i].status;
+            top = &x.targets[i];
+        }
+    sizes_from_tiktok(&x);
+    if (worst == ACONN_OK) {
+        /* The run is done: its resume record is no longer needed. */
+        (void) tt_kv_put(host, x.run_key, NULL, NULL);
+    } else if (top != NULL && err != NULL) {
+        size_t n = err->struct_size < sizeof(top->err) ? err->struct_size : sizeof(top->err);
+        uint32_t keep = err->struct_size;
+        memcpy(err, &top->err, n);
+        err->struct_size = keep;
+    }
+    st = worst;
+cleanup:
+    if (batch->report != NULL)
+        tt_report_write(batch->report, c, &x.targets[0], x.ntargets, files, x.api,
+                        x.full_refresh, st);
+    tt_api_free(x.api);
+    json_object_put(x.run);
+    free(x.targets);
+    return st;
+}

@@ -1,0 +1,47 @@
+/*
+ * tt_apply.h - apply one finished spool to every target audience.
+ *
+ * For each target Ad Account of the connection:
+ *   - new audiences: one Custom Audience per TikTok identifier type (TikTok
+ *     gives a customer-file audience exactly one calculate_type, and every
+ *     file in it must match), named "<audience_name> (<type>)", created once
+ *     and then updated;
+ *   - existing audiences: each listed audience takes the identifier types
+ *     its calculate_type accepts.
+ * Each spool file is uploaded once per Ad Account (a file_path belongs to
+ * the advertiser that uploaded it), uploads of different accounts in
+ * parallel; then one create or one update per action (APPEND, REMOVE, or
+ * REPLACE on a full refresh) per audience, at most 50 file_paths a call.
+ *
+ * Exactly once in effect. Everything that must survive a crash lives in the
+ * host's state store:
+ *   conn/<cid>/audience/<adv>/<type>  the audience created for a new target
+ *   conn/<cid>/intent/<adv>/<type>    written before a create; on recovery
+ *                                     the audience is found by name and
+ *                                     adopted instead of created twice
+ *   claim/<adv>/<audience_id>         which connection owns an audience
+ *   run/<cid>/<run_id>                uploads and operations done by this
+ *                                     run, so a re-run skips them
+ *   budget/<adv>/<day>                the day's update operations (tt_budget)
+ * APPEND and REMOVE are idempotent at TikTok, so an update whose response was
+ * lost is simply applied again.
+ */
+#ifndef TT_APPLY_H
+#define TT_APPLY_H
+
+#include <aconn.h>
+
+#include "tt_conn.h"
+#include "tt_spool.h"
+#include "tt_dest.h"
+
+/*
+ * Applies the run's files (borrowed) and writes the run report to
+ * batch->report. Returns the status the host should act on: ACONN_OK when
+ * every target is done; otherwise the most urgent of the targets' statuses
+ * (fatal, reauthorize, retry, permanent, in that order), with err filled.
+ */
+aconn_status tt_apply_run(tt_conn *c, const aconn_host *host, const aconn_batch *batch,
+                          const tt_spool_files *files, aconn_error *err);
+
+#endif

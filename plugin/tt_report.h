@@ -1,0 +1,31 @@
+/*
+ * tt_report.h - the run report a delivery's END batch writes for the host.
+ *
+ * JSON, one object:
+ *   {"run_id", "status", "full_refresh",
+ *    "records", "removal_records",
+ *    "identifiers": {"EMAIL_SHA256": {"add": n, "remove": n}, ...},
+ *    "rejected": {"not_hex": n, ...},
+ *    "files": [{"type", "op", "lines", "bytes", "md5"}],
+ *    "targets": [{"advertiser_id", "audience_id", "kind", "calculate_type",
+ *                 "operations", "outcome", "cover_num", "is_valid",
+ *                 "code", "message"}],
+ *    "api": {"calls", "retries", "bytes_uploaded", "by_endpoint": {...}}}
+ * It never holds identifiers or secrets.
+ */
+#ifndef TT_REPORT_H
+#define TT_REPORT_H
+
+#include <aconn.h>
+
+#include "tt_api.h"
+#include "tt_conn.h"
+#include "tt_spool.h"
+#include "tt_dest.h"
+
+/* Writes the report to out (borrowed). api may be NULL (no calls made). */
+void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets,
+                     size_t ntargets, const tt_spool_files *files, const tt_api *api,
+                     int full_refresh, aconn_status status);
+
+#endif
