@@ -332,6 +332,8 @@ typedef struct aconn_host {
      *   "ca_file"       PEM file of trusted CAs; NULL means the system store
      *   "redirect_uri"  where the authorize flow sends the user back
      *   "home"          the host's data directory (informational)
+     *   "dry_run"       "1": hash and spool, write the report, send
+     *                   nothing; the host MUST NOT move its checkpoint
      */
     const char *(*option)(void *ctx, const char *name);
 

@@ -673,6 +673,12 @@ static void sizes_from_tiktok(apply_ctx *x)
     }
 }
 
+int tt_apply_is_dry_run(const aconn_host *host)
+{
+    const char *v = host->option(host->ctx, "dry_run");
+    return v != NULL && strcmp(v, "1") == 0;
+}
+
 aconn_status tt_apply_run(tt_conn *c, const aconn_host *host, const aconn_batch *batch,
                           const tt_spool_files *files, aconn_error *err)
 {
@@ -688,6 +694,11 @@ aconn_status tt_apply_run(tt_conn *c, const aconn_host *host, const aconn_batch 
     x.targets = calloc(cap, sizeof(*x.targets));
     if (x.targets == NULL)
         return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+    if (tt_apply_is_dry_run(host)) {
+        /* Hash and spool only: the report says what would be uploaded. */
+        st = ACONN_OK;
+        goto cleanup;
+    }
     st = tt_api_new(host, batch->profile, &x.api, err);
     if (st != ACONN_OK)
         goto cleanup;
@@ -737,8 +748,8 @@ aconn_status tt_apply_run(tt_conn *c, const aconn_host *host, const aconn_batch 
     st = worst;
 cleanup:
     if (batch->report != NULL)
-        tt_report_write(batch->report, c, &x.targets[0], x.ntargets, files, x.api,
-                        x.full_refresh, st);
+        tt_report_write(batch->report, c, x.targets, x.ntargets, files, x.api,
+                        x.full_refresh, tt_apply_is_dry_run(host), st);
     tt_api_free(x.api);
     json_object_put(x.run);
     free(x.targets);

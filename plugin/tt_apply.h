@@ -44,4 +44,11 @@
 aconn_status tt_apply_run(tt_conn *c, const aconn_host *host, const aconn_batch *batch,
                           const tt_spool_files *files, aconn_error *err);
 
+/*
+ * Non-zero when the host set option "dry_run" to "1": the run is hashed and
+ * spooled and its report written, but nothing is sent to TikTok. The host
+ * MUST NOT move its checkpoint after a dry run.
+ */
+int tt_apply_is_dry_run(const aconn_host *host);
+
 #endif

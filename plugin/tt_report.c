@@ -88,7 +88,7 @@ static json_object *target_json(const tt_dest *t)
 
 void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets,
                      size_t ntargets, const tt_spool_files *files, const tt_api *api,
-                     int full_refresh, aconn_status status)
+                     int full_refresh, int dry_run, aconn_status status)
 {
     json_object *r = json_object_new_object(), *ta = json_object_new_array();
     const char *text;
@@ -98,6 +98,7 @@ void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets
     json_object_object_add(r, "run_id", json_object_new_string(c->run_id ? c->run_id : ""));
     json_object_object_add(r, "status", json_object_new_string(aconn_status_name(status)));
     json_object_object_add(r, "full_refresh", json_object_new_boolean(full_refresh));
+    json_object_object_add(r, "dry_run", json_object_new_boolean(dry_run));
     json_object_object_add(r, "records", json_object_new_int64((int64_t) c->records));
     json_object_object_add(r, "removal_records",
                            json_object_new_int64((int64_t) c->removal_records));

@@ -2,7 +2,7 @@
  * tt_report.h - the run report a delivery's END batch writes for the host.
  *
  * JSON, one object:
- *   {"run_id", "status", "full_refresh",
+ *   {"run_id", "status", "full_refresh", "dry_run",
  *    "records", "removal_records",
  *    "identifiers": {"EMAIL_SHA256": {"add": n, "remove": n}, ...},
  *    "rejected": {"not_hex": n, ...},
@@ -26,6 +26,6 @@
 /* Writes the report to out (borrowed). api may be NULL (no calls made). */
 void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets,
                      size_t ntargets, const tt_spool_files *files, const tt_api *api,
-                     int full_refresh, aconn_status status);
+                     int full_refresh, int dry_run, aconn_status status);
 
 #endif
