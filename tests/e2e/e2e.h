@@ -1,0 +1,96 @@
+/*
+ * e2e.h - end-to-end fixtures: a sandbox over HTTPS, a host home with the
+ * app's credentials, a connected profile, and the connector-host command
+ * run as a user would run it. Expected audience members are computed here,
+ * independently of the plugin, straight from the dataset file.
+ */
+#ifndef E2E_H
+#define E2E_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "ts.h"
+
+typedef struct e2e {
+    ts_sandbox *sb;
+    char dir[TS_PATH_MAX];        /* private temp dir (home, data) */
+    char home[TS_PATH_MAX];
+    json_object *world;
+    char app_id[32];
+    char user_id[64];
+    char profile[32];
+    json_object *profile_status;  /* authorize --callback output */
+} e2e;
+
+typedef struct e2e_out {
+    int exit_code;
+    char *out;
+    char *err;
+    json_object *json;            /* stdout parsed, or NULL */
+} e2e_out;
+
+/* Starts a sandbox (faults may be NULL), makes a home with the app's secrets
+   and authorizes profile "p1" for the world's first user. 0 or -1. */
+int e2e_setup(e2e *e, const char *faults);
+void e2e_teardown(e2e *e);
+
+/* Runs connector-host with args (NULL-terminated) plus --home, --api-base,
+   --ca-file and --redirect-uri; extra_env may be NULL. */
+int e2e_host(e2e *e, e2e_out *o, const char *const *args);
+/* The same with a clock offset (ms) for the host. */
+int e2e_host_at(e2e *e, e2e_out *o, long long clock_offset_ms, const char *const *args);
+void e2e_out_free(e2e_out *o);
+
+/* The i-th usable Ad Account of the profile (skipping `skip_name` matches). */
+const char *e2e_account(e2e *e, size_t i, const char *skip_name);
+
+/* Writes path with n records from tt-gen-dataset (seed, percentages). */
+int e2e_gen(const char *path, unsigned long n, unsigned long seed, double invalid_pct,
+            double remove_pct, double bad_lines_pct, int append);
+
+/* A sorted set of 64-hex digests. */
+typedef struct e2e_set {
+    char (*items)[65];
+    size_t n, cap;
+} e2e_set;
+
+/* Creates an audience "name" of EMAIL_SHA256 in adv holding n fresh email
+   digests (returned in *members), through TikTok's API as a marketer
+   would. */
+int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsigned long n,
+                               char id_out[32], e2e_set *members);
+
+/* Writes settings JSON to path. */
+int e2e_write(const char *path, const char *text);
+
+void e2e_set_free(e2e_set *s);
+int e2e_set_add(e2e_set *s, const char *hex);
+void e2e_set_sort_unique(e2e_set *s);
+int e2e_set_equal(const e2e_set *a, const e2e_set *b);
+
+enum { E2E_EMAIL, E2E_PHONE, E2E_IDFA, E2E_GAID, E2E_NTYPES };
+
+/* The identifier changes in lines [from_line, to_line] of a dataset
+   (1-based; to_line 0 = to the end), per TikTok type, computed the way the
+   seed's mapping table says: valid digests lower-cased, invalid ones
+   dropped. */
+int e2e_changes(const char *dataset, unsigned long from_line, unsigned long to_line,
+                e2e_set adds[E2E_NTYPES], e2e_set removes[E2E_NTYPES]);
+
+/* s = (s + adds) - removes: one run of a connection, removals winning. */
+int e2e_set_apply(e2e_set *s, const e2e_set *adds, const e2e_set *removes);
+
+/* Members of an audience from the sandbox's control API. */
+int e2e_members(e2e *e, const char *audience_id, e2e_set *out);
+
+/* The audiences of adv whose name equals name (control API); returns the
+   count and the first id in id_out. */
+int e2e_audiences_named(e2e *e, const char *adv, const char *name, char id_out[32]);
+
+/* Update operations in adv's oplog (control API). */
+int e2e_update_ops(e2e *e, const char *adv);
+
+#endif
