@@ -1,1 +1,4 @@
 # plugin identifier pipeline, spool, settings, manifest (owned by the plugin-core work)
+plugin_libtt_core_la_SOURCES += \
+	plugin/tt_ident.c plugin/tt_ident.h \
+	plugin/tt_email.c plugin/tt_email.h
