@@ -2,3 +2,4 @@
 plugin_libtt_core_la_SOURCES += \
 	plugin/tt_ident.c plugin/tt_ident.h \
 	plugin/tt_email.c plugin/tt_email.h
+plugin_libtt_core_la_SOURCES += plugin/tt_spool.c plugin/tt_spool.h

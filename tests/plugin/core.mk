@@ -5,3 +5,10 @@ tests_plugin_test_ident_SOURCES = tests/plugin/test_ident.c
 tests_plugin_test_ident_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
 tests_plugin_test_ident_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS)
 tests_plugin_test_ident_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/plugin/test_spool
+TESTS += tests/plugin/test_spool
+tests_plugin_test_spool_SOURCES = tests/plugin/test_spool.c
+tests_plugin_test_spool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_spool_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS)
+tests_plugin_test_spool_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS)
