@@ -12,3 +12,10 @@ tests_plugin_test_spool_SOURCES = tests/plugin/test_spool.c
 tests_plugin_test_spool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
 tests_plugin_test_spool_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS)
 tests_plugin_test_spool_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/plugin/test_settings
+TESTS += tests/plugin/test_settings
+tests_plugin_test_settings_SOURCES = tests/plugin/test_settings.c
+tests_plugin_test_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_settings_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_plugin_test_settings_LDADD = plugin/libtt_core.la $(TEST_LIBS)
