@@ -19,3 +19,12 @@ tests_plugin_test_settings_SOURCES = tests/plugin/test_settings.c
 tests_plugin_test_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
 tests_plugin_test_settings_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_plugin_test_settings_LDADD = plugin/libtt_core.la $(TEST_LIBS)
+
+# Loads the uninstalled plugin ($TT_PLUGIN) with libltdl, like a host.
+check_PROGRAMS += tests/plugin/test_manifest
+TESTS += tests/plugin/test_manifest
+tests_plugin_test_manifest_SOURCES = tests/plugin/test_manifest.c
+tests_plugin_test_manifest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_manifest_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_plugin_test_manifest_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(JSON_C_LIBS) $(LIBLTDL)
+EXTRA_tests_plugin_test_manifest_DEPENDENCIES = plugin/tiktok_connector.la manifests/tiktok_connector.json
