@@ -28,3 +28,14 @@ tests_plugin_test_manifest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
 tests_plugin_test_manifest_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_plugin_test_manifest_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(JSON_C_LIBS) $(LIBLTDL)
 EXTRA_tests_plugin_test_manifest_DEPENDENCIES = plugin/tiktok_connector.la manifests/tiktok_connector.json
+
+# Schema and C validator must agree on every example settings file.
+TEST_EXTENSIONS = .py
+PY_LOG_COMPILER = python3
+check_PROGRAMS += tests/plugin/test_manifest_check
+tests_plugin_test_manifest_check_SOURCES = tests/plugin/test_manifest_check.c
+tests_plugin_test_manifest_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_manifest_check_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS)
+tests_plugin_test_manifest_check_LDADD = plugin/libtt_core.la $(JSON_C_LIBS)
+TESTS += tests/plugin/test_manifest_schema.py
+EXTRA_DIST += tests/plugin/test_manifest_schema.py tests/plugin/data
