@@ -26,7 +26,7 @@ typedef struct expect {
 
 typedef struct settings_case {
     const char *json;
-    expect errs[8];           /* terminated by {NULL, NULL}; none = valid */
+    expect errs[10];          /* terminated by {NULL, NULL}; none = valid */
 } settings_case;
 
 /* Runs the validator and checks that exactly the expected (field, code)
