@@ -6,10 +6,13 @@
 
 #include <aconn.h>
 
+#include "tt_manifest.h"
 #include "tt_version.h"
 
 static aconn_describe_fn tt_describe;
 
+/* The manifest is the generated tt_manifest_text, the same bytes as the
+   installed manifests/tiktok_connector.json. */
 static const aconn_info *tt_describe(void)
 {
     static const aconn_info info = {
@@ -17,7 +20,7 @@ static const aconn_info *tt_describe(void)
         .id = TT_PLUGIN_ID,
         .name = TT_PLUGIN_NAME,
         .version = PACKAGE_VERSION,
-        .manifest_json = "{}",
+        .manifest_json = tt_manifest_text,
     };
     return &info;
 }
