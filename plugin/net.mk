@@ -6,3 +6,4 @@ plugin_libtt_core_la_SOURCES += \
 plugin_libtt_core_la_SOURCES += \
 	plugin/tt_http.c plugin/tt_http.h plugin/tt_http_xfer.h \
 	plugin/tt_http_retry.c
+plugin_libtt_core_la_SOURCES += plugin/tt_api.c plugin/tt_api.h
