@@ -1,0 +1,272 @@
+/*
+ * test_status.c - the classification table of tt_status, row by row.
+ */
+#include <config.h>
+
+#include <CUnit/Basic.h>
+
+#include "mock_host.h"
+#include "tt_status.h"
+
+typedef struct code_case {
+    long code;
+    const char *endpoint;
+    aconn_status status;
+    int64_t hint_ms;
+    const char *reason;
+} code_case;
+
+static const code_case code_cases[] = {
+    {0, "dmp/custom_audience/list", ACONN_OK, 0, "ok"},
+    {40100, "dmp/custom_audience/update", ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited"},
+    {40016, "dmp/custom_audience/update", ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited"},
+    {40133, "dmp/custom_audience/update", ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited_advertiser"},
+    {40132, "dmp/custom_audience/update", ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited_field"},
+    {50000, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
+    {50002, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
+    {51305, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
+    {59999, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
+    {60001, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_HTTP_5XX_MS, "remote_maintenance"},
+    {40202, "dmp/custom_audience/update", ACONN_RETRY, TT_HINT_CONFLICT_MS, "write_conflict"},
+    {40102, "dmp/custom_audience/list", ACONN_REAUTHORIZE, 0, "token_expired"},
+    {40104, "dmp/custom_audience/list", ACONN_REAUTHORIZE, 0, "token_missing"},
+    {40105, "dmp/custom_audience/list", ACONN_REAUTHORIZE, 0, "token_invalid"},
+    {40106, "dmp/custom_audience/list", ACONN_REAUTHORIZE, 0, "token_not_authorized"},
+    {40107, "dmp/custom_audience/list", ACONN_REAUTHORIZE, 0, "token_refresh_invalid"},
+    {40001, "dmp/custom_audience/update", ACONN_ERR_PERMISSION, 0, "no_permission"},
+    {40118, "dmp/custom_audience/update", ACONN_ERR_PERMISSION, 0, "not_allowlisted"},
+    {40007, "dmp/custom_audience/get", ACONN_ERR_NOT_FOUND, 0, "object_not_found"},
+    {40300, "dmp/custom_audience/get", ACONN_ERR_NOT_FOUND, 0, "advertiser_not_found"},
+    {40000, "dmp/custom_audience/create", ACONN_ERR_REJECTED, 0, "rejected"},
+    {40002, "dmp/custom_audience/update", ACONN_ERR_REJECTED, 0, "rejected"},
+    {40900, "dmp/custom_audience/file/upload", ACONN_ERR_REJECTED, 0, "rejected"},
+    {41001, "dmp/custom_audience/file/upload", ACONN_ERR_REJECTED, 0, "rejected"},
+    {20001, "dmp/custom_audience/file/upload", ACONN_ERR_REJECTED, 0, "rejected"},
+    {40110, "oauth2/access_token", ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid"},
+    {40101, "oauth2/access_token", ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid"},
+    {40101, "oauth2/advertiser/get", ACONN_ERR_REJECTED, 0, "app_credentials_invalid"},
+    {40110, "oauth2/advertiser/get", ACONN_ERR_REJECTED, 0, "rejected"},
+    {40113, "oauth2/advertiser/get", ACONN_ERR_REJECTED, 0, "app_credentials_invalid"},
+};
+
+static void test_code_table(void)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(code_cases) / sizeof(code_cases[0]); i++) {
+        const code_case *c = &code_cases[i];
+        tt_status_input in = {
+            .transport = TT_TRANSPORT_OK, .http_status = 200, .code = c->code,
+            .message = "TikTok says so", .request_id = "req-123",
+            .endpoint = c->endpoint, .profile = "acme", .advertiser_id = "7001",
+        };
+        aconn_error err;
+        aconn_status st;
+        char remote[24];
+
+        mock_error_init(&err);
+        st = tt_status_classify(&in, &err);
+        CU_ASSERT_EQUAL(st, c->status);
+        CU_ASSERT_EQUAL(err.status, c->status);
+        CU_ASSERT_EQUAL(err.retry_after_ms, c->hint_ms);
+        CU_ASSERT_STRING_EQUAL(err.code, c->reason);
+        CU_ASSERT_EQUAL(err.http_status, 200);
+        snprintf(remote, sizeof(remote), "%ld", c->code);
+        CU_ASSERT_STRING_EQUAL(err.remote_code, remote);
+        CU_ASSERT_STRING_EQUAL(err.request_id, "req-123");
+        CU_ASSERT(err.message[0] != '\0');
+        if (st != c->status || strcmp(err.code, c->reason) != 0)
+            fprintf(stderr, "mismatch for code %ld on %s: %d %s\n", c->code, c->endpoint,
+                    st, err.code);
+    }
+}
+
+static aconn_status classify_code(long code, aconn_error *err)
+{
+    tt_status_input in = {
+        .transport = TT_TRANSPORT_OK, .http_status = 200, .code = code,
+        .message = "Parameter error: invalid audience ID", .request_id = "rq-9",
+        .endpoint = "dmp/custom_audience/update", .profile = "acme",
+        .advertiser_id = "7001",
+    };
+    mock_error_init(err);
+    return tt_status_classify(&in, err);
+}
+
+static void test_reauthorize_names_profile(void)
+{
+    aconn_error err;
+
+    CU_ASSERT_EQUAL(classify_code(40105, &err), ACONN_REAUTHORIZE);
+    CU_ASSERT_STRING_EQUAL(err.profile, "acme");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "connector-host authorize --profile acme"));
+    /* Only the reauthorize band carries a profile. */
+    CU_ASSERT_EQUAL(classify_code(40002, &err), ACONN_ERR_REJECTED);
+    CU_ASSERT_STRING_EQUAL(err.profile, "");
+}
+
+static void test_permission_message(void)
+{
+    aconn_error err;
+
+    CU_ASSERT_EQUAL(classify_code(40001, &err), ACONN_ERR_PERMISSION);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "Admin, Operator or Owner on Ad Account 7001"));
+}
+
+static void test_rejected_carries_remote(void)
+{
+    aconn_error err;
+
+    CU_ASSERT_EQUAL(classify_code(40002, &err), ACONN_ERR_REJECTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "invalid audience ID"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "rq-9"));
+    CU_ASSERT_STRING_EQUAL(err.remote_code, "40002");
+    CU_ASSERT_STRING_EQUAL(err.request_id, "rq-9");
+}
+
+typedef struct http_case {
+    long http;
+    aconn_status status;
+    int64_t hint_ms;
+    const char *reason;
+} http_case;
+
+static void test_http_table(void)
+{
+    static const http_case cases[] = {
+        {500, ACONN_RETRY, TT_HINT_HTTP_5XX_MS, "http_5xx"},
+        {502, ACONN_RETRY, TT_HINT_HTTP_5XX_MS, "http_5xx"},
+        {503, ACONN_RETRY, TT_HINT_HTTP_5XX_MS, "http_5xx"},
+        {599, ACONN_RETRY, TT_HINT_HTTP_5XX_MS, "http_5xx"},
+        {429, ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "http_429"},
+        {408, ACONN_RETRY, TT_HINT_NETWORK_MS, "http_408"},
+        {404, ACONN_ERR_REJECTED, 0, "http_404"},
+        {400, ACONN_ERR_REJECTED, 0, "http_4xx"},
+        {405, ACONN_ERR_REJECTED, 0, "http_4xx"},
+        {418, ACONN_ERR_REJECTED, 0, "http_4xx"},
+        {204, ACONN_ERR_REJECTED, 0, "http_unexpected"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* The code is ignored when HTTP is not 200: a proxy's 5xx says
+           nothing about TikTok's envelope. */
+        tt_status_input in = {
+            .transport = TT_TRANSPORT_OK, .http_status = cases[i].http, .code = 0,
+            .endpoint = "bc/get",
+        };
+        aconn_error err;
+
+        mock_error_init(&err);
+        CU_ASSERT_EQUAL(tt_status_classify(&in, &err), cases[i].status);
+        CU_ASSERT_EQUAL(err.retry_after_ms, cases[i].hint_ms);
+        CU_ASSERT_STRING_EQUAL(err.code, cases[i].reason);
+        CU_ASSERT_EQUAL(err.http_status, cases[i].http);
+        CU_ASSERT_STRING_EQUAL(err.remote_code, "");
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "bc/get"));
+    }
+}
+
+typedef struct transport_case {
+    tt_transport transport;
+    aconn_status status;
+    const char *reason;
+    int retry_in_call;
+} transport_case;
+
+static void test_transport_table(void)
+{
+    static const transport_case cases[] = {
+        {TT_TRANSPORT_CONNECT, ACONN_RETRY, "connect_failed", 1},
+        {TT_TRANSPORT_TIMEOUT, ACONN_RETRY, "timeout", 1},
+        {TT_TRANSPORT_DROPPED, ACONN_RETRY, "connection_dropped", 1},
+        {TT_TRANSPORT_TLS, ACONN_RETRY, "tls_failed", 0},
+        {TT_TRANSPORT_BAD_BODY, ACONN_RETRY, "bad_response", 1},
+        {TT_TRANSPORT_TOO_LARGE, ACONN_RETRY, "response_too_large", 1},
+        {TT_TRANSPORT_REDIRECT, ACONN_ERR_REJECTED, "redirect_refused", 0},
+        {TT_TRANSPORT_CANCELLED, ACONN_RETRY_CANCELLED, "cancelled", 0},
+        {TT_TRANSPORT_LOCAL, ACONN_ERR_FATAL, "local_error", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tt_status_input in = {
+            .transport = cases[i].transport, .endpoint = "advertiser/info",
+            .detail = "libcurl said so",
+        };
+        aconn_error err;
+
+        mock_error_init(&err);
+        CU_ASSERT_EQUAL(tt_status_classify(&in, &err), cases[i].status);
+        CU_ASSERT_STRING_EQUAL(err.code, cases[i].reason);
+        CU_ASSERT_EQUAL(tt_status_retry_in_call(&err), cases[i].retry_in_call);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "advertiser/info"));
+        if (ACONN_STATUS_IS_RETRY(cases[i].status) && cases[i].status != ACONN_RETRY_CANCELLED)
+            CU_ASSERT(err.retry_after_ms > 0);
+    }
+}
+
+static void test_retry_in_call_for_codes(void)
+{
+    aconn_error err;
+
+    classify_code(40100, &err);
+    CU_ASSERT_TRUE(tt_status_retry_in_call(&err));
+    classify_code(50002, &err);
+    CU_ASSERT_TRUE(tt_status_retry_in_call(&err));
+    classify_code(40002, &err);
+    CU_ASSERT_FALSE(tt_status_retry_in_call(&err));
+    classify_code(40105, &err);
+    CU_ASSERT_FALSE(tt_status_retry_in_call(&err));
+    CU_ASSERT_FALSE(tt_status_retry_in_call(NULL));
+}
+
+static void test_null_err_and_strings(void)
+{
+    tt_status_input in = {.transport = TT_TRANSPORT_OK, .http_status = 200, .code = 40002};
+
+    /* All strings NULL and no error struct: still classified, no crash. */
+    CU_ASSERT_EQUAL(tt_status_classify(&in, NULL), ACONN_ERR_REJECTED);
+    in.code = 40105;
+    CU_ASSERT_EQUAL(tt_status_classify(&in, NULL), ACONN_REAUTHORIZE);
+}
+
+static void test_small_error_struct(void)
+{
+    /* An older host's smaller aconn_error must not be written past. */
+    unsigned char buf[sizeof(aconn_error)];
+    aconn_error *err = (aconn_error *) buf;
+    tt_status_input in = {.transport = TT_TRANSPORT_OK, .http_status = 200, .code = 40001};
+    size_t small = offsetof(aconn_error, field);
+
+    memset(buf, 0xAB, sizeof(buf));
+    err->struct_size = (uint32_t) small;
+    tt_status_classify(&in, err);
+    CU_ASSERT_EQUAL(err->status, ACONN_ERR_PERMISSION);
+    CU_ASSERT_EQUAL(buf[small], 0xAB);
+    CU_ASSERT_EQUAL(buf[sizeof(buf) - 1], 0xAB);
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    int rc;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    s = CU_add_suite("tt_status", NULL, NULL);
+    CU_add_test(s, "TikTok code table", test_code_table);
+    CU_add_test(s, "reauthorize names the profile", test_reauthorize_names_profile);
+    CU_add_test(s, "permission message names roles and account", test_permission_message);
+    CU_add_test(s, "rejected carries message and request_id", test_rejected_carries_remote);
+    CU_add_test(s, "HTTP status table", test_http_table);
+    CU_add_test(s, "transport table", test_transport_table);
+    CU_add_test(s, "retry in call for codes", test_retry_in_call_for_codes);
+    CU_add_test(s, "NULL strings and NULL err", test_null_err_and_strings);
+    CU_add_test(s, "small aconn_error is honoured", test_small_error_struct);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
+    CU_cleanup_registry();
+    return rc;
+}
