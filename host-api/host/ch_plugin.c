@@ -2,6 +2,7 @@
  * ch_plugin.c - the plugin loader: libltdl, the entry symbol, and the ABI
  * checks a host MUST make before calling anything else.
  */
+#define _DEFAULT_SOURCE 1 /* realpath() */
 #include <config.h>
 
 #include "ch_plugin.h"

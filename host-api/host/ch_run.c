@@ -49,7 +49,7 @@ static void ch_run_progress(ch_run *r, int final)
     r->progress_ms = now;
     fprintf(stderr, "\rconnector-host: line %llu of %llu, %llu records%s",
             (unsigned long long) ch_dataset_line(r->ds),
-            (unsigned long long) r->batch.run_last,
+            (unsigned long long) r->batch.run_last_seq,
             (unsigned long long) r->records_read, final ? "\n" : "");
 }
 
