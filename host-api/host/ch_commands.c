@@ -1,0 +1,654 @@
+/*
+ * ch_commands.c - the connector-host commands (docs/ARCHITECTURE.md,
+ * "Host interface").
+ */
+#define _DEFAULT_SOURCE 1 /* flock() */
+#include <config.h>
+
+#include "ch_buf.h"
+#include "ch_cli.h"
+#include "ch_dataset.h"
+#include "ch_run.h"
+#include "ch_secrets.h"
+#include "ch_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#define CH_SETTINGS_MAX ((size_t) 1024 * 1024)
+#define CH_VALIDATE_ERRORS 64
+
+static void ch_print_json(json_object *o)
+{
+    puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN
+                                           | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int ch_need(const char *value, const char *option, const char *cmd)
+{
+    if (value != NULL && *value != '\0')
+        return 0;
+    ch_cli_error("%s needs %s (see --help)", cmd, option);
+    return CH_EXIT_USAGE;
+}
+
+/* Reads a settings file and checks it is one JSON object. */
+static int ch_read_settings(const char *path, char **text, json_object **obj)
+{
+    char err[1024] = "";
+    json_object *o;
+
+    *text = NULL;
+    if (ch_read_file(path, CH_SETTINGS_MAX, text, NULL, err, sizeof(err)) != 0) {
+        ch_cli_error("--settings: %s", err);
+        return CH_EXIT_FAILED;
+    }
+    o = json_tokener_parse(*text);
+    if (o == NULL || !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        ch_cli_error("--settings: %s is not a JSON object; write the quick settings "
+                     "as {\"name\": value, ...}", path);
+        free(*text);
+        *text = NULL;
+        return CH_EXIT_FAILED;
+    }
+    if (obj != NULL)
+        *obj = o;
+    else
+        json_object_put(o);
+    return 0;
+}
+
+static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e)
+{
+    ch_cli_error("%s failed: %s%s%s%s%s", what, aconn_status_name(s),
+                 e->code[0] != '\0' ? " (" : "", e->code, e->code[0] != '\0' ? ")" : "",
+                 e->message[0] != '\0' ? "" : "; the plugin gave no message");
+    if (e->field[0] != '\0')
+        fprintf(stderr, "  field: %s\n", e->field);
+    if (e->message[0] != '\0')
+        fprintf(stderr, "  %s\n", e->message);
+}
+
+/* ---- describe ---------------------------------------------------------- */
+
+int ch_cmd_describe(ch_cli *cli)
+{
+    int rc = ch_need(cli->a.plugin, "--plugin P", "describe");
+
+    if (rc == 0)
+        rc = ch_cli_load_plugin(cli, cli->a.plugin);
+    if (rc != 0)
+        return rc;
+    puts(cli->plugin.info->manifest_json);
+    return CH_EXIT_OK;
+}
+
+/* ---- validate ---------------------------------------------------------- */
+
+/* Calls validate_settings; fills *result with {"valid":..,"errors":[..]}. */
+static aconn_status ch_validate(ch_cli *cli, const char *settings, const char *profile,
+                                int remote, const char *current, json_object **result)
+{
+    aconn_error *items = calloc(CH_VALIDATE_ERRORS, sizeof(*items));
+    aconn_error_list list;
+    aconn_validate_request req;
+    aconn_status s;
+    json_object *errs = NULL;
+    uint32_t i;
+
+    *result = NULL;
+    if (items == NULL)
+        return ACONN_ERR_FATAL;
+    memset(&list, 0, sizeof(list));
+    list.struct_size = sizeof(list);
+    list.item_size = sizeof(aconn_error);
+    list.capacity = CH_VALIDATE_ERRORS;
+    list.items = items;
+    memset(&req, 0, sizeof(req));
+    req.struct_size = sizeof(req);
+    req.flags = remote ? ACONN_VALIDATE_REMOTE : 0;
+    req.settings_json = settings;
+    req.profile = remote ? profile : NULL;
+    req.current_settings_json = current;
+    s = cli->plugin.desc->validate_settings(&cli->host.table, &req, &list);
+    if (ACONN_STATUS_IS_OK(s) && list.count > 0)
+        s = ACONN_ERR_INVALID;   /* an error listed is an error, whatever the status */
+    *result = json_object_new_object();
+    errs = json_object_new_array();
+    if (*result == NULL || errs == NULL) {
+        json_object_put(errs);
+        s = ACONN_ERR_FATAL;
+        goto cleanup;
+    }
+    json_object_object_add(*result, "valid", json_object_new_boolean(ACONN_STATUS_IS_OK(s)));
+    for (i = 0; i < list.count && i < list.capacity; i++) {
+        json_object *e = json_object_new_object();
+        if (e == NULL)
+            continue;
+        json_object_object_add(e, "field", json_object_new_string(items[i].field));
+        json_object_object_add(e, "code", json_object_new_string(items[i].code));
+        json_object_object_add(e, "message", json_object_new_string(items[i].message));
+        json_object_array_add(errs, e);
+    }
+    if (!ACONN_STATUS_IS_OK(s)) {
+        json_object_object_add(*result, "errors", errs);
+        json_object_object_add(*result, "status", json_object_new_string(aconn_status_name(s)));
+        if (list.count > list.capacity)
+            json_object_object_add(*result, "errors_dropped",
+                                   json_object_new_int64(list.count - list.capacity));
+    } else {
+        json_object_put(errs);
+    }
+cleanup:
+    free(items);
+    return s;
+}
+
+int ch_cmd_validate(ch_cli *cli)
+{
+    int rc;
+    char *settings = NULL;
+    const char *profile = cli->a.profile;
+    ch_connection conn;
+    json_object *result = NULL;
+    aconn_status s;
+    char err[1024] = "";
+
+    memset(&conn, 0, sizeof(conn));
+    rc = ch_need(cli->a.plugin, "--plugin P", "validate");
+    if (rc == 0)
+        rc = ch_need(cli->a.settings, "--settings FILE", "validate");
+    if (rc != 0)
+        goto cleanup;
+    if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
+        || (rc = ch_cli_open_home(cli)) != 0)
+        goto cleanup;
+    if (cli->a.connection != NULL) {
+        int found = ch_state_connection_get(cli->state, cli->a.connection, &conn,
+                                            err, sizeof(err));
+        if (found != 0) {
+            ch_cli_error("%s", found > 0 ? "--connection: no such connection; list "
+                         "them with: connector-host connections" : err);
+            rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
+            goto cleanup;
+        }
+        if (strcmp(conn.plugin_id, ch_plugin_id(&cli->plugin)) != 0) {
+            ch_cli_error("--connection: connection %s belongs to plugin %s, not %s",
+                         conn.id, conn.plugin_id, ch_plugin_id(&cli->plugin));
+            rc = CH_EXIT_FAILED;
+            goto cleanup;
+        }
+        if (profile == NULL)
+            profile = conn.profile;
+    }
+    if (cli->a.remote && profile == NULL) {
+        ch_cli_error("validate --remote needs --profile NAME (or --connection ID)");
+        rc = CH_EXIT_USAGE;
+        goto cleanup;
+    }
+    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL)) != 0) {
+        /* Still answer in the documented shape. */
+        puts("{\"valid\":false,\"errors\":[{\"field\":\"\",\"code\":\"invalid_json\","
+             "\"message\":\"the settings file is not a JSON object\"}]}");
+        goto cleanup;
+    }
+    s = ch_validate(cli, settings, profile, cli->a.remote, conn.settings_json, &result);
+    if (result == NULL) {
+        ch_cli_error("out of memory");
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    ch_print_json(result);
+    rc = ch_exit_for_status(s);
+cleanup:
+    json_object_put(result);
+    free(settings);
+    ch_connection_clear(&conn);
+    return rc;
+}
+
+/* ---- authorize --------------------------------------------------------- */
+
+int ch_cmd_authorize(ch_cli *cli)
+{
+    int rc;
+    aconn_authorize_request req;
+    aconn_error perr;
+    aconn_output out;
+    ch_buf buf = { 0 };
+    json_object *res = NULL, *field = NULL;
+    aconn_status s;
+    char err[1024] = "";
+
+    rc = ch_need(cli->a.plugin, "--plugin P", "authorize");
+    if (rc == 0)
+        rc = ch_need(cli->a.profile, "--profile NAME", "authorize");
+    if (rc != 0)
+        return rc;
+    if (cli->a.callback != NULL && cli->a.status) {
+        ch_cli_error("authorize: give --callback URL or --status, not both");
+        return CH_EXIT_USAGE;
+    }
+    if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
+        || (rc = ch_cli_open_home(cli)) != 0)
+        return rc;
+    memset(&req, 0, sizeof(req));
+    req.struct_size = sizeof(req);
+    req.phase = cli->a.callback != NULL ? ACONN_AUTHORIZE_COMPLETE
+                : cli->a.status ? ACONN_AUTHORIZE_STATUS : ACONN_AUTHORIZE_BEGIN;
+    req.profile = cli->a.profile;
+    req.callback_url = cli->a.callback;
+    memset(&perr, 0, sizeof(perr));
+    perr.struct_size = sizeof(perr);
+    ch_buf_output(&buf, &out);
+    s = cli->plugin.desc->authorize(&cli->host.table, &req, &out, &perr);
+    if (!ACONN_STATUS_IS_OK(s)) {
+        ch_print_plugin_error("authorize", s, &perr);
+        rc = ch_exit_for_status(s);
+        if (ACONN_STATUS_IS_REAUTHORIZE(s) && req.phase == ACONN_AUTHORIZE_STATUS)
+            (void) ch_state_profile_set(cli->state, ch_plugin_id(&cli->plugin),
+                                        cli->a.profile, "reauthorize_required", NULL,
+                                        ch_host_now_ms(&cli->host), err, sizeof(err));
+        goto cleanup;
+    }
+    res = buf.data != NULL ? json_tokener_parse(buf.data) : NULL;
+    if (res == NULL || !json_object_is_type(res, json_type_object)) {
+        ch_cli_error("authorize: the plugin wrote no JSON object");
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    if (req.phase == ACONN_AUTHORIZE_BEGIN) {
+        if (!json_object_object_get_ex(res, "url", &field)
+            || !json_object_is_type(field, json_type_string)) {
+            ch_cli_error("authorize: the plugin's answer has no \"url\"");
+            rc = CH_EXIT_INTERNAL;
+            goto cleanup;
+        }
+        puts(json_object_get_string(field));
+        rc = CH_EXIT_OK;
+        goto cleanup;
+    }
+    /* COMPLETE or STATUS: record the profile status, print it. */
+    if (!json_object_object_get_ex(res, "status", &field)
+        || !json_object_is_type(field, json_type_string)) {
+        ch_cli_error("authorize: the plugin's profile status has no \"status\"");
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    if (ch_state_profile_set(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                             json_object_get_string(field),
+                             json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN),
+                             ch_host_now_ms(&cli->host), err, sizeof(err)) != 0) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    ch_print_json(res);
+    rc = CH_EXIT_OK;
+cleanup:
+    json_object_put(res);
+    ch_buf_free(&buf);
+    return rc;
+}
+
+/* ---- secret set -------------------------------------------------------- */
+
+static int ch_secret_name_ok(const char *s)
+{
+    size_t n;
+
+    for (n = 0; s[n] != '\0'; n++) {
+        char c = s[n];
+        if (n >= 200 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                          || (c >= '0' && c <= '9') || c == '_' || c == '-'
+                          || c == '.' || c == '/'))
+            return 0;
+    }
+    return n > 0;
+}
+
+int ch_cmd_secret(ch_cli *cli)
+{
+    int rc;
+    const char *name = cli->a.npos >= 3 ? cli->a.pos[2] : NULL;
+    char *value = NULL;
+    size_t len = 0, cap = CH_SECRET_MAX + 2;
+    char key[512], err[1024] = "";
+
+    if (cli->a.npos < 2 || strcmp(cli->a.pos[1], "set") != 0) {
+        ch_cli_error("usage: connector-host secret set --plugin P NAME < value");
+        return CH_EXIT_USAGE;
+    }
+    rc = ch_need(cli->a.plugin, "--plugin P", "secret set");
+    if (rc == 0)
+        rc = ch_need(name, "a NAME", "secret set");
+    if (rc != 0)
+        return rc;
+    if (!ch_secret_name_ok(name)) {
+        ch_cli_error("secret set: NAME '%s' may contain only letters, digits and "
+                     "_ - . / (1 to 200 of them)", name);
+        return CH_EXIT_USAGE;
+    }
+    if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
+        || (rc = ch_cli_open_home(cli)) != 0)
+        return rc;
+    value = malloc(cap);
+    if (value == NULL) {
+        ch_cli_error("out of memory");
+        return CH_EXIT_INTERNAL;
+    }
+    while (len < cap) {
+        ssize_t n = read(STDIN_FILENO, value + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ch_cli_error("secret set: cannot read standard input: %s", strerror(errno));
+            rc = CH_EXIT_FAILED;
+            goto cleanup;
+        }
+        if (n == 0)
+            break;
+        len += (size_t) n;
+    }
+    if (len > 0 && value[len - 1] == '\n')
+        len--;
+    if (len > CH_SECRET_MAX || len == 0) {
+        ch_cli_error("secret set: the value on standard input must be 1 to %zu bytes",
+                     CH_SECRET_MAX);
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    snprintf(key, sizeof(key), "%s/%s", ch_plugin_id(&cli->plugin), name);
+    if (ch_secrets_put(cli->home.secrets, key, value, len, err, sizeof(err)) != ACONN_OK) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    rc = CH_EXIT_OK;
+cleanup:
+    OPENSSL_cleanse(value, cap);
+    free(value);
+    return rc;
+}
+
+/* ---- connect ----------------------------------------------------------- */
+
+/* historical_data_enabled (default true; deliver_all_data is read when it
+   is absent) decides whether the first run starts at line 1. */
+static int ch_settings_historical(json_object *settings, int *historical)
+{
+    static const char *const keys[] = { "historical_data_enabled", "deliver_all_data" };
+    size_t i;
+
+    *historical = 1;
+    for (i = 0; i < 2; i++) {
+        json_object *v;
+        if (!json_object_object_get_ex(settings, keys[i], &v))
+            continue;
+        if (!json_object_is_type(v, json_type_boolean)) {
+            ch_cli_error("--settings: \"%s\" must be true or false", keys[i]);
+            return -1;
+        }
+        *historical = json_object_get_boolean(v);
+        return 0;
+    }
+    return 0;
+}
+
+static void ch_print_validation_errors(json_object *result)
+{
+    json_object *errs = NULL;
+    size_t i, n;
+
+    if (!json_object_object_get_ex(result, "errors", &errs))
+        return;
+    n = json_object_array_length(errs);
+    for (i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(errs, i), *f, *c, *m;
+        json_object_object_get_ex(e, "field", &f);
+        json_object_object_get_ex(e, "code", &c);
+        json_object_object_get_ex(e, "message", &m);
+        fprintf(stderr, "  %s: %s (%s)\n", json_object_get_string(f),
+                json_object_get_string(m), json_object_get_string(c));
+    }
+}
+
+int ch_cmd_connect(ch_cli *cli)
+{
+    int rc;
+    char *settings_text = NULL, *status = NULL, *spool = NULL;
+    json_object *settings = NULL, *result = NULL;
+    ch_connection c;
+    char dataset[PATH_MAX], id[40], err[1024] = "";
+    struct stat st;
+    int remote = 0;
+    aconn_status s;
+
+    memset(&c, 0, sizeof(c));
+    rc = ch_need(cli->a.plugin, "--plugin P", "connect");
+    if (rc == 0)
+        rc = ch_need(cli->a.profile, "--profile NAME", "connect");
+    if (rc == 0)
+        rc = ch_need(cli->a.dataset, "--dataset FILE", "connect");
+    if (rc == 0)
+        rc = ch_need(cli->a.settings, "--settings FILE", "connect");
+    if (rc != 0)
+        goto cleanup;
+    if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
+        || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings)) != 0)
+        goto cleanup;
+    if (ch_settings_historical(settings, &c.historical) != 0) {
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (realpath(cli->a.dataset, dataset) == NULL || stat(dataset, &st) != 0
+        || !S_ISREG(st.st_mode)) {
+        ch_cli_error("--dataset: %s is not a readable regular file", cli->a.dataset);
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    /* Remote checks need the profile's credentials: only when connected. */
+    if (ch_state_profile_get(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                             &status, err, sizeof(err)) < 0) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    remote = status != NULL && strcmp(status, "connected") == 0;
+    if (!remote)
+        ch_cli_error("note: profile %s is not connected; the settings were checked "
+                     "for structure only (run authorize first for the remote checks)",
+                     cli->a.profile);
+    s = ch_validate(cli, settings_text, cli->a.profile, remote, NULL, &result);
+    if (!ACONN_STATUS_IS_OK(s)) {
+        ch_cli_error("connect: the settings were refused (%s):", aconn_status_name(s));
+        if (result != NULL)
+            ch_print_validation_errors(result);
+        rc = ch_exit_for_status(s);
+        goto cleanup;
+    }
+    if (ch_dataset_count_lines(dataset, &c.lines_at_connect, err, sizeof(err)) != 0) {
+        ch_cli_error("--dataset: %s", err);
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (ch_random_id("c_", 8, id, sizeof(id)) != 0) {
+        ch_cli_error("cannot make a connection id");
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    c.id = id;
+    c.plugin_path = cli->plugin.path;
+    c.plugin_id = (char *) ch_plugin_id(&cli->plugin);
+    c.profile = (char *) cli->a.profile;
+    c.dataset_path = dataset;
+    c.settings_json = settings_text;
+    c.created_at_ms = ch_host_now_ms(&cli->host);
+    c.delivered_through = c.historical ? 0 : c.lines_at_connect;
+    if (ch_state_connection_insert(cli->state, &c, err, sizeof(err)) != 0) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    spool = ch_home_spool_dir(&cli->home, id, err, sizeof(err));
+    if (spool == NULL) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    puts(id);
+    rc = CH_EXIT_OK;
+cleanup:
+    json_object_put(settings);
+    json_object_put(result);
+    free(settings_text);
+    free(status);
+    free(spool);
+    return rc;
+}
+
+/* ---- deliver ----------------------------------------------------------- */
+
+/* Only one deliver per connection at a time, across processes; the lock
+   goes away with the process, so a killed host never blocks the next. */
+static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
+{
+    char *path = ch_strdup_printf("%s/%s.lock", home->spool, id);
+    int rc = -1;
+
+    *fd = -1;
+    if (path == NULL)
+        return -1;
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        rc = 0;
+    else if (*fd >= 0 && errno == EWOULDBLOCK)
+        rc = 1;
+    free(path);
+    return rc;
+}
+
+int ch_cmd_deliver(ch_cli *cli)
+{
+    int rc, found, lockfd = -1;
+    ch_connection c;
+    ch_run_options opt;
+    json_object *report = NULL;
+    char *status = NULL, *spool = NULL;
+    char err[1024] = "";
+    int64_t n = 0;
+
+    memset(&c, 0, sizeof(c));
+    memset(&opt, 0, sizeof(opt));
+    rc = ch_need(cli->a.connection, "--connection ID", "deliver");
+    if (rc != 0)
+        goto cleanup;
+    opt.batch_lines = CH_DEFAULT_BATCH_LINES;
+    if (cli->a.batch_records != NULL) {
+        if (ch_parse_i64(cli->a.batch_records, &n) != 0 || n <= 0) {
+            ch_cli_error("--batch-records: '%s' must be a positive integer",
+                         cli->a.batch_records);
+            rc = CH_EXIT_USAGE;
+            goto cleanup;
+        }
+        opt.batch_lines = (uint64_t) n;
+    }
+    opt.progress = isatty(STDERR_FILENO);
+    if ((rc = ch_cli_open_home(cli)) != 0)
+        goto cleanup;
+    switch (ch_lock_connection(&cli->home, cli->a.connection, &lockfd)) {
+    case 0:
+        break;
+    case 1:
+        ch_cli_error("connection %s is being delivered by another process; try again "
+                     "when it finishes", cli->a.connection);
+        rc = CH_EXIT_RETRY;
+        goto cleanup;
+    default:
+        ch_cli_error("cannot lock connection %s: %s", cli->a.connection, strerror(errno));
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    found = ch_state_connection_get(cli->state, cli->a.connection, &c, err, sizeof(err));
+    if (found != 0) {
+        ch_cli_error("%s", found > 0 ? "--connection: no such connection; list them "
+                     "with: connector-host connections" : err);
+        rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0)
+        goto cleanup;
+    if (strcmp(ch_plugin_id(&cli->plugin), c.plugin_id) != 0) {
+        ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
+                     "install the right plugin", c.plugin_path, ch_plugin_id(&cli->plugin),
+                     c.id, c.plugin_id);
+        rc = CH_EXIT_PLUGIN;
+        goto cleanup;
+    }
+    if (ch_state_profile_get(cli->state, c.plugin_id, c.profile, &status, err,
+                             sizeof(err)) < 0) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    if (status != NULL && strcmp(status, "reauthorize_required") == 0) {
+        ch_cli_error("profile %s must be authorized again before delivering: run "
+                     "connector-host authorize --plugin %s --profile %s", c.profile,
+                     c.plugin_path, c.profile);
+        rc = CH_EXIT_REAUTHORIZE;
+        goto cleanup;
+    }
+    spool = ch_home_spool_dir(&cli->home, c.id, err, sizeof(err));
+    if (spool == NULL) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    opt.spool_dir = spool;
+    rc = ch_run_deliver(&cli->host, &cli->plugin, &c, &opt, &report, err, sizeof(err));
+    if (report != NULL)
+        ch_print_json(report);
+    else
+        ch_cli_error("deliver: %s", err[0] != '\0' ? err : "failed");
+    if (report != NULL && err[0] != '\0')
+        ch_cli_error("deliver: %s", err);
+cleanup:
+    json_object_put(report);
+    ch_connection_clear(&c);
+    free(status);
+    free(spool);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
+}
+
+/* ---- listings ---------------------------------------------------------- */
+
+int ch_cmd_list(ch_cli *cli)
+{
+    int rc;
+    json_object *arr = NULL;
+    char err[1024] = "";
+
+    if ((rc = ch_cli_open_home(cli)) != 0)
+        return rc;
+    if (ch_state_list(cli->state, cli->a.pos[0], &arr, err, sizeof(err)) != 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    ch_print_json(arr);
+    json_object_put(arr);
+    return CH_EXIT_OK;
+}

@@ -1,0 +1,492 @@
+/*
+ * ch_dataset.c - streaming JSON Lines reader: line framing with a bounded
+ * buffer, strict parsing with one reused json_tokener, and records built in
+ * a per-chunk arena.
+ */
+#include <config.h>
+
+#include "ch_dataset.h"
+#include "ch_arena.h"
+#include "ch_utf8.h"
+#include "ch_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#define CH_READ_BUF ((size_t) 256 * 1024)
+
+struct ch_dataset {
+    int fd;
+    int eof;
+    char *rbuf;                 /* raw read buffer */
+    size_t rpos, rlen;
+    char *line;                 /* the current line, at most CH_LINE_MAX */
+    size_t line_cap;
+    uint64_t line_no;           /* lines consumed */
+    uint64_t empty_lines;
+    json_tokener *tok;
+    ch_arena arena;
+    aconn_record *recs;         /* CH_CHUNK_RECORDS entries */
+    const aconn_record **ptrs;  /* CH_CHUNK_RECORDS entries */
+    ch_dataset_reject_fn *on_reject;
+    void *reject_ctx;
+};
+
+int ch_dataset_open(const char *path, ch_dataset **out, char *err, size_t errlen)
+{
+    int rc = -1;
+    ch_dataset *ds = calloc(1, sizeof(*ds));
+
+    *out = NULL;
+    if (ds == NULL)
+        goto nomem;
+    ds->fd = -1;
+    ds->rbuf = malloc(CH_READ_BUF);
+    ds->recs = calloc(CH_CHUNK_RECORDS, sizeof(*ds->recs));
+    ds->ptrs = calloc(CH_CHUNK_RECORDS, sizeof(*ds->ptrs));
+    ds->tok = json_tokener_new();
+    if (ds->rbuf == NULL || ds->recs == NULL || ds->ptrs == NULL || ds->tok == NULL)
+        goto nomem;
+    /* Strict: a data format, not a config file; no comments or trailing
+       commas that another reader would refuse. */
+    json_tokener_set_flags(ds->tok, JSON_TOKENER_STRICT);
+    ds->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (ds->fd < 0) {
+        ch_errf(err, errlen, "cannot open dataset %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    *out = ds;
+    ds = NULL;
+    rc = 0;
+    goto cleanup;
+nomem:
+    ch_errf(err, errlen, "out of memory opening the dataset");
+cleanup:
+    ch_dataset_close(ds);
+    return rc;
+}
+
+void ch_dataset_close(ch_dataset *ds)
+{
+    if (ds == NULL)
+        return;
+    if (ds->fd >= 0)
+        close(ds->fd);
+    if (ds->tok != NULL)
+        json_tokener_free(ds->tok);
+    ch_arena_free(&ds->arena);
+    free(ds->rbuf);
+    free(ds->line);
+    free(ds->recs);
+    free(ds->ptrs);
+    free(ds);
+}
+
+void ch_dataset_on_reject(ch_dataset *ds, ch_dataset_reject_fn *fn, void *ctx)
+{
+    ds->on_reject = fn;
+    ds->reject_ctx = ctx;
+}
+
+uint64_t ch_dataset_line(const ch_dataset *ds)
+{
+    return ds->line_no;
+}
+
+uint64_t ch_dataset_empty_lines(const ch_dataset *ds)
+{
+    return ds->empty_lines;
+}
+
+/* Refills the read buffer. 1 data, 0 end of file, -1 error. */
+static int ch_dataset_fill(ch_dataset *ds, char *err, size_t errlen)
+{
+    ssize_t n;
+
+    if (ds->eof)
+        return 0;
+    do {
+        n = read(ds->fd, ds->rbuf, CH_READ_BUF);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        ch_errf(err, errlen, "cannot read the dataset: %s", strerror(errno));
+        return -1;
+    }
+    if (n == 0) {
+        ds->eof = 1;
+        return 0;
+    }
+    ds->rpos = 0;
+    ds->rlen = (size_t) n;
+    return 1;
+}
+
+/*
+ * Frames the next complete line into ds->line (NUL-terminated, without
+ * '\n' or a trailing '\r'). A line longer than CH_LINE_MAX is consumed
+ * without being buffered and reported with *too_long. Returns 1 for a
+ * line, 0 at end of file (a partial last line stays unconsumed), -1 error.
+ * With keep == 0 the bytes are not copied at all (seeking).
+ */
+static int ch_dataset_read_line(ch_dataset *ds, int keep, size_t *len, int *too_long,
+                                char *err, size_t errlen)
+{
+    size_t used = 0;
+
+    *too_long = 0;
+    for (;;) {
+        char *start, *nl;
+        size_t take;
+
+        if (ds->rpos == ds->rlen) {
+            int f = ch_dataset_fill(ds, err, errlen);
+            if (f <= 0)
+                return f;
+        }
+        start = ds->rbuf + ds->rpos;
+        nl = memchr(start, '\n', ds->rlen - ds->rpos);
+        take = nl != NULL ? (size_t) (nl - start) : ds->rlen - ds->rpos;
+        if (keep && !*too_long) {
+            if (used + take > CH_LINE_MAX) {
+                *too_long = 1;
+            } else {
+                if (used + take + 1 > ds->line_cap) {
+                    size_t cap = ds->line_cap != 0 ? ds->line_cap : 4096;
+                    char *bigger;
+                    while (cap < used + take + 1)
+                        cap *= 2;
+                    bigger = realloc(ds->line, cap);
+                    if (bigger == NULL) {
+                        ch_errf(err, errlen, "out of memory reading the dataset");
+                        return -1;
+                    }
+                    ds->line = bigger;
+                    ds->line_cap = cap;
+                }
+                memcpy(ds->line + used, start, take);
+                used += take;
+            }
+        }
+        ds->rpos += take;
+        if (nl != NULL) {
+            ds->rpos++;
+            ds->line_no++;
+            break;
+        }
+    }
+    if (keep && !*too_long) {
+        if (used > 0 && ds->line[used - 1] == '\r')
+            used--;
+        ds->line[used] = '\0';
+    }
+    *len = used;
+    return 1;
+}
+
+int ch_dataset_seek_line(ch_dataset *ds, uint64_t line, char *err, size_t errlen)
+{
+    while (ds->line_no + 1 < line) {
+        size_t len;
+        int too_long;
+        int r = ch_dataset_read_line(ds, 0, &len, &too_long, err, errlen);
+        if (r <= 0)
+            return r == 0 ? 1 : -1;
+    }
+    return 0;
+}
+
+static void ch_dataset_reject(ch_dataset *ds, const char *reason, const char *detail)
+{
+    if (ds->on_reject != NULL)
+        ds->on_reject(ds->reject_ctx, ds->line_no, reason, detail);
+}
+
+/* Checks one attribute object; sets its value and type (type may be
+   NULL). Returns NULL when fine, else what is wrong. */
+static const char *ch_dataset_check_attr(json_object *a, json_object **value,
+                                         json_object **type)
+{
+    size_t n;
+
+    if (!json_object_is_type(a, json_type_object))
+        return "an attribute must be an object {\"type\":...,\"value\":...}";
+    if (!json_object_object_get_ex(a, "value", value)
+        || !json_object_is_type(*value, json_type_string))
+        return "an attribute needs a string \"value\"";
+    n = (size_t) json_object_get_string_len(*value);
+    if (n == 0 || strlen(json_object_get_string(*value)) != n
+        || !ch_utf8_valid(json_object_get_string(*value), n))
+        return "an attribute \"value\" must be non-empty UTF-8 text without NUL";
+    if (!json_object_object_get_ex(a, "type", type)
+        || json_object_is_type(*type, json_type_null)) {
+        *type = NULL;
+    } else if (!json_object_is_type(*type, json_type_string)) {
+        return "an attribute \"type\" must be a string";
+    } else {
+        n = (size_t) json_object_get_string_len(*type);
+        if (strlen(json_object_get_string(*type)) != n
+            || !ch_utf8_valid(json_object_get_string(*type), n))
+            return "an attribute \"type\" must be UTF-8 text without NUL";
+    }
+    return NULL;
+}
+
+/* Counts the attributes of a record object and finds its op. Returns NULL
+   when fine, else the reason; *detail says why. */
+static const char *ch_dataset_scan(json_object *obj, size_t *nattrs, uint32_t *op,
+                                   const char **detail)
+{
+    *nattrs = 0;
+    *op = ACONN_RECORD_ADD;
+    json_object_object_foreach(obj, key, val) {
+        json_object *v, *t;
+        size_t klen = strlen(key);
+        if (!ch_utf8_valid(key, klen)) {
+            *detail = "an attribute name is not valid UTF-8";
+            return "invalid_utf8";
+        }
+        if (key[0] == '_') {
+            /* Reserved keys: only _op has a meaning today; others are
+               ignored so producers can add metadata. */
+            if (strcmp(key, "_op") != 0)
+                continue;
+            if (json_object_is_type(val, json_type_string)
+                && strcmp(json_object_get_string(val), "add") == 0) {
+                *op = ACONN_RECORD_ADD;
+            } else if (json_object_is_type(val, json_type_string)
+                       && strcmp(json_object_get_string(val), "remove") == 0) {
+                *op = ACONN_RECORD_REMOVE;
+            } else {
+                *detail = "\"_op\" must be \"add\" or \"remove\"";
+                return "bad_op";
+            }
+            continue;
+        }
+        if (klen == 0) {
+            *detail = "an attribute name is empty";
+            return "bad_attribute";
+        }
+        if (json_object_is_type(val, json_type_array)) {
+            size_t i, n = json_object_array_length(val);
+            if (n == 0) {
+                *detail = "an attribute array is empty";
+                return "bad_attribute";
+            }
+            for (i = 0; i < n; i++) {
+                *detail = ch_dataset_check_attr(json_object_array_get_idx(val, i), &v, &t);
+                if (*detail != NULL)
+                    return "bad_attribute";
+            }
+            *nattrs += n;
+        } else {
+            *detail = ch_dataset_check_attr(val, &v, &t);
+            if (*detail != NULL)
+                return "bad_attribute";
+            *nattrs += 1;
+        }
+    }
+    if (*nattrs == 0) {
+        *detail = "the record has no attributes";
+        return "bad_attribute";
+    }
+    if (*nattrs > UINT32_MAX) {
+        *detail = "the record has too many attributes";
+        return "bad_attribute";
+    }
+    return NULL;
+}
+
+static int ch_dataset_fill_attr(ch_dataset *ds, aconn_attr *dst, const char *name,
+                                json_object *a)
+{
+    json_object *v = NULL, *t = NULL;
+
+    (void) ch_dataset_check_attr(a, &v, &t);   /* checked by ch_dataset_scan */
+    dst->name = name;
+    dst->type = t != NULL ? ch_arena_strndup(&ds->arena, json_object_get_string(t),
+                                             (size_t) json_object_get_string_len(t))
+                          : "";
+    dst->value_len = (size_t) json_object_get_string_len(v);
+    dst->value = ch_arena_strndup(&ds->arena, json_object_get_string(v), dst->value_len);
+    return dst->type != NULL && dst->value != NULL ? 0 : -1;
+}
+
+/* Builds record `rec` from a checked object. 0, or -1 out of memory. */
+static int ch_dataset_build(ch_dataset *ds, json_object *obj, size_t nattrs,
+                            uint32_t op, aconn_record *rec)
+{
+    aconn_attr *attrs = ch_arena_alloc(&ds->arena, nattrs * sizeof(*attrs));
+    size_t i = 0;
+
+    if (attrs == NULL)
+        return -1;
+    json_object_object_foreach(obj, key, val) {
+        const char *name;
+        if (key[0] == '_')
+            continue;
+        name = ch_arena_strndup(&ds->arena, key, strlen(key));
+        if (name == NULL)
+            return -1;
+        if (json_object_is_type(val, json_type_array)) {
+            size_t k, n = json_object_array_length(val);
+            for (k = 0; k < n; k++) {
+                if (ch_dataset_fill_attr(ds, &attrs[i++], name,
+                                         json_object_array_get_idx(val, k)) != 0)
+                    return -1;
+            }
+        } else if (ch_dataset_fill_attr(ds, &attrs[i++], name, val) != 0) {
+            return -1;
+        }
+    }
+    memset(rec, 0, sizeof(*rec));
+    rec->struct_size = sizeof(*rec);
+    rec->op = op;
+    rec->seq = ds->line_no;
+    rec->nattrs = (uint32_t) nattrs;
+    rec->attrs = attrs;
+    return 0;
+}
+
+static int ch_dataset_blank(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    }
+    return 1;
+}
+
+/* Parses the current line as a JSON value, requiring nothing but white
+   space after it. NULL when it is not one complete JSON value. */
+static json_object *ch_dataset_parse(ch_dataset *ds, size_t len)
+{
+    json_object *obj;
+    size_t end;
+
+    json_tokener_reset(ds->tok);
+    obj = json_tokener_parse_ex(ds->tok, ds->line, (int) len);
+    if (obj == NULL && json_tokener_get_error(ds->tok) == json_tokener_continue) {
+        /* A bare number needs a delimiter to end; anything else that
+           still wants input is truncated. */
+        obj = json_tokener_parse_ex(ds->tok, " ", 1);
+        return obj;
+    }
+    if (obj == NULL)
+        return NULL;
+    end = json_tokener_get_parse_end(ds->tok);
+    if (end < len && !ch_dataset_blank(ds->line + end, len - end)) {
+        json_object_put(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* Turns the current line into a record; 1 record, 0 rejected or empty,
+   -1 out of memory. */
+static int ch_dataset_line_to_record(ch_dataset *ds, size_t len, aconn_record *rec)
+{
+    int rc = 0;
+    json_object *obj = NULL;
+    const char *reason, *detail = NULL;
+    size_t nattrs = 0;
+    uint32_t op = ACONN_RECORD_ADD;
+
+    if (ch_dataset_blank(ds->line, len)) {
+        ds->empty_lines++;
+        return 0;
+    }
+    if (!ch_utf8_valid(ds->line, len)) {
+        ch_dataset_reject(ds, "invalid_utf8", "the line is not valid UTF-8");
+        return 0;
+    }
+    obj = ch_dataset_parse(ds, len);
+    if (obj == NULL) {
+        ch_dataset_reject(ds, "invalid_json", "the line is not one complete JSON value");
+        goto cleanup;
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        ch_dataset_reject(ds, "not_object", "a record must be a JSON object");
+        goto cleanup;
+    }
+    reason = ch_dataset_scan(obj, &nattrs, &op, &detail);
+    if (reason != NULL) {
+        ch_dataset_reject(ds, reason, detail);
+        goto cleanup;
+    }
+    rc = ch_dataset_build(ds, obj, nattrs, op, rec) == 0 ? 1 : -1;
+cleanup:
+    json_object_put(obj);
+    return rc;
+}
+
+int ch_dataset_next_chunk(ch_dataset *ds, uint64_t last_line,
+                          const aconn_record *const **records, size_t *count,
+                          char *err, size_t errlen)
+{
+    size_t n = 0;
+
+    ch_arena_reset(&ds->arena);
+    *records = ds->ptrs;
+    *count = 0;
+    while (n < CH_CHUNK_RECORDS && ds->arena.used < CH_CHUNK_BYTES
+           && ds->line_no < last_line) {
+        size_t len = 0;
+        int too_long = 0;
+        int r = ch_dataset_read_line(ds, 1, &len, &too_long, err, errlen);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        if (too_long) {
+            ch_dataset_reject(ds, "line_too_long", "the line is longer than 1 MiB");
+            continue;
+        }
+        r = ch_dataset_line_to_record(ds, len, &ds->recs[n]);
+        if (r < 0) {
+            ch_errf(err, errlen, "out of memory parsing dataset line %llu",
+                    (unsigned long long) ds->line_no);
+            return -1;
+        }
+        if (r == 1) {
+            ds->ptrs[n] = &ds->recs[n];
+            n++;
+        }
+    }
+    *count = n;
+    return 0;
+}
+
+int ch_dataset_count_lines(const char *path, uint64_t *lines, char *err, size_t errlen)
+{
+    int rc = -1;
+    ch_dataset *ds = NULL;
+
+    *lines = 0;
+    if (ch_dataset_open(path, &ds, err, errlen) != 0)
+        goto cleanup;
+    for (;;) {
+        int f = ch_dataset_fill(ds, err, errlen);
+        const char *p, *end;
+        if (f < 0)
+            goto cleanup;
+        if (f == 0)
+            break;
+        p = ds->rbuf;
+        end = ds->rbuf + ds->rlen;
+        while ((p = memchr(p, '\n', (size_t) (end - p))) != NULL) {
+            (*lines)++;
+            p++;
+        }
+    }
+    rc = 0;
+cleanup:
+    ch_dataset_close(ds);
+    return rc;
+}

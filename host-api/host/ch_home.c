@@ -1,0 +1,75 @@
+/*
+ * ch_home.c - resolving and creating the home directory.
+ */
+#include <config.h>
+
+#include "ch_home.h"
+#include "ch_util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ch_home_open(ch_home *h, const char *dir, char *err, size_t errlen)
+{
+    const char *env = getenv("CONNECTOR_HOST_HOME");
+    const char *user = getenv("HOME");
+
+    memset(h, 0, sizeof(*h));
+    if (dir != NULL && *dir != '\0')
+        h->dir = strdup(dir);
+    else if (env != NULL && *env != '\0')
+        h->dir = strdup(env);
+    else if (user != NULL && *user != '\0')
+        h->dir = ch_strdup_printf("%s/.local/share/connector-host", user);
+    else {
+        ch_errf(err, errlen, "no home directory: pass --home DIR or set "
+                "CONNECTOR_HOST_HOME");
+        return -1;
+    }
+    if (h->dir == NULL)
+        goto nomem;
+    h->state_db = ch_strdup_printf("%s/state.db", h->dir);
+    h->secrets = ch_strdup_printf("%s/secrets.json", h->dir);
+    h->spool = ch_strdup_printf("%s/spool", h->dir);
+    if (h->state_db == NULL || h->secrets == NULL || h->spool == NULL)
+        goto nomem;
+    /* 0700: the home holds tokens' neighbours and every audience's spool. */
+    if (ch_mkdir_p(h->dir, 0700) != 0 || ch_mkdir_p(h->spool, 0700) != 0) {
+        ch_errf(err, errlen, "cannot create home directory %s: %s", h->dir,
+                strerror(errno));
+        ch_home_close(h);
+        return -1;
+    }
+    return 0;
+nomem:
+    ch_errf(err, errlen, "out of memory");
+    ch_home_close(h);
+    return -1;
+}
+
+void ch_home_close(ch_home *h)
+{
+    free(h->dir);
+    free(h->state_db);
+    free(h->secrets);
+    free(h->spool);
+    memset(h, 0, sizeof(*h));
+}
+
+char *ch_home_spool_dir(const ch_home *h, const char *connection_id,
+                        char *err, size_t errlen)
+{
+    char *d = ch_strdup_printf("%s/%s", h->spool, connection_id);
+
+    if (d == NULL) {
+        ch_errf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (ch_mkdir_p(d, 0700) != 0) {
+        ch_errf(err, errlen, "cannot create spool directory %s: %s", d, strerror(errno));
+        free(d);
+        return NULL;
+    }
+    return d;
+}

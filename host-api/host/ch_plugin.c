@@ -1,0 +1,194 @@
+/*
+ * ch_plugin.c - the plugin loader: libltdl, the entry symbol, and the ABI
+ * checks a host MUST make before calling anything else.
+ */
+#define _DEFAULT_SOURCE 1 /* realpath() */
+#include <config.h>
+
+#include "ch_plugin.h"
+#include "ch_util.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A plugin id names a namespace in secrets.json ("<id>/<name>") and in the
+   state store, so it must be short and contain no '/'. */
+static int ch_plugin_id_ok(const char *id)
+{
+    size_t n = 0;
+
+    if (id == NULL || *id == '\0')
+        return 0;
+    for (; id[n] != '\0'; n++) {
+        char c = id[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                 || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!ok || n >= 64)
+            return 0;
+    }
+    return 1;
+}
+
+static int ch_plugin_check(ch_plugin *p, const char *spec, char *err, size_t errlen)
+{
+    const aconn_plugin *d = p->desc;
+    char missing[160] = "";
+
+    if (d == NULL) {
+        ch_errf(err, errlen, "plugin %s returned no descriptor from %s()",
+                spec, ACONN_ENTRY_SYMBOL);
+        return -1;
+    }
+    if (d->struct_size < offsetof(aconn_plugin, abi_minor) + sizeof(d->abi_minor)) {
+        ch_errf(err, errlen, "plugin %s has a descriptor of %u bytes, too small to "
+                "carry an ABI version; rebuild it against aconn.h %d.x",
+                spec, (unsigned) d->struct_size, ACONN_ABI_MAJOR);
+        return -1;
+    }
+    if (d->abi_major != ACONN_ABI_MAJOR) {
+        ch_errf(err, errlen, "plugin %s was built for connector ABI %u.%u; this host "
+                "implements ABI %d.%d; rebuild the plugin against aconn.h %d.x",
+                spec, (unsigned) d->abi_major, (unsigned) d->abi_minor,
+                ACONN_ABI_MAJOR, ACONN_ABI_MINOR, ACONN_ABI_MAJOR);
+        return -1;
+    }
+    if (!ACONN_HAS(d, aconn_plugin, teardown)) {
+        ch_errf(err, errlen, "plugin %s has a descriptor of %u bytes; ABI %d.0 needs "
+                "at least %zu; rebuild it against aconn.h %d.x", spec,
+                (unsigned) d->struct_size, ACONN_ABI_MAJOR,
+                offsetof(aconn_plugin, teardown) + sizeof(d->teardown), ACONN_ABI_MAJOR);
+        return -1;
+    }
+#define CH_REQUIRE(m)                                               \
+    if (d->m == NULL)                                               \
+        strncat(missing, missing[0] != '\0' ? ", " #m : #m,         \
+                sizeof(missing) - strlen(missing) - 1)
+    CH_REQUIRE(describe);
+    CH_REQUIRE(validate_settings);
+    CH_REQUIRE(authorize);
+    CH_REQUIRE(deliver_batch);
+    CH_REQUIRE(teardown);
+#undef CH_REQUIRE
+    if (missing[0] != '\0') {
+        ch_errf(err, errlen, "plugin %s does not implement %s, required by connector "
+                "ABI %d.0", spec, missing, ACONN_ABI_MAJOR);
+        return -1;
+    }
+    p->info = d->describe();
+    if (p->info == NULL || !ACONN_HAS(p->info, aconn_info, manifest_json)) {
+        ch_errf(err, errlen, "plugin %s: describe() returned no aconn_info or one too "
+                "small for ABI %d.0", spec, ACONN_ABI_MAJOR);
+        return -1;
+    }
+    if (!ch_plugin_id_ok(p->info->id)) {
+        ch_errf(err, errlen, "plugin %s: describe() gave an invalid id (want 1 to 64 "
+                "of [A-Za-z0-9._-])", spec);
+        return -1;
+    }
+    if (p->info->manifest_json == NULL) {
+        ch_errf(err, errlen, "plugin %s: describe() gave no manifest_json", spec);
+        return -1;
+    }
+    return 0;
+}
+
+int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
+                   char *err, size_t errlen)
+{
+    int rc = -1;
+    int inited = 0;
+    int have_advise = 0;
+    lt_dladvise advise;
+    aconn_entry_fn *entry = NULL;
+    char resolved[PATH_MAX];
+
+    memset(out, 0, sizeof(*out));
+    if (spec == NULL || *spec == '\0') {
+        ch_errf(err, errlen, "no plugin given: pass --plugin PATH-OR-NAME");
+        goto cleanup;
+    }
+    if (lt_dlinit() != 0) {
+        ch_errf(err, errlen, "cannot initialise libltdl: %s", lt_dlerror());
+        goto cleanup;
+    }
+    inited = 1;
+    /* A bare name is searched in the connector directory; a path is used
+       as given, made absolute so a stored connection finds it again. */
+    if (strchr(spec, '/') == NULL) {
+        if (search_dir != NULL && *search_dir != '\0' && lt_dladdsearchdir(search_dir) != 0) {
+            ch_errf(err, errlen, "cannot search %s for plugins: %s", search_dir,
+                    lt_dlerror());
+            goto cleanup;
+        }
+        out->path = strdup(spec);
+    } else if (realpath(spec, resolved) != NULL) {
+        out->path = strdup(resolved);
+    } else {
+        ch_errf(err, errlen, "cannot load plugin %s: no such file (give the path of "
+                "its .la or .so, or a module name from %s)", spec,
+                search_dir != NULL ? search_dir : "the connector directory");
+        goto cleanup;
+    }
+    if (out->path == NULL) {
+        ch_errf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    if (lt_dladvise_init(&advise) != 0) {
+        ch_errf(err, errlen, "libltdl: %s", lt_dlerror());
+        goto cleanup;
+    }
+    have_advise = 1;
+    /* Resident: the plugin may hold libcurl/OpenSSL state that must never
+       be unmapped while the process lives. */
+    if (lt_dladvise_ext(&advise) != 0 || lt_dladvise_resident(&advise) != 0) {
+        ch_errf(err, errlen, "libltdl: %s", lt_dlerror());
+        goto cleanup;
+    }
+    out->handle = lt_dlopenadvise(out->path, advise);
+    if (out->handle == NULL) {
+        const char *why = lt_dlerror();
+        ch_errf(err, errlen, "cannot load plugin %s: %s", spec,
+                why != NULL ? why : "unknown libltdl error");
+        goto cleanup;
+    }
+    /* dlsym returns an object pointer; the C standard has no conversion to
+       a function pointer, so copy the representation (POSIX guarantees it). */
+    *(void **) &entry = lt_dlsym(out->handle, ACONN_ENTRY_SYMBOL);
+    if (entry == NULL) {
+        ch_errf(err, errlen, "plugin %s does not export %s(); it is not a connector "
+                "(or was built without ACONN_EXPORT)", spec, ACONN_ENTRY_SYMBOL);
+        goto cleanup;
+    }
+    out->desc = entry(ACONN_ABI_MAJOR, ACONN_ABI_MINOR);
+    if (ch_plugin_check(out, spec, err, errlen) != 0)
+        goto cleanup;
+    rc = 0;
+cleanup:
+    if (have_advise)
+        lt_dladvise_destroy(&advise);
+    if (rc != 0) {
+        if (out->handle != NULL)
+            lt_dlclose(out->handle);
+        free(out->path);
+        memset(out, 0, sizeof(*out));
+        if (inited)
+            lt_dlexit();
+    }
+    return rc;
+}
+
+void ch_plugin_unload(ch_plugin *p)
+{
+    if (p == NULL || p->handle == NULL)
+        return;
+    lt_dlclose(p->handle);
+    free(p->path);
+    memset(p, 0, sizeof(*p));
+    lt_dlexit();
+}
+
+const char *ch_plugin_id(const ch_plugin *p)
+{
+    return p->info->id;
+}

@@ -1,0 +1,37 @@
+/*
+ * ch_plugin.h - loads a connector plugin with libltdl and negotiates the
+ * ABI (host-api/aconn.h, section 1 and 7).
+ */
+#ifndef CH_PLUGIN_H
+#define CH_PLUGIN_H
+
+#include <aconn.h>
+
+#include <ltdl.h>
+
+typedef struct ch_plugin {
+    lt_dlhandle handle;
+    const aconn_plugin *desc;   /* static in the plugin */
+    const aconn_info *info;     /* static in the plugin */
+    char *path;                 /* the spec as loaded: absolute path of a
+                                   file, or the bare module name */
+} ch_plugin;
+
+/*
+ * Loads `spec`: a path to a .la or .so (an uninstalled .la in a build tree
+ * works), or a bare module name searched in `search_dir` (NULL: none).
+ * The module is made resident. Refuses a plugin built for another ABI
+ * major, one whose descriptor is too small or lacks an entry point, and one
+ * whose describe() gives no usable id.
+ * Returns 0, or -1 with a message in err (exit code CH_EXIT_PLUGIN).
+ */
+int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
+                   char *err, size_t errlen);
+
+/* Closes the handle (the module stays resident) and frees *p. */
+void ch_plugin_unload(ch_plugin *p);
+
+/* The plugin's id: namespaces its secrets and state. */
+const char *ch_plugin_id(const ch_plugin *p);
+
+#endif /* CH_PLUGIN_H */

@@ -1,0 +1,403 @@
+/*
+ * ch_run.c - one delivery run: choose the range, record it, feed it to the
+ * plugin batch by batch, and record the outcome.
+ */
+#include <config.h>
+
+#include "ch_run.h"
+#include "ch_buf.h"
+#include "ch_dataset.h"
+#include "ch_report.h"
+#include "ch_util.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ch_run {
+    ch_host *host;
+    ch_dataset *ds;
+    aconn_batch batch;
+    uint64_t batch_last;        /* last line of the batch in progress */
+    pthread_t thread;           /* the thread inside deliver_batch() */
+    int in_call;
+    int read_failed;            /* the dataset could not be read: retry */
+    char read_error[256];
+    uint64_t records_read;
+    ch_rejects host_rejects;    /* the reader's */
+    ch_rejects plugin_rejects;  /* reported through reject() */
+    int progress;
+    int64_t progress_ms;
+};
+
+static void ch_run_on_reader_reject(void *ctx, uint64_t line, const char *reason,
+                                    const char *detail)
+{
+    ch_run *r = ctx;
+
+    (void) detail;
+    ch_rejects_add(&r->host_rejects, reason, line);
+}
+
+static void ch_run_progress(ch_run *r, int final)
+{
+    int64_t now = ch_wall_ms();
+
+    if (!r->progress || (!final && now - r->progress_ms < 250))
+        return;
+    r->progress_ms = now;
+    fprintf(stderr, "\rconnector-host: line %llu of %llu, %llu records%s",
+            (unsigned long long) ch_dataset_line(r->ds),
+            (unsigned long long) r->batch.run_last_seq,
+            (unsigned long long) r->records_read, final ? "\n" : "");
+}
+
+aconn_status ch_run_next(ch_run *r, const aconn_batch *batch,
+                         const aconn_record *const **records, size_t *count)
+{
+    *records = NULL;
+    *count = 0;
+    if (!r->in_call || batch != &r->batch || !pthread_equal(r->thread, pthread_self()))
+        return ACONN_ERR_INVALID;
+    if (r->read_failed)
+        return ACONN_RETRY;
+    if (ch_dataset_line(r->ds) >= r->batch_last)
+        return ACONN_OK;
+    if (ch_dataset_next_chunk(r->ds, r->batch_last, records, count, r->read_error,
+                              sizeof(r->read_error)) != 0) {
+        r->read_failed = 1;
+        *count = 0;
+        return ACONN_RETRY;
+    }
+    if (*count == 0 && ch_dataset_line(r->ds) < r->batch_last) {
+        ch_errf(r->read_error, sizeof(r->read_error), "the dataset ended at line %llu, "
+                "before the run's line %llu: was it truncated or replaced?",
+                (unsigned long long) ch_dataset_line(r->ds),
+                (unsigned long long) r->batch_last);
+        r->read_failed = 1;
+        return ACONN_RETRY;
+    }
+    r->records_read += *count;
+    ch_run_progress(r, 0);
+    return ACONN_OK;
+}
+
+void ch_run_reject(ch_run *r, const aconn_batch *batch, uint64_t seq,
+                   uint32_t attr_index, const char *reason, const char *detail)
+{
+    (void) attr_index;
+    (void) detail;
+    if (!r->in_call || batch != &r->batch || !pthread_equal(r->thread, pthread_self()))
+        return;
+    ch_rejects_add(&r->plugin_rejects, reason, seq);
+}
+
+/* Reads the lines of the batch the plugin did not pull, so the next batch
+   starts where it should. 0, or -1 when the dataset cannot be read. */
+static int ch_run_drain(ch_run *r)
+{
+    const aconn_record *const *recs;
+    size_t n;
+
+    while (ch_dataset_line(r->ds) < r->batch_last) {
+        if (ch_dataset_next_chunk(r->ds, r->batch_last, &recs, &n, r->read_error,
+                                  sizeof(r->read_error)) != 0)
+            return -1;
+        if (n == 0 && ch_dataset_line(r->ds) < r->batch_last)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *ch_run_outcome(aconn_status s)
+{
+    if (ACONN_STATUS_IS_OK(s))
+        return NULL;
+    if (ACONN_STATUS_IS_RETRY(s))
+        return CH_OUTCOME_RETRY;
+    if (ACONN_STATUS_IS_REAUTHORIZE(s))
+        return CH_OUTCOME_REAUTHORIZE;
+    if (ACONN_STATUS_IS_PERMANENT(s))
+        return CH_OUTCOME_PERMANENT;
+    return CH_OUTCOME_FATAL;
+}
+
+static json_object *ch_run_error_json(const aconn_error *e)
+{
+    json_object *o = json_object_new_object();
+
+    if (o == NULL)
+        return NULL;
+    json_object_object_add(o, "status", json_object_new_string(aconn_status_name(e->status)));
+    json_object_object_add(o, "code", json_object_new_string(e->code));
+    json_object_object_add(o, "field", json_object_new_string(e->field));
+    json_object_object_add(o, "message", json_object_new_string(e->message));
+    json_object_object_add(o, "retry_after_ms", json_object_new_int64(e->retry_after_ms));
+    json_object_object_add(o, "http_status", json_object_new_int(e->http_status));
+    json_object_object_add(o, "remote_code", json_object_new_string(e->remote_code));
+    json_object_object_add(o, "request_id", json_object_new_string(e->request_id));
+    json_object_object_add(o, "profile", json_object_new_string(e->profile));
+    return o;
+}
+
+/* A report for a deliver that did not start a run. */
+static json_object *ch_run_short_report(const ch_connection *c, const char *status)
+{
+    json_object *o = json_object_new_object();
+
+    if (o == NULL)
+        return NULL;
+    json_object_object_add(o, "connection_id", json_object_new_string(c->id));
+    json_object_object_add(o, "status", json_object_new_string(status));
+    json_object_object_add(o, "checkpoint", json_object_new_uint64(c->delivered_through));
+    return o;
+}
+
+/* Picks the run to do now: resume the pending one (same id and range) or
+   open a new one from the checkpoint to the dataset's end. Returns 1 to
+   run, 0 when there is nothing to do (*report set), -1 on error. */
+static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end,
+                         json_object **report, int *exitc, char *err, size_t errlen)
+{
+    int64_t now = ch_host_now_ms(h);
+    char id[40];
+    char *dup;
+
+    if (c->run_id != NULL && strcmp(c->run_outcome, CH_OUTCOME_PERMANENT) != 0) {
+        if (now < c->not_before_ms) {
+            *report = ch_run_short_report(c, "not_before");
+            if (*report == NULL)
+                return -1;
+            json_object_object_add(*report, "run_id", json_object_new_string(c->run_id));
+            json_object_object_add(*report, "not_before_ms",
+                                   json_object_new_int64(c->not_before_ms));
+            json_object_object_add(*report, "retry_after_ms",
+                                   json_object_new_int64(c->not_before_ms - now));
+            *exitc = CH_EXIT_RETRY;
+            return 0;
+        }
+        c->run_attempt++;
+        return 1;
+    }
+    /* New run; after a permanent failure it starts at the same checkpoint
+       and reaches the current end, so nothing is lost. */
+    if (end <= c->delivered_through) {
+        *report = ch_run_short_report(c, "up_to_date");
+        *exitc = CH_EXIT_OK;
+        return *report != NULL ? 0 : -1;
+    }
+    if (ch_random_id("r_", 12, id, sizeof(id)) != 0 || (dup = strdup(id)) == NULL) {
+        ch_errf(err, errlen, "cannot make a run id");
+        return -1;
+    }
+    free(c->run_id);
+    c->run_id = dup;
+    c->run_first = c->delivered_through + 1;
+    c->run_last = end;
+    c->run_attempt = 1;
+    c->not_before_ms = 0;
+    return 1;
+}
+
+static json_object *ch_run_report(ch_run *r, const ch_connection *c, aconn_status status,
+                                  const aconn_error *perr, uint32_t batches,
+                                  int64_t not_before, int64_t duration_ms,
+                                  const ch_buf *out)
+{
+    json_object *o = json_object_new_object();
+    json_object *plugin = NULL;
+
+    if (o == NULL)
+        return NULL;
+    json_object_object_add(o, "connection_id", json_object_new_string(c->id));
+    json_object_object_add(o, "run_id", json_object_new_string(c->run_id));
+    json_object_object_add(o, "attempt", json_object_new_int64(c->run_attempt));
+    json_object_object_add(o, "status", json_object_new_string(
+        ACONN_STATUS_IS_OK(status) ? "delivered" : aconn_status_name(status)));
+    json_object_object_add(o, "status_code", json_object_new_int(status));
+    json_object_object_add(o, "first_line", json_object_new_uint64(c->run_first));
+    json_object_object_add(o, "last_line", json_object_new_uint64(c->run_last));
+    json_object_object_add(o, "lines_read", json_object_new_uint64(
+        r->ds != NULL && ch_dataset_line(r->ds) >= c->run_first
+            ? ch_dataset_line(r->ds) - c->run_first + 1 : 0));
+    json_object_object_add(o, "records_read", json_object_new_uint64(r->records_read));
+    json_object_object_add(o, "empty_lines", json_object_new_uint64(
+        r->ds != NULL ? ch_dataset_empty_lines(r->ds) : 0));
+    json_object_object_add(o, "batches", json_object_new_int64(batches));
+    json_object_object_add(o, "rejected", ch_rejects_json(&r->host_rejects));
+    json_object_object_add(o, "plugin_rejected", ch_rejects_json(&r->plugin_rejects));
+    json_object_object_add(o, "checkpoint", json_object_new_uint64(
+        ACONN_STATUS_IS_OK(status) ? c->run_last : c->delivered_through));
+    if (!ACONN_STATUS_IS_OK(status)) {
+        json_object_object_add(o, "error", ch_run_error_json(perr));
+        if (ACONN_STATUS_IS_RETRY(status))
+            json_object_object_add(o, "not_before_ms", json_object_new_int64(not_before));
+    }
+    json_object_object_add(o, "duration_ms", json_object_new_int64(duration_ms));
+    if (out->len > 0) {
+        plugin = json_tokener_parse(out->data);
+        if (plugin == NULL)
+            json_object_object_add(o, "plugin_report_invalid", json_object_new_boolean(1));
+    }
+    json_object_object_add(o, "plugin", plugin);
+    return o;
+}
+
+int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
+                   const ch_run_options *opt, json_object **report,
+                   char *err, size_t errlen)
+{
+    int exitc = CH_EXIT_INTERNAL;
+    ch_run *r = NULL;
+    uint64_t end = 0, bfirst, blast, per = opt->batch_lines > 0 ? opt->batch_lines
+                                                                 : CH_DEFAULT_BATCH_LINES;
+    int64_t started = ch_host_now_ms(h), not_before = 0;
+    aconn_status status = ACONN_OK;
+    aconn_error perr;
+    aconn_output output;
+    ch_buf out = { 0 };
+    void *conn_ctx = NULL;
+    uint32_t batches = 0;
+    const char *outcome;
+
+    *report = NULL;
+    memset(&perr, 0, sizeof(perr));
+    perr.struct_size = sizeof(perr);
+    r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        ch_errf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    r->host = h;
+    r->progress = opt->progress;
+    if (ch_dataset_count_lines(c->dataset_path, &end, err, errlen) != 0) {
+        exitc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (end < c->delivered_through || (c->run_id != NULL && end < c->run_last)) {
+        ch_errf(err, errlen, "dataset %s has %llu complete lines, fewer than the %llu "
+                "this connection already covers; datasets are append-only: restore "
+                "the file or connect the new one as a new connection", c->dataset_path,
+                (unsigned long long) end, (unsigned long long)
+                (c->run_id != NULL ? c->run_last : c->delivered_through));
+        exitc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    switch (ch_run_choose(h, c, end, report, &exitc, err, errlen)) {
+    case 1:
+        break;
+    case 0:
+        goto cleanup;
+    default:
+        exitc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    /* Record the run before the plugin sees a record, so a host killed
+       from here on resumes the same run id and range. */
+    if (ch_state_run_begin(h->state, c, started, err, errlen) != 0)
+        goto cleanup;
+    if (ch_dataset_open(c->dataset_path, &r->ds, err, errlen) != 0) {
+        status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL, "%s", err);
+        goto finish;
+    }
+    ch_dataset_on_reject(r->ds, ch_run_on_reader_reject, r);
+    if (ch_dataset_seek_line(r->ds, c->run_first, r->read_error,
+                             sizeof(r->read_error)) != 0) {
+        status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL,
+                                 "cannot reach line %llu of the dataset",
+                                 (unsigned long long) c->run_first);
+        goto finish;
+    }
+    h->run = r;
+    for (bfirst = c->run_first;; bfirst = blast + 1) {
+        blast = c->run_last - bfirst + 1 > per ? bfirst + per - 1 : c->run_last;
+        memset(&r->batch, 0, sizeof(r->batch));
+        r->batch.struct_size = sizeof(r->batch);
+        r->batch.flags = (bfirst == c->run_first ? ACONN_BATCH_RUN_BEGIN : 0)
+                         | (blast == c->run_last ? ACONN_BATCH_RUN_END : 0);
+        r->batch.connection_id = c->id;
+        r->batch.run_id = c->run_id;
+        r->batch.profile = c->profile;
+        r->batch.settings_json = c->settings_json;
+        r->batch.spool_dir = opt->spool_dir;
+        r->batch.run_first_seq = c->run_first;
+        r->batch.run_last_seq = c->run_last;
+        r->batch.run_attempt = c->run_attempt;
+        if (blast == c->run_last) {
+            ch_buf_output(&out, &output);
+            r->batch.report = &output;
+        }
+        r->batch_last = blast;
+        if (ch_host_cancel_requested()) {
+            status = aconn_error_set(&perr, ACONN_RETRY_CANCELLED, "cancelled", NULL,
+                                     "the host was asked to stop; the run resumes "
+                                     "next time");
+            break;
+        }
+        r->thread = pthread_self();
+        r->in_call = 1;
+        status = p->desc->deliver_batch(&h->table, &conn_ctx, &r->batch, &perr);
+        r->in_call = 0;
+        batches++;
+        if (ACONN_STATUS_IS_OK(status) && r->read_failed) {
+            /* Never move the checkpoint over lines the plugin did not get. */
+            status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL,
+                                     "%s", r->read_error);
+        }
+        if (!ACONN_STATUS_IS_OK(status))
+            break;
+        if (ch_dataset_line(r->ds) < blast) {
+            h->table.log(h, ACONN_LOG_WARN, "the plugin returned before reading its "
+                         "whole batch; the host skipped the rest");
+            if (ch_run_drain(r) != 0) {
+                status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL,
+                                         "%s", r->read_error);
+                break;
+            }
+        }
+        if (blast == c->run_last)
+            break;
+    }
+    h->run = NULL;
+    p->desc->teardown(&h->table, conn_ctx);
+    ch_run_progress(r, 1);
+finish:
+    if (perr.status != status)
+        perr.status = status;
+    outcome = ch_run_outcome(status);
+    if (ACONN_STATUS_IS_RETRY(status)) {
+        int64_t wait = perr.retry_after_ms > 0 ? perr.retry_after_ms : 0;
+        not_before = ch_host_now_ms(h) + wait;
+    }
+    *report = ch_run_report(r, c, status, &perr, batches, not_before,
+                            ch_host_now_ms(h) - started, &out);
+    if (*report == NULL) {
+        ch_errf(err, errlen, "out of memory building the report");
+        goto cleanup;
+    }
+    if (ch_state_run_end(h->state, c, outcome, ACONN_STATUS_IS_OK(status) ? "delivered"
+                         : aconn_status_name(status), not_before,
+                         json_object_to_json_string_ext(*report, JSON_C_TO_STRING_PLAIN),
+                         ch_host_now_ms(h), err, errlen) != 0) {
+        exitc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    if (ACONN_STATUS_IS_REAUTHORIZE(status)
+        && ch_state_profile_set(h->state, c->plugin_id, perr.profile[0] != '\0'
+                                ? perr.profile : c->profile, "reauthorize_required",
+                                NULL, ch_host_now_ms(h), err, errlen) != 0) {
+        exitc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    if (ACONN_STATUS_IS_OK(status))
+        c->delivered_through = c->run_last;
+    exitc = ch_exit_for_status(status);
+cleanup:
+    h->run = NULL;
+    ch_buf_free(&out);
+    if (r != NULL)
+        ch_dataset_close(r->ds);
+    free(r);
+    return exitc;
+}

@@ -1,0 +1,57 @@
+/*
+ * ch_util.h - small helpers shared by the reference host: formatted
+ * strings, whole-file reads, directories, ids and the wall clock.
+ */
+#ifndef CH_UTIL_H
+#define CH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit codes of connector-host (docs/ARCHITECTURE.md, "Host interface"). */
+enum {
+    CH_EXIT_OK = 0,
+    CH_EXIT_FAILED = 1,      /* invalid input or permanent failure */
+    CH_EXIT_USAGE = 2,
+    CH_EXIT_REAUTHORIZE = 3,
+    CH_EXIT_PLUGIN = 4,      /* plugin could not be loaded or ABI refused */
+    CH_EXIT_INTERNAL = 70,
+    CH_EXIT_RETRY = 75       /* deferred, throttled or transient */
+};
+
+/* The exit code for a plugin status, by band. */
+int ch_exit_for_status(int32_t status);
+
+/* printf into a new heap string; NULL on allocation failure. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+char *ch_strdup_printf(const char *fmt, ...);
+
+/* snprintf that never fails loudly: output truncated to fit. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void ch_errf(char *err, size_t errlen, const char *fmt, ...);
+
+/*
+ * Reads a whole file of at most `max` bytes into a NUL-terminated heap
+ * buffer (caller frees). Returns 0, or -1 with a message in err.
+ */
+int ch_read_file(const char *path, size_t max, char **out, size_t *len,
+                 char *err, size_t errlen);
+
+/* mkdir -p with `mode` for the directories it creates. 0 or -1 (errno). */
+int ch_mkdir_p(const char *path, mode_t mode);
+
+/* Writes prefix + 2*nbytes random hex digits into out. 0 or -1. */
+int ch_random_id(const char *prefix, size_t nbytes, char *out, size_t outlen);
+
+/* Wall clock in milliseconds since the Unix epoch. */
+int64_t ch_wall_ms(void);
+
+/* Parses a decimal integer that must fill the whole string. 0 or -1. */
+int ch_parse_i64(const char *s, int64_t *out);
+
+#endif /* CH_UTIL_H */
