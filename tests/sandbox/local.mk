@@ -1,1 +1,36 @@
-# tests/sandbox rules
+# tests/sandbox: tiktok-sandbox, a local TikTok Marketing API v1.3 server,
+# and the CUnit tests that drive it over HTTPS.
+
+noinst_PROGRAMS += tests/sandbox/tiktok-sandbox
+tests_sandbox_tiktok_sandbox_SOURCES = \
+	tests/sandbox/sb.h \
+	tests/sandbox/sb_main.c \
+	tests/sandbox/sb_server.c \
+	tests/sandbox/sb_world.c \
+	tests/sandbox/sb_types.c \
+	tests/sandbox/sb_json.c \
+	tests/sandbox/sb_oauth.c \
+	tests/sandbox/sb_bc.c \
+	tests/sandbox/sb_upload.c \
+	tests/sandbox/sb_audience.c \
+	tests/sandbox/sb_members.c \
+	tests/sandbox/sb_faults.c \
+	tests/sandbox/sb_clock.c \
+	tests/sandbox/sb_control.c
+tests_sandbox_tiktok_sandbox_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSON_C_CFLAGS) \
+	$(OPENSSL_CFLAGS) $(CURL_CFLAGS) -pthread
+tests_sandbox_tiktok_sandbox_LDADD = $(MHD_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) \
+	$(CURL_LIBS) -lpthread
+
+EXTRA_DIST += tests/sandbox/README.md
+
+# ---- tests ----------------------------------------------------------------
+TSB_TEST_CFLAGS = $(TEST_CFLAGS) $(TS_CFLAGS)
+TSB_TEST_LIBS = $(TS_LIBS) $(TEST_LIBS)
+TSB_COMMON = tests/sandbox/test_sb_common.c tests/sandbox/test_sb_common.h
+
+check_PROGRAMS += tests/sandbox/test_sandbox_api
+tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_api_CFLAGS = $(TSB_TEST_CFLAGS)
+tests_sandbox_test_sandbox_api_LDADD = $(TSB_TEST_LIBS)
+TESTS += tests/sandbox/test_sandbox_api

@@ -1,0 +1,236 @@
+/* sb_control.c: the sandbox's own control API under /sandbox/ (not
+ * TikTok's): inspect audiences, members and the operation log, read
+ * request counts, move the clock, change faults, reset. Never faulted and
+ * never counted as TikTok requests. */
+#include "sb.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reply_json(sb_req *req, unsigned status, json_object *o)
+{
+    const char *s = o != NULL ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+
+    if (s == NULL) {
+        sb_raw(req, 500, "application/json", "{\"error\":\"out of memory\"}");
+    } else {
+        sb_raw(req, status, "application/json", s);
+    }
+    json_object_put(o);
+}
+
+static void reply_error(sb_req *req, unsigned status, const char *msg)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    reply_json(req, status, o);
+}
+
+void sb_h_ctl_world(sb_ctx *ctx, sb_req *req)
+{
+    json_object *copy = NULL;
+
+    pthread_mutex_lock(&ctx->lock);
+    if (json_object_deep_copy(ctx->world, &copy, NULL) != 0) {
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    reply_json(req, 200, copy);
+}
+
+void sb_h_ctl_audiences(sb_ctx *ctx, sb_req *req)
+{
+    const char *adv = sb_query(req, "advertiser_id");
+    json_object *out = json_object_new_object(), *list = json_object_new_array();
+
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; list != NULL && i < ctx->st.n_aud; i++) {
+        const sb_audience *a = ctx->st.aud[i];
+        json_object *o, *bt;
+        if (adv != NULL && strcmp(adv, a->advertiser_id) != 0) {
+            continue;
+        }
+        o = json_object_new_object();
+        bt = json_object_new_object();
+        for (int t = 1; t < SB_T_COUNT; t++) {
+            size_t n = sb_members_count_type(a->members, t);
+            if (n > 0) {
+                json_object_object_add(bt, sb_idtype_name(t), json_object_new_int64((int64_t)n));
+            }
+        }
+        json_object_object_add(o, "audience_id", json_object_new_string(a->audience_id));
+        json_object_object_add(o, "advertiser_id", json_object_new_string(a->advertiser_id));
+        json_object_object_add(o, "name", json_object_new_string(a->name));
+        json_object_object_add(o, "calculate_type",
+                               json_object_new_string(sb_idtype_name(a->calculate_type)));
+        json_object_object_add(o, "size",
+                               json_object_new_int64((int64_t)sb_members_count(a->members)));
+        json_object_object_add(o, "members_by_type", bt);
+        json_object_object_add(o, "cover_num", json_object_new_int64((int64_t)sb_aud_cover(ctx, a)));
+        json_object_object_add(o, "is_valid", json_object_new_boolean(sb_aud_valid(ctx, a)));
+        json_object_object_add(o, "retention_in_days",
+                               a->retention_in_days > 0
+                               ? json_object_new_int(a->retention_in_days) : NULL);
+        json_object_object_add(o, "create_time_ms", json_object_new_int64(a->create_ms));
+        json_object_array_add(list, o);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    json_object_object_add(out, "audiences", list);
+    reply_json(req, 200, out);
+}
+
+void sb_h_ctl_members(sb_ctx *ctx, sb_req *req)
+{
+    const char *id = sb_query(req, "audience_id");
+    sb_audience *a;
+    char *text = NULL;
+    size_t len;
+
+    pthread_mutex_lock(&ctx->lock);
+    a = id != NULL ? sb_st_audience(ctx, id) : NULL;
+    if (a == NULL) {
+        pthread_mutex_unlock(&ctx->lock);
+        reply_error(req, 404, "audience_id is missing or unknown");
+        return;
+    }
+    if (sb_members_dump_sorted(a->members, &text, &len) != 0) {
+        pthread_mutex_unlock(&ctx->lock);
+        reply_error(req, 500, "out of memory");
+        return;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    sb_raw_take(req, 200, "text/plain", text);
+}
+
+void sb_h_ctl_oplog(sb_ctx *ctx, sb_req *req)
+{
+    const char *adv = sb_query(req, "advertiser_id");
+    json_object *out = json_object_new_object(), *list = json_object_new_array();
+
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; list != NULL && i < ctx->st.n_ops; i++) {
+        const sb_op *op = &ctx->st.ops[i];
+        json_object *o;
+        if (adv != NULL && strcmp(adv, op->advertiser_id) != 0) {
+            continue;
+        }
+        o = json_object_new_object();
+        json_object_object_add(o, "op", json_object_new_string(op->op));
+        json_object_object_add(o, "action", json_object_new_string(op->action));
+        json_object_object_add(o, "audience_id", json_object_new_string(op->audience_id));
+        json_object_object_add(o, "advertiser_id", json_object_new_string(op->advertiser_id));
+        json_object_object_add(o, "utc_day", json_object_new_string(op->utc_day));
+        json_object_object_add(o, "time_ms", json_object_new_int64(op->time_ms));
+        json_object_object_add(o, "counts_toward_daily_limit",
+                               json_object_new_boolean(op->counts_daily));
+        json_object_array_add(list, o);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    json_object_object_add(out, "operations", list);
+    reply_json(req, 200, out);
+}
+
+void sb_h_ctl_requests(sb_ctx *ctx, sb_req *req)
+{
+    json_object *out = json_object_new_object(), *copy = NULL;
+
+    pthread_mutex_lock(&ctx->lock);
+    if (json_object_deep_copy(ctx->by_endpoint, &copy, NULL) != 0) {
+        copy = json_object_new_object();
+    }
+    json_object_object_add(out, "by_endpoint", copy);
+    json_object_object_add(out, "total", json_object_new_int64((int64_t)ctx->total_requests));
+    pthread_mutex_unlock(&ctx->lock);
+    reply_json(req, 200, out);
+}
+
+void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req)
+{
+    char err[256];
+    int rc;
+    json_object *fresh = json_object_new_object();
+
+    pthread_mutex_lock(&ctx->lock);
+    rc = sb_state_reset(ctx, err, sizeof err);
+    if (fresh != NULL) {
+        json_object_put(ctx->by_endpoint);
+        ctx->by_endpoint = fresh;
+        fresh = NULL;
+    }
+    ctx->total_requests = 0;
+    ctx->faults = ctx->initial_faults;
+    ctx->fault_counter = 0;
+    pthread_mutex_unlock(&ctx->lock);
+    json_object_put(fresh);
+    if (rc != 0) {
+        reply_error(req, 500, err);
+        return;
+    }
+    sb_raw(req, 200, "application/json", "{\"reset\":true}");
+}
+
+static json_object *clock_json(sb_ctx *ctx)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "now_ms", json_object_new_int64(sb_now_ms(ctx)));
+    json_object_object_add(o, "offset_ms", json_object_new_int64(ctx->st.clock_offset_ms));
+    return o;
+}
+
+void sb_h_ctl_clock(sb_ctx *ctx, sb_req *req)
+{
+    json_object *body = NULL, *v, *out;
+
+    if (strcmp(req->method, "POST") == 0) {
+        body = req->json;
+        pthread_mutex_lock(&ctx->lock);
+        if (json_object_object_get_ex(body, "advance_ms", &v)
+            && json_object_is_type(v, json_type_int)) {
+            ctx->st.clock_offset_ms += json_object_get_int64(v);
+        } else if (json_object_object_get_ex(body, "set_ms", &v)
+                   && json_object_is_type(v, json_type_int)) {
+            ctx->st.clock_offset_ms = json_object_get_int64(v) - sb_real_ms();
+        } else {
+            pthread_mutex_unlock(&ctx->lock);
+            reply_error(req, 400, "send {\"advance_ms\":N} or {\"set_ms\":N} (integers)");
+            return;
+        }
+        pthread_mutex_unlock(&ctx->lock);
+    }
+    pthread_mutex_lock(&ctx->lock);
+    out = clock_json(ctx);
+    pthread_mutex_unlock(&ctx->lock);
+    reply_json(req, 200, out);
+}
+
+void sb_h_ctl_faults(sb_ctx *ctx, sb_req *req)
+{
+    char err[256];
+    sb_faults f;
+    json_object *out;
+
+    if (strcmp(req->method, "POST") == 0) {
+        if (req->body_too_large) {
+            reply_error(req, 400, "fault spec is too long");
+            return;
+        }
+        if (sb_faults_parse(req->body != NULL ? req->body : "", ctx->base_seed, &f,
+                            err, sizeof err) != 0) {
+            reply_error(req, 400, err);
+            return;
+        }
+        pthread_mutex_lock(&ctx->lock);
+        ctx->faults = f;
+        ctx->fault_counter = 0;
+        pthread_mutex_unlock(&ctx->lock);
+    }
+    out = json_object_new_object();
+    pthread_mutex_lock(&ctx->lock);
+    json_object_object_add(out, "faults", json_object_new_string(ctx->faults.spec));
+    pthread_mutex_unlock(&ctx->lock);
+    reply_json(req, 200, out);
+}

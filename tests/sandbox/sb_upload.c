@@ -1,0 +1,485 @@
+/* sb_upload.c: dmp/custom_audience/file/upload/. The multipart body is
+ * streamed through MHD's post processor straight to a file under the data
+ * directory while its MD5 is computed incrementally, so a 50 MB upload
+ * never sits in memory. Content rules are checked afterwards by reading
+ * the file back line by line. */
+#include "sb.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define FIELD_MAX 256
+#define LINE_MAX_BYTES 2048
+
+struct sb_upload {
+    sb_ctx *ctx;
+    struct MHD_PostProcessor *pp;
+    bool pp_failed;
+    char advertiser_id[FIELD_MAX];
+    char calculate_type[FIELD_MAX];
+    char file_signature[FIELD_MAX];
+    char name[FIELD_MAX];
+    bool has_adv, has_calc, has_sig, field_too_long;
+    /* the file part */
+    bool has_file, second_file;
+    char filename[FIELD_MAX];
+    char *disk_path;
+    int fd;
+    bool io_error, too_large;
+    uint64_t size;
+    EVP_MD_CTX *md5;
+};
+
+static void append_field(char *dst, const char *data, size_t size, bool *too_long)
+{
+    size_t have = strlen(dst);
+
+    if (have + size >= FIELD_MAX) {
+        *too_long = true;
+        return;
+    }
+    memcpy(dst + have, data, size);
+    dst[have + size] = '\0';
+}
+
+static int open_file(sb_upload *u)
+{
+    size_t n = strlen(u->ctx->data_dir) + 32;
+
+    u->disk_path = malloc(n);
+    if (u->disk_path == NULL) {
+        return -1;
+    }
+    snprintf(u->disk_path, n, "%s/upload-XXXXXX", u->ctx->data_dir);
+    u->fd = mkstemp(u->disk_path);
+    if (u->fd < 0) {
+        free(u->disk_path);
+        u->disk_path = NULL;
+        return -1;
+    }
+    u->md5 = EVP_MD_CTX_new();
+    if (u->md5 == NULL || EVP_DigestInit_ex(u->md5, EVP_md5(), NULL) != 1) {
+        return -1;
+    }
+    return 0;
+}
+
+static void write_file(sb_upload *u, const char *data, size_t size)
+{
+    size_t done = 0;
+
+    u->size += size;
+    if (u->size > (uint64_t)SB_MAX_FILE_BYTES) {
+        u->too_large = true;   /* keep draining, stop storing */
+        return;
+    }
+    if (EVP_DigestUpdate(u->md5, data, size) != 1) {
+        u->io_error = true;
+        return;
+    }
+    while (done < size) {
+        ssize_t w = write(u->fd, data + done, size - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            u->io_error = true;
+            return;
+        }
+        done += (size_t)w;
+    }
+}
+
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *filename, const char *content_type,
+                               const char *transfer_encoding, const char *data,
+                               uint64_t off, size_t size)
+{
+    sb_upload *u = cls;
+
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    if (strcmp(key, "file") == 0) {
+        if (!u->has_file) {
+            u->has_file = true;
+            snprintf(u->filename, sizeof u->filename, "%s", filename != NULL ? filename : "");
+            if (open_file(u) != 0) {
+                u->io_error = true;
+            }
+        } else if (off == 0 && size > 0 && u->size > 0) {
+            u->second_file = true;
+        }
+        if (!u->io_error && !u->second_file && size > 0) {
+            write_file(u, data, size);
+        }
+        return MHD_YES;
+    }
+    if (strcmp(key, "advertiser_id") == 0) {
+        u->has_adv = true;
+        append_field(u->advertiser_id, data, size, &u->field_too_long);
+    } else if (strcmp(key, "calculate_type") == 0) {
+        u->has_calc = true;
+        append_field(u->calculate_type, data, size, &u->field_too_long);
+    } else if (strcmp(key, "file_signature") == 0) {
+        u->has_sig = true;
+        append_field(u->file_signature, data, size, &u->field_too_long);
+    } else if (strcmp(key, "name") == 0) {
+        append_field(u->name, data, size, &u->field_too_long);
+    }
+    return MHD_YES;
+}
+
+sb_upload *sb_upload_begin(sb_ctx *ctx, sb_req *req)
+{
+    sb_upload *u = calloc(1, sizeof *u);
+
+    if (u == NULL) {
+        return NULL;
+    }
+    u->ctx = ctx;
+    u->fd = -1;
+    u->pp = MHD_create_post_processor(req->conn, 64 * 1024, on_part, u);
+    if (u->pp == NULL) {
+        free(u);
+        return NULL;
+    }
+    return u;
+}
+
+int sb_upload_feed(sb_upload *u, const char *data, size_t len)
+{
+    if (!u->pp_failed && MHD_post_process(u->pp, data, len) != MHD_YES) {
+        u->pp_failed = true;
+    }
+    return 0;
+}
+
+void sb_upload_free(sb_upload *u)
+{
+    if (u == NULL) {
+        return;
+    }
+    if (u->pp != NULL) {
+        MHD_destroy_post_processor(u->pp);
+    }
+    if (u->fd >= 0) {
+        close(u->fd);
+    }
+    if (u->disk_path != NULL) {
+        unlink(u->disk_path);   /* still ours: not handed to the state */
+        free(u->disk_path);
+    }
+    EVP_MD_CTX_free(u->md5);
+    free(u);
+}
+
+/* ---- content rules ------------------------------------------------------------ */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Parses exactly 2*nbytes hex chars into key (zero-padded to 32). */
+static bool parse_hex(const char *s, size_t len, size_t nbytes, uint8_t key[32])
+{
+    if (len != nbytes * 2) {
+        return false;
+    }
+    memset(key, 0, 32);
+    for (size_t i = 0; i < nbytes; i++) {
+        int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        key[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static int column_type(const char *s, size_t len)
+{
+    static const struct { const char *name; int type; } cols[] = {
+        {"EMAIL_SHA256", SB_T_EMAIL_SHA256}, {"PHONE_SHA256", SB_T_PHONE_SHA256},
+        {"IDFA_SHA256", SB_T_IDFA_SHA256}, {"IDFA_MD5", SB_T_IDFA_MD5},
+        {"GAID_SHA256", SB_T_GAID_SHA256}, {"GAID_MD5", SB_T_GAID_MD5},
+        {"FIRST_SHA256", SB_T_FIRST_SHA256}, {"FIRST_MD5", SB_T_FIRST_MD5},
+        {"MAID_SHA256", SB_T_FIRST_SHA256}, {"MAID_MD5", SB_T_FIRST_MD5},
+    };
+
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        if (strlen(cols[i].name) == len && strncasecmp(cols[i].name, s, len) == 0) {
+            return cols[i].type;
+        }
+    }
+    return 0;
+}
+
+#define MAX_COLS 32
+
+int sb_file_load(const char *disk_path, int calc_type, sb_members *into,
+                 size_t *lines, char *why, size_t whylen)
+{
+    FILE *f = fopen(disk_path, "r");
+    char buf[LINE_MAX_BYTES];
+    size_t lineno = 0, ncols = 0, rows = 0;
+    int cols[MAX_COLS];
+    int rc = -1;
+    uint8_t key[32];
+
+    if (f == NULL) {
+        snprintf(why, whylen, "the uploaded file could not be read");
+        return -1;
+    }
+    while (fgets(buf, sizeof buf, f) != NULL) {
+        size_t len = strlen(buf);
+        lineno++;
+        if (len == sizeof buf - 1 && buf[len - 1] != '\n' && !feof(f)) {
+            snprintf(why, whylen, "line %zu is longer than %d bytes", lineno,
+                     LINE_MAX_BYTES - 2);
+            goto cleanup;
+        }
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+            buf[--len] = '\0';
+        }
+        if (len == 0) {
+            continue;
+        }
+        if (calc_type == SB_T_MULTIPLE && ncols == 0) {
+            /* The multi-ID header row names each column's type. */
+            int seen[SB_T_COUNT] = {0};
+            for (char *p = buf; ; ) {
+                size_t n = strcspn(p, ",");
+                int t = column_type(p, n);
+                if (t == 0 || ncols == MAX_COLS || ++seen[t] > 3) {
+                    snprintf(why, whylen, "line %zu: the MULTIPLE_TYPES header must list "
+                             "ID types such as EMAIL_SHA256,PHONE_SHA256,IDFA_SHA256 "
+                             "(each at most 3 times)", lineno);
+                    goto cleanup;
+                }
+                cols[ncols++] = t;
+                if (p[n] == '\0') {
+                    break;
+                }
+                p += n + 1;
+            }
+            continue;
+        }
+        if (calc_type == SB_T_MULTIPLE) {
+            size_t c = 0;
+            for (char *p = buf; ; c++) {
+                size_t n = strcspn(p, ",");
+                if (c >= ncols) {
+                    snprintf(why, whylen, "line %zu has more columns than the header",
+                             lineno);
+                    goto cleanup;
+                }
+                if (n > 0) {
+                    if (!parse_hex(p, n, sb_idtype_len(cols[c]), key)) {
+                        snprintf(why, whylen, "line %zu, column %zu is not a valid %s value "
+                                 "(expected %zu hex characters)", lineno, c + 1,
+                                 sb_idtype_name(cols[c]), sb_idtype_len(cols[c]) * 2);
+                        goto cleanup;
+                    }
+                    if (into != NULL && sb_members_add(into, key, cols[c]) < 0) {
+                        snprintf(why, whylen, "out of memory");
+                        goto cleanup;
+                    }
+                }
+                if (p[n] == '\0') {
+                    break;
+                }
+                p += n + 1;
+            }
+            rows++;
+            continue;
+        }
+        if (!parse_hex(buf, len, sb_idtype_len(calc_type), key)) {
+            snprintf(why, whylen, "line %zu is not a valid %s value: expected one %zu-character "
+                     "hex digest per line and no header row", lineno,
+                     sb_idtype_name(calc_type), sb_idtype_len(calc_type) * 2);
+            goto cleanup;
+        }
+        if (into != NULL && sb_members_add(into, key, calc_type) < 0) {
+            snprintf(why, whylen, "out of memory");
+            goto cleanup;
+        }
+        rows++;
+    }
+    if (ferror(f)) {
+        snprintf(why, whylen, "the uploaded file could not be read");
+        goto cleanup;
+    }
+    if (calc_type == SB_T_MULTIPLE && ncols == 0) {
+        snprintf(why, whylen, "line 1: a MULTIPLE_TYPES file needs a header row");
+        goto cleanup;
+    }
+    if (lines != NULL) {
+        *lines = rows;
+    }
+    rc = 0;
+cleanup:
+    fclose(f);
+    return rc;
+}
+
+/* ---- the endpoint ---------------------------------------------------------------- */
+
+static int register_file(sb_ctx *ctx, sb_upload *u, int calc, size_t rows, char *id_out)
+{
+    sb_state *st = &ctx->st;
+    sb_file *f;
+
+    if (st->n_files == st->cap_files) {
+        size_t ncap = st->cap_files == 0 ? 32 : st->cap_files * 2;
+        sb_file **n = realloc(st->files, ncap * sizeof *n);
+        if (n == NULL) {
+            return -1;
+        }
+        st->files = n;
+        st->cap_files = ncap;
+    }
+    f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return -1;
+    }
+    /* 16 opaque characters, sequential underneath so resets replay. */
+    snprintf(id_out, SB_FILE_ID_LEN + 1, "%016llx",
+             (unsigned long long)sb_splitmix64(++st->next_file ^ 0x5eedf11eULL));
+    f->path_id = strdup(id_out);
+    f->advertiser_id = strdup(u->advertiser_id);
+    if (f->path_id == NULL || f->advertiser_id == NULL) {
+        free(f->path_id);
+        free(f->advertiser_id);
+        free(f);
+        return -1;
+    }
+    f->calculate_type = calc;
+    f->disk_path = u->disk_path;
+    u->disk_path = NULL;    /* the state owns it now */
+    f->create_ms = sb_now_ms(ctx);
+    f->lines = rows;
+    st->files[st->n_files++] = f;
+    return 0;
+}
+
+static bool good_suffix(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 4 && (strcmp(name + n - 4, ".csv") == 0 || strcmp(name + n - 4, ".txt") == 0);
+}
+
+void sb_h_upload(sb_ctx *ctx, sb_req *req)
+{
+    sb_upload *u = req->upload;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char hex[EVP_MAX_MD_SIZE * 2 + 1];
+    char why[256], id[SB_FILE_ID_LEN + 1];
+    int calc;
+    size_t rows = 0;
+    json_object *data;
+
+    if (MHD_destroy_post_processor(u->pp) != MHD_YES || u->pp_failed) {
+        u->pp = NULL;
+        sb_fail(req, 40002, "The request body is not valid multipart/form-data.");
+        return;
+    }
+    u->pp = NULL;
+    if (u->field_too_long) {
+        sb_fail(req, 40002, "A form field is longer than %d bytes.", FIELD_MAX - 1);
+        return;
+    }
+    if (!u->has_adv || u->advertiser_id[0] == '\0') {
+        sb_fail(req, 40002, "advertiser_id: Missing data for required field.");
+        return;
+    }
+    if (!sb_is_id(u->advertiser_id)) {
+        sb_fail(req, 40002, "advertiser_id: Not a valid ID (expected a numeric string).");
+        return;
+    }
+    if (!u->has_file) {
+        sb_fail(req, 40002, "file: Missing data for required field.");
+        return;
+    }
+    if (!u->has_sig || u->file_signature[0] == '\0') {
+        sb_fail(req, 40002, "file_signature: Missing data for required field.");
+        return;
+    }
+    if (!u->has_calc || u->calculate_type[0] == '\0') {
+        sb_fail(req, 40002, "calculate_type: Missing data for required field.");
+        return;
+    }
+    calc = sb_idtype_parse_upload(u->calculate_type);
+    if (calc == 0) {
+        sb_fail(req, 40909, "calculate_type: unsupported value '%.64s'; must be one of %s.",
+                u->calculate_type, sb_idtype_upload_enum());
+        return;
+    }
+    if (u->second_file) {
+        sb_fail(req, 40002, "file: send exactly one file per upload.");
+        return;
+    }
+    if (!good_suffix(u->filename)) {
+        sb_fail(req, 40908, "file: unsupported file type '%.64s'; the file name must end "
+                "exactly in .csv or .txt.", u->filename);
+        return;
+    }
+    if (u->io_error) {
+        sb_fail(req, 50000, "System error: the file could not be stored.");
+        return;
+    }
+    if (u->size == 0) {
+        sb_fail(req, 40906, "file: the file is empty.");
+        return;
+    }
+    if (u->too_large) {
+        sb_fail(req, 40907, "file: the file is larger than the 50 MB limit; split it.");
+        return;
+    }
+    if (EVP_DigestFinal_ex(u->md5, md, &mdlen) != 1) {
+        sb_fail(req, 50000, "System error: digest failed.");
+        return;
+    }
+    for (unsigned i = 0; i < mdlen; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    if (strcasecmp(hex, u->file_signature) != 0) {
+        sb_fail(req, 40900, "file_signature: the signature does not match the file's MD5; "
+                "send the lower-case hex MD5 of the exact file bytes.");
+        return;
+    }
+    close(u->fd);
+    u->fd = -1;
+    if (sb_file_load(u->disk_path, calc, NULL, &rows, why, sizeof why) != 0) {
+        sb_fail(req, 40914, "file: invalid file content: %s.", why);
+        return;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    if (sb_require_adv(ctx, req, u->advertiser_id, true) != 0) {
+        goto cleanup;
+    }
+    if (register_file(ctx, u, calc, rows, id) != 0) {
+        sb_fail(req, 50000, "System error: out of memory.");
+        goto cleanup;
+    }
+    data = json_object_new_object();
+    json_object_object_add(data, "file_path", json_object_new_string(id));
+    sb_ok(req, data);
+cleanup:
+    pthread_mutex_unlock(&ctx->lock);
+}
