@@ -5,8 +5,11 @@
 #include <config.h>
 
 #include <aconn.h>
+#include <curl/curl.h>
 
+#include "tt_deliver.h"
 #include "tt_manifest.h"
+#include "tt_validate.h"
 #include "tt_version.h"
 
 static aconn_describe_fn tt_describe;
@@ -30,12 +33,20 @@ static const aconn_plugin tt_plugin = {
     .abi_major = ACONN_ABI_MAJOR,
     .abi_minor = ACONN_ABI_MINOR,
     .describe = tt_describe,
+    .validate_settings = tt_validate_settings,
+    .deliver_batch = tt_deliver_batch,
+    .teardown = tt_teardown,
 };
 
+/* Only ABI 1 exists, so the answer is the same for every host; a host of
+   another major refuses it by its abi_major. libcurl >= 7.84 makes
+   curl_global_init() thread-safe and reference-counted, so calling it here,
+   on every load, is safe; the plugin never calls the cleanup. */
 ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,
                                                     uint32_t host_abi_minor)
 {
     (void) host_abi_major;
     (void) host_abi_minor;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     return &tt_plugin;
 }

@@ -6,17 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tt_api.h"
 #include "tt_apply.h"
 #include "tt_budget.h"
 #include "tt_kv.h"
 #include "tt_report.h"
-#include "tt_secret.h"
+#include "tt_session.h"
 
 /* TikTok: "recommended size <50 per request to ensure stability". */
 #define TT_FILE_PATHS_PER_CALL 50
-/* How far back an intent's create may have happened, for clock skew. */
-#define TT_ADOPT_SKEW_MS (10 * 60 * 1000)
 /* Attempts to find an audience whose create answer was lost. */
 #define TT_ADOPT_TRIES 3
 
@@ -25,7 +22,8 @@ typedef struct apply_ctx {
     const aconn_host *host;
     const aconn_batch *batch;
     const tt_spool_files *files;
-    tt_api *api;
+    tt_session session;
+    const tt_api *api;            /* &session.api once open */
     json_object *run;             /* run/<cid>/<run_id>: uploads + done */
     uint64_t run_version;
     char run_key[256];
@@ -237,8 +235,7 @@ static aconn_status targets_existing(apply_ctx *x, aconn_error *err)
     for (size_t i = 0; i < s->ntargets; i++) {
         const char *adv = s->targets[i].advertiser_id;
         size_t naud = s->targets[i].naudiences;
-        tt_audience_info *info = NULL;
-        size_t ninfo = 0;
+        tt_audience_list info = {0};
         aconn_error e = {.struct_size = sizeof(e)};
         const char **ids = calloc(naud ? naud : 1, sizeof(*ids));
         aconn_status st;
@@ -251,7 +248,7 @@ static aconn_status targets_existing(apply_ctx *x, aconn_error *err)
         }
         for (size_t j = 0; j < naud; j++)
             ids[j] = s->targets[i].audience_ids[j];
-        st = tt_api_audience_get(x->api, adv, ids, naud, &info, &ninfo, &e);
+        st = tt_api_audience_get(x->api, adv, ids, naud, &info, &e);
         for (size_t j = 0; j < naud; j++) {
             tt_dest *t = target_add(x, adv);
             ACONN_STRSET(t->audience_id, ids[j]);
@@ -259,10 +256,10 @@ static aconn_status targets_existing(apply_ctx *x, aconn_error *err)
                 target_fail(t, &e);
                 continue;
             }
-            const tt_audience_info *found = NULL;
-            for (size_t k = 0; k < ninfo; k++)
-                if (strcmp(info[k].audience_id, ids[j]) == 0)
-                    found = &info[k];
+            const tt_audience *found = NULL;
+            for (size_t k = 0; k < info.count; k++)
+                if (strcmp(info.items[k].audience_id, ids[j]) == 0)
+                    found = &info.items[k];
             if (found == NULL) {
                 aconn_error nf = {.struct_size = sizeof(nf)};
                 aconn_error_set(&nf, ACONN_ERR_NOT_FOUND, "audience_not_found", NULL,
@@ -284,7 +281,7 @@ static aconn_status targets_existing(apply_ctx *x, aconn_error *err)
                 target_fail(t, &bad);
             }
         }
-        tt_api_audience_info_free(info, ninfo);
+        tt_audience_list_free(&info);
         free(ids);
         if (st != ACONN_OK && !ACONN_STATUS_IS_RETRY(st) && !ACONN_STATUS_IS_PERMANENT(st))
             return aconn_error_set(err, st, e.code, NULL, "%s", e.message);
@@ -314,59 +311,86 @@ static int target_wants(const tt_dest *t, const tt_spool_file *f)
     return !(t->is_new && t->audience_id[0] == '\0' && f->op == TT_SPOOL_REMOVE);
 }
 
-/* Uploads each file once per (Ad Account, calculate_type) that needs it,
-   the accounts of one file in parallel. A failed account fails only its
-   own targets. */
+/* Uploads one file with one calculate_type to every Ad Account that needs
+   it and has not got it yet in this run, in parallel. A failed account
+   fails only its own targets. */
+static aconn_status upload_one(apply_ctx *x, const tt_spool_file *f, const char *calc,
+                               aconn_error *err)
+{
+    const char **advs = calloc(x->ntargets ? x->ntargets : 1, sizeof(*advs));
+    tt_upload_result *res = NULL;
+    size_t n = 0;
+    aconn_status st = ACONN_OK;
+
+    if (advs == NULL)
+        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+    for (size_t ti = 0; ti < x->ntargets; ti++) {
+        const tt_dest *t = &x->targets[ti];
+        char key[160];
+        int dup = 0;
+
+        if (!target_wants(t, f) || strcmp(upload_calc(t, f), calc) != 0)
+            continue;
+        upload_key(key, sizeof(key), t->advertiser_id, calc, f->md5_hex);
+        for (size_t j = 0; j < n; j++)
+            dup |= strcmp(advs[j], t->advertiser_id) == 0;
+        if (!dup && run_upload_get(x, key) == NULL)
+            advs[n++] = t->advertiser_id;
+    }
+    if (n == 0)
+        goto cleanup;
+    res = calloc(n, sizeof(*res));
+    if (res == NULL) {
+        st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+        goto cleanup;
+    }
+    for (size_t j = 0; j < n; j++)
+        res[j].err.struct_size = sizeof(res[j].err);
+    tt_api_file_upload_many(x->api, advs, n, calc, f->path, f->md5_hex, res);
+    for (size_t j = 0; j < n && st == ACONN_OK; j++) {
+        char key[160];
+        if (res[j].status == ACONN_OK) {
+            upload_key(key, sizeof(key), advs[j], calc, f->md5_hex);
+            st = run_mark(x, "uploads", key, res[j].file_path, err);
+            continue;
+        }
+        for (size_t ti = 0; ti < x->ntargets; ti++) {
+            tt_dest *t = &x->targets[ti];
+            if (target_wants(t, f) && strcmp(t->advertiser_id, advs[j]) == 0)
+                target_fail(t, &res[j].err);
+        }
+    }
+cleanup:
+    tt_upload_results_free(res, n);
+    free(advs);
+    return st;
+}
+
+/* Every file, once per (Ad Account, calculate_type) that needs it. */
 static aconn_status upload_all(apply_ctx *x, aconn_error *err)
 {
     for (size_t fi = 0; fi < x->files->count; fi++) {
         const tt_spool_file *f = &x->files->items[fi];
-        tt_upload_job *jobs = calloc(x->ntargets ? x->ntargets : 1, sizeof(*jobs));
-        size_t njobs = 0;
-        aconn_status st = ACONN_OK;
 
-        if (jobs == NULL)
-            return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+        /* Usually one calculate_type per file; an IDFA or GAID file may also
+           go to FIRST_SHA256 audiences. */
         for (size_t ti = 0; ti < x->ntargets; ti++) {
-            tt_dest *t = &x->targets[ti];
-            char key[160];
-            int dup = 0;
+            const tt_dest *t = &x->targets[ti];
+            const char *calc = upload_calc(t, f);
+            int seen = 0;
+            aconn_status st;
 
             if (!target_wants(t, f))
                 continue;
-            upload_key(key, sizeof(key), t->advertiser_id, upload_calc(t, f), f->md5_hex);
-            if (run_upload_get(x, key) != NULL)
+            for (size_t tj = 0; tj < ti; tj++)
+                seen |= target_wants(&x->targets[tj], f) &&
+                        strcmp(upload_calc(&x->targets[tj], f), calc) == 0;
+            if (seen)
                 continue;
-            for (size_t j = 0; j < njobs; j++)
-                dup |= strcmp(jobs[j].advertiser_id, t->advertiser_id) == 0 &&
-                       strcmp(jobs[j].calculate_type, upload_calc(t, f)) == 0;
-            if (dup)
-                continue;
-            ACONN_STRSET(jobs[njobs].advertiser_id, t->advertiser_id);
-            ACONN_STRSET(jobs[njobs].calculate_type, upload_calc(t, f));
-            jobs[njobs].err.struct_size = sizeof(jobs[njobs].err);
-            njobs++;
+            st = upload_one(x, f, calc, err);
+            if (st != ACONN_OK)
+                return st;
         }
-        if (njobs > 0)
-            tt_api_upload_parallel(x->api, f->path, f->md5_hex, jobs, njobs);
-        for (size_t j = 0; j < njobs && st == ACONN_OK; j++) {
-            char key[160];
-            upload_key(key, sizeof(key), jobs[j].advertiser_id, jobs[j].calculate_type,
-                       f->md5_hex);
-            if (jobs[j].status == ACONN_OK) {
-                st = run_mark(x, "uploads", key, jobs[j].file_path, err);
-                continue;
-            }
-            for (size_t ti = 0; ti < x->ntargets; ti++) {
-                tt_dest *t = &x->targets[ti];
-                if (target_wants(t, f) &&
-                    strcmp(t->advertiser_id, jobs[j].advertiser_id) == 0)
-                    target_fail(t, &jobs[j].err);
-            }
-        }
-        free(jobs);
-        if (st != ACONN_OK)
-            return st;
         if (x->host->cancelled(x->host->ctx))
             return aconn_error_set(err, ACONN_RETRY_CANCELLED, "cancelled", NULL,
                                    "delivery cancelled by the host during uploads; finished "
@@ -412,27 +436,25 @@ static void ops_append(tt_dest *t, const char *op)
 static aconn_status adopt(apply_ctx *x, tt_dest *t, json_object *intent, int *adopted,
                           aconn_error *err)
 {
-    json_object *jname = NULL, *jstart = NULL;
-    tt_audience_info *list = NULL;
-    size_t n = 0;
+    json_object *jname = NULL;
+    tt_audience_list list = {0};
     aconn_status st;
-    int64_t since;
 
     *adopted = 0;
     json_object_object_get_ex(intent, "name", &jname);
-    json_object_object_get_ex(intent, "started_at_ms", &jstart);
-    since = json_object_get_int64(jstart) - TT_ADOPT_SKEW_MS;
-    st = tt_api_audience_list(x->api, t->advertiser_id, &list, &n, err);
+    st = tt_api_audience_list(x->api, t->advertiser_id, &list, err);
     if (st != ACONN_OK)
         return st;
-    for (size_t i = 0; i < n && !*adopted; i++) {
+    /* TikTok lists in creation order; the first unclaimed audience with the
+       intent's name is the one the lost create made. */
+    for (size_t i = 0; i < list.count && !*adopted; i++) {
+        const tt_audience *a = &list.items[i];
         char claim[200];
         json_object *owner = NULL, *mine;
 
-        if (strcmp(list[i].name, json_object_get_string(jname)) != 0 ||
-            (list[i].create_time_ms > 0 && list[i].create_time_ms < since))
+        if (a->name == NULL || strcmp(a->name, json_object_get_string(jname)) != 0)
             continue;
-        tt_kv_key(claim, sizeof(claim), "claim/%s/%s", t->advertiser_id, list[i].audience_id);
+        tt_kv_key(claim, sizeof(claim), "claim/%s/%s", t->advertiser_id, a->audience_id);
         mine = json_object_new_string(x->c->connection_id);
         st = tt_kv_cas(x->host, claim, 0, mine, err);
         json_object_put(mine);
@@ -447,10 +469,10 @@ static aconn_status adopt(apply_ctx *x, tt_dest *t, json_object *intent, int *ad
         }
         if (st != ACONN_OK)
             break;
-        ACONN_STRSET(t->audience_id, list[i].audience_id);
+        ACONN_STRSET(t->audience_id, a->audience_id);
         *adopted = 1;
     }
-    tt_api_audience_info_free(list, n);
+    tt_audience_list_free(&list);
     return st == ACONN_ERR_CONFLICT ? ACONN_OK : st;
 }
 
@@ -530,9 +552,14 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
     if (st != ACONN_OK)
         return st;
 
-    st = tt_api_audience_create(x->api, t->advertiser_id, t->name, t->calc, paths, npaths,
-                                x->c->settings->retention_days, t->audience_id,
-                                sizeof(t->audience_id), err);
+    {
+        char *id = NULL;
+        st = tt_api_audience_create(x->api, t->advertiser_id, t->name, t->calc, paths, npaths,
+                                    x->c->settings->retention_days, &id, err);
+        if (st == ACONN_OK)
+            ACONN_STRSET(t->audience_id, id);
+        free(id);
+    }
     if (ACONN_STATUS_IS_RETRY(st)) {
         /* The answer may be lost after TikTok created it: look before
            anyone creates again. */
@@ -568,7 +595,7 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
 /* ---- updates ---------------------------------------------------------- */
 
 static aconn_status update_action(apply_ctx *x, tt_dest *t, tt_spool_op op,
-                                  const char *action, aconn_error *err)
+                                  tt_update_action action, aconn_error *err)
 {
     const char **paths = calloc(x->files->count ? x->files->count : 1, sizeof(*paths));
     size_t n;
@@ -582,8 +609,9 @@ static aconn_status update_action(apply_ctx *x, tt_dest *t, tt_spool_op op,
         size_t k = n - off < TT_FILE_PATHS_PER_CALL ? n - off : TT_FILE_PATHS_PER_CALL;
         char done[200];
 
-        snprintf(done, sizeof(done), "%s|%s|%s|%zu", t->advertiser_id, t->audience_id, action,
-                 chunk);
+        size_t calls = 0;
+        snprintf(done, sizeof(done), "%s|%s|%s|%zu", t->advertiser_id, t->audience_id,
+                 tt_update_action_name(action), chunk);
         if (run_is_done(x, done))
             continue;
         st = tt_budget_reserve(x->host, t->advertiser_id, x->host->now_ms(x->host->ctx),
@@ -591,9 +619,9 @@ static aconn_status update_action(apply_ctx *x, tt_dest *t, tt_spool_op op,
         if (st != ACONN_OK)
             break;
         st = tt_api_audience_update(x->api, t->advertiser_id, t->audience_id, action,
-                                    paths + off, k, err);
+                                    paths + off, k, &calls, err);
         if (st == ACONN_OK) {
-            ops_append(t, action);
+            ops_append(t, tt_update_action_name(action));
             st = run_mark(x, "done", done, NULL, err);
         }
     }
@@ -620,12 +648,13 @@ static aconn_status apply_target(apply_ctx *x, tt_dest *t, aconn_error *err)
        (APPEND is idempotent, so the first 50 do no harm). */
     if (!created_now || file_paths_for(x, t, TT_SPOOL_ADD, NULL, 0) > TT_FILE_PATHS_PER_CALL) {
         /* A full refresh replaces membership with this run's adds. */
-        st = update_action(x, t, TT_SPOOL_ADD, x->full_refresh ? "REPLACE" : "APPEND", err);
+        st = update_action(x, t, TT_SPOOL_ADD,
+                           x->full_refresh ? TT_UPDATE_REPLACE : TT_UPDATE_APPEND, err);
         if (st != ACONN_OK)
             return st;
     }
     /* Removals last: within one run an opt-out wins over an add. */
-    return update_action(x, t, TT_SPOOL_REMOVE, "REMOVE", err);
+    return update_action(x, t, TT_SPOOL_REMOVE, TT_UPDATE_REMOVE, err);
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -644,9 +673,9 @@ static void sizes_from_tiktok(apply_ctx *x)
 {
     for (size_t i = 0; i < x->ntargets; i++) {
         const char *adv = x->targets[i].advertiser_id;
-        const char *ids[100];
-        size_t n = 0, ninfo = 0;
-        tt_audience_info *info = NULL;
+        const char *ids[TT_API_MAX_GET_IDS];
+        size_t n = 0;
+        tt_audience_list info = {0};
         aconn_error e = {.struct_size = sizeof(e)};
         int seen = 0;
 
@@ -654,22 +683,24 @@ static void sizes_from_tiktok(apply_ctx *x)
             seen |= strcmp(x->targets[j].advertiser_id, adv) == 0;
         if (seen)
             continue;   /* one call per Ad Account */
-        for (size_t j = i; j < x->ntargets && n < 100; j++)
+        for (size_t j = i; j < x->ntargets && n < TT_API_MAX_GET_IDS; j++)
             if (strcmp(x->targets[j].advertiser_id, adv) == 0 &&
                 x->targets[j].audience_id[0] != '\0' &&
                 !(x->targets[j].err.code[0] != '\0' &&
                   strcmp(x->targets[j].err.code, "audience_not_found") == 0))
                 ids[n++] = x->targets[j].audience_id;
-        if (n == 0 || tt_api_audience_get(x->api, adv, ids, n, &info, &ninfo, &e) != ACONN_OK)
+        if (n == 0 || tt_api_audience_get(x->api, adv, ids, n, &info, &e) != ACONN_OK) {
+            tt_audience_list_free(&info);
             continue;
-        for (size_t k = 0; k < ninfo; k++)
+        }
+        for (size_t k = 0; k < info.count; k++)
             for (size_t j = i; j < x->ntargets; j++)
                 if (strcmp(x->targets[j].advertiser_id, adv) == 0 &&
-                    strcmp(x->targets[j].audience_id, info[k].audience_id) == 0) {
-                    x->targets[j].cover_num = info[k].cover_num;
-                    x->targets[j].is_valid = info[k].is_valid;
+                    strcmp(x->targets[j].audience_id, info.items[k].audience_id) == 0) {
+                    x->targets[j].cover_num = info.items[k].cover_num;
+                    x->targets[j].is_valid = info.items[k].is_valid;
                 }
-        tt_api_audience_info_free(info, ninfo);
+        tt_audience_list_free(&info);
     }
 }
 
@@ -699,9 +730,10 @@ aconn_status tt_apply_run(tt_conn *c, const aconn_host *host, const aconn_batch 
         st = ACONN_OK;
         goto cleanup;
     }
-    st = tt_api_new(host, batch->profile, &x.api, err);
+    st = tt_session_open(&x.session, host, batch->profile, err);
     if (st != ACONN_OK)
         goto cleanup;
+    x.api = &x.session.api;
     st = run_load(&x, err);
     if (st != ACONN_OK)
         goto cleanup;
@@ -748,9 +780,10 @@ aconn_status tt_apply_run(tt_conn *c, const aconn_host *host, const aconn_batch 
     st = worst;
 cleanup:
     if (batch->report != NULL)
-        tt_report_write(batch->report, c, x.targets, x.ntargets, files, x.api,
-                        x.full_refresh, tt_apply_is_dry_run(host), st);
-    tt_api_free(x.api);
+        tt_report_write(batch->report, c, x.targets, x.ntargets, files,
+                        x.api != NULL ? &x.session.http.stats : NULL, x.full_refresh,
+                        tt_apply_is_dry_run(host), st);
+    tt_session_close(&x.session);
     json_object_put(x.run);
     free(x.targets);
     return st;

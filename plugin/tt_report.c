@@ -86,8 +86,26 @@ static json_object *target_json(const tt_dest *t)
     return e;
 }
 
+static json_object *api_json(const tt_http_stats *stats)
+{
+    json_object *o = json_object_new_object(), *by = json_object_new_object();
+    tt_http_stats none = {0};
+
+    if (stats == NULL)
+        stats = &none;
+    json_object_object_add(o, "calls", json_object_new_int64((int64_t) stats->calls));
+    json_object_object_add(o, "retries", json_object_new_int64((int64_t) stats->retries));
+    json_object_object_add(o, "bytes_uploaded",
+                           json_object_new_int64((int64_t) stats->bytes_uploaded));
+    for (size_t i = 0; i < stats->nendpoints; i++)
+        json_object_object_add(by, stats->endpoints[i].endpoint,
+                               json_object_new_int64((int64_t) stats->endpoints[i].calls));
+    json_object_object_add(o, "by_endpoint", by);
+    return o;
+}
+
 void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets,
-                     size_t ntargets, const tt_spool_files *files, const tt_api *api,
+                     size_t ntargets, const tt_spool_files *files, const tt_http_stats *stats,
                      int full_refresh, int dry_run, aconn_status status)
 {
     json_object *r = json_object_new_object(), *ta = json_object_new_array();
@@ -109,7 +127,7 @@ void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets
         json_object_array_add(ta, target_json(&targets[i]));
     json_object_object_add(r, "targets", ta);
     ta = NULL;
-    json_object_object_add(r, "api", tt_api_stats_json(api));
+    json_object_object_add(r, "api", api_json(stats));
     text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
     out->write(out->ctx, text, strlen(text));
 cleanup:

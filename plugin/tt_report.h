@@ -18,14 +18,14 @@
 
 #include <aconn.h>
 
-#include "tt_api.h"
+#include "tt_http.h"
 #include "tt_conn.h"
 #include "tt_spool.h"
 #include "tt_dest.h"
 
-/* Writes the report to out (borrowed). api may be NULL (no calls made). */
+/* Writes the report to out (borrowed). stats may be NULL (no calls made). */
 void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets,
-                     size_t ntargets, const tt_spool_files *files, const tt_api *api,
+                     size_t ntargets, const tt_spool_files *files, const tt_http_stats *stats,
                      int full_refresh, int dry_run, aconn_status status);
 
 #endif

@@ -14,8 +14,8 @@
 
 #include <json-c/json.h>
 
-#include "tt_api.h"
 #include "tt_kv.h"
+#include "tt_session.h"
 #include "tt_settings.h"
 #include "tt_validate.h"
 
@@ -84,11 +84,10 @@ static void check_account(const char *profile, json_object *accounts, const char
     add_error(errors, ACONN_ERR_NOT_FOUND, "account_not_authorized", field, msg);
 }
 
-static aconn_status check_existing(tt_api *api, const tt_target *t,
+static aconn_status check_existing(const tt_api *api, const tt_target *t,
                                    aconn_error_list *errors)
 {
-    tt_audience_info *info = NULL;
-    size_t ninfo = 0;
+    tt_audience_list info = {0};
     aconn_error e = {.struct_size = sizeof(e)};
     char field[256];
     const char **ids = calloc(t->naudiences, sizeof(*ids));
@@ -98,7 +97,7 @@ static aconn_status check_existing(tt_api *api, const tt_target *t,
         return ACONN_ERR_FATAL;
     for (size_t j = 0; j < t->naudiences; j++)
         ids[j] = t->audience_ids[j];
-    st = tt_api_audience_get(api, t->advertiser_id, ids, t->naudiences, &info, &ninfo, &e);
+    st = tt_api_audience_get(api, t->advertiser_id, ids, t->naudiences, &info, &e);
     if (st != ACONN_OK) {
         snprintf(field, sizeof(field), "existing_audiences.%s", t->advertiser_id);
         add_error_from(errors, &e, field);
@@ -106,8 +105,8 @@ static aconn_status check_existing(tt_api *api, const tt_target *t,
     }
     for (size_t j = 0; j < t->naudiences; j++) {
         int found = 0;
-        for (size_t k = 0; k < ninfo; k++)
-            found |= strcmp(info[k].audience_id, ids[j]) == 0;
+        for (size_t k = 0; k < info.count; k++)
+            found |= strcmp(info.items[k].audience_id, ids[j]) == 0;
         if (found)
             continue;
         char msg[512];
@@ -120,18 +119,22 @@ static aconn_status check_existing(tt_api *api, const tt_target *t,
         add_error(errors, ACONN_ERR_NOT_FOUND, "audience_not_found", field, msg);
     }
 cleanup:
-    tt_api_audience_info_free(info, ninfo);
+    tt_audience_list_free(&info);
     free(ids);
     return st;
 }
 
-static aconn_status check_room(tt_api *api, const char *adv, const char *field,
+static aconn_status check_room(const tt_api *api, const char *adv, const char *field,
                                aconn_error_list *errors)
 {
     aconn_error e = {.struct_size = sizeof(e)};
+    tt_audience_list list = {0};
+    aconn_status st = tt_api_audience_list(api, adv, &list, &e);
     int64_t total = 0;
-    aconn_status st = tt_api_audience_count(api, adv, &total, &e);
 
+    for (size_t i = 0; i < list.count; i++)
+        total += list.items[i].is_creator != 0;
+    tt_audience_list_free(&list);
     if (st != ACONN_OK) {
         add_error_from(errors, &e, field);
         return st;
@@ -154,7 +157,7 @@ static aconn_status validate_remote(const aconn_host *host, const tt_settings *s
     char key[256];
     json_object *accounts = NULL;
     uint64_t ver;
-    tt_api *api = NULL;
+    tt_session session = {0};
     aconn_error e = {.struct_size = sizeof(e)};
     aconn_status st, worst = ACONN_OK;
     size_t inew = 0;
@@ -177,7 +180,7 @@ static aconn_status validate_remote(const aconn_host *host, const tt_settings *s
         add_error_from(errors, &e, NULL);
         return st;
     }
-    st = tt_api_new(host, profile, &api, &e);
+    st = tt_session_open(&session, host, profile, &e);
     if (st != ACONN_OK) {
         add_error_from(errors, &e, NULL);
         worst = st;
@@ -195,8 +198,8 @@ static aconn_status validate_remote(const aconn_host *host, const tt_settings *s
         check_account(profile, accounts, t->advertiser_id, field, errors, &usable);
         if (!usable)
             continue;
-        st = t->create_new ? check_room(api, t->advertiser_id, field, errors)
-                           : check_existing(api, t, errors);
+        st = t->create_new ? check_room(&session.api, t->advertiser_id, field, errors)
+                           : check_existing(&session.api, t, errors);
         /* A token TikTok no longer accepts stops every further check. */
         if (ACONN_STATUS_IS_REAUTHORIZE(st) || ACONN_STATUS_IS_FATAL(st)) {
             worst = st;
@@ -206,7 +209,7 @@ static aconn_status validate_remote(const aconn_host *host, const tt_settings *s
             worst = st;
     }
 cleanup:
-    tt_api_free(api);
+    tt_session_close(&session);
     json_object_put(accounts);
     return worst;
 }
