@@ -194,7 +194,7 @@ const char *e2e_account(e2e *e, size_t i, const char *skip_name)
 int e2e_gen(const char *path, unsigned long n, unsigned long seed, double invalid_pct,
             double remove_pct, double bad_lines_pct, int append)
 {
-    char gen[TS_PATH_MAX], ns[32], ss[32], ip[32], rp[32], bp[32];
+    char gen[E2E_PATH], ns[32], ss[32], ip[32], rp[32], bp[32];
     const char *argv[16];
     int code = -1;
     char *out = NULL, *err = NULL;
@@ -499,7 +499,7 @@ int e2e_update_ops(e2e *e, const char *adv)
 int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsigned long n,
                                char id_out[32], e2e_set *members)
 {
-    char path[TS_PATH_MAX], md5[33], hdr[512], body[512], *token = NULL, *url = NULL;
+    char path[E2E_PATH], md5[33], hdr[512], body[512], *token = NULL, *url = NULL;
     ts_http_resp r = {0};
     json_object *env = NULL, *data = NULL;
     int code = -1, rc = -1;

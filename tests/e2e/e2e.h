@@ -14,10 +14,13 @@
 
 #include "ts.h"
 
+/* Room for a path under the fixture's directory. */
+#define E2E_PATH (TS_PATH_MAX + 128)
+
 typedef struct e2e {
     ts_sandbox *sb;
     char dir[TS_PATH_MAX];        /* private temp dir (home, data) */
-    char home[TS_PATH_MAX];
+    char home[E2E_PATH];
     json_object *world;
     char app_id[32];
     char user_id[64];

@@ -34,11 +34,12 @@ static const char *type_suffix[E2E_NTYPES] = {"(email)", "(phone)", "(IDFA)", "(
 /* connect + print the id; returns a malloc'd id or NULL. */
 static char *connect_dataset(e2e *e, const char *dataset, const char *settings_text)
 {
-    char settings[TS_PATH_MAX];
+    char settings[E2E_PATH];
+    static int counter;
     e2e_out o;
     char *id = NULL;
 
-    snprintf(settings, sizeof(settings), "%s/settings-%ld.json", e->dir, (long) random());
+    snprintf(settings, sizeof(settings), "%s/settings-%d.json", e->dir, ++counter);
     CU_ASSERT_FATAL(e2e_write(settings, settings_text) == 0);
     const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
                           "--dataset", dataset, "--settings", settings, NULL};
@@ -99,7 +100,7 @@ static void sets_free(e2e_set s[E2E_NTYPES])
 static void test_new_and_existing_exact_members(void)
 {
     e2e e;
-    char dataset[TS_PATH_MAX], settings[1024], existing[32];
+    char dataset[E2E_PATH], settings[1024], existing[32];
     e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES], initial, got;
     e2e_out o;
     char *conn;
@@ -154,7 +155,7 @@ static void test_new_and_existing_exact_members(void)
 static void test_incremental_runs(void)
 {
     e2e e;
-    char dataset[TS_PATH_MAX], settings[512];
+    char dataset[E2E_PATH], settings[512];
     e2e_set want[E2E_NTYPES] = {{0}}, adds[E2E_NTYPES], removes[E2E_NTYPES];
     e2e_out o;
     char *conn;
@@ -201,7 +202,7 @@ static void test_incremental_runs(void)
 static void test_daily_budget_defers(void)
 {
     e2e e;
-    char dataset[TS_PATH_MAX], settings[512], existing[32];
+    char dataset[E2E_PATH], settings[512], existing[32];
     e2e_set initial;
     e2e_out o;
     char *conn;
@@ -250,7 +251,7 @@ static void test_daily_budget_defers(void)
 static void test_minimum_size_loses_nothing(void)
 {
     e2e e;
-    char dataset[TS_PATH_MAX], settings[512], existing[32];
+    char dataset[E2E_PATH], settings[512], existing[32];
     e2e_set initial, got;
     e2e_out o;
     char *conn;
@@ -293,7 +294,7 @@ static void test_minimum_size_loses_nothing(void)
 static void test_audience_limit(void)
 {
     e2e e;
-    char dataset[TS_PATH_MAX], settings[512], path[TS_PATH_MAX];
+    char dataset[E2E_PATH], settings[512], path[E2E_PATH];
     e2e_out o;
     char *conn;
     const char *crowded = NULL;
@@ -341,7 +342,7 @@ static void test_faults_exactly_once(void)
     static const char *seeds[] = {"1", "2", "3"};
     for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
         e2e e;
-        char faults[256], dataset[TS_PATH_MAX], settings[512];
+        char faults[256], dataset[E2E_PATH], settings[512];
         e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES];
         e2e_out o;
         char *conn;
@@ -388,7 +389,7 @@ static void test_kill9_then_rerun(void)
 {
     static const int kill_after_ms[] = {30, 120, 250, 400, 700};
     e2e e;
-    char dataset[TS_PATH_MAX], settings[512], conn_arg[64];
+    char dataset[E2E_PATH], settings[512], conn_arg[64];
     e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES];
     e2e_out o;
     char *conn;
@@ -448,7 +449,7 @@ static void test_kill9_then_rerun(void)
 static void test_policy_refresh_replaces(void)
 {
     e2e e;
-    char dataset[TS_PATH_MAX], settings[512];
+    char dataset[E2E_PATH], settings[512];
     e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES];
     e2e_out o;
     char *conn;
@@ -503,7 +504,6 @@ int main(void)
     CU_pSuite suite;
     int rc;
 
-    srandom((unsigned) getpid());
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     suite = CU_add_suite("delivery end to end", NULL, NULL);
