@@ -335,6 +335,8 @@ static void test_invalid_arguments(void)
     CU_ASSERT_EQUAL(tt_spool_open(dir, "bad/prefix", 0, &sp, &err), ACONN_ERR_INVALID);
     CU_ASSERT_PTR_NULL(sp);
     CU_ASSERT_EQUAL(tt_spool_open(dir, "", 0, &sp, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_EQUAL(tt_spool_open(NULL, "ok", 0, &sp, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_EQUAL(tt_spool_open("", "ok", 0, &sp, &err), ACONN_ERR_INVALID);
     CU_ASSERT_EQUAL(tt_spool_open(dir, "ok", LINE - 1, &sp, &err), ACONN_ERR_INVALID);
     CU_ASSERT_EQUAL(tt_spool_open(dir, "ok", TT_SPOOL_MAX_FILE_BYTES + 1, &sp, &err),
                     ACONN_ERR_INVALID);
