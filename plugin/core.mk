@@ -25,3 +25,4 @@ plugin/tt_manifest_text.c: manifests/tiktok_connector.json
 	      manifests/tiktok_connector.json; \
 	  echo '    ;'; \
 	} > $@.tmp && mv -f $@.tmp $@
+plugin_libtt_core_la_SOURCES += plugin/tt_ident_report.c plugin/tt_ident_report.h

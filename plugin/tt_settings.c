@@ -387,7 +387,7 @@ aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
 {
     check c = {errors, 0};
     json_object *root = NULL, *f[F_COUNT];
-    int present[F_COUNT], k;
+    int present[F_COUNT], k, parsed;
     tt_settings *s = NULL;
     aconn_status st = ACONN_ERR_INVALID;
     tt_connection_type type = 0;
@@ -403,9 +403,9 @@ aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
                "object with at least connection_type");
         goto cleanup;
     }
-    k = parse_json(&c, settings_json, &root);
-    if (k != 0) {
-        if (k == -2)
+    parsed = parse_json(&c, settings_json, &root);
+    if (parsed != 0) {
+        if (parsed == -2)
             st = ACONN_ERR_FATAL;
         goto cleanup;
     }

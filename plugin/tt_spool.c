@@ -86,7 +86,10 @@ aconn_status tt_spool_open(const char *dir, const char *prefix,
     *out = NULL;
     if (max_bytes == 0)
         max_bytes = TT_SPOOL_MAX_FILE_BYTES;
-    if (dir == NULL || prefix == NULL || !prefix_ok(prefix))
+    if (dir == NULL || dir[0] == '\0')
+        return aconn_error_set(err, ACONN_ERR_INVALID, "invalid_argument", NULL,
+                               "no spool directory was given");
+    if (prefix == NULL || !prefix_ok(prefix))
         return aconn_error_set(err, ACONN_ERR_INVALID, "invalid_argument", NULL,
                                "spool prefix must be 1-64 letters, digits, '-', "
                                "'_' or '.'");

@@ -3,8 +3,8 @@ check_PROGRAMS += tests/plugin/test_ident
 TESTS += tests/plugin/test_ident
 tests_plugin_test_ident_SOURCES = tests/plugin/test_ident.c
 tests_plugin_test_ident_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
-tests_plugin_test_ident_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS)
-tests_plugin_test_ident_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS)
+tests_plugin_test_ident_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS) $(JSON_C_CFLAGS)
+tests_plugin_test_ident_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS) $(JSON_C_LIBS)
 
 check_PROGRAMS += tests/plugin/test_spool
 TESTS += tests/plugin/test_spool

@@ -9,6 +9,7 @@
 
 #include "tt_email.h"
 #include "tt_ident.h"
+#include "tt_ident_report.h"
 
 static const char HEX_LOWER[] =
     "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
@@ -398,6 +399,32 @@ static void test_names_and_codes(void)
     CU_ASSERT_STRING_EQUAL(tt_id_type_slug(TT_ID_GAID_SHA256), "gaid_sha256");
 }
 
+static void test_counts_json(void)
+{
+    tt_ident_counts a, b;
+    json_object *j, *expect;
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    tt_ident_count(&a, TT_REJECT_NONE, TT_ID_IDFA_SHA256);
+    tt_ident_count(&a, TT_REJECT_NOT_HEX, TT_ID_TYPE_COUNT);
+    tt_ident_count(&b, TT_REJECT_NONE, TT_ID_IDFA_SHA256);
+    tt_ident_count(&b, TT_REJECT_NONE, TT_ID_GAID_SHA256);
+    tt_ident_count(&b, TT_REJECT_BAD_EMAIL, TT_ID_EMAIL_SHA256);
+    tt_ident_counts_merge(&a, &b);
+    j = tt_ident_counts_json(&a);
+    expect = json_tokener_parse(
+        "{\"accepted\":{\"EMAIL_SHA256\":0,\"PHONE_SHA256\":0,\"IDFA_SHA256\":2,"
+        "\"GAID_SHA256\":1},\"rejected\":{\"empty\":0,\"wrong_length\":0,\"not_hex\":1,"
+        "\"unknown_attribute\":0,\"unknown_type\":0,\"clear_text_not_enabled\":0,"
+        "\"bad_email\":1}}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(expect);
+    CU_ASSERT(json_object_equal(j, expect));
+    json_object_put(j);
+    json_object_put(expect);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -417,7 +444,8 @@ int main(void)
         || CU_add_test(s, "clear text off", test_clear_text_not_enabled) == NULL
         || CU_add_test(s, "email normalisation", test_email_normalisation) == NULL
         || CU_add_test(s, "bad emails", test_bad_emails) == NULL
-        || CU_add_test(s, "names and codes", test_names_and_codes) == NULL) {
+        || CU_add_test(s, "names and codes", test_names_and_codes) == NULL
+        || CU_add_test(s, "counts as JSON", test_counts_json) == NULL) {
         CU_cleanup_registry();
         return 1;
     }

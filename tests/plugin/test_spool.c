@@ -335,6 +335,8 @@ static void test_invalid_arguments(void)
     CU_ASSERT_EQUAL(tt_spool_open(dir, "bad/prefix", 0, &sp, &err), ACONN_ERR_INVALID);
     CU_ASSERT_PTR_NULL(sp);
     CU_ASSERT_EQUAL(tt_spool_open(dir, "", 0, &sp, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_EQUAL(tt_spool_open(NULL, "ok", 0, &sp, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_EQUAL(tt_spool_open("", "ok", 0, &sp, &err), ACONN_ERR_INVALID);
     CU_ASSERT_EQUAL(tt_spool_open(dir, "ok", LINE - 1, &sp, &err), ACONN_ERR_INVALID);
     CU_ASSERT_EQUAL(tt_spool_open(dir, "ok", TT_SPOOL_MAX_FILE_BYTES + 1, &sp, &err),
                     ACONN_ERR_INVALID);
@@ -377,6 +379,24 @@ static void test_unwritable_target(void)
     CU_ASSERT_EQUAL(rmdir(blocker), 0);
     CU_ASSERT_EQUAL(count_entries(dir), 0);
     remove_dir(dir);
+}
+
+/* The spool directory disappears under a running spool. */
+static void test_directory_removed(void)
+{
+    char dir[4096];
+    tt_spool *sp = NULL;
+    aconn_error err = {.struct_size = sizeof(err)};
+    char hex[65];
+
+    snprintf(dir, sizeof(dir), "%s", fresh_dir());
+    CU_ASSERT_EQUAL_FATAL(tt_spool_open(dir, "run7", 0, &sp, &err), ACONN_OK);
+    CU_ASSERT_EQUAL_FATAL(rmdir(dir), 0);
+    ident(0, 2, hex);
+    CU_ASSERT_EQUAL(tt_spool_add(sp, TT_ID_GAID_SHA256, TT_SPOOL_REMOVE, hex, &err), ACONN_RETRY);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "run7-gaid_sha256-remove-0001.txt"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, dir));
+    tt_spool_abort(sp);
 }
 
 /* A write that fails half-way (the file-size limit stands in for a full
@@ -440,6 +460,7 @@ int main(void)
         || CU_add_test(s, "empty spool", test_empty_spool) == NULL
         || CU_add_test(s, "invalid arguments", test_invalid_arguments) == NULL
         || CU_add_test(s, "unwritable target", test_unwritable_target) == NULL
+        || CU_add_test(s, "directory removed", test_directory_removed) == NULL
         || CU_add_test(s, "write failure", test_write_failure) == NULL) {
         CU_cleanup_registry();
         return 1;
