@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tt_apply.h"
 #include "tt_conn.h"
@@ -41,6 +44,23 @@ static void spool_prefix(const char *run_id, char out[65])
     out[n] = '\0';
 }
 
+/* A worker killed mid-run leaves its spool files behind; the directory is
+   this connection's alone, so every upload file in it is stale at BEGIN. */
+static void clear_spool_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n > 4 && strcmp(de->d_name + n - 4, ".txt") == 0)
+            (void) unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
 static aconn_status run_begin(tt_conn *c, const aconn_host *host, const aconn_batch *batch,
                               aconn_error *err)
 {
@@ -62,6 +82,7 @@ static aconn_status run_begin(tt_conn *c, const aconn_host *host, const aconn_ba
                                c->connection_id);
     (void) mkdir(batch->spool_dir, 0700);
     spool_prefix(c->run_id, prefix);
+    clear_spool_dir(batch->spool_dir);
     return tt_spool_open(batch->spool_dir, prefix, 0, &c->spool, err);
 }
 

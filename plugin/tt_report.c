@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "tt_ident_report.h"
 #include "tt_report.h"
 
 static json_object *identifiers_json(const tt_spool_files *files)
@@ -24,16 +25,6 @@ static json_object *identifiers_json(const tt_spool_files *files)
                                json_object_new_int64((int64_t) lines[t][TT_SPOOL_REMOVE]));
         json_object_object_add(o, tt_id_type_name((tt_id_type) t), e);
     }
-    return o;
-}
-
-static json_object *rejected_json(const tt_ident_counts *counts)
-{
-    json_object *o = json_object_new_object();
-    for (int r = 1; r < TT_REJECT_COUNT; r++)
-        if (counts->rejected[r] > 0)
-            json_object_object_add(o, tt_reject_code((tt_reject) r),
-                                   json_object_new_int64((int64_t) counts->rejected[r]));
     return o;
 }
 
@@ -120,8 +111,8 @@ void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets
     json_object_object_add(r, "records", json_object_new_int64((int64_t) c->records));
     json_object_object_add(r, "removal_records",
                            json_object_new_int64((int64_t) c->removal_records));
-    json_object_object_add(r, "identifiers", identifiers_json(files));
-    json_object_object_add(r, "rejected", rejected_json(&c->counts));
+    json_object_object_add(r, "identifiers", tt_ident_counts_json(&c->counts));
+    json_object_object_add(r, "spooled", identifiers_json(files));
     json_object_object_add(r, "files", files_json(files));
     for (size_t i = 0; i < ntargets; i++)
         json_object_array_add(ta, target_json(&targets[i]));

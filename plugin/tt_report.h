@@ -4,8 +4,9 @@
  * JSON, one object:
  *   {"run_id", "status", "full_refresh", "dry_run",
  *    "records", "removal_records",
- *    "identifiers": {"EMAIL_SHA256": {"add": n, "remove": n}, ...},
- *    "rejected": {"not_hex": n, ...},
+ *    "identifiers": {"accepted": {"EMAIL_SHA256": n, ...},
+ *                    "rejected": {"not_hex": n, ...}},
+ *    "spooled": {"EMAIL_SHA256": {"add": n, "remove": n}, ...},
  *    "files": [{"type", "op", "lines", "bytes", "md5"}],
  *    "targets": [{"advertiser_id", "audience_id", "kind", "calculate_type",
  *                 "operations", "outcome", "cover_num", "is_valid",
