@@ -14,7 +14,7 @@
  * is written, so no file is read twice. Memory is bounded by the buffers
  * (at most TT_ID_TYPE_COUNT x 2 of them), whatever the data size.
  *
- * Errors (open, ENOSPC, EIO, fsync) are reported with the file's path in
+ * Errors (open, ENOSPC, EIO) are reported with the file's path in
  * err (caller-owned, may be NULL) as ACONN_RETRY (code "spool_io": disk
  * space may come back) and leave the spool failed: later calls repeat the
  * error and only tt_spool_abort() is useful. Out of memory is
@@ -82,7 +82,7 @@ aconn_status tt_spool_add(tt_spool *sp, tt_id_type type, tt_spool_op op,
                           const char hex[TT_HEX_LEN], aconn_error *err);
 
 /**
- * Flushes, fsyncs and closes every file, fsyncs the directory, and hands
+ * Flushes and closes every file (not fsynced: they are scratch), and hands
  * the file list to the caller (free with tt_spool_files_free()). The spool
  * is freed in every case; on failure its files are removed.
  */
