@@ -10,8 +10,10 @@ TT_NET_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/plugin -I$(top_srcdir)/tests
 TT_NET_TEST_LIBS = plugin/libtt_core.la tests/plugin/libmock_host.la $(TEST_LIBS) \
 	$(CURL_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS)
 
-check_PROGRAMS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http
-TESTS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http
+check_PROGRAMS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http tests/plugin/test_oauth \
+	tests/plugin/test_http_transport
+TESTS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http tests/plugin/test_oauth \
+	tests/plugin/test_http_transport
 
 tests_plugin_test_status_SOURCES = tests/plugin/test_status.c
 tests_plugin_test_status_CFLAGS = $(TT_NET_TEST_CFLAGS)
@@ -24,3 +26,11 @@ tests_plugin_test_oauth_state_LDADD = $(TT_NET_TEST_LIBS)
 tests_plugin_test_http_SOURCES = tests/plugin/test_http.c
 tests_plugin_test_http_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_http_LDADD = $(TT_NET_TEST_LIBS)
+
+tests_plugin_test_oauth_SOURCES = tests/plugin/test_oauth.c
+tests_plugin_test_oauth_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_oauth_LDADD = $(TT_NET_TEST_LIBS)
+
+tests_plugin_test_http_transport_SOURCES = tests/plugin/test_http_transport.c
+tests_plugin_test_http_transport_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_http_transport_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)

@@ -1,0 +1,398 @@
+/*
+ * test_oauth.c - the authorize() flow without TikTok: BEGIN's URL and
+ * output, every COMPLETE error that happens before the token exchange,
+ * callback parsing, account classification, and a scan proving no secret
+ * reaches a log line, an output or an error.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+
+#include <CUnit/Basic.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "mock_host.h"
+#include "tt_accounts.h"
+#include "tt_oauth.h"
+#include "tt_state.h"
+
+#define APP_ID "7237383493024481281"
+#define APP_SECRET "app-secret-DO-NOT-LEAK-5f1c"
+#define REDIRECT "https://connector.example/oauth/callback?x=1"
+/* Port 1 on loopback: nothing listens, so a token exchange fails fast. */
+#define DEAD_BASE "http://127.0.0.1:1"
+
+static mock_host *new_host(void)
+{
+    mock_host *m = mock_host_new();
+
+    if (m == NULL)
+        return NULL;
+    mock_host_set_option(m, "api_base", DEAD_BASE);
+    mock_host_set_option(m, "redirect_uri", REDIRECT);
+    mock_host_set_secret(m, "app_id", APP_ID);
+    mock_host_set_secret(m, "app_secret", APP_SECRET);
+    return m;
+}
+
+static aconn_status run(mock_host *m, uint32_t phase, const char *profile,
+                        const char *callback, aconn_error *err)
+{
+    aconn_authorize_request req;
+
+    memset(&req, 0, sizeof(req));
+    req.struct_size = sizeof(req);
+    req.phase = phase;
+    req.profile = profile;
+    req.callback_url = callback;
+    mock_error_init(err);
+    return tt_authorize(&m->host, &req, &m->out, err);
+}
+
+/* Runs BEGIN and returns the state parameter of the URL (heap). */
+static char *begin(mock_host *m, const char *profile)
+{
+    aconn_error err;
+    json_object *o = NULL, *v;
+    char *state = NULL, *tmp = NULL, *code = NULL;
+    char cb[4096];
+
+    mock_host_clear_output(m);
+    CU_ASSERT_EQUAL_FATAL(run(m, ACONN_AUTHORIZE_BEGIN, profile, NULL, &err), ACONN_OK);
+    o = json_tokener_parse(m->output);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(o, "url", &v));
+    /* The URL's query parses like a callback: reuse the parser for state. */
+    snprintf(cb, sizeof(cb), "%s", json_object_get_string(v));
+    CU_ASSERT_EQUAL(tt_oauth_parse_callback(cb, &code, &tmp, &err), ACONN_OK);
+    state = tmp;
+    free(code);
+    json_object_put(o);
+    return state;
+}
+
+static void test_begin_output(void)
+{
+    mock_host *m = new_host();
+    aconn_error err;
+    json_object *o, *v;
+    const char *url;
+    CURLU *u;
+    char *q = NULL, *state, *host = NULL, *path = NULL;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    mock_host_set_option(m, "api_base", "https://127.0.0.1:4443/");
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "acme", NULL, &err), ACONN_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m->output);
+    o = json_tokener_parse(m->output);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_TRUE(json_object_object_get_ex(o, "expires_at_ms", &v));
+    CU_ASSERT_EQUAL(json_object_get_int64(v), m->now_ms + TT_STATE_LIFETIME_MS);
+    CU_ASSERT_TRUE(json_object_object_get_ex(o, "profile", &v));
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(v), "acme");
+    CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(o, "url", &v));
+    url = json_object_get_string(v);
+    u = curl_url();
+    CU_ASSERT_EQUAL(curl_url_set(u, CURLUPART_URL, url, 0), CURLUE_OK);
+    CU_ASSERT_EQUAL(curl_url_get(u, CURLUPART_HOST, &host, 0), CURLUE_OK);
+    CU_ASSERT_STRING_EQUAL(host, "127.0.0.1");
+    CU_ASSERT_EQUAL(curl_url_get(u, CURLUPART_PATH, &path, 0), CURLUE_OK);
+    CU_ASSERT_STRING_EQUAL(path, "/portal/auth");
+    CU_ASSERT_EQUAL(curl_url_get(u, CURLUPART_QUERY, &q, 0), CURLUE_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(q, "app_id=" APP_ID "&state="));
+    /* redirect_uri is percent-encoded, its own '?' and '=' included. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(q, "&redirect_uri=https%3a%2f%2fconnector.example%2foauth"
+                                     "%2fcallback%3fx%3d1") != NULL
+                               ? q : strstr(q, "&redirect_uri=https%3A%2F%2Fconnector.example"
+                                               "%2Foauth%2Fcallback%3Fx%3D1"));
+    curl_free(q);
+    curl_free(host);
+    curl_free(path);
+    curl_url_cleanup(u);
+    json_object_put(o);
+
+    /* The state's nonce is pending in host state; the key was created. */
+    state = begin(m, "acme");
+    CU_ASSERT_PTR_NOT_NULL(state);
+    CU_ASSERT_PTR_NOT_NULL(mock_host_secret(m, "state_key"));
+    CU_ASSERT_EQUAL(m->nstate, 2);
+    CU_ASSERT_STRING_EQUAL(m->state[1].value, "pending");
+    CU_ASSERT_FALSE(mock_host_leaks(m, &err, APP_SECRET));
+    CU_ASSERT_FALSE(mock_host_leaks(m, &err, mock_host_secret(m, "state_key")));
+    free(state);
+    mock_host_free(m);
+}
+
+static void test_begin_errors(void)
+{
+    mock_host *m = new_host();
+    aconn_error err;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "", NULL, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(err.field, "profile");
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "a/b", NULL, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, NULL, NULL, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_EQUAL(run(m, 99, "acme", NULL, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(err.code, "bad_phase");
+
+    mock_host_set_option(m, "redirect_uri", NULL);
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "acme", NULL, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(err.field, "redirect_uri");
+    mock_host_set_option(m, "redirect_uri", REDIRECT);
+
+    mock_host_set_secret(m, "app_id", NULL);
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "acme", NULL, &err), ACONN_ERR_NOT_FOUND);
+    CU_ASSERT_STRING_EQUAL(err.code, "secret_missing");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "app_id"));
+    CU_ASSERT_PTR_NULL(m->output);
+    mock_host_free(m);
+}
+
+static char *callback(const char *code, const char *state)
+{
+    char *escaped = state != NULL ? curl_easy_escape(NULL, state, 0) : NULL;
+    char *url = malloc(8192);
+
+    if (url == NULL)
+        return NULL;
+    snprintf(url, 8192, "https://connector.example/oauth/callback?x=1%s%s%s%s",
+             code != NULL ? "&auth_code=" : "", code != NULL ? code : "",
+             escaped != NULL ? "&state=" : "", escaped != NULL ? escaped : "");
+    curl_free(escaped);
+    return url;
+}
+
+static void expect_flow_error(mock_host *m, const char *profile, const char *url,
+                              const char *code)
+{
+    aconn_error err;
+
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_COMPLETE, profile, url, &err), ACONN_ERR_AUTH_FLOW);
+    CU_ASSERT_STRING_EQUAL(err.code, code);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "connector-host authorize --profile"));
+    CU_ASSERT_FALSE(mock_host_leaks(m, &err, APP_SECRET));
+    CU_ASSERT_FALSE(mock_host_leaks(m, &err, mock_host_secret(m, "state_key")));
+    if (strcmp(err.code, code) != 0)
+        fprintf(stderr, "expected %s, got %s: %s\n", code, err.code, err.message);
+}
+
+static void test_complete_state_errors(void)
+{
+    mock_host *m = new_host();
+    char *state, *url, *tampered;
+    size_t n;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    state = begin(m, "acme");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(state);
+
+    url = callback("code123", NULL);
+    expect_flow_error(m, "acme", url, "state_missing");
+    free(url);
+
+    url = callback("code123", "garbage");
+    expect_flow_error(m, "acme", url, "state_malformed");
+    free(url);
+
+    tampered = strdup(state);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tampered);
+    n = strlen(tampered);
+    tampered[n - 2] = tampered[n - 2] == 'A' ? 'B' : 'A';
+    url = callback("code123", tampered);
+    expect_flow_error(m, "acme", url, "state_tampered");
+    free(url);
+    free(tampered);
+
+    url = callback("code123", state);
+    expect_flow_error(m, "globex", url, "state_foreign");
+    free(url);
+
+    /* Valid state without auth_code: refused, and the link stays usable. */
+    url = callback(NULL, state);
+    expect_flow_error(m, "acme", url, "auth_code_missing");
+    free(url);
+
+    /* 24 h + 1 ms later the same link has expired. */
+    m->now_ms += TT_STATE_LIFETIME_MS + 1;
+    url = callback("code123", state);
+    expect_flow_error(m, "acme", url, "state_expired");
+    {
+        aconn_error err;
+        run(m, ACONN_AUTHORIZE_COMPLETE, "acme", url, &err);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "valid for 24 hours"));
+    }
+    free(url);
+    free(state);
+    mock_host_free(m);
+}
+
+static void test_complete_foreign_key_and_reuse(void)
+{
+    mock_host *a = new_host(), *b = new_host();
+    char *state, *url;
+    aconn_error err;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    /* A state from host A is foreign to host B (another state_key). */
+    state = begin(a, "acme");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(state);
+    free(begin(b, "acme"));
+    url = callback("code123", state);
+    expect_flow_error(b, "acme", url, "state_foreign");
+
+    /* On host A the first completion consumes the nonce; the exchange then
+       fails (nothing listens), and a second completion is a reuse. */
+    CU_ASSERT_EQUAL(run(a, ACONN_AUTHORIZE_COMPLETE, "acme", url, &err), ACONN_RETRY);
+    CU_ASSERT_STRING_EQUAL(err.code, "connect_failed");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "oauth2/access_token"));
+    CU_ASSERT_FALSE(mock_host_leaks(a, &err, APP_SECRET));
+    CU_ASSERT_FALSE(mock_host_leaks(a, &err, "code123"));
+    CU_ASSERT_PTR_NULL(mock_host_secret(a, "token/acme"));
+    expect_flow_error(a, "acme", url, "state_reused");
+    free(url);
+    free(state);
+    mock_host_free(a);
+    mock_host_free(b);
+}
+
+static void test_complete_without_state_key(void)
+{
+    mock_host *m = new_host();
+    char *url = callback("code123", "abc.def");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    expect_flow_error(m, "acme", url, "state_foreign");
+    free(url);
+    mock_host_free(m);
+}
+
+static void test_status_without_token(void)
+{
+    mock_host *m = new_host();
+    aconn_error err;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_STATUS, "acme", NULL, &err), ACONN_REAUTHORIZE);
+    CU_ASSERT_STRING_EQUAL(err.profile, "acme");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "connector-host authorize --profile acme"));
+    mock_host_free(m);
+}
+
+static void test_parse_callback(void)
+{
+    aconn_error err;
+    char *code = NULL, *state = NULL;
+
+    mock_error_init(&err);
+    CU_ASSERT_EQUAL(tt_oauth_parse_callback("https://x.example/cb?state=a%2Eb&auth_code=c%20d"
+                                            "&code=zzz", &code, &state, &err), ACONN_OK);
+    CU_ASSERT_STRING_EQUAL(code, "c d");
+    CU_ASSERT_STRING_EQUAL(state, "a.b");
+    free(code);
+    free(state);
+    /* No query, empty values, and names that only start alike. */
+    CU_ASSERT_EQUAL(tt_oauth_parse_callback("https://x.example/cb", &code, &state, &err), ACONN_OK);
+    CU_ASSERT_PTR_NULL(code);
+    CU_ASSERT_PTR_NULL(state);
+    CU_ASSERT_EQUAL(tt_oauth_parse_callback("https://x.example/cb?auth_code=&state_x=1&xstate=2",
+                                            &code, &state, &err), ACONN_OK);
+    CU_ASSERT_PTR_NULL(code);
+    CU_ASSERT_PTR_NULL(state);
+    CU_ASSERT_EQUAL(tt_oauth_parse_callback("not a url at all", &code, &state, &err),
+                    ACONN_ERR_AUTH_FLOW);
+    CU_ASSERT_STRING_EQUAL(err.code, "callback_malformed");
+    /* A custom scheme (desktop apps) still parses. */
+    CU_ASSERT_EQUAL(tt_oauth_parse_callback("myapp://cb?auth_code=k&state=s", &code, &state,
+                                            &err), ACONN_OK);
+    CU_ASSERT_STRING_EQUAL(code, "k");
+    free(code);
+    free(state);
+}
+
+/* A modifiable string: the result structs hold char *. */
+#define S(x) ((char[]){x})
+
+static void test_accounts_classify(void)
+{
+    tt_advertiser advs[] = {
+        {S("1"), S("Operator account")}, {S("2"), S("Analyst account")}, {S("3"), S("Owned by my BC")},
+        {S("4"), S("Outside any BC")}, {S("5"), S("Pending link")}, {S("6"), S("Admin in second BC")},
+        {S("7"), S("Owned by BC where I am STANDARD")},
+    };
+    tt_bc bcs[] = {{S("100"), S("Main BC"), S("ADMIN")}, {S("200"), S("Partner BC"), S("STANDARD")}};
+    tt_bc_asset a1[] = {
+        {S("1"), S("Operator account"), S("OWNER_PARTNER"), S("BOUND"), S("OPERATOR")},
+        {S("2"), S("Analyst account"), S("OWNER_PARTNER"), S("BOUND"), S("ANALYST")},
+        {S("3"), S("Owned by my BC"), S("OWNER_BC"), S("BOUND"), NULL},
+        {S("5"), S("Pending link"), S("OWNER_PARTNER"), S("PENDING"), S("ADMIN")},
+    };
+    tt_bc_asset a2[] = {
+        {S("6"), S("Admin in second BC"), S("OWNER_PARTNER"), S("BOUND"), S("ADMIN")},
+        {S("7"), S("Owned by BC where I am STANDARD"), S("OWNER_BC"), S("BOUND"), S("ANALYST")},
+    };
+    tt_advertiser_list al = {advs, 7};
+    tt_bc_list bl = {bcs, 2};
+    tt_bc_asset_list assets[2] = {{a1, 4}, {a2, 2}};
+    tt_account_set set;
+    json_object *u, *e;
+
+    CU_ASSERT_EQUAL_FATAL(tt_accounts_classify(&al, &bl, assets, &set), 0);
+    CU_ASSERT_EQUAL_FATAL(set.nusable, 3);
+    CU_ASSERT_STRING_EQUAL(set.usable[0].advertiser_id, "1");
+    CU_ASSERT_STRING_EQUAL(set.usable[0].role, "OPERATOR");
+    CU_ASSERT_STRING_EQUAL(set.usable[0].bc_name, "Main BC");
+    CU_ASSERT_STRING_EQUAL(set.usable[1].advertiser_id, "3");
+    CU_ASSERT_STRING_EQUAL(set.usable[1].role, "OWNER");
+    CU_ASSERT_STRING_EQUAL(set.usable[2].advertiser_id, "6");
+    CU_ASSERT_STRING_EQUAL(set.usable[2].role, "ADMIN");
+    CU_ASSERT_STRING_EQUAL(set.usable[2].bc_id, "200");
+    CU_ASSERT_EQUAL_FATAL(set.nexcluded, 4);
+    CU_ASSERT_STRING_EQUAL(set.excluded[0].advertiser_id, "2");
+    CU_ASSERT_STRING_EQUAL(set.excluded[0].reason, "read_only_role");
+    CU_ASSERT_PTR_NOT_NULL(strstr(set.excluded[0].detail, "ANALYST"));
+    CU_ASSERT_STRING_EQUAL(set.excluded[1].advertiser_id, "4");
+    CU_ASSERT_STRING_EQUAL(set.excluded[1].reason, "outside_business_center");
+    CU_ASSERT_STRING_EQUAL(set.excluded[2].advertiser_id, "5");
+    CU_ASSERT_STRING_EQUAL(set.excluded[2].reason, "not_bound");
+    CU_ASSERT_STRING_EQUAL(set.excluded[3].advertiser_id, "7");
+    CU_ASSERT_STRING_EQUAL(set.excluded[3].reason, "read_only_role");
+    u = tt_accounts_usable_json(&set);
+    e = tt_accounts_excluded_json(&set);
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(json_object_array_get_idx(u, 1),
+                                                          JSON_C_TO_STRING_PLAIN),
+                           "{\"advertiser_id\":\"3\",\"name\":\"Owned by my BC\","
+                           "\"bc_id\":\"100\",\"bc_name\":\"Main BC\",\"role\":\"OWNER\"}");
+    CU_ASSERT_EQUAL(json_object_array_length(e), 4);
+    json_object_put(u);
+    json_object_put(e);
+    tt_account_set_free(&set);
+    CU_ASSERT_EQUAL(set.nusable, 0);
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    int rc;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    s = CU_add_suite("tt_oauth (no TikTok)", NULL, NULL);
+    CU_add_test(s, "BEGIN writes url, expiry, profile", test_begin_output);
+    CU_add_test(s, "BEGIN errors: profile, redirect_uri, app_id", test_begin_errors);
+    CU_add_test(s, "COMPLETE state errors", test_complete_state_errors);
+    CU_add_test(s, "COMPLETE foreign key; nonce reuse", test_complete_foreign_key_and_reuse);
+    CU_add_test(s, "COMPLETE on a host that never began", test_complete_without_state_key);
+    CU_add_test(s, "STATUS without token: reauthorize", test_status_without_token);
+    CU_add_test(s, "callback parsing", test_parse_callback);
+    CU_add_test(s, "Ad Account roles: usable and excluded", test_accounts_classify);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
+    CU_cleanup_registry();
+    curl_global_cleanup();
+    return rc;
+}
