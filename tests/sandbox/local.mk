@@ -34,3 +34,9 @@ tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c $(TSB_
 tests_sandbox_test_sandbox_api_CFLAGS = $(TSB_TEST_CFLAGS)
 tests_sandbox_test_sandbox_api_LDADD = $(TSB_TEST_LIBS)
 TESTS += tests/sandbox/test_sandbox_api
+
+check_PROGRAMS += tests/sandbox/test_sandbox_rules
+tests_sandbox_test_sandbox_rules_SOURCES = tests/sandbox/test_sandbox_rules.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_rules_CFLAGS = $(TSB_TEST_CFLAGS)
+tests_sandbox_test_sandbox_rules_LDADD = $(TSB_TEST_LIBS)
+TESTS += tests/sandbox/test_sandbox_rules
