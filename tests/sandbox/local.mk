@@ -34,3 +34,23 @@ tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c $(TSB_
 tests_sandbox_test_sandbox_api_CFLAGS = $(TSB_TEST_CFLAGS)
 tests_sandbox_test_sandbox_api_LDADD = $(TSB_TEST_LIBS)
 TESTS += tests/sandbox/test_sandbox_api
+
+check_PROGRAMS += tests/sandbox/test_sandbox_rules
+tests_sandbox_test_sandbox_rules_SOURCES = tests/sandbox/test_sandbox_rules.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_rules_CFLAGS = $(TSB_TEST_CFLAGS)
+tests_sandbox_test_sandbox_rules_LDADD = $(TSB_TEST_LIBS)
+TESTS += tests/sandbox/test_sandbox_rules
+
+check_PROGRAMS += tests/sandbox/test_sandbox_cli
+tests_sandbox_test_sandbox_cli_SOURCES = tests/sandbox/test_sandbox_cli.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_cli_CFLAGS = $(TSB_TEST_CFLAGS)
+tests_sandbox_test_sandbox_cli_LDADD = $(TSB_TEST_LIBS)
+TESTS += tests/sandbox/test_sandbox_cli
+
+check_PROGRAMS += tests/sandbox/test_sb_members
+tests_sandbox_test_sb_members_SOURCES = tests/sandbox/test_sb_members.c \
+	tests/sandbox/sb_members.c tests/sandbox/sb_faults.c tests/sandbox/sb_types.c \
+	tests/sandbox/sb_clock.c tests/sandbox/sb.h
+tests_sandbox_test_sb_members_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) -pthread
+tests_sandbox_test_sb_members_LDADD = $(TEST_LIBS) $(JSON_C_LIBS) -lpthread
+TESTS += tests/sandbox/test_sb_members
