@@ -1,1 +1,51 @@
 # reference host tests
+
+# A connector that exercises every host service; and the same source built
+# for ABI major 2, which the host must refuse.
+TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere -no-undefined
+check_LTLIBRARIES += tests/host/test_plugin.la tests/host/test_plugin_abi2.la
+tests_host_test_plugin_la_SOURCES = tests/host/test_plugin.c
+tests_host_test_plugin_la_CFLAGS = $(AM_CFLAGS) $(TT_VISIBILITY_CFLAGS) $(JSON_C_CFLAGS)
+tests_host_test_plugin_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_host_test_plugin_la_LIBADD = $(JSON_C_LIBS)
+tests_host_test_plugin_abi2_la_SOURCES = tests/host/test_plugin.c
+tests_host_test_plugin_abi2_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MAJOR=2
+tests_host_test_plugin_abi2_la_CFLAGS = $(AM_CFLAGS) $(TT_VISIBILITY_CFLAGS) $(JSON_C_CFLAGS)
+tests_host_test_plugin_abi2_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_host_test_plugin_abi2_la_LIBADD = $(JSON_C_LIBS)
+
+TEST_HOST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/host-api/host -I$(top_srcdir)/tests/host
+TEST_HOST_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
+TEST_HOST_LIBS = host-api/libch.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) \
+	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
+TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
+
+check_PROGRAMS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
+	tests/host/test_dataset tests/host/test_cli
+TESTS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
+	tests/host/test_dataset tests/host/test_cli
+
+tests_host_test_abi_SOURCES = tests/host/test_abi.c $(TEST_HOST_UTIL)
+tests_host_test_abi_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_abi_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_abi_LDADD = $(TEST_HOST_LIBS)
+
+tests_host_test_state_SOURCES = tests/host/test_state.c $(TEST_HOST_UTIL)
+tests_host_test_state_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_state_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_state_LDADD = $(TEST_HOST_LIBS)
+
+tests_host_test_secrets_SOURCES = tests/host/test_secrets.c $(TEST_HOST_UTIL)
+tests_host_test_secrets_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_secrets_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_secrets_LDADD = $(TEST_HOST_LIBS)
+
+tests_host_test_dataset_SOURCES = tests/host/test_dataset.c $(TEST_HOST_UTIL)
+tests_host_test_dataset_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_dataset_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_dataset_LDADD = $(TEST_HOST_LIBS)
+
+tests_host_test_cli_SOURCES = tests/host/test_cli.c $(TEST_HOST_UTIL)
+tests_host_test_cli_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_cli_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_cli_LDADD = $(TEST_HOST_LIBS)

@@ -1,0 +1,289 @@
+/*
+ * test_secrets.c - secrets.json: permissions (0644 refused with the chmod
+ * fix, 0600 accepted, new files 0600 whatever the umask), get/put/delete,
+ * concurrent writers, the CLI's `secret set`, and a scan proving secret
+ * values never reach stdout, stderr or state.db.
+ */
+#include <config.h>
+
+#include <CUnit/Basic.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ch_secrets.h"
+#include "test_util.h"
+
+static char *test_dir;
+
+static int suite_init(void)
+{
+    test_dir = test_tmpdir("secrets");
+    return test_dir != NULL ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+    test_rm_rf(test_dir);
+    free(test_dir);
+    return 0;
+}
+
+static void test_permissions(void)
+{
+    char path[4096], err[1024] = "", expect[4200];
+    struct stat st;
+    mode_t old;
+
+    snprintf(path, sizeof(path), "%s/perm.json", test_dir);
+    CU_ASSERT_EQUAL(ch_secrets_check(path, err, sizeof(err)), 0);   /* missing: fine */
+    /* A new file is 0600 even with a permissive umask. */
+    old = umask(0);
+    CU_ASSERT_EQUAL(ch_secrets_put(path, "p/a", "value-a", 7, err, sizeof(err)), ACONN_OK);
+    umask(old);
+    CU_ASSERT_FATAL(stat(path, &st) == 0);
+    CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+    CU_ASSERT_EQUAL(ch_secrets_check(path, err, sizeof(err)), 0);
+    /* Group/world readable: refused, with the fix in the message. */
+    CU_ASSERT_FATAL(chmod(path, 0644) == 0);
+    CU_ASSERT_EQUAL(ch_secrets_check(path, err, sizeof(err)), -1);
+    snprintf(expect, sizeof(expect), "chmod 600 %s", path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, expect));
+    CU_ASSERT_PTR_NULL(strstr(err, "value-a"));
+    {
+        char buf[64];
+        size_t len = 0;
+        CU_ASSERT_EQUAL(ch_secrets_get(path, "p/a", buf, sizeof(buf), &len, err,
+                                       sizeof(err)), ACONN_ERR_FATAL);
+        CU_ASSERT_EQUAL(ch_secrets_put(path, "p/b", "x", 1, err, sizeof(err)),
+                        ACONN_ERR_FATAL);
+    }
+    CU_ASSERT_FATAL(chmod(path, 0640) == 0);
+    CU_ASSERT_EQUAL(ch_secrets_check(path, err, sizeof(err)), -1);
+    CU_ASSERT_FATAL(chmod(path, 0600) == 0);
+    CU_ASSERT_EQUAL(ch_secrets_check(path, err, sizeof(err)), 0);
+}
+
+static void test_get_put_delete(void)
+{
+    char path[4096], err[1024] = "", buf[64], small[4];
+    size_t len = 0;
+
+    snprintf(path, sizeof(path), "%s/gpd.json", test_dir);
+    CU_ASSERT_EQUAL(ch_secrets_get(path, "p/x", buf, sizeof(buf), &len, err, sizeof(err)),
+                    ACONN_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(ch_secrets_put(path, "p/x", "hello \"world\"", 13, err, sizeof(err)),
+                    ACONN_OK);
+    CU_ASSERT_EQUAL(ch_secrets_get(path, "p/x", buf, sizeof(buf), &len, err, sizeof(err)),
+                    ACONN_OK);
+    CU_ASSERT_STRING_EQUAL(buf, "hello \"world\"");
+    CU_ASSERT_EQUAL(len, 13);
+    CU_ASSERT_EQUAL(ch_secrets_get(path, "p/x", small, sizeof(small), &len, err,
+                                   sizeof(err)), ACONN_ERR_TOO_SMALL);
+    CU_ASSERT_EQUAL(len, 13);
+    /* Other plugins' names are separate keys. */
+    CU_ASSERT_EQUAL(ch_secrets_get(path, "q/x", buf, sizeof(buf), &len, err, sizeof(err)),
+                    ACONN_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(ch_secrets_put(path, "p/x", NULL, 0, err, sizeof(err)), ACONN_OK);
+    CU_ASSERT_EQUAL(ch_secrets_get(path, "p/x", buf, sizeof(buf), &len, err, sizeof(err)),
+                    ACONN_ERR_NOT_FOUND);
+    /* A value with a NUL byte cannot be returned intact: refused. */
+    CU_ASSERT_EQUAL(ch_secrets_put(path, "p/nul", "a\0b", 3, err, sizeof(err)),
+                    ACONN_ERR_INVALID);
+}
+
+static void test_concurrent_writers(void)
+{
+    char path[4096], err[1024] = "", key[64], buf[64];
+    size_t len = 0;
+    pid_t kids[2];
+    int k, i, ok = 1;
+
+    snprintf(path, sizeof(path), "%s/conc.json", test_dir);
+    fflush(NULL);
+    for (k = 0; k < 2; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            for (i = 0; i < 40; i++) {
+                snprintf(key, sizeof(key), "p/k%d-%d", k, i);
+                if (ch_secrets_put(path, key, key, strlen(key), err, sizeof(err)) != ACONN_OK)
+                    _exit(1);
+            }
+            _exit(0);
+        }
+    }
+    for (k = 0; k < 2; k++) {
+        int st = 0;
+        CU_ASSERT_EQUAL(waitpid(kids[k], &st, 0), kids[k]);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    /* The flock serialized the read-modify-write: nothing was lost. */
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < 40; i++) {
+            snprintf(key, sizeof(key), "p/k%d-%d", k, i);
+            if (ch_secrets_get(path, key, buf, sizeof(buf), &len, err, sizeof(err)) != ACONN_OK
+                || strcmp(buf, key) != 0)
+                ok = 0;
+        }
+    }
+    CU_ASSERT(ok);
+}
+
+/* Runs connector-host with the standard --home; returns the result. */
+static void host_run(const char *home, const char *const *args, const char *const *env,
+                     const char *input, test_result *r)
+{
+    const char *argv[32];
+    int n = 0, i;
+
+    argv[n++] = test_env("TT_HOST");
+    for (i = 0; args[i] != NULL && n < 28; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--home";
+    argv[n++] = home;
+    argv[n] = NULL;
+    test_run(argv, env, input, 120, r);
+}
+
+static int leaks(const char *text, size_t len)
+{
+    return test_memmem(text, len, "Leak-Canary-42")
+           || test_memmem(text, len, "tok-prof-SECRET")
+           || test_memmem(text, len, "probe-secret-value");
+}
+
+static void test_cli_and_no_leaks(void)
+{
+    char home[4096], path[4200], settings[4200], dataset[4200];
+    char *plugin = test_build_path("test_plugin.la");
+    char *text;
+    size_t len = 0;
+    test_result r;
+    int leaked = 0;
+    char conn[64] = "";
+    const char *files[] = { "state.db", "state.db-wal", "state.db-shm" };
+    size_t i;
+
+    CU_ASSERT_FATAL(plugin != NULL && test_env("TT_HOST") != NULL);
+    snprintf(home, sizeof(home), "%s/home", test_dir);
+    snprintf(settings, sizeof(settings), "%s/settings.json", test_dir);
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", test_dir);
+    CU_ASSERT_FATAL(test_write_file(settings, "{\"audience_name\":\"A\"}") == 0);
+    CU_ASSERT_FATAL(test_write_file(dataset, "{\"e\":{\"value\":\"v1\"}}\n"
+                                             "{\"e\":{\"value\":\"v2\"}}\n") == 0);
+    {
+        const char *a[] = { "secret", "set", "--plugin", plugin, "app_secret", NULL };
+        host_run(home, a, NULL, "S3cr3t-Leak-Canary-42\n", &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 0);
+    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
+    test_result_free(&r);
+    snprintf(path, sizeof(path), "%s/secrets.json", home);
+    {
+        struct stat st;
+        char buf[64];
+        char err[512];
+        CU_ASSERT_FATAL(stat(path, &st) == 0);
+        CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+        /* One trailing newline trimmed, nothing else. */
+        CU_ASSERT_EQUAL(ch_secrets_get(path, "test-plugin/app_secret", buf, sizeof(buf),
+                                       &len, err, sizeof(err)), ACONN_OK);
+        CU_ASSERT_STRING_EQUAL(buf, "S3cr3t-Leak-Canary-42");
+    }
+    {
+        const char *a[] = { "authorize", "--plugin", plugin, "--profile", "prof",
+                            "--callback", "https://127.0.0.1/callback?code=good", NULL };
+        host_run(home, a, NULL, NULL, &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 0);
+    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
+    test_result_free(&r);
+    {
+        const char *a[] = { "connect", "--plugin", plugin, "--profile", "prof",
+                            "--dataset", dataset, "--settings", settings, NULL };
+        host_run(home, a, NULL, NULL, &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 0);
+    sscanf(r.out, "%63s", conn);
+    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
+    test_result_free(&r);
+    {
+        const char *a[] = { "deliver", "--connection", conn, "--verbose", NULL };
+        host_run(home, a, NULL, NULL, &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 0);
+    /* The plugin saw the secret (its length), but nobody printed it. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"app_secret_len\":21"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"secret_get\":true"));
+    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
+    test_result_free(&r);
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", home, files[i]);
+        text = test_read_file(path, &len);
+        if (text != NULL) {
+            leaked |= leaks(text, len);
+            free(text);
+        }
+    }
+    CU_ASSERT_EQUAL(leaked, 0);
+
+    /* Make secrets.json world-readable: every command refuses, naming the fix. */
+    snprintf(path, sizeof(path), "%s/secrets.json", home);
+    CU_ASSERT_FATAL(chmod(path, 0644) == 0);
+    {
+        const char *a[] = { "deliver", "--connection", conn, NULL };
+        host_run(home, a, NULL, NULL, &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "chmod 600"));
+    CU_ASSERT_FALSE(leaks(r.err, strlen(r.err)));
+    test_result_free(&r);
+    {
+        const char *a[] = { "secret", "set", "--plugin", plugin, "other", NULL };
+        host_run(home, a, NULL, "x", &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "chmod 600"));
+    test_result_free(&r);
+    chmod(path, 0600);
+    {
+        const char *a[] = { "secret", "set", "--plugin", plugin, "bad name!", NULL };
+        host_run(home, a, NULL, "x", &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 2);
+    test_result_free(&r);
+    {
+        const char *a[] = { "secret", "set", "--plugin", plugin, "empty", NULL };
+        host_run(home, a, NULL, "\n", &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 1);
+    test_result_free(&r);
+    free(plugin);
+}
+
+int main(void)
+{
+    CU_pSuite s;
+    int rc;
+
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    s = CU_add_suite("secrets", suite_init, suite_clean);
+    if (s == NULL
+        || CU_add_test(s, "permissions", test_permissions) == NULL
+        || CU_add_test(s, "get, put, delete", test_get_put_delete) == NULL
+        || CU_add_test(s, "concurrent writers", test_concurrent_writers) == NULL
+        || CU_add_test(s, "CLI secret set; no leaks", test_cli_and_no_leaks) == NULL) {
+        CU_cleanup_registry();
+        return 1;
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
+    CU_cleanup_registry();
+    return rc;
+}

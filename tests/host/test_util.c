@@ -1,0 +1,302 @@
+/*
+ * test_util.c - helpers for the host tests.
+ */
+#define _XOPEN_SOURCE 700 /* nftw() */
+#include <config.h>
+
+#include "test_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+
+char *test_tmpdir(const char *tag)
+{
+    const char *base = getenv("TMPDIR");
+    char *path;
+    size_t n;
+
+    if (base == NULL || *base == '\0')
+        base = "/tmp";
+    n = strlen(base) + strlen(tag) + 32;
+    path = malloc(n);
+    if (path == NULL)
+        return NULL;
+    snprintf(path, n, "%s/ch-%s-XXXXXX", base, tag);
+    if (mkdtemp(path) == NULL) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+static int test_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+void test_rm_rf(const char *dir)
+{
+    if (dir != NULL)
+        nftw(dir, test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int test_write_mode(const char *path, const char *text, int flags)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | flags, 0644);
+    size_t off = 0, len = strlen(text);
+
+    if (fd < 0)
+        return -1;
+    while (off < len) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        off += (size_t) n;
+    }
+    return close(fd);
+}
+
+int test_write_file(const char *path, const char *text)
+{
+    return test_write_mode(path, text, O_TRUNC);
+}
+
+int test_append_file(const char *path, const char *text)
+{
+    return test_write_mode(path, text, O_APPEND);
+}
+
+char *test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t used = 0, cap = 0;
+
+    if (f == NULL)
+        return NULL;
+    for (;;) {
+        size_t n;
+        if (cap - used < 4096) {
+            char *bigger = realloc(buf, cap + 65536);
+            if (bigger == NULL) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = bigger;
+            cap += 65536;
+        }
+        n = fread(buf + used, 1, cap - used - 1, f);
+        used += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    buf[used] = '\0';
+    if (len != NULL)
+        *len = used;
+    return buf;
+}
+
+int test_memmem(const char *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle), i;
+
+    if (hay == NULL || n == 0 || n > len)
+        return 0;
+    for (i = 0; i + n <= len; i++) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_child_env(const char *const *env)
+{
+    size_t i;
+
+    for (i = 0; env != NULL && env[i] != NULL; i++)
+        putenv((char *) env[i]);
+}
+
+static int test_status(int st)
+{
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return -1;
+}
+
+static int test_append(char **buf, size_t *len, const char *data, size_t n)
+{
+    char *bigger = realloc(*buf, *len + n + 1);
+
+    if (bigger == NULL)
+        return -1;
+    memcpy(bigger + *len, data, n);
+    *len += n;
+    bigger[*len] = '\0';
+    *buf = bigger;
+    return 0;
+}
+
+void test_run(const char *const *argv, const char *const *env, const char *input,
+              int timeout_s, test_result *res)
+{
+    int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+    size_t outlen = 0, errlen = 0, inoff = 0, inlen = input != NULL ? strlen(input) : 0;
+    pid_t pid;
+    int st = 0, open_fds = 2;
+    time_t deadline = time(NULL) + timeout_s;
+
+    res->status = -1;
+    res->out = calloc(1, 1);
+    res->err = calloc(1, 1);
+    if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0)
+        goto cleanup;
+    pid = fork();
+    if (pid < 0)
+        goto cleanup;
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+        close(err[0]); close(err[1]);
+        test_child_env(env);
+        execv(argv[0], (char *const *) argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    in[0] = out[1] = err[1] = -1;
+    signal(SIGPIPE, SIG_IGN);
+    if (inlen > 0) {
+        while (inoff < inlen) {
+            ssize_t n = write(in[1], input + inoff, inlen - inoff);
+            if (n <= 0)
+                break;
+            inoff += (size_t) n;
+        }
+    }
+    close(in[1]);
+    in[1] = -1;
+    while (open_fds > 0) {
+        struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+        int k;
+        if (time(NULL) > deadline) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(p, 2, 1000) < 0 && errno != EINTR)
+            break;
+        for (k = 0; k < 2; k++) {
+            char buf[65536];
+            ssize_t n;
+            if (p[k].fd < 0 || (p[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+                continue;
+            n = read(p[k].fd, buf, sizeof(buf));
+            if (n > 0) {
+                if (k == 0)
+                    test_append(&res->out, &outlen, buf, (size_t) n);
+                else
+                    test_append(&res->err, &errlen, buf, (size_t) n);
+            } else {
+                close(p[k].fd);
+                if (k == 0)
+                    out[0] = -1;
+                else
+                    err[0] = -1;
+                open_fds--;
+            }
+        }
+    }
+    if (waitpid(pid, &st, 0) == pid)
+        res->status = test_status(st);
+cleanup:
+    if (in[0] >= 0) close(in[0]);
+    if (in[1] >= 0) close(in[1]);
+    if (out[0] >= 0) close(out[0]);
+    if (out[1] >= 0) close(out[1]);
+    if (err[0] >= 0) close(err[0]);
+    if (err[1] >= 0) close(err[1]);
+}
+
+void test_result_free(test_result *res)
+{
+    free(res->out);
+    free(res->err);
+    res->out = res->err = NULL;
+}
+
+pid_t test_spawn(const char *const *argv, const char *const *env)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) {
+            dup2(fd, 0);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        test_child_env(env);
+        execv(argv[0], (char *const *) argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+int test_wait(pid_t pid)
+{
+    int st = 0;
+
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    return test_status(st);
+}
+
+const char *test_env(const char *name)
+{
+    const char *v = getenv(name);
+
+    if (v == NULL || *v == '\0') {
+        fprintf(stderr, "test: %s is not set; run the tests with make check\n", name);
+        return NULL;
+    }
+    return v;
+}
+
+char *test_build_path(const char *file)
+{
+    const char *b = test_env("TT_BUILDDIR");
+    size_t n;
+    char *p;
+
+    if (b == NULL)
+        return NULL;
+    n = strlen(b) + strlen(file) + 16;
+    p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/tests/host/%s", b, file);
+    return p;
+}
