@@ -9,6 +9,7 @@
 
 #include "tt_deliver.h"
 #include "tt_manifest.h"
+#include "tt_oauth.h"
 #include "tt_validate.h"
 #include "tt_version.h"
 
@@ -34,6 +35,7 @@ static const aconn_plugin tt_plugin = {
     .abi_minor = ACONN_ABI_MINOR,
     .describe = tt_describe,
     .validate_settings = tt_validate_settings,
+    .authorize = tt_authorize,
     .deliver_batch = tt_deliver_batch,
     .teardown = tt_teardown,
 };

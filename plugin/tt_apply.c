@@ -303,12 +303,12 @@ static void upload_key(char *buf, size_t n, const char *adv, const char *calc, c
     snprintf(buf, n, "%s|%s|%s", adv, calc, md5);
 }
 
+/* A new target without an audience yet exists only when this run has adds
+   of its type (targets_new), so it will be created before its removals
+   apply: it wants every file of its type. */
 static int target_wants(const tt_dest *t, const tt_spool_file *f)
 {
-    if (t->status != ACONN_OK || !(t->types & (1u << f->type)))
-        return 0;
-    /* No audience yet means nothing to remove from. */
-    return !(t->is_new && t->audience_id[0] == '\0' && f->op == TT_SPOOL_REMOVE);
+    return t->status == ACONN_OK && (t->types & (1u << f->type)) != 0;
 }
 
 /* Uploads one file with one calculate_type to every Ad Account that needs
