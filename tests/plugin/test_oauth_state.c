@@ -71,6 +71,14 @@ static void test_missing(void)
     CU_ASSERT_STRING_EQUAL(err.code, "state_missing");
     CU_ASSERT_EQUAL(verify(KEY_A, "", "acme", T0, &err, &out), ACONN_ERR_AUTH_FLOW);
     CU_ASSERT_STRING_EQUAL(err.code, "state_missing");
+    /* A NULL profile is refused as foreign, without formatting a NULL. */
+    {
+        tt_state_claims c;
+        char *state = make_state(KEY_A, "acme", T0, &c);
+        CU_ASSERT_EQUAL(verify(KEY_A, state, NULL, T0, &err, &out), ACONN_ERR_AUTH_FLOW);
+        CU_ASSERT_STRING_EQUAL(err.code, "state_foreign");
+        free(state);
+    }
 }
 
 static void test_malformed(void)
