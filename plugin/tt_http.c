@@ -558,6 +558,7 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     detail[0] = '\0';
     tt_response_free(resp);
     in.endpoint = req->endpoint;
+    in.now_ms = (host != NULL && host->now_ms != NULL) ? host->now_ms(host->ctx) : 0;
     in.profile = req->profile;
     in.advertiser_id = req->advertiser_id;
     in.transport = tt_http_transport_of(rc);
