@@ -615,6 +615,7 @@ cleanup:
     if (st != ACONN_OK)
         tt_advertiser_list_free(out);
     tt_response_free(&resp);
+    tt_secret_wipe_json(q);   /* holds the app secret */
     json_object_put(q);
     return st;
 }
@@ -702,6 +703,7 @@ cleanup:
     if (st != ACONN_OK)
         tt_token_grant_free(out);
     tt_response_free(&resp);
+    tt_secret_wipe_json(body);   /* app secret and auth code */
     json_object_put(body);
     return st;
 }
@@ -719,6 +721,7 @@ aconn_status tt_api_revoke_token(const tt_api *api, const char *app_id, const ch
     if (body == NULL || tt_jset(body, "app_id", app_id) != 0
         || tt_jset(body, "secret", secret) != 0
         || tt_jset(body, "access_token", access_token) != 0) {
+        tt_secret_wipe_json(body);
         json_object_put(body);
         return tt_oom(err, ep);
     }
@@ -727,6 +730,7 @@ aconn_status tt_api_revoke_token(const tt_api *api, const char *app_id, const ch
     req.sensitive = 1;
     st = tt_http_call(api->http, api->host, &req, &resp, err);
     tt_response_free(&resp);
+    tt_secret_wipe_json(body);   /* app secret and token */
     json_object_put(body);
     return st;
 }

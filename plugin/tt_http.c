@@ -558,6 +558,7 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     detail[0] = '\0';
     tt_response_free(resp);
     in.endpoint = req->endpoint;
+    in.now_ms = (host != NULL && host->now_ms != NULL) ? host->now_ms(host->ctx) : 0;
     in.profile = req->profile;
     in.advertiser_id = req->advertiser_id;
     in.transport = tt_http_transport_of(rc);
@@ -569,9 +570,11 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     in.http_status = http_status;
     resp->http_status = http_status;
     if (in.transport != TT_TRANSPORT_OK) {
-        /* libcurl's text names hosts and reasons, never headers. */
+        /* libcurl's text names hosts and reasons, never headers; for a
+           request carrying a secret in its URL keep to the generic text. */
         snprintf(detail, sizeof(detail), "%s",
-                 x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(rc));
+                 (x->errbuf[0] != '\0' && !req->sensitive) ? x->errbuf
+                                                           : curl_easy_strerror(rc));
     } else if (http_status >= 300 && http_status <= 399) {
         in.transport = TT_TRANSPORT_REDIRECT;
     } else if (http_status == 200) {
@@ -697,4 +700,33 @@ aconn_status tt_http_once(tt_http *http, const aconn_host *host, const tt_reques
     curl_easy_reset(http->easy);
     tt_xfer_cleanup(&x);
     return st;
+}
+
+json_object *tt_http_stats_json(const tt_http_stats *stats)
+{
+    json_object *o = json_object_new_object(), *eps = json_object_new_object();
+    size_t i;
+
+    if (o == NULL || eps == NULL)
+        goto fail;
+    for (i = 0; i < stats->nendpoints; i++) {
+        json_object *n = json_object_new_int64((int64_t) stats->endpoints[i].calls);
+        if (n == NULL || json_object_object_add(eps, stats->endpoints[i].endpoint, n) != 0) {
+            json_object_put(n);
+            goto fail;
+        }
+    }
+    if (json_object_object_add(o, "api_calls", json_object_new_int64((int64_t) stats->calls)) != 0
+        || json_object_object_add(o, "api_calls_by_endpoint", eps) != 0)
+        goto fail;
+    eps = NULL;
+    if (json_object_object_add(o, "retries", json_object_new_int64((int64_t) stats->retries)) != 0
+        || json_object_object_add(o, "bytes_uploaded",
+                                  json_object_new_int64((int64_t) stats->bytes_uploaded)) != 0)
+        goto fail;
+    return o;
+fail:
+    json_object_put(eps);
+    json_object_put(o);
+    return NULL;
 }

@@ -517,14 +517,18 @@ static aconn_status tt_oauth_complete(const aconn_host *host, const char *profil
     st = tt_oauth_parse_callback(callback_url, &auth_code, &state, err);
     if (st != ACONN_OK)
         goto cleanup;
+    if (state == NULL) {
+        /* Reported before any key is read: the verifier's own message. */
+        st = tt_state_verify("", 0, NULL, profile, tt_now(host), &claims, err);
+        goto cleanup;
+    }
     st = tt_secret_get(host, "state_key", &key, err);
     if (st == ACONN_ERR_NOT_FOUND) {
         /* No key here means this host never issued a state. */
-        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, state == NULL ? "state_missing"
-                                                                      : "state_foreign",
-                             "state", "This authorization link was not made by this "
-                             "connector host. Start again with: connector-host authorize "
-                             "--profile %s", profile);
+        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_foreign", "state",
+                             "This authorization link was not made by this connector "
+                             "host. Start again with: connector-host authorize --profile %s",
+                             profile);
         goto cleanup;
     }
     if (st != ACONN_OK)

@@ -137,3 +137,31 @@ int tt_secret_token_name(const char *profile, char *buf, size_t buflen)
     int n = snprintf(buf, buflen, "token/%s", profile != NULL ? profile : "");
     return (n < 0 || (size_t) n >= buflen) ? -1 : 0;
 }
+
+/* json-c hands out const pointers into memory the object owns; the object
+   is about to be freed, so overwriting it is safe and is the only way to
+   wipe it. */
+static void tt_wipe_const(const char *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        OPENSSL_cleanse((void *) (uintptr_t) p, n);
+}
+
+void tt_secret_wipe_json(json_object *obj)
+{
+    const char *text;
+
+    if (obj == NULL || !json_object_is_type(obj, json_type_object))
+        return;
+    /* Re-serialising rewrites the cached text in the same buffer, so the
+       wipe reaches the copy an earlier serialisation left there. */
+    text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN
+                                               | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (text != NULL)
+        tt_wipe_const(text, strlen(text));
+    json_object_object_foreach(obj, key, value) {
+        (void) key;
+        if (value != NULL && json_object_is_type(value, json_type_string))
+            tt_wipe_const(json_object_get_string(value), (size_t) json_object_get_string_len(value));
+    }
+}

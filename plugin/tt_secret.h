@@ -11,6 +11,7 @@
 #define TT_SECRET_H
 
 #include <aconn.h>
+#include <json-c/json.h>
 
 /** A secret value; NUL-terminated; free with tt_secret_free(). */
 typedef struct tt_secret {
@@ -47,5 +48,13 @@ int tt_secret_token_name(const char *profile, char *buf, size_t buflen);
 
 /* Wipes and frees the value; safe on a zeroed or already freed secret. */
 void tt_secret_free(tt_secret *s);
+
+/*
+ * Wipes, in place, every string value of a JSON object (one level) and the
+ * object's cached serialisation, before json_object_put() frees them:
+ * json-c has no wiping free. For request bodies and queries that carry the
+ * app secret or an auth code. NULL is a no-op.
+ */
+void tt_secret_wipe_json(json_object *obj);
 
 #endif

@@ -227,6 +227,8 @@ aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
                              const char *profile, int64_t now_ms,
                              tt_state_claims *claims, aconn_error *err)
 {
+    /* Messages name the profile; never format a NULL. */
+    const char *who = profile != NULL ? profile : "NAME";
     unsigned char *payload = NULL, *sig = NULL;
     size_t plen = 0, siglen = 0, n;
     unsigned char mac[TT_STATE_MAC_BYTES];
@@ -240,23 +242,23 @@ aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
         st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_missing", "state",
                              "The redirect URL has no state parameter, so it cannot be "
                              "checked. Paste the whole URL TikTok redirected to. "
-                             TT_STATE_HELP, profile);
+                             TT_STATE_HELP, who);
         goto cleanup;
     }
     n = strlen(state);
     dot = strchr(state, '.');
     if (n > TT_STATE_MAX_LEN || dot == NULL || strchr(dot + 1, '.') != NULL) {
-        st = tt_state_malformed(err, "not two dot-separated parts", profile);
+        st = tt_state_malformed(err, "not two dot-separated parts", who);
         goto cleanup;
     }
     if (tt_b64url_decode(state, (size_t) (dot - state), &payload, &plen) != 0
         || tt_b64url_decode(dot + 1, strlen(dot + 1), &sig, &siglen) != 0) {
-        st = tt_state_malformed(err, "not base64url", profile);
+        st = tt_state_malformed(err, "not base64url", who);
         goto cleanup;
     }
     if (siglen != TT_STATE_MAC_BYTES
         || tt_state_parse(payload, plen, claims, their_kid, sizeof(their_kid)) != 0) {
-        st = tt_state_malformed(err, "unexpected content", profile);
+        st = tt_state_malformed(err, "unexpected content", who);
         goto cleanup;
     }
     if (tt_hmac(key, keylen, payload, plen, mac) != 0 || tt_state_kid(key, keylen, kid) != 0) {
@@ -270,16 +272,16 @@ aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
             st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_foreign", "state",
                                  "The state was signed by another connector installation "
                                  "or before its signing key changed, so it cannot be "
-                                 "used here. " TT_STATE_HELP, profile);
+                                 "used here. " TT_STATE_HELP, who);
         else
             st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_tampered", "state",
                                  "The state parameter was altered (its signature does not "
-                                 "match). " TT_STATE_HELP, profile);
+                                 "match). " TT_STATE_HELP, who);
         memset(claims, 0, sizeof(*claims));
         goto cleanup;
     }
     if (claims->version != TT_STATE_VERSION) {
-        st = tt_state_malformed(err, "unsupported version", profile);
+        st = tt_state_malformed(err, "unsupported version", who);
         goto cleanup;
     }
     if (profile == NULL || strcmp(claims->profile, profile) != 0) {
@@ -296,7 +298,7 @@ aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
         st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_expired", "state",
                              "The OAuth URL has expired: it is valid for 24 hours. "
                              "Start again with: connector-host authorize --profile %s",
-                             profile);
+                             who);
         goto cleanup;
     }
     st = ACONN_OK;

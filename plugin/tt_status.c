@@ -9,6 +9,7 @@
 
 #include "tt_status.h"
 
+#include <ctype.h>
 #include <stdio.h>
 
 typedef enum tt_msg_kind {
@@ -24,7 +25,11 @@ typedef enum tt_msg_kind {
     TT_MSG_ADVERTISER_NOT_FOUND,
     TT_MSG_AUTH_CODE,
     TT_MSG_APP_CREDENTIALS,
-    TT_MSG_REJECTED
+    TT_MSG_REJECTED,
+    TT_MSG_BELOW_MINIMUM,
+    TT_MSG_PROCESSING,
+    TT_MSG_UPDATE_LIMIT,
+    TT_MSG_AUDIENCE_LIMIT
 } tt_msg_kind;
 
 typedef struct tt_code_row {
@@ -68,6 +73,46 @@ static const tt_code_row tt_code_table[] = {
     {40113, NULL, ACONN_ERR_REJECTED, 0, "app_credentials_invalid", TT_MSG_APP_CREDENTIALS},
 };
 
+/*
+ * TikTok answers several different conditions with the generic 40002 and
+ * tells them apart only in the message (tiktok-api.md §2.4, §4.2). These
+ * rows refine 40002 by a case-insensitive message fragment; a message that
+ * matches none stays a plain rejection, which is always safe.
+ */
+typedef struct tt_message_row {
+    long code;
+    const char *fragment;
+    aconn_status status;
+    int64_t hint_ms;          /* -1: until the next 00:00 UTC */
+    const char *reason;
+    tt_msg_kind msg;
+} tt_message_row;
+
+static const tt_message_row tt_message_table[] = {
+    {40002, "less than 1,000", ACONN_ERR_REJECTED, 0, "audience_below_minimum", TT_MSG_BELOW_MINIMUM},
+    {40002, "less than 1000", ACONN_ERR_REJECTED, 0, "audience_below_minimum", TT_MSG_BELOW_MINIMUM},
+    {40002, "under processing", ACONN_RETRY, TT_HINT_PROCESSING_MS, "audience_processing", TT_MSG_PROCESSING},
+    {40002, "being updated", ACONN_RETRY, TT_HINT_PROCESSING_MS, "audience_processing", TT_MSG_PROCESSING},
+    {40002, "update limit", ACONN_RETRY_DEFERRED, -1, "update_limit", TT_MSG_UPDATE_LIMIT},
+    {40002, "limit of 400", ACONN_ERR_LIMIT, 0, "audience_limit", TT_MSG_AUDIENCE_LIMIT},
+};
+
+static int tt_contains_nocase(const char *hay, const char *needle)
+{
+    size_t i, j, n = strlen(needle);
+
+    if (hay == NULL)
+        return 0;
+    for (i = 0; hay[i] != '\0'; i++) {
+        for (j = 0; j < n && hay[i + j] != '\0'; j++)
+            if (tolower((unsigned char) hay[i + j]) != tolower((unsigned char) needle[j]))
+                break;
+        if (j == n)
+            return 1;
+    }
+    return 0;
+}
+
 static const char *tt_or(const char *s, const char *fallback)
 {
     return (s != NULL && s[0] != '\0') ? s : fallback;
@@ -108,7 +153,59 @@ static void tt_fill_common(aconn_error *err, const tt_status_input *in,
         ACONN_STRSET(err->profile, in->profile);
 }
 
-static aconn_status tt_classify_code(const tt_status_input *in, aconn_error *err)
+/* Milliseconds until the next 00:00 UTC, when TikTok's daily limits reset. */
+static int64_t tt_until_midnight(int64_t now_ms)
+{
+    if (now_ms <= 0)
+        return TT_HINT_DAY_UNKNOWN_MS;
+    return (now_ms / TT_DAY_MS + 1) * TT_DAY_MS - now_ms;
+}
+
+static aconn_status tt_classify_message(const tt_status_input *in, const tt_message_row *row,
+                                        aconn_error *err)
+{
+    const char *ep = tt_or(in->endpoint, "the API");
+    const char *msg = tt_or(in->message, "no message");
+    const char *rid = tt_or(in->request_id, "none");
+    const char *adv = tt_or(in->advertiser_id, "(unknown)");
+    int64_t hint = row->hint_ms < 0 ? tt_until_midnight(in->now_ms) : row->hint_ms;
+    aconn_status st;
+
+    switch (row->msg) {
+    case TT_MSG_BELOW_MINIMUM:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "TikTok refused %s on Ad Account %s: the audience would have "
+                             "fewer than 1,000 matched users (%s; request_id %s). TikTok "
+                             "needs at least 1,000. Nothing was lost: the records stay in the "
+                             "dataset and are sent again with the next delivery; add records "
+                             "or wait for TikTok's processing (up to 48 hours).",
+                             ep, adv, msg, rid);
+        break;
+    case TT_MSG_PROCESSING:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "TikTok is still processing the audience on Ad Account %s (%s). "
+                             "Nothing was lost; retry later (processing can take up to 48 "
+                             "hours).", adv, msg);
+        break;
+    case TT_MSG_UPDATE_LIMIT:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "Ad Account %s reached TikTok's limit of 24 audience updates per "
+                             "day (%s). Nothing was lost; delivery resumes after 00:00 UTC.",
+                             adv, msg);
+        break;
+    case TT_MSG_AUDIENCE_LIMIT:
+    default:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "Ad Account %s has reached TikTok's limit of 400 custom audiences "
+                             "(%s). Delete audiences you no longer use in TikTok Ads Manager, "
+                             "or deliver to an existing audience.", adv, msg);
+        break;
+    }
+    tt_fill_common(err, in, st, hint);
+    return st;
+}
+
+static aconn_status tt_classify_by_code(const tt_status_input *in, aconn_error *err)
 {
     const tt_code_row *row = tt_code_lookup(in->code, in->endpoint);
     const char *ep = tt_or(in->endpoint, "the API");
@@ -124,11 +221,15 @@ static aconn_status tt_classify_code(const tt_status_input *in, aconn_error *err
         if (in->code >= 50000 && in->code < 60000) {
             row = tt_code_lookup(50000, NULL);
         } else {
+            char where[64] = "";
+
+            if (in->advertiser_id != NULL && in->advertiser_id[0] != '\0')
+                snprintf(where, sizeof(where), " for Ad Account %s", in->advertiser_id);
             st = aconn_error_set(err, ACONN_ERR_REJECTED, "rejected", NULL,
-                                 "TikTok rejected %s (code %ld: %s; request_id %s). "
+                                 "TikTok rejected %s%s (code %ld: %s; request_id %s). "
                                  "Retrying will not help: correct the request or "
                                  "settings as TikTok's message says.",
-                                 ep, in->code, msg, rid);
+                                 ep, where, in->code, msg, rid);
             tt_fill_common(err, in, st, 0);
             return st;
         }
@@ -217,6 +318,17 @@ static aconn_status tt_classify_code(const tt_status_input *in, aconn_error *err
     }
     tt_fill_common(err, in, st, row->hint_ms);
     return st;
+}
+
+static aconn_status tt_classify_code(const tt_status_input *in, aconn_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(tt_message_table) / sizeof(tt_message_table[0]); i++)
+        if (tt_message_table[i].code == in->code
+            && tt_contains_nocase(in->message, tt_message_table[i].fragment))
+            return tt_classify_message(in, &tt_message_table[i], err);
+    return tt_classify_by_code(in, err);
 }
 
 static aconn_status tt_classify_http(const tt_status_input *in, aconn_error *err)
@@ -337,9 +449,7 @@ aconn_status tt_status_classify(const tt_status_input *in, aconn_error *err)
 
 int tt_status_retry_in_call(const aconn_error *err)
 {
-    if (err == NULL || !ACONN_STATUS_IS_RETRY(err->status))
+    if (err == NULL || (err->status != ACONN_RETRY && err->status != ACONN_RETRY_THROTTLED))
         return 0;
-    if (err->status == ACONN_RETRY_CANCELLED)
-        return 0;
-    return strcmp(err->code, "tls_failed") != 0;
+    return strcmp(err->code, "tls_failed") != 0 && strcmp(err->code, "audience_processing") != 0;
 }

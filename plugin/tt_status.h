@@ -38,6 +38,7 @@ typedef struct tt_status_input {
     const char *profile;      /* the profile in use, for re-authorize text */
     const char *advertiser_id;/* the Ad Account the call was about */
     const char *detail;       /* local detail, e.g. libcurl's error text */
+    int64_t now_ms;           /* host clock, for "until 00:00 UTC" hints; 0 = unknown */
 } tt_status_input;
 
 /*
@@ -54,11 +55,15 @@ aconn_status tt_status_classify(const tt_status_input *in, aconn_error *err);
 #define TT_HINT_HTTP_5XX_MS 300000       /* TikTok: retry 5xx after ~5 min */
 #define TT_HINT_NETWORK_MS 30000         /* connect, timeout, drop */
 #define TT_HINT_CONFLICT_MS 5000         /* 40202 write conflict */
+#define TT_HINT_PROCESSING_MS 900000     /* audience still processing */
+#define TT_HINT_DAY_UNKNOWN_MS 3600000   /* daily limit, clock unknown */
+#define TT_DAY_MS 86400000LL
 
 /*
  * Non-zero when a call that failed this way may be repeated within the same
- * plugin call (short backoff). TLS failures and cancellations are retry-band
- * for the host but pointless to repeat at once.
+ * plugin call (short backoff). TLS failures, cancellations, deferrals and
+ * audiences still processing are retry-band for the host but pointless to
+ * repeat at once.
  */
 int tt_status_retry_in_call(const aconn_error *err);
 

@@ -392,6 +392,14 @@ static void test_retry_then_success(void)
     CU_ASSERT_EQUAL(plain.hits_flaky, 3);
     CU_ASSERT_EQUAL(f.http.stats.retries, 2);
     CU_ASSERT_EQUAL(tt_http_stats_find(&f.http.stats, "flaky")->failures, 2);
+    {
+        json_object *j = tt_http_stats_json(&f.http.stats);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+        CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+                               "{\"api_calls\":3,\"api_calls_by_endpoint\":{\"flaky\":3},"
+                               "\"retries\":2,\"bytes_uploaded\":0}");
+        json_object_put(j);
+    }
     fixture_free(&f);
 }
 

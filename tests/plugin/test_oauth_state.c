@@ -9,6 +9,8 @@
 #include <CUnit/Basic.h>
 
 #include "mock_host.h"
+#include <json-c/json.h>
+
 #include "tt_secret.h"
 #include "tt_state.h"
 
@@ -71,6 +73,14 @@ static void test_missing(void)
     CU_ASSERT_STRING_EQUAL(err.code, "state_missing");
     CU_ASSERT_EQUAL(verify(KEY_A, "", "acme", T0, &err, &out), ACONN_ERR_AUTH_FLOW);
     CU_ASSERT_STRING_EQUAL(err.code, "state_missing");
+    /* A NULL profile is refused as foreign, without formatting a NULL. */
+    {
+        tt_state_claims c;
+        char *state = make_state(KEY_A, "acme", T0, &c);
+        CU_ASSERT_EQUAL(verify(KEY_A, state, NULL, T0, &err, &out), ACONN_ERR_AUTH_FLOW);
+        CU_ASSERT_STRING_EQUAL(err.code, "state_foreign");
+        free(state);
+    }
 }
 
 static void test_malformed(void)
@@ -265,6 +275,29 @@ static void test_secret_get_grows_and_missing(void)
     mock_host_free(m);
 }
 
+static void test_wipe_json(void)
+{
+    json_object *o = json_object_new_object();
+    json_object *sec;
+    const char *v, *text;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    json_object_object_add(o, "app_id", json_object_new_string("123"));
+    json_object_object_add(o, "secret", json_object_new_string("s3cr3t-value"));
+    json_object_object_add(o, "n", json_object_new_int(5));
+    text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "s3cr3t-value"));
+    CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(o, "secret", &sec));
+    v = json_object_get_string(sec);
+    tt_secret_wipe_json(o);
+    /* The value and the cached serialisation are zeroed in place. */
+    CU_ASSERT_EQUAL(v[0], '\0');
+    CU_ASSERT_EQUAL(v[11], '\0');
+    CU_ASSERT_EQUAL(text[0], '\0');
+    tt_secret_wipe_json(NULL);
+    json_object_put(o);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -283,6 +316,7 @@ int main(void)
     CU_add_test(s, "nonce is single-use (state_reused)", test_nonce_single_use);
     CU_add_test(s, "state_key created once", test_state_key_created_once);
     CU_add_test(s, "secret_get grows buffer; missing secret", test_secret_get_grows_and_missing);
+    CU_add_test(s, "JSON secrets wiped in place", test_wipe_json);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;

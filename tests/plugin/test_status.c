@@ -221,6 +221,59 @@ static void test_retry_in_call_for_codes(void)
     CU_ASSERT_FALSE(tt_status_retry_in_call(NULL));
 }
 
+static void test_message_rows(void)
+{
+    static const struct {
+        const char *message;
+        aconn_status status;
+        const char *reason;
+        int retry_in_call;
+    } cases[] = {
+        {"The APPEND operation failed: audience size would be less than 1,000 after the "
+         "operation (it would hold 256).", ACONN_ERR_REJECTED, "audience_below_minimum", 0},
+        {"Audience size is LESS THAN 1000", ACONN_ERR_REJECTED, "audience_below_minimum", 0},
+        {"The audience is currently being updated or under processing", ACONN_RETRY,
+         "audience_processing", 0},
+        {"Update limit reached: advertiser_id 7001 already made the daily limit of 24",
+         ACONN_RETRY_DEFERRED, "update_limit", 0},
+        {"The number of custom audiences in advertiser_id 7001 has reached the limit of 400",
+         ACONN_ERR_LIMIT, "audience_limit", 0},
+        {"Parameter error: invalid audience ID", ACONN_ERR_REJECTED, "rejected", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* 14:00 UTC: the daily limit resets in 10 hours. */
+        tt_status_input in = {
+            .transport = TT_TRANSPORT_OK, .http_status = 200, .code = 40002,
+            .message = cases[i].message, .request_id = "rq-1",
+            .endpoint = "dmp/custom_audience/update", .advertiser_id = "7001",
+            .now_ms = 1700000000000LL / TT_DAY_MS * TT_DAY_MS + 14 * 3600000LL,
+        };
+        aconn_error err;
+
+        mock_error_init(&err);
+        CU_ASSERT_EQUAL(tt_status_classify(&in, &err), cases[i].status);
+        CU_ASSERT_STRING_EQUAL(err.code, cases[i].reason);
+        CU_ASSERT_STRING_EQUAL(err.remote_code, "40002");
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "7001"));
+        CU_ASSERT_EQUAL(tt_status_retry_in_call(&err), cases[i].retry_in_call);
+        if (cases[i].status == ACONN_RETRY_DEFERRED)
+            CU_ASSERT_EQUAL(err.retry_after_ms, 10 * 3600000LL);
+        if (cases[i].status == ACONN_RETRY)
+            CU_ASSERT_EQUAL(err.retry_after_ms, TT_HINT_PROCESSING_MS);
+    }
+    /* The same message with another code is not refined. */
+    {
+        tt_status_input in = {.transport = TT_TRANSPORT_OK, .http_status = 200, .code = 40000,
+                              .message = "less than 1,000"};
+        aconn_error err;
+        mock_error_init(&err);
+        CU_ASSERT_EQUAL(tt_status_classify(&in, &err), ACONN_ERR_REJECTED);
+        CU_ASSERT_STRING_EQUAL(err.code, "rejected");
+    }
+}
+
 static void test_null_err_and_strings(void)
 {
     tt_status_input in = {.transport = TT_TRANSPORT_OK, .http_status = 200, .code = 40002};
@@ -262,6 +315,7 @@ int main(void)
     CU_add_test(s, "HTTP status table", test_http_table);
     CU_add_test(s, "transport table", test_transport_table);
     CU_add_test(s, "retry in call for codes", test_retry_in_call_for_codes);
+    CU_add_test(s, "40002 refined by message", test_message_rows);
     CU_add_test(s, "NULL strings and NULL err", test_null_err_and_strings);
     CU_add_test(s, "small aconn_error is honoured", test_small_error_struct);
     CU_basic_set_mode(CU_BRM_VERBOSE);
