@@ -89,8 +89,8 @@ typedef struct tt_message_row {
 } tt_message_row;
 
 static const tt_message_row tt_message_table[] = {
-    {40002, "less than 1,000", ACONN_ERR_REJECTED, 0, "audience_below_minimum", TT_MSG_BELOW_MINIMUM},
-    {40002, "less than 1000", ACONN_ERR_REJECTED, 0, "audience_below_minimum", TT_MSG_BELOW_MINIMUM},
+    {40002, "less than 1,000", ACONN_ERR_LIMIT, 0, "below_minimum_size", TT_MSG_BELOW_MINIMUM},
+    {40002, "less than 1000", ACONN_ERR_LIMIT, 0, "below_minimum_size", TT_MSG_BELOW_MINIMUM},
     {40002, "under processing", ACONN_RETRY, TT_HINT_PROCESSING_MS, "audience_processing", TT_MSG_PROCESSING},
     {40002, "being updated", ACONN_RETRY, TT_HINT_PROCESSING_MS, "audience_processing", TT_MSG_PROCESSING},
     {40002, "update limit", ACONN_RETRY_DEFERRED, -1, "update_limit", TT_MSG_UPDATE_LIMIT},

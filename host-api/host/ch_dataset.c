@@ -218,10 +218,12 @@ static const char *ch_dataset_check_attr(json_object *a, json_object **value,
     if (!json_object_object_get_ex(a, "value", value)
         || !json_object_is_type(*value, json_type_string))
         return "an attribute needs a string \"value\"";
+    /* An empty value is well-formed: the plugin rejects that one identifier
+       ("empty") and still delivers the record's others. */
     n = (size_t) json_object_get_string_len(*value);
-    if (n == 0 || strlen(json_object_get_string(*value)) != n
+    if (strlen(json_object_get_string(*value)) != n
         || !ch_utf8_valid(json_object_get_string(*value), n))
-        return "an attribute \"value\" must be non-empty UTF-8 text without NUL";
+        return "an attribute \"value\" must be UTF-8 text without NUL";
     if (!json_object_object_get_ex(a, "type", type)
         || json_object_is_type(*type, json_type_null)) {
         *type = NULL;

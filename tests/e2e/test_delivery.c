@@ -121,6 +121,8 @@ static void test_new_and_existing_exact_members(void)
     CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT_PTR_NOT_NULL(o.json);
+    if (getenv("E2E_VERBOSE"))
+        fprintf(stderr, "%s\n", o.out);
 
     CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
     for (int t = 0; t < E2E_NTYPES; t++) {
@@ -182,7 +184,7 @@ static void test_incremental_runs(void)
     CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 22, 1, 10, 0, 1) == 0);
     CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
-    json_object *records = ts_json_at(o.json, "records_read");
+    json_object *records = ts_json_at(o.json, "lines_read");
     CU_ASSERT(records != NULL && json_object_get_int64(records) == 1500);
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_changes(dataset, 3001, 0, adds, removes) == 0);
@@ -282,7 +284,7 @@ static void test_minimum_size_loses_nothing(void)
 
     /* The rows are still pending: the next run carries them again. */
     CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
-    json_object *records = ts_json_at(o.json, "records_read");
+    json_object *records = ts_json_at(o.json, "lines_read");
     CU_ASSERT(records != NULL && json_object_get_int64(records) == 300);
     e2e_out_free(&o);
     e2e_set_free(&initial);
@@ -364,6 +366,9 @@ static void test_faults_exactly_once(void)
             CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
             CU_ASSERT(o.exit_code == 0 || o.exit_code == 75);
             done = o.exit_code == 0;
+            if (!done && getenv("E2E_VERBOSE") && o.json != NULL)
+                fprintf(stderr, "attempt %d: %s\n", attempt,
+                        json_object_to_json_string(ts_json_at(o.json, "error")));
             e2e_out_free(&o);
         }
         CU_ASSERT(done);
@@ -507,8 +512,10 @@ int main(void)
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     suite = CU_add_suite("delivery end to end", NULL, NULL);
+    /* E2E_ONLY=substring runs the matching tests only (for debugging). */
     for (size_t i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-        CU_add_test(suite, tests[i].name, tests[i].fn);
+        if (getenv("E2E_ONLY") == NULL || strstr(tests[i].name, getenv("E2E_ONLY")) != NULL)
+            CU_add_test(suite, tests[i].name, tests[i].fn);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;

@@ -230,8 +230,8 @@ static void test_message_rows(void)
         int retry_in_call;
     } cases[] = {
         {"The APPEND operation failed: audience size would be less than 1,000 after the "
-         "operation (it would hold 256).", ACONN_ERR_REJECTED, "audience_below_minimum", 0},
-        {"Audience size is LESS THAN 1000", ACONN_ERR_REJECTED, "audience_below_minimum", 0},
+         "operation (it would hold 256).", ACONN_ERR_LIMIT, "below_minimum_size", 0},
+        {"Audience size is LESS THAN 1000", ACONN_ERR_LIMIT, "below_minimum_size", 0},
         {"The audience is currently being updated or under processing", ACONN_RETRY,
          "audience_processing", 0},
         {"Update limit reached: advertiser_id 7001 already made the daily limit of 24",
