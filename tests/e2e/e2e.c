@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "e2e.h"
 
@@ -64,12 +65,31 @@ static int run_host(e2e *e, e2e_out *o, long long clock_offset_ms, const char *s
 
 int e2e_host(e2e *e, e2e_out *o, const char *const *args)
 {
-    return run_host(e, o, 0, NULL, args);
+    return run_host(e, o, e->clock_offset_ms, NULL, args);
 }
 
-int e2e_host_at(e2e *e, e2e_out *o, long long clock_offset_ms, const char *const *args)
+static long long real_now_ms(void)
 {
-    return run_host(e, o, clock_offset_ms, NULL, args);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int e2e_deliver(e2e *e, const char *conn, e2e_out *o)
+{
+    const char *args[] = {"deliver", "--connection", conn, NULL};
+    json_object *nb;
+    int rc = e2e_host(e, o, args);
+
+    if (rc != 0 || o->exit_code != 75 || o->json == NULL)
+        return rc;
+    nb = ts_json_at(o->json, "not_before_ms");
+    if (nb != NULL) {
+        long long want = json_object_get_int64(nb) - real_now_ms() + 1;
+        if (want > e->clock_offset_ms)
+            e->clock_offset_ms = want;
+    }
+    return rc;
 }
 
 static int set_secret(e2e *e, const char *name, const char *value)

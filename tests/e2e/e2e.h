@@ -26,6 +26,7 @@ typedef struct e2e {
     char user_id[64];
     char profile[32];
     json_object *profile_status;  /* authorize --callback output */
+    long long clock_offset_ms;    /* the host's clock, as tests move it */
 } e2e;
 
 typedef struct e2e_out {
@@ -41,10 +42,13 @@ int e2e_setup(e2e *e, const char *faults);
 void e2e_teardown(e2e *e);
 
 /* Runs connector-host with args (NULL-terminated) plus --home, --api-base,
-   --ca-file and --redirect-uri; extra_env may be NULL. */
+   --ca-file, --redirect-uri and the fixture's clock offset. */
 int e2e_host(e2e *e, e2e_out *o, const char *const *args);
-/* The same with a clock offset (ms) for the host. */
-int e2e_host_at(e2e *e, e2e_out *o, long long clock_offset_ms, const char *const *args);
+
+/* deliver --connection conn. After a retry-later answer (exit 75) the
+   host's clock is moved past the run's not_before, as a scheduler would
+   wait, so the next call does run. */
+int e2e_deliver(e2e *e, const char *conn, e2e_out *o);
 void e2e_out_free(e2e_out *o);
 
 /* The i-th usable Ad Account of the profile (skipping `skip_name` matches). */

@@ -55,10 +55,9 @@ static char *connect_dataset(e2e *e, const char *dataset, const char *settings_t
     return id;
 }
 
-static int deliver(e2e *e, const char *conn, long long offset_ms, e2e_out *o)
+static int deliver(e2e *e, const char *conn, e2e_out *o)
 {
-    const char *args[] = {"deliver", "--connection", conn, NULL};
-    int rc = e2e_host_at(e, o, offset_ms, args);
+    int rc = e2e_deliver(e, conn, o);
     if (rc == 0 && o->exit_code != 0 && getenv("E2E_VERBOSE"))
         fprintf(stderr, "deliver exit %d: %s\n%s\n", o->exit_code, o->out, o->err);
     return rc;
@@ -118,7 +117,7 @@ static void test_new_and_existing_exact_members(void)
              "\"membership_duration_days\":30}", a, b, c, existing);
     conn = connect_dataset(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT_PTR_NOT_NULL(o.json);
     if (getenv("E2E_VERBOSE"))
@@ -145,7 +144,7 @@ static void test_new_and_existing_exact_members(void)
     /* A second run with nothing new changes nothing and calls no update. */
     int ops = e2e_update_ops(&e, a);
     e2e_out_free(&o);
-    CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops);
     e2e_out_free(&o);
@@ -165,13 +164,13 @@ static void test_incremental_runs(void)
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *a = e2e_account(&e, 0, "Crowded");
     snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 3000, 21, 1, 0, 0, 0) == 0);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 21, 1, 0, 0, 0) == 0);
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"Inc\",\"create_new_for\":[\"%s\"]}",
              a);
     conn = connect_dataset(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
@@ -182,12 +181,12 @@ static void test_incremental_runs(void)
 
     /* 1,500 more rows, 10% of them removals of earlier users. */
     CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 22, 1, 10, 0, 1) == 0);
-    CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     json_object *records = ts_json_at(o.json, "lines_read");
     CU_ASSERT(records != NULL && json_object_get_int64(records) == 1500);
     e2e_out_free(&o);
-    CU_ASSERT_FATAL(e2e_changes(dataset, 3001, 0, adds, removes) == 0);
+    CU_ASSERT_FATAL(e2e_changes(dataset, 6001, 0, adds, removes) == 0);
     for (int t = 0; t < E2E_NTYPES; t++) {
         e2e_set_apply(&want[t], &adds[t], &removes[t]);
         assert_new_audience(&e, a, "Inc", t, &want[t]);
@@ -230,7 +229,7 @@ static void test_daily_budget_defers(void)
         snprintf(line, sizeof(line), "{\"sha256_hashed_email\":{\"value\":\"%s\"}}\n", hex);
         fputs(line, f);
         fclose(f);
-        CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+        CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
         if (o.exit_code == 75)
             deferred_at = run;
         else
@@ -241,7 +240,8 @@ static void test_daily_budget_defers(void)
     CU_ASSERT(e2e_update_ops(&e, c) <= 24);
     /* The next UTC day, for both clocks: the deferred run goes through. */
     CU_ASSERT(ts_sandbox_advance_clock(e.sb, DAY_MS) == 0);
-    CU_ASSERT_FATAL(deliver(&e, conn, DAY_MS, &o) == 0);
+    e.clock_offset_ms = DAY_MS;
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
     free(conn);
@@ -274,7 +274,7 @@ static void test_minimum_size_loses_nothing(void)
              c, existing);
     conn = connect_dataset(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 1);
     CU_ASSERT(o.out != NULL && strstr(o.out, "below_minimum_size") != NULL);
     e2e_out_free(&o);
@@ -283,7 +283,7 @@ static void test_minimum_size_loses_nothing(void)
     e2e_set_free(&got);
 
     /* The rows are still pending: the next run carries them again. */
-    CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     json_object *records = ts_json_at(o.json, "lines_read");
     CU_ASSERT(records != NULL && json_object_get_int64(records) == 300);
     e2e_out_free(&o);
@@ -317,7 +317,7 @@ static void test_audience_limit(void)
              crowded);
     conn = connect_dataset(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 1);
     CU_ASSERT(o.out != NULL && strstr(o.out, "audience_limit") != NULL);
     e2e_out_free(&o);
@@ -356,14 +356,16 @@ static void test_faults_exactly_once(void)
         CU_ASSERT_FATAL(e2e_setup(&e, faults) == 0);
         const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
         snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-        CU_ASSERT_FATAL(e2e_gen(dataset, 4000, 40 + s, 2, 2, 0, 0) == 0);
+        CU_ASSERT_FATAL(e2e_gen(dataset, 8000, 40 + s, 2, 2, 0, 0) == 0);
         snprintf(settings, sizeof(settings),
                  "{\"connection_type\":\"new\",\"audience_name\":\"Faulty\","
                  "\"create_new_for\":[\"%s\",\"%s\"]}", a, b);
         conn = connect_dataset(&e, dataset, settings);
         CU_ASSERT_FATAL(conn != NULL);
         for (int attempt = 0; attempt < 40 && !done; attempt++) {
-            CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+            CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
+            if (o.exit_code != 0 && o.exit_code != 75)
+                fprintf(stderr, "deliver under faults: exit %d: %s\n", o.exit_code, o.out);
             CU_ASSERT(o.exit_code == 0 || o.exit_code == 75);
             done = o.exit_code == 0;
             if (!done && getenv("E2E_VERBOSE") && o.json != NULL)
@@ -430,7 +432,7 @@ static void test_kill9_then_rerun(void)
     }
     int done = 0;
     for (int attempt = 0; attempt < 10 && !done; attempt++) {
-        CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+        CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
         done = o.exit_code == 0;
         e2e_out_free(&o);
     }
@@ -462,18 +464,19 @@ static void test_policy_refresh_replaces(void)
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *a = e2e_account(&e, 0, "Crowded");
     snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 3000, 61, 0, 0, 0, 0) == 0);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 61, 0, 0, 0, 0) == 0);
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"Refresh\",\"create_new_for\":[\"%s\"]}",
              a);
     conn = connect_dataset(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_FATAL(deliver(&e, conn, 0, &o) == 0);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
     /* 541 days later, with a few removals added: REPLACE, then REMOVE. */
     CU_ASSERT_FATAL(e2e_gen(dataset, 600, 62, 0, 20, 0, 1) == 0);
-    CU_ASSERT_FATAL(deliver(&e, conn, 541 * DAY_MS, &o) == 0);
+    e.clock_offset_ms = 541 * DAY_MS;
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT(o.out != NULL && strstr(o.out, "REPLACE") != NULL);
     json_object *fr = ts_json_at(o.json, "plugin.full_refresh");
