@@ -632,21 +632,22 @@ static aconn_status update_action(apply_ctx *x, tt_dest *t, tt_spool_op op,
 static aconn_status apply_target(apply_ctx *x, tt_dest *t, aconn_error *err)
 {
     aconn_status st = ACONN_OK;
-    int created_now = 0;
+    char created[200];
 
+    snprintf(created, sizeof(created), "%s|new:%s|CREATE", t->advertiser_id, t->calc);
     if (t->is_new && t->audience_id[0] == '\0') {
-        char done[200];
         st = create_audience(x, t, err);
         if (st != ACONN_OK)
             return st;
-        snprintf(done, sizeof(done), "%s|new:%s|CREATE", t->advertiser_id, t->calc);
-        created_now = run_is_done(x, done);
         if (t->audience_id[0] == '\0')
             return ACONN_OK;    /* nothing to create it from yet */
     }
-    /* A create takes at most 50 files; a bigger run appends all of them
-       (APPEND is idempotent, so the first 50 do no harm). */
-    if (!created_now || file_paths_for(x, t, TT_SPOOL_ADD, NULL, 0) > TT_FILE_PATHS_PER_CALL) {
+    /* An audience this run created (in any attempt) already holds the run's
+       adds; appending them again after the run's REMOVE went through would
+       bring removed members back. A create takes at most 50 files, so a
+       bigger run appends them all (APPEND is idempotent). */
+    if (!(t->is_new && run_is_done(x, created)) ||
+        file_paths_for(x, t, TT_SPOOL_ADD, NULL, 0) > TT_FILE_PATHS_PER_CALL) {
         /* A full refresh replaces membership with this run's adds. */
         st = update_action(x, t, TT_SPOOL_ADD,
                            x->full_refresh ? TT_UPDATE_REPLACE : TT_UPDATE_APPEND, err);

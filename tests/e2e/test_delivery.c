@@ -368,6 +368,9 @@ static void test_faults_exactly_once(void)
                 fprintf(stderr, "deliver under faults: exit %d: %s\n", o.exit_code, o.out);
             CU_ASSERT(o.exit_code == 0 || o.exit_code == 75);
             done = o.exit_code == 0;
+            if (getenv("E2E_VERBOSE") && o.json != NULL)
+                fprintf(stderr, "attempt %d targets: %s\n", attempt,
+                        json_object_to_json_string(ts_json_at(o.json, "plugin.targets")));
             if (!done && getenv("E2E_VERBOSE") && o.json != NULL)
                 fprintf(stderr, "attempt %d: %s\n", attempt,
                         json_object_to_json_string(ts_json_at(o.json, "error")));
