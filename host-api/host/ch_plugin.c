@@ -97,7 +97,6 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
                    char *err, size_t errlen)
 {
     int rc = -1;
-    int inited = 0;
     int have_advise = 0;
     lt_dladvise advise;
     aconn_entry_fn *entry = NULL;
@@ -108,11 +107,13 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
         ch_errf(err, errlen, "no plugin given: pass --plugin PATH-OR-NAME");
         goto cleanup;
     }
+    /* libltdl stays initialised for the life of the process: lt_dlexit()
+       drops resident handles from its list without freeing them, and a
+       resident plugin is never unloaded anyway. */
     if (lt_dlinit() != 0) {
         ch_errf(err, errlen, "cannot initialise libltdl: %s", lt_dlerror());
         goto cleanup;
     }
-    inited = 1;
     /* A bare name is searched in the connector directory; a path is used
        as given, made absolute so a stored connection finds it again. */
     if (strchr(spec, '/') == NULL) {
@@ -172,8 +173,6 @@ cleanup:
             lt_dlclose(out->handle);
         free(out->path);
         memset(out, 0, sizeof(*out));
-        if (inited)
-            lt_dlexit();
     }
     return rc;
 }
@@ -182,10 +181,10 @@ void ch_plugin_unload(ch_plugin *p)
 {
     if (p == NULL || p->handle == NULL)
         return;
+    /* Resident: this only drops our reference; the code stays mapped. */
     lt_dlclose(p->handle);
     free(p->path);
     memset(p, 0, sizeof(*p));
-    lt_dlexit();
 }
 
 const char *ch_plugin_id(const ch_plugin *p)
