@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 #include <openssl/crypto.h>
 
 /* The whole file is at most this big: a few hundred secrets. */
@@ -161,8 +162,13 @@ static int ch_secrets_load(const char *path, json_object **out, char *err, size_
     obj = NULL;
     rc = 0;
 cleanup:
-    if (tok != NULL)
+    if (tok != NULL) {
+        /* The tokener's scratch buffer held the last strings it parsed;
+           json-c frees it without clearing, so clear it first. */
+        if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+            OPENSSL_cleanse(tok->pb->buf, (size_t) tok->pb->size);
         json_tokener_free(tok);
+    }
     if (obj != NULL)
         ch_secrets_release(obj);
     if (text != NULL) {
