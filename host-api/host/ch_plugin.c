@@ -60,16 +60,26 @@ static int ch_plugin_check(ch_plugin *p, const char *spec, char *err, size_t err
                 offsetof(aconn_plugin, teardown) + sizeof(d->teardown), ACONN_ABI_MAJOR);
         return -1;
     }
-#define CH_REQUIRE(m)                                               \
-    if (d->m == NULL)                                               \
-        strncat(missing, missing[0] != '\0' ? ", " #m : #m,         \
-                sizeof(missing) - strlen(missing) - 1)
-    CH_REQUIRE(describe);
-    CH_REQUIRE(validate_settings);
-    CH_REQUIRE(authorize);
-    CH_REQUIRE(deliver_batch);
-    CH_REQUIRE(teardown);
-#undef CH_REQUIRE
+    {
+        const struct {
+            const char *name;
+            int present;
+        } need[] = {
+            { "describe", d->describe != NULL },
+            { "validate_settings", d->validate_settings != NULL },
+            { "authorize", d->authorize != NULL },
+            { "deliver_batch", d->deliver_batch != NULL },
+            { "teardown", d->teardown != NULL },
+        };
+        size_t i;
+        for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+            if (need[i].present)
+                continue;
+            if (missing[0] != '\0')
+                strncat(missing, ", ", sizeof(missing) - strlen(missing) - 1);
+            strncat(missing, need[i].name, sizeof(missing) - strlen(missing) - 1);
+        }
+    }
     if (missing[0] != '\0') {
         ch_errf(err, errlen, "plugin %s does not implement %s, required by connector "
                 "ABI %d.0", spec, missing, ACONN_ABI_MAJOR);
