@@ -521,6 +521,19 @@ cleanup:
 
 /* ---- deliver ----------------------------------------------------------- */
 
+/* A connection id names files under spool/: only the shape connect makes. */
+static int ch_connection_id_ok(const char *id)
+{
+    size_t n;
+
+    for (n = 0; id[n] != '\0'; n++) {
+        char c = id[n];
+        if (n >= 64 || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return n > 0;
+}
+
 /* Only one deliver per connection at a time, across processes; the lock
    goes away with the process, so a killed host never blocks the next. */
 static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
@@ -555,6 +568,12 @@ int ch_cmd_deliver(ch_cli *cli)
     rc = ch_need(cli->a.connection, "--connection ID", "deliver");
     if (rc != 0)
         goto cleanup;
+    if (!ch_connection_id_ok(cli->a.connection)) {
+        ch_cli_error("--connection: '%s' is not a connection id (like c_0123abcd...); "
+                     "list them with: connector-host connections", cli->a.connection);
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
     opt.batch_lines = CH_DEFAULT_BATCH_LINES;
     if (cli->a.batch_records != NULL) {
         if (ch_parse_i64(cli->a.batch_records, &n) != 0 || n <= 0) {

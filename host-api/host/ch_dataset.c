@@ -400,6 +400,12 @@ static int ch_dataset_line_to_record(ch_dataset *ds, size_t len, aconn_record *r
     size_t nattrs = 0;
     uint32_t op = ACONN_RECORD_ADD;
 
+    /* Editors on some systems start a UTF-8 file with a byte order mark;
+       it is not part of the first record. */
+    if (ds->line_no == 1 && len >= 3 && memcmp(ds->line, "\xEF\xBB\xBF", 3) == 0) {
+        memmove(ds->line, ds->line + 3, len - 3 + 1);
+        len -= 3;
+    }
     if (ch_dataset_blank(ds->line, len)) {
         ds->empty_lines++;
         return 0;

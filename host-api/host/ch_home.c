@@ -1,12 +1,14 @@
 /*
  * ch_home.c - resolving and creating the home directory.
  */
+#define _DEFAULT_SOURCE 1 /* realpath() */
 #include <config.h>
 
 #include "ch_home.h"
 #include "ch_util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@ int ch_home_open(ch_home *h, const char *dir, char *err, size_t errlen)
 {
     const char *env = getenv("CONNECTOR_HOST_HOME");
     const char *user = getenv("HOME");
+    char abs[PATH_MAX];
 
     memset(h, 0, sizeof(*h));
     if (dir != NULL && *dir != '\0')
@@ -29,13 +32,27 @@ int ch_home_open(ch_home *h, const char *dir, char *err, size_t errlen)
     }
     if (h->dir == NULL)
         goto nomem;
+    /* 0700: the home holds the secrets file and every audience's spool. */
+    if (ch_mkdir_p(h->dir, 0700) != 0) {
+        ch_errf(err, errlen, "cannot create home directory %s: %s", h->dir,
+                strerror(errno));
+        ch_home_close(h);
+        return -1;
+    }
+    /* Absolute, so the "home" option and spool paths given to plugins do
+       not depend on the current directory. */
+    if (realpath(h->dir, abs) != NULL) {
+        free(h->dir);
+        h->dir = strdup(abs);
+        if (h->dir == NULL)
+            goto nomem;
+    }
     h->state_db = ch_strdup_printf("%s/state.db", h->dir);
     h->secrets = ch_strdup_printf("%s/secrets.json", h->dir);
     h->spool = ch_strdup_printf("%s/spool", h->dir);
     if (h->state_db == NULL || h->secrets == NULL || h->spool == NULL)
         goto nomem;
-    /* 0700: the home holds tokens' neighbours and every audience's spool. */
-    if (ch_mkdir_p(h->dir, 0700) != 0 || ch_mkdir_p(h->spool, 0700) != 0) {
+    if (ch_mkdir_p(h->spool, 0700) != 0) {
         ch_errf(err, errlen, "cannot create home directory %s: %s", h->dir,
                 strerror(errno));
         ch_home_close(h);

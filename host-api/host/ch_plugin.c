@@ -60,16 +60,26 @@ static int ch_plugin_check(ch_plugin *p, const char *spec, char *err, size_t err
                 offsetof(aconn_plugin, teardown) + sizeof(d->teardown), ACONN_ABI_MAJOR);
         return -1;
     }
-#define CH_REQUIRE(m)                                               \
-    if (d->m == NULL)                                               \
-        strncat(missing, missing[0] != '\0' ? ", " #m : #m,         \
-                sizeof(missing) - strlen(missing) - 1)
-    CH_REQUIRE(describe);
-    CH_REQUIRE(validate_settings);
-    CH_REQUIRE(authorize);
-    CH_REQUIRE(deliver_batch);
-    CH_REQUIRE(teardown);
-#undef CH_REQUIRE
+    {
+        const struct {
+            const char *name;
+            int present;
+        } need[] = {
+            { "describe", d->describe != NULL },
+            { "validate_settings", d->validate_settings != NULL },
+            { "authorize", d->authorize != NULL },
+            { "deliver_batch", d->deliver_batch != NULL },
+            { "teardown", d->teardown != NULL },
+        };
+        size_t i;
+        for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+            if (need[i].present)
+                continue;
+            if (missing[0] != '\0')
+                strncat(missing, ", ", sizeof(missing) - strlen(missing) - 1);
+            strncat(missing, need[i].name, sizeof(missing) - strlen(missing) - 1);
+        }
+    }
     if (missing[0] != '\0') {
         ch_errf(err, errlen, "plugin %s does not implement %s, required by connector "
                 "ABI %d.0", spec, missing, ACONN_ABI_MAJOR);
@@ -97,7 +107,6 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
                    char *err, size_t errlen)
 {
     int rc = -1;
-    int inited = 0;
     int have_advise = 0;
     lt_dladvise advise;
     aconn_entry_fn *entry = NULL;
@@ -108,11 +117,13 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
         ch_errf(err, errlen, "no plugin given: pass --plugin PATH-OR-NAME");
         goto cleanup;
     }
+    /* libltdl stays initialised for the life of the process: lt_dlexit()
+       drops resident handles from its list without freeing them, and a
+       resident plugin is never unloaded anyway. */
     if (lt_dlinit() != 0) {
         ch_errf(err, errlen, "cannot initialise libltdl: %s", lt_dlerror());
         goto cleanup;
     }
-    inited = 1;
     /* A bare name is searched in the connector directory; a path is used
        as given, made absolute so a stored connection finds it again. */
     if (strchr(spec, '/') == NULL) {
@@ -172,8 +183,6 @@ cleanup:
             lt_dlclose(out->handle);
         free(out->path);
         memset(out, 0, sizeof(*out));
-        if (inited)
-            lt_dlexit();
     }
     return rc;
 }
@@ -182,10 +191,10 @@ void ch_plugin_unload(ch_plugin *p)
 {
     if (p == NULL || p->handle == NULL)
         return;
+    /* Resident: this only drops our reference; the code stays mapped. */
     lt_dlclose(p->handle);
     free(p->path);
     memset(p, 0, sizeof(*p));
-    lt_dlexit();
 }
 
 const char *ch_plugin_id(const ch_plugin *p)

@@ -363,8 +363,10 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
     p->desc->teardown(&h->table, conn_ctx);
     ch_run_progress(r, 1);
 finish:
-    if (perr.status != status)
-        perr.status = status;
+    perr.status = status;
+    if (!ACONN_STATUS_IS_OK(status) && perr.message[0] == '\0')
+        snprintf(perr.message, sizeof(perr.message), "the plugin returned %s without "
+                 "a message", aconn_status_name(status));
     outcome = ch_run_outcome(status);
     if (ACONN_STATUS_IS_RETRY(status)) {
         int64_t wait = perr.retry_after_ms > 0 ? perr.retry_after_ms : 0;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 #include <openssl/crypto.h>
 
 /* The whole file is at most this big: a few hundred secrets. */
@@ -74,6 +75,61 @@ static void ch_secrets_release(json_object *obj)
     json_object_put(obj);
 }
 
+/* Reads the file into one buffer sized from fstat(), so no copy of the
+   secrets is left behind in memory freed by a growing realloc(). */
+static int ch_secrets_read(const char *path, char **out, size_t *len,
+                           char *err, size_t errlen)
+{
+    int rc = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    char *buf = NULL;
+    size_t used = 0, size;
+
+    *out = NULL;
+    *len = 0;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        ch_errf(err, errlen, "cannot read secrets file %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    if (st.st_size < 0 || (size_t) st.st_size > CH_SECRETS_FILE_MAX) {
+        ch_errf(err, errlen, "secrets file %s is larger than %zu bytes", path,
+                CH_SECRETS_FILE_MAX);
+        goto cleanup;
+    }
+    size = (size_t) st.st_size;
+    buf = malloc(size + 1);
+    if (buf == NULL) {
+        ch_errf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    while (used < size) {
+        ssize_t n = read(fd, buf + used, size - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        used += (size_t) n;
+    }
+    if (used != size) {
+        ch_errf(err, errlen, "cannot read secrets file %s: short read", path);
+        goto cleanup;
+    }
+    buf[used] = '\0';
+    *out = buf;
+    *len = used;
+    buf = NULL;
+    rc = 0;
+cleanup:
+    if (buf != NULL) {
+        OPENSSL_cleanse(buf, size + 1);
+        free(buf);
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 /* Loads the file as an object; a missing file is an empty object. */
 static int ch_secrets_load(const char *path, json_object **out, char *err, size_t errlen)
 {
@@ -91,7 +147,7 @@ static int ch_secrets_load(const char *path, json_object **out, char *err, size_
         rc = *out != NULL ? 0 : -1;
         goto cleanup;
     }
-    if (ch_read_file(path, CH_SECRETS_FILE_MAX, &text, &len, err, errlen) != 0)
+    if (ch_secrets_read(path, &text, &len, err, errlen) != 0)
         goto cleanup;
     tok = json_tokener_new();
     if (tok == NULL)
@@ -106,8 +162,13 @@ static int ch_secrets_load(const char *path, json_object **out, char *err, size_
     obj = NULL;
     rc = 0;
 cleanup:
-    if (tok != NULL)
+    if (tok != NULL) {
+        /* The tokener's scratch buffer held the last strings it parsed;
+           json-c frees it without clearing, so clear it first. */
+        if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+            OPENSSL_cleanse(tok->pb->buf, (size_t) tok->pb->size);
         json_tokener_free(tok);
+    }
     if (obj != NULL)
         ch_secrets_release(obj);
     if (text != NULL) {

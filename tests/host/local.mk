@@ -1,7 +1,8 @@
 # reference host tests
 
 # A connector that exercises every host service; and the same source built
-# for ABI major 2, which the host must refuse.
+# for ABI major 2, with a too-small descriptor, and without teardown, which
+# the host must all refuse.
 TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere -no-undefined
 check_LTLIBRARIES += tests/host/test_plugin.la tests/host/test_plugin_abi2.la
 tests_host_test_plugin_la_SOURCES = tests/host/test_plugin.c
@@ -13,6 +14,17 @@ tests_host_test_plugin_abi2_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_ABI_MAJOR=2
 tests_host_test_plugin_abi2_la_CFLAGS = $(AM_CFLAGS) $(TT_VISIBILITY_CFLAGS) $(JSON_C_CFLAGS)
 tests_host_test_plugin_abi2_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_host_test_plugin_abi2_la_LIBADD = $(JSON_C_LIBS)
+check_LTLIBRARIES += tests/host/test_plugin_small.la tests/host/test_plugin_noteardown.la
+tests_host_test_plugin_small_la_SOURCES = tests/host/test_plugin.c
+tests_host_test_plugin_small_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_SMALL_DESCRIPTOR
+tests_host_test_plugin_small_la_CFLAGS = $(AM_CFLAGS) $(TT_VISIBILITY_CFLAGS) $(JSON_C_CFLAGS)
+tests_host_test_plugin_small_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_host_test_plugin_small_la_LIBADD = $(JSON_C_LIBS)
+tests_host_test_plugin_noteardown_la_SOURCES = tests/host/test_plugin.c
+tests_host_test_plugin_noteardown_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_NO_TEARDOWN
+tests_host_test_plugin_noteardown_la_CFLAGS = $(AM_CFLAGS) $(TT_VISIBILITY_CFLAGS) $(JSON_C_CFLAGS)
+tests_host_test_plugin_noteardown_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_host_test_plugin_noteardown_la_LIBADD = $(JSON_C_LIBS)
 
 TEST_HOST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/host-api/host -I$(top_srcdir)/tests/host
 TEST_HOST_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)

@@ -71,6 +71,23 @@ static void test_abi_major_refused(void)
     free(la);
 }
 
+static void test_incomplete_descriptor_refused(void)
+{
+    char *small = test_build_path("test_plugin_small.la");
+    char *noteardown = test_build_path("test_plugin_noteardown.la");
+    ch_plugin p;
+    char err[1024] = "";
+
+    CU_ASSERT_FATAL(small != NULL && noteardown != NULL);
+    CU_ASSERT_EQUAL(ch_plugin_load(small, NULL, &p, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "descriptor of"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "rebuild it against aconn.h 1.x"));
+    CU_ASSERT_EQUAL(ch_plugin_load(noteardown, NULL, &p, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "does not implement teardown"));
+    free(small);
+    free(noteardown);
+}
+
 static void test_missing_file_refused(void)
 {
     ch_plugin p;
@@ -189,6 +206,8 @@ int main(void)
         || CU_add_test(s, "uninstalled .la loads", test_load_uninstalled_la) == NULL
         || CU_add_test(s, "module name searched", test_load_by_module_name) == NULL
         || CU_add_test(s, "ABI 2 refused", test_abi_major_refused) == NULL
+        || CU_add_test(s, "incomplete descriptor refused",
+                       test_incomplete_descriptor_refused) == NULL
         || CU_add_test(s, "missing file refused", test_missing_file_refused) == NULL
         || CU_add_test(s, "CLI exit 4 for ABI 2", test_cli_refuses_abi2) == NULL
         || CU_add_test(s, "real plugin exports one symbol",

@@ -197,6 +197,11 @@ static void test_usage_help_version(void)
     CU_ASSERT_EQUAL(r.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no such connection"));
     test_result_free(&r);
+    /* An id is never a path. */
+    host(&f, NULL, NULL, &r, "deliver", "--connection", "../../x", NULL);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "is not a connection id"));
+    test_result_free(&r);
     fx_free(&f);
 }
 
@@ -694,11 +699,19 @@ static void test_kill9_resumes_same_run(void)
     {
         const char *argv[] = { test_env("TT_HOST"), "deliver", "--connection", conn,
                                "--batch-records", "10", "--home", f.home, NULL };
-        const char *env[] = { "CH_TEST_PLUGIN_MODE=slow:100", NULL };
+        const char *env[] = { "CH_TEST_PLUGIN_MODE=slow:200", NULL };
         pid = test_spawn(argv, env);
     }
     CU_ASSERT_FATAL(pid > 0);
     CU_ASSERT_EQUAL(wait_for_run(&f, conn, run1, sizeof(run1)), 0);
+    {
+        /* A second deliver of the same connection meanwhile: retry later. */
+        test_result r;
+        host(&f, "ok", NULL, &r, "deliver", "--connection", conn, NULL);
+        CU_ASSERT_EQUAL(r.status, 75);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "another process"));
+        test_result_free(&r);
+    }
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     CU_ASSERT_EQUAL(test_wait(pid), 128 + SIGKILL);

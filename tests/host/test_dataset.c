@@ -74,7 +74,9 @@ static void test_bad_lines(void)
     snprintf(path, sizeof(path), "%s/bad.jsonl", test_dir);
     f = fopen(path, "wb");
     CU_ASSERT_FATAL(f != NULL);
-    fputs("{\"sha256_hashed_email\":{\"type\":\"sha256_hashed_email\",\"value\":\"aa\"}}\n", f);
+    /* Line 1 starts with a UTF-8 byte order mark, which is skipped. */
+    fputs("\xEF\xBB\xBF{\"sha256_hashed_email\":{\"type\":\"sha256_hashed_email\","
+          "\"value\":\"aa\"}}\n", f);
     fputs("{\"sha256_hashed_email\":{\"value\":\"bb\"\n", f);                /* 2 */
     fputs("{\"e\":{\"value\":5}}\n", f);                                     /* 3 */
     fputs("{\"e\":\"str\"}\n", f);                                           /* 4 */

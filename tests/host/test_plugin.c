@@ -14,8 +14,9 @@
  *   partial          non-END batches return without reading their records
  *   reject_odd       reject() every record with an odd seq
  *
- * Built twice: normally, and with -DTEST_ABI_MAJOR=2 to test the host's
- * refusal of another ABI major.
+ * Built four times: normally; with -DTEST_ABI_MAJOR=2 to test the host's
+ * refusal of another ABI major; and with -DTEST_SMALL_DESCRIPTOR or
+ * -DTEST_NO_TEARDOWN to test its refusal of an incomplete descriptor.
  */
 #include <config.h>
 
@@ -435,6 +436,7 @@ static aconn_status tp_deliver(const aconn_host *host, void **connection_ctx,
     return ACONN_OK;
 }
 
+#if !defined(TEST_NO_TEARDOWN)
 static void tp_teardown(const aconn_host *host, void *connection_ctx)
 {
     tp_conn *c = connection_ctx;
@@ -447,16 +449,30 @@ static void tp_teardown(const aconn_host *host, void *connection_ctx)
     json_object_put(c->values);
     free(c);
 }
+#endif
+
+/* Two deliberately broken builds for the loader tests: a descriptor too
+   small for ABI 1.0, and one that lacks an entry point. */
+#if defined(TEST_SMALL_DESCRIPTOR)
+#define TP_STRUCT_SIZE offsetof(aconn_plugin, teardown)
+#else
+#define TP_STRUCT_SIZE sizeof(aconn_plugin)
+#endif
+#if defined(TEST_NO_TEARDOWN)
+#define TP_TEARDOWN NULL
+#else
+#define TP_TEARDOWN tp_teardown
+#endif
 
 static const aconn_plugin tp_plugin = {
-    .struct_size = sizeof(aconn_plugin),
+    .struct_size = TP_STRUCT_SIZE,
     .abi_major = TEST_ABI_MAJOR,
     .abi_minor = ACONN_ABI_MINOR,
     .describe = tp_describe,
     .validate_settings = tp_validate,
     .authorize = tp_authorize,
     .deliver_batch = tp_deliver,
-    .teardown = tp_teardown,
+    .teardown = TP_TEARDOWN,
 };
 
 ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,

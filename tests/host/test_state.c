@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,68 @@ static void test_two_processes_cas(void)
     ch_state_close(st);
 }
 
+typedef struct thread_arg {
+    ch_state *st;
+    int failures;
+} thread_arg;
+
+/* 250 CAS increments of "tcounter" through one shared handle. */
+static void *thread_increment(void *p)
+{
+    thread_arg *a = p;
+    int i;
+
+    for (i = 0; i < 250; i++) {
+        int tries;
+        for (tries = 0; tries < 100000; tries++) {
+            char buf[32];
+            size_t len = 0;
+            uint64_t ver = 0, nv = 0;
+            long n = 0;
+            aconn_status s = ch_state_kv_get(a->st, "ns", "tcounter", buf, sizeof(buf),
+                                             &len, &ver);
+            if (s == ACONN_OK)
+                n = strtol(buf, NULL, 10);
+            snprintf(buf, sizeof(buf), "%ld", n + 1);
+            s = ch_state_kv_cas(a->st, "ns", "tcounter", ver, buf, strlen(buf), &nv);
+            if (s == ACONN_OK)
+                break;
+            if (s != ACONN_ERR_CONFLICT && s != ACONN_RETRY) {
+                a->failures++;
+                break;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void test_threads_share_a_handle(void)
+{
+    ch_state *st = NULL;
+    char err[512], buf[32];
+    pthread_t t[4];
+    thread_arg args[4];
+    size_t len = 0;
+    uint64_t ver = 0;
+    int i;
+
+    CU_ASSERT_FATAL(ch_state_open(test_db, &st, err, sizeof(err)) == 0);
+    for (i = 0; i < 4; i++) {
+        args[i].st = st;
+        args[i].failures = 0;
+        CU_ASSERT_FATAL(pthread_create(&t[i], NULL, thread_increment, &args[i]) == 0);
+    }
+    for (i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(pthread_join(t[i], NULL), 0);
+        CU_ASSERT_EQUAL(args[i].failures, 0);
+    }
+    CU_ASSERT_EQUAL(ch_state_kv_get(st, "ns", "tcounter", buf, sizeof(buf), &len, &ver),
+                    ACONN_OK);
+    CU_ASSERT_STRING_EQUAL(buf, "1000");
+    CU_ASSERT_EQUAL(ver, 1000);
+    ch_state_close(st);
+}
+
 /* Writes item/i then moves "seq" to i, for i = 1.., telling the parent
    each i once both are committed. */
 static void child_writer(int fd)
@@ -269,6 +332,7 @@ int main(void)
     if (s == NULL
         || CU_add_test(s, "CAS semantics", test_cas_semantics) == NULL
         || CU_add_test(s, "two processes, 1000 increments", test_two_processes_cas) == NULL
+        || CU_add_test(s, "four threads, one handle", test_threads_share_a_handle) == NULL
         || CU_add_test(s, "SIGKILL keeps every commit", test_sigkill_keeps_commits) == NULL) {
         CU_cleanup_registry();
         return 1;
