@@ -430,6 +430,13 @@ aconn_status tt_xfer_setup(tt_http *http, const aconn_host *host, tt_xfer *x, CU
     bad |= curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_USERAGENT, "tiktok-audience-connector/" PACKAGE_VERSION) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK;
+    /* libcurl silently sends a request again when a reused keep-alive
+       connection dies before any answer arrives. For a create whose answer
+       TikTok lost after applying it, that second send would make a second
+       audience: non-idempotent calls get a connection of their own, on which
+       libcurl never repeats anything. (Set every time: the handle is reused.) */
+    bad |= curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, req->no_blind_retry ? 1L : 0L) != CURLE_OK;
+    bad |= curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, req->no_blind_retry ? 1L : 0L) != CURLE_OK;
     if (req->method == TT_POST_MULTIPART) {
         /* Large files: no whole-request timeout, but a stall is an error
            and a hard cap keeps the call bounded. */

@@ -386,6 +386,16 @@ static void test_faults_exactly_once(void)
             e2e_set_free(&want);
         }
         CU_ASSERT(e2e_update_ops(&e, a) <= 24 && e2e_update_ops(&e, b) <= 24);
+        if (getenv("E2E_VERBOSE")) {
+            char p1[128], *u, *body = NULL;
+            long status;
+            snprintf(p1, sizeof(p1), "/sandbox/oplog?advertiser_id=%s", a);
+            u = ts_sandbox_url(e.sb, p1);
+            ts_http_get(u, ts_sandbox_ca_file(e.sb), &status, &body);
+            fprintf(stderr, "OPLOG %s\n", body);
+            free(u);
+            free(body);
+        }
         sets_free(adds);
         sets_free(removes);
         free(conn);
