@@ -5,6 +5,8 @@
 #define _DEFAULT_SOURCE 1 /* realpath() */
 #include <config.h>
 
+#include <json-c/json.h>
+
 #include "ch_plugin.h"
 #include "ch_util.h"
 
@@ -200,4 +202,17 @@ void ch_plugin_unload(ch_plugin *p)
 const char *ch_plugin_id(const ch_plugin *p)
 {
     return p->info->id;
+}
+
+int64_t ch_plugin_refresh_period_ms(const ch_plugin *p)
+{
+    json_object *m = json_tokener_parse(p->info->manifest_json), *v = NULL;
+    int64_t ms = 0;
+
+    if (m != NULL && json_object_object_get_ex(m, "policy_refresh", &v) &&
+        json_object_is_type(v, json_type_string) &&
+        ch_iso8601_duration_ms(json_object_get_string(v), &ms) != 0)
+        ms = 0;
+    json_object_put(m);
+    return ms;
 }

@@ -18,6 +18,14 @@ typedef struct ch_plugin {
 } ch_plugin;
 
 /*
+ * The plugin's policy refresh period from its manifest ("policy_refresh",
+ * an ISO 8601 duration such as "P540D"): after that long since the last
+ * full refresh, the next run carries the whole dataset and the flag
+ * ACONN_BATCH_FULL_REFRESH. 0 when the manifest names none.
+ */
+int64_t ch_plugin_refresh_period_ms(const ch_plugin *p);
+
+/*
  * Loads `spec`: a path to a .la or .so (an uninstalled .la in a build tree
  * works), or a bare module name searched in `search_dir` (NULL: none).
  * The module is made resident. Refuses a plugin built for another ABI

@@ -157,7 +157,7 @@ static json_object *ch_run_short_report(const ch_connection *c, const char *stat
 /* Picks the run to do now: resume the pending one (same id and range) or
    open a new one from the checkpoint to the dataset's end. Returns 1 to
    run, 0 when there is nothing to do (*report set), -1 on error. */
-static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end,
+static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end, int64_t refresh_ms,
                          json_object **report, int *exitc, char *err, size_t errlen)
 {
     int64_t now = ch_host_now_ms(h);
@@ -180,9 +180,13 @@ static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end,
         c->run_attempt++;
         return 1;
     }
+    /* A policy refresh is due: this run carries the whole dataset so the
+       plugin can replace membership. */
+    int64_t last = c->last_full_refresh_ms > 0 ? c->last_full_refresh_ms : c->created_at_ms;
+    c->run_full_refresh = refresh_ms > 0 && end > 0 && now - last >= refresh_ms;
     /* New run; after a permanent failure it starts at the same checkpoint
        and reaches the current end, so nothing is lost. */
-    if (end <= c->delivered_through) {
+    if (end <= c->delivered_through && !c->run_full_refresh) {
         *report = ch_run_short_report(c, "up_to_date");
         *exitc = CH_EXIT_OK;
         return *report != NULL ? 0 : -1;
@@ -193,7 +197,7 @@ static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end,
     }
     free(c->run_id);
     c->run_id = dup;
-    c->run_first = c->delivered_through + 1;
+    c->run_first = c->run_full_refresh ? 1 : c->delivered_through + 1;
     c->run_last = end;
     c->run_attempt = 1;
     c->not_before_ms = 0;
@@ -284,7 +288,8 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
         exitc = CH_EXIT_FAILED;
         goto cleanup;
     }
-    switch (ch_run_choose(h, c, end, report, &exitc, err, errlen)) {
+    switch (ch_run_choose(h, c, end, ch_plugin_refresh_period_ms(p), report, &exitc, err,
+                          errlen)) {
     case 1:
         break;
     case 0:
@@ -315,7 +320,8 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
         memset(&r->batch, 0, sizeof(r->batch));
         r->batch.struct_size = sizeof(r->batch);
         r->batch.flags = (bfirst == c->run_first ? ACONN_BATCH_RUN_BEGIN : 0)
-                         | (blast == c->run_last ? ACONN_BATCH_RUN_END : 0);
+                         | (blast == c->run_last ? ACONN_BATCH_RUN_END : 0)
+                         | (c->run_full_refresh ? ACONN_BATCH_FULL_REFRESH : 0);
         r->batch.connection_id = c->id;
         r->batch.run_id = c->run_id;
         r->batch.profile = c->profile;

@@ -47,7 +47,9 @@ static const char ch_state_schema[] =
     "  run_attempt INTEGER,"
     "  run_outcome TEXT,"
     "  run_status TEXT,"
-    "  not_before_ms INTEGER NOT NULL DEFAULT 0);"
+    "  not_before_ms INTEGER NOT NULL DEFAULT 0,"
+    "  run_full_refresh INTEGER NOT NULL DEFAULT 0,"
+    "  last_full_refresh_ms INTEGER NOT NULL DEFAULT 0);"
     /* Settings are immutable once connected: enforce it in the database,
        not only in the code that happens to write it today. */
     "CREATE TRIGGER IF NOT EXISTS connections_immutable"
@@ -359,8 +361,9 @@ int ch_state_connection_insert(ch_state *st, const ch_connection *c,
     pthread_mutex_lock(&st->mu);
     stmt = ch_state_prepare(st, "INSERT INTO connections (id, plugin_path, plugin_id,"
                             " profile, dataset_path, settings_json, created_at_ms,"
-                            " dataset_lines_at_connect, historical, delivered_through)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+                            " dataset_lines_at_connect, historical, delivered_through,"
+                            " last_full_refresh_ms)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?7)");
     if (stmt == NULL) {
         ch_state_err(st, err, errlen, "saving a connection");
         goto cleanup;
@@ -399,7 +402,8 @@ int ch_state_connection_get(ch_state *st, const char *id, ch_connection *c,
                             " dataset_path, settings_json, created_at_ms,"
                             " dataset_lines_at_connect, historical, delivered_through,"
                             " run_id, run_first, run_last, run_attempt, run_outcome,"
-                            " run_status, not_before_ms FROM connections WHERE id = ?1");
+                            " run_status, not_before_ms, run_full_refresh,"
+                            " last_full_refresh_ms FROM connections WHERE id = ?1");
     if (stmt == NULL) {
         ch_state_err(st, err, errlen, "reading a connection");
         goto cleanup;
@@ -437,6 +441,8 @@ int ch_state_connection_get(ch_state *st, const char *id, ch_connection *c,
         }
     }
     c->not_before_ms = sqlite3_column_int64(stmt, 16);
+    c->run_full_refresh = sqlite3_column_int(stmt, 17);
+    c->last_full_refresh_ms = sqlite3_column_int64(stmt, 18);
     if (c->id == NULL || c->plugin_path == NULL || c->plugin_id == NULL
         || c->profile == NULL || c->dataset_path == NULL || c->settings_json == NULL) {
         ch_errf(err, errlen, "out of memory");
@@ -490,7 +496,7 @@ int ch_state_run_begin(ch_state *st, const ch_connection *c, int64_t now_ms,
     in_txn = 1;
     stmt = ch_state_prepare(st, "UPDATE connections SET run_id = ?2, run_first = ?3,"
                             " run_last = ?4, run_attempt = ?5, run_outcome = ?6,"
-                            " run_status = NULL WHERE id = ?1");
+                            " run_status = NULL, run_full_refresh = ?7 WHERE id = ?1");
     if (stmt == NULL) {
         ch_state_err(st, err, errlen, "opening a run");
         goto cleanup;
@@ -501,6 +507,7 @@ int ch_state_run_begin(ch_state *st, const ch_connection *c, int64_t now_ms,
     sqlite3_bind_int64(stmt, 4, (sqlite3_int64) c->run_last);
     sqlite3_bind_int64(stmt, 5, c->run_attempt);
     sqlite3_bind_text(stmt, 6, CH_OUTCOME_RUNNING, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 7, c->run_full_refresh);
     if (ch_state_step_once(stmt) != SQLITE_DONE) {
         ch_state_err(st, err, errlen, "opening a run");
         goto cleanup;
@@ -553,7 +560,10 @@ int ch_state_run_end(ch_state *st, const ch_connection *c, const char *outcome,
         stmt = ch_state_prepare(st, "UPDATE connections SET delivered_through = ?3,"
                                 " run_id = NULL, run_first = NULL, run_last = NULL,"
                                 " run_attempt = NULL, run_outcome = NULL,"
-                                " run_status = NULL, not_before_ms = 0"
+                                " run_status = NULL, not_before_ms = 0,"
+                                " last_full_refresh_ms = CASE WHEN run_full_refresh"
+                                "   THEN ?7 ELSE last_full_refresh_ms END,"
+                                " run_full_refresh = 0"
                                 " WHERE id = ?1 AND run_id = ?2");
     } else {
         stmt = ch_state_prepare(st, "UPDATE connections SET run_outcome = ?4,"
@@ -567,6 +577,8 @@ int ch_state_run_end(ch_state *st, const ch_connection *c, const char *outcome,
     sqlite3_bind_text(stmt, 1, c->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, c->run_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, (sqlite3_int64) c->run_last);
+    if (outcome == NULL)
+        sqlite3_bind_int64(stmt, 7, now_ms);
     if (outcome != NULL) {
         sqlite3_bind_text(stmt, 4, outcome, -1, SQLITE_STATIC);
         sqlite3_bind_text(stmt, 5, status, -1, SQLITE_STATIC);

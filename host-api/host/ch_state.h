@@ -50,6 +50,9 @@ typedef struct ch_connection {
     char *run_outcome;             /* CH_OUTCOME_* */
     char *run_status;              /* aconn_status_name() of the last attempt */
     int64_t not_before_ms;         /* do not start the next attempt earlier */
+    int run_full_refresh;          /* the pending run replaces membership */
+    int64_t last_full_refresh_ms;  /* when the last full refresh finished
+                                      (the connection's creation at first) */
 } ch_connection;
 
 int ch_state_open(const char *path, ch_state **out, char *err, size_t errlen);

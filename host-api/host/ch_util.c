@@ -194,3 +194,42 @@ int ch_parse_i64(const char *s, int64_t *out)
     *out = (int64_t) v;
     return 0;
 }
+
+int ch_iso8601_duration_ms(const char *s, int64_t *out)
+{
+    static const int64_t day = 86400000;
+    int in_time = 0, any = 0;
+
+    if (s == NULL || *s != 'P')
+        return -1;
+    *out = 0;
+    for (s++; *s != '\0'; s++) {
+        int64_t n = 0, unit;
+
+        if (*s == 'T' && !in_time) {
+            in_time = 1;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return -1;
+        for (; *s >= '0' && *s <= '9'; s++) {
+            if (n > 1000000)
+                return -1;   /* far beyond any policy period */
+            n = n * 10 + (*s - '0');
+        }
+        switch (*s) {
+        case 'Y': unit = in_time ? -1 : 365 * day; break;
+        case 'M': unit = in_time ? 60000 : 30 * day; break;
+        case 'W': unit = in_time ? -1 : 7 * day; break;
+        case 'D': unit = in_time ? -1 : day; break;
+        case 'H': unit = in_time ? 3600000 : -1; break;
+        case 'S': unit = in_time ? 1000 : -1; break;
+        default: return -1;
+        }
+        if (unit < 0)
+            return -1;
+        *out += n * unit;
+        any = 1;
+    }
+    return any ? 0 : -1;
+}

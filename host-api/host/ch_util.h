@@ -54,4 +54,9 @@ int64_t ch_wall_ms(void);
 /* Parses a decimal integer that must fill the whole string. 0 or -1. */
 int ch_parse_i64(const char *s, int64_t *out);
 
+/* An ISO 8601 duration ("P540D", "P1Y2M", "PT36H", "P2W") in milliseconds,
+   counting a year as 365 days and a month as 30 (a policy period, not a
+   calendar date). Returns 0, or -1 when s is not such a duration. */
+int ch_iso8601_duration_ms(const char *s, int64_t *out);
+
 #endif /* CH_UTIL_H */
