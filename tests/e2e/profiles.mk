@@ -1,0 +1,1 @@
+# tests/e2e: profiles tests (owned by the profiles work)

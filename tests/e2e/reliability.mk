@@ -1,0 +1,1 @@
+# tests/e2e: reliability tests (owned by the reliability work)
