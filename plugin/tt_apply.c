@@ -361,7 +361,8 @@ static aconn_status upload_one(apply_ctx *x, const tt_spool_file *f, const char 
         }
     }
 cleanup:
-    tt_upload_results_free(res, n);
+    tt_upload_results_free(res, n);   /* frees the members, not the array */
+    free(res);
     free(advs);
     return st;
 }
