@@ -54,3 +54,10 @@ tests_sandbox_test_sb_members_SOURCES = tests/sandbox/test_sb_members.c \
 tests_sandbox_test_sb_members_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) -pthread
 tests_sandbox_test_sb_members_LDADD = $(TEST_LIBS) $(JSON_C_LIBS) -lpthread
 TESTS += tests/sandbox/test_sb_members
+
+# Building any sandbox test builds the server it starts. Other test
+# fragments that start the sandbox can add $(TT_SANDBOX_DEP) the same way.
+TT_SANDBOX_DEP = tests/sandbox/tiktok-sandbox
+EXTRA_tests_sandbox_test_sandbox_api_DEPENDENCIES = $(TT_SANDBOX_DEP)
+EXTRA_tests_sandbox_test_sandbox_rules_DEPENDENCIES = $(TT_SANDBOX_DEP)
+EXTRA_tests_sandbox_test_sandbox_cli_DEPENDENCIES = $(TT_SANDBOX_DEP)

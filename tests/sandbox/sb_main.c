@@ -4,6 +4,7 @@
 #include "sb.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -335,6 +336,9 @@ cleanup:
     json_object_put(ctx.world);
     free(ctx.data_dir);
     free(cert);
-    free(key);
+    if (key != NULL) {
+        OPENSSL_cleanse(key, strlen(key));   /* the private key */
+        free(key);
+    }
     return rc;
 }

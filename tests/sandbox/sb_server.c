@@ -54,7 +54,7 @@ static const sb_route routes[] = {
     {"/sandbox/requests", "GET", sb_h_ctl_requests, SB_BODY_NONE, 0},
     {"/sandbox/reset", "POST", sb_h_ctl_reset, SB_BODY_RAW, 0},
     {"/sandbox/clock", "GET", sb_h_ctl_clock, SB_BODY_NONE, 0},
-    {"/sandbox/clock", "POST", sb_h_ctl_clock, SB_BODY_JSON, 0},
+    {"/sandbox/clock", "POST", sb_h_ctl_clock, SB_BODY_RAW, 0},
     {"/sandbox/faults", "GET", sb_h_ctl_faults, SB_BODY_NONE, 0},
     {"/sandbox/faults", "POST", sb_h_ctl_faults, SB_BODY_RAW, 0},
 };
@@ -181,7 +181,7 @@ static enum MHD_Result send_outcome(sb_ctx *ctx, sb_req *req)
     json_object_object_add(env, "request_id", json_object_new_string(rid));
     json_object_object_add(env, "data", req->data != NULL ? req->data : json_object_new_object());
     req->data = NULL;
-    body = strdup(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    body = strdup(json_object_to_json_string_ext(env, SB_JSON_FLAGS));
     json_object_put(env);
     if (body == NULL) {
         return MHD_NO;
