@@ -43,8 +43,8 @@ TESTS += tests/sandbox/test_sandbox_rules
 
 check_PROGRAMS += tests/sandbox/test_sandbox_cli
 tests_sandbox_test_sandbox_cli_SOURCES = tests/sandbox/test_sandbox_cli.c $(TSB_COMMON)
-tests_sandbox_test_sandbox_cli_CFLAGS = $(TSB_TEST_CFLAGS)
-tests_sandbox_test_sandbox_cli_LDADD = $(TSB_TEST_LIBS)
+tests_sandbox_test_sandbox_cli_CFLAGS = $(TSB_TEST_CFLAGS) -pthread
+tests_sandbox_test_sandbox_cli_LDADD = $(TSB_TEST_LIBS) -lpthread
 TESTS += tests/sandbox/test_sandbox_cli
 
 check_PROGRAMS += tests/sandbox/test_sb_members

@@ -5,6 +5,7 @@
 #include "test_sb_common.h"
 
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,143 @@ static void t_slow(void)
     CU_ASSERT_EQUAL(set_faults("drop=2"), -1);
 }
 
+static void t_clock_control(void)
+{
+    char *url = ts_sandbox_url(tsb.sb, "/sandbox/clock"), *body = NULL;
+    long status = 0;
+    json_object *o;
+
+    CU_ASSERT_EQUAL(ts_http_post_json(url, ts_sandbox_ca_file(tsb.sb),
+                                      "{\"set_ms\":1893456000000}", &status, &body), 0);
+    CU_ASSERT_EQUAL(status, 200);
+    o = json_tokener_parse(body);
+    /* 2030-01-01T00:00:00Z, give or take the request's own duration. */
+    CU_ASSERT(json_object_get_int64(ts_json_at(o, "now_ms")) >= 1893456000000LL);
+    CU_ASSERT(json_object_get_int64(ts_json_at(o, "now_ms")) < 1893456000000LL + 60000);
+    json_object_put(o);
+    free(body);
+    body = NULL;
+    CU_ASSERT_EQUAL(ts_http_post_json(url, ts_sandbox_ca_file(tsb.sb), "{\"advance\":1}",
+                                      &status, &body), 0);
+    CU_ASSERT_EQUAL(status, 400);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "advance_ms"));
+    free(body);
+    free(url);
+    CU_ASSERT_EQUAL(tsb_reset(), 0);
+    o = tsb_ctl("/sandbox/clock");
+    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(o, "offset_ms")), 0);
+    json_object_put(o);
+}
+
+typedef struct {
+    int worker;
+    int failures;
+} load_arg;
+
+/* Each worker uploads, creates and appends in its own account slice;
+ * the shared state must come out exactly right. */
+static void *load_worker(void *p)
+{
+    load_arg *a = p;
+    const char *adv = a->worker % 2 ? tsb.adv_admin : tsb.adv_operator;
+    char fp[17], id[32], path[TS_PATH_MAX + 32], md5[33], hdr[256];
+    char *url = ts_sandbox_url(tsb.sb, API "dmp/custom_audience/file/upload/");
+    const char *headers[2] = {hdr, NULL};
+    FILE *f;
+
+    snprintf(path, sizeof path, "%.4000s/w%d.csv", tsb.dir, a->worker);
+    snprintf(hdr, sizeof hdr, "Access-Token: %s", tsb.token);
+    f = fopen(path, "w");
+    if (f == NULL || url == NULL) {
+        a->failures++;
+        if (f != NULL) {
+            fclose(f);
+        }
+        free(url);
+        return NULL;
+    }
+    for (int i = 0; i < 1000 + a->worker; i++) {
+        char email[64], hex[65];
+        snprintf(email, sizeof email, "w%d-%d@example.com", a->worker, i);
+        ts_sha256_hex(email, hex);
+        fprintf(f, "%s\n", hex);
+    }
+    fclose(f);
+    for (int round = 0; round < 3; round++) {
+        ts_form_part parts[4] = {
+            {"advertiser_id", adv, NULL, NULL},
+            {"calculate_type", "EMAIL_SHA256", NULL, NULL},
+            {"file", NULL, path, "w.csv"},
+            {"file_signature", md5, NULL, NULL},
+        };
+        ts_http_resp r = {0};
+        json_object *env, *data;
+        int code = -1;
+        char body[512];
+        ts_md5_file(path, md5);
+        if (ts_http_multipart(url, ts_sandbox_ca_file(tsb.sb), headers, parts, 4, &r) != 0) {
+            a->failures++;
+            continue;
+        }
+        env = ts_envelope(r.body, &code, &data);
+        snprintf(fp, sizeof fp, "%s", code == 0 ? ts_world_get(data, "file_path") : "");
+        json_object_put(env);
+        ts_http_resp_free(&r);
+        if (code != 0) {
+            a->failures++;
+            continue;
+        }
+        snprintf(body, sizeof body, "{\"advertiser_id\":\"%s\",\"custom_audience_name\":"
+                 "\"w%d\",\"calculate_type\":\"EMAIL_SHA256\",\"file_paths\":[\"%s\"]}",
+                 adv, a->worker, fp);
+        if (tsb_post(API "dmp/custom_audience/create/", tsb.token, body, &data) != 0) {
+            a->failures++;
+            continue;
+        }
+        snprintf(id, sizeof id, "%s", ts_world_get(data, "custom_audience_id"));
+        json_object_put(data);
+        {
+            const char *paths[1] = {fp};
+            a->failures += tsb_update(adv, id, "APPEND", paths, 1) != 0;
+        }
+    }
+    free(url);
+    return NULL;
+}
+
+static void t_concurrent_clients(void)
+{
+    enum { WORKERS = 6 };
+    pthread_t th[WORKERS];
+    load_arg args[WORKERS];
+    json_object *o;
+    size_t total = 0;
+    char path[128];
+
+    CU_ASSERT_EQUAL_FATAL(tsb_reset(), 0);
+    for (int i = 0; i < WORKERS; i++) {
+        args[i] = (load_arg){i, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, load_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < WORKERS; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(args[i].failures, 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "/sandbox/audiences?advertiser_id=%s",
+                 k ? tsb.adv_admin : tsb.adv_operator);
+        o = tsb_ctl(path);
+        for (size_t i = 0; i < json_object_array_length(ts_json_at(o, "audiences")); i++) {
+            json_object *a = json_object_array_get_idx(ts_json_at(o, "audiences"), i);
+            int w = atoi(ts_world_get(a, "name") + 1);
+            CU_ASSERT_EQUAL(json_object_get_int(ts_json_at(a, "size")), 1000 + w);
+            total++;
+        }
+        json_object_put(o);
+    }
+    CU_ASSERT_EQUAL(total, WORKERS * 3);
+}
+
 static void t_qps(void)
 {
     ts_sandbox_opts o;
@@ -423,6 +561,8 @@ int main(void)
         {"lost_response applies the change", t_lost_response_applies},
         {"slow answers", t_slow},
         {"--qps limits per app and endpoint", t_qps},
+        {"clock control", t_clock_control},
+        {"concurrent clients", t_concurrent_clients},
     };
     int rc;
 
