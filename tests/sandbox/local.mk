@@ -22,7 +22,7 @@ tests_sandbox_tiktok_sandbox_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSON_C_CFLAGS
 tests_sandbox_tiktok_sandbox_LDADD = $(MHD_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) \
 	$(CURL_LIBS) -lpthread
 
-EXTRA_DIST += tests/sandbox/README.md
+EXTRA_DIST += tests/sandbox/README.md tests/sandbox/bench-rps.sh
 
 # ---- tests ----------------------------------------------------------------
 TSB_TEST_CFLAGS = $(TEST_CFLAGS) $(TS_CFLAGS)

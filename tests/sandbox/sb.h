@@ -199,6 +199,7 @@ typedef struct {
     uint64_t base_seed;
     uint64_t fault_counter;   /* TikTok requests seen since faults set */
     uint64_t request_counter; /* for request_id */
+    uint64_t rid_salt;        /* random per run: ids differ between runs */
     json_object *by_endpoint; /* path -> count */
     uint64_t total_requests;
     int64_t processing_delay_ms;

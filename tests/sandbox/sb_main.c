@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -281,6 +282,9 @@ int main(int argc, char **argv)
     }
     lock_ok = true;
     ctx.base_seed = o.seed;
+    if (RAND_bytes((unsigned char *)&ctx.rid_salt, sizeof ctx.rid_salt) != 1) {
+        ctx.rid_salt = (uint64_t)getpid();
+    }
     ctx.processing_delay_ms = o.delay_ms;
     ctx.by_endpoint = json_object_new_object();
     if (sb_faults_parse(o.faults, o.seed, &ctx.faults, err, sizeof err) != 0) {

@@ -171,7 +171,7 @@ static enum MHD_Result send_outcome(sb_ctx *ctx, sb_req *req)
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y%m%d%H%M%S", &tm);
     snprintf(rid, sizeof rid, "%s%08llX%08llX", ts, (unsigned long long)n,
-             (unsigned long long)(sb_splitmix64(n ^ ctx->base_seed) & 0xffffffffULL));
+             (unsigned long long)(sb_splitmix64(n ^ ctx->rid_salt) & 0xffffffffULL));
     env = json_object_new_object();
     if (env == NULL) {
         return MHD_NO;
