@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define API "/open_api/v1.3/"
 
@@ -522,6 +524,66 @@ static void t_concurrent_clients(void)
     CU_ASSERT_EQUAL(total, WORKERS * 3);
 }
 
+#ifdef __linux__
+/* True while pid exists and is not a zombie. */
+static bool alive(pid_t pid)
+{
+    char path[64], buf[256], *p;
+    FILE *f;
+    bool live = false;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return false;
+    }
+    if (fgets(buf, sizeof buf, f) != NULL && (p = strrchr(buf, ')')) != NULL) {
+        live = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    }
+    fclose(f);
+    return live;
+}
+
+static void t_orphan_protection(void)
+{
+    int pfd[2];
+    pid_t child, sandbox = -1;
+    int status;
+    bool gone = false;
+
+    CU_ASSERT_EQUAL_FATAL(pipe(pfd), 0);
+    child = fork();
+    CU_ASSERT_FATAL(child >= 0);
+    if (child == 0) {
+        /* A "test" that dies without stopping its sandbox. */
+        ts_sandbox_opts o;
+        ts_sandbox *sb = NULL;
+        pid_t p = -1;
+        ts_sandbox_opts_init(&o);
+        o.plain_http = true;
+        if (ts_sandbox_start(&o, &sb) == 0) {
+            p = ts_sandbox_pid(sb);
+        }
+        if (write(pfd[1], &p, sizeof p) != (ssize_t)sizeof p) {
+            _exit(2);
+        }
+        _exit(0);
+    }
+    close(pfd[1]);
+    CU_ASSERT_EQUAL(read(pfd[0], &sandbox, sizeof sandbox), (ssize_t)sizeof sandbox);
+    close(pfd[0]);
+    CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+    CU_ASSERT_FATAL(sandbox > 0);
+    for (int i = 0; i < 500 && !gone; i++) {
+        gone = !alive(sandbox);
+        if (!gone) {
+            nanosleep(&(struct timespec){0, 10000000L}, NULL);
+        }
+    }
+    CU_ASSERT(gone);
+}
+#endif
+
 static void t_qps(void)
 {
     ts_sandbox_opts o;
@@ -562,6 +624,9 @@ int main(void)
         {"slow answers", t_slow},
         {"--qps limits per app and endpoint", t_qps},
         {"clock control", t_clock_control},
+#ifdef __linux__
+        {"a crashed test does not leave its sandbox running", t_orphan_protection},
+#endif
         {"concurrent clients", t_concurrent_clients},
     };
     int rc;
