@@ -207,6 +207,46 @@ static void t_world_file(void)
     }
 }
 
+static size_t entries(const char *dir)
+{
+    char *out = NULL;
+    const char *argv[] = {"ls", "-A", dir, NULL};
+    int code = -1;
+    size_t n = 0;
+
+    if (ts_run_capture(argv, NULL, 5000, &code, &out, NULL) == 0 && code == 0) {
+        for (const char *p = out; *p != '\0'; p++) {
+            n += *p == '\n';
+        }
+    }
+    free(out);
+    return n;
+}
+
+static void t_data_dir(void)
+{
+    char dir[TS_PATH_MAX + 32], fp[17], *tok = NULL, *saved_tok = tsb.token;
+    ts_sandbox_opts o;
+    ts_sandbox *sb = NULL, *saved = tsb.sb;
+
+    snprintf(dir, sizeof dir, "%.4000s/data", tsb.dir);
+    ts_sandbox_opts_init(&o);
+    o.data_dir = dir;
+    o.certs = ts_sandbox_certs(tsb.sb);
+    CU_ASSERT_EQUAL_FATAL(ts_sandbox_start(&o, &sb), 0);
+    CU_ASSERT_EQUAL_FATAL(ts_sandbox_authorize(sb, NULL, &tok), 0);
+    tsb.sb = sb;
+    tsb.token = tok;
+    CU_ASSERT_EQUAL(tsb_upload_range(tsb.adv_admin, 0, 100, fp), 0);
+    CU_ASSERT_EQUAL(tsb_upload_range(tsb.adv_admin, 0, 100, fp), 0);
+    tsb.sb = saved;
+    tsb.token = saved_tok;
+    CU_ASSERT_EQUAL(entries(dir), 2);      /* uploads live on disk */
+    CU_ASSERT_EQUAL(ts_sandbox_stop(sb), 0);
+    CU_ASSERT_EQUAL(entries(dir), 0);      /* and are removed at exit */
+    free(tok);
+}
+
 static void t_tls_verification(void)
 {
     char *url = ts_sandbox_url(tsb.sb, "/sandbox/clock");
@@ -616,6 +656,7 @@ int main(void)
         {"--print-world", t_print_world},
         {"bad options are refused", t_bad_options},
         {"--world FILE", t_world_file},
+        {"--data-dir holds uploads until exit", t_data_dir},
         {"TLS verification with the throwaway CA", t_tls_verification},
         {"plain HTTP", t_plain_http},
         {"request counting", t_request_counting},
