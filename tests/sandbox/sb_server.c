@@ -267,8 +267,10 @@ static void apply_fault(sb_req *req, enum sb_fault f)
     }
 }
 
-/* First call for a request: route, count, faults, token. Returns the
- * fault to act on later (SLOW, LOST_RESPONSE) via *pending. */
+/* First call for a request: route, count, pick the fault, check the
+ * Access-Token. An answer decided here (404, fault, token error) makes the
+ * body be discarded unread; "slow" sleeps now, "lost_response" marks the
+ * request so the final call drops the connection after the handler ran. */
 static enum MHD_Result begin(sb_ctx *ctx, struct MHD_Connection *c,
                              const char *url, const char *method,
                              void **con_cls)
