@@ -28,7 +28,7 @@ static const char usage[] =
     "  --faults SPEC             inject faults: comma-separated name=value from\n"
     "                            seed=N, rate_limit=P, server_error=P, drop=P, slow=P,\n"
     "                            slow_ms=N, lost_response=P, endpoints=substr|substr\n"
-    "  --seed N                  seed for faults and request ids (default 1)\n"
+    "  --seed N                  seed for fault injection when SPEC has no seed= (default 1)\n"
     "  --processing-delay-ms N   audiences stay processing this long after a create\n"
     "                            or update, in sandbox-clock time (default 0)\n"
     "  --qps N                   per-app, per-endpoint limit; excess gets code 40100\n"
