@@ -22,7 +22,7 @@ tests_sandbox_tiktok_sandbox_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSON_C_CFLAGS
 tests_sandbox_tiktok_sandbox_LDADD = $(MHD_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) \
 	$(CURL_LIBS) -lpthread
 
-EXTRA_DIST += tests/sandbox/README.md
+EXTRA_DIST += tests/sandbox/README.md tests/sandbox/bench-rps.sh
 
 # ---- tests ----------------------------------------------------------------
 TSB_TEST_CFLAGS = $(TEST_CFLAGS) $(TS_CFLAGS)
@@ -43,8 +43,8 @@ TESTS += tests/sandbox/test_sandbox_rules
 
 check_PROGRAMS += tests/sandbox/test_sandbox_cli
 tests_sandbox_test_sandbox_cli_SOURCES = tests/sandbox/test_sandbox_cli.c $(TSB_COMMON)
-tests_sandbox_test_sandbox_cli_CFLAGS = $(TSB_TEST_CFLAGS)
-tests_sandbox_test_sandbox_cli_LDADD = $(TSB_TEST_LIBS)
+tests_sandbox_test_sandbox_cli_CFLAGS = $(TSB_TEST_CFLAGS) -pthread
+tests_sandbox_test_sandbox_cli_LDADD = $(TSB_TEST_LIBS) -lpthread
 TESTS += tests/sandbox/test_sandbox_cli
 
 check_PROGRAMS += tests/sandbox/test_sb_members
@@ -54,3 +54,10 @@ tests_sandbox_test_sb_members_SOURCES = tests/sandbox/test_sb_members.c \
 tests_sandbox_test_sb_members_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) -pthread
 tests_sandbox_test_sb_members_LDADD = $(TEST_LIBS) $(JSON_C_LIBS) -lpthread
 TESTS += tests/sandbox/test_sb_members
+
+# Building any sandbox test builds the server it starts. Other test
+# fragments that start the sandbox can add $(TT_SANDBOX_DEP) the same way.
+TT_SANDBOX_DEP = tests/sandbox/tiktok-sandbox
+EXTRA_tests_sandbox_test_sandbox_api_DEPENDENCIES = $(TT_SANDBOX_DEP)
+EXTRA_tests_sandbox_test_sandbox_rules_DEPENDENCIES = $(TT_SANDBOX_DEP)
+EXTRA_tests_sandbox_test_sandbox_cli_DEPENDENCIES = $(TT_SANDBOX_DEP)

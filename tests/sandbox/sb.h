@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <json-c/json.h>
 
+/* Compact JSON without "\/" escapes, as TikTok answers. */
+#define SB_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define SB_ID_MAX 64          /* longest id we accept anywhere */
 #define SB_FILE_ID_LEN 16     /* TikTok's file_path is 16 characters */
 #define SB_MAX_FILE_BYTES (50L * 1024 * 1024)
@@ -197,6 +199,7 @@ typedef struct {
     uint64_t base_seed;
     uint64_t fault_counter;   /* TikTok requests seen since faults set */
     uint64_t request_counter; /* for request_id */
+    uint64_t rid_salt;        /* random per run: ids differ between runs */
     json_object *by_endpoint; /* path -> count */
     uint64_t total_requests;
     int64_t processing_delay_ms;

@@ -11,6 +11,14 @@ static const char *const asset_types[] = {
     "TIKTOK_SHOP", "TT_ACCOUNT",
 };
 
+/* World names are optional; fall back to the id. */
+static const char *name_or(json_object *o, const char *id)
+{
+    const char *n = sb_w_str(o, "name");
+
+    return n != NULL ? n : id;
+}
+
 static json_object *page_slice(json_object *all, long page, long size)
 {
     json_object *out = json_object_new_array();
@@ -133,7 +141,7 @@ void sb_h_bc_asset_get(sb_ctx *ctx, sb_req *req)
         o = json_object_new_object();
         json_object_object_add(o, "asset_id", json_object_new_string(id));
         json_object_object_add(o, "asset_name",
-                               json_object_new_string(sb_w_str(a, "name") ? sb_w_str(a, "name") : id));
+                               json_object_new_string(name_or(a, id)));
         json_object_object_add(o, "asset_type", json_object_new_string("ADVERTISER"));
         json_object_object_add(o, "relation_type", json_object_new_string("OWNER_BC"));
         json_object_object_add(o, "relation_status", json_object_new_string("BOUND"));
@@ -141,7 +149,7 @@ void sb_h_bc_asset_get(sb_ctx *ctx, sb_req *req)
         json_object_object_add(o, "advertiser_account_type", json_object_new_string("AUCTION"));
         json_object_object_add(o, "advertiser_role", json_object_new_string(sb_role_name(r)));
         json_object_object_add(o, "owner_bc_name",
-                               json_object_new_string(sb_w_str(bc, "name") ? sb_w_str(bc, "name") : bc_id));
+                               json_object_new_string(name_or(bc, bc_id)));
         json_object_array_add(all, o);
     }
     if (all == NULL) {
@@ -172,7 +180,7 @@ void sb_h_advertiser_info(sb_ctx *ctx, sb_req *req)
         a = sb_w_advertiser(ctx, id);
         o = json_object_new_object();
         json_object_object_add(o, "advertiser_id", json_object_new_string(id));
-        json_object_object_add(o, "name", json_object_new_string(sb_w_str(a, "name") ? sb_w_str(a, "name") : id));
+        json_object_object_add(o, "name", json_object_new_string(name_or(a, id)));
         json_object_object_add(o, "status", json_object_new_string("STATUS_ENABLE"));
         json_object_object_add(o, "role", json_object_new_string("ROLE_ADVERTISER"));
         json_object_object_add(o, "currency", json_object_new_string("USD"));

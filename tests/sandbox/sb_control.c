@@ -11,7 +11,7 @@
 
 static void reply_json(sb_req *req, unsigned status, json_object *o)
 {
-    const char *s = o != NULL ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+    const char *s = o != NULL ? json_object_to_json_string_ext(o, SB_JSON_FLAGS) : NULL;
 
     if (s == NULL) {
         sb_raw(req, 500, "application/json", "{\"error\":\"out of memory\"}");
@@ -69,7 +69,8 @@ void sb_h_ctl_audiences(sb_ctx *ctx, sb_req *req)
         json_object_object_add(o, "size",
                                json_object_new_int64((int64_t)sb_members_count(a->members)));
         json_object_object_add(o, "members_by_type", bt);
-        json_object_object_add(o, "cover_num", json_object_new_int64((int64_t)sb_aud_cover(ctx, a)));
+        json_object_object_add(o, "cover_num",
+                               json_object_new_int64((int64_t)sb_aud_cover(ctx, a)));
         json_object_object_add(o, "is_valid", json_object_new_boolean(sb_aud_valid(ctx, a)));
         json_object_object_add(o, "retention_in_days",
                                a->retention_in_days > 0
@@ -186,7 +187,7 @@ void sb_h_ctl_clock(sb_ctx *ctx, sb_req *req)
     json_object *body = NULL, *v, *out;
 
     if (strcmp(req->method, "POST") == 0) {
-        body = req->json;
+        body = req->body != NULL && !req->body_too_large ? json_tokener_parse(req->body) : NULL;
         pthread_mutex_lock(&ctx->lock);
         if (json_object_object_get_ex(body, "advance_ms", &v)
             && json_object_is_type(v, json_type_int)) {
@@ -196,10 +197,12 @@ void sb_h_ctl_clock(sb_ctx *ctx, sb_req *req)
             ctx->st.clock_offset_ms = json_object_get_int64(v) - sb_real_ms();
         } else {
             pthread_mutex_unlock(&ctx->lock);
+            json_object_put(body);
             reply_error(req, 400, "send {\"advance_ms\":N} or {\"set_ms\":N} (integers)");
             return;
         }
         pthread_mutex_unlock(&ctx->lock);
+        json_object_put(body);
     }
     pthread_mutex_lock(&ctx->lock);
     out = clock_json(ctx);

@@ -4,6 +4,8 @@
 #include "sb.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,7 +28,7 @@ static const char usage[] =
     "  --faults SPEC             inject faults: comma-separated name=value from\n"
     "                            seed=N, rate_limit=P, server_error=P, drop=P, slow=P,\n"
     "                            slow_ms=N, lost_response=P, endpoints=substr|substr\n"
-    "  --seed N                  seed for faults and request ids (default 1)\n"
+    "  --seed N                  seed for fault injection when SPEC has no seed= (default 1)\n"
     "  --processing-delay-ms N   audiences stay processing this long after a create\n"
     "                            or update, in sandbox-clock time (default 0)\n"
     "  --qps N                   per-app, per-endpoint limit; excess gets code 40100\n"
@@ -280,6 +282,9 @@ int main(int argc, char **argv)
     }
     lock_ok = true;
     ctx.base_seed = o.seed;
+    if (RAND_bytes((unsigned char *)&ctx.rid_salt, sizeof ctx.rid_salt) != 1) {
+        ctx.rid_salt = (uint64_t)getpid();
+    }
     ctx.processing_delay_ms = o.delay_ms;
     ctx.by_endpoint = json_object_new_object();
     if (sb_faults_parse(o.faults, o.seed, &ctx.faults, err, sizeof err) != 0) {
@@ -335,6 +340,9 @@ cleanup:
     json_object_put(ctx.world);
     free(ctx.data_dir);
     free(cert);
-    free(key);
+    if (key != NULL) {
+        OPENSSL_cleanse(key, strlen(key));   /* the private key */
+        free(key);
+    }
     return rc;
 }

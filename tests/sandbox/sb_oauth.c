@@ -139,12 +139,11 @@ void sb_h_advertiser_get(sb_ctx *ctx, sb_req *req)
     list = json_object_new_array();
     for (size_t i = 0; ids != NULL && list != NULL && i < json_object_array_length(ids); i++) {
         const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+        const char *name = sb_w_str(sb_w_advertiser(ctx, id), "name");
         json_object *o = json_object_new_object();
         json_object_object_add(o, "advertiser_id", json_object_new_string(id));
         json_object_object_add(o, "advertiser_name",
-                               json_object_new_string(sb_w_str(sb_w_advertiser(ctx, id), "name")
-                                                      ? sb_w_str(sb_w_advertiser(ctx, id), "name")
-                                                      : ""));
+                               json_object_new_string(name != NULL ? name : id));
         json_object_array_add(list, o);
     }
     data = json_object_new_object();

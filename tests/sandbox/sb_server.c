@@ -54,7 +54,7 @@ static const sb_route routes[] = {
     {"/sandbox/requests", "GET", sb_h_ctl_requests, SB_BODY_NONE, 0},
     {"/sandbox/reset", "POST", sb_h_ctl_reset, SB_BODY_RAW, 0},
     {"/sandbox/clock", "GET", sb_h_ctl_clock, SB_BODY_NONE, 0},
-    {"/sandbox/clock", "POST", sb_h_ctl_clock, SB_BODY_JSON, 0},
+    {"/sandbox/clock", "POST", sb_h_ctl_clock, SB_BODY_RAW, 0},
     {"/sandbox/faults", "GET", sb_h_ctl_faults, SB_BODY_NONE, 0},
     {"/sandbox/faults", "POST", sb_h_ctl_faults, SB_BODY_RAW, 0},
 };
@@ -171,7 +171,7 @@ static enum MHD_Result send_outcome(sb_ctx *ctx, sb_req *req)
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y%m%d%H%M%S", &tm);
     snprintf(rid, sizeof rid, "%s%08llX%08llX", ts, (unsigned long long)n,
-             (unsigned long long)(sb_splitmix64(n ^ ctx->base_seed) & 0xffffffffULL));
+             (unsigned long long)(sb_splitmix64(n ^ ctx->rid_salt) & 0xffffffffULL));
     env = json_object_new_object();
     if (env == NULL) {
         return MHD_NO;
@@ -181,7 +181,7 @@ static enum MHD_Result send_outcome(sb_ctx *ctx, sb_req *req)
     json_object_object_add(env, "request_id", json_object_new_string(rid));
     json_object_object_add(env, "data", req->data != NULL ? req->data : json_object_new_object());
     req->data = NULL;
-    body = strdup(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    body = strdup(json_object_to_json_string_ext(env, SB_JSON_FLAGS));
     json_object_put(env);
     if (body == NULL) {
         return MHD_NO;
@@ -267,8 +267,10 @@ static void apply_fault(sb_req *req, enum sb_fault f)
     }
 }
 
-/* First call for a request: route, count, faults, token. Returns the
- * fault to act on later (SLOW, LOST_RESPONSE) via *pending. */
+/* First call for a request: route, count, pick the fault, check the
+ * Access-Token. An answer decided here (404, fault, token error) makes the
+ * body be discarded unread; "slow" sleeps now, "lost_response" marks the
+ * request so the final call drops the connection after the handler ran. */
 static enum MHD_Result begin(sb_ctx *ctx, struct MHD_Connection *c,
                              const char *url, const char *method,
                              void **con_cls)

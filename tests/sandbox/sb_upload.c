@@ -392,6 +392,7 @@ void sb_h_upload(sb_ctx *ctx, sb_req *req)
     char why[256], id[SB_FILE_ID_LEN + 1];
     int calc;
     size_t rows = 0;
+    bool denied;
     json_object *data;
 
     if (MHD_destroy_post_processor(u->pp) != MHD_YES || u->pp_failed) {
@@ -410,6 +411,13 @@ void sb_h_upload(sb_ctx *ctx, sb_req *req)
     }
     if (!sb_is_id(u->advertiser_id)) {
         sb_fail(req, 40002, "advertiser_id: Not a valid ID (expected a numeric string).");
+        return;
+    }
+    /* Permission before content, as TikTok checks the account first. */
+    pthread_mutex_lock(&ctx->lock);
+    denied = sb_require_adv(ctx, req, u->advertiser_id, true) != 0;
+    pthread_mutex_unlock(&ctx->lock);
+    if (denied) {
         return;
     }
     if (!u->has_file) {
@@ -470,9 +478,6 @@ void sb_h_upload(sb_ctx *ctx, sb_req *req)
         return;
     }
     pthread_mutex_lock(&ctx->lock);
-    if (sb_require_adv(ctx, req, u->advertiser_id, true) != 0) {
-        goto cleanup;
-    }
     if (register_file(ctx, u, calc, rows, id) != 0) {
         sb_fail(req, 50000, "System error: out of memory.");
         goto cleanup;

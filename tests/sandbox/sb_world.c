@@ -144,6 +144,19 @@ static int need_str(json_object *o, const char *key, const char *where,
     return 0;
 }
 
+/* Ids must be digits like TikTok's int64 ids: the API only accepts those. */
+static int need_id(json_object *o, const char *key, const char *where,
+                   char *err, size_t errlen)
+{
+    const char *s = sb_w_str(o, key);
+
+    if (!sb_is_id(s)) {
+        snprintf(err, errlen, "world: %s.%s must be a string of 1-19 digits", where, key);
+        return -1;
+    }
+    return 0;
+}
+
 static int need_arr(json_object *o, const char *key, const char *where,
                     json_object **out, char *err, size_t errlen)
 {
@@ -173,7 +186,7 @@ int sb_world_validate(json_object *w, char *err, size_t errlen)
     for (size_t i = 0; i < json_object_array_length(a); i++) {
         snprintf(where, sizeof where, "apps[%zu]", i);
         x = json_object_array_get_idx(a, i);
-        if (need_str(x, "app_id", where, err, errlen) != 0
+        if (need_id(x, "app_id", where, err, errlen) != 0
             || need_str(x, "secret", where, err, errlen) != 0
             || need_arr(x, "redirect_uris", where, &y, err, errlen) != 0) {
             return -1;
@@ -188,7 +201,7 @@ int sb_world_validate(json_object *w, char *err, size_t errlen)
     }
     for (size_t i = 0; i < json_object_array_length(a); i++) {
         snprintf(where, sizeof where, "users[%zu]", i);
-        if (need_str(json_object_array_get_idx(a, i), "user_id", where, err, errlen) != 0) {
+        if (need_id(json_object_array_get_idx(a, i), "user_id", where, err, errlen) != 0) {
             return -1;
         }
     }
@@ -198,7 +211,7 @@ int sb_world_validate(json_object *w, char *err, size_t errlen)
     for (size_t i = 0; i < json_object_array_length(a); i++) {
         snprintf(where, sizeof where, "business_centers[%zu]", i);
         x = json_object_array_get_idx(a, i);
-        if (need_str(x, "bc_id", where, err, errlen) != 0
+        if (need_id(x, "bc_id", where, err, errlen) != 0
             || need_arr(x, "members", where, &y, err, errlen) != 0) {
             return -1;
         }
@@ -220,7 +233,7 @@ int sb_world_validate(json_object *w, char *err, size_t errlen)
         json_object *pf;
         snprintf(where, sizeof where, "advertisers[%zu]", i);
         x = json_object_array_get_idx(a, i);
-        if (need_str(x, "advertiser_id", where, err, errlen) != 0
+        if (need_id(x, "advertiser_id", where, err, errlen) != 0
             || need_arr(x, "roles", where, &y, err, errlen) != 0) {
             return -1;
         }
@@ -476,7 +489,8 @@ sb_audience *sb_st_new_audience(sb_ctx *ctx, const char *adv_id,
         return NULL;
     }
     /* 19 digits like TikTok's; sequential so a reset replays the same ids. */
-    snprintf(id, sizeof id, "%llu", 7400000000000000000ULL + (unsigned long long)++st->next_audience);
+    snprintf(id, sizeof id, "%llu",
+             7400000000000000000ULL + (unsigned long long)++st->next_audience);
     a->audience_id = strdup(id);
     a->advertiser_id = strdup(adv_id);
     a->name = strdup(name);

@@ -5,10 +5,13 @@
 #include "test_sb_common.h"
 
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define API "/open_api/v1.3/"
 
@@ -204,6 +207,46 @@ static void t_world_file(void)
     }
 }
 
+static size_t entries(const char *dir)
+{
+    char *out = NULL;
+    const char *argv[] = {"ls", "-A", dir, NULL};
+    int code = -1;
+    size_t n = 0;
+
+    if (ts_run_capture(argv, NULL, 5000, &code, &out, NULL) == 0 && code == 0) {
+        for (const char *p = out; *p != '\0'; p++) {
+            n += *p == '\n';
+        }
+    }
+    free(out);
+    return n;
+}
+
+static void t_data_dir(void)
+{
+    char dir[TS_PATH_MAX + 32], fp[17], *tok = NULL, *saved_tok = tsb.token;
+    ts_sandbox_opts o;
+    ts_sandbox *sb = NULL, *saved = tsb.sb;
+
+    snprintf(dir, sizeof dir, "%.4000s/data", tsb.dir);
+    ts_sandbox_opts_init(&o);
+    o.data_dir = dir;
+    o.certs = ts_sandbox_certs(tsb.sb);
+    CU_ASSERT_EQUAL_FATAL(ts_sandbox_start(&o, &sb), 0);
+    CU_ASSERT_EQUAL_FATAL(ts_sandbox_authorize(sb, NULL, &tok), 0);
+    tsb.sb = sb;
+    tsb.token = tok;
+    CU_ASSERT_EQUAL(tsb_upload_range(tsb.adv_admin, 0, 100, fp), 0);
+    CU_ASSERT_EQUAL(tsb_upload_range(tsb.adv_admin, 0, 100, fp), 0);
+    tsb.sb = saved;
+    tsb.token = saved_tok;
+    CU_ASSERT_EQUAL(entries(dir), 2);      /* uploads live on disk */
+    CU_ASSERT_EQUAL(ts_sandbox_stop(sb), 0);
+    CU_ASSERT_EQUAL(entries(dir), 0);      /* and are removed at exit */
+    free(tok);
+}
+
 static void t_tls_verification(void)
 {
     char *url = ts_sandbox_url(tsb.sb, "/sandbox/clock");
@@ -384,6 +427,203 @@ static void t_slow(void)
     CU_ASSERT_EQUAL(set_faults("drop=2"), -1);
 }
 
+static void t_clock_control(void)
+{
+    char *url = ts_sandbox_url(tsb.sb, "/sandbox/clock"), *body = NULL;
+    long status = 0;
+    json_object *o;
+
+    CU_ASSERT_EQUAL(ts_http_post_json(url, ts_sandbox_ca_file(tsb.sb),
+                                      "{\"set_ms\":1893456000000}", &status, &body), 0);
+    CU_ASSERT_EQUAL(status, 200);
+    o = json_tokener_parse(body);
+    /* 2030-01-01T00:00:00Z, give or take the request's own duration. */
+    CU_ASSERT(json_object_get_int64(ts_json_at(o, "now_ms")) >= 1893456000000LL);
+    CU_ASSERT(json_object_get_int64(ts_json_at(o, "now_ms")) < 1893456000000LL + 60000);
+    json_object_put(o);
+    free(body);
+    body = NULL;
+    CU_ASSERT_EQUAL(ts_http_post_json(url, ts_sandbox_ca_file(tsb.sb), "{\"advance\":1}",
+                                      &status, &body), 0);
+    CU_ASSERT_EQUAL(status, 400);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body, "advance_ms"));
+    free(body);
+    free(url);
+    CU_ASSERT_EQUAL(tsb_reset(), 0);
+    o = tsb_ctl("/sandbox/clock");
+    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(o, "offset_ms")), 0);
+    json_object_put(o);
+}
+
+typedef struct {
+    int worker;
+    int failures;
+} load_arg;
+
+/* Each worker uploads, creates and appends in its own account slice;
+ * the shared state must come out exactly right. */
+static void *load_worker(void *p)
+{
+    load_arg *a = p;
+    const char *adv = a->worker % 2 ? tsb.adv_admin : tsb.adv_operator;
+    char fp[17], id[32], path[TS_PATH_MAX + 32], md5[33], hdr[256];
+    char *url = ts_sandbox_url(tsb.sb, API "dmp/custom_audience/file/upload/");
+    const char *headers[2] = {hdr, NULL};
+    FILE *f;
+
+    snprintf(path, sizeof path, "%.4000s/w%d.csv", tsb.dir, a->worker);
+    snprintf(hdr, sizeof hdr, "Access-Token: %s", tsb.token);
+    f = fopen(path, "w");
+    if (f == NULL || url == NULL) {
+        a->failures++;
+        if (f != NULL) {
+            fclose(f);
+        }
+        free(url);
+        return NULL;
+    }
+    for (int i = 0; i < 1000 + a->worker; i++) {
+        char email[64], hex[65];
+        snprintf(email, sizeof email, "w%d-%d@example.com", a->worker, i);
+        ts_sha256_hex(email, hex);
+        fprintf(f, "%s\n", hex);
+    }
+    fclose(f);
+    for (int round = 0; round < 3; round++) {
+        ts_form_part parts[4] = {
+            {"advertiser_id", adv, NULL, NULL},
+            {"calculate_type", "EMAIL_SHA256", NULL, NULL},
+            {"file", NULL, path, "w.csv"},
+            {"file_signature", md5, NULL, NULL},
+        };
+        ts_http_resp r = {0};
+        json_object *env, *data;
+        int code = -1;
+        char body[512];
+        ts_md5_file(path, md5);
+        if (ts_http_multipart(url, ts_sandbox_ca_file(tsb.sb), headers, parts, 4, &r) != 0) {
+            a->failures++;
+            continue;
+        }
+        env = ts_envelope(r.body, &code, &data);
+        snprintf(fp, sizeof fp, "%s", code == 0 ? ts_world_get(data, "file_path") : "");
+        json_object_put(env);
+        ts_http_resp_free(&r);
+        if (code != 0) {
+            a->failures++;
+            continue;
+        }
+        snprintf(body, sizeof body, "{\"advertiser_id\":\"%s\",\"custom_audience_name\":"
+                 "\"w%d\",\"calculate_type\":\"EMAIL_SHA256\",\"file_paths\":[\"%s\"]}",
+                 adv, a->worker, fp);
+        if (tsb_post(API "dmp/custom_audience/create/", tsb.token, body, &data) != 0) {
+            a->failures++;
+            continue;
+        }
+        snprintf(id, sizeof id, "%s", ts_world_get(data, "custom_audience_id"));
+        json_object_put(data);
+        {
+            const char *paths[1] = {fp};
+            a->failures += tsb_update(adv, id, "APPEND", paths, 1) != 0;
+        }
+    }
+    free(url);
+    return NULL;
+}
+
+static void t_concurrent_clients(void)
+{
+    enum { WORKERS = 6 };
+    pthread_t th[WORKERS];
+    load_arg args[WORKERS];
+    json_object *o;
+    size_t total = 0;
+    char path[128];
+
+    CU_ASSERT_EQUAL_FATAL(tsb_reset(), 0);
+    for (int i = 0; i < WORKERS; i++) {
+        args[i] = (load_arg){i, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, load_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < WORKERS; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(args[i].failures, 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "/sandbox/audiences?advertiser_id=%s",
+                 k ? tsb.adv_admin : tsb.adv_operator);
+        o = tsb_ctl(path);
+        for (size_t i = 0; i < json_object_array_length(ts_json_at(o, "audiences")); i++) {
+            json_object *a = json_object_array_get_idx(ts_json_at(o, "audiences"), i);
+            int w = atoi(ts_world_get(a, "name") + 1);
+            CU_ASSERT_EQUAL(json_object_get_int(ts_json_at(a, "size")), 1000 + w);
+            total++;
+        }
+        json_object_put(o);
+    }
+    CU_ASSERT_EQUAL(total, WORKERS * 3);
+}
+
+#ifdef __linux__
+/* True while pid exists and is not a zombie. */
+static bool alive(pid_t pid)
+{
+    char path[64], buf[256], *p;
+    FILE *f;
+    bool live = false;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return false;
+    }
+    if (fgets(buf, sizeof buf, f) != NULL && (p = strrchr(buf, ')')) != NULL) {
+        live = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    }
+    fclose(f);
+    return live;
+}
+
+static void t_orphan_protection(void)
+{
+    int pfd[2];
+    pid_t child, sandbox = -1;
+    int status;
+    bool gone = false;
+
+    CU_ASSERT_EQUAL_FATAL(pipe(pfd), 0);
+    child = fork();
+    CU_ASSERT_FATAL(child >= 0);
+    if (child == 0) {
+        /* A "test" that dies without stopping its sandbox. */
+        ts_sandbox_opts o;
+        ts_sandbox *sb = NULL;
+        pid_t p = -1;
+        ts_sandbox_opts_init(&o);
+        o.plain_http = true;
+        if (ts_sandbox_start(&o, &sb) == 0) {
+            p = ts_sandbox_pid(sb);
+        }
+        if (write(pfd[1], &p, sizeof p) != (ssize_t)sizeof p) {
+            _exit(2);
+        }
+        _exit(0);
+    }
+    close(pfd[1]);
+    CU_ASSERT_EQUAL(read(pfd[0], &sandbox, sizeof sandbox), (ssize_t)sizeof sandbox);
+    close(pfd[0]);
+    CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+    CU_ASSERT_FATAL(sandbox > 0);
+    for (int i = 0; i < 500 && !gone; i++) {
+        gone = !alive(sandbox);
+        if (!gone) {
+            nanosleep(&(struct timespec){0, 10000000L}, NULL);
+        }
+    }
+    CU_ASSERT(gone);
+}
+#endif
+
 static void t_qps(void)
 {
     ts_sandbox_opts o;
@@ -416,6 +656,7 @@ int main(void)
         {"--print-world", t_print_world},
         {"bad options are refused", t_bad_options},
         {"--world FILE", t_world_file},
+        {"--data-dir holds uploads until exit", t_data_dir},
         {"TLS verification with the throwaway CA", t_tls_verification},
         {"plain HTTP", t_plain_http},
         {"request counting", t_request_counting},
@@ -423,6 +664,11 @@ int main(void)
         {"lost_response applies the change", t_lost_response_applies},
         {"slow answers", t_slow},
         {"--qps limits per app and endpoint", t_qps},
+        {"clock control", t_clock_control},
+#ifdef __linux__
+        {"a crashed test does not leave its sandbox running", t_orphan_protection},
+#endif
+        {"concurrent clients", t_concurrent_clients},
     };
     int rc;
 

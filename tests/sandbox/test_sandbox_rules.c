@@ -184,6 +184,22 @@ static void t_upload_rules(void)
                                "multi2.csv", NULL, fp), 40914);
 }
 
+static void t_upload_too_large(void)
+{
+    char path[TS_PATH_MAX + 32], fp[17];
+    FILE *f;
+
+    /* A sparse file just over 50 MB: the size rule answers before content. */
+    snprintf(path, sizeof path, "%.4000s/big.csv", tsb.dir);
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fseek(f, 50L * 1024 * 1024, SEEK_SET), 0);
+    CU_ASSERT_EQUAL(fputc('\n', f), '\n');
+    CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+    CU_ASSERT_EQUAL(tsb_upload(tsb.adv_admin, "EMAIL_SHA256", path, "big.csv", NULL, fp), 40907);
+    remove(path);
+}
+
 static void t_file_ownership_and_type(void)
 {
     char fp[17], id[32], phone[17];
@@ -514,6 +530,7 @@ int main(void)
         {"auth code single use and 1-hour expiry", t_auth_code_single_use_and_expiry},
         {"token covers the consenting user's accounts", t_other_user_token},
         {"upload: suffix, MD5, content, empty", t_upload_rules},
+        {"upload over 50 MB", t_upload_too_large},
         {"file_path owner and calculate_type", t_file_ownership_and_type},
         {"file_path expires after 7 days", t_file_expiry},
         {"400 audiences per advertiser", t_limit_400},

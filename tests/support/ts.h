@@ -46,6 +46,8 @@ int ts_tmpdir_remove(const char *dir);
  * on timeout the child is killed and -1 returned. *exit_code gets the
  * exit status, or 128 + signal number. *out and *err (each may be NULL
  * when not wanted) receive NUL-terminated captured output; caller frees. */
+/* Side effect: the calling process ignores SIGPIPE from then on (a child
+ * that stops reading its stdin must not kill the test). */
 int ts_run_capture(const char *const argv[], const char *stdin_data, int timeout_ms,
                    int *exit_code, char **out, char **err);
 
@@ -83,7 +85,10 @@ typedef struct ts_sandbox ts_sandbox;
 
 /* Starts $TT_SANDBOX --listen 127.0.0.1:0 [...] and waits (10 s) for its
  * ready line. opts may be NULL (defaults). *out is caller-owned: release
- * it with ts_sandbox_stop. */
+ * it with ts_sandbox_stop. On Linux the sandbox gets SIGTERM when the
+ * thread that started it exits (PR_SET_PDEATHSIG), so a crashed test
+ * leaves nothing running: start it from a thread that outlives it
+ * (normally the main thread). The sandbox's stderr is the test's. */
 int ts_sandbox_start(const ts_sandbox_opts *opts, ts_sandbox **out);
 /* SIGTERM, wait up to 5 s, then SIGKILL; frees s (NULL is fine). Returns
  * 0 when the sandbox exited cleanly with status 0. */

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -127,19 +130,26 @@ int ts_run_capture(const char *const argv[], const char *stdin_data, int timeout
     growbuf go = {0}, ge = {0};
     size_t in_len = stdin_data != NULL ? strlen(stdin_data) : 0, in_off = 0;
     int64_t deadline = mono_ms() + timeout_ms;
-    pid_t pid = -1;
+    pid_t pid = -1, parent;
     int status = 0, rc = -1;
 
     if (pipe(in_p) != 0 || pipe(out_p) != 0 || pipe(err_p) != 0) {
         fprintf(stderr, "ts: pipe: %s\n", strerror(errno));
         goto cleanup;
     }
+    parent = getpid();
     pid = fork();
     if (pid < 0) {
         fprintf(stderr, "ts: fork: %s\n", strerror(errno));
         goto cleanup;
     }
     if (pid == 0) {
+#ifdef __linux__
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive a crashed test */
+        if (getppid() != parent) {
+            _exit(127);
+        }
+#endif
         dup2(in_p[0], 0);
         dup2(out_p[1], 1);
         dup2(err_p[1], 2);

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +76,7 @@ int ts_sandbox_start(const ts_sandbox_opts *opts, ts_sandbox **out)
     int argc = 0, pfd[2] = {-1, -1};
     ts_sandbox *s = NULL;
     json_object *ready = NULL, *v;
+    pid_t parent;
 
     if (opts == NULL) {
         ts_sandbox_opts_init(&def);
@@ -143,11 +147,20 @@ int ts_sandbox_start(const ts_sandbox_opts *opts, ts_sandbox **out)
     if (pipe(pfd) != 0) {
         goto fail;
     }
+    parent = getpid();
     s->pid = fork();
     if (s->pid < 0) {
         goto fail;
     }
     if (s->pid == 0) {
+#ifdef __linux__
+        /* A test that crashes or is killed must not leave its sandbox
+         * running forever: the kernel sends SIGTERM when we die. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) {
+            _exit(1);
+        }
+#endif
         dup2(pfd[1], 1);
         close(pfd[0]);
         close(pfd[1]);
