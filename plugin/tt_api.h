@@ -103,6 +103,8 @@ void tt_bc_list_free(tt_bc_list *l);
 void tt_bc_asset_list_free(tt_bc_asset_list *l);
 void tt_audience_list_free(tt_audience_list *l);
 void tt_token_grant_free(tt_token_grant *g);
+/* Frees what each of the n results owns (file_path); the array itself is
+   the caller's, as tt_api_file_upload_many() takes it. */
 void tt_upload_results_free(tt_upload_result *r, size_t n);
 
 /* POST oauth2/access_token/ {app_id, secret, auth_code}. */

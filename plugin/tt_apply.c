@@ -361,7 +361,7 @@ static aconn_status upload_one(apply_ctx *x, const tt_spool_file *f, const char 
         }
     }
 cleanup:
-    tt_upload_results_free(res, n);   /* frees the members, not the array */
+    tt_upload_results_free(res, n);
     free(res);
     free(advs);
     return st;
