@@ -60,19 +60,14 @@ static aconn_status run_load(apply_ctx *x, aconn_error *err)
    conflict means a second host is running the same connection: stop. */
 static aconn_status run_save(apply_ctx *x, aconn_error *err)
 {
-    aconn_status st = tt_kv_cas(x->host, x->run_key, x->run_version, x->run, err);
+    aconn_status st = tt_kv_cas(x->host, x->run_key, x->run_version, x->run,
+                                &x->run_version, err);
 
     if (st == ACONN_ERR_CONFLICT)
         return aconn_error_set(err, ACONN_RETRY, "concurrent_run", NULL,
                                "another worker is delivering connection %s at the same time; "
                                "this attempt stops so the two cannot collide",
                                x->c->connection_id);
-    if (st == ACONN_OK) {
-        /* Re-read the version the store assigned. */
-        json_object *v = NULL;
-        st = tt_kv_get(x->host, x->run_key, &v, &x->run_version, err);
-        json_object_put(v);
-    }
     return st;
 }
 
@@ -457,7 +452,7 @@ static aconn_status adopt(apply_ctx *x, tt_dest *t, json_object *intent, int *ad
             continue;
         tt_kv_key(claim, sizeof(claim), "claim/%s/%s", t->advertiser_id, a->audience_id);
         mine = json_object_new_string(x->c->connection_id);
-        st = tt_kv_cas(x->host, claim, 0, mine, err);
+        st = tt_kv_cas(x->host, claim, 0, mine, NULL, err);
         json_object_put(mine);
         if (st == ACONN_ERR_CONFLICT) {
             uint64_t ver;
@@ -544,7 +539,7 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
     json_object_object_add(intent, "started_at_ms",
                            json_object_new_int64(x->host->now_ms(x->host->ctx)));
     json_object_object_add(intent, "run_id", json_object_new_string(x->c->run_id));
-    st = tt_kv_cas(x->host, ikey, iver, intent, err);
+    st = tt_kv_cas(x->host, ikey, iver, intent, NULL, err);
     json_object_put(intent);
     if (st == ACONN_ERR_CONFLICT)
         return aconn_error_set(err, ACONN_RETRY, "concurrent_create", NULL,

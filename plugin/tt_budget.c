@@ -74,7 +74,7 @@ aconn_status tt_budget_reserve(const aconn_host *host, const char *advertiser_id
         next = json_object_new_int64(used + 1);
         if (next == NULL)
             return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
-        st = tt_kv_cas(host, key, version, next, err);
+        st = tt_kv_cas(host, key, version, next, NULL, err);
         json_object_put(next);
         if (st == ACONN_OK)
             return ACONN_OK;

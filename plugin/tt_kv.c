@@ -62,7 +62,7 @@ cleanup:
 }
 
 aconn_status tt_kv_cas(const aconn_host *host, const char *key, uint64_t expected,
-                       json_object *value, aconn_error *err)
+                       json_object *value, uint64_t *new_version, aconn_error *err)
 {
     const char *text = NULL;
     size_t len = 0;
@@ -74,6 +74,8 @@ aconn_status tt_kv_cas(const aconn_host *host, const char *key, uint64_t expecte
         len = strlen(text);
     }
     st = host->state_cas(host->ctx, key, expected, text, len, &newv);
+    if (st == ACONN_OK && new_version != NULL)
+        *new_version = newv;
     if (st == ACONN_OK || st == ACONN_ERR_CONFLICT)
         return st;
     return aconn_error_set(err, ACONN_STATUS_IS_RETRY(st) ? st : ACONN_RETRY, "state_unavailable",
@@ -92,7 +94,7 @@ aconn_status tt_kv_put(const aconn_host *host, const char *key, json_object *val
         json_object_put(old);
         if (st != ACONN_OK && st != ACONN_ERR_NOT_FOUND)
             return st;
-        st = tt_kv_cas(host, key, version, value, err);
+        st = tt_kv_cas(host, key, version, value, NULL, err);
         if (st != ACONN_ERR_CONFLICT)
             return st;
     }

@@ -28,11 +28,12 @@ aconn_status tt_kv_get(const aconn_host *host, const char *key, json_object **ou
 
 /*
  * Writes value (borrowed) if the key's version is still `expected`
- * (0 = must not exist). value NULL deletes. Returns ACONN_OK,
+ * (0 = must not exist). value NULL deletes. On ACONN_OK sets *new_version
+ * (may be NULL) to the version the store gave the write. Returns ACONN_OK,
  * ACONN_ERR_CONFLICT, or the store's failure.
  */
 aconn_status tt_kv_cas(const aconn_host *host, const char *key, uint64_t expected,
-                       json_object *value, aconn_error *err);
+                       json_object *value, uint64_t *new_version, aconn_error *err);
 
 /* Unconditional write: read-modify-write until no conflict (bounded). */
 aconn_status tt_kv_put(const aconn_host *host, const char *key, json_object *value,
