@@ -427,8 +427,11 @@ static void ops_append(tt_dest *t, const char *op)
 
 /* ---- create, with intent and adoption --------------------------------- */
 
-/* After a lost create answer: the audience with the intent's name, created
-   since the intent, that no other connection has claimed. */
+/* After a lost create answer: the oldest audience with the intent's name and
+   calculate_type that no other connection has claimed (the claim/ keys).
+   The name carries the type suffix the connector gives its audiences, so a
+   person's own audience is unlikely to match; a claim makes sure two
+   connections never adopt the same one. */
 static aconn_status adopt(apply_ctx *x, tt_dest *t, json_object *intent, int *adopted,
                           aconn_error *err)
 {
@@ -448,7 +451,8 @@ static aconn_status adopt(apply_ctx *x, tt_dest *t, json_object *intent, int *ad
         char claim[200];
         json_object *owner = NULL, *mine;
 
-        if (a->name == NULL || strcmp(a->name, json_object_get_string(jname)) != 0)
+        if (a->name == NULL || strcmp(a->name, json_object_get_string(jname)) != 0 ||
+            (a->calculate_type != NULL && strcmp(a->calculate_type, t->calc) != 0))
             continue;
         tt_kv_key(claim, sizeof(claim), "claim/%s/%s", t->advertiser_id, a->audience_id);
         mine = json_object_new_string(x->c->connection_id);
