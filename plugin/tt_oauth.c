@@ -452,7 +452,9 @@ static aconn_status tt_report_profile(const aconn_host *host, const tt_api *api,
         connected_at = tt_saved_connected_at(host, key);
     if (connected_at == 0)
         connected_at = now;
-    saved = tt_status_doc(NULL, profile, &set, connected_at, 0);
+    /* Saved with the excluded accounts and their reasons, so validate
+       --remote can tell "not writable" from "not authorized". */
+    saved = tt_status_doc(NULL, profile, &set, connected_at, 1);
     if (saved == NULL
         || json_object_object_add(saved, "checked_at_ms", json_object_new_int64(now)) != 0) {
         st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "Out of memory.");
