@@ -358,10 +358,14 @@ static void test_oauth_flow(void)
             want_excluded++;
             CU_ASSERT(in_usable == NULL && in_excluded != NULL);
             CU_ASSERT(is_str(ts_world_get(in_excluded, "reason"), "read_only_role"));
+            /* The detail names the role the world gives the user. */
+            CU_ASSERT(has(ts_world_get(in_excluded, "detail"),
+                          role_in(ts_json_at(a, "roles"), e.user_id, "advertiser_role")));
         } else if (cls == ACC_OUTSIDE_BC) {
             want_excluded++;
             CU_ASSERT(in_usable == NULL && in_excluded != NULL);
             CU_ASSERT(is_str(ts_world_get(in_excluded, "reason"), "outside_business_center"));
+            CU_ASSERT(has(ts_world_get(in_excluded, "detail"), "Business Center"));
         } else {
             CU_ASSERT(in_usable == NULL && in_excluded == NULL);
         }
@@ -406,6 +410,7 @@ static void test_state_expired(void)
     e.clock_offset_ms = DAY_MS + 60 * 1000;
     complete(&e, "late", cb, &o);
     assert_failure(&o, 1, "auth_flow", "state_expired", "valid for 24 hours");
+    CU_ASSERT(has_nocase(o.err, "start again"));
     CU_ASSERT(has(o.err, "authorize --profile late"));
     CU_ASSERT(o.json == NULL);
     e2e_out_free(&o);
@@ -1106,6 +1111,9 @@ static void run_with_ca(e2e *e, e2e_out *o, const char *ca_file, const char *con
                                    &o->err) == 0);
     transcript_add(o->out);
     transcript_add(o->err);
+    if (getenv("E2E_VERBOSE"))
+        fprintf(stderr, "[%s, other CA] exit %d\n%s\n%s\n", args[0], o->exit_code,
+                o->out ? o->out : "", o->err ? o->err : "");
 }
 
 static void test_wrong_ca_refused(void)
@@ -1134,6 +1142,14 @@ static void test_wrong_ca_refused(void)
         run(&e, &o, args);
         CU_ASSERT_EQUAL(o.exit_code, 3);
         CU_ASSERT(has(o.err, "not_authorized"));
+        e2e_out_free(&o);
+    }
+    {
+        /* "Retry later" holds: with the right CA the same link completes
+           (TikTok never saw the code). */
+        complete(&e, "tls", cb, &o);
+        CU_ASSERT_EQUAL(o.exit_code, 0);
+        CU_ASSERT(is_str(ts_world_get(o.json, "status"), "connected"));
         e2e_out_free(&o);
     }
     {
