@@ -1087,11 +1087,15 @@ static void test_immutable(void)
 
 /* ---- 5. security ---------------------------------------------------------- */
 
-/* connector-host against the sandbox, trusting ca_file instead. */
-static void run_with_ca(e2e *e, e2e_out *o, const char *ca_file, const char *const *args)
+/* connector-host against the sandbox trusting ca_file, killed after
+   timeout_ms; returns ts_run_capture's result (-1 when killed). */
+static int run_argv(e2e *e, e2e_out *o, const char *ca_file, int timeout_ms,
+                    const char *const *args)
 {
     const char *argv[32];
+    char offset[32];
     size_t n = 0;
+    int rc;
 
     memset(o, 0, sizeof(*o));
     argv[n++] = getenv("TT_HOST");
@@ -1105,15 +1109,40 @@ static void run_with_ca(e2e *e, e2e_out *o, const char *ca_file, const char *con
     argv[n++] = ca_file;
     argv[n++] = "--redirect-uri";
     argv[n++] = REDIRECT;
+    if (e->clock_offset_ms != 0) {
+        snprintf(offset, sizeof(offset), "%lld", e->clock_offset_ms);
+        argv[n++] = "--clock-offset-ms";
+        argv[n++] = offset;
+    }
     argv[n] = NULL;
     CU_ASSERT_FATAL(argv[0] != NULL);
-    CU_ASSERT_FATAL(ts_run_capture(argv, NULL, RUN_TIMEOUT_MS, &o->exit_code, &o->out,
-                                   &o->err) == 0);
+    rc = ts_run_capture(argv, NULL, timeout_ms, &o->exit_code, &o->out, &o->err);
     transcript_add(o->out);
     transcript_add(o->err);
     if (getenv("E2E_VERBOSE"))
-        fprintf(stderr, "[%s, other CA] exit %d\n%s\n%s\n", args[0], o->exit_code,
+        fprintf(stderr, "[%s, CA %s] exit %d\n%s\n%s\n", args[0], ca_file, o->exit_code,
                 o->out ? o->out : "", o->err ? o->err : "");
+    return rc;
+}
+
+/* connector-host against the sandbox, trusting ca_file instead. */
+static void run_with_ca(e2e *e, e2e_out *o, const char *ca_file, const char *const *args)
+{
+    CU_ASSERT_FATAL(run_argv(e, o, ca_file, RUN_TIMEOUT_MS, args) == 0);
+}
+
+/* POST /sandbox/faults. */
+static void set_faults(e2e *e, const char *spec)
+{
+    ts_http_resp r = {0};
+    char *url = ts_sandbox_url(e->sb, "/sandbox/faults");
+
+    CU_ASSERT_FATAL(url != NULL);
+    CU_ASSERT(ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), NULL, spec, strlen(spec),
+                              &r) == 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    ts_http_resp_free(&r);
+    free(url);
 }
 
 static void test_wrong_ca_refused(void)
@@ -1194,8 +1223,9 @@ static int mem_has(const char *buf, size_t len, const char *needle)
 }
 
 /* Every file under dir except the secrets file: none holds a secret.
-   Returns the number of files read. */
-static int scan_tree(const char *dir, const char *const *secrets, const char *secrets_file)
+   Returns the number of files read; *spooled counts those in a spool. */
+static int scan_tree(const char *dir, const char *const *secrets, const char *secrets_file,
+                     int *spooled)
 {
     DIR *d = opendir(dir);
     struct dirent *ent;
@@ -1204,6 +1234,7 @@ static int scan_tree(const char *dir, const char *const *secrets, const char *se
     CU_ASSERT_FATAL(d != NULL);
     while ((ent = readdir(d)) != NULL) {
         char path[E2E_PATH];
+        const char *sp;
         struct stat st;
 
         if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
@@ -1212,7 +1243,7 @@ static int scan_tree(const char *dir, const char *const *secrets, const char *se
         if (lstat(path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
-            files += scan_tree(path, secrets, secrets_file);
+            files += scan_tree(path, secrets, secrets_file, spooled);
         } else if (S_ISREG(st.st_mode) && strcmp(path, secrets_file) != 0) {
             size_t len;
             char *buf = slurp(path, &len);
@@ -1224,6 +1255,9 @@ static int scan_tree(const char *dir, const char *const *secrets, const char *se
             }
             free(buf);
             files++;
+            /* spool/<connection>/<file>, not the connection's lock */
+            sp = strstr(path, "/spool/");
+            *spooled += sp != NULL && strchr(sp + strlen("/spool/"), '/') != NULL;
         }
     }
     closedir(d);
@@ -1256,7 +1290,7 @@ static void test_no_secret_leaks(void)
     char dataset[E2E_PATH], secrets_file[E2E_PATH + 16], s[512], *conn, *cb, *t1, *t2;
     const char *app_secret;
     struct stat st;
-    int files;
+    int files, spooled = 0;
 
     transcript_reset();
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
@@ -1281,16 +1315,31 @@ static void test_no_secret_leaks(void)
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
     check_validate(&e, s, 1, NULL, NULL);
-    /* New rows meet a server the host must not trust, then the real one. */
+    t1 = read_token(&e, e.profile);
+    t2 = read_token(&e, "p2");
+    snprintf(secrets_file, sizeof(secrets_file), "%s/secrets.json", e.home);
     CU_ASSERT_EQUAL(e2e_gen(dataset, 200, 10, 0, 0, 0, 1), 0);
     {
+        /* Spool files live only during a run: stop one mid-upload (uploads
+           made slow) with SIGKILL, as a crash would, and scan them. */
+        const char *args[] = {"deliver", "--connection", conn, NULL};
+        const char *secrets[] = {app_secret, t1, t2, NULL};
+        set_faults(&e, "slow=1,slow_ms=5000,endpoints=file/upload");
+        fprintf(stderr, "\n(killing a delivery mid-upload on purpose)\n");
+        CU_ASSERT(run_argv(&e, &o, ts_sandbox_ca_file(e.sb), 2500, args) == -1);
+        e2e_out_free(&o);
+        set_faults(&e, "slow=0");
+        CU_ASSERT(scan_tree(e.dir, secrets, secrets_file, &spooled) >= 3);
+        CU_ASSERT(spooled > 0);
+    }
+    {
+        /* The rerun of that run meets a server the host must not trust. */
         const char *args[] = {"deliver", "--connection", conn, NULL};
         run_with_ca(&e, &o, ts_sandbox_certs(e.sb)->other_ca_pem, args);
         CU_ASSERT_EQUAL(o.exit_code, 75);
+        CU_ASSERT(has(o.out, "\"tls_failed\""));
         e2e_out_free(&o);
     }
-    t1 = read_token(&e, e.profile);
-    t2 = read_token(&e, "p2");
     revoke(&e, t2);
     {
         const char *args[] = {"authorize", "--plugin", plugin(), "--profile", "p2",
@@ -1304,7 +1353,6 @@ static void test_no_secret_leaks(void)
     e2e_out_free(&o);
 
     /* The secrets file is the owner's alone. */
-    snprintf(secrets_file, sizeof(secrets_file), "%s/secrets.json", e.home);
     CU_ASSERT_FATAL(stat(secrets_file, &st) == 0);
     CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
 
@@ -1318,7 +1366,7 @@ static void test_no_secret_leaks(void)
         }
         /* state.db (and its WAL), spool, logs: everything in the test's
            directory, home included. */
-        files = scan_tree(e.dir, secrets, secrets_file);
+        files = scan_tree(e.dir, secrets, secrets_file, &spooled);
         CU_ASSERT(files >= 3);
     }
     {
