@@ -504,6 +504,15 @@ static void test_state_foreign_home(void)
     assert_failure(&o, 1, "auth_flow", "state_foreign", "authorize --profile p1");
     CU_ASSERT(has(o.err, "another connector installation"));
     e2e_out_free(&o);
+    /* A home that never began a flow has no key at all. */
+    {
+        e2e fresh = e;
+        snprintf(fresh.home, sizeof(fresh.home), "%s/fresh-home", e.dir);
+        store_app_secrets(&fresh);
+        complete(&fresh, "p1", cb, &o);
+        assert_failure(&o, 1, "auth_flow", "state_foreign", "authorize --profile p1");
+        e2e_out_free(&o);
+    }
     /* ...where it does complete. */
     complete(&other, "p1", cb, &o);
     CU_ASSERT_EQUAL(o.exit_code, 0);
@@ -788,12 +797,13 @@ static void test_revoked_token(void)
 
 /* validate [--profile p1 --remote] settings: exit 0 {"valid":true}, or
    exit 1 with an error at field with code. field NULL = must be valid. */
-static void check_validate(e2e *e, const char *settings, int remote, const char *field,
-                           const char *code)
+static size_t check_validate_fix(e2e *e, const char *settings, int remote, const char *field,
+                                 const char *code, const char *fix)
 {
     char path[E2E_PATH];
     e2e_out o;
     json_object *errors;
+    size_t nerrors;
     int found = 0;
 
     snprintf(path, sizeof(path), "%s/validate.json", e->dir);
@@ -803,13 +813,14 @@ static void check_validate(e2e *e, const char *settings, int remote, const char 
                                  "--profile", e->profile, "--remote", NULL};
     run(e, &o, remote ? remote_args : local);
     errors = ts_json_at(o.json, "errors");
+    nerrors = errors != NULL ? json_object_array_length(errors) : 0;
     if (field == NULL) {
         CU_ASSERT_EQUAL(o.exit_code, 0);
         CU_ASSERT(o.json != NULL && json_object_get_boolean(ts_json_at(o.json, "valid")));
         if (o.exit_code != 0)
             fprintf(stderr, "\nexpected valid: %s\n -> %s %s\n", settings, o.out, o.err);
         e2e_out_free(&o);
-        return;
+        return nerrors;
     }
     CU_ASSERT_EQUAL(o.exit_code, 1);
     CU_ASSERT(o.json != NULL && !json_object_get_boolean(ts_json_at(o.json, "valid")));
@@ -817,7 +828,7 @@ static void check_validate(e2e *e, const char *settings, int remote, const char 
         json_object *err = json_object_array_get_idx(errors, i);
         const char *msg = ts_world_get(err, "message");
         if (is_str(ts_world_get(err, "field"), field) && is_str(ts_world_get(err, "code"), code)
-            && msg != NULL && strlen(msg) > 20)
+            && msg != NULL && strlen(msg) > 20 && (fix == NULL || has(msg, fix)))
             found = 1;
     }
     if (!found)
@@ -825,6 +836,13 @@ static void check_validate(e2e *e, const char *settings, int remote, const char 
                 o.exit_code, o.out ? o.out : "");
     CU_ASSERT(found);
     e2e_out_free(&o);
+    return nerrors;
+}
+
+static void check_validate(e2e *e, const char *settings, int remote, const char *field,
+                           const char *code)
+{
+    (void) check_validate_fix(e, settings, remote, field, code, NULL);
 }
 
 static void test_validate_structure(void)
@@ -996,16 +1014,18 @@ static void test_validate_remote(void)
     /* Accounts the profile does not reach, or reaches read-only. */
     snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
              "\"create_new_for\":[\"%s\",\"%s\"]}", a, unrelated);
-    check_validate(&e, s, 1, "create_new_for[1]", "account_not_authorized");
+    check_validate_fix(&e, s, 1, "create_new_for[1]", "account_not_authorized",
+                       "is not among the accounts profile p1 authorized");
     snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
              "\"create_new_for\":[\"7299999999999999999\"]}");
     check_validate(&e, s, 1, "create_new_for[0]", "account_not_authorized");
     snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
              "\"create_new_for\":[\"%s\"]}", analyst);
-    check_validate(&e, s, 1, "create_new_for[0]", "account_not_writable");
+    check_validate_fix(&e, s, 1, "create_new_for[0]", "account_not_writable", "read_only_role");
     snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
              "\"create_new_for\":[\"%s\"]}", outside);
-    check_validate(&e, s, 1, "create_new_for[0]", "account_not_writable");
+    check_validate_fix(&e, s, 1, "create_new_for[0]", "account_not_writable",
+                       "outside_business_center");
     snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
              "\"existing_audiences\":{\"%s\":[\"%s\"]}}", analyst, aud_a);
     snprintf(field, sizeof(field), "existing_audiences.%s", analyst);
@@ -1015,7 +1035,9 @@ static void test_validate_remote(void)
     snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
              "\"existing_audiences\":{\"%s\":[\"%s\",\"%s\"]}}", a, aud_a, aud_b);
     snprintf(field, sizeof(field), "existing_audiences.%s[1]", a);
-    check_validate(&e, s, 1, field, "audience_not_found");
+    /* Only the second is wrong. */
+    CU_ASSERT_EQUAL(check_validate_fix(&e, s, 1, field, "audience_not_found",
+                                       "(Assets > Audiences)"), 1);
     snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
              "\"existing_audiences\":{\"%s\":[\"7400000000000000999\"]}}", a);
     snprintf(field, sizeof(field), "existing_audiences.%s[0]", a);
@@ -1026,7 +1048,8 @@ static void test_validate_remote(void)
              "\"create_new_for\":[\"%s\",\"%s\"]}", a, crowded_id);
     check_validate(&e, s, 1, NULL, NULL);
     fill_to(&e, crowded_id, prefilled, 400);
-    check_validate(&e, s, 1, "create_new_for[1]", "audience_limit");
+    check_validate_fix(&e, s, 1, "create_new_for[1]", "audience_limit",
+                       "already has 400 custom audiences");
 
     /* A valid mixed configuration. */
     snprintf(s, sizeof(s), "{\"connection_type\":\"both\",\"audience_name\":\"Mixed\","
