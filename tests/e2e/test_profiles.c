@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <CUnit/Basic.h>
+#include <curl/curl.h>
 
 #include "e2e.h"
 
@@ -146,8 +147,7 @@ static char *fresh_callback(e2e *e, const char *profile)
     return cb;
 }
 
-/* The value of name in a URL's query (URL-decoded by hand is not needed:
-   the values checked here are base64url, digits or already encoded). */
+/* The URL-decoded value of name in a URL's query (caller frees), or NULL. */
 static char *query_value(const char *url, const char *name)
 {
     const char *q = strchr(url, '?');
@@ -156,11 +156,12 @@ static char *query_value(const char *url, const char *name)
     while (q != NULL) {
         q++;
         if (strncmp(q, name, n) == 0 && q[n] == '=') {
-            size_t len = strcspn(q + n + 1, "&#");
-            char *v = malloc(len + 1);
+            int len = 0;
+            char *dec = curl_easy_unescape(NULL, q + n + 1, (int) strcspn(q + n + 1, "&#"),
+                                           &len);
+            char *v = dec != NULL ? strdup(dec) : NULL;
+            curl_free(dec);
             CU_ASSERT_FATAL(v != NULL);
-            memcpy(v, q + n + 1, len);
-            v[len] = '\0';
             return v;
         }
         q = strchr(q, '&');
@@ -318,6 +319,9 @@ static void test_oauth_flow(void)
     free(v);
     /* Percent-encoding is case-insensitive (RFC 3986, 2.1). */
     CU_ASSERT(has_nocase(url, REDIRECT_ENCODED));
+    v = query_value(url, "redirect_uri");
+    CU_ASSERT(v != NULL && strcmp(v, REDIRECT) == 0);
+    free(v);
     state = query_value(url, "state");
     CU_ASSERT_FATAL(state != NULL);
     CU_ASSERT(strlen(state) > 40 && strchr(state, '.') != NULL);
