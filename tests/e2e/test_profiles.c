@@ -786,6 +786,18 @@ static void test_revoked_token(void)
         e2e_out_free(&o);
     }
     {
+        /* Checking settings against TikTok needs the token too. */
+        char path[E2E_PATH];
+        snprintf(path, sizeof(path), "%s/revoked.json", e.dir);
+        CU_ASSERT_FATAL(e2e_write(path, settings) == 0);
+        const char *args[] = {"validate", "--plugin", plugin(), "--settings", path,
+                              "--profile", e.profile, "--remote", NULL};
+        run(&e, &o, args);
+        CU_ASSERT_EQUAL(o.exit_code, 3);
+        CU_ASSERT(has(o.out, "authorize --profile p1") || has(o.err, "authorize --profile p1"));
+        e2e_out_free(&o);
+    }
+    {
         /* Later deliveries keep asking for the same fix. */
         const char *args[] = {"deliver", "--connection", conn, NULL};
         run(&e, &o, args);
