@@ -452,7 +452,9 @@ static aconn_status tt_report_profile(const aconn_host *host, const tt_api *api,
         connected_at = tt_saved_connected_at(host, key);
     if (connected_at == 0)
         connected_at = now;
-    saved = tt_status_doc(NULL, profile, &set, connected_at, 0);
+    /* Saved with the excluded accounts and their reasons, so validate
+       --remote can tell "not writable" from "not authorized". */
+    saved = tt_status_doc(NULL, profile, &set, connected_at, 1);
     if (saved == NULL
         || json_object_object_add(saved, "checked_at_ms", json_object_new_int64(now)) != 0) {
         st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "Out of memory.");
@@ -505,7 +507,7 @@ static aconn_status tt_oauth_complete(const aconn_host *host, const char *profil
     char *auth_code = NULL, *state = NULL;
     char token_name[TT_PROFILE_MAX + 16];
     aconn_status st;
-    int http_ok = 0;
+    int http_ok = 0, nonce_held = 0;
 
     memset(&grant, 0, sizeof(grant));
     if (callback_url == NULL || callback_url[0] == '\0') {
@@ -549,6 +551,7 @@ static aconn_status tt_oauth_complete(const aconn_host *host, const char *profil
     st = tt_state_nonce_consume(host, &claims, err);
     if (st != ACONN_OK)
         goto cleanup;
+    nonce_held = 1;
     st = tt_http_init(&http, host, err);
     if (st != ACONN_OK)
         goto cleanup;
@@ -562,8 +565,14 @@ static aconn_status tt_oauth_complete(const aconn_host *host, const char *profil
     api.profile = profile;
     st = tt_api_access_token(&api, app_id.value, app_secret.value, auth_code, &grant, err);
     OPENSSL_cleanse(auth_code, strlen(auth_code));
-    if (st != ACONN_OK)
+    if (st != ACONN_OK) {
+        /* A permanent answer (e.g. auth_code_invalid) spends the link;
+           only a retry-later one leaves it to be completed again. */
+        if (!ACONN_STATUS_IS_RETRY(st))
+            nonce_held = 0;
         goto cleanup;
+    }
+    nonce_held = 0;   /* TikTok took the code: the link is spent */
     if (tt_secret_token_name(profile, token_name, sizeof(token_name)) != 0) {
         st = aconn_error_set(err, ACONN_ERR_INVALID, "profile_invalid", "profile",
                              "The profile name is too long.");
@@ -576,6 +585,11 @@ static aconn_status tt_oauth_complete(const aconn_host *host, const char *profil
     st = tt_report_profile(host, &api, profile, app_id.value, app_secret.value, tt_now(host),
                            out, err);
 cleanup:
+    /* Failed before TikTok accepted the code (no connection, TLS refused,
+       throttled, secrets missing): the link must still work when the
+       user retries, as a retry-later status promises. */
+    if (nonce_held && st != ACONN_OK)
+        (void) tt_state_nonce_release(host, &claims);
     tt_token_grant_free(&grant);
     tt_secret_free(&key);
     tt_secret_free(&app_id);

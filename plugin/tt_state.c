@@ -378,3 +378,18 @@ aconn_status tt_state_nonce_consume(const aconn_host *host, const tt_state_claim
                            "another host). Each link works once. Start again with: "
                            "connector-host authorize --profile %s", claims->profile);
 }
+
+int tt_state_nonce_release(const aconn_host *host, const tt_state_claims *claims)
+{
+    char key[64], value[32];
+    size_t len = 0;
+    uint64_t version = 0, new_version = 0;
+
+    if (!tt_state_store_usable(host)
+        || tt_state_nonce_key(claims->nonce, key, sizeof(key)) != 0
+        || host->state_get(host->ctx, key, value, sizeof(value), &len, &version) != ACONN_OK
+        || len != strlen(TT_NONCE_USED) || memcmp(value, TT_NONCE_USED, len) != 0)
+        return -1;
+    return host->state_cas(host->ctx, key, version, TT_NONCE_PENDING,
+                           strlen(TT_NONCE_PENDING), &new_version) == ACONN_OK ? 0 : -1;
+}

@@ -59,4 +59,12 @@ aconn_status tt_state_nonce_record(const aconn_host *host, const tt_state_claims
 aconn_status tt_state_nonce_consume(const aconn_host *host, const tt_state_claims *claims,
                                     aconn_error *err);
 
+/*
+ * Puts a consumed nonce back to pending (state_cas from used), for a
+ * completion that failed before TikTok accepted its auth_code, so the same
+ * link can be completed again. Best effort: returns 0, or -1 when the
+ * nonce stays used.
+ */
+int tt_state_nonce_release(const aconn_host *host, const tt_state_claims *claims);
+
 #endif

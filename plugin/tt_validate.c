@@ -84,6 +84,51 @@ static void check_account(const char *profile, json_object *accounts, const char
     add_error(errors, ACONN_ERR_NOT_FOUND, "account_not_authorized", field, msg);
 }
 
+static void report_not_found(const tt_target *t, size_t j, aconn_error_list *errors)
+{
+    char field[256], msg[512];
+
+    snprintf(field, sizeof(field), "existing_audiences.%s[%zu]", t->advertiser_id, j);
+    snprintf(msg, sizeof(msg),
+             "audience %s was not found in Ad Account %s: verify the audience id in "
+             "TikTok Ads Manager (Assets > Audiences), that it belongs to this account, "
+             "and that the profile has Admin, Operator or Owner access",
+             t->audience_ids[j], t->advertiser_id);
+    add_error(errors, ACONN_ERR_NOT_FOUND, "audience_not_found", field, msg);
+}
+
+/* TikTok refuses a whole custom_audience/get (40007) when one of its ids
+   is missing, without saying which; asking for each id alone names the
+   index the user must fix. */
+static aconn_status check_each_existing(const tt_api *api, const tt_target *t,
+                                        aconn_error_list *errors)
+{
+    char field[256];
+    aconn_status st = ACONN_OK;
+
+    for (size_t j = 0; j < t->naudiences; j++) {
+        tt_audience_list one = {0};
+        aconn_error e = {.struct_size = sizeof(e)};
+        const char *id = t->audience_ids[j];
+
+        st = tt_api_audience_get(api, t->advertiser_id, &id, 1, &one, &e);
+        if (st == ACONN_OK && one.count == 0)
+            st = ACONN_ERR_NOT_FOUND;
+        tt_audience_list_free(&one);
+        if (st == ACONN_ERR_NOT_FOUND) {
+            report_not_found(t, j, errors);
+            st = ACONN_OK;
+            continue;
+        }
+        if (st != ACONN_OK) {
+            snprintf(field, sizeof(field), "existing_audiences.%s[%zu]", t->advertiser_id, j);
+            add_error_from(errors, &e, field);
+            break;
+        }
+    }
+    return st;
+}
+
 static aconn_status check_existing(const tt_api *api, const tt_target *t,
                                    aconn_error_list *errors)
 {
@@ -98,6 +143,10 @@ static aconn_status check_existing(const tt_api *api, const tt_target *t,
     for (size_t j = 0; j < t->naudiences; j++)
         ids[j] = t->audience_ids[j];
     st = tt_api_audience_get(api, t->advertiser_id, ids, t->naudiences, &info, &e);
+    if (st == ACONN_ERR_NOT_FOUND) {
+        st = check_each_existing(api, t, errors);
+        goto cleanup;
+    }
     if (st != ACONN_OK) {
         snprintf(field, sizeof(field), "existing_audiences.%s", t->advertiser_id);
         add_error_from(errors, &e, field);
@@ -107,16 +156,8 @@ static aconn_status check_existing(const tt_api *api, const tt_target *t,
         int found = 0;
         for (size_t k = 0; k < info.count; k++)
             found |= strcmp(info.items[k].audience_id, ids[j]) == 0;
-        if (found)
-            continue;
-        char msg[512];
-        snprintf(field, sizeof(field), "existing_audiences.%s[%zu]", t->advertiser_id, j);
-        snprintf(msg, sizeof(msg),
-                 "audience %s was not found in Ad Account %s: verify the audience id in "
-                 "TikTok Ads Manager (Assets > Audiences), that it belongs to this account, "
-                 "and that the profile has Admin, Operator or Owner access",
-                 ids[j], t->advertiser_id);
-        add_error(errors, ACONN_ERR_NOT_FOUND, "audience_not_found", field, msg);
+        if (!found)
+            report_not_found(t, j, errors);
     }
 cleanup:
     tt_audience_list_free(&info);

@@ -256,6 +256,11 @@ int ch_cmd_authorize(ch_cli *cli)
     if (!ACONN_STATUS_IS_OK(s)) {
         ch_print_plugin_error("authorize", s, &perr);
         rc = ch_exit_for_status(s);
+        /* A profile status written with the failure (e.g. no usable
+           accounts) carries the reasons the user needs: show it. */
+        res = buf.data != NULL ? json_tokener_parse(buf.data) : NULL;
+        if (res != NULL && json_object_is_type(res, json_type_object))
+            ch_print_json(res);
         if (ACONN_STATUS_IS_REAUTHORIZE(s) && req.phase == ACONN_AUTHORIZE_STATUS)
             (void) ch_state_profile_set(cli->state, ch_plugin_id(&cli->plugin),
                                         cli->a.profile, "reauthorize_required", NULL,

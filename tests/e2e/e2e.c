@@ -585,3 +585,8 @@ cleanup:
     free(token);
     return rc;
 }
+
+int e2e_host_input(e2e *e, e2e_out *o, const char *stdin_data, const char *const *args)
+{
+    return run_host(e, o, e->clock_offset_ms, stdin_data, args);
+}

@@ -100,4 +100,7 @@ int e2e_audiences_named(e2e *e, const char *adv, const char *name, char id_out[3
 /* Update operations in adv's oplog (control API). */
 int e2e_update_ops(e2e *e, const char *adv);
 
+/* e2e_host with stdin_data fed to the command (e.g. `secret set`). */
+int e2e_host_input(e2e *e, e2e_out *o, const char *stdin_data, const char *const *args);
+
 #endif

@@ -243,15 +243,17 @@ static void test_complete_foreign_key_and_reuse(void)
     url = callback("code123", state);
     expect_flow_error(b, "acme", url, "state_foreign");
 
-    /* On host A the first completion consumes the nonce; the exchange then
-       fails (nothing listens), and a second completion is a reuse. */
-    CU_ASSERT_EQUAL(run(a, ACONN_AUTHORIZE_COMPLETE, "acme", url, &err), ACONN_RETRY);
-    CU_ASSERT_STRING_EQUAL(err.code, "connect_failed");
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "oauth2/access_token"));
-    CU_ASSERT_FALSE(mock_host_leaks(a, &err, APP_SECRET));
-    CU_ASSERT_FALSE(mock_host_leaks(a, &err, "code123"));
-    CU_ASSERT_PTR_NULL(mock_host_secret(a, "token/acme"));
-    expect_flow_error(a, "acme", url, "state_reused");
+    /* On host A the exchange fails (nothing listens) before TikTok took the
+       code: retry later, and the same link is still good for the retry
+       (reuse after a completed exchange is covered end to end). */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        CU_ASSERT_EQUAL(run(a, ACONN_AUTHORIZE_COMPLETE, "acme", url, &err), ACONN_RETRY);
+        CU_ASSERT_STRING_EQUAL(err.code, "connect_failed");
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "oauth2/access_token"));
+        CU_ASSERT_FALSE(mock_host_leaks(a, &err, APP_SECRET));
+        CU_ASSERT_FALSE(mock_host_leaks(a, &err, "code123"));
+        CU_ASSERT_PTR_NULL(mock_host_secret(a, "token/acme"));
+    }
     free(url);
     free(state);
     mock_host_free(a);
