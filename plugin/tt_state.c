@@ -292,6 +292,17 @@ aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
                              claims->profile, profile != NULL ? profile : "NAME");
         goto cleanup;
     }
+    /* Both times are checked non-negative first so neither difference can
+       overflow; a future date would otherwise pass the age check forever. */
+    if (claims->issued_ms < 0 || now_ms < 0
+        || claims->issued_ms - now_ms > TT_STATE_CLOCK_SKEW_MS) {
+        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_expired", "state",
+                             "The OAuth URL is dated in the future, so it cannot be "
+                             "checked for expiry (was the system clock moved back?). "
+                             "Start again with: connector-host authorize --profile %s",
+                             profile);
+        goto cleanup;
+    }
     if (now_ms - claims->issued_ms > TT_STATE_LIFETIME_MS) {
         st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_expired", "state",
                              "The OAuth URL has expired: it is valid for 24 hours. "
