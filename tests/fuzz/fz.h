@@ -46,6 +46,9 @@ char *fz_strndup(const uint8_t *data, size_t size);
 int fz_split(const uint8_t *data, size_t size, char **first, const uint8_t **rest,
              size_t *rest_size);
 
+/* Non-zero when needle occurs in the size bytes at data. */
+int fz_contains(const uint8_t *data, size_t size, const char *needle);
+
 /* A private temporary directory for this process (created on first use,
    removed at exit); NULL if it cannot be made. */
 const char *fz_scratch_dir(void);

@@ -2,8 +2,8 @@
  * fz_dataset.c - the host's JSON Lines dataset reader (ch_dataset.h).
  *
  * Input: the dataset file's bytes. When the first byte is 0x01 the rest is
- * repeated until the file is larger than CH_LINE_MAX, so huge lines (and
- * several read buffers) are reached without huge inputs.
+ * written twice with more than CH_LINE_MAX filler bytes between, so huge
+ * lines (and several read buffers) are reached without huge inputs.
  *
  * Checks: every complete line is exactly one of record, rejected line or
  * empty line; records are well-formed (seq = their line, attributes with
@@ -24,7 +24,7 @@
 #include "host/ch_utf8.h"
 
 #define FZ_BIG_MODE 0x01
-#define FZ_BIG_TARGET (CH_LINE_MAX + 4096)
+#define FZ_BIG_FILL (CH_LINE_MAX + 1)
 
 typedef struct fz_rejects {
     uint64_t count;
@@ -72,20 +72,19 @@ static int fz_write_dataset(const char *path, const uint8_t *data, size_t size)
     if (fd < 0)
         return -1;
     if (size > 0 && data[0] == FZ_BIG_MODE) {
-        static const uint8_t filler = 'x';
-        const uint8_t *unit = size > 1 ? data + 1 : &filler;
-        size_t n = size > 1 ? size - 1 : 1, used = 0;
-        /* One buffer and one write: a write per repetition costs more
-           than the reader under test. */
-        uint8_t *big = malloc(FZ_BIG_TARGET + n);
+        /* rest, then CH_LINE_MAX + 1 filler bytes (never '\n'), then rest
+           again: the line that rest leaves open becomes longer than the
+           limit, with real lines before and after it. */
+        const uint8_t *rest = data + 1;
+        size_t n = size - 1;
+        uint8_t fill = n > 0 && rest[n - 1] != '\n' ? rest[n - 1] : 'x';
+        uint8_t *big = malloc(FZ_BIG_FILL);
 
         if (big == NULL)
             goto cleanup;
-        while (used < FZ_BIG_TARGET) {
-            memcpy(big + used, unit, n);
-            used += n;
-        }
-        if (fz_write_all(fd, big, used) != 0) {
+        memset(big, fill, FZ_BIG_FILL);
+        if (fz_write_all(fd, rest, n) != 0 || fz_write_all(fd, big, FZ_BIG_FILL) != 0
+            || fz_write_all(fd, rest, n) != 0) {
             free(big);
             goto cleanup;
         }

@@ -40,6 +40,16 @@ int fz_split(const uint8_t *data, size_t size, char **first, const uint8_t **res
     return 0;
 }
 
+int fz_contains(const uint8_t *data, size_t size, const char *needle)
+{
+    size_t n = strlen(needle), i;
+
+    for (i = 0; n > 0 && i + n <= size; i++)
+        if (data[i] == (uint8_t) needle[0] && memcmp(data + i, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
 /* Removes what the harnesses put in the scratch directory (flat). */
 static void fz_scratch_cleanup(void)
 {
