@@ -52,6 +52,24 @@ static void tt_b64url_encode(const unsigned char *in, size_t n, char *out)
 }
 
 /* Decodes n chars of base64url into a new heap buffer; -1 on bad input. */
+/*
+ * RFC 4648 section 3.5: the bits after the last whole byte must be zero, so
+ * every value has one encoding. Otherwise a state could be altered in its
+ * last character and still verify.
+ */
+static int tt_b64url_canonical_tail(const char *in, size_t n, size_t pad)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned mask = pad == 1 ? 0x3u : pad == 2 ? 0xfu : 0u;
+    const char *p;
+
+    if (mask == 0)
+        return 1;
+    p = in[n - 1] != '\0' ? strchr(alphabet, in[n - 1]) : NULL;
+    return p != NULL && ((unsigned) (p - alphabet) & mask) == 0;
+}
+
 static int tt_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *outlen)
 {
     size_t padded = (n + 3) / 4 * 4;
@@ -77,6 +95,8 @@ static int tt_b64url_decode(const char *in, size_t n, unsigned char **out, size_
             goto cleanup;   /* not base64url */
         tmp[i] = c;
     }
+    if (!tt_b64url_canonical_tail(in, n, pad))
+        goto cleanup;
     for (; i < padded; i++)
         tmp[i] = '=';
     tmp[padded] = '\0';

@@ -12,11 +12,11 @@ FUZZ_TARGETS = settings dataset envelope api state manifest ident email
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FZ_CPPFLAGS = -std=c11 $(AM_CPPFLAGS) -I$(top_srcdir)/plugin -I$(top_srcdir)/tests/fuzz \
+FZ_CFLAGS = -std=c11 $(TT_WARN_CFLAGS) $(AM_CPPFLAGS) -I$(top_srcdir)/plugin -I$(top_srcdir)/tests/fuzz \
 	$(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
 FZ_LIBS = $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
 FZ_BUILD = $(AM_V_GEN)$(MKDIR_P) tests/fuzz && \
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FZ_CPPFLAGS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FZ_CFLAGS) -o $@
 
 fz_dir = $(top_srcdir)/tests/fuzz
 fz_plugin = $(top_srcdir)/plugin
@@ -98,5 +98,5 @@ tests_fuzz_test_fuzz_regressions_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL
 tests_fuzz_test_fuzz_regressions_LDADD = plugin/libtt_core.la host-api/libch.la \
 	$(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
 
-EXTRA_DIST += tests/fuzz/fuzz_main.c tests/fuzz/run-fuzz tests/fuzz/corpus \
+EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_main.c tests/fuzz/run-fuzz tests/fuzz/corpus \
 	tests/fuzz/dict tests/fuzz/regressions tests/fuzz/todo_fuzz_oauth_callback.c

@@ -191,6 +191,42 @@ static void test_state_future_refused(void)
     free(state);
 }
 
+/* Found by fuzz-state: the signature's last base64url character carries
+   two unused bits; setting them gave a second text of the same state that
+   still verified. Only the canonical encoding is accepted now. */
+static void test_state_noncanonical_refused(void)
+{
+    static const char key[] = "regression-key";
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const int64_t now = INT64_C(1764000000000);
+    tt_state_claims c, got;
+    aconn_error err;
+    char *state = NULL;
+    const char *at;
+    size_t len;
+
+    memset(&c, 0, sizeof(c));
+    c.version = TT_STATE_VERSION;
+    c.issued_ms = now;
+    strcpy(c.profile, "fz");
+    memset(c.nonce, 'a', TT_STATE_NONCE_HEX);
+    memset(&err, 0, sizeof(err));
+    err.struct_size = sizeof(err);
+    CU_ASSERT_EQUAL_FATAL(tt_state_sign(key, strlen(key), &c, &state, &err), ACONN_OK);
+    CU_ASSERT_EQUAL(tt_state_verify(key, strlen(key), state, "fz", now, &got, &err), ACONN_OK);
+    len = strlen(state);
+    at = strchr(alphabet, state[len - 1]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    /* 32 signature bytes take 43 characters: the last one's low 2 bits
+       are padding. */
+    state[len - 1] = alphabet[(at - alphabet) | 1];
+    CU_ASSERT_EQUAL(tt_state_verify(key, strlen(key), state, "fz", now, &got, &err),
+                    ACONN_ERR_AUTH_FLOW);
+    CU_ASSERT_STRING_EQUAL(err.code, "state_malformed");
+    free(state);
+}
+
 /* The manifest checker the manifest target uses is not vacuous. */
 static void test_manifest_checker(void)
 {
@@ -219,6 +255,8 @@ int main(void)
         || CU_add_test(s, "seed corpora replay", test_seed_corpora) == NULL
         || CU_add_test(s, "saved crashes replay", test_regressions) == NULL
         || CU_add_test(s, "state dated in the future", test_state_future_refused) == NULL
+        || CU_add_test(s, "state in a non-canonical encoding", test_state_noncanonical_refused)
+               == NULL
         || CU_add_test(s, "manifest checker", test_manifest_checker) == NULL) {
         CU_cleanup_registry();
         return 1;
