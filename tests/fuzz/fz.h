@@ -40,8 +40,9 @@ char *fz_strndup(const uint8_t *data, size_t size);
 
 /*
  * Splits data at the first NUL: *first gets the part before it (a new
- * NUL-terminated string), *rest and *rest_size what follows (borrowed; size 0
- * when there was no NUL). Returns -1 when out of memory.
+ * NUL-terminated string), *rest and *rest_size what follows (borrowed;
+ * empty when there was no NUL). Returns 1 when a NUL was found, 0 when
+ * not, -1 when out of memory.
  */
 int fz_split(const uint8_t *data, size_t size, char **first, const uint8_t **rest,
              size_t *rest_size);

@@ -66,9 +66,12 @@ static int fz_write_all(int fd, const uint8_t *p, size_t n)
 /* Writes the dataset file; 0, or -1 when it cannot (not a finding). */
 static int fz_write_dataset(const char *path, const uint8_t *data, size_t size)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc = -1;
+    int fd, rc = -1;
 
+    /* A fresh file each time: truncating a written file makes ext4 flush
+       it on close (auto_da_alloc), which costs more than the reader. */
+    (void) unlink(path);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     if (size > 0 && data[0] == FZ_BIG_MODE) {

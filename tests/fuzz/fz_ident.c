@@ -44,9 +44,9 @@ int fz_ident(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     flags = data[0] & 1 ? TT_IDENT_CLEAR_TEXT_EMAILS : 0;
-    if (fz_split(data + 1, size - 1, &name, &rest, &rest_size) != 0
-        || fz_split(rest, rest_size, &type, &rest, &rest_size) != 0
-        || fz_split(rest, rest_size, &value, &rest, &rest_size) != 0)
+    if (fz_split(data + 1, size - 1, &name, &rest, &rest_size) < 0
+        || fz_split(rest, rest_size, &type, &rest, &rest_size) < 0
+        || fz_split(rest, rest_size, &value, &rest, &rest_size) < 0)
         goto cleanup;
     hasher = tt_email_hasher_new();
     if (hasher == NULL)

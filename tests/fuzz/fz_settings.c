@@ -3,7 +3,8 @@
  * tt_settings_check_change().
  *
  * Input: settings text. When it holds a NUL byte, the part before is the
- * connection's current settings and the part after the proposed change;
+ * connection's current settings and the part after the proposed change
+ * (which must be judged the same in both directions);
  * otherwise the whole input is tried both as a change to itself (which must
  * be accepted whenever it parses) and against a fixed valid document.
  */
@@ -132,10 +133,13 @@ int fz_settings(const uint8_t *data, size_t size)
     const uint8_t *rest;
     size_t rest_size;
     char *first = NULL, *second = NULL;
-    int rc = 0, first_ok = 0, second_ok = 0, base_ok = 0;
+    int rc = 0, first_ok = 0, second_ok = 0, base_ok = 0, is_change;
 
-    if (items == NULL || fz_split(data, size, &first, &rest, &rest_size) != 0)
+    if (items == NULL)
         goto cleanup;   /* out of memory is not a finding */
+    is_change = fz_split(data, size, &first, &rest, &rest_size);
+    if (is_change < 0)
+        goto cleanup;
     rc = fz_parse_one(first, items, &first_ok);
     if (rc == 0)
         rc = fz_parse_one(fz_settings_base, items, &base_ok);
@@ -143,13 +147,18 @@ int fz_settings(const uint8_t *data, size_t size)
         rc = 8;
     if (rc != 0)
         goto cleanup;
-    if (rest_size > 0 || rest != data + size) {
+    if (is_change) {
         second = fz_strndup(rest, rest_size);
         if (second == NULL)
             goto cleanup;
         rc = fz_parse_one(second, items, &second_ok);
         if (rc == 0)
             rc = fz_change(first, second, first_ok, second_ok, items);
+        /* "Equal in meaning" is symmetric. */
+        if (rc == 0 && first_ok && second_ok
+            && (tt_settings_check_change(first, second, NULL) == ACONN_OK)
+                   != (tt_settings_check_change(second, first, NULL) == ACONN_OK))
+            rc = 10;
         goto cleanup;
     }
     /* Unchanged settings are never a change. */

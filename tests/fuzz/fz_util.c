@@ -37,7 +37,7 @@ int fz_split(const uint8_t *data, size_t size, char **first, const uint8_t **res
         return -1;
     *rest = nul != NULL ? nul + 1 : data + size;
     *rest_size = nul != NULL ? size - n - 1 : 0;
-    return 0;
+    return nul != NULL;
 }
 
 int fz_contains(const uint8_t *data, size_t size, const char *needle)
