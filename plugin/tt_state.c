@@ -52,6 +52,24 @@ static void tt_b64url_encode(const unsigned char *in, size_t n, char *out)
 }
 
 /* Decodes n chars of base64url into a new heap buffer; -1 on bad input. */
+/*
+ * RFC 4648 section 3.5: the bits after the last whole byte must be zero, so
+ * every value has one encoding. Otherwise a state could be altered in its
+ * last character and still verify.
+ */
+static int tt_b64url_canonical_tail(const char *in, size_t n, size_t pad)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned mask = pad == 1 ? 0x3u : pad == 2 ? 0xfu : 0u;
+    const char *p;
+
+    if (mask == 0)
+        return 1;
+    p = in[n - 1] != '\0' ? strchr(alphabet, in[n - 1]) : NULL;
+    return p != NULL && ((unsigned) (p - alphabet) & mask) == 0;
+}
+
 static int tt_b64url_decode(const char *in, size_t n, unsigned char **out, size_t *outlen)
 {
     size_t padded = (n + 3) / 4 * 4;
@@ -77,6 +95,8 @@ static int tt_b64url_decode(const char *in, size_t n, unsigned char **out, size_
             goto cleanup;   /* not base64url */
         tmp[i] = c;
     }
+    if (!tt_b64url_canonical_tail(in, n, pad))
+        goto cleanup;
     for (; i < padded; i++)
         tmp[i] = '=';
     tmp[padded] = '\0';
@@ -292,6 +312,17 @@ aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
                              "connector-host authorize --profile %s",
                              claims->profile, profile != NULL ? profile : "",
                              claims->profile, profile != NULL ? profile : "NAME");
+        goto cleanup;
+    }
+    /* Both times are checked non-negative first so neither difference can
+       overflow; a future date would otherwise pass the age check forever. */
+    if (claims->issued_ms < 0 || now_ms < 0
+        || claims->issued_ms - now_ms > TT_STATE_CLOCK_SKEW_MS) {
+        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_expired", "state",
+                             "The OAuth URL is dated in the future, so it cannot be "
+                             "checked for expiry (was the system clock moved back?). "
+                             "Start again with: connector-host authorize --profile %s",
+                             who);
         goto cleanup;
     }
     if (now_ms - claims->issued_ms > TT_STATE_LIFETIME_MS) {

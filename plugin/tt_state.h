@@ -15,6 +15,9 @@
 
 #define TT_STATE_VERSION 1
 #define TT_STATE_LIFETIME_MS (24LL * 60 * 60 * 1000)
+/* A state dated later than now by more than this is refused: only a clock
+   moved back makes one, and a future date would never expire. */
+#define TT_STATE_CLOCK_SKEW_MS (5LL * 60 * 1000)
 #define TT_STATE_NONCE_HEX 32          /* 16 random bytes */
 #define TT_STATE_MAX_LEN 2048          /* longer input is malformed */
 
@@ -38,8 +41,9 @@ aconn_status tt_state_sign(const char *key, size_t keylen, const tt_state_claims
 /*
  * Checks a state for `profile` at time now_ms. Returns ACONN_OK with *claims
  * filled, or ACONN_ERR_AUTH_FLOW with err->code one of state_missing,
- * state_malformed, state_tampered, state_foreign, state_expired. Does not
- * touch the nonce store.
+ * state_malformed, state_tampered, state_foreign, state_expired (also for a
+ * state dated more than TT_STATE_CLOCK_SKEW_MS after now_ms, or before the
+ * epoch). Does not touch the nonce store.
  */
 aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
                              const char *profile, int64_t now_ms,

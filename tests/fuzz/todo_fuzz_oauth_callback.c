@@ -1,0 +1,58 @@
+/*
+ * todo_fuzz_oauth_callback.c - TODO, not built: the OAuth redirect-URL
+ * parser tt_oauth_parse_callback() (plugin/tt_oauth.c) is still being
+ * finished on the plugin-net branch and is not in this tree yet. Once it
+ * lands: rename this file to fz_oauth.c, add fz_oauth to fz.h, FUZZ_TARGETS,
+ * FUZZ_BINS and the replay table in test_fuzz_regressions.c, with sources
+ * tt_oauth.c tt_state.c (and what tt_oauth.c needs), and seed
+ * corpus/oauth/ with real redirect URLs (with and without code/state,
+ * percent-encoded, repeated parameters, fragments, garbage).
+ *
+ * The harness body as intended, for the declaration in plugin-net's
+ * tt_oauth.h:
+ *   aconn_status tt_oauth_parse_callback(const char *url, char **auth_code,
+ *                                        char **state, aconn_error *err);
+ */
+#include <config.h>
+
+#include "fz.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tt_oauth.h"
+#include "tt_state.h"
+
+#define FZ_KEY "fz-state-key-3b7c0d1e9f2a4b6c8d0e1f2a3b4c5d6e"
+
+int fz_oauth(const uint8_t *data, size_t size);
+
+int fz_oauth(const uint8_t *data, size_t size)
+{
+    char *url = fz_strndup(data, size), *code = NULL, *state = NULL;
+    tt_state_claims claims;
+    aconn_error err;
+    aconn_status st;
+    int rc = 0;
+
+    if (url == NULL)
+        return 0;
+    memset(&err, 0, sizeof(err));
+    err.struct_size = sizeof(err);
+    st = tt_oauth_parse_callback(url, &code, &state, &err);
+    if (st != ACONN_OK && st != ACONN_ERR_AUTH_FLOW)
+        rc = 100;
+    else if (st != ACONN_OK && (strcmp(err.code, "callback_malformed") != 0 || code != NULL
+                                || state != NULL))
+        rc = 101;
+    else if (st == ACONN_OK && state != NULL) {
+        /* Whatever came out of the URL goes to the state check next. */
+        st = tt_state_verify(FZ_KEY, strlen(FZ_KEY), state, "fz", 0, &claims, &err);
+        if (st == ACONN_OK)
+            rc = 102;   /* a random URL cannot carry a valid signature */
+    }
+    free(url);
+    free(code);
+    free(state);
+    return rc;
+}
