@@ -33,6 +33,7 @@ int fz_state(const uint8_t *data, size_t size);
 int fz_manifest(const uint8_t *data, size_t size);
 int fz_ident(const uint8_t *data, size_t size);
 int fz_email(const uint8_t *data, size_t size);
+int fz_oauth(const uint8_t *data, size_t size);
 
 /* The bytes as a NUL-terminated heap string (embedded NULs kept, so C
    string parsers see a prefix); NULL when out of memory. */

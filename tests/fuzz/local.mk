@@ -8,7 +8,7 @@
 # libtool objects are built by gcc without coverage instrumentation, so
 # each target compiles the harness and the sources it needs directly.
 
-FUZZ_TARGETS = settings dataset envelope api state manifest ident email
+FUZZ_TARGETS = settings dataset envelope api state manifest ident email oauth
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
@@ -39,10 +39,15 @@ FZ_SRC_manifest = $(fz_dir)/fz_manifest.c $(fz_dir)/fz_manifest_check.c \
 	plugin/tt_manifest_text.c
 FZ_SRC_ident = $(fz_dir)/fz_ident.c $(fz_plugin)/tt_ident.c $(fz_plugin)/tt_email.c
 FZ_SRC_email = $(fz_dir)/fz_email.c $(fz_plugin)/tt_email.c
+# tt_oauth.c brings the API client with it; the fake transport stands in for
+# the network as in the api target.
+FZ_SRC_oauth = $(fz_dir)/fz_oauth.c $(fz_dir)/fz_transport.c $(fz_plugin)/tt_oauth.c \
+	$(fz_plugin)/tt_state.c $(fz_plugin)/tt_accounts.c $(fz_plugin)/tt_api.c \
+	$(fz_plugin)/tt_http.c $(fz_plugin)/tt_status.c $(fz_plugin)/tt_secret.c
 
 FUZZ_BINS = tests/fuzz/fuzz-settings tests/fuzz/fuzz-dataset tests/fuzz/fuzz-envelope \
 	tests/fuzz/fuzz-api tests/fuzz/fuzz-state tests/fuzz/fuzz-manifest \
-	tests/fuzz/fuzz-ident tests/fuzz/fuzz-email
+	tests/fuzz/fuzz-ident tests/fuzz/fuzz-email tests/fuzz/fuzz-oauth
 
 tests/fuzz/fuzz-settings: $(FZ_COMMON) $(FZ_SRC_settings) $(FZ_HDRS)
 	$(FZ_BUILD) -DFZ_ENTRY=fz_settings $(FZ_COMMON) $(FZ_SRC_settings) $(FZ_LIBS)
@@ -60,6 +65,8 @@ tests/fuzz/fuzz-ident: $(FZ_COMMON) $(FZ_SRC_ident) $(FZ_HDRS)
 	$(FZ_BUILD) -DFZ_ENTRY=fz_ident $(FZ_COMMON) $(FZ_SRC_ident) $(FZ_LIBS)
 tests/fuzz/fuzz-email: $(FZ_COMMON) $(FZ_SRC_email) $(FZ_HDRS)
 	$(FZ_BUILD) -DFZ_ENTRY=fz_email $(FZ_COMMON) $(FZ_SRC_email) $(FZ_LIBS)
+tests/fuzz/fuzz-oauth: $(FZ_COMMON) $(FZ_SRC_oauth) $(FZ_HDRS)
+	$(FZ_BUILD) -DFZ_ENTRY=fz_oauth $(FZ_COMMON) $(FZ_SRC_oauth) $(FZ_LIBS)
 
 if HAVE_FUZZ_CC
 fuzz: $(FUZZ_BINS)
@@ -88,7 +95,8 @@ tests_fuzz_test_fuzz_regressions_SOURCES = tests/fuzz/test_fuzz_regressions.c \
 	tests/fuzz/fz_settings.c tests/fuzz/fz_dataset.c tests/fuzz/fz_envelope.c \
 	tests/fuzz/fz_api.c tests/fuzz/fz_transport.c tests/fuzz/fz_transport.h \
 	tests/fuzz/fz_state.c tests/fuzz/fz_manifest.c tests/fuzz/fz_manifest_check.c \
-	tests/fuzz/fz_manifest_check.h tests/fuzz/fz_ident.c tests/fuzz/fz_email.c
+	tests/fuzz/fz_manifest_check.h tests/fuzz/fz_ident.c tests/fuzz/fz_email.c \
+	tests/fuzz/fz_oauth.c
 tests_fuzz_test_fuzz_regressions_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-I$(top_srcdir)/tests/fuzz
 tests_fuzz_test_fuzz_regressions_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS) \
@@ -99,4 +107,4 @@ tests_fuzz_test_fuzz_regressions_LDADD = plugin/libtt_core.la host-api/libch.la 
 	$(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_main.c tests/fuzz/run-fuzz tests/fuzz/corpus \
-	tests/fuzz/dict tests/fuzz/regressions tests/fuzz/todo_fuzz_oauth_callback.c
+	tests/fuzz/dict tests/fuzz/regressions

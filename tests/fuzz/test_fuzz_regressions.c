@@ -25,7 +25,7 @@
 static const fz_target fz_targets[] = {
     {"settings", fz_settings}, {"dataset", fz_dataset}, {"envelope", fz_envelope},
     {"api", fz_api},           {"state", fz_state},     {"manifest", fz_manifest},
-    {"ident", fz_ident},       {"email", fz_email},
+    {"ident", fz_ident},       {"email", fz_email},       {"oauth", fz_oauth},
 };
 #define FZ_NTARGETS (sizeof(fz_targets) / sizeof(fz_targets[0]))
 

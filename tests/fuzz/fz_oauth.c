@@ -1,17 +1,8 @@
 /*
- * todo_fuzz_oauth_callback.c - TODO, not built: the OAuth redirect-URL
- * parser tt_oauth_parse_callback() (plugin/tt_oauth.c) is still being
- * finished on the plugin-net branch and is not in this tree yet. Once it
- * lands: rename this file to fz_oauth.c, add fz_oauth to fz.h, FUZZ_TARGETS,
- * FUZZ_BINS and the replay table in test_fuzz_regressions.c, with sources
- * tt_oauth.c tt_state.c (and what tt_oauth.c needs), and seed
- * corpus/oauth/ with real redirect URLs (with and without code/state,
- * percent-encoded, repeated parameters, fragments, garbage).
- *
- * The harness body as intended, for the declaration in plugin-net's
- * tt_oauth.h:
- *   aconn_status tt_oauth_parse_callback(const char *url, char **auth_code,
- *                                        char **state, aconn_error *err);
+ * fz_oauth.c - the OAuth redirect URL, as a browser (or an attacker) hands
+ * it back: tt_oauth_parse_callback() must never crash, must either extract
+ * auth_code/state or refuse with callback_malformed and no outputs, and no
+ * state pulled out of a random URL may pass the signature check.
  */
 #include <config.h>
 
