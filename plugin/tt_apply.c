@@ -16,6 +16,10 @@
 #define TT_FILE_PATHS_PER_CALL 50
 /* Attempts to find an audience whose create answer was lost. */
 #define TT_ADOPT_TRIES 3
+/* How long a create whose fate is unknown (no answer from TikTok) may still
+   land at TikTok. Until then a missing audience is not created again: it may
+   only be slow to appear. */
+#define TT_CREATE_SETTLE_MS (5 * 60 * 1000)
 
 typedef struct apply_ctx {
     tt_conn *c;
@@ -518,14 +522,31 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
         return st;
     if (intent != NULL) {
         /* A create of an earlier attempt may have happened: find it. */
-        json_object *jrun = NULL;
+        json_object *jrun = NULL, *junsettled = NULL;
         int same_run = json_object_object_get_ex(intent, "run_id", &jrun) &&
                        strcmp(json_object_get_string(jrun), x->c->run_id) == 0;
+        int64_t unsettled = json_object_object_get_ex(intent, "unsettled_at_ms", &junsettled)
+                                ? json_object_get_int64(junsettled) : 0;
         st = adopt(x, t, intent, &adopted, err);
         json_object_put(intent);
         intent = NULL;
         if (st != ACONN_OK)
             return st;
+        if (!adopted && unsettled > 0) {
+            int64_t waited = x->host->now_ms(x->host->ctx) - unsettled;
+            if (waited >= 0 && waited < TT_CREATE_SETTLE_MS) {
+                st = aconn_error_set(err, ACONN_RETRY, "create_unsettled", NULL,
+                                     "TikTok gave no answer to the create of audience \"%s\" "
+                                     "in Ad Account %s and it is not visible yet; it may still "
+                                     "appear, so it is not created again before %lld s have "
+                                     "passed",
+                                     t->name, t->advertiser_id,
+                                     (long long) (TT_CREATE_SETTLE_MS - waited) / 1000);
+                if (err != NULL)
+                    err->retry_after_ms = TT_CREATE_SETTLE_MS - waited;
+                return st;
+            }
+        }
         if (adopted) {
             ops_append(t, "ADOPT");
             st = remember_audience(x, t, err);
@@ -544,14 +565,13 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
     json_object_object_add(intent, "started_at_ms",
                            json_object_new_int64(x->host->now_ms(x->host->ctx)));
     json_object_object_add(intent, "run_id", json_object_new_string(x->c->run_id));
-    st = tt_kv_cas(x->host, ikey, iver, intent, NULL, err);
-    json_object_put(intent);
+    st = tt_kv_cas(x->host, ikey, iver, intent, &iver, err);
     if (st == ACONN_ERR_CONFLICT)
-        return aconn_error_set(err, ACONN_RETRY, "concurrent_create", NULL,
-                               "another worker is creating the audience for Ad Account %s; "
-                               "retry shortly", t->advertiser_id);
+        st = aconn_error_set(err, ACONN_RETRY, "concurrent_create", NULL,
+                             "another worker is creating the audience for Ad Account %s; "
+                             "retry shortly", t->advertiser_id);
     if (st != ACONN_OK)
-        return st;
+        goto cleanup;
 
     {
         char *id = NULL;
@@ -561,35 +581,45 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
             ACONN_STRSET(t->audience_id, id);
         free(id);
     }
+    /* A TikTok answer (HTTP 200 with a code) means nothing was created:
+       the intent can go. No answer means the create may have happened. */
+    if (st != ACONN_OK && err != NULL && err->http_status == 200 && err->remote_code[0] != '\0') {
+        (void) tt_kv_put(x->host, ikey, NULL, NULL);
+        goto cleanup;
+    }
     if (ACONN_STATUS_IS_RETRY(st)) {
-        /* The answer may be lost after TikTok created it: look before
-           anyone creates again. */
+        /* Look before anyone creates again. */
         for (int i = 0; i < TT_ADOPT_TRIES && !adopted; i++) {
-            json_object *again = NULL;
             aconn_error e2 = {.struct_size = sizeof(e2)};
-            uint64_t v2;
-            if (tt_kv_get(x->host, ikey, &again, &v2, &e2) != ACONN_OK)
-                break;
-            if (adopt(x, t, again, &adopted, &e2) != ACONN_OK)
+            if (adopt(x, t, intent, &adopted, &e2) != ACONN_OK)
                 adopted = 0;
-            json_object_put(again);
         }
-        if (!adopted)
-            return st;   /* intent stays: the next attempt recovers */
+        if (!adopted) {
+            /* The intent stays, marked unsettled: later attempts look for
+               the audience and wait TT_CREATE_SETTLE_MS before a new create. */
+            json_object_object_add(intent, "unsettled_at_ms",
+                                   json_object_new_int64(x->host->now_ms(x->host->ctx)));
+            (void) tt_kv_cas(x->host, ikey, iver, intent, NULL, NULL);
+            if (err != NULL && err->retry_after_ms < TT_CREATE_SETTLE_MS)
+                err->retry_after_ms = TT_CREATE_SETTLE_MS;
+            goto cleanup;
+        }
         ops_append(t, "ADOPT");
         st = remember_audience(x, t, err);
         if (st == ACONN_OK)
             st = run_mark(x, "done", done, NULL, err);
-        return st;
+        goto cleanup;
     }
     if (st != ACONN_OK) {
         (void) tt_kv_put(x->host, ikey, NULL, NULL);
-        return st;
+        goto cleanup;
     }
     ops_append(t, "CREATE");
     st = remember_audience(x, t, err);
     if (st == ACONN_OK)
         st = run_mark(x, "done", done, NULL, err);
+cleanup:
+    json_object_put(intent);
     return st;
 }
 

@@ -23,6 +23,10 @@
  *   run/<cid>/<run_id>                uploads and operations done by this
  *                                     run, so a re-run skips them
  *   budget/<adv>/<day>                the day's update operations (tt_budget)
+ * A create that TikTok answered with an error made nothing, so its intent
+ * goes. A create that got no answer (timeout, dropped connection, 5xx) may
+ * still land: its intent is marked unsettled and no second create is made
+ * for TT_CREATE_SETTLE_MS (5 minutes) while later attempts look for it.
  * APPEND and REMOVE are idempotent at TikTok, so an update whose response was
  * lost is simply applied again.
  */
