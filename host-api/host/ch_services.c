@@ -72,6 +72,8 @@ static const char *ch_svc_option(void *ctx, const char *name)
         return h->redirect_uri;
     if (strcmp(name, "home") == 0)
         return h->home;
+    if (strcmp(name, "request_timeout_ms") == 0)
+        return h->request_timeout_ms;
     return NULL;
 }
 
@@ -155,6 +157,7 @@ static aconn_status ch_svc_batch_next(void *ctx, const aconn_batch *batch,
         *records = NULL;
     if (count != NULL)
         *count = 0;
+
     if (h->run == NULL || records == NULL || count == NULL)
         return ACONN_ERR_INVALID;
     return ch_run_next(h->run, batch, records, count);
