@@ -142,6 +142,23 @@ static int deliver(e2e *e, const char *conn, e2e_out *o)
     return rc;
 }
 
+/*
+ * The host clock jumps past not_before, but TikTok's requests in flight run
+ * in real time: a slow answer the connector gave up on (after
+ * REL_TIMEOUT_MS) is applied REL_SLOW_MS after it arrived. A real scheduler
+ * waits retry_after (a second or more) before the next attempt, by which
+ * time it has landed; this wait stands in for that, so the tests do not
+ * start an attempt that no scheduler would start.
+ */
+static void wait_in_flight(void)
+{
+    long ms = REL_SLOW_MS - atol(REL_TIMEOUT_MS) + 200;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /* Runs deliver until it succeeds, at most max_calls times; every answer
    must be success or retry-later. Returns the number of calls, or -1 when
    the run did not end by itself. */
@@ -165,6 +182,7 @@ static int deliver_until_done(e2e *e, const char *conn, int max_calls)
             return call;
         if (code != 75)
             return -1;
+        wait_in_flight();
     }
     return -1;
 }
@@ -637,7 +655,7 @@ static void test_concurrent_delivers(void)
     acc[1] = e2e_account(&e, 1, "Crowded");
     CU_ASSERT_FATAL(acc[0] != NULL && acc[1] != NULL);
     for (int i = 0; i < REL_PROCS; i++) {
-        char settings[4096], name[64], tag[16];
+        char settings[4096], name[64], tag[32];
 
         for (int k = 0; k < 4; k++) {
             snprintf(name, sizeof(name), "Shared%d-%d", i, k);
