@@ -334,6 +334,9 @@ typedef struct aconn_host {
      *   "home"          the host's data directory (informational)
      *   "dry_run"       "1": hash and spool, write the report, send
      *                   nothing; the host MUST NOT move its checkpoint
+     *   "request_timeout_ms"  decimal milliseconds (100..600000): the
+     *                   whole-request timeout of non-upload requests; NULL
+     *                   means the plugin's default
      */
     const char *(*option)(void *ctx, const char *name);
 

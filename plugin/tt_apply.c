@@ -360,7 +360,8 @@ static aconn_status upload_one(apply_ctx *x, const tt_spool_file *f, const char 
         }
     }
 cleanup:
-    /* tt_upload_results_free() frees the members only: the array is ours. */
+    /* tt_upload_results_free() frees each result's members only: the array
+       is the caller's (tt_api.h). */
     tt_upload_results_free(res, n);
     free(res);
     free(advs);

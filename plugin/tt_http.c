@@ -12,6 +12,7 @@
 #include "tt_http_xfer.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -623,9 +624,31 @@ static aconn_status tt_http_oom(aconn_error *err)
                            "Out of memory setting up HTTP.");
 }
 
+/*
+ * Host option "request_timeout_ms": the whole-request timeout of non-upload
+ * requests (uploads keep their stall detection and cap). Hosts lower it so a
+ * hung answer is given up sooner; fault tests lower it below the sandbox's
+ * slow_ms. Returns 0 with *ms set, or -1 when the text is not an integer in
+ * 100..600000.
+ */
+static int tt_http_timeout_option(const char *text, long *ms)
+{
+    char *end;
+    long v;
+
+    if (text == NULL || *text == '\0')
+        return 0;
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 100 || v > 600000)
+        return -1;
+    *ms = v;
+    return 0;
+}
+
 aconn_status tt_http_init(tt_http *http, const aconn_host *host, aconn_error *err)
 {
-    const char *base = NULL, *ca = NULL;
+    const char *base = NULL, *ca = NULL, *timeout = NULL;
     char *probe = NULL;
     size_t n;
     aconn_status st;
@@ -637,6 +660,7 @@ aconn_status tt_http_init(tt_http *http, const aconn_host *host, aconn_error *er
     if (host != NULL && host->option != NULL) {
         base = host->option(host->ctx, "api_base");
         ca = host->option(host->ctx, "ca_file");
+        timeout = host->option(host->ctx, "request_timeout_ms");
     }
     if (base == NULL || base[0] == '\0')
         base = TT_DEFAULT_API_BASE;
@@ -660,6 +684,12 @@ aconn_status tt_http_init(tt_http *http, const aconn_host *host, aconn_error *er
     }
     http->connect_timeout_ms = TT_HTTP_CONNECT_TIMEOUT_MS;
     http->timeout_ms = TT_HTTP_TIMEOUT_MS;
+    if (tt_http_timeout_option(timeout, &http->timeout_ms) != 0) {
+        st = aconn_error_set(err, ACONN_ERR_INVALID, "bad_option", "request_timeout_ms",
+                             "The host option request_timeout_ms must be a whole number "
+                             "of milliseconds from 100 to 600000.");
+        goto fail;
+    }
     http->upload_cap_ms = TT_HTTP_UPLOAD_CAP_MS;
     http->low_speed_bps = TT_HTTP_LOW_SPEED_BPS;
     http->low_speed_s = TT_HTTP_LOW_SPEED_S;

@@ -42,6 +42,8 @@ static const char ch_usage[] =
     "  --ca-file FILE         PEM file of trusted CAs (plugin option ca_file)\n"
     "  --redirect-uri URL     OAuth redirect URI (default " CH_DEFAULT_REDIRECT_URI ")\n"
     "  --clock-offset-ms N    move the host clock by N ms (tests)\n"
+    "  --request-timeout-ms N whole-request timeout of the plugin's non-upload\n"
+    "                         requests, 100..600000 (plugin option request_timeout_ms)\n"
     "  --verbose              also print the plugin's debug log lines\n"
     "  --help, --version\n"
     "\n"
@@ -76,6 +78,7 @@ static const ch_opt ch_opts[] = {
     { "--ca-file", offsetof(ch_args, ca_file), 0 },
     { "--redirect-uri", offsetof(ch_args, redirect_uri), 0 },
     { "--clock-offset-ms", offsetof(ch_args, clock_offset_ms), 0 },
+    { "--request-timeout-ms", offsetof(ch_args, request_timeout_ms), 0 },
     CH_STR(plugin),
     CH_STR(profile),
     CH_STR(settings),
@@ -213,7 +216,7 @@ int ch_cli_main(int argc, char **argv)
 {
     ch_cli cli;
     int rc;
-    int64_t off = 0;
+    int64_t off = 0, timeout = 0;
 
     memset(&cli, 0, sizeof(cli));
     rc = ch_cli_parse(argc, argv, &cli.a);
@@ -237,11 +240,21 @@ int ch_cli_main(int argc, char **argv)
                      cli.a.clock_offset_ms);
         return CH_EXIT_USAGE;
     }
+    /* Checked here so a typo is a usage error naming the option, not a
+       plugin error later; plugins get the validated text. */
+    if (cli.a.request_timeout_ms != NULL
+        && (ch_parse_i64(cli.a.request_timeout_ms, &timeout) != 0 || timeout < 100
+            || timeout > 600000)) {
+        ch_cli_error("--request-timeout-ms: '%s' is not a number of milliseconds "
+                     "from 100 to 600000", cli.a.request_timeout_ms);
+        return CH_EXIT_USAGE;
+    }
     ch_host_init(&cli.host);
     cli.host.api_base = cli.a.api_base;
     cli.host.ca_file = cli.a.ca_file;
     cli.host.redirect_uri = cli.a.redirect_uri != NULL ? cli.a.redirect_uri
                                                       : CH_DEFAULT_REDIRECT_URI;
+    cli.host.request_timeout_ms = cli.a.request_timeout_ms;
     cli.host.clock_offset_ms = off;
     cli.host.verbose = cli.a.verbose;
     if (ch_host_catch_signals() != 0) {

@@ -21,6 +21,7 @@ typedef struct ch_args {
     const char *ca_file;
     const char *redirect_uri;
     const char *clock_offset_ms;
+    const char *request_timeout_ms;
     int help;
     int version;
     int verbose;

@@ -11,7 +11,9 @@
 #include "ch_util.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Set from a signal handler, so it has to be a file-scope flag. */
@@ -33,6 +35,35 @@ int ch_host_catch_signals(void)
     if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
         return -1;
     return 0;
+}
+
+/*
+ * Test hooks (host-api/README.md, "Test hooks"): crash tests need a host
+ * that dies at a chosen, repeatable moment of a delivery, which a timer
+ * cannot give. With CONNECTOR_HOST_TEST_KILL_BEFORE_WRITE=N the process
+ * raises SIGKILL on itself right before its N-th state_cas() write; with
+ * CONNECTOR_HOST_TEST_KILL_AT_CHUNK=N right after the N-th dataset chunk
+ * is handed to the plugin. Unset (production) they cost one getenv() per
+ * call. The counters are process-wide and atomic because state_cas() is
+ * called from the plugin's upload threads; they are file-scope for the same
+ * reason as ch_cancel_flag: a process dies once.
+ */
+static atomic_ulong ch_test_writes;
+static atomic_ulong ch_test_chunks;
+
+static void ch_test_kill_point(const char *env, atomic_ulong *counter)
+{
+    const char *v = getenv(env);
+    char *end;
+    unsigned long n;
+
+    if (v == NULL || *v == '\0')
+        return;
+    n = strtoul(v, &end, 10);
+    if (*end != '\0' || n == 0)
+        return;
+    if (atomic_fetch_add(counter, 1) + 1 == n)
+        raise(SIGKILL);
 }
 
 int ch_host_cancel_requested(void)
@@ -72,6 +103,8 @@ static const char *ch_svc_option(void *ctx, const char *name)
         return h->redirect_uri;
     if (strcmp(name, "home") == 0)
         return h->home;
+    if (strcmp(name, "request_timeout_ms") == 0)
+        return h->request_timeout_ms;
     return NULL;
 }
 
@@ -141,6 +174,7 @@ static aconn_status ch_svc_state_cas(void *ctx, const char *key, uint64_t expect
 {
     ch_host *h = ctx;
 
+    ch_test_kill_point("CONNECTOR_HOST_TEST_KILL_BEFORE_WRITE", &ch_test_writes);
     return ch_state_kv_cas(h->state, h->plugin_id, key, expected, value, len,
                            new_version);
 }
@@ -150,14 +184,19 @@ static aconn_status ch_svc_batch_next(void *ctx, const aconn_batch *batch,
                                       size_t *count)
 {
     ch_host *h = ctx;
+    aconn_status s;
 
     if (records != NULL)
         *records = NULL;
     if (count != NULL)
         *count = 0;
+
     if (h->run == NULL || records == NULL || count == NULL)
         return ACONN_ERR_INVALID;
-    return ch_run_next(h->run, batch, records, count);
+    s = ch_run_next(h->run, batch, records, count);
+    if (s == ACONN_OK && *count > 0)
+        ch_test_kill_point("CONNECTOR_HOST_TEST_KILL_AT_CHUNK", &ch_test_chunks);
+    return s;
 }
 
 static void ch_svc_reject(void *ctx, const aconn_batch *batch, uint64_t seq,
