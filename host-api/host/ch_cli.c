@@ -31,8 +31,10 @@ static const char ch_usage[] =
     "  secret set --plugin P NAME                 store a secret read from stdin\n"
     "  connect    --plugin P --profile NAME --dataset FILE --settings FILE\n"
     "                                             make a connection; prints its id\n"
-    "  deliver    --connection ID [--batch-records N]\n"
+    "  deliver    --connection ID [--batch-records N] [--dry-run]\n"
     "                                             run one delivery run; prints the report\n"
+    "                                             (--dry-run: hash and spool the rows due,\n"
+    "                                             report, send nothing, record nothing)\n"
     "  connections | profiles | runs              list what state.db holds (JSON)\n"
     "\n"
     "Options for every command:\n"
@@ -91,6 +93,7 @@ static const ch_opt ch_opts[] = {
     { "--verbose", offsetof(ch_args, verbose), 1 },
     { "--remote", offsetof(ch_args, remote), 1 },
     { "--status", offsetof(ch_args, status), 1 },
+    { "--dry-run", offsetof(ch_args, dry_run), 1 },
 };
 #undef CH_STR
 

@@ -35,6 +35,7 @@ typedef struct ch_args {
     const char *batch_records;
     int remote;
     int status;
+    int dry_run;
     /* COMMAND [SUBCOMMAND] [ARG]. */
     const char *pos[CH_MAX_POSITIONAL];
     int npos;

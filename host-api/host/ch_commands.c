@@ -590,6 +590,8 @@ int ch_cmd_deliver(ch_cli *cli)
         opt.batch_lines = (uint64_t) n;
     }
     opt.progress = isatty(STDERR_FILENO);
+    opt.dry_run = cli->a.dry_run;
+    cli->host.dry_run = cli->a.dry_run ? "1" : NULL;
     if ((rc = ch_cli_open_home(cli)) != 0)
         goto cleanup;
     switch (ch_lock_connection(&cli->home, cli->a.connection, &lockfd)) {

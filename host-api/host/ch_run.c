@@ -288,20 +288,43 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
         exitc = CH_EXIT_FAILED;
         goto cleanup;
     }
-    switch (ch_run_choose(h, c, end, ch_plugin_refresh_period_ms(p), report, &exitc, err,
-                          errlen)) {
-    case 1:
-        break;
-    case 0:
-        goto cleanup;
-    default:
-        exitc = CH_EXIT_INTERNAL;
-        goto cleanup;
+    if (opt->dry_run) {
+        /* A preview of the rows the next run would carry, under a run id of
+           its own so no record of the real run is touched; nothing about
+           it is stored. */
+        char id[40];
+        if (ch_random_id("dry_", 12, id, sizeof(id)) != 0) {
+            ch_errf(err, errlen, "cannot make a run id");
+            goto cleanup;
+        }
+        if (c->run_id == NULL)
+            c->run_first = c->delivered_through + 1;
+        c->run_last = end;
+        free(c->run_id);
+        c->run_id = strdup(id);
+        c->run_attempt = 1;
+        c->run_full_refresh = 0;
+        if (c->run_id == NULL || end < c->run_first) {
+            *report = ch_run_short_report(c, "up_to_date");
+            exitc = *report != NULL ? CH_EXIT_OK : CH_EXIT_INTERNAL;
+            goto cleanup;
+        }
+    } else {
+        switch (ch_run_choose(h, c, end, ch_plugin_refresh_period_ms(p), report, &exitc, err,
+                              errlen)) {
+        case 1:
+            break;
+        case 0:
+            goto cleanup;
+        default:
+            exitc = CH_EXIT_INTERNAL;
+            goto cleanup;
+        }
+        /* Record the run before the plugin sees a record, so a host killed
+           from here on resumes the same run id and range. */
+        if (ch_state_run_begin(h->state, c, started, err, errlen) != 0)
+            goto cleanup;
     }
-    /* Record the run before the plugin sees a record, so a host killed
-       from here on resumes the same run id and range. */
-    if (ch_state_run_begin(h->state, c, started, err, errlen) != 0)
-        goto cleanup;
     if (ch_dataset_open(c->dataset_path, &r->ds, err, errlen) != 0) {
         status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL, "%s", err);
         goto finish;
@@ -382,6 +405,13 @@ finish:
                             ch_host_now_ms(h) - started, &out);
     if (*report == NULL) {
         ch_errf(err, errlen, "out of memory building the report");
+        goto cleanup;
+    }
+    if (opt->dry_run) {
+        json_object_object_add(*report, "dry_run", json_object_new_boolean(1));
+        if (ACONN_STATUS_IS_OK(status))
+            json_object_object_add(*report, "status", json_object_new_string("previewed"));
+        exitc = ch_exit_for_status(status);
         goto cleanup;
     }
     if (ch_state_run_end(h->state, c, outcome, ACONN_STATUS_IS_OK(status) ? "delivered"

@@ -25,6 +25,7 @@ typedef struct ch_run_options {
     uint64_t batch_lines;   /* dataset lines per deliver_batch() call */
     const char *spool_dir;  /* the connection's spool directory */
     int progress;           /* print progress on stderr */
+    int dry_run;            /* preview: plugin option dry_run, nothing recorded */
 } ch_run_options;
 
 /*

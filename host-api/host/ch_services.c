@@ -105,6 +105,8 @@ static const char *ch_svc_option(void *ctx, const char *name)
         return h->home;
     if (strcmp(name, "request_timeout_ms") == 0)
         return h->request_timeout_ms;
+    if (strcmp(name, "dry_run") == 0)
+        return h->dry_run;
     return NULL;
 }
 

@@ -181,6 +181,20 @@ static void test_incremental_runs(void)
 
     /* 1,500 more rows, 10% of them removals of earlier users. */
     CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 22, 1, 10, 0, 1) == 0);
+
+    /* A dry run previews them: hashed and spooled, nothing sent, nothing
+       recorded, so the real run that follows still carries all 1,500. */
+    {
+        const char *args[] = {"deliver", "--connection", conn, "--dry-run", NULL};
+        int ops = e2e_update_ops(&e, a);
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_EQUAL(o.exit_code, 0);
+        CU_ASSERT(o.out != NULL && strstr(o.out, "\"previewed\"") != NULL);
+        json_object *lines = ts_json_at(o.json, "lines_read");
+        CU_ASSERT(lines != NULL && json_object_get_int64(lines) == 1500);
+        CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops);
+        e2e_out_free(&o);
+    }
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     json_object *records = ts_json_at(o.json, "lines_read");
