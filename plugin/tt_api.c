@@ -825,6 +825,10 @@ aconn_status tt_api_audience_update(const tt_api *api, const char *advertiser_id
         }
         tt_request_init(&req, api, TT_POST_JSON, ep, advertiser_id);
         req.body = body;
+        /* Idempotent on its own, but not in order: an unanswered APPEND that
+           TikTok applies late, after this run's REMOVE, would bring removed
+           members back. The caller waits before the next action instead. */
+        req.no_blind_retry = 1;
         /* APPEND and REMOVE are idempotent at TikTok (only new / matching
            data changes), and REPLACE with the same files is too. */
         st = tt_http_call(api->http, api->host, &req, &resp, err);

@@ -16,10 +16,11 @@
 #define TT_FILE_PATHS_PER_CALL 50
 /* Attempts to find an audience whose create answer was lost. */
 #define TT_ADOPT_TRIES 3
-/* How long a create whose fate is unknown (no answer from TikTok) may still
-   land at TikTok. Until then a missing audience is not created again: it may
-   only be slow to appear. */
-#define TT_CREATE_SETTLE_MS (5 * 60 * 1000)
+/* How long a create or update whose fate is unknown (no answer from TikTok)
+   may still land at TikTok. Until then a missing audience is not created
+   again (it may only be slow to appear), and no later action of the run is
+   sent (a late APPEND must not overtake the run's REMOVE). */
+#define TT_SETTLE_MS (5 * 60 * 1000)
 
 typedef struct apply_ctx {
     tt_conn *c;
@@ -431,6 +432,15 @@ static void ops_append(tt_dest *t, const char *op)
     snprintf(t->ops + len, sizeof(t->ops) - len, "%s%s", len ? "," : "", op);
 }
 
+/* ---- outcomes that are not known ------------------------------------------ */
+
+/* TikTok answered with an envelope code: the request is finished there and
+   changed nothing. */
+static int answered(const aconn_error *err)
+{
+    return err != NULL && err->http_status == 200 && err->remote_code[0] != '\0';
+}
+
 /* ---- create, with intent and adoption --------------------------------- */
 
 /* After a lost create answer: the oldest audience with the intent's name and
@@ -535,16 +545,16 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
             return st;
         if (!adopted && unsettled > 0) {
             int64_t waited = x->host->now_ms(x->host->ctx) - unsettled;
-            if (waited >= 0 && waited < TT_CREATE_SETTLE_MS) {
+            if (waited >= 0 && waited < TT_SETTLE_MS) {
                 st = aconn_error_set(err, ACONN_RETRY, "create_unsettled", NULL,
                                      "TikTok gave no answer to the create of audience \"%s\" "
                                      "in Ad Account %s and it is not visible yet; it may still "
                                      "appear, so it is not created again before %lld s have "
                                      "passed",
                                      t->name, t->advertiser_id,
-                                     (long long) (TT_CREATE_SETTLE_MS - waited) / 1000);
+                                     (long long) (TT_SETTLE_MS - waited) / 1000);
                 if (err != NULL)
-                    err->retry_after_ms = TT_CREATE_SETTLE_MS - waited;
+                    err->retry_after_ms = TT_SETTLE_MS - waited;
                 return st;
             }
         }
@@ -584,7 +594,7 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
     }
     /* A TikTok answer (HTTP 200 with a code) means nothing was created:
        the intent can go. No answer means the create may have happened. */
-    if (st != ACONN_OK && err != NULL && err->http_status == 200 && err->remote_code[0] != '\0') {
+    if (st != ACONN_OK && answered(err)) {
         (void) tt_kv_put(x->host, ikey, NULL, NULL);
         goto cleanup;
     }
@@ -597,12 +607,12 @@ static aconn_status create_audience(apply_ctx *x, tt_dest *t, aconn_error *err)
         }
         if (!adopted) {
             /* The intent stays, marked unsettled: later attempts look for
-               the audience and wait TT_CREATE_SETTLE_MS before a new create. */
+               the audience and wait TT_SETTLE_MS before a new create. */
             json_object_object_add(intent, "unsettled_at_ms",
                                    json_object_new_int64(x->host->now_ms(x->host->ctx)));
             (void) tt_kv_cas(x->host, ikey, iver, intent, NULL, NULL);
-            if (err != NULL && err->retry_after_ms < TT_CREATE_SETTLE_MS)
-                err->retry_after_ms = TT_CREATE_SETTLE_MS;
+            if (err != NULL && err->retry_after_ms < TT_SETTLE_MS)
+                err->retry_after_ms = TT_SETTLE_MS;
             goto cleanup;
         }
         ops_append(t, "ADOPT");
@@ -655,6 +665,11 @@ static aconn_status update_action(apply_ctx *x, tt_dest *t, tt_spool_op op,
         if (st == ACONN_OK) {
             ops_append(t, tt_update_action_name(action));
             st = run_mark(x, "done", done, NULL, err);
+        } else if (ACONN_STATUS_IS_RETRY(st) && !answered(err) && err != NULL &&
+                   err->retry_after_ms < TT_SETTLE_MS) {
+            /* It may still land: the next attempt, after it has, sends it
+               again (idempotent) and only then the next action. */
+            err->retry_after_ms = TT_SETTLE_MS;
         }
     }
     free(paths);

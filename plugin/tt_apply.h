@@ -24,11 +24,12 @@
  *                                     run, so a re-run skips them
  *   budget/<adv>/<day>                the day's update operations (tt_budget)
  * A create that TikTok answered with an error made nothing, so its intent
- * goes. A create that got no answer (timeout, dropped connection, 5xx) may
- * still land: its intent is marked unsettled and no second create is made
- * for TT_CREATE_SETTLE_MS (5 minutes) while later attempts look for it.
- * APPEND and REMOVE are idempotent at TikTok, so an update whose response was
- * lost is simply applied again.
+ * goes. A create or update that got no answer (timeout, dropped connection,
+ * bare HTTP 5xx) may still land later: it is not sent again within the same
+ * attempt, and the run is retried only after a 5-minute settle window. Then
+ * a missing audience is looked for before any second create, and an update
+ * is simply applied again (APPEND and REMOVE are idempotent) before the
+ * run's next action, so a late APPEND can never overtake the run's REMOVE.
  */
 #ifndef TT_APPLY_H
 #define TT_APPLY_H

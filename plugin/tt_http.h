@@ -69,8 +69,9 @@ typedef struct tt_request {
     const char *advertiser_id;     /* named in permission messages */
     int sensitive;                 /* request or answer carries a secret:
                                       wipe the buffers we own after use */
-    int no_blind_retry;            /* non-idempotent (create): retry only
-                                      when the request surely never left */
+    int no_blind_retry;            /* create, update: retry only when the
+                                      request surely did nothing (never left,
+                                      or TikTok answered with a code) */
     int max_attempts;              /* 0: the tt_http default */
 } tt_request;
 

@@ -89,10 +89,14 @@ static int tt_may_retry(const tt_request *req, const aconn_error *err)
 {
     if (!tt_status_retry_in_call(err))
         return 0;
-    /* A non-idempotent call is repeated only when it surely never reached
-       TikTok; a lost answer is for the caller to recover (e.g. by list). */
+    /* A call that must not be repeated blindly is repeated only when it
+       surely did nothing: it never reached TikTok, or TikTok answered it
+       with an envelope code (rate limit, 5xxxx), which ends the request
+       there. An attempt without such an answer (timeout, dropped
+       connection, a bare HTTP 5xx) is for the caller to settle. */
     if (req->no_blind_retry)
-        return strcmp(err->code, "connect_failed") == 0;
+        return strcmp(err->code, "connect_failed") == 0 ||
+               (err->http_status == 200 && err->remote_code[0] != '\0');
     return 1;
 }
 
