@@ -1,5 +1,5 @@
 # tests/bench: `make bench` (not part of make check). Built on demand.
-EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email
+EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email tests/bench/bench-e2e
 tests_bench_bench_email_SOURCES = tests/bench/bench_email.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_email_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
@@ -9,10 +9,20 @@ tests_bench_bench_pipeline_SOURCES = tests/bench/bench_pipeline.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_pipeline_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_pipeline_LDADD = $(LIBLTDL) $(OPENSSL_LIBS)
+tests_bench_bench_e2e_SOURCES = tests/bench/bench_e2e.c \
+	tests/bench/bench_session.c tests/bench/bench_session.h \
+	tests/bench/bench_baseline.c tests/bench/bench_baseline.h \
+	tests/bench/bench_sandbox.c tests/bench/bench_sandbox.h \
+	tests/bench/bench_proc.c tests/bench/bench_proc.h \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_e2e_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_bench_e2e_LDADD = $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 BENCH_RECORDS ?= 10000000
 BENCH_RUNS ?= 3
+BENCH_SMALL_RECORDS ?= 1000000
+BENCH_SMALL_RUNS ?= 3
 bench: all $(EXTRA_PROGRAMS)
 	@mkdir -p bench-results
 	$(top_builddir)/tests/bench/bench-pipeline \
@@ -20,4 +30,13 @@ bench: all $(EXTRA_PROGRAMS)
 		--records $(BENCH_RECORDS) --runs $(BENCH_RUNS) --json bench-results/pipeline.json
 	$(top_builddir)/tests/bench/bench-email --emails $(BENCH_RECORDS) --runs $(BENCH_RUNS) \
 		--json bench-results/email.json
+	$(top_builddir)/tests/bench/bench-e2e \
+		--host '$(abs_top_builddir)/host-api/connector-host' \
+		--sandbox '$(abs_top_builddir)/tests/sandbox/tiktok-sandbox' \
+		--plugin '$(abs_top_builddir)/plugin/tiktok_connector.la' \
+		--gen '$(abs_top_builddir)/tests/tools/tt-gen-dataset' \
+		--curl '$(CURL_BIN)' --work '$(abs_top_builddir)/bench-results/work' \
+		--records $(BENCH_RECORDS) --runs $(BENCH_RUNS) \
+		--small-records $(BENCH_SMALL_RECORDS) --small-runs $(BENCH_SMALL_RUNS) \
+		--json bench-results/e2e.json
 PHONY_TARGETS += bench
