@@ -1,5 +1,6 @@
 # tests/bench: `make bench` (not part of make check). Built on demand.
-EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email tests/bench/bench-e2e
+EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email tests/bench/bench-reader \
+	tests/bench/bench-e2e
 tests_bench_bench_email_SOURCES = tests/bench/bench_email.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_email_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
@@ -17,6 +18,13 @@ tests_bench_bench_e2e_SOURCES = tests/bench/bench_e2e.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_e2e_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_e2e_LDADD = $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
+tests_bench_bench_reader_SOURCES = tests/bench/bench_reader.c \
+	tests/bench/bench_baseline.c tests/bench/bench_baseline.h \
+	tests/bench/bench_proc.c tests/bench/bench_proc.h \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_reader_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_bench_reader_LDADD = host-api/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
+	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 BENCH_RECORDS ?= 10000000
