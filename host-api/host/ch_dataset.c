@@ -20,6 +20,14 @@
 
 #define CH_READ_BUF ((size_t) 256 * 1024)
 
+/* One checked attribute of the record being read; points into its JSON. */
+typedef struct ch_dataset_field {
+    const char *name;
+    size_t name_len;
+    json_object *value;
+    json_object *type;          /* NULL when absent or null */
+} ch_dataset_field;
+
 struct ch_dataset {
     int fd;
     int eof;
@@ -33,6 +41,8 @@ struct ch_dataset {
     ch_arena arena;
     aconn_record *recs;         /* CH_CHUNK_RECORDS entries */
     const aconn_record **ptrs;  /* CH_CHUNK_RECORDS entries */
+    ch_dataset_field *fields;   /* the current record's attributes */
+    size_t fields_cap;
     ch_dataset_reject_fn *on_reject;
     void *reject_ctx;
 };
@@ -88,6 +98,7 @@ void ch_dataset_close(ch_dataset *ds)
     free(ds->line);
     free(ds->recs);
     free(ds->ptrs);
+    free(ds->fields);
     free(ds);
 }
 
@@ -286,10 +297,36 @@ static const char *ch_dataset_check_attr(json_object *a, json_object **value,
     return NULL;
 }
 
-/* Counts the attributes of a record object and finds its op. Returns NULL
-   when fine, else the reason; *detail says why. */
-static const char *ch_dataset_scan(json_object *obj, size_t *nattrs, uint32_t *op,
-                                   const char **detail)
+/* Returned by ch_dataset_scan when the field list cannot grow. */
+static const char ch_dataset_oom[] = "out_of_memory";
+
+/* Remembers one checked attribute for ch_dataset_build. 0, or -1. */
+static int ch_dataset_field_add(ch_dataset *ds, size_t n, const char *name, size_t name_len,
+                                json_object *value, json_object *type)
+{
+    if (n == ds->fields_cap) {
+        size_t cap = ds->fields_cap != 0 ? ds->fields_cap * 2 : 16;
+        ch_dataset_field *bigger = realloc(ds->fields, cap * sizeof(*bigger));
+        if (bigger == NULL)
+            return -1;
+        ds->fields = bigger;
+        ds->fields_cap = cap;
+    }
+    ds->fields[n].name = name;
+    ds->fields[n].name_len = name_len;
+    ds->fields[n].value = value;
+    ds->fields[n].type = type;
+    return 0;
+}
+
+/*
+ * Checks the attributes of a record object, finds its op, and lists each
+ * attribute (name, value, type) in ds->fields so that ch_dataset_build
+ * need not look anything up again. Returns NULL when fine, else the reason
+ * (*detail says why), or ch_dataset_oom.
+ */
+static const char *ch_dataset_scan(ch_dataset *ds, json_object *obj, size_t *nattrs,
+                                   uint32_t *op, const char **detail)
 {
     *nattrs = 0;
     *op = ACONN_RECORD_ADD;
@@ -331,13 +368,17 @@ static const char *ch_dataset_scan(json_object *obj, size_t *nattrs, uint32_t *o
                 *detail = ch_dataset_check_attr(json_object_array_get_idx(val, i), &v, &t);
                 if (*detail != NULL)
                     return "bad_attribute";
+                if (ch_dataset_field_add(ds, *nattrs, key, klen, v, t) != 0)
+                    return ch_dataset_oom;
+                ++*nattrs;
             }
-            *nattrs += n;
         } else {
             *detail = ch_dataset_check_attr(val, &v, &t);
             if (*detail != NULL)
                 return "bad_attribute";
-            *nattrs += 1;
+            if (ch_dataset_field_add(ds, *nattrs, key, klen, v, t) != 0)
+                return ch_dataset_oom;
+            ++*nattrs;
         }
     }
     if (*nattrs == 0) {
@@ -351,50 +392,35 @@ static const char *ch_dataset_scan(json_object *obj, size_t *nattrs, uint32_t *o
     return NULL;
 }
 
-static int ch_dataset_fill_attr(ch_dataset *ds, aconn_attr *dst, const char *name,
-                                json_object *a)
-{
-    json_object *v = NULL, *t = NULL;
-
-    /* ch_dataset_scan checked the attribute: only look the fields up. */
-    json_object_object_get_ex(a, "value", &v);
-    if (!json_object_object_get_ex(a, "type", &t) || json_object_is_type(t, json_type_null))
-        t = NULL;
-    dst->name = name;
-    dst->type = t != NULL ? ch_arena_strndup(&ds->arena, json_object_get_string(t),
-                                             (size_t) json_object_get_string_len(t))
-                          : "";
-    dst->value_len = (size_t) json_object_get_string_len(v);
-    dst->value = ch_arena_strndup(&ds->arena, json_object_get_string(v), dst->value_len);
-    return dst->type != NULL && dst->value != NULL ? 0 : -1;
-}
-
-/* Builds record `rec` from a checked object. 0, or -1 out of memory. */
-static int ch_dataset_build(ch_dataset *ds, json_object *obj, size_t nattrs,
-                            uint32_t op, aconn_record *rec)
+/* Builds record `rec` from the fields ch_dataset_scan listed, copying the
+   strings into the chunk's arena (the JSON object is freed right after).
+   0, or -1 out of memory. */
+static int ch_dataset_build(ch_dataset *ds, size_t nattrs, uint32_t op, aconn_record *rec)
 {
     aconn_attr *attrs = ch_arena_alloc(&ds->arena, nattrs * sizeof(*attrs));
-    size_t i = 0;
+    const char *prev_key = NULL, *name = NULL;
 
     if (attrs == NULL)
         return -1;
-    json_object_object_foreach(obj, key, val) {
-        const char *name;
-        if (key[0] == '_')
-            continue;
-        name = ch_arena_strndup(&ds->arena, key, strlen(key));
-        if (name == NULL)
-            return -1;
-        if (json_object_is_type(val, json_type_array)) {
-            size_t k, n = json_object_array_length(val);
-            for (k = 0; k < n; k++) {
-                if (ch_dataset_fill_attr(ds, &attrs[i++], name,
-                                         json_object_array_get_idx(val, k)) != 0)
-                    return -1;
-            }
-        } else if (ch_dataset_fill_attr(ds, &attrs[i++], name, val) != 0) {
-            return -1;
+    for (size_t i = 0; i < nattrs; i++) {
+        const ch_dataset_field *f = &ds->fields[i];
+        aconn_attr *dst = &attrs[i];
+
+        /* The values of one array share their name. */
+        if (f->name != prev_key) {
+            name = ch_arena_strndup(&ds->arena, f->name, f->name_len);
+            prev_key = f->name;
         }
+        dst->name = name;
+        dst->type = f->type != NULL
+            ? ch_arena_strndup(&ds->arena, json_object_get_string(f->type),
+                               (size_t) json_object_get_string_len(f->type))
+            : "";
+        dst->value_len = (size_t) json_object_get_string_len(f->value);
+        dst->value = ch_arena_strndup(&ds->arena, json_object_get_string(f->value),
+                                      dst->value_len);
+        if (dst->name == NULL || dst->type == NULL || dst->value == NULL)
+            return -1;
     }
     memset(rec, 0, sizeof(*rec));
     rec->struct_size = sizeof(*rec);
@@ -476,12 +502,16 @@ static int ch_dataset_line_to_record(ch_dataset *ds, const char *line, size_t le
         ch_dataset_reject(ds, "not_object", "a record must be a JSON object");
         goto cleanup;
     }
-    reason = ch_dataset_scan(obj, &nattrs, &op, &detail);
+    reason = ch_dataset_scan(ds, obj, &nattrs, &op, &detail);
+    if (reason == ch_dataset_oom) {
+        rc = -1;
+        goto cleanup;
+    }
     if (reason != NULL) {
         ch_dataset_reject(ds, reason, detail);
         goto cleanup;
     }
-    rc = ch_dataset_build(ds, obj, nattrs, op, rec) == 0 ? 1 : -1;
+    rc = ch_dataset_build(ds, nattrs, op, rec) == 0 ? 1 : -1;
 cleanup:
     json_object_put(obj);
     return rc;
