@@ -89,6 +89,11 @@ static int parse_args(int argc, char **argv, cfg *c)
             return -1;
         }
     }
+    if (c->curl != NULL && c->curl[0] == '\0') {
+        fprintf(stderr, "bench-e2e: no curl command (configure found none): install curl, "
+                        "re-run configure, or pass --curl PATH\n");
+        return -1;
+    }
     if (!c->paths.host || !c->paths.sandbox || !c->paths.plugin || !c->gen || !c->curl
         || !c->work || c->runs < 1 || c->runs > MAX_RUNS || c->small_runs < 0
         || c->small_runs > MAX_RUNS || c->records == 0 || c->small_records == 0) {
