@@ -246,8 +246,10 @@ static int small_run(const cfg *c, const char *dataset, int k, int run, series *
         say(what, run, &d);
         record(s, &d);
     }
-    if (rc == 0 || !c->keep)
+    if (rc == 0 && !c->keep)
         bench_session_close(&ss);
+    else
+        bench_session_stop(&ss);
     return rc;
 }
 
@@ -292,8 +294,10 @@ static int big_run(const cfg *c, const char *dataset, int run, series *s,
 cleanup:
     if (delivered)
         bench_delivery_free(&d);
-    if (rc == 0 || !c->keep)
+    if (rc == 0 && !c->keep)
         bench_session_close(&ss);
+    else
+        bench_session_stop(&ss);
     return rc;
 }
 

@@ -201,11 +201,7 @@ int bench_session_open(bench_session *s, const bench_paths *paths, const char *d
         goto fail;
     return 0;
 fail:
-    /* The directory stays, with its logs, for a look at what went wrong. */
-    if (s->sb.pid > 0) {
-        bench_proc_result res;
-        (void) bench_sandbox_stop(&s->sb, &res);
-    }
+    bench_session_stop(s);
     return -1;
 }
 
@@ -353,6 +349,16 @@ cleanup:
     json_object_put(ans);
     free(loc);
     return rc;
+}
+
+void bench_session_stop(bench_session *s)
+{
+    bench_proc_result res;
+
+    if (s->sb.pid > 0)
+        (void) bench_sandbox_stop(&s->sb, &res);
+    if (s->dir[0] != '\0')
+        fprintf(stderr, "bench: logs and report kept in %s\n", s->dir);
 }
 
 void bench_session_close(bench_session *s)

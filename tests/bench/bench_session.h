@@ -64,6 +64,9 @@ int bench_session_deliver(bench_session *s, bench_delivery *d);
  */
 int bench_session_token_header(const bench_session *s, const char *hdr_path);
 
+/* After a failure: stops the sandbox, keeps the directory (logs, report). */
+void bench_session_stop(bench_session *s);
+
 /* Stops the sandbox and removes the session's directory. */
 void bench_session_close(bench_session *s);
 
