@@ -1,5 +1,6 @@
 # tests/bench: `make bench` (not part of make check). Built on demand.
-EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email
+EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email tests/bench/bench-reader \
+	tests/bench/bench-e2e tests/bench/bench-summary
 tests_bench_bench_email_SOURCES = tests/bench/bench_email.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_email_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
@@ -9,15 +10,60 @@ tests_bench_bench_pipeline_SOURCES = tests/bench/bench_pipeline.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_pipeline_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_pipeline_LDADD = $(LIBLTDL) $(OPENSSL_LIBS)
+tests_bench_bench_e2e_SOURCES = tests/bench/bench_e2e.c \
+	tests/bench/bench_session.c tests/bench/bench_session.h \
+	tests/bench/bench_baseline.c tests/bench/bench_baseline.h \
+	tests/bench/bench_sandbox.c tests/bench/bench_sandbox.h \
+	tests/bench/bench_proc.c tests/bench/bench_proc.h \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_e2e_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_bench_e2e_LDADD = $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
+tests_bench_bench_reader_SOURCES = tests/bench/bench_reader.c \
+	tests/bench/bench_baseline.c tests/bench/bench_baseline.h \
+	tests/bench/bench_proc.c tests/bench/bench_proc.h \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_reader_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_bench_reader_LDADD = host-api/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
+	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
+tests_bench_bench_summary_SOURCES = tests/bench/bench_summary.c
+tests_bench_bench_summary_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS)
+tests_bench_bench_summary_LDADD = $(JSON_C_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
+# make bench: every figure is a median of BENCH_RUNS runs (10M records) or
+# BENCH_SMALL_RUNS runs (1M records), each against its baseline measured in
+# the same run. Results: bench-results/*.json and bench-results/summary.json.
 BENCH_RECORDS ?= 10000000
 BENCH_RUNS ?= 3
+BENCH_SMALL_RECORDS ?= 1000000
+BENCH_SMALL_RUNS ?= 3
+BENCH_WORK = $(abs_top_builddir)/bench-results/work
 bench: all $(EXTRA_PROGRAMS)
-	@mkdir -p bench-results
+	@mkdir -p bench-results/work
+	@date +%s > bench-results/started
 	$(top_builddir)/tests/bench/bench-pipeline \
 		'$(abs_top_builddir)/plugin/tiktok_connector.la' \
 		--records $(BENCH_RECORDS) --runs $(BENCH_RUNS) --json bench-results/pipeline.json
 	$(top_builddir)/tests/bench/bench-email --emails $(BENCH_RECORDS) --runs $(BENCH_RUNS) \
 		--json bench-results/email.json
+	test -f '$(BENCH_WORK)/dataset-$(BENCH_SMALL_RECORDS).jsonl' || \
+		$(top_builddir)/tests/tools/tt-gen-dataset --records $(BENCH_SMALL_RECORDS) --seed 42 \
+		--out '$(BENCH_WORK)/dataset-$(BENCH_SMALL_RECORDS).jsonl'
+	$(top_builddir)/tests/bench/bench-reader '$(BENCH_WORK)/dataset-$(BENCH_SMALL_RECORDS).jsonl' \
+		--runs $(BENCH_RUNS) --json bench-results/reader.json
+	$(top_builddir)/tests/bench/bench-e2e \
+		--host '$(abs_top_builddir)/host-api/connector-host' \
+		--sandbox '$(abs_top_builddir)/tests/sandbox/tiktok-sandbox' \
+		--plugin '$(abs_top_builddir)/plugin/tiktok_connector.la' \
+		--gen '$(abs_top_builddir)/tests/tools/tt-gen-dataset' \
+		--curl '$(CURL_BIN)' --work '$(BENCH_WORK)' \
+		--records $(BENCH_RECORDS) --runs $(BENCH_RUNS) \
+		--small-records $(BENCH_SMALL_RECORDS) --small-runs $(BENCH_SMALL_RUNS) \
+		--json bench-results/e2e.json
+	@echo
+	$(top_builddir)/tests/bench/bench-summary --out bench-results/summary.json \
+		--started "$$(cat bench-results/started)" \
+		--command 'make bench BENCH_RECORDS=$(BENCH_RECORDS) BENCH_RUNS=$(BENCH_RUNS) BENCH_SMALL_RECORDS=$(BENCH_SMALL_RECORDS) BENCH_SMALL_RUNS=$(BENCH_SMALL_RUNS)' \
+		bench-results/pipeline.json bench-results/email.json bench-results/reader.json \
+		bench-results/e2e.json
 PHONY_TARGETS += bench

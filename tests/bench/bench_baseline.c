@@ -1,0 +1,264 @@
+/* bench_baseline.c - read the dataset; upload the spool bytes with curl. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "bench_baseline.h"
+#include "bench_proc.h"
+#include "bench_util.h"
+
+enum { BLOCK = 1 << 20, LINE = 65 };
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* `lines` lines of 64 hex digits; MD5 of exactly what is written. */
+static int write_hex_file(const char *path, uint64_t lines, uint64_t seed, char md5[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *buf = malloc((size_t) BLOCK / LINE * LINE);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char dig[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    FILE *f = fopen(path, "wb");
+    int rc = -1;
+
+    if (buf == NULL || md == NULL || f == NULL || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1)
+        goto cleanup;
+    while (lines > 0) {
+        size_t n = lines < BLOCK / LINE ? (size_t) lines : BLOCK / LINE;
+        for (size_t i = 0; i < n; i++) {
+            char *l = buf + i * LINE;
+            for (int w = 0; w < 4; w++) {
+                uint64_t x = splitmix64(&seed);
+                for (int j = 0; j < 16; j++)
+                    l[w * 16 + j] = hex[(x >> (60 - 4 * j)) & 0xf];
+            }
+            l[64] = '\n';
+        }
+        if (fwrite(buf, LINE, n, f) != n || EVP_DigestUpdate(md, buf, n * LINE) != 1)
+            goto cleanup;
+        lines -= n;
+    }
+    if (EVP_DigestFinal_ex(md, dig, &dlen) != 1 || dlen != 16)
+        goto cleanup;
+    for (unsigned i = 0; i < 16; i++)
+        sprintf(md5 + 2 * i, "%02x", dig[i]);
+    rc = 0;
+cleanup:
+    if (f != NULL && fclose(f) != 0)
+        rc = -1;
+    EVP_MD_CTX_free(md);
+    free(buf);
+    return rc;
+}
+
+int bench_baseline_make_files(json_object *files, const char *dir, bench_bfile **out,
+                              size_t *n)
+{
+    size_t count = json_object_array_length(files);
+    bench_bfile *bf = calloc(count ? count : 1, sizeof(*bf));
+
+    *out = NULL;
+    *n = 0;
+    if (bf == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        json_object *f = json_object_array_get_idx(files, i), *lines, *bytes, *type;
+        if (!json_object_object_get_ex(f, "lines", &lines)
+            || !json_object_object_get_ex(f, "bytes", &bytes)
+            || !json_object_object_get_ex(f, "type", &type)
+            || json_object_get_int64(bytes) != json_object_get_int64(lines) * LINE
+            || strlen(json_object_get_string(type)) >= sizeof(bf[i].calculate_type)) {
+            fprintf(stderr, "bench: a spool file in the report is not 65-byte lines\n");
+            free(bf);
+            return -1;
+        }
+        snprintf(bf[i].path, sizeof(bf[i].path), "%s/baseline-%02zu.txt", dir, i + 1);
+        strcpy(bf[i].calculate_type, json_object_get_string(type));
+        if (write_hex_file(bf[i].path, (uint64_t) json_object_get_int64(lines), 1000 + i,
+                           bf[i].md5) != 0) {
+            fprintf(stderr, "bench: cannot write %s: %s\n", bf[i].path, strerror(errno));
+            free(bf);
+            return -1;
+        }
+    }
+    *out = bf;
+    *n = count;
+    return 0;
+}
+
+double bench_baseline_read(const char *path, unsigned long long *lines)
+{
+    char *buf = malloc(BLOCK);
+    double t0 = bench_now(), t = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    *lines = 0;
+    if (buf == NULL || fd < 0)
+        goto cleanup;
+    for (;;) {
+        ssize_t r = read(fd, buf, BLOCK);
+        const char *p = buf, *end;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            goto cleanup;
+        if (r == 0)
+            break;
+        end = buf + r;
+        while ((p = memchr(p, '\n', (size_t) (end - p))) != NULL) {
+            (*lines)++;
+            p++;
+        }
+    }
+    t = bench_now() - t0;
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return t;
+}
+
+/* Argument strings of one curl command, all owned. */
+typedef struct argbuf {
+    char **v;
+    size_t n, cap;
+} argbuf;
+
+static int arg_add(argbuf *a, const char *s)
+{
+    if (a->n + 2 > a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        char **bigger = realloc(a->v, cap * sizeof(*bigger));
+        if (bigger == NULL)
+            return -1;
+        a->v = bigger;
+        a->cap = cap;
+    }
+    if ((a->v[a->n] = strdup(s)) == NULL)
+        return -1;
+    a->v[++a->n] = NULL;
+    return 0;
+}
+
+static void arg_free(argbuf *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}
+
+static int build_curl(argbuf *a, const char *curl, const char *url, const char *hdr,
+                      const char *account, const bench_bfile *files, size_t nfiles,
+                      const char *dir, int acct_index)
+{
+    char tmp[700];
+
+    if (arg_add(a, curl) != 0)
+        return -1;
+    for (size_t i = 0; i < nfiles; i++) {
+        if (i > 0 && arg_add(a, "--next") != 0)
+            return -1;
+        if (arg_add(a, "-sS") != 0 || arg_add(a, "--max-time") != 0 || arg_add(a, "600") != 0
+            || arg_add(a, "-H") != 0 || arg_add(a, "Expect:") != 0)
+            return -1;
+        snprintf(tmp, sizeof(tmp), "@%s", hdr);
+        if (arg_add(a, "-H") != 0 || arg_add(a, tmp) != 0)
+            return -1;
+        snprintf(tmp, sizeof(tmp), "advertiser_id=%s", account);
+        if (arg_add(a, "-F") != 0 || arg_add(a, tmp) != 0)
+            return -1;
+        snprintf(tmp, sizeof(tmp), "calculate_type=%s", files[i].calculate_type);
+        if (arg_add(a, "-F") != 0 || arg_add(a, tmp) != 0)
+            return -1;
+        snprintf(tmp, sizeof(tmp), "file_signature=%s", files[i].md5);
+        if (arg_add(a, "-F") != 0 || arg_add(a, tmp) != 0)
+            return -1;
+        snprintf(tmp, sizeof(tmp), "file=@%s", files[i].path);
+        if (arg_add(a, "-F") != 0 || arg_add(a, tmp) != 0)
+            return -1;
+        snprintf(tmp, sizeof(tmp), "%s/answer-%d-%02zu.json", dir, acct_index, i + 1);
+        if (arg_add(a, "-o") != 0 || arg_add(a, tmp) != 0 || arg_add(a, url) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Every answer file says code 0. */
+static int answers_ok(const char *dir, int naccounts, size_t nfiles)
+{
+    char path[700];
+
+    for (int a = 0; a < naccounts; a++) {
+        for (size_t i = 0; i < nfiles; i++) {
+            json_object *ans, *code;
+            int ok;
+            snprintf(path, sizeof(path), "%s/answer-%d-%02zu.json", dir, a, i + 1);
+            ans = json_object_from_file(path);
+            ok = ans != NULL && json_object_object_get_ex(ans, "code", &code)
+                 && json_object_get_int(code) == 0;
+            json_object_put(ans);
+            if (!ok) {
+                fprintf(stderr, "bench: baseline upload %s was not accepted\n", path);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+double bench_baseline_upload(const char *curl, const char *base_url, const char *hdr_path,
+                             char (*accounts)[32], int naccounts, const bench_bfile *files,
+                             size_t nfiles, const char *dir)
+{
+    char url[256], log[700];
+    argbuf args[16] = {{0}};
+    pid_t pids[16];
+    double t0, t = -1;
+    int started = 0, failed = 0;
+
+    if (naccounts < 1 || naccounts > 16)
+        return -1;
+    snprintf(url, sizeof(url), "%s/open_api/v1.3/dmp/custom_audience/file/upload/", base_url);
+    snprintf(log, sizeof(log), "%s/curl.log", dir);
+    for (int a = 0; a < naccounts; a++) {
+        if (build_curl(&args[a], curl, url, hdr_path, accounts[a], files, nfiles, dir, a) != 0)
+            goto cleanup;
+    }
+    t0 = bench_now();
+    for (; started < naccounts; started++) {
+        pids[started] = bench_proc_start((const char *const *) args[started].v, log, NULL);
+        if (pids[started] < 0)
+            break;
+    }
+    for (int a = 0; a < started; a++) {
+        bench_proc_result res;
+        if (bench_proc_wait(pids[a], t0, 1800, &res) != 0 || res.exit_code != 0) {
+            fprintf(stderr, "bench: curl for account %d failed; see %s\n", a, log);
+            failed = 1;
+        }
+    }
+    if (started == naccounts && !failed) {
+        t = bench_now() - t0;
+        if (answers_ok(dir, naccounts, nfiles) != 0)
+            t = -1;
+    }
+cleanup:
+    for (int a = 0; a < naccounts; a++)
+        arg_free(&args[a]);
+    return t;
+}

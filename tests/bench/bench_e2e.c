@@ -1,0 +1,450 @@
+/*
+ * bench_e2e.c - end to end: `connector-host deliver` against the sandbox
+ * over loopback HTTP, the way a user runs it (tools/demo).
+ *
+ *   bench-e2e --host H --sandbox S --plugin P --gen G --curl C --work DIR
+ *             [--records N] [--runs R] [--small-records N] [--small-runs R]
+ *             [--json FILE] [--keep]
+ *
+ * Big: N records (default 10M) to new audiences in 3 Ad Accounts, R runs,
+ * each against a fresh sandbox and host home: wall time, records/s, peak
+ * RSS of the host (wait4) and of the sandbox (VmHWM), bytes uploaded and
+ * API calls (the sandbox's request counter, before and after). Baseline in
+ * the same run: read the dataset file, then upload the same spool bytes
+ * once per account with curl, accounts in parallel (bench_baseline.h).
+ *
+ * Small: the small dataset (default 1M) to 1, 3 and 10 accounts: the host
+ * process's CPU time (hashing and spooling happen once; only uploads may
+ * grow) and, at 3 accounts, the peak RSS to set against the big one.
+ *
+ * The sandbox runs a world written for the benchmark: the default world's
+ * app, users and Business Centers, with 10 writable Ad Accounts.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "bench_baseline.h"
+#include "bench_session.h"
+#include "bench_util.h"
+
+#define MAX_RUNS 9
+#define NSCALE 3
+static const int scale_accounts[NSCALE] = {1, 3, 10};
+
+typedef struct cfg {
+    bench_paths paths;
+    const char *gen, *curl, *work, *json;
+    unsigned long long records, small_records;
+    int runs, small_runs, keep;
+} cfg;
+
+/* Figures of one scenario, one entry per run. */
+typedef struct series {
+    int n;
+    double wall[MAX_RUNS], cpu[MAX_RUNS], host_mb[MAX_RUNS], sandbox_mb[MAX_RUNS];
+    double rate[MAX_RUNS], base_read[MAX_RUNS], base_upload[MAX_RUNS], base[MAX_RUNS];
+    double ratio[MAX_RUNS];  /* wall / baseline of the same run */
+    bench_delivery last;     /* calls, bytes: the same in every run */
+} series;
+
+static int parse_args(int argc, char **argv, cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->records = 10000000;
+    c->small_records = 1000000;
+    c->runs = 3;
+    c->small_runs = 3;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--keep") == 0) {
+            c->keep = 1;
+            continue;
+        }
+        if (v == NULL) {
+            fprintf(stderr, "bench-e2e: %s needs a value\n", a);
+            return -1;
+        }
+        i++;
+        if (strcmp(a, "--host") == 0) c->paths.host = v;
+        else if (strcmp(a, "--sandbox") == 0) c->paths.sandbox = v;
+        else if (strcmp(a, "--plugin") == 0) c->paths.plugin = v;
+        else if (strcmp(a, "--gen") == 0) c->gen = v;
+        else if (strcmp(a, "--curl") == 0) c->curl = v;
+        else if (strcmp(a, "--work") == 0) c->work = v;
+        else if (strcmp(a, "--json") == 0) c->json = v;
+        else if (strcmp(a, "--records") == 0) c->records = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--small-records") == 0) c->small_records = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--runs") == 0) c->runs = atoi(v);
+        else if (strcmp(a, "--small-runs") == 0) c->small_runs = atoi(v);
+        else {
+            fprintf(stderr, "bench-e2e: unknown option %s\n", a);
+            return -1;
+        }
+    }
+    if (c->curl != NULL && c->curl[0] == '\0') {
+        fprintf(stderr, "bench-e2e: no curl command (configure found none): install curl, "
+                        "re-run configure, or pass --curl PATH\n");
+        return -1;
+    }
+    if (!c->paths.host || !c->paths.sandbox || !c->paths.plugin || !c->gen || !c->curl
+        || !c->work || c->runs < 1 || c->runs > MAX_RUNS || c->small_runs < 0
+        || c->small_runs > MAX_RUNS || c->records == 0 || c->small_records == 0) {
+        fprintf(stderr, "usage: bench-e2e --host H --sandbox S --plugin P --gen G --curl C "
+                        "--work DIR [--records N] [--runs 1-9] [--small-records N] "
+                        "[--small-runs 0-9] [--json FILE] [--keep]\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* A Business Center the user is a member of: the host only offers Ad
+   Accounts inside a Business Center the user reaches. */
+static const char *user_bc(json_object *w, const char *user)
+{
+    json_object *bcs, *members, *id, *uid;
+
+    if (!json_object_object_get_ex(w, "business_centers", &bcs))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(bcs); i++) {
+        json_object *bc = json_object_array_get_idx(bcs, i);
+        if (!json_object_object_get_ex(bc, "members", &members)
+            || !json_object_object_get_ex(bc, "bc_id", &id))
+            continue;
+        for (size_t k = 0; k < json_object_array_length(members); k++)
+            if (json_object_object_get_ex(json_object_array_get_idx(members, k), "user_id",
+                                          &uid)
+                && strcmp(json_object_get_string(uid), user) == 0)
+                return json_object_get_string(id);
+    }
+    return NULL;
+}
+
+/* The default world with its Ad Accounts replaced by 10 that the first user
+   administers, so 1, 3 and 10 targets are all writable. */
+static int write_world(const cfg *c, char *path, size_t cap)
+{
+    const char *argv[] = {c->paths.sandbox, "--print-world", NULL};
+    bench_proc_result res;
+    char *text = NULL;
+    json_object *w = NULL, *users, *user, *advs;
+    const char *bc;
+    int rc = -1;
+
+    snprintf(path, cap, "%s/world.json", c->work);
+    if (bench_proc_run(argv, NULL, &text, NULL, NULL, 30, &res) != 0 || res.exit_code != 0
+        || (w = json_tokener_parse(text)) == NULL
+        || !json_object_object_get_ex(w, "users", &users)
+        || !json_object_object_get_ex(json_object_array_get_idx(users, 0), "user_id", &user)) {
+        fprintf(stderr, "bench-e2e: cannot read the sandbox's default world\n");
+        goto cleanup;
+    }
+    if ((bc = user_bc(w, json_object_get_string(user))) == NULL) {
+        fprintf(stderr, "bench-e2e: the default world has no Business Center for its first "
+                        "user\n");
+        goto cleanup;
+    }
+    if ((advs = json_object_new_array()) == NULL)
+        goto cleanup;
+    json_object_object_add(w, "advertisers", advs);
+    for (int i = 1; i <= 10; i++) {
+        json_object *a = json_object_new_object(), *roles = json_object_new_array(),
+                    *role = json_object_new_object();
+        char id[32], name[32];
+        if (a == NULL || roles == NULL || role == NULL) {
+            json_object_put(a);
+            json_object_put(roles);
+            json_object_put(role);
+            goto cleanup;
+        }
+        snprintf(id, sizeof(id), "72129%014d", i);
+        snprintf(name, sizeof(name), "Bench %02d", i);
+        json_object_object_add(role, "user_id", json_object_get(user));
+        json_object_object_add(role, "advertiser_role", json_object_new_string("ADMIN"));
+        json_object_array_add(roles, role);
+        json_object_object_add(a, "advertiser_id", json_object_new_string(id));
+        json_object_object_add(a, "name", json_object_new_string(name));
+        json_object_object_add(a, "owner_bc_id", json_object_new_string(bc));
+        json_object_object_add(a, "roles", roles);
+        json_object_object_add(a, "prefilled_audiences", json_object_new_int(0));
+        json_object_array_add(advs, a);
+    }
+    rc = json_object_to_file_ext(path, w, JSON_C_TO_STRING_PRETTY) == 0 ? 0 : -1;
+cleanup:
+    json_object_put(w);
+    free(text);
+    return rc;
+}
+
+/* tt-gen-dataset --records N --seed 42, once per size (same bytes each time). */
+static int make_dataset(const cfg *c, unsigned long long n, char *path, size_t cap)
+{
+    char tmp[700], count[32];
+    struct stat sb;
+    bench_proc_result res;
+
+    snprintf(path, cap, "%s/dataset-%llu.jsonl", c->work, n);
+    if (stat(path, &sb) == 0)
+        return 0;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    snprintf(count, sizeof(count), "%llu", n);
+    fprintf(stderr, "bench-e2e: writing a %llu-record dataset\n", n);
+    {
+        const char *argv[] = {c->gen, "--records", count, "--seed", "42", "--out", tmp, NULL};
+        if (bench_proc_run(argv, NULL, NULL, NULL, NULL, 1800, &res) != 0 || res.exit_code != 0
+            || rename(tmp, path) != 0) {
+            fprintf(stderr, "bench-e2e: cannot write the dataset %s\n", path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void record(series *s, const bench_delivery *d)
+{
+    int i = s->n++;
+
+    s->wall[i] = d->wall_s;
+    s->cpu[i] = d->host_cpu_s;
+    s->host_mb[i] = d->host_rss_kb / 1024.0;
+    s->sandbox_mb[i] = d->sandbox_rss_kb / 1024.0;
+    s->rate[i] = d->wall_s > 0 ? (double) d->records / d->wall_s : 0;
+    bench_delivery_free(&s->last);
+    s->last = *d;
+}
+
+static void say(const char *what, int run, const bench_delivery *d)
+{
+    fprintf(stderr, "bench-e2e: %s run %d: %.1f s wall, host %.1f s CPU %.1f MB, sandbox "
+                    "%.0f MB, %llu records, %ld calls (minimum %ld)\n",
+            what, run, d->wall_s, d->host_cpu_s, d->host_rss_kb / 1024.0,
+            d->sandbox_rss_kb / 1024.0, (unsigned long long) d->records, d->calls,
+            d->calls_min);
+}
+
+/* One small run with k accounts. */
+static int small_run(const cfg *c, const char *dataset, int k, int run, series *s)
+{
+    bench_session ss;
+    bench_delivery d;
+    char dir[600], what[32];
+    int rc;
+
+    snprintf(dir, sizeof(dir), "%s/small-%d-%d", c->work, k, run);
+    if (bench_session_open(&ss, &c->paths, dir, dataset, k) != 0)
+        return -1;
+    rc = bench_session_deliver(&ss, &d);
+    if (rc == 0) {
+        snprintf(what, sizeof(what), "%llu x %d", c->small_records, k);
+        say(what, run, &d);
+        record(s, &d);
+    }
+    if (rc == 0 && !c->keep)
+        bench_session_close(&ss);
+    else
+        bench_session_stop(&ss);
+    return rc;
+}
+
+/* One big run, then its baseline against the same sandbox. */
+static int big_run(const cfg *c, const char *dataset, int run, series *s,
+                   bench_bfile **files, size_t *nfiles)
+{
+    bench_session ss;
+    bench_delivery d;
+    char dir[600], hdr[700], what[32];
+    unsigned long long lines;
+    int rc = -1, delivered = 0;
+    double tr, tu;
+
+    snprintf(dir, sizeof(dir), "%s/big-%d", c->work, run);
+    if (bench_session_open(&ss, &c->paths, dir, dataset, 3) != 0)
+        return -1;
+    if (bench_session_deliver(&ss, &d) != 0)
+        goto cleanup;
+    delivered = 1;
+    snprintf(what, sizeof(what), "%llu x 3", c->records);
+    say(what, run, &d);
+    /* The baseline's files copy the first run's spool files (sizes, types). */
+    if (*files == NULL && bench_baseline_make_files(d.files, c->work, files, nfiles) != 0)
+        goto cleanup;
+    snprintf(hdr, sizeof(hdr), "%s/token.hdr", dir);
+    if (bench_session_token_header(&ss, hdr) != 0)
+        goto cleanup;
+    tr = bench_baseline_read(dataset, &lines);
+    tu = bench_baseline_upload(c->curl, ss.sb.base_url, hdr, ss.accounts, ss.naccounts, *files,
+                               *nfiles, dir);
+    if (tr < 0 || tu < 0)
+        goto cleanup;
+    fprintf(stderr, "bench-e2e: baseline run %d: read %.1f s (%llu lines), upload %.1f s; "
+                    "ratio %.2f\n", run, tr, lines, tu, d.wall_s / (tr + tu));
+    s->ratio[s->n] = d.wall_s / (tr + tu);
+    s->base_read[s->n] = tr;
+    s->base_upload[s->n] = tu;
+    s->base[s->n] = tr + tu;
+    record(s, &d);
+    delivered = 0;
+    rc = 0;
+cleanup:
+    if (delivered)
+        bench_delivery_free(&d);
+    if (rc == 0 && !c->keep)
+        bench_session_close(&ss);
+    else
+        bench_session_stop(&ss);
+    return rc;
+}
+
+/* 10000000 -> "10M", 200000 -> "200k", for row names. */
+static const char *short_count(unsigned long long n, char *buf, size_t cap)
+{
+    if (n >= 1000000 && n % 1000000 == 0)
+        snprintf(buf, cap, "%lluM", n / 1000000);
+    else if (n >= 1000 && n % 1000 == 0)
+        snprintf(buf, cap, "%lluk", n / 1000);
+    else
+        snprintf(buf, cap, "%llu", n);
+    return buf;
+}
+
+static bench_row row(const char *name, double value, const char *unit, double baseline,
+                     const char *target, int met)
+{
+    bench_row r = {name, value, unit, baseline, baseline > 0 ? value / baseline : 0, target,
+                   met};
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    cfg c;
+    char world[600], big_ds[700] = "", small_ds[700] = "";
+    series big = {0}, small[NSCALE] = {{0}};
+    bench_bfile *files = NULL;
+    size_t nfiles = 0;
+    bench_row rows[32];
+    static char names[32][64];
+    size_t nr = 0;
+    int rc = 1;
+
+    if (parse_args(argc, argv, &c) != 0)
+        return 2;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+        return 1;
+    if ((mkdir(c.work, 0700) != 0 && errno != EEXIST) || write_world(&c, world, sizeof(world))) {
+        fprintf(stderr, "bench-e2e: cannot prepare %s\n", c.work);
+        goto cleanup;
+    }
+    c.paths.world = world;
+    if (make_dataset(&c, c.records, big_ds, sizeof(big_ds)) != 0
+        || (c.small_runs > 0 && make_dataset(&c, c.small_records, small_ds, sizeof(small_ds))))
+        goto cleanup;
+
+    /* Small first: quick to fail if something is wrong. Accounts inner, so
+       the machine's noise spreads over all three. */
+    for (int r = 1; r <= c.small_runs; r++)
+        for (int k = 0; k < NSCALE; k++)
+            if (small_run(&c, small_ds, scale_accounts[k], r, &small[k]) != 0)
+                goto cleanup;
+    for (int r = 1; r <= c.runs; r++)
+        if (big_run(&c, big_ds, r, &big, &files, &nfiles) != 0)
+            goto cleanup;
+
+    {
+        double wall = bench_median(big.wall, big.n), base = bench_median(big.base, big.n);
+        double host10 = bench_median(big.host_mb, big.n);
+        const bench_delivery *bl = &big.last;
+        char big_n[24], small_n[24];
+
+        short_count(c.records, big_n, sizeof(big_n));
+        short_count(c.small_records, small_n, sizeof(small_n));
+
+        snprintf(names[0], 64, "e2e.wall (%s x 3)", big_n);
+        /* The ratio is the median of each run's wall / that run's baseline:
+           both sides of a ratio saw the same moment of a shared machine. */
+        double ratio = bench_median(big.ratio, big.n);
+        rows[nr] = row(names[0], wall, "s", base, "ratio <= 4", ratio <= 4);
+        rows[nr++].ratio = ratio;
+        rows[nr++] = row("e2e.baseline.read", bench_median(big.base_read, big.n), "s", 0, "", -1);
+        rows[nr++] = row("e2e.baseline.upload", bench_median(big.base_upload, big.n), "s", 0,
+                         "", -1);
+        rows[nr++] = row("e2e.records_per_s", bench_median(big.rate, big.n), "records/s", 0, "",
+                         -1);
+        rows[nr++] = row("e2e.host_cpu", bench_median(big.cpu, big.n), "s", 0, "", -1);
+        rows[nr++] = row("e2e.host_peak_rss", host10, "MB", 0, "<= 64 MB", host10 <= 64);
+        rows[nr++] = row("e2e.sandbox_peak_rss", bench_median(big.sandbox_mb, big.n), "MB", 0,
+                         "", -1);
+        rows[nr++] = row("e2e.bytes_uploaded", (double) bl->bytes_uploaded / 1e6, "MB", 0, "",
+                         -1);
+        rows[nr++] = row("e2e.api_calls", (double) bl->calls, "calls", (double) bl->calls_min,
+                         "== minimum", bl->calls == bl->calls_min);
+        rows[nr++] = row("e2e.api_calls.uploads", (double) bl->uploads, "calls",
+                         (double) (bl->nfiles * 3), "== files x accounts",
+                         bl->uploads == bl->nfiles * 3);
+        rows[nr++] = row("e2e.api_calls.create_update", (double) (bl->creates + bl->updates),
+                         "calls", (double) (bl->ngroups * 3), "== audiences",
+                         bl->creates + bl->updates == bl->ngroups * 3);
+        rows[nr++] = row("e2e.api_calls.get (reporting)", (double) bl->gets, "calls", 3,
+                         "== accounts", bl->gets == 3);
+        rows[nr++] = row("e2e.api_calls.list", (double) bl->lists, "calls", 0, "== 0",
+                         bl->lists == 0);
+        rows[nr++] = row("e2e.api_calls.other", (double) bl->other_calls, "calls", 0, "== 0",
+                         bl->other_calls == 0);
+        if (c.small_runs > 0) {
+            double host1 = bench_median(small[1].host_mb, small[1].n);
+            double cpu1 = bench_median(small[0].cpu, small[0].n);
+            const bench_delivery *sl = &small[1].last;
+
+            snprintf(names[1], 64, "memory.host_peak_rss (%s)", small_n);
+            rows[nr++] = row(names[1], host1, "MB", 0, "<= 64 MB", host1 <= 64);
+            snprintf(names[2], 64, "memory.host_peak_rss (%s)", big_n);
+            rows[nr++] = row(names[2], host10, "MB", host1, "ratio <= 1.10",
+                             host10 <= 64 && host10 <= 1.10 * host1);
+            snprintf(names[3], 64, "api.calls (%s x 3)", small_n);
+            rows[nr++] = row(names[3], (double) sl->calls, "calls", (double) sl->calls_min,
+                             "== minimum", sl->calls == sl->calls_min);
+            for (int k = 0; k < NSCALE; k++) {
+                double cpu = bench_median(small[k].cpu, small[k].n);
+                snprintf(names[4 + k], 64, "scaling.host_cpu (%d account%s)", scale_accounts[k],
+                         scale_accounts[k] > 1 ? "s" : "");
+                rows[nr++] = k == 0 ? row(names[4 + k], cpu, "s", 0, "", -1)
+                                    : row(names[4 + k], cpu, "s", cpu1, "ratio <= 2",
+                                          cpu <= 2 * cpu1);
+            }
+            {
+                double cpu10 = bench_median(small[2].cpu, small[2].n);
+                rows[nr++] = row("scaling.cpu_per_extra_account", (cpu10 - cpu1) / 9, "s", 0,
+                                 "", -1);
+            }
+        }
+    }
+    printf("end to end: %llu records x 3 accounts, %d runs; small %llu records, %d runs "
+           "(medians)\n", c.records, c.runs, c.small_records, c.small_runs);
+    for (size_t i = 0; i < nr; i++)
+        bench_print_row(stdout, &rows[i]);
+    if (c.json != NULL && bench_write_json(c.json, "e2e", rows, nr) != 0)
+        fprintf(stderr, "bench-e2e: cannot write %s: %s\n", c.json, strerror(errno));
+    rc = 0;
+cleanup:
+    /* Gigabytes of scratch: kept only when asked. */
+    if (!c.keep) {
+        for (size_t i = 0; files != NULL && i < nfiles; i++)
+            unlink(files[i].path);
+        unlink(big_ds);
+        unlink(small_ds);
+    }
+    free(files);
+    bench_delivery_free(&big.last);
+    for (int k = 0; k < NSCALE; k++)
+        bench_delivery_free(&small[k].last);
+    curl_global_cleanup();
+    return rc;
+}
