@@ -103,4 +103,15 @@ int e2e_update_ops(e2e *e, const char *adv);
 /* e2e_host with stdin_data fed to the command (e.g. `secret set`). */
 int e2e_host_input(e2e *e, e2e_out *o, const char *stdin_data, const char *const *args);
 
+/* One end-to-end test for e2e_run_suite(). */
+typedef struct e2e_test {
+    const char *name;
+    void (*fn)(void);
+} e2e_test;
+
+/* Runs the tests as one CUnit suite (E2E_ONLY=substring picks tests by
+   name, for debugging) and returns the process exit code: non-zero when
+   any assertion failed or CUnit itself failed. */
+int e2e_run_suite(const char *suite_name, const e2e_test *tests, size_t n);
+
 #endif

@@ -524,7 +524,7 @@ static void test_policy_refresh_replaces(void)
 
 int main(void)
 {
-    static const struct { const char *name; void (*fn)(void); } tests[] = {
+    static const e2e_test tests[] = {
         {"new and existing audiences hold exactly the expected members",
          test_new_and_existing_exact_members},
         {"later runs deliver only new rows (APPEND, REMOVE)", test_incremental_runs},
@@ -536,19 +536,8 @@ int main(void)
         {"kill -9 mid-delivery, rerun: same audiences", test_kill9_then_rerun},
         {"policy refresh after P540D replaces membership", test_policy_refresh_replaces},
     };
-    CU_pSuite suite;
-    int rc;
+    int rc = e2e_run_suite("delivery end to end", tests,
+                           sizeof(tests) / sizeof(tests[0]));
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    suite = CU_add_suite("delivery end to end", NULL, NULL);
-    /* E2E_ONLY=substring runs the matching tests only (for debugging). */
-    for (size_t i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-        if (getenv("E2E_ONLY") == NULL || strstr(tests[i].name, getenv("E2E_ONLY")) != NULL)
-            CU_add_test(suite, tests[i].name, tests[i].fn);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
     return rc;
 }

@@ -1430,7 +1430,7 @@ static void test_no_secret_leaks(void)
 
 int main(void)
 {
-    static const struct { const char *name; void (*fn)(void); } tests[] = {
+    static const e2e_test tests[] = {
         {"OAuth: URL, consent, connected with the world's usable accounts", test_oauth_flow},
         {"OAuth: expired state (24 hours)", test_state_expired},
         {"OAuth: tampered state", test_state_tampered},
@@ -1447,20 +1447,9 @@ int main(void)
         {"security: unrelated CA refused", test_wrong_ca_refused},
         {"security: no secret in output, state, spool; secrets 0600", test_no_secret_leaks},
     };
-    CU_pSuite suite;
-    int rc;
+    int rc = e2e_run_suite("profiles, settings and secrets end to end", tests,
+                           sizeof(tests) / sizeof(tests[0]));
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    suite = CU_add_suite("profiles, settings and secrets end to end", NULL, NULL);
-    /* E2E_ONLY=substring runs the matching tests only (for debugging). */
-    for (size_t i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-        if (getenv("E2E_ONLY") == NULL || strstr(tests[i].name, getenv("E2E_ONLY")) != NULL)
-            CU_add_test(suite, tests[i].name, tests[i].fn);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
     transcript_reset();
     return rc;
 }

@@ -734,25 +734,14 @@ static void test_concurrent_delivers(void)
 
 int main(void)
 {
-    static const struct { const char *name; void (*fn)(void); } tests[] = {
+    static const e2e_test tests[] = {
         {"fault soak: exact members, one audience per type, budget kept", test_fault_soak},
         {"SIGKILL at deterministic points, rerun: nothing lost or doubled",
          test_crash_and_resume},
         {"eight concurrent delivers share accounts and a home", test_concurrent_delivers},
     };
-    CU_pSuite suite;
-    int rc;
+    int rc = e2e_run_suite("reliability end to end", tests,
+                           sizeof(tests) / sizeof(tests[0]));
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    suite = CU_add_suite("reliability end to end", NULL, NULL);
-    /* E2E_ONLY=substring runs the matching tests only (for debugging). */
-    for (size_t i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-        if (getenv("E2E_ONLY") == NULL || strstr(tests[i].name, getenv("E2E_ONLY")) != NULL)
-            CU_add_test(suite, tests[i].name, tests[i].fn);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
     return rc;
 }
