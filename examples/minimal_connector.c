@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <aconn.h>
+#include <aconn/aconn.h>
 
 typedef struct counter_ctx {
     unsigned long long records;

@@ -4,14 +4,14 @@
  */
 #include <config.h>
 
-#include <aconn.h>
+#include <aconn/aconn.h>
 #include <curl/curl.h>
 
-#include "tt_deliver.h"
-#include "tt_manifest.h"
-#include "tt_oauth.h"
-#include "tt_validate.h"
-#include "tt_version.h"
+#include "delivery/tt_deliver.h"
+#include "settings/tt_manifest.h"
+#include "profile/tt_oauth.h"
+#include "settings/tt_validate.h"
+#include "common/tt_version.h"
 
 static aconn_describe_fn tt_describe;
 

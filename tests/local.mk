@@ -7,7 +7,7 @@ AM_TESTS_ENVIRONMENT = \
 	TT_SRCDIR='$(abs_top_srcdir)'; export TT_SRCDIR; \
 	TT_BUILDDIR='$(abs_top_builddir)'; export TT_BUILDDIR; \
 	TT_PLUGIN='$(abs_top_builddir)/plugin/tiktok_connector.la'; export TT_PLUGIN; \
-	TT_HOST='$(abs_top_builddir)/host-api/connector-host'; export TT_HOST; \
+	TT_HOST='$(abs_top_builddir)/host/connector-host'; export TT_HOST; \
 	TT_SANDBOX='$(abs_top_builddir)/tests/sandbox/tiktok-sandbox'; export TT_SANDBOX; \
 	TT_OPENSSL='$(OPENSSL_BIN)'; export TT_OPENSSL;
 

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "bench_util.h"
-#include "tt_email.h"
+#include "identifiers/tt_email.h"
 
 typedef struct emails {
     size_t n;

@@ -29,7 +29,7 @@
 
 #include <openssl/evp.h>
 
-#include <aconn.h>
+#include <aconn/aconn.h>
 
 #include "bench_util.h"
 

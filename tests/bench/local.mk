@@ -23,7 +23,7 @@ tests_bench_bench_reader_SOURCES = tests/bench/bench_reader.c \
 	tests/bench/bench_proc.c tests/bench/bench_proc.h \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_reader_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS)
-tests_bench_bench_reader_LDADD = host-api/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
+tests_bench_bench_reader_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
 	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
 tests_bench_bench_summary_SOURCES = tests/bench/bench_summary.c
 tests_bench_bench_summary_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS)
@@ -52,7 +52,7 @@ bench: all $(EXTRA_PROGRAMS)
 	$(top_builddir)/tests/bench/bench-reader '$(BENCH_WORK)/dataset-$(BENCH_SMALL_RECORDS).jsonl' \
 		--runs $(BENCH_RUNS) --json bench-results/reader.json
 	$(top_builddir)/tests/bench/bench-e2e \
-		--host '$(abs_top_builddir)/host-api/connector-host' \
+		--host '$(abs_top_builddir)/host/connector-host' \
 		--sandbox '$(abs_top_builddir)/tests/sandbox/tiktok-sandbox' \
 		--plugin '$(abs_top_builddir)/plugin/tiktok_connector.la' \
 		--gen '$(abs_top_builddir)/tests/tools/tt-gen-dataset' \

@@ -5,3 +5,58 @@ tests_e2e_test_delivery_SOURCES = tests/e2e/test_delivery.c tests/e2e/e2e.c test
 tests_e2e_test_delivery_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_delivery_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# Profiles: OAuth, accounts and roles, end to end.
+check_PROGRAMS += tests/e2e/test_profiles
+TESTS += tests/e2e/test_profiles
+tests_e2e_test_profiles_SOURCES = tests/e2e/test_profiles.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_profiles_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_profiles_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
+tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
+
+# Reliability: faults, crashes and concurrency end to end, the long soak,
+# and valgrind.
+check_PROGRAMS += tests/e2e/test_reliability
+TESTS += tests/e2e/test_reliability
+tests_e2e_test_reliability_SOURCES = tests/e2e/test_reliability.c tests/e2e/e2e.c \
+	tests/e2e/e2e.h
+tests_e2e_test_reliability_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_reliability_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_reliability_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# make soak: the long fault soak (1 million identifiers to three Ad
+# Accounts, more seeds) and the rest of the reliability suite. Not part of
+# make check: it runs for a long time.
+soak: $(check_PROGRAMS) all
+	@$(AM_TESTS_ENVIRONMENT) REL_SOAK=1; export REL_SOAK; \
+	  $(LIBTOOL) --mode=execute ./tests/e2e/test_reliability
+
+# make check-valgrind: the unit-level test programs (host, plugin, sandbox)
+# under valgrind memcheck, through the libtool wrapper so the real binary
+# (not the wrapper script) is checked. Any memory error or definite /
+# indirect leak fails the program. tests/valgrind.supp only silences
+# third-party libraries, each entry explained there. Child processes (the
+# sandbox, connector-host) are not traced. Each program's valgrind log is
+# left beside it as <program>.valgrind.log.
+RELIABILITY_VG_FLAGS = --error-exitcode=1 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect \
+	--suppressions=$(abs_top_srcdir)/tests/valgrind.supp
+check-valgrind: $(check_PROGRAMS) all
+	@$(AM_TESTS_ENVIRONMENT) ran=0; failed=0; \
+	for p in $(filter tests/host/% tests/plugin/% tests/sandbox/%,$(filter $(check_PROGRAMS),$(TESTS))); do \
+	  ran=$$((ran + 1)); \
+	  if $(LIBTOOL) --mode=execute valgrind $(RELIABILITY_VG_FLAGS) \
+	       --log-file=$$p.valgrind.log ./$$p >$$p.valgrind.out 2>&1; then \
+	    echo "PASS: valgrind $$p"; \
+	  elif grep -q 'ERROR SUMMARY: 0 errors' $$p.valgrind.log; then \
+	    failed=$$((failed + 1)); \
+	    echo "FAIL: valgrind $$p: memcheck clean, but the test failed (see $$p.valgrind.out)"; \
+	  else \
+	    failed=$$((failed + 1)); \
+	    echo "FAIL: valgrind $$p: memory errors or leaks (see $$p.valgrind.log)"; \
+	  fi; \
+	done; \
+	echo "check-valgrind: $$ran programs, $$failed failed"; \
+	test $$failed -eq 0
+
+.PHONY: soak check-valgrind

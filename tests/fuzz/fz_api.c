@@ -1,5 +1,5 @@
 /*
- * fz_api.c - the typed TikTok response parsers in plugin/tt_api.c, reached
+ * fz_api.c - the typed TikTok response parsers in plugin/tiktok/tt_api.c, reached
  * through the public wrappers with the fake transport (fz_transport.h).
  *
  * Input: byte 0 picks the endpoint (low nibble) and whether the last
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "fz_transport.h"
-#include "tt_api.h"
+#include "tiktok/tt_api.h"
 
 #define FZ_APP_ID "7000000000000000001"
 #define FZ_SECRET "fz-app-secret-5f1d"

@@ -16,7 +16,7 @@
 
 #include <string.h>
 
-#include "tt_email.h"
+#include "identifiers/tt_email.h"
 
 static int fz_normal_form(const char *s, size_t n)
 {

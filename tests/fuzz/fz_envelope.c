@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "tt_http.h"
+#include "tiktok/tt_http.h"
 
 static int fz_envelope_sane(tt_transport t, const tt_response *resp, const char *detail)
 {

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tt_ident.h"
+#include "identifiers/tt_ident.h"
 
 static int fz_hex_lower(const char *hex)
 {

@@ -17,7 +17,7 @@
 #include <json-c/json.h>
 
 #include "fz_manifest_check.h"
-#include "tt_manifest.h"
+#include "settings/tt_manifest.h"
 
 int fz_manifest(const uint8_t *data, size_t size)
 {

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tt_oauth.h"
-#include "tt_state.h"
+#include "profile/tt_oauth.h"
+#include "profile/tt_state.h"
 
 #define FZ_KEY "fz-state-key-3b7c0d1e9f2a4b6c8d0e1f2a3b4c5d6e"
 

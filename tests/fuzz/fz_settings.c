@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tt_settings.h"
+#include "settings/tt_settings.h"
 
 #define FZ_SETTINGS_ERRS 16
 

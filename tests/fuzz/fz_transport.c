@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tt_status.h"
+#include "tiktok/tt_status.h"
 
 void fz_feed_host(fz_feed *feed, aconn_host *host)
 {

@@ -2,7 +2,7 @@
  * fz_transport.h - a fake TikTok transport for fuzzing tt_api.c.
  *
  * fz_transport.c defines tt_http_call() and tt_http_call_many() (the
- * network half of plugin/tt_http_retry.c) so the real typed API wrappers
+ * network half of plugin/tiktok/tt_http_retry.c) so the real typed API wrappers
  * run unchanged against answers taken from fuzz input. Linking: the fuzz
  * targets compile tt_api.c, tt_http.c and tt_status.c without
  * tt_http_retry.c; the CUnit replay links plugin/libtt_core.la, a static
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tt_http.h"
+#include "tiktok/tt_http.h"
 
 typedef struct fz_feed {
     const uint8_t *next;       /* the unread bodies, NUL-separated */

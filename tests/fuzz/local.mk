@@ -20,30 +20,30 @@ FZ_BUILD = $(AM_V_GEN)$(MKDIR_P) tests/fuzz && \
 
 fz_dir = $(top_srcdir)/tests/fuzz
 fz_plugin = $(top_srcdir)/plugin
-fz_host = $(top_srcdir)/host-api/host
+fz_host = $(top_srcdir)/host
 FZ_HDRS = $(fz_dir)/fz.h $(fz_dir)/fz_transport.h $(fz_dir)/fz_manifest_check.h config.h
 FZ_COMMON = $(fz_dir)/fuzz_main.c $(fz_dir)/fz_util.c
 
 # The harness and the sources under test, per target.
-FZ_SRC_settings = $(fz_dir)/fz_settings.c $(fz_plugin)/tt_settings.c \
-	$(fz_plugin)/tt_ident.c $(fz_plugin)/tt_email.c
+FZ_SRC_settings = $(fz_dir)/fz_settings.c $(fz_plugin)/settings/tt_settings.c \
+	$(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c
 FZ_SRC_dataset = $(fz_dir)/fz_dataset.c $(fz_host)/ch_dataset.c $(fz_host)/ch_arena.c \
 	$(fz_host)/ch_utf8.c $(fz_host)/ch_util.c
-FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(fz_plugin)/tt_http.c $(fz_plugin)/tt_status.c
+FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_status.c
 # tt_http_retry.c is left out on purpose: fz_transport.c replaces its
 # network calls (see fz_transport.h).
-FZ_SRC_api = $(fz_dir)/fz_api.c $(fz_dir)/fz_transport.c $(fz_plugin)/tt_api.c \
-	$(fz_plugin)/tt_http.c $(fz_plugin)/tt_status.c $(fz_plugin)/tt_secret.c
-FZ_SRC_state = $(fz_dir)/fz_state.c $(fz_plugin)/tt_state.c
+FZ_SRC_api = $(fz_dir)/fz_api.c $(fz_dir)/fz_transport.c $(fz_plugin)/tiktok/tt_api.c \
+	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/common/tt_secret.c
+FZ_SRC_state = $(fz_dir)/fz_state.c $(fz_plugin)/profile/tt_state.c
 FZ_SRC_manifest = $(fz_dir)/fz_manifest.c $(fz_dir)/fz_manifest_check.c \
-	plugin/tt_manifest_text.c
-FZ_SRC_ident = $(fz_dir)/fz_ident.c $(fz_plugin)/tt_ident.c $(fz_plugin)/tt_email.c
-FZ_SRC_email = $(fz_dir)/fz_email.c $(fz_plugin)/tt_email.c
+	plugin/settings/tt_manifest_text.c
+FZ_SRC_ident = $(fz_dir)/fz_ident.c $(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c
+FZ_SRC_email = $(fz_dir)/fz_email.c $(fz_plugin)/identifiers/tt_email.c
 # tt_oauth.c brings the API client with it; the fake transport stands in for
 # the network as in the api target.
-FZ_SRC_oauth = $(fz_dir)/fz_oauth.c $(fz_dir)/fz_transport.c $(fz_plugin)/tt_oauth.c \
-	$(fz_plugin)/tt_state.c $(fz_plugin)/tt_accounts.c $(fz_plugin)/tt_api.c \
-	$(fz_plugin)/tt_http.c $(fz_plugin)/tt_status.c $(fz_plugin)/tt_secret.c
+FZ_SRC_oauth = $(fz_dir)/fz_oauth.c $(fz_dir)/fz_transport.c $(fz_plugin)/profile/tt_oauth.c \
+	$(fz_plugin)/profile/tt_state.c $(fz_plugin)/profile/tt_accounts.c $(fz_plugin)/tiktok/tt_api.c \
+	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/common/tt_secret.c
 
 FUZZ_BINS = tests/fuzz/fuzz-settings tests/fuzz/fuzz-dataset tests/fuzz/fuzz-envelope \
 	tests/fuzz/fuzz-api tests/fuzz/fuzz-state tests/fuzz/fuzz-manifest \
@@ -103,7 +103,7 @@ tests_fuzz_test_fuzz_regressions_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL
 	$(OPENSSL_CFLAGS)
 # fz_transport.o precedes the static libtt_core archive, so the archive's
 # tt_http_retry.o is never linked (see fz_transport.h).
-tests_fuzz_test_fuzz_regressions_LDADD = plugin/libtt_core.la host-api/libch.la \
+tests_fuzz_test_fuzz_regressions_LDADD = plugin/libtt_core.la host/libch.la \
 	$(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_main.c tests/fuzz/run-fuzz tests/fuzz/corpus \

@@ -19,8 +19,8 @@
 
 #include "fz.h"
 #include "fz_manifest_check.h"
-#include "tt_manifest.h"
-#include "tt_state.h"
+#include "settings/tt_manifest.h"
+#include "profile/tt_state.h"
 
 static const fz_target fz_targets[] = {
     {"settings", fz_settings}, {"dataset", fz_dataset}, {"envelope", fz_envelope},

@@ -26,9 +26,9 @@ tests_host_test_plugin_noteardown_la_CFLAGS = $(AM_CFLAGS) $(TT_VISIBILITY_CFLAG
 tests_host_test_plugin_noteardown_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_host_test_plugin_noteardown_la_LIBADD = $(JSON_C_LIBS)
 
-TEST_HOST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/host-api/host -I$(top_srcdir)/tests/host
+TEST_HOST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/host -I$(top_srcdir)/tests/host
 TEST_HOST_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
-TEST_HOST_LIBS = host-api/libch.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) \
+TEST_HOST_LIBS = host/libch.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) \
 	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
 TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
 

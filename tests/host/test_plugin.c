@@ -20,7 +20,7 @@
  */
 #include <config.h>
 
-#include <aconn.h>
+#include <aconn/aconn.h>
 
 #include <stdint.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #ifndef MOCK_HOST_H
 #define MOCK_HOST_H
 
-#include <aconn.h>
+#include <aconn/aconn.h>
 #include <pthread.h>
 
 #define MOCK_MAX_ENTRIES 256

@@ -9,7 +9,7 @@
 #include <CUnit/Basic.h>
 
 #include "mock_host.h"
-#include "tt_http.h"
+#include "tiktok/tt_http.h"
 
 static char *url_for(const char *base, const char *endpoint, json_object *q, aconn_status *st)
 {

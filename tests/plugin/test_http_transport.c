@@ -22,8 +22,8 @@
 #include <openssl/x509v3.h>
 
 #include "mock_host.h"
-#include "tt_api.h"
-#include "tt_http.h"
+#include "tiktok/tt_api.h"
+#include "tiktok/tt_http.h"
 
 #define TOKEN "tok-SECRET-9f8e7d6c5b4a"
 #define P "/open_api/v1.3/"

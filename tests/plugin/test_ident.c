@@ -7,9 +7,9 @@
 #include <CUnit/Basic.h>
 #include <openssl/evp.h>
 
-#include "tt_email.h"
-#include "tt_ident.h"
-#include "tt_ident_report.h"
+#include "identifiers/tt_email.h"
+#include "identifiers/tt_ident.h"
+#include "identifiers/tt_ident_report.h"
 
 static const char HEX_LOWER[] =
     "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";

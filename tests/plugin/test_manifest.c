@@ -10,11 +10,11 @@
 #include <json-c/json.h>
 #include <ltdl.h>
 
-#include "tt_ident.h"
-#include "tt_manifest.h"
-#include "tt_settings.h"
-#include "tt_spool.h"
-#include "tt_version.h"
+#include "identifiers/tt_ident.h"
+#include "settings/tt_manifest.h"
+#include "settings/tt_settings.h"
+#include "delivery/tt_spool.h"
+#include "common/tt_version.h"
 
 static json_object *file_manifest;   /* manifests/tiktok_connector.json */
 

@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "tt_settings.h"
+#include "settings/tt_settings.h"
 
 #define MAX_ERRS 64
 

@@ -13,9 +13,9 @@
 #include <json-c/json.h>
 
 #include "mock_host.h"
-#include "tt_accounts.h"
-#include "tt_oauth.h"
-#include "tt_state.h"
+#include "profile/tt_accounts.h"
+#include "profile/tt_oauth.h"
+#include "profile/tt_state.h"
 
 #define APP_ID "7237383493024481281"
 #define APP_SECRET "app-secret-DO-NOT-LEAK-5f1c"

@@ -11,8 +11,8 @@
 #include "mock_host.h"
 #include <json-c/json.h>
 
-#include "tt_secret.h"
-#include "tt_state.h"
+#include "common/tt_secret.h"
+#include "profile/tt_state.h"
 
 #define KEY_A "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define KEY_B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"

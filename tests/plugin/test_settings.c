@@ -8,8 +8,8 @@
 
 #include <CUnit/Basic.h>
 
-#include "tt_ident.h"
-#include "tt_settings.h"
+#include "identifiers/tt_ident.h"
+#include "settings/tt_settings.h"
 
 #define A1 "7100000000000000001"
 #define A2 "7100000000000000002"

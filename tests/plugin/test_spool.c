@@ -15,7 +15,7 @@
 #include <CUnit/Basic.h>
 #include <openssl/evp.h>
 
-#include "tt_spool.h"
+#include "delivery/tt_spool.h"
 
 #define LINE 65
 

@@ -6,7 +6,7 @@
 #include <CUnit/Basic.h>
 
 #include "mock_host.h"
-#include "tt_status.h"
+#include "tiktok/tt_status.h"
 
 typedef struct code_case {
     long code;

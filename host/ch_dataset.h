@@ -1,0 +1,63 @@
+/*
+ * ch_dataset.h - the streaming JSON Lines reader (docs/ARCHITECTURE.md,
+ * "Dataset format").
+ *
+ * Lines are numbered from 1. A line counts once it ends with '\n': a last
+ * line still being written (no newline yet) is left for a later run. The
+ * reader never loads the whole file: memory is bounded by one chunk
+ * (CH_CHUNK_RECORDS records or about CH_CHUNK_BYTES of values) plus the
+ * longest accepted line (CH_LINE_MAX). Bad lines are reported through the
+ * reject callback with their line number and one of the reasons
+ * invalid_json, invalid_utf8, line_too_long, not_object, bad_attribute,
+ * bad_op; they never stop the reader.
+ */
+#ifndef CH_DATASET_H
+#define CH_DATASET_H
+
+#include <aconn/aconn.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CH_LINE_MAX ((size_t) 1024 * 1024)
+#define CH_CHUNK_RECORDS 4096
+#define CH_CHUNK_BYTES ((size_t) 8 * 1024 * 1024)
+
+typedef struct ch_dataset ch_dataset;
+
+/* Called once per rejected line; reason is static, detail for people
+   (never contains the line's content). */
+typedef void ch_dataset_reject_fn(void *ctx, uint64_t line, const char *reason,
+                                  const char *detail);
+
+int ch_dataset_open(const char *path, ch_dataset **out, char *err, size_t errlen);
+void ch_dataset_close(ch_dataset *ds);
+
+void ch_dataset_on_reject(ch_dataset *ds, ch_dataset_reject_fn *fn, void *ctx);
+
+/*
+ * Skips forward so the next line read is `line` (1-based) without parsing
+ * anything. Returns 0, 1 when the file ends first, -1 on a read error.
+ */
+int ch_dataset_seek_line(ch_dataset *ds, uint64_t line, char *err, size_t errlen);
+
+/*
+ * Parses lines up to and including `last_line` into the next chunk:
+ * *records gets *count pointers, valid until the next call or close.
+ * *count == 0 means last_line was reached or the file ended (see
+ * ch_dataset_line()). Returns 0, or -1 on a read or memory error.
+ */
+int ch_dataset_next_chunk(ch_dataset *ds, uint64_t last_line,
+                          const aconn_record *const **records, size_t *count,
+                          char *err, size_t errlen);
+
+/* Number of the last line consumed (0 before the first). */
+uint64_t ch_dataset_line(const ch_dataset *ds);
+
+/* Lines skipped because they were empty or only white space. */
+uint64_t ch_dataset_empty_lines(const ch_dataset *ds);
+
+/* Counts the complete ('\n'-terminated) lines of a file, streaming. */
+int ch_dataset_count_lines(const char *path, uint64_t *lines, char *err, size_t errlen);
+
+#endif /* CH_DATASET_H */

@@ -1,0 +1,47 @@
+/*
+ * ch_run.h - the delivery-run driver (docs/ARCHITECTURE.md, "Delivery
+ * runs"): opens or resumes a connection's pending run, feeds its lines to
+ * deliver_batch() in batches, and moves the checkpoint only when the END
+ * batch returns ACONN_OK.
+ */
+#ifndef CH_RUN_H
+#define CH_RUN_H
+
+#include <aconn/aconn.h>
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "ch_plugin.h"
+#include "ch_services.h"
+#include "ch_state.h"
+
+#define CH_DEFAULT_BATCH_LINES ((uint64_t) 1000000)
+
+typedef struct ch_run ch_run;
+
+typedef struct ch_run_options {
+    uint64_t batch_lines;   /* dataset lines per deliver_batch() call */
+    const char *spool_dir;  /* the connection's spool directory */
+    int progress;           /* print progress on stderr */
+    int dry_run;            /* preview: plugin option dry_run, nothing recorded */
+} ch_run_options;
+
+/*
+ * Runs one delivery run of connection c (its row as read under the
+ * connection's lock) and returns the command's exit code. *report gets the
+ * run report (also stored in the runs table); err gets a message for
+ * failures that happen before any report exists.
+ */
+int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
+                   const ch_run_options *opt, json_object **report,
+                   char *err, size_t errlen);
+
+/* aconn_host.batch_next / reject for the call in progress. */
+aconn_status ch_run_next(ch_run *r, const aconn_batch *batch,
+                         const aconn_record *const **records, size_t *count);
+void ch_run_reject(ch_run *r, const aconn_batch *batch, uint64_t seq,
+                   uint32_t attr_index, const char *reason, const char *detail);
+
+#endif /* CH_RUN_H */

@@ -1,0 +1,39 @@
+/*
+ * ch_secrets.h - the host's secret store: secrets.json in the home
+ * directory, a JSON object {"<plugin id>/<name>": "<value>"}, mode 0600.
+ *
+ * Values are never printed, logged or stored elsewhere; buffers that held
+ * them are wiped. Readers take no lock (writers replace the file with an
+ * atomic rename); writers serialize on "<file>.lock" with flock().
+ * Every function is thread-safe and safe across processes.
+ */
+#ifndef CH_SECRETS_H
+#define CH_SECRETS_H
+
+#include <aconn/aconn.h>
+
+#include <stddef.h>
+
+/* Largest secret value accepted. */
+#define CH_SECRET_MAX ((size_t) 64 * 1024)
+
+/*
+ * Refuses a secrets file that group or others may access, naming the fix.
+ * A missing file is fine. Returns 0, or -1 with a message in err.
+ */
+int ch_secrets_check(const char *path, char *err, size_t errlen);
+
+/*
+ * Copies the secret `key` ("<plugin id>/<name>") and a NUL into buf,
+ * following aconn_host.secret_get(): ACONN_OK, ACONN_ERR_NOT_FOUND,
+ * ACONN_ERR_TOO_SMALL (*len = length needed), or ACONN_ERR_FATAL with a
+ * message in err (which never contains the value).
+ */
+aconn_status ch_secrets_get(const char *path, const char *key, char *buf,
+                            size_t buflen, size_t *len, char *err, size_t errlen);
+
+/* Stores len bytes under key (value NULL deletes it), durably. */
+aconn_status ch_secrets_put(const char *path, const char *key, const char *value,
+                            size_t len, char *err, size_t errlen);
+
+#endif /* CH_SECRETS_H */

@@ -1,0 +1,108 @@
+/*
+ * ch_state.h - the host's SQLite state store (state.db in the home
+ * directory, WAL mode, synchronous=FULL).
+ *
+ * Several processes share one state.db. Every write is one transaction;
+ * read-modify-write sequences use BEGIN IMMEDIATE so they serialize across
+ * processes, and a process killed at any moment loses nothing it committed.
+ * A ch_state handle is thread-safe (one mutex guards the connection).
+ */
+#ifndef CH_STATE_H
+#define CH_STATE_H
+
+#include <aconn/aconn.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+/* Largest value state_cas() accepts (aconn.h: "at most 1 MiB"). */
+#define CH_STATE_VALUE_MAX ((size_t) 1024 * 1024)
+#define CH_STATE_KEY_MAX ((size_t) 512)
+
+typedef struct ch_state ch_state;
+
+/* What became of a connection's pending run (connections.run_outcome). */
+#define CH_OUTCOME_RUNNING "running"       /* in progress, or the host died */
+#define CH_OUTCOME_RETRY "retry"           /* rerun same id and range */
+#define CH_OUTCOME_REAUTHORIZE "reauthorize"
+#define CH_OUTCOME_PERMANENT "permanent"   /* next run: new id, extended range */
+#define CH_OUTCOME_FATAL "fatal"
+
+/* One connection row. Strings are heap copies (ch_connection_clear). */
+typedef struct ch_connection {
+    char *id;
+    char *plugin_path;
+    char *plugin_id;
+    char *profile;
+    char *dataset_path;            /* absolute */
+    char *settings_json;           /* immutable */
+    int64_t created_at_ms;
+    uint64_t lines_at_connect;
+    int historical;                /* 1: the first run starts at line 1 */
+    uint64_t delivered_through;    /* last line delivered; 0 = none */
+    /* The pending run; run_id is NULL when there is none. */
+    char *run_id;
+    uint64_t run_first;
+    uint64_t run_last;
+    uint32_t run_attempt;
+    char *run_outcome;             /* CH_OUTCOME_* */
+    char *run_status;              /* aconn_status_name() of the last attempt */
+    int64_t not_before_ms;         /* do not start the next attempt earlier */
+    int run_full_refresh;          /* the pending run replaces membership */
+    int64_t last_full_refresh_ms;  /* when the last full refresh finished
+                                      (the connection's creation at first) */
+} ch_connection;
+
+int ch_state_open(const char *path, ch_state **out, char *err, size_t errlen);
+void ch_state_close(ch_state *st);
+
+/* The key-value store behind aconn_host.state_get/state_cas; `ns` is the
+   plugin id. Same statuses as those services; ACONN_RETRY when the
+   database stayed locked past the busy timeout. */
+aconn_status ch_state_kv_get(ch_state *st, const char *ns, const char *key,
+                             char *buf, size_t buflen, size_t *len,
+                             uint64_t *version);
+aconn_status ch_state_kv_cas(ch_state *st, const char *ns, const char *key,
+                             uint64_t expected, const char *value, size_t len,
+                             uint64_t *new_version);
+
+/* Profiles. get returns 0 found, 1 missing, -1 error; *status is heap. */
+int ch_state_profile_set(ch_state *st, const char *plugin_id, const char *name,
+                         const char *status, const char *status_json,
+                         int64_t now_ms, char *err, size_t errlen);
+int ch_state_profile_get(ch_state *st, const char *plugin_id, const char *name,
+                         char **status, char *err, size_t errlen);
+
+/* Connections. get returns 0 found, 1 missing, -1 error. */
+int ch_state_connection_insert(ch_state *st, const ch_connection *c,
+                               char *err, size_t errlen);
+int ch_state_connection_get(ch_state *st, const char *id, ch_connection *c,
+                            char *err, size_t errlen);
+void ch_connection_clear(ch_connection *c);
+
+/*
+ * Records the start of one attempt of c's pending run (c->run_* already
+ * set by the caller): the connection's run columns with outcome "running",
+ * and a row in the runs history, in one transaction.
+ */
+int ch_state_run_begin(ch_state *st, const ch_connection *c, int64_t now_ms,
+                       char *err, size_t errlen);
+
+/*
+ * Records how the attempt ended, in one transaction: the runs history row,
+ * and either the checkpoint moved to run_last with the pending run cleared
+ * (outcome NULL: the run finished OK) or the run kept pending with
+ * `outcome`, `status` and not_before_ms.
+ */
+int ch_state_run_end(ch_state *st, const ch_connection *c, const char *outcome,
+                     const char *status, int64_t not_before_ms,
+                     const char *report_json, int64_t now_ms,
+                     char *err, size_t errlen);
+
+/* Lists "profiles", "connections" or "runs" as a JSON array. */
+int ch_state_list(ch_state *st, const char *what, json_object **out,
+                  char *err, size_t errlen);
+
+#endif /* CH_STATE_H */

@@ -1,0 +1,235 @@
+/*
+ * ch_util.c - small helpers shared by the reference host.
+ */
+#include <config.h>
+
+#include "ch_util.h"
+
+#include <aconn/aconn.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+int ch_exit_for_status(int32_t status)
+{
+    if (ACONN_STATUS_IS_OK(status))
+        return CH_EXIT_OK;
+    if (ACONN_STATUS_IS_RETRY(status))
+        return CH_EXIT_RETRY;
+    if (ACONN_STATUS_IS_REAUTHORIZE(status))
+        return CH_EXIT_REAUTHORIZE;
+    if (ACONN_STATUS_IS_PERMANENT(status))
+        return CH_EXIT_FAILED;
+    return CH_EXIT_INTERNAL;
+}
+
+char *ch_strdup_printf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *s;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    s = malloc((size_t) n + 1);
+    if (s == NULL)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t) n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void ch_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int ch_read_file(const char *path, size_t max, char **out, size_t *len,
+                 char *err, size_t errlen)
+{
+    int rc = -1;
+    int fd = -1;
+    char *buf = NULL;
+    size_t used = 0, cap = 4096;
+
+    *out = NULL;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ch_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    buf = malloc(cap);
+    if (buf == NULL) {
+        ch_errf(err, errlen, "out of memory reading %s", path);
+        goto cleanup;
+    }
+    for (;;) {
+        ssize_t n;
+        if (cap - used < 2) {
+            char *bigger;
+            if (cap > max) {
+                ch_errf(err, errlen, "%s is larger than %zu bytes", path, max);
+                goto cleanup;
+            }
+            bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                ch_errf(err, errlen, "out of memory reading %s", path);
+                goto cleanup;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        n = read(fd, buf + used, cap - used - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ch_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            goto cleanup;
+        }
+        if (n == 0)
+            break;
+        used += (size_t) n;
+        if (used > max) {
+            ch_errf(err, errlen, "%s is larger than %zu bytes", path, max);
+            goto cleanup;
+        }
+    }
+    buf[used] = '\0';
+    *out = buf;
+    buf = NULL;
+    if (len != NULL)
+        *len = used;
+    rc = 0;
+cleanup:
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int ch_mkdir_p(const char *path, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(path);
+    char *p;
+
+    if (n == 0 || n >= sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(tmp, path, n + 1);
+    for (p = tmp + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int ch_random_id(const char *prefix, size_t nbytes, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[32];
+    size_t plen = strlen(prefix);
+    size_t i;
+
+    if (nbytes > sizeof(raw) || plen + nbytes * 2 + 1 > outlen)
+        return -1;
+    if (RAND_bytes(raw, (int) nbytes) != 1)
+        return -1;
+    memcpy(out, prefix, plen);
+    for (i = 0; i < nbytes; i++) {
+        out[plen + 2 * i] = hex[raw[i] >> 4];
+        out[plen + 2 * i + 1] = hex[raw[i] & 0xf];
+    }
+    out[plen + 2 * nbytes] = '\0';
+    return 0;
+}
+
+int64_t ch_wall_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return 0;
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ch_parse_i64(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    long long v;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return -1;
+    *out = (int64_t) v;
+    return 0;
+}
+
+int ch_iso8601_duration_ms(const char *s, int64_t *out)
+{
+    static const int64_t day = 86400000;
+    int in_time = 0, any = 0;
+
+    if (s == NULL || *s != 'P')
+        return -1;
+    *out = 0;
+    for (s++; *s != '\0'; s++) {
+        int64_t n = 0, unit;
+
+        if (*s == 'T' && !in_time) {
+            in_time = 1;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return -1;
+        for (; *s >= '0' && *s <= '9'; s++) {
+            if (n > 1000000)
+                return -1;   /* far beyond any policy period */
+            n = n * 10 + (*s - '0');
+        }
+        switch (*s) {
+        case 'Y': unit = in_time ? -1 : 365 * day; break;
+        case 'M': unit = in_time ? 60000 : 30 * day; break;
+        case 'W': unit = in_time ? -1 : 7 * day; break;
+        case 'D': unit = in_time ? -1 : day; break;
+        case 'H': unit = in_time ? 3600000 : -1; break;
+        case 'S': unit = in_time ? 1000 : -1; break;
+        default: return -1;
+        }
+        if (unit < 0)
+            return -1;
+        *out += n * unit;
+        any = 1;
+    }
+    return any ? 0 : -1;
+}

@@ -1,0 +1,34 @@
+# host: the reference connector host, connector-host.
+
+EXTRA_DIST += host/README.md
+
+# The reference host: all logic in a convenience library so the tests can
+# link it; connector-host is only main().
+noinst_LTLIBRARIES += host/libch.la
+host_libch_la_SOURCES = \
+	host/ch_arena.c host/ch_arena.h \
+	host/ch_buf.c host/ch_buf.h \
+	host/ch_cli.c host/ch_cli.h \
+	host/ch_commands.c \
+	host/ch_dataset.c host/ch_dataset.h \
+	host/ch_home.c host/ch_home.h \
+	host/ch_plugin.c host/ch_plugin.h \
+	host/ch_report.c host/ch_report.h \
+	host/ch_run.c host/ch_run.h \
+	host/ch_secrets.c host/ch_secrets.h \
+	host/ch_services.c host/ch_services.h \
+	host/ch_state.c host/ch_state.h \
+	host/ch_utf8.c host/ch_utf8.h \
+	host/ch_util.c host/ch_util.h
+host_libch_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DCH_CONNECTOR_DIR='"$(connectordir)"'
+host_libch_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JSON_C_CFLAGS) \
+	$(OPENSSL_CFLAGS) $(CURL_CFLAGS)
+host_libch_la_LIBADD = $(LIBLTDL) $(SQLITE_LIBS) $(JSON_C_LIBS) \
+	$(OPENSSL_LIBS) $(CURL_LIBS)
+
+bin_PROGRAMS += host/connector-host
+host_connector_host_SOURCES = host/connector-host.c
+host_connector_host_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSON_C_CFLAGS)
+host_connector_host_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
+	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)

@@ -1,0 +1,39 @@
+/*
+ * tt_http_xfer.h - internal: one transfer in flight (tt_http.c and
+ * tt_http_retry.c only). Holds everything libcurl points into while a
+ * request runs, so it can be wiped and freed in one place.
+ */
+#ifndef TT_HTTP_XFER_H
+#define TT_HTTP_XFER_H
+
+#include "tiktok/tt_http.h"
+
+typedef struct tt_xfer {
+    CURL *easy;                    /* borrowed */
+    const aconn_host *host;        /* borrowed for the transfer */
+    struct curl_slist *headers;    /* owned; wiped (Access-Token) */
+    curl_mime *mime;               /* owned */
+    char *url;                     /* owned; wiped (may carry app secret) */
+    char *post;                    /* owned JSON body; wiped */
+    size_t post_len;
+    char *body;                    /* owned answer; wiped */
+    size_t body_len;
+    size_t body_cap;
+    size_t max_body;
+    int too_large;
+    int cancelled;
+    char errbuf[CURL_ERROR_SIZE];
+} tt_xfer;
+
+/* Configures easy for req; on failure x is clean and err filled. */
+aconn_status tt_xfer_setup(tt_http *http, const aconn_host *host, tt_xfer *x, CURL *easy,
+                           const tt_request *req, aconn_error *err);
+
+/* Classifies a finished transfer into resp/err and updates the stats. */
+aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, CURLcode rc,
+                            const tt_request *req, tt_response *resp, aconn_error *err);
+
+/* Wipes and frees what x owns (not the easy handle). */
+void tt_xfer_cleanup(tt_xfer *x);
+
+#endif

@@ -1,9 +1,0 @@
-/* tt_version.c - the plugin's release, from configure. */
-#include <config.h>
-
-#include "tt_version.h"
-
-const char *tt_version(void)
-{
-    return PACKAGE_VERSION;
-}

@@ -1,0 +1,78 @@
+# tests/plugin: unit tests of the plugin, linked against libtt_core.la.
+check_PROGRAMS += tests/plugin/test_ident
+TESTS += tests/plugin/test_ident
+tests_plugin_test_ident_SOURCES = tests/plugin/test_ident.c
+tests_plugin_test_ident_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_ident_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS) $(JSON_C_CFLAGS)
+tests_plugin_test_ident_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS) $(JSON_C_LIBS)
+
+check_PROGRAMS += tests/plugin/test_spool
+TESTS += tests/plugin/test_spool
+tests_plugin_test_spool_SOURCES = tests/plugin/test_spool.c
+tests_plugin_test_spool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_spool_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS)
+tests_plugin_test_spool_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/plugin/test_settings
+TESTS += tests/plugin/test_settings
+tests_plugin_test_settings_SOURCES = tests/plugin/test_settings.c
+tests_plugin_test_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_settings_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_plugin_test_settings_LDADD = plugin/libtt_core.la $(TEST_LIBS)
+
+# Loads the uninstalled plugin ($TT_PLUGIN) with libltdl, like a host.
+check_PROGRAMS += tests/plugin/test_manifest
+TESTS += tests/plugin/test_manifest
+tests_plugin_test_manifest_SOURCES = tests/plugin/test_manifest.c
+tests_plugin_test_manifest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_manifest_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_plugin_test_manifest_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(JSON_C_LIBS) $(LIBLTDL)
+EXTRA_tests_plugin_test_manifest_DEPENDENCIES = plugin/tiktok_connector.la manifests/tiktok_connector.json
+
+# Schema and C validator must agree on every example settings file.
+TEST_EXTENSIONS = .py
+PY_LOG_COMPILER = python3
+check_PROGRAMS += tests/plugin/test_manifest_check
+tests_plugin_test_manifest_check_SOURCES = tests/plugin/test_manifest_check.c
+tests_plugin_test_manifest_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
+tests_plugin_test_manifest_check_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS)
+tests_plugin_test_manifest_check_LDADD = plugin/libtt_core.la $(JSON_C_LIBS)
+TESTS += tests/plugin/test_manifest_schema.py
+EXTRA_DIST += tests/plugin/test_manifest_schema.py tests/plugin/data
+
+# HTTP, status classification, TikTok API and OAuth. mock_host is an
+# in-memory aconn_host shared by these programs.
+check_LTLIBRARIES += tests/plugin/libmock_host.la
+tests_plugin_libmock_host_la_SOURCES = tests/plugin/mock_host.c tests/plugin/mock_host.h
+tests_plugin_libmock_host_la_CFLAGS = $(AM_CFLAGS)
+
+
+TT_NET_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/plugin -I$(top_srcdir)/tests/plugin \
+	$(CURL_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS)
+TT_NET_TEST_LIBS = plugin/libtt_core.la tests/plugin/libmock_host.la $(TEST_LIBS) \
+	$(CURL_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http tests/plugin/test_oauth \
+	tests/plugin/test_http_transport
+TESTS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http tests/plugin/test_oauth \
+	tests/plugin/test_http_transport
+
+tests_plugin_test_status_SOURCES = tests/plugin/test_status.c
+tests_plugin_test_status_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_status_LDADD = $(TT_NET_TEST_LIBS)
+
+tests_plugin_test_oauth_state_SOURCES = tests/plugin/test_oauth_state.c
+tests_plugin_test_oauth_state_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_oauth_state_LDADD = $(TT_NET_TEST_LIBS)
+
+tests_plugin_test_http_SOURCES = tests/plugin/test_http.c
+tests_plugin_test_http_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_http_LDADD = $(TT_NET_TEST_LIBS)
+
+tests_plugin_test_oauth_SOURCES = tests/plugin/test_oauth.c
+tests_plugin_test_oauth_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_oauth_LDADD = $(TT_NET_TEST_LIBS)
+
+tests_plugin_test_http_transport_SOURCES = tests/plugin/test_http_transport.c
+tests_plugin_test_http_transport_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_http_transport_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)
