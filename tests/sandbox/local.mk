@@ -16,7 +16,8 @@ tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb_members.c \
 	tests/sandbox/sb_faults.c \
 	tests/sandbox/sb_clock.c \
-	tests/sandbox/sb_control.c
+	tests/sandbox/sb_control.c \
+	tests/sandbox/sb_world_ctl.c
 tests_sandbox_tiktok_sandbox_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSON_C_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(CURL_CFLAGS) -pthread
 tests_sandbox_tiktok_sandbox_LDADD = $(MHD_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) \

@@ -192,7 +192,8 @@ typedef struct sb_qps sb_qps;
 
 typedef struct {
     pthread_mutex_t lock;
-    json_object *world;       /* as loaded; owned */
+    json_object *world;       /* in use (the control API changes it); owned */
+    json_object *world_loaded;/* as loaded; /sandbox/reset copies it back */
     sb_state st;
     sb_faults faults;
     sb_faults initial_faults; /* restored by /sandbox/reset */
@@ -363,6 +364,11 @@ void sb_h_ctl_requests(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_clock(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_faults(sb_ctx *ctx, sb_req *req);
+/* Changing the world while it runs (sb_world_ctl.c). */
+void sb_h_ctl_world_role(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_world_owner_bc(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_world_bc_member(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_tokens_revoke(sb_ctx *ctx, sb_req *req);
 
 /* ---- multipart upload streaming (sb_upload.c) -------------------------- */
 

@@ -155,6 +155,12 @@ void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req)
     json_object *fresh = json_object_new_object();
 
     pthread_mutex_lock(&ctx->lock);
+    /* The control API may have changed roles and Business Centers. */
+    json_object *world = NULL;
+    if (ctx->world_loaded != NULL && json_object_deep_copy(ctx->world_loaded, &world, NULL) == 0) {
+        json_object_put(ctx->world);
+        ctx->world = world;
+    }
     rc = sb_state_reset(ctx, err, sizeof err);
     if (fresh != NULL) {
         json_object_put(ctx->by_endpoint);

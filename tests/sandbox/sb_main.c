@@ -246,6 +246,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "tiktok-sandbox: %s\n", ctx.world == NULL ? "out of memory" : err);
         goto cleanup;
     }
+    if (json_object_deep_copy(ctx.world, &ctx.world_loaded, NULL) != 0) {
+        fprintf(stderr, "tiktok-sandbox: out of memory\n");
+        goto cleanup;
+    }
     if (o.print_world) {
         puts(json_object_to_json_string_ext(ctx.world, JSON_C_TO_STRING_PRETTY
                                                         | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -338,6 +342,7 @@ cleanup:
     sb_qps_free(ctx.qps);
     json_object_put(ctx.by_endpoint);
     json_object_put(ctx.world);
+    json_object_put(ctx.world_loaded);
     free(ctx.data_dir);
     free(cert);
     if (key != NULL) {

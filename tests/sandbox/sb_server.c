@@ -57,6 +57,10 @@ static const sb_route routes[] = {
     {"/sandbox/clock", "POST", sb_h_ctl_clock, SB_BODY_RAW, 0},
     {"/sandbox/faults", "GET", sb_h_ctl_faults, SB_BODY_NONE, 0},
     {"/sandbox/faults", "POST", sb_h_ctl_faults, SB_BODY_RAW, 0},
+    {"/sandbox/world/role", "POST", sb_h_ctl_world_role, SB_BODY_RAW, 0},
+    {"/sandbox/world/owner_bc", "POST", sb_h_ctl_world_owner_bc, SB_BODY_RAW, 0},
+    {"/sandbox/world/bc_member", "POST", sb_h_ctl_world_bc_member, SB_BODY_RAW, 0},
+    {"/sandbox/tokens/revoke", "POST", sb_h_ctl_tokens_revoke, SB_BODY_RAW, 0},
 };
 
 struct sb_server {

@@ -492,6 +492,47 @@ static void t_roles_and_coverage(void)
     CU_ASSERT_EQUAL(tsb_create(tsb.adv_solo, "solo", paths, 1, id), 0);
 }
 
+/* The world changes under a running sandbox as it does at TikTok: a role
+   is taken away and given back, an account leaves its Business Center, the
+   user cancels the authorization; /sandbox/reset puts it all back. */
+static void t_world_changes(void)
+{
+    char fp[17], q[512], body[512];
+
+    snprintf(q, sizeof q, API "dmp/custom_audience/list/?advertiser_id=%s", tsb.adv_admin);
+    CU_ASSERT_EQUAL_FATAL(tsb_get(q, tsb.token, NULL), 0);
+    snprintf(body, sizeof body, "{\"advertiser_id\":\"%s\",\"user_id\":\"%s\","
+             "\"advertiser_role\":null}", tsb.adv_admin, tsb.main_user);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/world/role", body), 200);
+    CU_ASSERT_EQUAL(tsb_get(q, tsb.token, NULL), 40106);
+    snprintf(body, sizeof body, "{\"advertiser_id\":\"%s\",\"user_id\":\"%s\","
+             "\"advertiser_role\":\"ANALYST\"}", tsb.adv_admin, tsb.main_user);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/world/role", body), 200);
+    CU_ASSERT_EQUAL(tsb_get(q, tsb.token, NULL), 0);
+    CU_ASSERT_EQUAL(tsb_upload_range(tsb.adv_admin, 0, 10, fp), 40001);
+    snprintf(body, sizeof body, "{\"advertiser_id\":\"%s\",\"user_id\":\"%s\","
+             "\"advertiser_role\":\"ADMIN\"}", tsb.adv_admin, tsb.main_user);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/world/role", body), 200);
+    CU_ASSERT_EQUAL(tsb_upload_range(tsb.adv_admin, 0, 10, fp), 0);
+    /* The owner reaches its account only through the Business Center. */
+    snprintf(q, sizeof q, API "dmp/custom_audience/list/?advertiser_id=%s", tsb.adv_owner_bc);
+    snprintf(body, sizeof body, "{\"advertiser_id\":\"%s\",\"owner_bc_id\":null}",
+             tsb.adv_owner_bc);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/world/owner_bc", body), 200);
+    CU_ASSERT_EQUAL(tsb_get(q, tsb.token, NULL), 40106);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/world/owner_bc", "{\"advertiser_id\":\"1\"}"), 400);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/world/role", "not json"), 400);
+    /* The user cancels the app's authorization. */
+    snprintf(body, sizeof body, "{\"user_id\":\"%s\"}", tsb.main_user);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/tokens/revoke", body), 200);
+    snprintf(q, sizeof q, API "dmp/custom_audience/list/?advertiser_id=%s", tsb.adv_admin);
+    CU_ASSERT_EQUAL(tsb_get(q, tsb.token, NULL), 40105);
+    /* Reset brings back the world as loaded. */
+    CU_ASSERT_EQUAL_FATAL(tsb_reset(), 0);
+    snprintf(q, sizeof q, API "dmp/custom_audience/list/?advertiser_id=%s", tsb.adv_owner_bc);
+    CU_ASSERT_EQUAL(tsb_get(q, tsb.token, NULL), 0);
+}
+
 static void t_envelope(void)
 {
     char *url = ts_sandbox_url(tsb.sb, API "bc/get/"), hdr[256];
@@ -537,6 +578,7 @@ int main(void)
         {"custom_audience/get and list schema", t_get_and_list_schema},
         {"custom_audience/delete", t_delete},
         {"roles and token coverage", t_roles_and_coverage},
+        {"the world changes while the sandbox runs", t_world_changes},
         {"envelope", t_envelope},
     };
     int rc;

@@ -280,6 +280,19 @@ json_object *tsb_ctl(const char *path)
     return o;
 }
 
+long tsb_ctl_post(const char *path, const char *json_body)
+{
+    char *url = ts_sandbox_url(tsb.sb, path), *body = NULL;
+    long status = 0;
+
+    if (url == NULL || ts_http_post_json(url, ts_sandbox_ca_file(tsb.sb), json_body, &status,
+                                         &body) != 0)
+        status = 0;
+    free(url);
+    free(body);
+    return status;
+}
+
 long tsb_audience_size(const char *adv, const char *aud)
 {
     char path[256];

@@ -60,6 +60,8 @@ int tsb_update(const char *adv, const char *aud, const char *action,
 long tsb_audience_size(const char *adv, const char *aud);
 /* Control API JSON (new reference) */
 json_object *tsb_ctl(const char *path);
+/* Control API POST with a JSON body; returns the HTTP status (0: none). */
+long tsb_ctl_post(const char *path, const char *json_body);
 
 /* Runs the registered suites verbosely (main computes its exit code). */
 void tsb_run_basic(void);
