@@ -12,7 +12,7 @@ FUZZ_TARGETS = settings dataset envelope api state manifest ident email oauth
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FZ_CFLAGS = -std=c11 $(TT_WARN_CFLAGS) $(AM_CPPFLAGS) -I$(top_srcdir)/plugin -I$(top_srcdir)/tests/fuzz \
+FZ_CFLAGS = -std=c11 $(TT_WARN_CFLAGS) $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/plugin -I$(top_srcdir)/tests/fuzz \
 	$(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
 FZ_LIBS = $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
 FZ_BUILD = $(AM_V_GEN)$(MKDIR_P) tests/fuzz && \
