@@ -3,6 +3,8 @@
 # operations, exactly once in effect, within TikTok's budgets; the report.
 plugin_libtt_core_la_SOURCES += \
 	plugin/delivery/tt_spool.c plugin/delivery/tt_spool.h \
+	plugin/delivery/tt_spool_net.c plugin/delivery/tt_spool_net.h \
+	plugin/delivery/tt_optout.c plugin/delivery/tt_optout.h \
 	plugin/delivery/tt_budget.c plugin/delivery/tt_budget.h \
 	plugin/delivery/tt_dest.h \
 	plugin/delivery/tt_conn.c plugin/delivery/tt_conn.h \
