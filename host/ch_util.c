@@ -22,6 +22,8 @@
 
 int ch_exit_for_status(int32_t status)
 {
+    if (status == ACONN_OK_PARTIAL)
+        return CH_EXIT_PARTIAL;
     if (ACONN_STATUS_IS_OK(status))
         return CH_EXIT_OK;
     if (ACONN_STATUS_IS_RETRY(status))
