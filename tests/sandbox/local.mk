@@ -32,7 +32,8 @@ TSB_TEST_LIBS = $(TS_LIBS) $(TEST_LIBS)
 TSB_COMMON = tests/sandbox/test_sb_common.c tests/sandbox/test_sb_common.h
 
 check_PROGRAMS += tests/sandbox/test_sandbox_api
-tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c \
+	tests/sandbox/test_sandbox_api_world.c $(TSB_COMMON)
 tests_sandbox_test_sandbox_api_CFLAGS = $(TSB_TEST_CFLAGS)
 tests_sandbox_test_sandbox_api_LDADD = $(TSB_TEST_LIBS)
 TESTS += tests/sandbox/test_sandbox_api

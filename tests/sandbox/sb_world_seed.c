@@ -104,7 +104,7 @@ static int validate_audiences(json_object *w, char *err, size_t errlen)
         json_object *o = json_object_array_get_idx(a, i), *m = NULL;
         const char *name = sb_w_str(o, "name");
         int calc = sb_idtype_parse_create(sb_w_str(o, "calculate_type"));
-        int64_t x = 0;
+        int64_t x = 0, days = 0;
         if (!sb_is_id(sb_w_str(o, "audience_id")) || !sb_is_id(sb_w_str(o, "advertiser_id"))
             || name == NULL || name[0] == '\0' || strlen(name) > 512 || calc == 0) {
             snprintf(err, errlen, "world: audiences[%zu] needs audience_id and advertiser_id "
@@ -114,7 +114,7 @@ static int validate_audiences(json_object *w, char *err, size_t errlen)
         }
         if (!opt_int(o, "create_time_ms", &x) || !opt_int(o, "modify_time_ms", &x)
             || !opt_int(o, "last_replace_time_ms", &x)
-            || !opt_int(o, "retention_in_days", &x) || x < 0 || x > 365) {
+            || !opt_int(o, "retention_in_days", &days) || days < 0 || days > 365) {
             snprintf(err, errlen, "world: audiences[%zu]: create_time_ms, modify_time_ms, "
                      "last_replace_time_ms must be integers (ms since 1970), "
                      "retention_in_days 0-365", i);
