@@ -17,7 +17,8 @@ tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb_faults.c \
 	tests/sandbox/sb_clock.c \
 	tests/sandbox/sb_control.c \
-	tests/sandbox/sb_world_ctl.c
+	tests/sandbox/sb_world_ctl.c \
+	tests/sandbox/sb_world_seed.c
 tests_sandbox_tiktok_sandbox_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSON_C_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(CURL_CFLAGS) -pthread
 tests_sandbox_tiktok_sandbox_LDADD = $(MHD_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) \
@@ -31,13 +32,15 @@ TSB_TEST_LIBS = $(TS_LIBS) $(TEST_LIBS)
 TSB_COMMON = tests/sandbox/test_sb_common.c tests/sandbox/test_sb_common.h
 
 check_PROGRAMS += tests/sandbox/test_sandbox_api
-tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c \
+	tests/sandbox/test_sandbox_api_world.c $(TSB_COMMON)
 tests_sandbox_test_sandbox_api_CFLAGS = $(TSB_TEST_CFLAGS)
 tests_sandbox_test_sandbox_api_LDADD = $(TSB_TEST_LIBS)
 TESTS += tests/sandbox/test_sandbox_api
 
 check_PROGRAMS += tests/sandbox/test_sandbox_rules
-tests_sandbox_test_sandbox_rules_SOURCES = tests/sandbox/test_sandbox_rules.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_rules_SOURCES = tests/sandbox/test_sandbox_rules.c \
+	tests/sandbox/test_sandbox_rules_multi.c $(TSB_COMMON)
 tests_sandbox_test_sandbox_rules_CFLAGS = $(TSB_TEST_CFLAGS)
 tests_sandbox_test_sandbox_rules_LDADD = $(TSB_TEST_LIBS)
 TESTS += tests/sandbox/test_sandbox_rules

@@ -172,8 +172,7 @@ static int count_new(const uint8_t key[32], int type, void *arg)
 {
     set_walk *w = arg;
 
-    (void)type;
-    w->n += !sb_members_contains(w->target, key);
+    w->n += !sb_members_contains(w->target, key, type);
     return 0;
 }
 
@@ -181,8 +180,7 @@ static int count_present(const uint8_t key[32], int type, void *arg)
 {
     set_walk *w = arg;
 
-    (void)type;
-    w->n += sb_members_contains(w->target, key);
+    w->n += sb_members_contains(w->target, key, type);
     return 0;
 }
 
@@ -193,9 +191,92 @@ static int add_to(const uint8_t key[32], int type, void *arg)
 
 static int remove_from(const uint8_t key[32], int type, void *arg)
 {
-    (void)type;
-    sb_members_remove(((set_walk *)arg)->target, key);
+    sb_members_remove(((set_walk *)arg)->target, key, type);
     return 0;
+}
+
+#define BUSY_MSG "The audience is currently being updated or under processing, please " \
+                 "try again later."
+
+/* Rules an update with files meets before its files are read: the
+ * processing audience (with --busy-while-processing), one REPLACE per
+ * 24 hours, 24 file updates per advertiser per UTC day. Lock held. */
+static int check_file_update(sb_ctx *ctx, sb_req *req, const sb_audience *a,
+                             const char *action, int64_t now)
+{
+    if (ctx->busy_while_processing && now < a->ready_ms) {
+        sb_fail(req, 40002, BUSY_MSG);
+        return -1;
+    }
+    if (strcmp(action, "REPLACE") == 0 && a->last_replace_ms != 0
+        && now - a->last_replace_ms < SB_DAY_MS) {
+        char next[24];
+        sb_utc_time(a->last_replace_ms + SB_DAY_MS, next, sizeof next);
+        sb_fail(req, 40002, "This replace operation is rejected as there is an existing "
+                "unfinished replace operation for this audience. TikTok only allows one "
+                "Replace operation per 24 hrs; the next one is accepted after %s UTC.", next);
+        return -1;
+    }
+    if (sb_st_daily_updates(ctx, a->advertiser_id, now) >= SB_DAILY_UPDATES) {
+        sb_fail(req, 40002, "Update limit reached: advertiser_id %s already made the daily "
+                "limit of 24 audience update operations today (UTC); retry after "
+                "00:00 UTC.", a->advertiser_id);
+        return -1;
+    }
+    return 0;
+}
+
+/* APPEND / REMOVE / REPLACE with file_paths. Lock held; 0 or -1 failed. */
+static int apply_file_update(sb_ctx *ctx, sb_req *req, sb_audience *a, const char *action,
+                             json_object *paths, int64_t now)
+{
+    set_walk w = {a->members, 0};
+    sb_members *set;
+    size_t after;
+    int rc = -1;
+
+    if (check_file_update(ctx, req, a, action, now) != 0) {
+        return -1;
+    }
+    set = load_files(ctx, req, a->advertiser_id, paths, a->calculate_type);
+    if (set == NULL) {
+        return -1;
+    }
+    if (strcmp(action, "APPEND") == 0) {
+        sb_members_each(set, count_new, &w);
+        after = sb_members_count(a->members) + w.n;
+    } else if (strcmp(action, "REMOVE") == 0) {
+        sb_members_each(set, count_present, &w);
+        after = sb_members_count(a->members) - w.n;
+    } else {
+        after = sb_members_count(set);
+    }
+    if (after < SB_MIN_AUDIENCE) {
+        sb_fail(req, 40002, "The %s operation failed: " ONE_THOUSAND_MSG " (it would "
+                "hold %zu). Nothing was changed.", action, after);
+        goto cleanup;
+    }
+    if (sb_st_add_op(ctx, "update", action, a->audience_id, a->advertiser_id, true) != 0) {
+        sb_fail(req, 50000, "System error: out of memory.");
+        goto cleanup;
+    }
+    a->prev_cover = sb_aud_cover(ctx, a);
+    if (strcmp(action, "REPLACE") == 0) {
+        sb_members_free(a->members);
+        a->members = set;
+        set = NULL;
+        a->last_replace_ms = now;
+    } else if (sb_members_each(set, strcmp(action, "APPEND") == 0 ? add_to : remove_from,
+                               &w) != 0) {
+        sb_fail(req, 50000, "System error: out of memory.");
+        goto cleanup;
+    }
+    a->modify_ms = now;
+    a->ready_ms = now + ctx->processing_delay_ms;
+    rc = 0;
+cleanup:
+    sb_members_free(set);
+    return rc;
 }
 
 void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
@@ -204,7 +285,6 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
     const char *action = "REPLACE", *name = NULL, *sub = NULL;
     json_object *paths = NULL;
     int has_paths, has_name;
-    sb_members *set = NULL;
     sb_audience *a;
     bool creator;
     int64_t now;
@@ -250,49 +330,8 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
                 "%s; only its creator can modify it.", aud_id, adv);
         goto unlock;
     }
-    if (has_paths == 1) {
-        set_walk w = {a->members, 0};
-        size_t after;
-        if (sb_st_daily_updates(ctx, adv, now) >= SB_DAILY_UPDATES) {
-            sb_fail(req, 40002, "Update limit reached: advertiser_id %s already made the daily "
-                    "limit of 24 audience update operations today (UTC); retry after "
-                    "00:00 UTC.", adv);
-            goto unlock;
-        }
-        set = load_files(ctx, req, adv, paths, a->calculate_type);
-        if (set == NULL) {
-            goto unlock;
-        }
-        if (strcmp(action, "APPEND") == 0) {
-            sb_members_each(set, count_new, &w);
-            after = sb_members_count(a->members) + w.n;
-        } else if (strcmp(action, "REMOVE") == 0) {
-            sb_members_each(set, count_present, &w);
-            after = sb_members_count(a->members) - w.n;
-        } else {
-            after = sb_members_count(set);
-        }
-        if (after < SB_MIN_AUDIENCE) {
-            sb_fail(req, 40002, "The %s operation failed: " ONE_THOUSAND_MSG " (it would "
-                    "hold %zu). Nothing was changed.", action, after);
-            goto unlock;
-        }
-        if (sb_st_add_op(ctx, "update", action, a->audience_id, adv, true) != 0) {
-            sb_fail(req, 50000, "System error: out of memory.");
-            goto unlock;
-        }
-        a->prev_cover = sb_aud_cover(ctx, a);
-        if (strcmp(action, "REPLACE") == 0) {
-            sb_members_free(a->members);
-            a->members = set;
-            set = NULL;
-        } else if (sb_members_each(set, strcmp(action, "APPEND") == 0 ? add_to : remove_from,
-                                   &w) != 0) {
-            sb_fail(req, 50000, "System error: out of memory.");
-            goto unlock;
-        }
-        a->modify_ms = now;
-        a->ready_ms = now + ctx->processing_delay_ms;
+    if (has_paths == 1 && apply_file_update(ctx, req, a, action, paths, now) != 0) {
+        goto unlock;
     }
     if (has_name == 1) {
         char *n = strdup(name);
@@ -316,7 +355,6 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
 unlock:
     pthread_mutex_unlock(&ctx->lock);
 cleanup:
-    sb_members_free(set);
     json_object_put(paths);
 }
 
