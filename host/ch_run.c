@@ -29,7 +29,7 @@ struct ch_run {
     ch_rejects plugin_rejects;  /* reported through reject() */
     int progress;
     int64_t progress_ms;
-    int catch_up_requested;     /* aconn_host.request_catch_up() was called */
+    uint64_t catch_up_from;     /* request_catch_up()'s smallest row; 0 = none */
 };
 
 static void ch_run_on_reader_reject(void *ctx, uint64_t line, const char *reason,
@@ -94,10 +94,14 @@ void ch_run_reject(ch_run *r, const aconn_batch *batch, uint64_t seq,
     ch_rejects_add(&r->plugin_rejects, reason, seq);
 }
 
-void ch_run_request_catch_up(ch_run *r, const aconn_batch *batch)
+void ch_run_request_catch_up(ch_run *r, const aconn_batch *batch, uint64_t from_seq)
 {
-    if (r->in_call && batch == &r->batch && pthread_equal(r->thread, pthread_self()))
-        r->catch_up_requested = 1;
+    if (!r->in_call || batch != &r->batch || !pthread_equal(r->thread, pthread_self()))
+        return;
+    if (from_seq < 1)
+        from_seq = 1;
+    if (r->catch_up_from == 0 || from_seq < r->catch_up_from)
+        r->catch_up_from = from_seq;
 }
 
 /* Reads the lines of the batch the plugin did not pull, so the next batch
@@ -348,20 +352,21 @@ static aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
     return status;
 }
 
-/* After a run the plugin asked for it: rows 1..checkpoint again, for the
-   targets that fell behind only; the checkpoint does not move. Returns the
+/* After a run the plugin asked for it: rows from_seq..checkpoint again, for
+   the targets that fell behind only; the checkpoint does not move. Returns the
    status the delivery ends with (the catch-up's when it succeeded: it
    knows the targets' standing last). */
 static aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection *c,
-                                    const ch_run_options *opt, aconn_status status,
-                                    json_object **report)
+                                    const ch_run_options *opt, uint64_t from,
+                                    aconn_status status, json_object **report)
 {
     ch_run *r = calloc(1, sizeof(*r));
     aconn_error perr;
     ch_buf out = { 0 };
     uint32_t batches = 0;
     char id[40];
-    ch_pass pass = { id, 1, c->run_last, 1, ACONN_BATCH_FULL_REFRESH | ACONN_BATCH_CATCH_UP };
+    ch_pass pass = { id, from <= c->run_last ? from : c->run_last, c->run_last, 1,
+                     ACONN_BATCH_CATCH_UP };
     aconn_status cu;
     json_object *o = json_object_new_object();
 
@@ -378,6 +383,7 @@ static aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_con
     h->run = NULL;
     json_object_object_add(o, "run_id", json_object_new_string(id));
     json_object_object_add(o, "status", json_object_new_string(ch_run_status_word(cu)));
+    json_object_object_add(o, "first_line", json_object_new_uint64(pass.first));
     json_object_object_add(o, "last_line", json_object_new_uint64(c->run_last));
     if (!ACONN_STATUS_IS_OK(cu))
         json_object_object_add(o, "error", ch_run_error_json(&perr));
@@ -471,8 +477,8 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
     pass.attempt = c->run_attempt;
     pass.flags = c->run_full_refresh ? ACONN_BATCH_FULL_REFRESH : 0;
     status = ch_run_pass(h, p, r, c, opt, &pass, &out, &perr, &batches);
-    if (ACONN_STATUS_IS_OK(status) && r->catch_up_requested && !opt->dry_run)
-        status = ch_run_catch_up(h, p, c, opt, status, &catch_up);
+    if (ACONN_STATUS_IS_OK(status) && r->catch_up_from > 0 && !opt->dry_run)
+        status = ch_run_catch_up(h, p, c, opt, r->catch_up_from, status, &catch_up);
     perr.status = status;
     if (!ACONN_STATUS_IS_OK(status) && perr.message[0] == '\0')
         snprintf(perr.message, sizeof(perr.message), "the plugin returned %s without "

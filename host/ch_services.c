@@ -210,13 +210,14 @@ static void ch_svc_reject(void *ctx, const aconn_batch *batch, uint64_t seq,
         ch_run_reject(h->run, batch, seq, attr_index, reason, detail);
 }
 
-static void ch_svc_request_catch_up(void *ctx, const aconn_batch *batch, const char *reason)
+static void ch_svc_request_catch_up(void *ctx, const aconn_batch *batch, uint64_t from_seq,
+                                    const char *reason)
 {
     ch_host *h = ctx;
 
     (void) reason;
     if (h->run != NULL)
-        ch_run_request_catch_up(h->run, batch);
+        ch_run_request_catch_up(h->run, batch, from_seq);
 }
 
 void ch_host_init(ch_host *h)

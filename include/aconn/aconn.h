@@ -263,12 +263,11 @@ enum {
     /* The run carries the dataset's whole current membership and the plugin
        SHOULD replace, not append (a policy refresh). */
     ACONN_BATCH_FULL_REFRESH = 1u << 2,
-    /* ABI 1.1. Set with ACONN_BATCH_FULL_REFRESH on a catch-up run, which a
-       host runs after the plugin called aconn_host.request_catch_up(): the
-       rows are the dataset's first line to the connection's checkpoint, the
-       plugin delivers them only to the targets that fell behind (healthy
-       targets already have them), and the host MUST NOT move its
-       checkpoint for it. */
+    /* ABI 1.1. A catch-up run, which a host runs after the plugin called
+       aconn_host.request_catch_up(): the rows are from_seq to the
+       connection's checkpoint (rows delivered already), the plugin delivers
+       them only to the targets that fell behind (healthy targets have them),
+       and the host MUST NOT move its checkpoint for it. */
     ACONN_BATCH_CATCH_UP = 1u << 3
 };
 
@@ -434,17 +433,19 @@ typedef struct aconn_host {
     /* ---- ABI 1.1 and later: members are appended below this line ---- */
 
     /**
-     * ABI 1.1. Asks the host for a catch-up run (ACONN_BATCH_FULL_REFRESH |
-     * ACONN_BATCH_CATCH_UP) of this connection once the current run has
-     * finished: some target that fell behind can be served again and needs
-     * every row up to the checkpoint, while the others must not get them
-     * twice. reason is for people (copied). Valid only during
-     * deliver_batch() with the batch that call received. A host SHOULD run
-     * it in the same delivery, right after the run whose call asked; a host
-     * that cannot MUST leave the member NULL. A plugin MUST keep what it
-     * needs to ask again (the host may die first).
+     * ABI 1.1. Asks the host for a catch-up run (ACONN_BATCH_CATCH_UP) of
+     * this connection once the current run has finished: a target that fell
+     * behind at row from_seq can be served again and needs the rows from
+     * there to the checkpoint, which the other targets must not get twice.
+     * reason is for people (copied). Valid only during deliver_batch() with
+     * the batch that call received; several calls keep the smallest
+     * from_seq. A host SHOULD run it in the same delivery, right after the
+     * run whose call asked; a host that cannot MUST leave the member NULL.
+     * A plugin MUST keep what it needs to ask again (the host may die
+     * before the catch-up runs).
      */
-    void (*request_catch_up)(void *ctx, const aconn_batch *batch, const char *reason);
+    void (*request_catch_up)(void *ctx, const aconn_batch *batch, uint64_t from_seq,
+                             const char *reason);
 } aconn_host;
 
 /* ===================================================================== */

@@ -158,9 +158,16 @@ static void ask_catch_up(tt_apply_ctx *x)
 {
     const aconn_host *h = x->host;
 
+    uint64_t from = 0;
+
+    for (size_t i = 0; i < x->ntargets; i++) {
+        const tt_dest *t = &x->targets[i];
+        if (t->health == TT_HEALTH_CATCH_UP && (from == 0 || t->since_seq < from))
+            from = t->since_seq > 0 ? t->since_seq : 1;
+    }
     if (ACONN_HAS(h, aconn_host, request_catch_up) && h->request_catch_up != NULL) {
-        h->request_catch_up(h->ctx, x->batch, "an Ad Account that fell behind can be "
-                            "served again");
+        h->request_catch_up(h->ctx, x->batch, from, "an Ad Account that fell behind can "
+                            "be served again");
         return;
     }
     for (size_t i = 0; i < x->ntargets; i++)

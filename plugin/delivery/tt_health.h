@@ -9,10 +9,12 @@
  * failed target is recorded under conn/<cid>/target/<adv>/<slot>
  * (tt_dkeys.h) as
  *   behind   since a row (since_seq): it is tried again on every run (one
- *            cheap call); once it answers it waits for a catch-up run, a
- *            full refresh of that target alone (REPLACE, or CREATE when it
- *            never had an audience), which makes its membership exactly the
- *            dataset's while no healthy target is sent anything twice;
+ *            cheap call); once it answers it waits for a catch-up run: the
+ *            rows from since_seq to the checkpoint for that target alone
+ *            (APPEND and REMOVE, or one CREATE when it never had an
+ *            audience). Not a REPLACE: an existing audience keeps the
+ *            members it had before the connection, and no REPLACE-per-day
+ *            limit is spent. No healthy target is sent anything twice;
  *   dead     its audience is gone (deleted at TikTok, or a type the
  *            connector can never deliver): reported on every run with the
  *            fix (a new connection; connections are immutable) and never

@@ -62,7 +62,9 @@ static aconn_status update_action(tt_apply_ctx *x, tt_dest *t, tt_spool_op op,
 
 aconn_status tt_update_target(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
 {
-    int full = x->full_refresh || x->catch_up;
+    /* A catch-up carries the rows the target missed, not the whole dataset:
+       APPEND and REMOVE, so members it had before are kept. */
+    int full = x->full_refresh;
     char created[200];
     size_t nadd;
     int created_in_run, skip_remove;

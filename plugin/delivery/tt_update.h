@@ -6,7 +6,8 @@
  *   an existing one   at most one APPEND and one REMOVE per run (more only
  *                     past 50 files a call);
  *   a full refresh    one REPLACE (the add files are the final membership;
- *   or catch-up       the files after the first 50 are APPENDed).
+ *                     the files after the first 50 are APPENDed);
+ *   a catch-up        the missed rows, as an existing audience's run.
  * Every update reserves one of the Ad Account's updates (tt_budget.h)
  * first. Each finished operation is recorded in the run record, so an
  * attempt after a crash sends only what is missing; an update whose answer
