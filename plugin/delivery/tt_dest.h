@@ -33,6 +33,7 @@ typedef struct tt_dest {
 
     /* Standing, loaded before the run and saved after it. */
     tt_health_state health;
+    tt_health_state health_was; /* as loaded: a healthy target costs no write */
     int64_t since_ms;
     uint64_t since_seq;
     char reason[96];

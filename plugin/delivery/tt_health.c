@@ -57,7 +57,7 @@ aconn_status tt_health_load(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
         return ACONN_OK;
     if (st != ACONN_OK)
         return st;
-    t->health = state_of(jstr(v, "state"));
+    t->health = t->health_was = state_of(jstr(v, "state"));
     t->since_ms = jint(v, "since_ms");
     t->since_seq = (uint64_t) jint(v, "since_seq");
     ACONN_STRSET(t->reason, jstr(v, "reason"));
@@ -130,7 +130,7 @@ aconn_status tt_health_save(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
     if (key_of(x, t, key, sizeof(key)) != 0)
         return aconn_error_set(err, ACONN_ERR_INVALID, "bad_id", NULL, "id too long");
     if (t->health == TT_HEALTH_OK)
-        return tt_kv_put(x->host, key, NULL, err);
+        return t->health_was == TT_HEALTH_OK ? ACONN_OK : tt_kv_put(x->host, key, NULL, err);
     v = json_object_new_object();
     if (v == NULL)
         return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
