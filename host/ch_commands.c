@@ -10,6 +10,7 @@
 #include "ch_dataset.h"
 #include "ch_run.h"
 #include "ch_secrets.h"
+#include "ch_show.h"
 #include "ch_util.h"
 
 #include <errno.h>
@@ -34,12 +35,21 @@ static void ch_print_json(json_object *o)
                                            | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static int ch_need(const char *value, const char *option, const char *cmd)
+#define CH_NEED(cmd, ...) ch_need_all(cmd, (const char *const[]) { __VA_ARGS__ }, \
+                                     sizeof((const char *const[]) { __VA_ARGS__ }) \
+                                     / sizeof(const char *))
+
+/* Pairs of (value, "--option VALUE"): every missing one in one error. */
+static int ch_need_all(const char *cmd, const char *const *pairs, size_t n)
 {
-    if (value != NULL && *value != '\0')
-        return 0;
-    ch_cli_error("%s needs %s (see --help)", cmd, option);
-    return CH_EXIT_USAGE;
+    const char *values[8], *names[8];
+    size_t i, k = 0;
+
+    for (i = 0; i + 1 < n && k < 8; i += 2, k++) {
+        values[k] = pairs[i];
+        names[k] = pairs[i + 1];
+    }
+    return ch_cli_missing(cmd, values, names, k);
 }
 
 /* Reads a settings file and checks it is one JSON object. */
@@ -84,7 +94,7 @@ static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_
 
 int ch_cmd_describe(ch_cli *cli)
 {
-    int rc = ch_need(cli->a.plugin, "--plugin P", "describe");
+    int rc = CH_NEED("describe", cli->a.plugin, "--plugin P");
 
     if (rc == 0)
         rc = ch_cli_load_plugin(cli, cli->a.plugin);
@@ -166,9 +176,7 @@ int ch_cmd_validate(ch_cli *cli)
     char err[1024] = "";
 
     memset(&conn, 0, sizeof(conn));
-    rc = ch_need(cli->a.plugin, "--plugin P", "validate");
-    if (rc == 0)
-        rc = ch_need(cli->a.settings, "--settings FILE", "validate");
+    rc = CH_NEED("validate", cli->a.plugin, "--plugin P", cli->a.settings, "--settings FILE");
     if (rc != 0)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
@@ -197,6 +205,9 @@ int ch_cmd_validate(ch_cli *cli)
         rc = CH_EXIT_USAGE;
         goto cleanup;
     }
+    if (profile != NULL
+        && (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), profile)) != 0)
+        goto cleanup;
     if ((rc = ch_read_settings(cli->a.settings, &settings, NULL)) != 0) {
         /* Still answer in the documented shape. */
         puts("{\"valid\":false,\"errors\":[{\"field\":\"\",\"code\":\"invalid_json\","
@@ -231,9 +242,7 @@ int ch_cmd_authorize(ch_cli *cli)
     aconn_status s;
     char err[1024] = "";
 
-    rc = ch_need(cli->a.plugin, "--plugin P", "authorize");
-    if (rc == 0)
-        rc = ch_need(cli->a.profile, "--profile NAME", "authorize");
+    rc = CH_NEED("authorize", cli->a.plugin, "--plugin P", cli->a.profile, "--profile NAME");
     if (rc != 0)
         return rc;
     if (cli->a.callback != NULL && cli->a.status) {
@@ -241,7 +250,9 @@ int ch_cmd_authorize(ch_cli *cli)
         return CH_EXIT_USAGE;
     }
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
-        || (rc = ch_cli_open_home(cli)) != 0)
+        || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
+                                         cli->a.profile)) != 0)
         return rc;
     memset(&req, 0, sizeof(req));
     req.struct_size = sizeof(req);
@@ -299,6 +310,12 @@ int ch_cmd_authorize(ch_cli *cli)
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
+    /* The token just obtained belongs to this API: later commands on the
+       profile use it and refuse another. */
+    if (req.phase == ACONN_AUTHORIZE_COMPLETE
+        && (rc = ch_cli_profile_endpoint_record(cli, ch_plugin_id(&cli->plugin),
+                                                cli->a.profile)) != 0)
+        goto cleanup;
     ch_print_json(res);
     rc = CH_EXIT_OK;
 cleanup:
@@ -335,9 +352,7 @@ int ch_cmd_secret(ch_cli *cli)
         ch_cli_error("usage: connector-host secret set --plugin P NAME < value");
         return CH_EXIT_USAGE;
     }
-    rc = ch_need(cli->a.plugin, "--plugin P", "secret set");
-    if (rc == 0)
-        rc = ch_need(name, "a NAME", "secret set");
+    rc = CH_NEED("secret set", cli->a.plugin, "--plugin P", name, "a NAME");
     if (rc != 0)
         return rc;
     if (!ch_secret_name_ok(name)) {
@@ -441,18 +456,15 @@ int ch_cmd_connect(ch_cli *cli)
     aconn_status s;
 
     memset(&c, 0, sizeof(c));
-    rc = ch_need(cli->a.plugin, "--plugin P", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.profile, "--profile NAME", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.dataset, "--dataset FILE", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.settings, "--settings FILE", "connect");
+    rc = CH_NEED("connect", cli->a.plugin, "--plugin P", cli->a.profile, "--profile NAME",
+                 cli->a.dataset, "--dataset FILE", cli->a.settings, "--settings FILE");
     if (rc != 0)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
         || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings)) != 0)
+        goto cleanup;
+    if ((rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), cli->a.profile)) != 0)
         goto cleanup;
     if (ch_settings_historical(settings, &c.historical) != 0) {
         rc = CH_EXIT_FAILED;
@@ -565,12 +577,12 @@ int ch_cmd_deliver(ch_cli *cli)
     ch_run_options opt;
     json_object *report = NULL;
     char *status = NULL, *spool = NULL;
-    char err[1024] = "";
+    char err[1024] = "", home[1100];
     int64_t n = 0;
 
     memset(&c, 0, sizeof(c));
     memset(&opt, 0, sizeof(opt));
-    rc = ch_need(cli->a.connection, "--connection ID", "deliver");
+    rc = CH_NEED("deliver", cli->a.connection, "--connection ID");
     if (rc != 0)
         goto cleanup;
     if (!ch_connection_id_ok(cli->a.connection)) {
@@ -629,10 +641,12 @@ int ch_cmd_deliver(ch_cli *cli)
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
+    if ((rc = ch_cli_profile_endpoint(cli, c.plugin_id, c.profile)) != 0)
+        goto cleanup;
     if (status != NULL && strcmp(status, "reauthorize_required") == 0) {
         ch_cli_error("profile %s must be authorized again before delivering: run "
-                     "connector-host authorize --plugin %s --profile %s", c.profile,
-                     c.plugin_path, c.profile);
+                     "connector-host authorize --plugin %s --profile %s%s", c.profile,
+                     c.plugin_path, c.profile, ch_cli_fix_home(cli, home, sizeof(home)));
         rc = CH_EXIT_REAUTHORIZE;
         goto cleanup;
     }
@@ -650,6 +664,8 @@ int ch_cmd_deliver(ch_cli *cli)
         ch_cli_error("deliver: %s", err[0] != '\0' ? err : "failed");
     if (report != NULL && err[0] != '\0')
         ch_cli_error("deliver: %s", err);
+    if (report != NULL && rc != CH_EXIT_OK)
+        ch_show_deliver_failure(cli, &c, report, rc);
 cleanup:
     json_object_put(report);
     ch_connection_clear(&c);
@@ -658,23 +674,4 @@ cleanup:
     if (lockfd >= 0)
         close(lockfd);
     return rc;
-}
-
-/* ---- listings ---------------------------------------------------------- */
-
-int ch_cmd_list(ch_cli *cli)
-{
-    int rc;
-    json_object *arr = NULL;
-    char err[1024] = "";
-
-    if ((rc = ch_cli_open_home(cli)) != 0)
-        return rc;
-    if (ch_state_list(cli->state, cli->a.pos[0], &arr, err, sizeof(err)) != 0) {
-        ch_cli_error("%s", err);
-        return CH_EXIT_INTERNAL;
-    }
-    ch_print_json(arr);
-    json_object_put(arr);
-    return CH_EXIT_OK;
 }
