@@ -52,8 +52,10 @@ static int ch_need_all(const char *cmd, const char *const *pairs, size_t n)
     return ch_cli_missing(cmd, values, names, k);
 }
 
-/* Reads a settings file and checks it is one JSON object. */
-static int ch_read_settings(const char *path, char **text, json_object **obj)
+/* Reads a settings file and checks it is one JSON object; the reason it
+   is not goes to stderr and, when why is given, into why. */
+static int ch_read_settings(const char *path, char **text, json_object **obj, char *why,
+                            size_t whylen)
 {
     char err[1024] = "";
     json_object *o;
@@ -61,11 +63,15 @@ static int ch_read_settings(const char *path, char **text, json_object **obj)
     *text = NULL;
     if (ch_read_file(path, CH_SETTINGS_MAX, text, NULL, err, sizeof(err)) != 0) {
         ch_cli_error("--settings: %s", err);
+        if (why != NULL)
+            snprintf(why, whylen, "%s", err);
         return CH_EXIT_FAILED;
     }
     o = json_tokener_parse(*text);
     if (o == NULL || !json_object_is_type(o, json_type_object)) {
         json_object_put(o);
+        if (why != NULL)
+            snprintf(why, whylen, "%s is not a JSON object", path);
         ch_cli_error("--settings: %s is not a JSON object; write the quick settings "
                      "as {\"name\": value, ...}", path);
         free(*text);
@@ -171,7 +177,7 @@ int ch_cmd_validate(ch_cli *cli)
     char *settings = NULL;
     const char *profile = cli->a.profile;
     ch_connection conn;
-    json_object *result = NULL;
+    json_object *result = NULL, *bad = NULL, *errs = NULL;
     aconn_status s;
     char err[1024] = "";
 
@@ -208,10 +214,24 @@ int ch_cmd_validate(ch_cli *cli)
     if (profile != NULL
         && (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), profile)) != 0)
         goto cleanup;
-    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL)) != 0) {
-        /* Still answer in the documented shape. */
-        puts("{\"valid\":false,\"errors\":[{\"field\":\"\",\"code\":\"invalid_json\","
-             "\"message\":\"the settings file is not a JSON object\"}]}");
+    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL, err, sizeof(err))) != 0) {
+        /* Still answer in the documented shape, with the real reason. */
+        result = json_object_new_object();
+        bad = json_object_new_object();
+        errs = json_object_new_array();
+        if (result != NULL && bad != NULL && errs != NULL) {
+            json_object_object_add(bad, "field", json_object_new_string(""));
+            json_object_object_add(bad, "code", json_object_new_string(
+                strstr(err, "not a JSON object") != NULL ? "invalid_json" : "unreadable"));
+            json_object_object_add(bad, "message", json_object_new_string(err));
+            json_object_array_add(errs, bad);
+            json_object_object_add(result, "valid", json_object_new_boolean(0));
+            json_object_object_add(result, "errors", errs);
+            ch_print_json(result);
+        } else {
+            json_object_put(bad);
+            json_object_put(errs);
+        }
         goto cleanup;
     }
     s = ch_validate(cli, settings, profile, cli->a.remote, conn.settings_json, &result);
@@ -462,7 +482,7 @@ int ch_cmd_connect(ch_cli *cli)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
-        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings)) != 0)
+        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings, NULL, 0)) != 0)
         goto cleanup;
     if ((rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), cli->a.profile)) != 0)
         goto cleanup;

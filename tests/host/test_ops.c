@@ -202,6 +202,13 @@ static void test_manners(void)
     host(&f, NULL, &r, "runs", "show", NULL);
     CU_ASSERT_EQUAL(r.status, 2);
     test_result_free(&r);
+    /* A settings file that is not there is not called "not a JSON object". */
+    host(&f, NULL, &r, "validate", "--plugin", f.plugin, "--settings", "nope.json", NULL);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"code\":\"unreadable\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "nope.json"));
+    CU_ASSERT_PTR_NULL(strstr(r.out, "not a JSON object"));
+    test_result_free(&r);
     fx_free(&f);
 }
 
