@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+#include <unistd.h>
+
 #ifndef CH_CONNECTOR_DIR
 #define CH_CONNECTOR_DIR "/usr/local/lib/aconn"
 #endif
@@ -73,6 +76,11 @@ static const ch_cli_cmd ch_cmds[] = {
       "An unknown id is an error (exit 1).\n" },
     { "profiles", CH_O_JSON, "[--json]",
       "Lists the profiles: status, when it changed, the API base they belong to.\n" },
+    { "relink", CH_O_CONNECTION | CH_O_PLUGIN, "--connection ID --plugin P",
+      "Points the connection at its plugin again after the file moved (a build tree\n"
+      "removed, installed elsewhere); P must be the same plugin (same id). A bare\n"
+      "module name is stored as a name, found in the connector directory at each load.\n"
+      "Prints what was stored.\n" },
     { "help", 0, "[COMMAND]", "Prints the help of COMMAND, or this overview.\n" },
 };
 #define CH_NCMDS (sizeof(ch_cmds) / sizeof(ch_cmds[0]))
@@ -90,6 +98,8 @@ static const char ch_usage_tail[] =
     "  --request-timeout-ms N whole-request timeout of the plugin's non-upload\n"
     "                         requests, 100..600000 (plugin option request_timeout_ms)\n"
     "  --verbose              also print the plugin's debug log lines\n"
+    "  --init                 start a new state.db in a home that lost its own\n"
+    "                         (refused without it while secrets or spools remain)\n"
     "  --help, --version\n"
     "\n"
     "P is a path to a plugin's .la or .so, or a module name searched in\n"
@@ -114,7 +124,8 @@ static void ch_cli_cmd_help(const ch_cli_cmd *c)
 {
     printf("Usage: connector-host %s %s\n\n%s\n", c->name, c->synopsis, c->help);
     printf("Options for every command: --home DIR, --api-base URL, --ca-file FILE,\n"
-           "--redirect-uri URL, --clock-offset-ms N, --request-timeout-ms N, --verbose\n"
+           "--redirect-uri URL, --clock-offset-ms N, --request-timeout-ms N, --verbose,\n"
+           "--init\n"
            "(see connector-host --help).\n\n"
            "Exit codes: 0 success; 1 invalid or permanent failure; 2 usage;\n"
            "3 re-authorize needed; 4 plugin could not be loaded or ABI refused;\n"
@@ -157,6 +168,7 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--help", help, 1, CH_O_GLOBAL),
     CH_OPT("--version", version, 1, CH_O_GLOBAL),
     CH_OPT("--verbose", verbose, 1, CH_O_GLOBAL),
+    CH_OPT("--init", init, 1, CH_O_GLOBAL),
     CH_OPT("--remote", remote, 1, CH_O_REMOTE),
     CH_OPT("--status", status, 1, CH_O_STATUS),
     CH_OPT("--dry-run", dry_run, 1, CH_O_DRY_RUN),
@@ -335,6 +347,22 @@ const char *ch_cli_fix_home(const ch_cli *cli, char *buf, size_t len)
     return buf;
 }
 
+/* Non-zero when the home holds what only a state.db makes sense of: a
+   secrets file, or anything under spool/. */
+static int ch_cli_home_has_data(const ch_home *h)
+{
+    DIR *d;
+    struct dirent *e;
+    int found = access(h->secrets, F_OK) == 0;
+
+    if (found || (d = opendir(h->spool)) == NULL)
+        return found;
+    while (!found && (e = readdir(d)) != NULL)
+        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return found;
+}
+
 int ch_cli_open_home(ch_cli *cli)
 {
     char err[1024] = "";
@@ -342,7 +370,8 @@ int ch_cli_open_home(ch_cli *cli)
     if (cli->have_home)
         return 0;
     if (ch_home_open(&cli->home, cli->a.home, err, sizeof(err)) != 0) {
-        ch_cli_error("%s", err);
+        ch_cli_error("%s; pass --home DIR (or set CONNECTOR_HOST_HOME) to use another "
+                     "directory", err);
         return CH_EXIT_FAILED;
     }
     cli->have_home = 1;
@@ -351,7 +380,24 @@ int ch_cli_open_home(ch_cli *cli)
         ch_cli_error("%s", err);
         return CH_EXIT_FAILED;
     }
+    /* A lost state.db beside old secrets or spools is not a fresh start:
+       the next delivery would create every audience again. */
+    if (!cli->a.init && access(cli->home.state_db, F_OK) != 0
+        && ch_cli_home_has_data(&cli->home)) {
+        ch_cli_error("%s has no state.db, but holds secrets or spools from an earlier "
+                     "one: its connections, checkpoints and audience records are gone, and "
+                     "starting over would create the audiences again. Restore state.db from "
+                     "a backup, or start a new one deliberately (the secrets are kept): "
+                     "connector-host profiles --init --home %s", cli->home.dir, cli->home.dir);
+        return CH_EXIT_FAILED;
+    }
     if (ch_state_open(cli->home.state_db, &cli->state, err, sizeof(err)) != 0) {
+        if (access(cli->home.dir, W_OK) != 0 || (access(cli->home.state_db, F_OK) == 0
+                                                 && access(cli->home.state_db, W_OK) != 0)) {
+            ch_cli_error("cannot write the home directory %s (its state.db): give "
+                         "yourself write access (chmod u+w), or pass --home DIR", cli->home.dir);
+            return CH_EXIT_FAILED;
+        }
         ch_cli_error("%s", err);
         return CH_EXIT_INTERNAL;
     }
@@ -469,6 +515,8 @@ static int ch_cli_dispatch(ch_cli *cli)
         return ch_cmd_connect(cli);
     if (strcmp(cmd, "deliver") == 0)
         return ch_cmd_deliver(cli);
+    if (strcmp(cmd, "relink") == 0)
+        return ch_cmd_relink(cli);
     return ch_cmd_list(cli);
 }
 

@@ -26,6 +26,7 @@ typedef struct ch_args {
     int help;
     int version;
     int verbose;
+    int init;          /* --init: a new state.db even where one was lost */
     /* Command options. */
     const char *plugin;
     const char *profile;
@@ -92,6 +93,11 @@ int ch_cmd_secret(ch_cli *cli);
 int ch_cmd_connect(ch_cli *cli);
 int ch_cmd_deliver(ch_cli *cli);
 int ch_cmd_list(ch_cli *cli);
+int ch_cmd_relink(ch_cli *cli);
+
+/* The plugin reference a connection stores for --plugin `given` (already
+   loaded in cli): a bare module name as given, else the loaded path. */
+const char *ch_relink_spec(const ch_cli *cli, const char *given);
 
 /* Prints "connector-host: <message>" on stderr. */
 #if defined(__GNUC__)

@@ -527,7 +527,7 @@ int ch_cmd_connect(ch_cli *cli)
         goto cleanup;
     }
     c.id = id;
-    c.plugin_path = cli->plugin.path;
+    c.plugin_path = (char *) ch_relink_spec(cli, cli->a.plugin);
     c.plugin_id = (char *) ch_plugin_id(&cli->plugin);
     c.profile = (char *) cli->a.profile;
     c.dataset_path = dataset;
@@ -646,8 +646,11 @@ int ch_cmd_deliver(ch_cli *cli)
         rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
         goto cleanup;
     }
-    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0)
+    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0) {
+        fprintf(stderr, "  if the plugin moved: connector-host relink --connection %s "
+                "--plugin NEW_PATH%s\n", c.id, ch_cli_fix_home(cli, home, sizeof(home)));
         goto cleanup;
+    }
     if (strcmp(ch_plugin_id(&cli->plugin), c.plugin_id) != 0) {
         ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
                      "install the right plugin", c.plugin_path, ch_plugin_id(&cli->plugin),

@@ -558,6 +558,31 @@ cleanup:
     return rc;
 }
 
+int ch_state_connection_set_plugin(ch_state *st, const char *id, const char *plugin_path,
+                                   char *err, size_t errlen)
+{
+    int rc = -1;
+    sqlite3_stmt *stmt = NULL;
+
+    pthread_mutex_lock(&st->mu);
+    stmt = ch_state_prepare(st, "UPDATE connections SET plugin_path = ?2 WHERE id = ?1");
+    if (stmt == NULL) {
+        ch_state_err(st, err, errlen, "relinking a connection");
+        goto cleanup;
+    }
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, plugin_path, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        ch_state_err(st, err, errlen, "relinking a connection");
+        goto cleanup;
+    }
+    rc = sqlite3_changes(st->db) == 1 ? 0 : 1;
+cleanup:
+    sqlite3_finalize(stmt);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
 void ch_connection_clear(ch_connection *c)
 {
     free(c->id);

@@ -92,6 +92,11 @@ int ch_state_connection_get(ch_state *st, const char *id, ch_connection *c,
                             char *err, size_t errlen);
 void ch_connection_clear(ch_connection *c);
 
+/* Points connection id at another copy of its plugin (plugin_path is not
+   part of the immutable settings). 0 done, 1 no such connection, -1 error. */
+int ch_state_connection_set_plugin(ch_state *st, const char *id, const char *plugin_path,
+                                   char *err, size_t errlen);
+
 /*
  * Records the start of one attempt of c's pending run (c->run_* already
  * set by the caller): the connection's run columns with outcome "running",

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <sqlite3.h>
@@ -542,6 +543,86 @@ static void test_deliver_failure_says_why(void)
     fx_free(&f);
 }
 
+/* ---- the host never starts over silently; a moved plugin relinks ------ */
+
+static void test_lost_state_db_refused(void)
+{
+    fx f;
+    test_result r;
+    char path[4300];
+    char *conn;
+
+    CU_ASSERT_FATAL(fx_init(&f) == 0);
+    host(&f, NULL, &r, "secret", "set", "--plugin", f.plugin, "app_secret", NULL);
+    test_result_free(&r);
+    conn = connect_fx(&f, "p1");
+    snprintf(path, sizeof(path), "%s/state.db", f.home);
+    CU_ASSERT_FATAL(unlink(path) == 0);
+    snprintf(path, sizeof(path), "%s/state.db-wal", f.home);
+    (void) unlink(path);
+    host(&f, NULL, &r, "connections", NULL);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_STRING_EQUAL(r.out, "");
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "has no state.db"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--init"));
+    test_result_free(&r);
+    snprintf(path, sizeof(path), "%s/state.db", f.home);
+    CU_ASSERT(access(path, F_OK) != 0);   /* nothing was created */
+    host(&f, NULL, &r, "profiles", "--init", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
+    host(&f, NULL, &r, "connections", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_STRING_EQUAL(r.out, "[]\n");
+    test_result_free(&r);
+    free(conn);
+    fx_free(&f);
+}
+
+static void test_relink(void)
+{
+    fx f;
+    test_result r;
+    char *conn, moved[4300], cmd[16000], la[4400];
+
+    CU_ASSERT_FATAL(fx_init(&f) == 0);
+    /* A private copy of the plugin, so removing it is the test's to do. */
+    snprintf(moved, sizeof(moved), "%s/plugin", f.dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp -P %s %s/ && cp -rP %.*s.libs %s/",
+             moved, f.plugin, moved, (int) (strrchr(f.plugin, '/') - f.plugin + 1), f.plugin,
+             moved);
+    CU_ASSERT_FATAL(system(cmd) == 0);
+    snprintf(la, sizeof(la), "%s/test_plugin.la", moved);
+    {
+        test_result c;
+        host(&f, NULL, &c, "connect", "--plugin", la, "--profile", "p1", "--dataset",
+             f.dataset, "--settings", f.settings, NULL);
+        CU_ASSERT_EQUAL_FATAL(c.status, 0);
+        conn = strndup(c.out, strcspn(c.out, "\n"));
+        test_result_free(&c);
+    }
+    test_rm_rf(moved);
+    host(&f, NULL, &r, "deliver", "--connection", conn, NULL);
+    CU_ASSERT_EQUAL(r.status, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "connector-host relink --connection"));
+    test_result_free(&r);
+    host(&f, NULL, &r, "relink", "--connection", conn, "--plugin", f.plugin, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
+    host(&f, NULL, &r, "deliver", "--connection", conn, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
+    /* A plugin that cannot be loaded changes nothing. */
+    host(&f, NULL, &r, "relink", "--connection", conn, "--plugin", la, NULL);
+    CU_ASSERT_EQUAL(r.status, 4);
+    test_result_free(&r);
+    host(&f, NULL, &r, "deliver", "--connection", conn, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
+    free(conn);
+    fx_free(&f);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -556,7 +637,9 @@ int main(void)
         || CU_add_test(s, "old state.db migrates", test_old_state_db_migrates) == NULL
         || CU_add_test(s, "connections visible", test_connections_visible) == NULL
         || CU_add_test(s, "runs filters", test_runs_filters) == NULL
-        || CU_add_test(s, "failed deliver says why", test_deliver_failure_says_why) == NULL) {
+        || CU_add_test(s, "failed deliver says why", test_deliver_failure_says_why) == NULL
+        || CU_add_test(s, "lost state.db refused", test_lost_state_db_refused) == NULL
+        || CU_add_test(s, "relink a moved plugin", test_relink) == NULL) {
         CU_cleanup_registry();
         return 1;
     }
