@@ -623,6 +623,48 @@ static void test_relink(void)
     fx_free(&f);
 }
 
+/* ---- the docs name what --help names ------------------------------------ */
+
+static void test_docs_match_help(void)
+{
+    fx f;
+    test_result r;
+    const char *src = test_env("TT_SRCDIR");
+    const char *docs[] = { "docs/ARCHITECTURE.md", "host/README.md" };
+    const char *codes[] = { "| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 70 |",
+                            "| 75 |" };
+    char path[4300], needle[64], *text[2];
+    const char *p;
+    size_t i, ncmds = 0;
+
+    CU_ASSERT_FATAL(fx_init(&f) == 0 && src != NULL);
+    for (i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s", src, docs[i]);
+        text[i] = test_read_file(path, NULL);
+        CU_ASSERT_FATAL(text[i] != NULL);
+    }
+    host(&f, NULL, &r, "--help", NULL);
+    p = strstr(r.out, "Commands:\n");
+    CU_ASSERT_FATAL(p != NULL);
+    /* Each "  name  synopsis" line up to the blank line. */
+    for (p += strlen("Commands:\n"); p[0] == ' ' && p[1] == ' '; p = strchr(p, '\n') + 1) {
+        size_t n = strcspn(p + 2, " \n");
+        snprintf(needle, sizeof(needle), "| `%.*s", (int) n, p + 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text[0], needle));
+        CU_ASSERT_PTR_NOT_NULL(strstr(text[1], needle));
+        if (strstr(text[0], needle) == NULL || strstr(text[1], needle) == NULL)
+            fprintf(stderr, "docs lack the command %s\n", needle);
+        ncmds++;
+    }
+    CU_ASSERT(ncmds >= 10);
+    for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        CU_ASSERT_PTR_NOT_NULL(strstr(text[1], codes[i]));
+    test_result_free(&r);
+    free(text[0]);
+    free(text[1]);
+    fx_free(&f);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -639,7 +681,8 @@ int main(void)
         || CU_add_test(s, "runs filters", test_runs_filters) == NULL
         || CU_add_test(s, "failed deliver says why", test_deliver_failure_says_why) == NULL
         || CU_add_test(s, "lost state.db refused", test_lost_state_db_refused) == NULL
-        || CU_add_test(s, "relink a moved plugin", test_relink) == NULL) {
+        || CU_add_test(s, "relink a moved plugin", test_relink) == NULL
+        || CU_add_test(s, "docs name every command", test_docs_match_help) == NULL) {
         CU_cleanup_registry();
         return 1;
     }
