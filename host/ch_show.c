@@ -216,6 +216,8 @@ static void ch_show_target_line(json_object *t)
         if (json_object_object_get_ex(t, keys[i][0], &v) && v != NULL)
             printf(" %s%s", keys[i][1], json_object_get_string(v));
     }
+    if ((s = ch_show_str(t, "name")) != NULL)
+        printf(" \"%s\"", s);
     fputc('\n', stdout);
     if ((s = ch_show_str(t, "reason")) != NULL || (s = ch_show_str(t, "message")) != NULL)
         printf("      %s\n", s);
