@@ -73,7 +73,9 @@ static const char ch_state_schema[] =
     "  report_json TEXT,"
     "  started_ms INTEGER NOT NULL,"
     "  finished_ms INTEGER,"
-    "  PRIMARY KEY (run_id, attempt));";
+    "  PRIMARY KEY (run_id, attempt));"
+    /* connections / runs --connection read a connection's latest runs. */
+    "CREATE INDEX IF NOT EXISTS runs_by_connection ON runs (connection_id, finished_ms);";
 
 /* Columns added after the first release, so an existing state.db gains
    them on open: table, column, type. ALTER TABLE ADD COLUMN keeps every row. */
