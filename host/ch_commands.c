@@ -179,7 +179,7 @@ int ch_cmd_validate(ch_cli *cli)
     ch_connection conn;
     json_object *result = NULL, *bad = NULL, *errs = NULL;
     aconn_status s;
-    char err[1024] = "";
+    char err[1024] = "", home[1100];
 
     memset(&conn, 0, sizeof(conn));
     rc = CH_NEED("validate", cli->a.plugin, "--plugin P", cli->a.settings, "--settings FILE");
@@ -192,8 +192,9 @@ int ch_cmd_validate(ch_cli *cli)
         int found = ch_state_connection_get(cli->state, cli->a.connection, &conn,
                                             err, sizeof(err));
         if (found != 0) {
-            ch_cli_error("%s", found > 0 ? "--connection: no such connection; list "
-                         "them with: connector-host connections" : err);
+            ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list "
+                         "them with: connector-host connections" : err,
+                         found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
             rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
             goto cleanup;
         }
@@ -607,7 +608,8 @@ int ch_cmd_deliver(ch_cli *cli)
         goto cleanup;
     if (!ch_connection_id_ok(cli->a.connection)) {
         ch_cli_error("--connection: '%s' is not a connection id (like c_0123abcd...); "
-                     "list them with: connector-host connections", cli->a.connection);
+                     "list them with: connector-host connections%s", cli->a.connection,
+                     ch_cli_fix_home(cli, home, sizeof(home)));
         rc = CH_EXIT_FAILED;
         goto cleanup;
     }
@@ -641,8 +643,9 @@ int ch_cmd_deliver(ch_cli *cli)
     }
     found = ch_state_connection_get(cli->state, cli->a.connection, &c, err, sizeof(err));
     if (found != 0) {
-        ch_cli_error("%s", found > 0 ? "--connection: no such connection; list them "
-                     "with: connector-host connections" : err);
+        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
+                     "with: connector-host connections" : err,
+                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
         rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
         goto cleanup;
     }

@@ -21,7 +21,7 @@ const char *ch_relink_spec(const ch_cli *cli, const char *given)
 int ch_cmd_relink(ch_cli *cli)
 {
     ch_connection c;
-    char err[1024] = "";
+    char err[1024] = "", home[1100];
     int rc, found;
 
     memset(&c, 0, sizeof(c));
@@ -32,8 +32,9 @@ int ch_cmd_relink(ch_cli *cli)
         goto cleanup;
     found = ch_state_connection_get(cli->state, cli->a.connection, &c, err, sizeof(err));
     if (found != 0) {
-        ch_cli_error("%s", found > 0 ? "--connection: no such connection; list them with: "
-                     "connector-host connections" : err);
+        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them with: "
+                     "connector-host connections" : err,
+                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
         rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
         goto cleanup;
     }

@@ -286,9 +286,12 @@ static int ch_show_as_json(const ch_cli *cli)
     return !isatty(STDOUT_FILENO);
 }
 
-static int ch_show_no_connection(const char *id)
+static int ch_show_no_connection(const ch_cli *cli, const char *id)
 {
-    ch_cli_error("no connection %s; list them with: connector-host connections", id);
+    char home[1100];
+
+    ch_cli_error("no connection %s; list them with: connector-host connections%s", id,
+                 ch_cli_fix_home(cli, home, sizeof(home)));
     return CH_EXIT_FAILED;
 }
 
@@ -310,7 +313,7 @@ static int ch_show_connections(ch_cli *cli, const char *only, int whole)
     n = json_object_array_length(arr);
     if (only != NULL && n == 0) {
         json_object_put(arr);
-        return ch_show_no_connection(only);
+        return ch_show_no_connection(cli, only);
     }
     for (i = 0; i < n && rc == 0; i++) {
         json_object *row = json_object_array_get_idx(arr, i);
@@ -370,6 +373,7 @@ static void ch_show_run_row(json_object *row, int whole)
 static int ch_show_runs(ch_cli *cli, const char *conn, const char *run)
 {
     const char *binds[2] = { conn, run };
+    char home[1100];
     json_object *arr = NULL, *c = NULL;
     size_t i, n;
     int rc;
@@ -381,7 +385,7 @@ static int ch_show_runs(ch_cli *cli, const char *conn, const char *run)
         if (rc != 0)
             return rc;
         if (n == 0)
-            return ch_show_no_connection(conn);
+            return ch_show_no_connection(cli, conn);
     }
     rc = ch_show_select(cli, "SELECT run_id, attempt, connection_id, first_line, last_line,"
                         " status, started_ms, finished_ms, report_json FROM runs"
@@ -393,8 +397,9 @@ static int ch_show_runs(ch_cli *cli, const char *conn, const char *run)
     n = json_object_array_length(arr);
     if (run != NULL && n == 0) {
         json_object_put(arr);
-        ch_cli_error("no run %s%s%s; list them with: connector-host runs", run,
-                     conn != NULL ? " of connection " : "", conn != NULL ? conn : "");
+        ch_cli_error("no run %s%s%s; list them with: connector-host runs%s", run,
+                     conn != NULL ? " of connection " : "", conn != NULL ? conn : "",
+                     ch_cli_fix_home(cli, home, sizeof(home)));
         return CH_EXIT_FAILED;
     }
     for (i = 0; i < n; i++)
