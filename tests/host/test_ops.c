@@ -623,6 +623,31 @@ static void test_relink(void)
     fx_free(&f);
 }
 
+/* Plugin-loading errors say where the host looked and what the file is. */
+static void test_plugin_load_messages(void)
+{
+    fx f;
+    test_result r;
+    char garbage[4300];
+
+    CU_ASSERT_FATAL(fx_init(&f) == 0);
+    snprintf(garbage, sizeof(garbage), "%s/fake.so", f.dir);
+    CU_ASSERT_FATAL(test_write_file(garbage, "not a library at all\n") == 0);
+    host(&f, NULL, &r, "describe", "--plugin", garbage, NULL);
+    CU_ASSERT_EQUAL(r.status, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "is not a shared object"));
+    test_result_free(&r);
+    host(&f, NULL, &r, "describe", "--plugin", "no_such_connector_module", NULL);
+    CU_ASSERT_EQUAL(r.status, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no module no_such_connector_module (.la or .so) in /"));
+    test_result_free(&r);
+    host(&f, NULL, &r, "describe", "--plugin", "/nonexistent/x.so", NULL);
+    CU_ASSERT_EQUAL(r.status, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no such file"));
+    test_result_free(&r);
+    fx_free(&f);
+}
+
 /* ---- the docs name what --help names ------------------------------------ */
 
 static void test_docs_match_help(void)
@@ -682,6 +707,7 @@ int main(void)
         || CU_add_test(s, "failed deliver says why", test_deliver_failure_says_why) == NULL
         || CU_add_test(s, "lost state.db refused", test_lost_state_db_refused) == NULL
         || CU_add_test(s, "relink a moved plugin", test_relink) == NULL
+        || CU_add_test(s, "plugin-loading messages", test_plugin_load_messages) == NULL
         || CU_add_test(s, "docs name every command", test_docs_match_help) == NULL) {
         CU_cleanup_registry();
         return 1;
