@@ -195,6 +195,16 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
         goto cleanup;
     }
     out->handle = lt_dlopenadvise(out->path, advise);
+    if (out->handle == NULL && strchr(spec, '/') != NULL) {
+        /* libltdl's extension search rejects some real paths (a versioned
+           libfoo.so.1.2): open the file itself, still resident. */
+        lt_dladvise plain;
+        if (lt_dladvise_init(&plain) == 0) {
+            if (lt_dladvise_resident(&plain) == 0)
+                out->handle = lt_dlopenadvise(out->path, plain);
+            lt_dladvise_destroy(&plain);
+        }
+    }
     if (out->handle == NULL) {
         const char *why = lt_dlerror();
         ch_plugin_explain(spec, out->path, search_dir, why, err, errlen);
