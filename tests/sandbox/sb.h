@@ -381,6 +381,7 @@ void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_clock(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_faults(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_options(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_aud_processing(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_world_state(sb_ctx *ctx, sb_req *req);
 /* Changing the world while it runs (sb_world_ctl.c). */
 void sb_h_ctl_world_role(sb_ctx *ctx, sb_req *req);
