@@ -257,6 +257,8 @@ size_t sb_st_daily_updates(sb_ctx *ctx, const char *adv_id, int64_t now);
 size_t sb_aud_cover(const sb_ctx *ctx, const sb_audience *a);
 bool sb_aud_valid(const sb_ctx *ctx, const sb_audience *a);
 int64_t sb_aud_expire_ms(const sb_audience *a);
+/* The audience is adv_id's own (creator) or shared with it. */
+bool sb_aud_visible(const sb_audience *a, const char *adv_id, bool *creator);
 /* Random lower-case hex string of 2*nbytes chars (OpenSSL RAND). */
 char *sb_random_hex(size_t nbytes);
 
@@ -379,6 +381,7 @@ void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_clock(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_faults(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_options(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_aud_processing(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_world_state(sb_ctx *ctx, sb_req *req);
 /* Changing the world while it runs (sb_world_ctl.c). */
 void sb_h_ctl_world_role(sb_ctx *ctx, sb_req *req);

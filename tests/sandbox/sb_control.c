@@ -143,6 +143,45 @@ void sb_h_ctl_world_state(sb_ctx *ctx, sb_req *req)
     reply_json(req, 200, w);
 }
 
+/* POST /sandbox/audience/processing {"audience_id","for_ms":N}: the
+ * audience is processing for N more ms of sandbox clock (0 ends it), as
+ * if an update had just been applied: the last published size stays shown.
+ * For "still processing from the day before" without a long delay. */
+void sb_h_ctl_aud_processing(sb_ctx *ctx, sb_req *req)
+{
+    json_object *b = req->body != NULL && !req->body_too_large
+                         ? json_tokener_parse(req->body) : NULL;
+    json_object *id = NULL, *ms = NULL, *out;
+    sb_audience *a;
+    int64_t now;
+
+    json_object_object_get_ex(b, "audience_id", &id);
+    json_object_object_get_ex(b, "for_ms", &ms);
+    if (!json_object_is_type(id, json_type_string) || !json_object_is_type(ms, json_type_int)
+        || json_object_get_int64(ms) < 0) {
+        json_object_put(b);
+        reply_error(req, 400, "send {\"audience_id\":\"..\",\"for_ms\":N} (N >= 0)");
+        return;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    a = sb_st_audience(ctx, json_object_get_string(id));
+    if (a == NULL) {
+        pthread_mutex_unlock(&ctx->lock);
+        json_object_put(b);
+        reply_error(req, 404, "audience_id is unknown");
+        return;
+    }
+    now = sb_now_ms(ctx);
+    a->prev_cover = sb_aud_cover(ctx, a);
+    a->ready_ms = now + json_object_get_int64(ms);
+    out = json_object_new_object();
+    json_object_object_add(out, "audience_id", json_object_new_string(a->audience_id));
+    json_object_object_add(out, "processing_until_ms", json_object_new_int64(a->ready_ms));
+    pthread_mutex_unlock(&ctx->lock);
+    json_object_put(b);
+    reply_json(req, 200, out);
+}
+
 static json_object *options_json(sb_ctx *ctx)
 {
     json_object *o = json_object_new_object();

@@ -64,6 +64,7 @@ static const sb_route routes[] = {
     {"/sandbox/world/state", "GET", sb_h_ctl_world_state, SB_BODY_NONE, 0},
     {"/sandbox/options", "GET", sb_h_ctl_options, SB_BODY_NONE, 0},
     {"/sandbox/options", "POST", sb_h_ctl_options, SB_BODY_RAW, 0},
+    {"/sandbox/audience/processing", "POST", sb_h_ctl_aud_processing, SB_BODY_RAW, 0},
 };
 
 struct sb_server {

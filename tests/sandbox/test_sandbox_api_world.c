@@ -155,7 +155,66 @@ static void t_world_seed_errors(void)
     json_object_put(w);
 }
 
+/* The previous-release fixture's world (tests/e2e/data/prev-release,
+ * FIXTURE.txt): a restart shows the 8 per-type audiences with their members,
+ * and the fixture's token still covers both accounts. */
+static void t_prev_release_world(void)
+{
+    static const struct {
+        const char *suffix, *calc;
+        long size;
+    } want[] = {
+        {"(email)", "EMAIL_SHA256", 4543}, {"(phone)", "PHONE_SHA256", 2200},
+        {"(IDFA)", "IDFA_SHA256", 1464}, {"(GAID)", "GAID_SHA256", 1436},
+    };
+    static const char *const accounts[] = {"7212000000000000001", "7212000000000000002"};
+    char file[TS_PATH_MAX], path[256];
+    ts_sandbox *first = tsb.sb, *s;
+    json_object *w;
+    char *token;
+    size_t found = 0;
+
+    snprintf(file, sizeof file, "%s/world.json", TSB_PREV_RELEASE_DIR);
+    w = json_object_from_file(file);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    token = strdup(ts_world_get(w, "tokens.0.access_token"));
+    json_object_put(w);
+    s = start_with(file, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    tsb.sb = s;
+    for (size_t k = 0; k < 2; k++) {
+        json_object *list;
+        snprintf(path, sizeof path, "/sandbox/audiences?advertiser_id=%s", accounts[k]);
+        w = tsb_ctl(path);
+        list = ts_json_at(w, "audiences");
+        for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
+            json_object *a = json_object_array_get_idx(list, i);
+            for (size_t t = 0; t < 4; t++) {
+                char name[64];
+                snprintf(name, sizeof name, "Prev release buyers %s", want[t].suffix);
+                if (strcmp(ts_world_get(a, "name"), name) != 0) {
+                    continue;
+                }
+                found++;
+                CU_ASSERT_STRING_EQUAL(ts_world_get(a, "calculate_type"), want[t].calc);
+                CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(a, "size")), want[t].size);
+                CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(a, "cover_num")), want[t].size);
+                CU_ASSERT(json_object_get_boolean(ts_json_at(a, "is_valid")));
+            }
+        }
+        json_object_put(w);
+        snprintf(path, sizeof path, API "advertiser/info/?advertiser_ids=[\"%s\"]",
+                 accounts[k]);
+        CU_ASSERT_EQUAL(tsb_get(path, token, NULL), 0);
+    }
+    CU_ASSERT_EQUAL(found, 8);
+    tsb.sb = first;
+    free(token);
+    CU_ASSERT_EQUAL(ts_sandbox_stop(s), 0);
+}
+
 const tsb_test tsb_api_world[] = {
+    {"the previous-release fixture's world restarts", t_prev_release_world},
     {"world files carry tokens and audiences", t_world_seed},
     {"bad seeds are refused at start", t_world_seed_errors},
 };

@@ -271,11 +271,25 @@ static void t_busy_while_processing(void)
     CU_ASSERT_EQUAL(tsb_update(adv, id, "APPEND", pg, 1), 40002);
     CU_ASSERT_EQUAL(tsb_audience_size(adv, id), 1200);
     /* The delay can change at run time too. */
-    o = NULL;
     CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/options", "{\"processing_delay_ms\":0}"), 200);
     CU_ASSERT_EQUAL(ts_sandbox_advance_clock(tsb.sb, HOUR_MS), 0);
     CU_ASSERT_EQUAL(tsb_update(adv, id, "APPEND", pg, 1), 0);
     CU_ASSERT_EQUAL(tsb_update(adv, id, "REMOVE", pg, 1), 0);
+    /* An audience made to process again (as "still processing from the day
+     * before"): refused until the time given, then accepted. */
+    snprintf(body, sizeof body, "{\"audience_id\":\"%s\",\"for_ms\":%lld}", id,
+             30 * HOUR_MS);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/audience/processing", body), 200);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/audience/processing", "{\"audience_id\":\"1\","
+                                 "\"for_ms\":1}"), 404);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/audience/processing", "{}"), 400);
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/options", "{\"busy_while_processing\":true}"), 200);
+    CU_ASSERT_EQUAL(ts_sandbox_advance_clock(tsb.sb, 24 * HOUR_MS), 0);
+    CU_ASSERT_EQUAL(tsb_update(adv, id, "APPEND", pg, 1), 40002);
+    CU_ASSERT_EQUAL(tsb_audience_size(adv, id), 1200);
+    CU_ASSERT_EQUAL(ts_sandbox_advance_clock(tsb.sb, 6 * HOUR_MS), 0);
+    CU_ASSERT_EQUAL(tsb_update(adv, id, "APPEND", pg, 1), 0);
+    CU_ASSERT_EQUAL(tsb_audience_size(adv, id), 1300);
     /* Reset restores the options as started. */
     CU_ASSERT_EQUAL(tsb_reset(), 0);
     o = tsb_ctl("/sandbox/options");
