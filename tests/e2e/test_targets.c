@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <CUnit/Basic.h>
+#include <sqlite3.h>
 
 #include "e2e.h"
 
@@ -337,6 +339,123 @@ static void test_lost_create_never_adopts_marketers(void)
     e2e_teardown(&e);
 }
 
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+    FILE *in = fopen(from, "rb"), *out = in != NULL ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int rc = in != NULL && out != NULL ? 0 : -1;
+
+    while (rc == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        rc = fwrite(buf, 1, n, out) == n ? 0 : -1;
+    if (in != NULL)
+        fclose(in);
+    if (out != NULL && fclose(out) != 0)
+        rc = -1;
+    return rc == 0 ? chmod(to, mode) : -1;
+}
+
+/* Points the fixture's connection at this machine's dataset and plugin. */
+static int relocate(const char *db_path, const char *dataset)
+{
+    sqlite3 *db = NULL;
+    char *sql = sqlite3_mprintf("DROP TRIGGER IF EXISTS connections_immutable;"
+                                "UPDATE connections SET dataset_path = %Q, plugin_path = %Q;",
+                                dataset, plugin());
+    int rc = sqlite3_open(db_path, &db) == SQLITE_OK &&
+             sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+
+    sqlite3_free(sql);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Per type: what two runs (lines 1-6000, then 6001-8000) leave. */
+static void two_runs(const char *dataset, e2e_set want[E2E_NTYPES])
+{
+    e2e_set a1[E2E_NTYPES], r1[E2E_NTYPES], a2[E2E_NTYPES], r2[E2E_NTYPES];
+
+    memset(want, 0, sizeof(e2e_set) * E2E_NTYPES);
+    CU_ASSERT_FATAL(e2e_changes(dataset, 1, 6000, a1, r1) == 0);
+    CU_ASSERT_FATAL(e2e_changes(dataset, 6001, 0, a2, r2) == 0);
+    for (int t = 0; t < E2E_NTYPES; t++) {
+        e2e_set_apply(&want[t], &a1[t], &r1[t]);
+        e2e_set_apply(&want[t], &a2[t], &r2[t]);
+        e2e_set_free(&a1[t]);
+        e2e_set_free(&r1[t]);
+        e2e_set_free(&a2[t]);
+        e2e_set_free(&r2[t]);
+    }
+}
+
+/* A connection made by the release before one audience per Ad Account
+   (a state database and a TikTok world written by it, checked in): it
+   keeps delivering to its four per-type audiences and never creates a
+   MULTIPLE_TYPES one. */
+static void test_previous_release_keeps_its_audiences(void)
+{
+    static const char *suffix[E2E_NTYPES] = {"(email)", "(phone)", "(IDFA)", "(GAID)"};
+    static const char *accounts[] = {"7212000000000000001", "7212000000000000002"};
+    char fx[E2E_PATH], world[E2E_PATH + 32], from[E2E_PATH + 32], to[E2E_PATH + 32],
+        dataset[E2E_PATH];
+    e2e_set want[E2E_NTYPES];
+    ts_sandbox_opts so;
+    e2e e;
+    e2e_out o;
+
+    memset(&e, 0, sizeof(e));
+    snprintf(fx, sizeof(fx), "%s/tests/e2e/data/prev-release", getenv("TT_SRCDIR"));
+    snprintf(world, sizeof(world), "%s/world.json", fx);
+    CU_ASSERT_FATAL(ts_tmpdir_make(e.dir, sizeof(e.dir)) == 0);
+    snprintf(e.home, sizeof(e.home), "%s/home", e.dir);
+    snprintf(e.profile, sizeof(e.profile), "prev");
+    CU_ASSERT_FATAL(mkdir(e.home, 0700) == 0);
+    ts_sandbox_opts_init(&so);
+    so.world_file = world;
+    CU_ASSERT_FATAL(ts_sandbox_start(&so, &e.sb) == 0);
+    snprintf(from, sizeof(from), "%s/state.db", fx);
+    snprintf(to, sizeof(to), "%s/state.db", e.home);
+    CU_ASSERT_FATAL(copy_file(from, to, 0600) == 0);
+    snprintf(from, sizeof(from), "%s/secrets.json", fx);
+    snprintf(to, sizeof(to), "%s/secrets.json", e.home);
+    CU_ASSERT_FATAL(copy_file(from, to, 0600) == 0);
+    snprintf(from, sizeof(from), "%s/dataset-8000.jsonl", fx);
+    snprintf(dataset, sizeof(dataset), "%s/dataset.jsonl", e.dir);
+    CU_ASSERT_FATAL(copy_file(from, dataset, 0600) == 0);
+    snprintf(to, sizeof(to), "%s/state.db", e.home);
+    CU_ASSERT_FATAL(relocate(to, dataset) == 0);
+
+    CU_ASSERT_FATAL(e2e_deliver(&e, "c_fc573bff7dbb93b4", &o) == 0);
+    if (o.exit_code != 0)
+        fprintf(stderr, "previous release: %s\n%s\n", o.out, o.err);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "plugin.layout"), "per_type");
+    CU_ASSERT(o.out != NULL && strstr(o.out, "CREATE") == NULL);
+    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(o.json, "first_line")), 6001);
+    e2e_out_free(&o);
+
+    two_runs(dataset, want);
+    for (size_t a = 0; a < 2; a++) {
+        char id[32];
+        CU_ASSERT_EQUAL(e2e_audiences_named(&e, accounts[a], "Prev release buyers", id), 0);
+        for (int t = 0; t < E2E_NTYPES; t++) {
+            char name[64];
+            e2e_set got;
+            snprintf(name, sizeof(name), "Prev release buyers %s", suffix[t]);
+            CU_ASSERT_EQUAL_FATAL(e2e_audiences_named(&e, accounts[a], name, id), 1);
+            CU_ASSERT_FATAL(e2e_members(&e, id, &got) == 0);
+            if (!e2e_set_equal(&got, &want[t]))
+                fprintf(stderr, "%s in %s: %zu members, expected %zu\n", name, accounts[a],
+                        got.n, want[t].n);
+            CU_ASSERT(e2e_set_equal(&got, &want[t]));
+            e2e_set_free(&got);
+        }
+    }
+    for (int t = 0; t < E2E_NTYPES; t++)
+        e2e_set_free(&want[t]);
+    e2e_teardown(&e);
+}
+
 int main(void)
 {
     static const e2e_test tests[] = {
@@ -347,6 +466,8 @@ int main(void)
         {"a rate-limited account still makes the run retry later", test_rate_limit_stays_retry},
         {"a lost create never adopts the marketer's same-named audience",
          test_lost_create_never_adopts_marketers},
+        {"a connection made by the previous release keeps its per-type audiences",
+         test_previous_release_keeps_its_audiences},
     };
     return e2e_run_suite("targets end to end", tests, sizeof(tests) / sizeof(tests[0]));
 }
