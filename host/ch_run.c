@@ -266,6 +266,23 @@ static json_object *ch_run_report(ch_run *r, const ch_connection *c, aconn_statu
     return o;
 }
 
+/* Each target's standing after the delivery, at the top of the report (what
+   `connections` shows): the catch-up's when one ran, it came last. */
+static void ch_run_final_targets(json_object *report)
+{
+    json_object *cu = NULL, *plugin = NULL, *t = NULL;
+
+    if (json_object_object_get_ex(report, "catch_up", &cu) &&
+        json_object_object_get_ex(cu, "plugin", &plugin) &&
+        json_object_object_get_ex(plugin, "targets", &t)) {
+        json_object_object_add(report, "targets", json_object_get(t));
+        return;
+    }
+    if (json_object_object_get_ex(report, "plugin", &plugin) &&
+        json_object_object_get_ex(plugin, "targets", &t))
+        json_object_object_add(report, "targets", json_object_get(t));
+}
+
 /* One pass of rows [first, last] through the plugin. */
 typedef struct ch_pass {
     const char *run_id;
@@ -498,6 +515,7 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
         json_object_object_add(*report, "catch_up", catch_up);
         catch_up = NULL;
     }
+    ch_run_final_targets(*report);
     if (opt->dry_run) {
         json_object_object_add(*report, "dry_run", json_object_new_boolean(1));
         if (ACONN_STATUS_IS_OK(status))
