@@ -106,15 +106,12 @@ static void write_mode(const char *path, const char *text, mode_t mode)
     CU_ASSERT_FATAL(chmod(path, mode) == 0);
 }
 
-/* A fresh directory under test_dir; heap path. */
-static char *subdir(const char *name)
+/* A fresh directory test_dir/name in d[4200] (not on the heap: forked
+   children _exit() without freeing). */
+static void subdir(const char *name, char *d)
 {
-    char *d = malloc(4200);
-
-    CU_ASSERT_FATAL(d != NULL);
     snprintf(d, 4200, "%s/%s", test_dir, name);
     CU_ASSERT_FATAL(mkdir(d, 0700) == 0);
-    return d;
 }
 
 #define SECRET_OK "{\"p/t\": \"good-token\"}"
@@ -127,12 +124,13 @@ static char *subdir(const char *name)
    read returns our token or refuses, never the attacker's. */
 static void test_swap_race(void)
 {
-    char *d = subdir("swap");
+    char d[4200];
     char path[4300], good[4300], evil[4300], tmp[4300], err[1024], buf[64];
     int i, attacker = 0, good_reads = 0;
     size_t len;
     pid_t kid;
 
+    subdir("swap", d);
     snprintf(path, sizeof(path), "%s/secrets.json", d);
     snprintf(good, sizeof(good), "%s/good", d);
     snprintf(evil, sizeof(evil), "%s/evil", d);
@@ -169,18 +167,18 @@ static void test_swap_race(void)
     waitpid(kid, NULL, 0);
     CU_ASSERT_EQUAL(attacker, 0);
     CU_ASSERT(good_reads > 0);   /* the race was run, not just refused */
-    free(d);
 }
 
 /* A FIFO as the secrets file (or its lock file) is refused at once. */
 static void test_fifo(void)
 {
-    char *d = subdir("fifo");
+    char d[4200];
     char path[4300], lock[4300], err[1024] = "", buf[64];
     size_t len;
     pid_t kid;
     int st = 0;
 
+    subdir("fifo", d);
     snprintf(path, sizeof(path), "%s/secrets.json", d);
     snprintf(lock, sizeof(lock), "%s/secrets.json.lock", d);
     CU_ASSERT_FATAL(mkfifo(path, 0600) == 0);
@@ -209,16 +207,16 @@ static void test_fifo(void)
     CU_ASSERT_EQUAL(waitpid(kid, &st, 0), kid);
     CU_ASSERT(WIFEXITED(st));
     CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
-    free(d);
 }
 
 /* A symbolic link, even to a good 0600 file of ours, is not followed. */
 static void test_symlink(void)
 {
-    char *d = subdir("link");
+    char d[4200];
     char path[4300], target[4300], err[1024] = "", buf[64];
     size_t len;
 
+    subdir("link", d);
     snprintf(path, sizeof(path), "%s/secrets.json", d);
     snprintf(target, sizeof(target), "%s/elsewhere.json", d);
     write_mode(target, SECRET_EVIL, 0600);
@@ -235,29 +233,27 @@ static void test_symlink(void)
         CU_ASSERT(text != NULL && strstr(text, "ATTACKER-token") != NULL);
         free(text);
     }
-    free(d);
 }
 
 /* Another user's file, even 0600, is refused with the chown fix. Only
    root can make one; other users run the mode checks only. */
 static void test_foreign_owner(void)
 {
-    char *d = subdir("owner");
+    char d[4200];
     char path[4300], err[1024] = "", expect[4400], buf[64];
     size_t len;
 
+    subdir("owner", d);
     snprintf(path, sizeof(path), "%s/secrets.json", d);
     write_mode(path, SECRET_EVIL, 0600);
     if (geteuid() != 0 || chown(path, 65534, 65534) != 0) {
         fprintf(stderr, "test_file: not root, foreign owner not tested\n");
-        free(d);
-        return;
+            return;
     }
     CU_ASSERT_EQUAL(ch_secrets_get(path, "p/t", buf, sizeof(buf), &len, err, sizeof(err)),
                     ACONN_ERR_FATAL);
     snprintf(expect, sizeof(expect), "chown %u %s", (unsigned) geteuid(), path);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, expect));
-    free(d);
 }
 
 /* ---- writes ------------------------------------------------------------ */
@@ -266,11 +262,12 @@ static void test_foreign_owner(void)
    temporary file left, the old value intact, and the failure reported. */
 static void test_write_failures(void)
 {
-    char *d = subdir("fail");
+    char d[4200];
     char path[4300], err[1024] = "", buf[64];
     size_t len;
     int before, i, failed = 0;
 
+    subdir("fail", d);
     snprintf(path, sizeof(path), "%s/secrets.json", d);
     CU_ASSERT_FATAL(ch_secrets_put(path, "p/t", "kept", 4, err, sizeof(err)) == ACONN_OK);
     before = count_fds();
@@ -293,36 +290,36 @@ static void test_write_failures(void)
     fail_fsync = 0;
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot flush"));
     CU_ASSERT_EQUAL(count_fds(), before);
-    free(d);
 }
 
 /* A file the writer replaces is 0600 whatever the umask and the old mode. */
 static void test_write_mode(void)
 {
-    char *d = subdir("mode");
+    char d[4200];
     char path[4300], err[1024] = "";
     struct stat st;
     mode_t old = umask(0);
 
+    subdir("mode", d);
     snprintf(path, sizeof(path), "%s/f", d);
     write_mode(path, "old", 0666);
     CU_ASSERT_EQUAL(ch_file_replace(path, "new", 3, err, sizeof(err)), 0);
     umask(old);
     CU_ASSERT_FATAL(stat(path, &st) == 0);
     CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
-    free(d);
 }
 
 /* ---- home, spool, state.db --------------------------------------------- */
 
 static void test_home(void)
 {
-    char *d = subdir("home");
+    char d[4200];
     char home[4300], err[1024] = "", expect[4400];
     ch_home h;
     struct stat st;
     mode_t old;
 
+    subdir("home", d);
     /* New: 0700 even with umask 0, spool/ too. */
     snprintf(home, sizeof(home), "%s/new/deeper", d);
     old = umask(0);
@@ -369,17 +366,17 @@ static void test_home(void)
         snprintf(expect, sizeof(expect), "chown %u %s", (unsigned) geteuid(), home);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, expect));
     }
-    free(d);
 }
 
 /* The CLI refuses a 0777 home before touching anything in it. */
 static void test_cli_home(void)
 {
-    char *d = subdir("clihome");
+    char d[4200];
     const char *argv[] = { test_env("TT_HOST"), "runs", "--home", d, NULL };
     char state[4300];
     test_result r;
 
+    subdir("clihome", d);
     CU_ASSERT_FATAL(argv[0] != NULL);
     CU_ASSERT_FATAL(chmod(d, 0777) == 0);
     test_run(argv, NULL, NULL, 60, &r);
@@ -392,7 +389,6 @@ static void test_cli_home(void)
     test_run(argv, NULL, NULL, 60, &r);
     CU_ASSERT_EQUAL(r.status, 0);
     test_result_free(&r);
-    free(d);
 }
 
 static void assert_mode(const char *path, mode_t mode)
@@ -408,11 +404,12 @@ static void assert_mode(const char *path, mode_t mode)
 
 static void test_state_modes(void)
 {
-    char *d = subdir("state");
+    char d[4200];
     char db[4300], wal[4400], shm[4400], other[4300], err[1024] = "";
     ch_state *st = NULL;
     mode_t old;
 
+    subdir("state", d);
     snprintf(db, sizeof(db), "%s/state.db", d);
     snprintf(wal, sizeof(wal), "%s-wal", db);
     snprintf(shm, sizeof(shm), "%s-shm", db);
@@ -445,7 +442,6 @@ static void test_state_modes(void)
     CU_ASSERT_FATAL(unlink(wal) == 0);
     CU_ASSERT_EQUAL(ch_state_open(db, &st, err, sizeof(err)), 0);
     ch_state_close(st);
-    free(d);
 }
 
 int main(void)
