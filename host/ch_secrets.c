@@ -1,7 +1,6 @@
 /*
  * ch_secrets.c - secrets.json: checked reads (ch_file), wiped values and
- * serialisations, and durable
- * writes (temp file + fsync + rename under an flock).
+ * serialisations, and durable writes (ch_file_replace under an flock).
  */
 #define _DEFAULT_SOURCE 1 /* flock() */
 #include <config.h>
