@@ -582,7 +582,8 @@ static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
     *fd = -1;
     if (path == NULL)
         return -1;
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW, O_NONBLOCK: never a planted link or FIFO (issue #21). */
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
         rc = 0;
     else if (*fd >= 0 && errno == EWOULDBLOCK)
