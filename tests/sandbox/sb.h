@@ -297,6 +297,7 @@ struct sb_req {
 bool sb_inject_take(sb_ctx *ctx, sb_req *req);
 void sb_inject_finish(sb_req *req);
 void sb_inject_free(sb_inject *in);
+void sb_inject_clear(sb_inject *in);   /* under ctx->lock; NULL ok */
 void sb_h_ctl_inject(sb_ctx *ctx, sb_req *req);
 
 /* Set an error envelope; message is printf-style. */

@@ -170,6 +170,7 @@ void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req)
     ctx->total_requests = 0;
     ctx->faults = ctx->initial_faults;
     ctx->fault_counter = 0;
+    sb_inject_clear(ctx->inject);
     pthread_mutex_unlock(&ctx->lock);
     json_object_put(fresh);
     if (rc != 0) {

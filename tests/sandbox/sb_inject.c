@@ -38,6 +38,13 @@ void sb_inject_free(sb_inject *in)
     free(in);
 }
 
+void sb_inject_clear(sb_inject *in)
+{
+    if (in != NULL) {
+        in->n = 0;
+    }
+}
+
 /* Under ctx->lock. */
 static sb_inject *inject_of(sb_ctx *ctx)
 {
