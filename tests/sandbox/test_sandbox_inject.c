@@ -126,6 +126,17 @@ static void t_bad_specs_and_removal(void)
     CU_ASSERT_EQUAL(tsb_get(API "bc/get/", tsb.token, NULL), 0);
 }
 
+/* /sandbox/reset drops pending injections. */
+static void t_reset_clears(void)
+{
+    CU_ASSERT_EQUAL(tsb_ctl_post("/sandbox/inject", "{\"endpoint\":\"bc/get\",\"code\":50000,"
+                                 "\"count\":3}"), 200);
+    CU_ASSERT_EQUAL(pending(), 3);
+    CU_ASSERT_EQUAL(tsb_reset(), 0);
+    CU_ASSERT_EQUAL(pending(), 0);
+    CU_ASSERT_EQUAL(tsb_get(API "bc/get/", tsb.token, NULL), 0);
+}
+
 /* The public wording for a wrong app secret at the token exchange. */
 static void t_exchange_wrong_secret(void)
 {
@@ -144,6 +155,7 @@ int main(void)
         {"apply: done, then answered with the error", t_apply_then_error},
         {"bad specs refused, count 0 removes", t_bad_specs_and_removal},
         {"wrong app secret at the exchange is 40101", t_exchange_wrong_secret},
+        {"reset clears injections", t_reset_clears},
     };
     int rc;
 
