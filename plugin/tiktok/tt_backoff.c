@@ -173,13 +173,16 @@ static tt_limit tt_record(const aconn_host *host, const char *key, int64_t now_m
 
         if (st != ACONN_OK && st != ACONN_ERR_NOT_FOUND)
             break;
-        if (old != NULL) {
+        /* A record whose pause ended long ago is an old streak: throttling
+           that stopped is not throttling that lasts (the host clock may
+           also have jumped, e.g. to the next day). */
+        if (old != NULL && now_ms - tt_jint(old, "until_ms") <= TT_BACKOFF_STREAK_GAP_MS) {
             first = tt_jint(old, "first_ms");
             prev = tt_limit_of(tt_jstr(old, "limit"));
             over = tt_jint(old, "until_ms") <= now_ms;
-            json_object_put(old);
-            old = NULL;
         }
+        json_object_put(old);
+        old = NULL;
         limit = tt_backoff_limit(message, now_ms - first, prev, over);
         v = json_object_new_object();
         if (v == NULL)

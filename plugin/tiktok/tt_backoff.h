@@ -25,6 +25,7 @@
 #define TT_BACKOFF_SECOND_MS 1000
 #define TT_BACKOFF_MINUTE_MS 300000       /* "suspend calls for 5 minutes" */
 #define TT_BACKOFF_MINUTE_AFTER_MS 60000  /* throttled this long: the per-minute quota */
+#define TT_BACKOFF_STREAK_GAP_MS 60000  /* quiet this long after a pause: a new streak */
 #define TT_BACKOFF_KEY_MAX 192
 
 typedef enum tt_limit {

@@ -121,6 +121,11 @@ static void test_climb_by_duration(void)
     throttled(m, &sc, 61000, "TOO_MANY_REQUESTS_BL", &err);
     CU_ASSERT_EQUAL(err.retry_after_ms, 300000);
     CU_ASSERT_PTR_NOT_NULL(mock_host_state(m, "throttle/default/ep/" EP));
+    /* A day later (the clock jumped, nothing since): a new streak, 1 s. */
+    m->now_ms += 86400000LL;
+    throttled(m, &sc, 40100, "Too many requests", &err);
+    CU_ASSERT_EQUAL(err.retry_after_ms, 1000);
+    CU_ASSERT_STRING_EQUAL(err.code, "rate_limited");
     mock_host_free(m);
 }
 
