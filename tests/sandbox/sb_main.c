@@ -349,6 +349,7 @@ cleanup:
         remove_data_dir(ctx.data_dir);
     }
     sb_qps_free(ctx.qps);
+    sb_inject_free(ctx.inject);
     json_object_put(ctx.by_endpoint);
     json_object_put(ctx.world);
     json_object_put(ctx.world_loaded);
