@@ -351,6 +351,8 @@ static int ch_secret_name_ok(const char *s)
 {
     size_t n;
 
+    if (s == NULL)
+        return 0;
     for (n = 0; s[n] != '\0'; n++) {
         char c = s[n];
         if (n >= 200 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
