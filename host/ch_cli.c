@@ -31,10 +31,12 @@ static const char ch_usage[] =
     "  secret set --plugin P NAME                 store a secret read from stdin\n"
     "  connect    --plugin P --profile NAME --dataset FILE --settings FILE\n"
     "                                             make a connection; prints its id\n"
-    "  deliver    --connection ID [--batch-records N] [--dry-run]\n"
+    "  deliver    --connection ID [--batch-records N] [--dry-run] [--resync]\n"
     "                                             run one delivery run; prints the report\n"
     "                                             (--dry-run: hash and spool the rows due,\n"
-    "                                             report, send nothing, record nothing)\n"
+    "                                             report, send nothing, record nothing;\n"
+    "                                             --resync: the file is a new snapshot,\n"
+    "                                             delivered whole as a full refresh)\n"
     "  connections | profiles | runs              list what state.db holds (JSON)\n"
     "\n"
     "Options for every command:\n"
@@ -94,6 +96,7 @@ static const ch_opt ch_opts[] = {
     { "--remote", offsetof(ch_args, remote), 1 },
     { "--status", offsetof(ch_args, status), 1 },
     { "--dry-run", offsetof(ch_args, dry_run), 1 },
+    { "--resync", offsetof(ch_args, resync), 1 },
 };
 #undef CH_STR
 

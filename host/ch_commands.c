@@ -437,6 +437,7 @@ int ch_cmd_connect(ch_cli *cli)
     ch_connection c;
     char dataset[PATH_MAX], id[40], err[1024] = "";
     struct stat st;
+    ch_dataset_counts counts;
     int remote = 0;
     aconn_status s;
 
@@ -458,8 +459,11 @@ int ch_cmd_connect(ch_cli *cli)
         rc = CH_EXIT_FAILED;
         goto cleanup;
     }
-    if (realpath(cli->a.dataset, dataset) == NULL || stat(dataset, &st) != 0
-        || !S_ISREG(st.st_mode)) {
+    /* The path as given, made absolute but not resolved: a symlink that
+       later points elsewhere is a replaced dataset, never followed
+       silently (ch_fprint.h). */
+    if (ch_absolute_path(cli->a.dataset, dataset, sizeof(dataset)) != 0
+        || stat(dataset, &st) != 0 || !S_ISREG(st.st_mode)) {
         ch_cli_error("--dataset: %s is not a readable regular file", cli->a.dataset);
         rc = CH_EXIT_FAILED;
         goto cleanup;
@@ -484,7 +488,16 @@ int ch_cmd_connect(ch_cli *cli)
         rc = ch_exit_for_status(s);
         goto cleanup;
     }
-    if (ch_dataset_count_lines(dataset, &c.lines_at_connect, err, sizeof(err)) != 0) {
+    if (ch_dataset_count(dataset, 0, &counts, err, sizeof(err)) != 0) {
+        ch_cli_error("--dataset: %s", err);
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    c.lines_at_connect = counts.lines;
+    /* What the checkpoint covers from the start is fingerprinted too. */
+    if (!c.historical && counts.lines > 0
+        && ch_fprint_make_path(dataset, counts.lines, counts.end_bytes, &c.fp, err,
+                               sizeof(err)) != 0) {
         ch_cli_error("--dataset: %s", err);
         rc = CH_EXIT_FAILED;
         goto cleanup;
@@ -591,6 +604,7 @@ int ch_cmd_deliver(ch_cli *cli)
     }
     opt.progress = isatty(STDERR_FILENO);
     opt.dry_run = cli->a.dry_run;
+    opt.resync = cli->a.resync;
     cli->host.dry_run = cli->a.dry_run ? "1" : NULL;
     if ((rc = ch_cli_open_home(cli)) != 0)
         goto cleanup;

@@ -158,7 +158,8 @@ static json_object *ch_run_short_report(const ch_connection *c, const char *stat
    open a new one from the checkpoint to the dataset's end. Returns 1 to
    run, 0 when there is nothing to do (*report set), -1 on error. */
 static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end, int64_t refresh_ms,
-                         json_object **report, int *exitc, char *err, size_t errlen)
+                         int resync, json_object **report, int *exitc, char *err,
+                         size_t errlen)
 {
     int64_t now = ch_host_now_ms(h);
     char id[40];
@@ -183,7 +184,8 @@ static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end, int64_t ref
     /* A policy refresh is due: this run carries the whole dataset so the
        plugin can replace membership. */
     int64_t last = c->last_full_refresh_ms > 0 ? c->last_full_refresh_ms : c->created_at_ms;
-    c->run_full_refresh = refresh_ms > 0 && end > 0 && now - last >= refresh_ms;
+    c->run_full_refresh = resync
+                          || (refresh_ms > 0 && end > 0 && now - last >= refresh_ms);
     /* New run; after a permanent failure it starts at the same checkpoint
        and reaches the current end, so nothing is lost. */
     if (end <= c->delivered_through && !c->run_full_refresh) {
@@ -264,6 +266,7 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
     void *conn_ctx = NULL;
     uint32_t batches = 0;
     const char *outcome;
+    const char *changed = NULL;
 
     *report = NULL;
     memset(&perr, 0, sizeof(perr));
@@ -275,18 +278,21 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
     }
     r->host = h;
     r->progress = opt->progress;
-    if (ch_dataset_count_lines(c->dataset_path, &end, err, errlen) != 0) {
+    /* A rewritten, truncated or replaced dataset is never read as an
+       append (ch_fprint.h): refused, or with --resync delivered whole. */
+    switch (ch_fprint_before_run(c, opt->resync, &end, &changed, report, err, errlen)) {
+    case 0:
+        break;
+    case 1:
         exitc = CH_EXIT_FAILED;
+        goto cleanup;
+    default:
         goto cleanup;
     }
-    if (end < c->delivered_through || (c->run_id != NULL && end < c->run_last)) {
-        ch_errf(err, errlen, "dataset %s has %llu complete lines, fewer than the %llu "
-                "this connection already covers; datasets are append-only: restore "
-                "the file or connect the new one as a new connection", c->dataset_path,
-                (unsigned long long) end, (unsigned long long)
-                (c->run_id != NULL ? c->run_last : c->delivered_through));
-        exitc = CH_EXIT_FAILED;
-        goto cleanup;
+    if (opt->resync) {
+        /* A new snapshot: a pending run of the old file is dropped. */
+        free(c->run_id);
+        c->run_id = NULL;
     }
     if (opt->dry_run) {
         /* A preview of the rows the next run would carry, under a run id of
@@ -298,20 +304,20 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
             goto cleanup;
         }
         if (c->run_id == NULL)
-            c->run_first = c->delivered_through + 1;
+            c->run_first = opt->resync ? 1 : c->delivered_through + 1;
         c->run_last = end;
         free(c->run_id);
         c->run_id = strdup(id);
         c->run_attempt = 1;
-        c->run_full_refresh = 0;
+        c->run_full_refresh = opt->resync;
         if (c->run_id == NULL || end < c->run_first) {
             *report = ch_run_short_report(c, "up_to_date");
             exitc = *report != NULL ? CH_EXIT_OK : CH_EXIT_INTERNAL;
             goto cleanup;
         }
     } else {
-        switch (ch_run_choose(h, c, end, ch_plugin_refresh_period_ms(p), report, &exitc, err,
-                              errlen)) {
+        switch (ch_run_choose(h, c, end, ch_plugin_refresh_period_ms(p), opt->resync,
+                              report, &exitc, err, errlen)) {
         case 1:
             break;
         case 0:
@@ -407,12 +413,24 @@ finish:
         ch_errf(err, errlen, "out of memory building the report");
         goto cleanup;
     }
+    if (opt->resync) {
+        json_object_object_add(*report, "resync", json_object_new_boolean(1));
+        if (changed != NULL)
+            json_object_object_add(*report, "dataset_changed",
+                                   json_object_new_string(changed));
+    }
     if (opt->dry_run) {
         json_object_object_add(*report, "dry_run", json_object_new_boolean(1));
         if (ACONN_STATUS_IS_OK(status))
             json_object_object_add(*report, "status", json_object_new_string("previewed"));
         exitc = ch_exit_for_status(status);
         goto cleanup;
+    }
+    if (ACONN_STATUS_IS_OK(status)) {
+        char why[256] = "";
+        ch_fprint_after_run(c, r->ds, why, sizeof(why));
+        if (!c->fp.valid)
+            h->table.log(h, ACONN_LOG_WARN, why);
     }
     if (ch_state_run_end(h->state, c, outcome, ACONN_STATUS_IS_OK(status) ? "delivered"
                          : aconn_status_name(status), not_before,

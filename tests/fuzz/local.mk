@@ -28,7 +28,7 @@ FZ_COMMON = $(fz_dir)/fuzz_main.c $(fz_dir)/fz_util.c
 FZ_SRC_settings = $(fz_dir)/fz_settings.c $(fz_plugin)/settings/tt_settings.c \
 	$(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c
 FZ_SRC_dataset = $(fz_dir)/fz_dataset.c $(fz_host)/ch_dataset.c $(fz_host)/ch_arena.c \
-	$(fz_host)/ch_utf8.c $(fz_host)/ch_util.c
+	$(fz_host)/ch_utf8.c $(fz_host)/ch_util.c $(fz_plugin)/common/tt_jstrict.c
 FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_status.c
 # tt_http_retry.c is left out on purpose: fz_transport.c replaces its
 # network calls (see fz_transport.h).
