@@ -11,6 +11,7 @@
 #include "ch_run.h"
 #include "ch_secrets.h"
 #include "ch_util.h"
+#include "common/tt_jstrict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,31 +43,81 @@ static int ch_need(const char *value, const char *option, const char *cmd)
     return CH_EXIT_USAGE;
 }
 
-/* Reads a settings file and checks it is one JSON object. */
-static int ch_read_settings(const char *path, char **text, json_object **obj)
+/* Reads a settings file and checks it is one JSON object, through the
+   same strict reading as every input (tt_jstrict.h). On failure `why`
+   gets the reason and its position. */
+static int ch_read_settings(const char *path, char **text, json_object **obj,
+                            char *why, size_t whylen)
 {
     char err[1024] = "";
-    json_object *o;
+    json_object *o = NULL;
+    size_t len = 0, line, col;
+    tt_jstrict_result strict;
+    const char *nul;
 
     *text = NULL;
-    if (ch_read_file(path, CH_SETTINGS_MAX, text, NULL, err, sizeof(err)) != 0) {
-        ch_cli_error("--settings: %s", err);
-        return CH_EXIT_FAILED;
+    if (ch_read_file(path, CH_SETTINGS_MAX, text, &len, err, sizeof(err)) != 0) {
+        ch_errf(why, whylen, "%s", err);
+        goto fail;
     }
-    o = json_tokener_parse(*text);
+    /* The plugin gets a C string: a NUL would cut it silently. */
+    if ((nul = memchr(*text, '\0', len)) != NULL) {
+        strict.reason = "nul_character";
+        strict.detail = "a NUL byte is not allowed";
+        strict.offset = (size_t) (nul - *text);
+    } else if (tt_jstrict_check(*text, len, &strict) == 0) {
+        o = json_tokener_parse(*text);
+        if (o != NULL && json_object_is_type(o, json_type_object)
+            && tt_jstrict_tree_keys(o) != strict.keys) {
+            strict.reason = "duplicate_key";
+            strict.detail = "a key appears more than once in one object";
+            strict.offset = 0;
+        }
+    }
+    if (strict.reason != NULL) {
+        tt_jstrict_position(*text, strict.offset, &line, &col);
+        ch_errf(why, whylen, "%s is not strict JSON (%s): %s at byte %zu (line %zu, "
+                "column %zu); fix it there", path, strict.reason, strict.detail,
+                strict.offset, line, col);
+        goto fail;
+    }
     if (o == NULL || !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        ch_cli_error("--settings: %s is not a JSON object; write the quick settings "
-                     "as {\"name\": value, ...}", path);
-        free(*text);
-        *text = NULL;
-        return CH_EXIT_FAILED;
+        ch_errf(why, whylen, "%s is not a JSON object; write the quick settings as "
+                "{\"name\": value, ...}", path);
+        goto fail;
     }
     if (obj != NULL)
         *obj = o;
     else
         json_object_put(o);
     return 0;
+fail:
+    json_object_put(o);
+    free(*text);
+    *text = NULL;
+    return CH_EXIT_FAILED;
+}
+
+/* validate's answer when the settings file could not be read as JSON. */
+static void ch_print_settings_refusal(const char *why)
+{
+    json_object *o = json_object_new_object(), *errs = json_object_new_array();
+    json_object *e = json_object_new_object();
+
+    if (o != NULL && errs != NULL && e != NULL) {
+        json_object_object_add(e, "field", json_object_new_string(""));
+        json_object_object_add(e, "code", json_object_new_string("invalid_json"));
+        json_object_object_add(e, "message", json_object_new_string(why));
+        json_object_array_add(errs, e);
+        e = NULL;
+        json_object_object_add(o, "valid", json_object_new_boolean(0));
+        json_object_object_add(o, "errors", errs);
+        errs = NULL;
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    }
+    json_object_put(o);
+    json_object_put(errs);
+    json_object_put(e);
 }
 
 static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e)
@@ -158,7 +209,7 @@ cleanup:
 int ch_cmd_validate(ch_cli *cli)
 {
     int rc;
-    char *settings = NULL;
+    char *settings = NULL, why[1024] = "";
     const char *profile = cli->a.profile;
     ch_connection conn;
     json_object *result = NULL;
@@ -197,10 +248,11 @@ int ch_cmd_validate(ch_cli *cli)
         rc = CH_EXIT_USAGE;
         goto cleanup;
     }
-    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL)) != 0) {
-        /* Still answer in the documented shape. */
-        puts("{\"valid\":false,\"errors\":[{\"field\":\"\",\"code\":\"invalid_json\","
-             "\"message\":\"the settings file is not a JSON object\"}]}");
+    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL, why, sizeof(why))) != 0) {
+        /* Still answer in the documented shape, with the reason and its
+           position (json-c escapes it: the output stays JSON). */
+        ch_print_settings_refusal(why);
+        ch_cli_error("--settings: %s", why);
         goto cleanup;
     }
     s = ch_validate(cli, settings, profile, cli->a.remote, conn.settings_json, &result);
@@ -435,7 +487,7 @@ int ch_cmd_connect(ch_cli *cli)
     char *settings_text = NULL, *status = NULL, *spool = NULL;
     json_object *settings = NULL, *result = NULL;
     ch_connection c;
-    char dataset[PATH_MAX], id[40], err[1024] = "";
+    char dataset[PATH_MAX], id[40], err[1024] = "", why[1024] = "";
     struct stat st;
     ch_dataset_counts counts;
     int remote = 0;
@@ -453,8 +505,12 @@ int ch_cmd_connect(ch_cli *cli)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
-        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings)) != 0)
+        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings, why,
+                                  sizeof(why))) != 0) {
+        if (rc != 0 && why[0] != '\0')
+            ch_cli_error("--settings: %s", why);
         goto cleanup;
+    }
     if (ch_settings_historical(settings, &c.historical) != 0) {
         rc = CH_EXIT_FAILED;
         goto cleanup;

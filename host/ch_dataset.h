@@ -12,7 +12,7 @@
  * not counted), not_object (also a bare null), bad_attribute, bad_op,
  * reserved_key (a '_' key other than "_op", in any case or spelling),
  * duplicate_key, nul_character, lone_surrogate, control_character,
- * not_json (NaN, Infinity, a number outside the JSON grammar), too_deep
+ * invalid_json (also NaN, Infinity, a number outside the JSON grammar), too_deep
  * (nesting beyond TT_JSTRICT_DEPTH, 32); they never stop the reader.
  */
 #ifndef CH_DATASET_H

@@ -155,22 +155,22 @@ static int jnumber(jscan *s)
     if (s->i < s->len && s->p[s->i] == '0') {
         s->i++;
     } else if (!jdigits(s)) {
-        return jfail(s, at, "not_json", bad);
+        return jfail(s, at, "invalid_json", bad);
     }
     if (s->i < s->len && s->p[s->i] == '.') {
         s->i++;
         if (!jdigits(s))
-            return jfail(s, at, "not_json", bad);
+            return jfail(s, at, "invalid_json", bad);
     }
     if (s->i < s->len && (s->p[s->i] == 'e' || s->p[s->i] == 'E')) {
         s->i++;
         if (s->i < s->len && (s->p[s->i] == '+' || s->p[s->i] == '-'))
             s->i++;
         if (!jdigits(s))
-            return jfail(s, at, "not_json", bad);
+            return jfail(s, at, "invalid_json", bad);
     }
     if (s->i < s->len && ((s->p[s->i] >= '0' && s->p[s->i] <= '9') || s->p[s->i] == '.'))
-        return jfail(s, at, "not_json", bad);
+        return jfail(s, at, "invalid_json", bad);
     return 0;
 }
 
@@ -189,7 +189,7 @@ static int jword(jscan *s)
             return 0;
         }
     }
-    return jfail(s, s->i, "not_json", "only true, false and null are JSON words "
+    return jfail(s, s->i, "invalid_json", "only true, false and null are JSON words "
                  "(no NaN, Infinity or other bare words)");
 }
 

@@ -35,7 +35,8 @@ typedef struct tt_jstrict_result {
 
 /* Checks len bytes of text. 0 fine, -1 refused (*res says why). Reasons:
    invalid_utf8, nul_character, lone_surrogate, control_character,
-   not_json (a bare word or a number outside the grammar), too_deep. */
+   invalid_json (also for a bare word such as NaN or Infinity, or a number
+   outside the grammar), too_deep. */
 int tt_jstrict_check(const char *s, size_t len, tt_jstrict_result *res);
 
 /* Sum of the lengths of every object in v (recursive, bounded by the
