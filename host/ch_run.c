@@ -267,6 +267,7 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
     uint32_t batches = 0;
     const char *outcome;
     const char *changed = NULL;
+    int pending_full;
 
     *report = NULL;
     memset(&perr, 0, sizeof(perr));
@@ -280,7 +281,11 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
     r->progress = opt->progress;
     /* A rewritten, truncated or replaced dataset is never read as an
        append (ch_fprint.h): refused, or with --resync delivered whole. */
-    switch (ch_fprint_before_run(c, opt->resync, &end, &changed, report, err, errlen)) {
+    /* A pending full refresh from line 1 (a deferred --resync) carries
+       the file as it is: what it replaces needs no fingerprint. */
+    pending_full = c->run_id != NULL && c->run_full_refresh && c->run_first == 1;
+    switch (ch_fprint_before_run(c, opt->resync || pending_full, &end, &changed, report,
+                                 err, errlen)) {
     case 0:
         break;
     case 1:
