@@ -103,9 +103,9 @@ static int parse_json(check *c, const char *text, json_object **out)
        would accept or change but RFC 8259 does not allow. */
     if (tt_jstrict_check(text, len, &strict) != 0) {
         tt_jstrict_position(text, strict.offset, &line, &col);
-        report(c, "", strict.reason, "the settings are not strict JSON: %s at byte %zu "
-               "(line %zu, column %zu); fix the JSON there", strict.detail,
-               strict.offset, line, col);
+        report(c, "", "invalid_json", "the settings are not strict JSON (%s): %s at "
+               "byte %zu (line %zu, column %zu); fix the JSON there", strict.reason,
+               strict.detail, strict.offset, line, col);
         json_tokener_free(tok);
         return -1;
     }
@@ -116,8 +116,8 @@ static int parse_json(check *c, const char *text, json_object **out)
     end = json_tokener_get_parse_end(tok);
     if (obj != NULL && tt_jstrict_tree_keys(obj) != strict.keys) {
         /* json-c keeps the last copy of a repeated key. */
-        report(c, "", "duplicate_key", "a key appears more than once in one object of "
-               "the settings; keep one copy");
+        report(c, "", "invalid_json", "the settings are not strict JSON (duplicate_key): "
+               "a key appears more than once in one object; keep one copy");
         json_object_put(obj);
         json_tokener_free(tok);
         return -1;
