@@ -7,7 +7,6 @@
 
 #include "ch_dataset.h"
 #include "ch_arena.h"
-#include "ch_utf8.h"
 #include "ch_util.h"
 #include "common/tt_jstrict.h"
 
@@ -287,46 +286,6 @@ static void ch_dataset_reject(ch_dataset *ds, const char *reason, const char *de
         ds->on_reject(ds->reject_ctx, ds->line_no, reason, detail);
 }
 
-/*
- * Nearly every line and value is plain ASCII, which is valid UTF-8 as it
- * is: eight bytes at a time, with no high bit set (and, for values, no NUL
- * byte) settles it without the byte-by-byte UTF-8 decoder, which was a
- * quarter of the reader's time. Anything else goes to ch_utf8_valid().
- */
-static int ch_dataset_plain_ascii(const char *s, size_t len, int allow_nul)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t bad = 0;
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        bad |= w & highs;
-        if (!allow_nul)
-            bad |= (w - ones) & ~w & highs;
-    }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char) s[i];
-        bad |= c & 0x80u;
-        if (!allow_nul && c == 0)
-            bad |= 0x80u;
-    }
-    return bad == 0;
-}
-
-/* A string value is UTF-8 text without NUL (json-c keeps a \u0000 escape
-   as a NUL byte inside the string). */
-static int ch_dataset_text_ok(json_object *str)
-{
-    const char *p = json_object_get_string(str);
-    size_t n = (size_t) json_object_get_string_len(str);
-
-    if (ch_dataset_plain_ascii(p, n, 0))
-        return 1;
-    return strlen(p) == n && ch_utf8_valid(p, n);
-}
-
 /* Checks one attribute object; sets its value and type (type may be
    NULL). Returns NULL when fine, else what is wrong. */
 static const char *ch_dataset_check_attr(json_object *a, json_object **value,
@@ -338,16 +297,13 @@ static const char *ch_dataset_check_attr(json_object *a, json_object **value,
         || !json_object_is_type(*value, json_type_string))
         return "an attribute needs a string \"value\"";
     /* An empty value is well-formed: the plugin rejects that one identifier
-       ("empty") and still delivers the record's others. */
-    if (!ch_dataset_text_ok(*value))
-        return "an attribute \"value\" must be UTF-8 text without NUL";
+       ("empty") and still delivers the record's others. UTF-8 and NUL were
+       settled for the whole line by tt_jstrict_check. */
     if (!json_object_object_get_ex(a, "type", type)
         || json_object_is_type(*type, json_type_null)) {
         *type = NULL;
     } else if (!json_object_is_type(*type, json_type_string)) {
         return "an attribute \"type\" must be a string";
-    } else if (!ch_dataset_text_ok(*type)) {
-        return "an attribute \"type\" must be UTF-8 text without NUL";
     }
     return NULL;
 }
@@ -388,10 +344,6 @@ static const char *ch_dataset_scan(ch_dataset *ds, json_object *obj, size_t *nat
     json_object_object_foreach(obj, key, val) {
         json_object *v, *t;
         size_t klen = strlen(key);
-        if (!ch_dataset_plain_ascii(key, klen, 1) && !ch_utf8_valid(key, klen)) {
-            *detail = "an attribute name is not valid UTF-8";
-            return "invalid_utf8";
-        }
         if (key[0] == '_') {
             /* Reserved keys: only _op is defined. Any other, in any case or
                spelling ("_OP", "_op ", "_opp"), is refused: the record may
