@@ -19,6 +19,7 @@
 
 #include "ch_dataset.h"
 #include "ch_fprint.h"
+#include "ch_report.h"
 #include "ch_state.h"
 #include "test_util.h"
 
@@ -319,6 +320,25 @@ static void test_fingerprint_large(void)
     CU_ASSERT_PTR_NOT_NULL(recheck(&c, &end, &refused));
 }
 
+/* Three identifiers of one line rejected for one reason: the line once. */
+static void test_first_lines_once(void)
+{
+    ch_rejects r;
+    json_object *o;
+
+    memset(&r, 0, sizeof(r));
+    ch_rejects_add(&r, "not_hex", 7);
+    ch_rejects_add(&r, "not_hex", 7);
+    ch_rejects_add(&r, "not_hex", 7);
+    ch_rejects_add(&r, "not_hex", 9);
+    o = ch_rejects_json(&r);
+    CU_ASSERT_FATAL(o != NULL);
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                           "{\"total\":4,\"by_reason\":{\"not_hex\":{\"count\":4,"
+                           "\"first_lines\":[7,9]}}}");
+    json_object_put(o);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -331,7 +351,8 @@ int main(void)
         || CU_add_test(s, "strict records", test_strict_records) == NULL
         || CU_add_test(s, "non-regular files", test_not_regular) == NULL
         || CU_add_test(s, "fingerprint, small file", test_fingerprint_small) == NULL
-        || CU_add_test(s, "fingerprint, sampled file", test_fingerprint_large) == NULL) {
+        || CU_add_test(s, "fingerprint, sampled file", test_fingerprint_large) == NULL
+        || CU_add_test(s, "first_lines lists a line once", test_first_lines_once) == NULL) {
         CU_cleanup_registry();
         return 1;
     }
