@@ -99,6 +99,9 @@ static const char ch_usage_tail[] =
     "  --clock-offset-ms N    move the host clock by N ms (tests)\n"
     "  --request-timeout-ms N whole-request timeout of the plugin's non-upload\n"
     "                         requests, 100..600000 (plugin option request_timeout_ms)\n"
+    "  --state URL            where the state lives: sqlite:PATH (default\n"
+    "                         HOME/state.db) or postgresql://USER@HOST/DB (many\n"
+    "                         machines); default $CONNECTOR_HOST_STATE\n"
     "  --verbose              also print the plugin's debug log lines\n"
     "  --init                 start a new state.db in a home that lost its own\n"
     "                         (refused without it while secrets or spools remain)\n"
@@ -126,8 +129,8 @@ static void ch_cli_cmd_help(const ch_cli_cmd *c)
 {
     printf("Usage: connector-host %s %s\n\n%s\n", c->name, c->synopsis, c->help);
     printf("Options for every command: --home DIR, --api-base URL, --ca-file FILE,\n"
-           "--redirect-uri URL, --clock-offset-ms N, --request-timeout-ms N, --verbose,\n"
-           "--init\n"
+           "--redirect-uri URL, --clock-offset-ms N, --request-timeout-ms N, --state URL,\n"
+           "--verbose, --init\n"
            "(see connector-host --help).\n\n"
            "Exit codes: 0 success; 1 invalid or permanent failure; 2 usage;\n"
            "3 re-authorize needed; 4 plugin could not be loaded or ABI refused;\n"
@@ -160,6 +163,7 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--redirect-uri", redirect_uri, 0, CH_O_GLOBAL),
     CH_OPT("--clock-offset-ms", clock_offset_ms, 0, CH_O_GLOBAL),
     CH_OPT("--request-timeout-ms", request_timeout_ms, 0, CH_O_GLOBAL),
+    CH_OPT("--state", state, 0, CH_O_GLOBAL),
     CH_OPT("--plugin", plugin, 0, CH_O_PLUGIN),
     CH_OPT("--profile", profile, 0, CH_O_PROFILE),
     CH_OPT("--settings", settings, 0, CH_O_SETTINGS),
@@ -369,6 +373,8 @@ static int ch_cli_home_has_data(const ch_home *h)
 int ch_cli_open_home(ch_cli *cli)
 {
     char err[1024] = "";
+    const char *state;
+    int rc;
 
     if (cli->have_home)
         return 0;
@@ -383,9 +389,12 @@ int ch_cli_open_home(ch_cli *cli)
         ch_cli_error("%s", err);
         return CH_EXIT_FAILED;
     }
+    state = cli->a.state != NULL ? cli->a.state : getenv("CONNECTOR_HOST_STATE");
+    if (state != NULL && state[0] == '\0')
+        state = NULL;
     /* A lost state.db beside old secrets or spools is not a fresh start:
        the next delivery would create every audience again. */
-    if (!cli->a.init && access(cli->home.state_db, F_OK) != 0
+    if (state == NULL && !cli->a.init && access(cli->home.state_db, F_OK) != 0
         && ch_cli_home_has_data(&cli->home)) {
         ch_cli_error("%s has no state.db, but holds secrets or spools from an earlier "
                      "one: its connections, checkpoints and audience records are gone, and "
@@ -394,9 +403,17 @@ int ch_cli_open_home(ch_cli *cli)
                      "connector-host profiles --init --home %s", cli->home.dir, cli->home.dir);
         return CH_EXIT_FAILED;
     }
-    if (ch_state_open(cli->home.state_db, &cli->state, err, sizeof(err)) != 0) {
-        if (access(cli->home.dir, W_OK) != 0 || (access(cli->home.state_db, F_OK) == 0
-                                                 && access(cli->home.state_db, W_OK) != 0)) {
+    rc = ch_state_open(state != NULL ? state : cli->home.state_db, &cli->state, err,
+                       sizeof(err));
+    if (rc == CH_STATE_UNREACHABLE) {
+        ch_cli_error("%s; nothing was changed: try again when it is reachable (or check "
+                     "--state / CONNECTOR_HOST_STATE)", err);
+        return CH_EXIT_RETRY;
+    }
+    if (rc != 0) {
+        if (state == NULL && (access(cli->home.dir, W_OK) != 0
+                              || (access(cli->home.state_db, F_OK) == 0
+                                  && access(cli->home.state_db, W_OK) != 0))) {
             ch_cli_error("cannot write the home directory %s (its state.db): give "
                          "yourself write access (chmod u+w), or pass --home DIR", cli->home.dir);
             return CH_EXIT_FAILED;

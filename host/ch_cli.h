@@ -23,6 +23,7 @@ typedef struct ch_args {
     const char *redirect_uri;
     const char *clock_offset_ms;
     const char *request_timeout_ms;
+    const char *state;     /* --state URL (else $CONNECTOR_HOST_STATE) */
     int help;
     int version;
     int verbose;

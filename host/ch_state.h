@@ -1,11 +1,14 @@
 /*
- * ch_state.h - the host's SQLite state store (state.db in the home
- * directory, WAL mode, synchronous=FULL).
+ * ch_state.h - the host's state store, in one of two backends
+ * (ch_store.h): SQLite (state.db in the home directory, WAL mode,
+ * synchronous=FULL; the processes of one machine) or PostgreSQL (the
+ * hosts of many machines).
  *
- * Several processes share one state.db. Every write is one transaction;
- * read-modify-write sequences use BEGIN IMMEDIATE so they serialize across
- * processes, and a process killed at any moment loses nothing it committed.
- * A ch_state handle is thread-safe (one mutex guards the connection).
+ * Every write is one transaction; read-modify-write sequences serialize
+ * across processes (SQLite: BEGIN IMMEDIATE; PostgreSQL: conditional
+ * statements and row locks), and a process killed at any moment loses
+ * nothing it committed. A ch_state handle is thread-safe (one mutex
+ * guards the connection).
  */
 #ifndef CH_STATE_H
 #define CH_STATE_H
@@ -13,6 +16,7 @@
 #include <aconn/aconn.h>
 
 #include "ch_fprint.h"
+#include "ch_store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -58,10 +62,31 @@ typedef struct ch_connection {
     /* What delivered_through covers; stored by insert and by run_end
        when the run finished (set it before). */
     ch_fprint fp;
+    int paused;                    /* never due while set (a run finishes) */
+    int64_t disconnected_ms;       /* 0, or when it was disconnected for good */
 } ch_connection;
 
-int ch_state_open(const char *path, ch_state **out, char *err, size_t errlen);
+/* ch_state_open's answer when the database server cannot be reached. */
+#define CH_STATE_UNREACHABLE (-2)
+
+/*
+ * Opens the state `url` names: "sqlite:PATH" or a bare PATH (an SQLite
+ * file), or a libpq URI "postgresql://..." (when built with libpq), and
+ * creates or migrates its schema. 0; -1 with err; CH_STATE_UNREACHABLE
+ * with err naming the server (a retry later).
+ */
+int ch_state_open(const char *url, ch_state **out, char *err, size_t errlen);
 void ch_state_close(ch_state *st);
+
+/* "sqlite" or "postgresql". */
+const char *ch_state_backend(const ch_state *st);
+/* Non-zero when the last failed call could not reach the server. */
+int ch_state_unreachable(const ch_state *st);
+
+/* One statement (?N parameters, SQL both backends take), under the
+   handle's mutex; rows and changes may be NULL. 0 or -1 with err. */
+int ch_state_exec(ch_state *st, const char *what, const char *sql, const ch_sql_arg *args,
+                  int nargs, ch_rows *rows, int64_t *changes, char *err, size_t errlen);
 
 /* The key-value store behind aconn_host.state_get/state_cas; `ns` is the
    plugin id. Same statuses as those services; ACONN_RETRY when the
@@ -96,6 +121,15 @@ int ch_state_connection_insert(ch_state *st, const ch_connection *c,
 int ch_state_connection_get(ch_state *st, const char *id, ch_connection *c,
                             char *err, size_t errlen);
 void ch_connection_clear(ch_connection *c);
+
+/* The columns ch_state_connection_from_row reads, in order. */
+#define CH_CONN_COLUMNS \
+    "id, plugin_path, plugin_id, profile, dataset_path, settings_json, created_at_ms," \
+    " dataset_lines_at_connect, historical, delivered_through, run_id, run_first," \
+    " run_last, run_attempt, run_outcome, run_status, not_before_ms, run_full_refresh," \
+    " last_full_refresh_ms, paused, disconnected_ms"
+/* Fills c from row i of a SELECT CH_CONN_COLUMNS; 0 or -1 (memory). */
+int ch_state_connection_from_row(const ch_rows *r, size_t i, ch_connection *c);
 
 /* Points connection id at another copy of its plugin (plugin_path is not
    part of the immutable settings). 0 done, 1 no such connection, -1 error. */

@@ -20,18 +20,23 @@ host_libch_la_SOURCES = \
 	host/ch_run.c host/ch_run.h \
 	host/ch_secrets.c host/ch_secrets.h \
 	host/ch_services.c host/ch_services.h \
-	host/ch_state.c host/ch_state.h \
+	host/ch_state.c host/ch_state.h host/ch_state_impl.h host/ch_state_run.c \
+	host/ch_store.c host/ch_store.h host/ch_store_sqlite.c \
+	host/ch_lease.c host/ch_lease.h \
 	host/ch_utf8.c host/ch_utf8.h \
 	host/ch_util.c host/ch_util.h
+if HAVE_LIBPQ
+host_libch_la_SOURCES += host/ch_store_pg.c
+endif
 host_libch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-DCH_CONNECTOR_DIR='"$(connectordir)"'
-host_libch_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JSON_C_CFLAGS) \
+host_libch_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(LIBPQ_CFLAGS) $(JSON_C_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(CURL_CFLAGS)
-host_libch_la_LIBADD = $(LIBLTDL) $(SQLITE_LIBS) $(JSON_C_LIBS) \
+host_libch_la_LIBADD = $(LIBLTDL) $(SQLITE_LIBS) $(LIBPQ_LIBS) $(JSON_C_LIBS) \
 	$(OPENSSL_LIBS) $(CURL_LIBS)
 
 bin_PROGRAMS += host/connector-host
 host_connector_host_SOURCES = host/connector-host.c
 host_connector_host_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSON_C_CFLAGS)
-host_connector_host_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
+host_connector_host_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) $(LIBPQ_LIBS) \
 	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)

@@ -8,7 +8,7 @@ ANALYZE_FILES = $(host_libch_la_SOURCES) $(plugin_libtt_core_la_SOURCES) \
 	$(plugin_tiktok_connector_la_SOURCES)
 ANALYZE_FLAGS = $(DEFS) $(AM_CPPFLAGS) -I$(top_srcdir)/host -I$(top_srcdir)/plugin \
 	-DCH_CONNECTOR_DIR='"$(connectordir)"' $(CPPFLAGS) -std=c11 \
-	$(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS) $(SQLITE_CFLAGS)
+	$(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS) $(SQLITE_CFLAGS) $(LIBPQ_CFLAGS)
 analyze: $(BUILT_SOURCES)
 	@n=0; failed=0; for f in $(ANALYZE_FILES); do \
 	  case "$$f" in *.c) ;; *) continue ;; esac; \

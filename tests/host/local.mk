@@ -28,7 +28,7 @@ tests_host_test_plugin_noteardown_la_LIBADD = $(JSON_C_LIBS)
 
 TEST_HOST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/host -I$(top_srcdir)/tests/host
 TEST_HOST_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
-TEST_HOST_LIBS = host/libch.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) \
+TEST_HOST_LIBS = host/libch.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) $(LIBPQ_LIBS) \
 	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
 TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
 
@@ -48,8 +48,16 @@ tests_host_test_abi_LDADD = $(TEST_HOST_LIBS)
 
 tests_host_test_state_SOURCES = tests/host/test_state.c $(TEST_HOST_UTIL)
 tests_host_test_state_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
-tests_host_test_state_CFLAGS = $(TEST_HOST_CFLAGS)
-tests_host_test_state_LDADD = $(TEST_HOST_LIBS)
+tests_host_test_state_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
+tests_host_test_state_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
+
+# The same suite on a throwaway PostgreSQL cluster (SKIP without one).
+check_PROGRAMS += tests/host/test_state_pg
+TESTS += tests/host/test_state_pg
+tests_host_test_state_pg_SOURCES = tests/host/test_state.c $(TEST_HOST_UTIL)
+tests_host_test_state_pg_CPPFLAGS = $(TEST_HOST_CPPFLAGS) -DTEST_STATE_PG
+tests_host_test_state_pg_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
+tests_host_test_state_pg_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
 
 tests_host_test_secrets_SOURCES = tests/host/test_secrets.c $(TEST_HOST_UTIL)
 tests_host_test_secrets_CPPFLAGS = $(TEST_HOST_CPPFLAGS)

@@ -285,7 +285,9 @@ static void test_old_state_db_migrates(void)
     test_result_free(&r);
     snprintf(path, sizeof(path), "%s/state.db", f.home);
     CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
-    CU_ASSERT(sqlite3_exec(db, "DROP TABLE profiles; CREATE TABLE profiles (plugin_id TEXT"
+    /* Files of those releases had no schema_version either. */
+    CU_ASSERT(sqlite3_exec(db, "DROP TABLE schema_version; DROP TABLE profiles;"
+                           " CREATE TABLE profiles (plugin_id TEXT"
                            " NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,"
                            " status_json TEXT, updated_ms INTEGER NOT NULL, PRIMARY KEY"
                            " (plugin_id, name)); INSERT INTO profiles VALUES ('test-plugin',"

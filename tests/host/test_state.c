@@ -1,7 +1,11 @@
 /*
- * test_state.c - the SQLite state store: compare-and-set semantics, two
- * processes incrementing one counter through CAS, and a writer killed with
- * SIGKILL mid-stream leaving every committed write in a consistent DB.
+ * test_state.c - the state store, on SQLite (test_state) and on a
+ * throwaway PostgreSQL cluster (test_state_pg, built with -DTEST_STATE_PG;
+ * exit 77, SKIP, where PostgreSQL is not installed): compare-and-set
+ * semantics, two processes incrementing one counter through CAS, a writer
+ * killed with SIGKILL mid-stream and one killed inside a transaction
+ * leaving every committed write and nothing else, settings immutable in
+ * the database, a newer schema refused untouched.
  */
 #include <config.h>
 
@@ -21,17 +25,25 @@
 #include <sqlite3.h>
 
 #include "ch_state.h"
+#include "ch_state_impl.h"
 #include "test_util.h"
+#include "ts.h"
 
 static char *test_dir;
+/* What ch_state_open is given: the SQLite file, or the cluster's URI. */
 static char test_db[4096];
+static int test_pg;
+#ifdef TEST_STATE_PG
+static ts_pg *test_cluster;
+#endif
 
 static int suite_init(void)
 {
     test_dir = test_tmpdir("state");
     if (test_dir == NULL)
         return -1;
-    snprintf(test_db, sizeof(test_db), "%s/state.db", test_dir);
+    if (!test_pg)
+        snprintf(test_db, sizeof(test_db), "%s/state.db", test_dir);
     return 0;
 }
 
@@ -293,7 +305,8 @@ static void test_sigkill_keeps_commits(void)
     close(p[0]);
     CU_ASSERT(last >= 20);
 
-    /* The database is intact ... */
+    /* The database is intact (PostgreSQL's own business there) ... */
+    if (!test_pg) {
     CU_ASSERT_FATAL(sqlite3_open(test_db, &db) == SQLITE_OK);
     CU_ASSERT_FATAL(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL)
                     == SQLITE_OK);
@@ -301,6 +314,7 @@ static void test_sigkill_keeps_commits(void)
     CU_ASSERT_STRING_EQUAL((const char *) sqlite3_column_text(stmt, 0), "ok");
     sqlite3_finalize(stmt);
     sqlite3_close(db);
+    }
 
     /* ... and holds every write the child saw committed. */
     CU_ASSERT_FATAL(ch_state_open(test_db, &st, err, sizeof(err)) == 0);
@@ -321,19 +335,181 @@ static void test_sigkill_keeps_commits(void)
     ch_state_close(st);
 }
 
+/* A minimal connection row for the immutability and transaction tests. */
+static void fill_connection(ch_connection *c, const char *id)
+{
+    memset(c, 0, sizeof(*c));
+    c->id = (char *) id;
+    c->plugin_path = (char *) "p.la";
+    c->plugin_id = (char *) "test-plugin";
+    c->profile = (char *) "p1";
+    c->dataset_path = (char *) "/data/x.jsonl";
+    c->settings_json = (char *) "{\"a\":1}";
+    c->created_at_ms = 1000;
+    c->historical = 1;
+}
+
+static void test_settings_immutable(void)
+{
+    ch_state *st = NULL;
+    ch_connection c, got;
+    char err[512] = "";
+    const ch_sql_arg id[] = { CH_T("c_imm") };
+    int64_t changes = 0;
+
+    CU_ASSERT_FATAL(ch_state_open(test_db, &st, err, sizeof(err)) == 0);
+    fill_connection(&c, "c_imm");
+    CU_ASSERT_FATAL(ch_state_connection_insert(st, &c, err, sizeof(err)) == 0);
+    /* The database itself refuses, whoever writes. */
+    CU_ASSERT_EQUAL(ch_state_exec(st, "test", "UPDATE connections SET settings_json = '{}'"
+                                  " WHERE id = ?1", id, 1, NULL, NULL, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "immutable"));
+    CU_ASSERT_EQUAL(ch_state_exec(st, "test", "UPDATE connections SET dataset_path = '/x'"
+                                  " WHERE id = ?1", id, 1, NULL, NULL, err, sizeof(err)), -1);
+    /* What is not a setting may change. */
+    CU_ASSERT_EQUAL(ch_state_exec(st, "test", "UPDATE connections SET plugin_path = 'q.la'"
+                                  " WHERE id = ?1", id, 1, NULL, &changes, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(changes, 1);
+    CU_ASSERT_EQUAL_FATAL(ch_state_connection_get(st, "c_imm", &got, err, sizeof(err)), 0);
+    CU_ASSERT_STRING_EQUAL(got.settings_json, "{\"a\":1}");
+    CU_ASSERT_STRING_EQUAL(got.plugin_path, "q.la");
+    ch_connection_clear(&got);
+    ch_state_close(st);
+}
+
+/* A transaction body that writes, then tells the parent and waits to be
+   killed: the write must never be seen. */
+static ch_db_rc hang_body(ch_state *st, void *ctx, char *err, size_t errlen)
+{
+    int fd = *(int *) ctx;
+    const ch_sql_arg args[] = { CH_T("ns"), CH_T("uncommitted"), CH_B("x", 1) };
+    char c = 'w';
+
+    if (ch_state_q(st, "INSERT INTO kv (namespace, key, value, version) VALUES"
+                   " (?1, ?2, ?3, 1)", args, 3, NULL, NULL) != CH_DB_OK
+        || write(fd, &c, 1) != 1)
+        _exit(3);
+    for (;;)
+        pause();
+    return CH_DB_OK;
+}
+
+static void test_sigkill_inside_transaction(void)
+{
+    int p[2], status = 0, fd;
+    pid_t pid;
+    char c = 0, err[512] = "", buf[16];
+    ch_state *st = NULL;
+    size_t len = 0;
+    uint64_t ver = 0, nv = 0;
+
+    CU_ASSERT_FATAL(pipe(p) == 0);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        fd = p[1];
+        if (ch_state_open(test_db, &st, err, sizeof(err)) != 0)
+            _exit(2);
+        ch_state_txn(st, "hanging", hang_body, &fd, err, sizeof(err));
+        _exit(4);
+    }
+    close(p[1]);
+    CU_ASSERT_EQUAL(read(p[0], &c, 1), 1);
+    close(p[0]);
+    kill(pid, SIGKILL);
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    /* Nothing of the killed transaction, and its locks are gone: a write
+       of the same key goes through at once. */
+    CU_ASSERT_FATAL(ch_state_open(test_db, &st, err, sizeof(err)) == 0);
+    CU_ASSERT_EQUAL(ch_state_kv_get(st, "ns", "uncommitted", buf, sizeof(buf), &len, &ver),
+                    ACONN_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(ch_state_kv_cas(st, "ns", "uncommitted", 0, "y", 1, &nv), ACONN_OK);
+    ch_state_close(st);
+}
+
+static void test_newer_schema_refused(void)
+{
+    ch_state *st = NULL;
+    char err[512] = "", buf[16];
+    ch_rows r;
+    size_t len = 0;
+    uint64_t ver = 0, nv = 0;
+
+    CU_ASSERT_FATAL(ch_state_open(test_db, &st, err, sizeof(err)) == 0);
+    CU_ASSERT_EQUAL(ch_state_kv_cas(st, "ns", "kept", 0, "v", 1, &nv), ACONN_OK);
+    CU_ASSERT_EQUAL(ch_state_exec(st, "test", "UPDATE schema_version SET version = 99",
+                                  NULL, 0, NULL, NULL, err, sizeof(err)), 0);
+    ch_state_close(st);
+    st = NULL;
+    CU_ASSERT_EQUAL(ch_state_open(test_db, &st, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NULL(st);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "schema version 99, newer than this host knows"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "untouched"));
+    /* Untouched: the version stays, the data too. Put it back to look. */
+#ifdef TEST_STATE_PG
+    {
+        char *out = NULL;
+        CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, "SELECT version FROM schema_version", &out), 0);
+        CU_ASSERT(out != NULL && strcmp(out, "99\n") == 0);
+        free(out);
+        CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, "UPDATE schema_version SET version = 2", NULL),
+                        0);
+    }
+#else
+    {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *stmt = NULL;
+        CU_ASSERT_FATAL(sqlite3_open(test_db, &db) == SQLITE_OK);
+        CU_ASSERT_FATAL(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1,
+                                           &stmt, NULL) == SQLITE_OK);
+        CU_ASSERT_EQUAL(sqlite3_step(stmt), SQLITE_ROW);
+        CU_ASSERT_EQUAL(sqlite3_column_int(stmt, 0), 99);
+        sqlite3_finalize(stmt);
+        CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE schema_version SET version = 2", NULL, NULL,
+                                     NULL), SQLITE_OK);
+        sqlite3_close(db);
+    }
+#endif
+    (void) r;
+    CU_ASSERT_FATAL(ch_state_open(test_db, &st, err, sizeof(err)) == 0);
+    CU_ASSERT_EQUAL(ch_state_kv_get(st, "ns", "kept", buf, sizeof(buf), &len, &ver), ACONN_OK);
+    CU_ASSERT_EQUAL(ver, 1);
+    ch_state_close(st);
+}
+
 int main(void)
 {
     CU_pSuite s;
     int rc;
 
+#ifdef TEST_STATE_PG
+    char why[512] = "";
+    test_pg = 1;
+    rc = ts_pg_start(&test_cluster, why, sizeof(why));
+    if (rc == 77) {
+        printf("SKIP: %s\n", why);
+        return 77;
+    }
+    if (rc != 0)
+        return 1;
+    snprintf(test_db, sizeof(test_db), "%s", ts_pg_url(test_cluster));
+#endif
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
-    s = CU_add_suite("state", suite_init, suite_clean);
+    s = CU_add_suite(test_pg ? "state (postgresql)" : "state (sqlite)", suite_init,
+                     suite_clean);
     if (s == NULL
         || CU_add_test(s, "CAS semantics", test_cas_semantics) == NULL
         || CU_add_test(s, "two processes, 1000 increments", test_two_processes_cas) == NULL
         || CU_add_test(s, "four threads, one handle", test_threads_share_a_handle) == NULL
-        || CU_add_test(s, "SIGKILL keeps every commit", test_sigkill_keeps_commits) == NULL) {
+        || CU_add_test(s, "SIGKILL keeps every commit", test_sigkill_keeps_commits) == NULL
+        || CU_add_test(s, "settings immutable", test_settings_immutable) == NULL
+        || CU_add_test(s, "SIGKILL inside a transaction",
+                       test_sigkill_inside_transaction) == NULL
+        || CU_add_test(s, "newer schema refused", test_newer_schema_refused) == NULL) {
         CU_cleanup_registry();
         return 1;
     }
@@ -341,5 +517,9 @@ int main(void)
     CU_basic_run_tests();
     rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
     CU_cleanup_registry();
+#ifdef TEST_STATE_PG
+    if (ts_pg_stop(test_cluster) != 0)
+        rc = 1;
+#endif
     return rc;
 }

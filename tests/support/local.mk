@@ -9,7 +9,8 @@ tests_support_libts_la_SOURCES = \
 	tests/support/ts_certs.c \
 	tests/support/ts_sandbox.c \
 	tests/support/ts_http.c \
-	tests/support/ts_json.c
+	tests/support/ts_json.c \
+	tests/support/ts_pg.c
 tests_support_libts_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS)
 tests_support_libts_la_LIBADD = $(CURL_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS)
 

@@ -114,6 +114,31 @@ int ts_sandbox_advance_clock(const ts_sandbox *s, long long ms);
 /* POST /sandbox/reset. */
 int ts_sandbox_reset(const ts_sandbox *s);
 
+/* ---- a throwaway PostgreSQL cluster (ts_pg.c) ---------------------------- */
+
+typedef struct ts_pg ts_pg;
+
+/* initdb + pg_ctl start of a new cluster in a fresh /tmp directory (as the
+ * postgres user via runuser when root), listening on a Unix socket there
+ * only. 0 and *out; 77 when PostgreSQL is not installed here (why says
+ * so: the test should exit 77, SKIP); -1 on failure. The server is
+ * stopped and its directory removed by ts_pg_stop, or by a watchdog when
+ * the test process ends any other way. */
+int ts_pg_start(ts_pg **out, char *why, size_t whylen);
+/* The libpq URI of its postgres database (borrowed). */
+const char *ts_pg_url(const ts_pg *pg);
+/* The cluster's directory (its socket's directory too). */
+const char *ts_pg_dir(const ts_pg *pg);
+/* Stops / starts the server, keeping the cluster (fault tests). */
+int ts_pg_stop_server(ts_pg *pg);
+int ts_pg_start_server(ts_pg *pg);
+int ts_pg_restart(ts_pg *pg);
+/* Runs one SQL command with psql; *out (may be NULL) its unaligned
+ * tuples-only output, caller frees. 0 or -1. */
+int ts_pg_psql(const ts_pg *pg, const char *sql, char **out);
+/* Stops the server, removes the cluster, frees pg (NULL is fine). */
+int ts_pg_stop(ts_pg *pg);
+
 /* ---- HTTP (libcurl) -------------------------------------------------------- */
 
 typedef struct {
