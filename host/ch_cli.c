@@ -30,6 +30,7 @@ enum {
     CH_O_DATASET = 1 << 3, CH_O_CONNECTION = 1 << 4, CH_O_CALLBACK = 1 << 5,
     CH_O_BATCH = 1 << 6, CH_O_REMOTE = 1 << 7, CH_O_STATUS = 1 << 8,
     CH_O_DRY_RUN = 1 << 9, CH_O_JSON = 1 << 10, CH_O_RESYNC = 1 << 11,
+    CH_O_WORKER = 1 << 12,
     CH_O_GLOBAL = 1 << 30
 };
 
@@ -83,6 +84,22 @@ static const ch_cli_cmd ch_cmds[] = {
       "removed, installed elsewhere); P must be the same plugin (same id). A bare\n"
       "module name is stored as a name, found in the connector directory at each load.\n"
       "Prints what was stored.\n" },
+    { "worker", CH_O_WORKER | CH_O_BATCH,
+      "[--once] [--lease-ms N] [--poll-ms N] [--batch-records N]",
+      "The scheduler: delivers every connection that is due (rows past the checkpoint,\n"
+      "a retry whose time came, a policy refresh), one at a time under a lease held in\n"
+      "the state (expiring, renewed while the run goes on), so several workers on one\n"
+      "or many machines never deliver one connection at once. One JSON line per\n"
+      "finished run. SIGTERM/SIGINT: the run stops, its lease is released, exit 0.\n"
+      "--once: deliver what is due now, then exit (0, or 75 when something was\n"
+      "deferred). --lease-ms (default 60000), --poll-ms (default 5000): tests.\n" },
+    { "pause", CH_O_CONNECTION, "--connection ID",
+      "No worker takes the connection until resume (a run in progress finishes).\n" },
+    { "resume", CH_O_CONNECTION, "--connection ID",
+      "The connection is due again.\n" },
+    { "disconnect", CH_O_CONNECTION, "--connection ID",
+      "The connection is never delivered again. Its audiences stay in TikTok; the\n"
+      "command lists them.\n" },
     { "help", 0, "[COMMAND]", "Prints the help of COMMAND, or this overview.\n" },
 };
 #define CH_NCMDS (sizeof(ch_cmds) / sizeof(ch_cmds[0]))
@@ -180,6 +197,9 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--dry-run", dry_run, 1, CH_O_DRY_RUN),
     CH_OPT("--json", json, 1, CH_O_JSON),
     CH_OPT("--resync", resync, 1, CH_O_RESYNC),
+    CH_OPT("--once", once, 1, CH_O_WORKER),
+    CH_OPT("--lease-ms", lease_ms, 0, CH_O_WORKER),
+    CH_OPT("--poll-ms", poll_ms, 0, CH_O_WORKER),
 };
 #undef CH_OPT
 #define CH_NOPTS (sizeof(ch_opts) / sizeof(ch_opts[0]))
@@ -537,6 +557,14 @@ static int ch_cli_dispatch(ch_cli *cli)
         return ch_cmd_deliver(cli);
     if (strcmp(cmd, "relink") == 0)
         return ch_cmd_relink(cli);
+    if (strcmp(cmd, "worker") == 0)
+        return ch_cmd_worker(cli);
+    if (strcmp(cmd, "pause") == 0)
+        return ch_cmd_pause(cli);
+    if (strcmp(cmd, "resume") == 0)
+        return ch_cmd_resume(cli);
+    if (strcmp(cmd, "disconnect") == 0)
+        return ch_cmd_disconnect(cli);
     return ch_cmd_list(cli);
 }
 

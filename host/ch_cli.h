@@ -42,6 +42,9 @@ typedef struct ch_args {
     int json;
     unsigned given;    /* CH_O_* bits of the command options given */
     int resync;
+    int once;          /* worker --once */
+    const char *lease_ms;
+    const char *poll_ms;
     /* COMMAND [SUBCOMMAND] [ARG]. */
     const char *pos[CH_MAX_POSITIONAL];
     int npos;
@@ -96,6 +99,10 @@ int ch_cmd_connect(ch_cli *cli);
 int ch_cmd_deliver(ch_cli *cli);
 int ch_cmd_list(ch_cli *cli);
 int ch_cmd_relink(ch_cli *cli);
+int ch_cmd_worker(ch_cli *cli);       /* ch_worker.c */
+int ch_cmd_pause(ch_cli *cli);        /* ch_cmd_life.c */
+int ch_cmd_resume(ch_cli *cli);
+int ch_cmd_disconnect(ch_cli *cli);
 
 /* The plugin reference a connection stores for --plugin `given` (already
    loaded in cli): a bare module name as given, else the loaded path. */

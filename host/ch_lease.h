@@ -18,4 +18,30 @@
 int ch_state_fence(ch_state *st, const char *connection_id, const char *holder,
                    int64_t token);
 
+/*
+ * Takes connection id's lease for holder until now + lease_ms when it is
+ * free (never granted, expired, or released and cooled down) and the
+ * connection is neither paused nor disconnected. 1 granted (*token the
+ * new fencing token, larger than any before), 0 not granted, -1 error.
+ */
+int ch_lease_take(ch_state *st, const char *id, const char *holder, int64_t now,
+                  int64_t lease_ms, int64_t *token, char *err, size_t errlen);
+
+/* Extends the lease to `until`. 1 still ours, 0 lost (another worker was
+   granted it), -1 error (the database: try again). */
+int ch_lease_renew(ch_state *st, const char *id, const char *holder, int64_t token,
+                   int64_t until, char *err, size_t errlen);
+
+/* Gives the lease up; the connection may be taken again from free_at.
+   1 released, 0 it was no longer ours, -1 error. */
+int ch_lease_release(ch_state *st, const char *id, const char *holder, int64_t token,
+                     int64_t free_at, char *err, size_t errlen);
+
+/* Up to max connections that may be due at now: not paused, not
+   disconnected, past not_before, not leased or cooling down; oldest
+   first. *ids (free with ch_lease_ids_free) and *n. 0 or -1. */
+int ch_lease_candidates(ch_state *st, int64_t now, size_t max, char ***ids, size_t *n,
+                        char *err, size_t errlen);
+void ch_lease_ids_free(char **ids, size_t n);
+
 #endif /* CH_LEASE_H */

@@ -117,8 +117,10 @@ static int64_t ch_svc_now_ms(void *ctx)
 
 static int32_t ch_svc_cancelled(void *ctx)
 {
-    (void) ctx;
-    return ch_host_cancel_requested();
+    const ch_host *h = ctx;
+
+    return ch_host_cancel_requested()
+           || (h->lease_lost != NULL && atomic_load(h->lease_lost) != 0);
 }
 
 /* "<plugin id>/<name>" into key; 0, or -1 when the name is unusable. */

@@ -7,6 +7,7 @@
 
 #include <aconn/aconn.h>
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "ch_state.h"
@@ -28,6 +29,9 @@ typedef struct ch_host {
     const char *secrets_path;
     const char *plugin_id;       /* namespace of secrets and state */
     struct ch_run *run;          /* the deliver_batch() call in progress */
+    /* Non-NULL while a worker's lease fences the run: cancelled() is also
+       non-zero once it is set (the lease was lost). */
+    const atomic_int *lease_lost;
 } ch_host;
 
 /* Fills h->table with the services; the other fields are the caller's. */

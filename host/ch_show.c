@@ -199,7 +199,15 @@ static int ch_show_delivery(ch_cli *cli, json_object *row)
     ch_show_add_iso(row, "not_before_ms", "not_before");
     /* When the next deliver may run: a retry waits for not_before; a
        run waiting on authorize waits for the person. */
-    if (outcome != NULL && strcmp(outcome, CH_OUTCOME_REAUTHORIZE) == 0)
+    ch_show_add_iso(row, "disconnected_ms", "disconnected_at");
+    json_object_object_add(row, "state", json_object_new_string(
+        ch_show_int(row, "disconnected_ms") > 0 ? "disconnected"
+        : ch_show_int(row, "paused") != 0 ? "paused" : "active"));
+    if (ch_show_int(row, "disconnected_ms") > 0)
+        json_object_object_add(row, "next_due", json_object_new_string("never (disconnected)"));
+    else if (ch_show_int(row, "paused") != 0)
+        json_object_object_add(row, "next_due", json_object_new_string("when resumed"));
+    else if (outcome != NULL && strcmp(outcome, CH_OUTCOME_REAUTHORIZE) == 0)
         json_object_object_add(row, "next_due", json_object_new_string("after authorize"));
     else if (ch_show_int(row, "not_before_ms") > ch_host_now_ms(&cli->host))
         json_object_object_add(row, "next_due",
@@ -255,6 +263,7 @@ static void ch_show_connection_text(json_object *c, int64_t now)
 
     printf("%s  profile %s  plugin %s\n", ch_show_str(c, "id"), ch_show_str(c, "profile"),
            ch_show_str(c, "plugin_id"));
+    printf("  %-15s%s\n", "state", ch_show_str(c, "state"));
     printf("  %-15s%s\n", "dataset", ch_show_str(c, "dataset_path"));
     printf("  %-15sline %lld\n", "delivered to", (long long) ch_show_int(c, "delivered_through"));
     if (json_object_object_get_ex(c, "last_run", &run)) {
@@ -314,7 +323,8 @@ static int ch_show_connections(ch_cli *cli, const char *only, int whole)
     int rc = ch_show_select(cli, "SELECT id, plugin_id, plugin_path, profile, dataset_path,"
                             " created_at_ms, historical, delivered_through, run_id,"
                             " run_first, run_last, run_attempt, run_outcome, run_status,"
-                            " not_before_ms, settings_json FROM connections"
+                            " not_before_ms, paused, disconnected_ms, settings_json"
+                            " FROM connections"
                             " WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at_ms, id",
                             &only, 1, &arr);
 

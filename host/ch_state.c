@@ -54,6 +54,7 @@ int ch_state_txn(ch_state *st, const char *what, ch_state_body body, void *ctx,
     if (rc != CH_DB_OK && (errlen == 0 || err[0] == '\0'))
         ch_state_fail(st, rc, what, err, errlen);
     st->last_down = rc == CH_DB_DOWN;
+    st->last_txn = rc;
     pthread_mutex_unlock(&st->mu);
     return rc == CH_DB_OK ? 0 : -1;
 }
@@ -248,9 +249,13 @@ aconn_status ch_state_kv_cas(ch_state *st, const char *ns, const char *key,
     if (st->fence_connection != NULL) {
         /* Fenced: the lease check and the write commit together. */
         if (ch_state_txn(st, "writing plugin state", ch_state_kv_write, &w, err,
-                         sizeof(err)) != 0)
-            return st->last_down || strstr(err, "lease") == NULL ? ACONN_RETRY
-                                                                  : ACONN_ERR_FATAL;
+                         sizeof(err)) != 0) {
+            /* A stale lease holder must not write again: fatal for its run
+               (the new holder resumes it). */
+            if (st->last_txn == CH_DB_FENCED)
+                return ACONN_ERR_FATAL;
+            return ch_state_kv_status(st->last_txn);
+        }
     } else {
         pthread_mutex_lock(&st->mu);
         rc = ch_state_kv_write(st, &w, err, sizeof(err));

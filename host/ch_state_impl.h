@@ -16,6 +16,7 @@ struct ch_state {
     void *db;
     pthread_mutex_t mu;     /* one caller of the driver at a time */
     int last_down;          /* the last failure: the server was unreachable */
+    ch_db_rc last_txn;      /* how the last ch_state_txn ended */
     /* The lease the host's writes are fenced by (ch_state_fence): a
        write is refused once another holder was granted the connection. */
     char *fence_connection;
@@ -44,8 +45,8 @@ int ch_state_txn(ch_state *st, const char *what, ch_state_body body, void *ctx,
 void ch_state_fail(ch_state *st, ch_db_rc rc, const char *what, char *err, size_t errlen);
 
 /* The fence check inside a transaction: CH_DB_OK while st holds no fence
-   or its lease is still the newest grant; CH_DB_CONSTRAINT (err set) when
-   it was lost. */
+   or its lease is still the newest grant; CH_DB_FENCED (err set) when it
+   was lost. */
 ch_db_rc ch_state_fence_check(ch_state *st, char *err, size_t errlen);
 
 #endif /* CH_STATE_IMPL_H */

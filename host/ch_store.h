@@ -32,7 +32,8 @@ typedef enum ch_db_rc {
     CH_DB_BUSY,        /* locked, serialization failure, deadlock: retry */
     CH_DB_CONSTRAINT,  /* a constraint or trigger refused the write */
     CH_DB_DOWN,        /* the server cannot be reached (retry later) */
-    CH_DB_ERROR        /* anything else */
+    CH_DB_ERROR,       /* anything else */
+    CH_DB_FENCED       /* (ch_state) the lease fencing the write was lost */
 } ch_db_rc;
 
 /* One bound parameter. */
@@ -98,9 +99,6 @@ typedef struct ch_store_ops {
        until commit against writers (PostgreSQL: " FOR SHARE"; SQLite's
        write transactions already exclude every other writer: ""). */
     const char *lock_read;
-    /* Appended to a SELECT that claims one row among several that other
-       transactions may be claiming too (" FOR UPDATE SKIP LOCKED"). */
-    const char *lock_claim;
 } ch_store_ops;
 
 extern const ch_store_ops ch_store_sqlite;

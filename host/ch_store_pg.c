@@ -412,5 +412,5 @@ cleanup:
 
 const ch_store_ops ch_store_pg = {
     "postgresql", ch_pg_open, ch_pg_close, ch_pg_exec, ch_pg_begin, ch_pg_commit,
-    ch_pg_rollback, ch_pg_errmsg, " FOR SHARE", " FOR UPDATE SKIP LOCKED",
+    ch_pg_rollback, ch_pg_errmsg, " FOR SHARE",
 };

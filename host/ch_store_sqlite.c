@@ -292,5 +292,5 @@ static void ch_sq_close(void *db)
 
 const ch_store_ops ch_store_sqlite = {
     "sqlite", ch_sq_open, ch_sq_close, ch_sq_exec, ch_sq_begin, ch_sq_commit,
-    ch_sq_rollback, ch_sq_errmsg, "", "",
+    ch_sq_rollback, ch_sq_errmsg, "",
 };

@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "ch_lease.h"
 #include "ch_state.h"
 #include "ch_state_impl.h"
 #include "test_util.h"
@@ -480,6 +481,76 @@ static void test_newer_schema_refused(void)
     ch_state_close(st);
 }
 
+/* Leases: one holder at a time, tokens that only grow, a stale holder's
+   writes refused once another was granted the connection. */
+static void test_leases_and_fencing(void)
+{
+    ch_state *a = NULL, *b = NULL;
+    ch_connection c;
+    char err[512] = "", buf[16];
+    int64_t ta = 0, tb = 0, tc = 0;
+    size_t len = 0;
+    uint64_t ver = 0, nv = 0;
+    char **ids = NULL;
+    size_t n = 0, i;
+    int listed = 0;
+
+    CU_ASSERT_FATAL(ch_state_open(test_db, &a, err, sizeof(err)) == 0);
+    CU_ASSERT_FATAL(ch_state_open(test_db, &b, err, sizeof(err)) == 0);
+    fill_connection(&c, "c_lease");
+    CU_ASSERT_FATAL(ch_state_connection_insert(a, &c, err, sizeof(err)) == 0);
+    CU_ASSERT_EQUAL(ch_lease_candidates(a, 5000, 100, &ids, &n, err, sizeof(err)), 0);
+    for (i = 0; i < n; i++)
+        listed |= strcmp(ids[i], "c_lease") == 0;
+    ch_lease_ids_free(ids, n);
+    CU_ASSERT(listed);
+    /* a holds it until 6000; b cannot take it before. */
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", 5000, 1000, &ta, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", 5500, 1000, &tb, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_lease_candidates(b, 5500, 100, &ids, &n, err, sizeof(err)), 0);
+    for (i = 0, listed = 0; i < n; i++)
+        listed |= strcmp(ids[i], "c_lease") == 0;
+    ch_lease_ids_free(ids, n);
+    CU_ASSERT(!listed);
+    CU_ASSERT_EQUAL(ch_lease_renew(a, "c_lease", "A", ta, 7000, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", 6500, 1000, &tb, err, sizeof(err)), 0);
+    /* a writes under its lease. */
+    CU_ASSERT_EQUAL(ch_state_fence(a, "c_lease", "A", ta), 0);
+    CU_ASSERT_EQUAL(ch_state_kv_cas(a, "ns", "fenced", 0, "a1", 2, &nv), ACONN_OK);
+    /* a stalls past its expiry; b is granted the connection with a newer
+       token ... */
+    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", 7001, 1000, &tb, err, sizeof(err)), 1);
+    CU_ASSERT(tb > ta);
+    /* ... and a's next writes are refused, not applied. */
+    CU_ASSERT_EQUAL(ch_state_kv_cas(a, "ns", "fenced", 1, "a2", 2, &nv), ACONN_ERR_FATAL);
+    c.run_id = (char *) "r_stale";
+    c.run_first = 1;
+    c.run_last = 2;
+    c.run_attempt = 1;
+    CU_ASSERT_EQUAL(ch_state_run_begin(a, &c, 7002, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "lease on connection c_lease was lost"));
+    CU_ASSERT_EQUAL(ch_lease_renew(a, "c_lease", "A", ta, 9000, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_state_kv_get(b, "ns", "fenced", buf, sizeof(buf), &len, &ver), ACONN_OK);
+    CU_ASSERT_STRING_EQUAL(buf, "a1");
+    /* b's fenced writes go through; a release lets the next take it once
+       the cool-down passed, with a newer token again. */
+    CU_ASSERT_EQUAL(ch_state_fence(b, "c_lease", "B", tb), 0);
+    CU_ASSERT_EQUAL(ch_state_kv_cas(b, "ns", "fenced", 1, "b1", 2, &nv), ACONN_OK);
+    CU_ASSERT_EQUAL(ch_state_fence(b, NULL, NULL, 0), 0);
+    CU_ASSERT_EQUAL(ch_lease_release(a, "c_lease", "A", ta, 0, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_lease_release(b, "c_lease", "B", tb, 7500, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", 7400, 1000, &tc, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", 7500, 1000, &tc, err, sizeof(err)), 1);
+    CU_ASSERT(tc > tb);
+    /* A paused connection is never taken. */
+    CU_ASSERT_EQUAL(ch_lease_release(a, "c_lease", "A", tc, 0, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(ch_state_exec(a, "test", "UPDATE connections SET paused = 1 WHERE id ="
+                                  " 'c_lease'", NULL, 0, NULL, NULL, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", 9000, 1000, &tc, err, sizeof(err)), 0);
+    ch_state_close(a);
+    ch_state_close(b);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -509,6 +580,7 @@ int main(void)
         || CU_add_test(s, "settings immutable", test_settings_immutable) == NULL
         || CU_add_test(s, "SIGKILL inside a transaction",
                        test_sigkill_inside_transaction) == NULL
+        || CU_add_test(s, "leases and fencing", test_leases_and_fencing) == NULL
         || CU_add_test(s, "newer schema refused", test_newer_schema_refused) == NULL) {
         CU_cleanup_registry();
         return 1;
