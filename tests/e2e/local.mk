@@ -41,6 +41,14 @@ tests_e2e_test_reliability_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/suppo
 tests_e2e_test_reliability_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_reliability_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
+# Workers over a throwaway PostgreSQL cluster (issue #12; SKIP without one).
+check_PROGRAMS += tests/e2e/test_worker
+TESTS += tests/e2e/test_worker
+tests_e2e_test_worker_SOURCES = tests/e2e/test_worker.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_worker_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_worker_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_worker_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
 # make soak: the long fault soak (1 million identifiers to three Ad
 # Accounts, more seeds) and the rest of the reliability suite. Not part of
 # make check: it runs for a long time.

@@ -453,10 +453,10 @@ static void test_newer_schema_refused(void)
 #ifdef TEST_STATE_PG
     {
         char *out = NULL;
-        CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, "SELECT version FROM schema_version", &out), 0);
+        CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, NULL, "SELECT version FROM schema_version", &out), 0);
         CU_ASSERT(out != NULL && strcmp(out, "99\n") == 0);
         free(out);
-        CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, "UPDATE schema_version SET version = 2", NULL),
+        CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, NULL, "UPDATE schema_version SET version = 2", NULL),
                         0);
     }
 #else

@@ -133,9 +133,9 @@ const char *ts_pg_dir(const ts_pg *pg);
 int ts_pg_stop_server(ts_pg *pg);
 int ts_pg_start_server(ts_pg *pg);
 int ts_pg_restart(ts_pg *pg);
-/* Runs one SQL command with psql; *out (may be NULL) its unaligned
- * tuples-only output, caller frees. 0 or -1. */
-int ts_pg_psql(const ts_pg *pg, const char *sql, char **out);
+/* Runs one SQL command with psql in database db (NULL: postgres); *out
+ * (may be NULL) its unaligned tuples-only output, caller frees. 0 or -1. */
+int ts_pg_psql(const ts_pg *pg, const char *db, const char *sql, char **out);
 /* Stops the server, removes the cluster, frees pg (NULL is fine). */
 int ts_pg_stop(ts_pg *pg);
 

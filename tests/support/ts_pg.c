@@ -210,10 +210,11 @@ int ts_pg_start_server(ts_pg *pg)
     return ts_pg_ctl(pg, "start");
 }
 
-int ts_pg_psql(const ts_pg *pg, const char *sql, char **out)
+int ts_pg_psql(const ts_pg *pg, const char *db, const char *sql, char **out)
 {
     const char *args[] = { "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                           "-h", pg->dir, "-U", "postgres", "-d", "postgres", "-c", sql, NULL };
+                           "-h", pg->dir, "-U", "postgres", "-d",
+                           db != NULL ? db : "postgres", "-c", sql, NULL };
     const char *argv[24];
     char tool[TS_PATH_MAX + 32];
     int i, code = -1;
