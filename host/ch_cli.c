@@ -7,6 +7,7 @@
 #include "ch_cli.h"
 #include "ch_secrets.h"
 #include "ch_util.h"
+#include "ch_vault.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,6 +120,9 @@ static const char ch_usage_tail[] =
     "  --state URL            where the state lives: sqlite:PATH (default\n"
     "                         HOME/state.db) or postgresql://USER@HOST/DB (many\n"
     "                         machines); default $CONNECTOR_HOST_STATE\n"
+    "  --secrets-key-file FILE  with a PostgreSQL state: the AES-256 key (64 hex\n"
+    "                         digits, owner-only) sealing the secrets kept there;\n"
+    "                         default $CONNECTOR_HOST_SECRETS_KEY_FILE\n"
     "  --verbose              also print the plugin's debug log lines\n"
     "  --init                 start a new state.db in a home that lost its own\n"
     "                         (refused without it while secrets or spools remain)\n"
@@ -147,7 +151,7 @@ static void ch_cli_cmd_help(const ch_cli_cmd *c)
     printf("Usage: connector-host %s %s\n\n%s\n", c->name, c->synopsis, c->help);
     printf("Options for every command: --home DIR, --api-base URL, --ca-file FILE,\n"
            "--redirect-uri URL, --clock-offset-ms N, --request-timeout-ms N, --state URL,\n"
-           "--verbose, --init\n"
+           "--secrets-key-file FILE, --verbose, --init\n"
            "(see connector-host --help).\n\n"
            "Exit codes: 0 success; 1 invalid or permanent failure; 2 usage;\n"
            "3 re-authorize needed; 4 plugin could not be loaded or ABI refused;\n"
@@ -181,6 +185,7 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--clock-offset-ms", clock_offset_ms, 0, CH_O_GLOBAL),
     CH_OPT("--request-timeout-ms", request_timeout_ms, 0, CH_O_GLOBAL),
     CH_OPT("--state", state, 0, CH_O_GLOBAL),
+    CH_OPT("--secrets-key-file", secrets_key_file, 0, CH_O_GLOBAL),
     CH_OPT("--plugin", plugin, 0, CH_O_PLUGIN),
     CH_OPT("--profile", profile, 0, CH_O_PROFILE),
     CH_OPT("--settings", settings, 0, CH_O_SETTINGS),
@@ -390,6 +395,26 @@ static int ch_cli_home_has_data(const ch_home *h)
     return found;
 }
 
+/* With a PostgreSQL state the secrets are sealed in it under the key
+   file every worker has; SQLite keeps secrets.json. */
+static int ch_cli_open_vault(ch_cli *cli)
+{
+    const char *file = cli->a.secrets_key_file != NULL ? cli->a.secrets_key_file
+                                                       : getenv("CONNECTOR_HOST_SECRETS_KEY_FILE");
+    char err[1024] = "";
+
+    if (strcmp(ch_state_backend(cli->state), "postgresql") != 0)
+        return 0;
+    cli->host.secrets_in_state = 1;
+    if (file == NULL || file[0] == '\0')
+        return 0;   /* refused when a secret is used, naming the option */
+    if (ch_vault_open(file, &cli->host.vault, err, sizeof(err)) != 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_FAILED;
+    }
+    return 0;
+}
+
 int ch_cli_open_home(ch_cli *cli)
 {
     char err[1024] = "";
@@ -444,7 +469,7 @@ int ch_cli_open_home(ch_cli *cli)
     cli->host.home = cli->home.dir;
     cli->host.secrets_path = cli->home.secrets;
     cli->host.state = cli->state;
-    return 0;
+    return ch_cli_open_vault(cli);
 }
 
 int ch_cli_load_plugin(ch_cli *cli, const char *spec)
@@ -625,6 +650,7 @@ int ch_cli_main(int argc, char **argv)
     ch_plugin_unload(&cli.plugin);
     free(cli.endpoint_base);
     free(cli.endpoint_ca);
+    ch_vault_close(cli.host.vault);
     ch_state_close(cli.state);
     if (cli.have_home)
         ch_home_close(&cli.home);

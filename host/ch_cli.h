@@ -24,6 +24,7 @@ typedef struct ch_args {
     const char *clock_offset_ms;
     const char *request_timeout_ms;
     const char *state;     /* --state URL (else $CONNECTOR_HOST_STATE) */
+    const char *secrets_key_file;  /* else $CONNECTOR_HOST_SECRETS_KEY_FILE */
     int help;
     int version;
     int verbose;

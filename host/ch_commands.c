@@ -446,7 +446,7 @@ int ch_cmd_secret(ch_cli *cli)
         goto cleanup;
     }
     snprintf(key, sizeof(key), "%s/%s", ch_plugin_id(&cli->plugin), name);
-    if (ch_secrets_put(cli->home.secrets, key, value, len, err, sizeof(err)) != ACONN_OK) {
+    if (ch_host_secret_put(&cli->host, key, value, len, err, sizeof(err)) != ACONN_OK) {
         ch_cli_error("%s", err);
         rc = CH_EXIT_FAILED;
         goto cleanup;

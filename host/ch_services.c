@@ -9,6 +9,7 @@
 #include "ch_run.h"
 #include "ch_secrets.h"
 #include "ch_util.h"
+#include "ch_vault.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -134,6 +135,39 @@ static int ch_secret_key(const ch_host *h, const char *name, char *key, size_t k
     return n > 0 && (size_t) n < keylen ? 0 : -1;
 }
 
+/* A PostgreSQL state without the key: refused, saying how to give it. */
+static int ch_host_no_vault(const ch_host *h, char *err, size_t errlen)
+{
+    if (!h->secrets_in_state || h->vault != NULL)
+        return 0;
+    ch_errf(err, errlen, "with a PostgreSQL state the secrets are kept in the database, "
+            "sealed: give the key every worker shares with --secrets-key-file FILE (or "
+            "CONNECTOR_HOST_SECRETS_KEY_FILE); make it once with (umask 077; openssl rand "
+            "-hex 32 > FILE)");
+    return -1;
+}
+
+aconn_status ch_host_secret_get(const ch_host *h, const char *key, char *buf, size_t buflen,
+                                size_t *len, char *err, size_t errlen)
+{
+    if (ch_host_no_vault(h, err, errlen) != 0)
+        return ACONN_ERR_FATAL;
+    if (h->vault != NULL)
+        return ch_vault_get(h->vault, h->state, key, buf, buflen, len, err, errlen);
+    return ch_secrets_get(h->secrets_path, key, buf, buflen, len, err, errlen);
+}
+
+aconn_status ch_host_secret_put(const ch_host *h, const char *key, const char *value,
+                                size_t len, char *err, size_t errlen)
+{
+    if (ch_host_no_vault(h, err, errlen) != 0)
+        return ACONN_ERR_FATAL;
+    if (h->vault != NULL)
+        return ch_vault_put(h->vault, h->state, key, value, len, ch_host_now_ms(h), err,
+                            errlen);
+    return ch_secrets_put(h->secrets_path, key, value, len, err, errlen);
+}
+
 static aconn_status ch_svc_secret_get(void *ctx, const char *name, char *buf,
                                       size_t buflen, size_t *len)
 {
@@ -143,7 +177,7 @@ static aconn_status ch_svc_secret_get(void *ctx, const char *name, char *buf,
 
     if (ch_secret_key(h, name, key, sizeof(key)) != 0)
         return ACONN_ERR_INVALID;
-    s = ch_secrets_get(h->secrets_path, key, buf, buflen, len, err, sizeof(err));
+    s = ch_host_secret_get(h, key, buf, buflen, len, err, sizeof(err));
     if (s == ACONN_ERR_FATAL)
         fprintf(stderr, "connector-host: %s\n", err);
     return s;
@@ -158,7 +192,7 @@ static aconn_status ch_svc_secret_put(void *ctx, const char *name, const char *v
 
     if (ch_secret_key(h, name, key, sizeof(key)) != 0)
         return ACONN_ERR_INVALID;
-    s = ch_secrets_put(h->secrets_path, key, value, len, err, sizeof(err));
+    s = ch_host_secret_put(h, key, value, len, err, sizeof(err));
     if (s != ACONN_OK)
         fprintf(stderr, "connector-host: %s\n", err);
     return s;

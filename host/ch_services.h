@@ -13,6 +13,7 @@
 #include "ch_state.h"
 
 struct ch_run;
+struct ch_vault;
 
 typedef struct ch_host {
     aconn_host table;            /* what plugins receive; table.ctx = this */
@@ -27,12 +28,24 @@ typedef struct ch_host {
     int verbose;                 /* also print ACONN_LOG_DEBUG lines */
     ch_state *state;
     const char *secrets_path;
+    /* With a PostgreSQL state the secrets live in it, sealed (ch_vault.h);
+       vault is NULL until --secrets-key-file gave the key. */
+    int secrets_in_state;
+    struct ch_vault *vault;
     const char *plugin_id;       /* namespace of secrets and state */
     struct ch_run *run;          /* the deliver_batch() call in progress */
     /* Non-NULL while a worker's lease fences the run: cancelled() is also
        non-zero once it is set (the lease was lost). */
     const atomic_int *lease_lost;
 } ch_host;
+
+/* Secrets by full key "<plugin id>/<name>", from secrets.json or, with a
+   PostgreSQL state, sealed in the database; secret_get/put semantics,
+   err never holds a value. */
+aconn_status ch_host_secret_get(const ch_host *h, const char *key, char *buf, size_t buflen,
+                                size_t *len, char *err, size_t errlen);
+aconn_status ch_host_secret_put(const ch_host *h, const char *key, const char *value,
+                                size_t len, char *err, size_t errlen);
 
 /* Fills h->table with the services; the other fields are the caller's. */
 void ch_host_init(ch_host *h);

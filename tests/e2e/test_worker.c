@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -345,6 +346,17 @@ static void test_pause_resume_disconnect(void)
 
     fresh_database("w_life");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    {
+        /* The app's secret is in the database, sealed: not in plain text. */
+        const char *secret = ts_world_get(e.world, "apps.0.secret");
+        char sql[512], *res = NULL;
+        CU_ASSERT_FATAL(secret != NULL);
+        snprintf(sql, sizeof(sql), "SELECT count(*) || ' ' || count(*) FILTER (WHERE"
+                 " position(convert_to('%s', 'UTF8') in sealed) > 0) FROM secrets", secret);
+        CU_ASSERT_EQUAL(psql_here(sql, &res), 0);
+        CU_ASSERT(res != NULL && res[0] != '0' && strstr(res, " 0\n") != NULL);
+        free(res);
+    }
     adv = e2e_account(&e, 1, "Crowded");
     snprintf(data, sizeof(data), "%s/p.jsonl", e.dir);
     snprintf(out[0], sizeof(out[0]), "%s/p.out", e.dir);
@@ -431,7 +443,7 @@ int main(void)
         {"pause, resume, disconnect", test_pause_resume_disconnect},
         {"unreachable database is retry-later", test_unreachable_database},
     };
-    char why[512] = "";
+    char why[512] = "", keydir[256], key[300];
     int rc = ts_pg_start(&cluster, why, sizeof(why));
 
     if (rc == 77) {
@@ -440,8 +452,17 @@ int main(void)
     }
     if (rc != 0)
         return 1;
+    /* The key every worker shares: the secrets live sealed in PostgreSQL. */
+    if (ts_tmpdir_make(keydir, sizeof(keydir)) != 0)
+        return 1;
+    snprintf(key, sizeof(key), "%s/secrets.key", keydir);
+    if (e2e_write(key, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n")
+            != 0 || chmod(key, 0600) != 0)
+        return 1;
+    setenv("CONNECTOR_HOST_SECRETS_KEY_FILE", key, 1);
     rc = e2e_run_suite("workers over PostgreSQL", tests, sizeof(tests) / sizeof(tests[0]));
     if (ts_pg_stop(cluster) != 0)
         rc = 1;
+    ts_tmpdir_remove(keydir);
     return rc;
 }

@@ -51,6 +51,14 @@ tests_host_test_state_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_state_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
 tests_host_test_state_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
 
+# Secrets sealed in the state (AES-256-GCM under a key file).
+check_PROGRAMS += tests/host/test_vault
+TESTS += tests/host/test_vault
+tests_host_test_vault_SOURCES = tests/host/test_vault.c $(TEST_HOST_UTIL)
+tests_host_test_vault_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_vault_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_vault_LDADD = $(TEST_HOST_LIBS)
+
 # The same suite on a throwaway PostgreSQL cluster (SKIP without one).
 check_PROGRAMS += tests/host/test_state_pg
 TESTS += tests/host/test_state_pg
