@@ -435,6 +435,83 @@ static void test_unreachable_database(void)
     e2e_teardown(&e);
 }
 
+/* PostgreSQL restarted in the middle of a round: the workers retry and
+   go on; every connection ends delivered, exact. */
+static void test_database_restart_mid_round(void)
+{
+    e2e e;
+    char data[3][E2E_PATH], names[3][8], out[2][E2E_PATH], *res = NULL;
+    const char *loop[] = {"--lease-ms", "3000", "--poll-ms", "100", NULL};
+    const char *adv[3];
+    char *conn[3];
+    pid_t w[2];
+
+    fresh_database("w_restart");
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    for (int i = 0; i < 3; i++) {
+        adv[i] = e2e_account(&e, (size_t) i, "Crowded");
+        snprintf(data[i], sizeof(data[i]), "%s/r%d.jsonl", e.dir, i);
+        snprintf(names[i], sizeof(names[i]), "R%d", i);
+        CU_ASSERT_FATAL(e2e_gen(data[i], 1200, 300 + (unsigned long) i, 0, 0, 0, 0) == 0);
+        conn[i] = connect_to(&e, data[i], adv[i], names[i]);
+        CU_ASSERT_FATAL(conn[i] != NULL);
+    }
+    {
+        /* Slow uploads keep the runs under way while the database goes. */
+        char *url = ts_sandbox_url(e.sb, "/sandbox/faults");
+        const char *spec = "slow=1,slow_ms=1500,endpoints=file/image/upload|file/upload";
+        ts_http_resp r;
+        CU_ASSERT_EQUAL(ts_http_request("POST", url, ts_sandbox_ca_file(e.sb), NULL, spec,
+                                        strlen(spec), &r), 0);
+        CU_ASSERT_EQUAL(r.status, 200);
+        ts_http_resp_free(&r);
+        free(url);
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(out[i], sizeof(out[i]), "%s/restart-%d.out", e.dir, i);
+        w[i] = spawn_worker(&e, out[i], loop, NULL);
+        CU_ASSERT_FATAL(w[i] > 0);
+    }
+    /* Down while the first runs are under way, back a second later. */
+    struct timespec ts = { 0, 700000000L };
+    nanosleep(&ts, NULL);
+    CU_ASSERT_FATAL(ts_pg_stop_server(cluster) == 0);
+    ts.tv_sec = 1;
+    ts.tv_nsec = 0;
+    nanosleep(&ts, NULL);
+    CU_ASSERT_FATAL(ts_pg_start_server(cluster) == 0);
+    /* Everything delivered within 60 s. */
+    for (int t = 0; t < 600; t++) {
+        CU_ASSERT_EQUAL(psql_here("SELECT count(*) FROM connections WHERE run_id IS NULL"
+                                  " AND delivered_through = 1200", &res), 0);
+        if (res != NULL && strcmp(res, "3\n") == 0)
+            break;
+        free(res);
+        res = NULL;
+        ts.tv_sec = 0;
+        ts.tv_nsec = 100000000L;
+        nanosleep(&ts, NULL);
+    }
+    CU_ASSERT(res != NULL && strcmp(res, "3\n") == 0);
+    free(res);
+    for (int i = 0; i < 2; i++) {
+        char err_path[E2E_PATH + 8], *text;
+        kill(w[i], SIGTERM);
+        CU_ASSERT_EQUAL(wait_worker(w[i], 30), 0);
+        snprintf(err_path, sizeof(err_path), "%.4200s.err", out[i]);
+        if (getenv("E2E_VERBOSE") && (text = ts_read_text(err_path)) != NULL) {
+            fprintf(stderr, "worker %d:\n%s\n", i, text);
+            free(text);
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_exact(&e, adv[i], names[i], data[i]);
+        free(conn[i]);
+    }
+    assert_no_overlap();
+    e2e_teardown(&e);
+}
+
 int main(void)
 {
     static const e2e_test tests[] = {
@@ -442,6 +519,7 @@ int main(void)
         {"a killed worker's run finished by another", test_killed_worker_finished_by_another},
         {"pause, resume, disconnect", test_pause_resume_disconnect},
         {"unreachable database is retry-later", test_unreachable_database},
+        {"PostgreSQL restarted mid-round", test_database_restart_mid_round},
     };
     char why[512] = "", keydir[256], key[300];
     int rc = ts_pg_start(&cluster, why, sizeof(why));
