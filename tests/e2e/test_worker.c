@@ -440,7 +440,7 @@ static void test_unreachable_database(void)
 static void test_database_restart_mid_round(void)
 {
     e2e e;
-    char data[3][E2E_PATH], names[3][8], out[2][E2E_PATH], *res = NULL;
+    char data[3][E2E_PATH], names[3][16], out[2][E2E_PATH], *res = NULL;
     const char *loop[] = {"--lease-ms", "3000", "--poll-ms", "100", NULL};
     const char *adv[3];
     char *conn[3];
