@@ -101,6 +101,11 @@ int ch_cmd_deliver(ch_cli *cli);
 int ch_cmd_list(ch_cli *cli);
 int ch_cmd_relink(ch_cli *cli);
 int ch_cmd_worker(ch_cli *cli);       /* ch_worker.c */
+/* deliver's lease on connection c (ch_worker.c): 0 held (*out, for
+   ch_held_release), else the exit code, the reason printed (a worker holds
+   it, or c is paused or disconnected). */
+struct ch_held;
+int ch_deliver_hold(ch_cli *cli, const ch_connection *c, struct ch_held **out);
 int ch_cmd_pause(ch_cli *cli);        /* ch_cmd_life.c */
 int ch_cmd_resume(ch_cli *cli);
 int ch_cmd_disconnect(ch_cli *cli);

@@ -7,6 +7,7 @@
 
 #include "ch_buf.h"
 #include "ch_cli.h"
+#include "ch_held.h"
 #include "ch_dataset.h"
 #include "ch_run.h"
 #include "ch_secrets.h"
@@ -648,6 +649,7 @@ static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
 int ch_cmd_deliver(ch_cli *cli)
 {
     int rc, found, lockfd = -1;
+    ch_held *held = NULL;
     ch_connection c;
     ch_run_options opt;
     json_object *report = NULL;
@@ -738,7 +740,15 @@ int ch_cmd_deliver(ch_cli *cli)
         goto cleanup;
     }
     opt.spool_dir = spool;
+    /* On a state shared by many machines the flock is not enough: the
+       run holds the connection's lease, as a worker's does. */
+    if (!cli->a.dry_run && (rc = ch_deliver_hold(cli, &c, &held)) != 0)
+        goto cleanup;
+    cli->host.lease_lost = held != NULL ? ch_held_lost(held) : NULL;
     rc = ch_run_deliver(&cli->host, &cli->plugin, &c, &opt, &report, err, sizeof(err));
+    cli->host.lease_lost = NULL;
+    if (rc == CH_EXIT_INTERNAL && ch_state_unreachable(cli->state))
+        rc = CH_EXIT_RETRY;   /* the database went away: the run stays pending */
     if (report != NULL)
         ch_print_json(report);
     else
@@ -748,6 +758,8 @@ int ch_cmd_deliver(ch_cli *cli)
     if (report != NULL && rc != CH_EXIT_OK)
         ch_show_deliver_failure(cli, &c, report, rc);
 cleanup:
+    if (held != NULL && ch_held_release(held, 0, err, sizeof(err)) != 0)
+        ch_cli_error("%s (the lease expires by itself)", err);
     json_object_put(report);
     ch_connection_clear(&c);
     free(status);

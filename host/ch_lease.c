@@ -71,7 +71,7 @@ int ch_state_fence(ch_state *st, const char *connection_id, const char *holder, 
 /* ---- grants, renewals, releases ---------------------------------------- */
 
 typedef struct ch_lease_req {
-    const char *id, *holder;
+    const char *id, *holder, *steal;
     int64_t now, until, token;
     int granted;
 } ch_lease_req;
@@ -79,7 +79,10 @@ typedef struct ch_lease_req {
 static ch_db_rc ch_lease_take_body(ch_state *st, void *ctx, char *err, size_t errlen)
 {
     ch_lease_req *q = ctx;
-    const ch_sql_arg args[] = { CH_T(q->id), CH_T(q->holder), CH_I(q->until), CH_I(q->now) };
+    /* steal "": a released lease is free whatever its cool-down. */
+    const ch_sql_arg args[] = { CH_T(q->id), CH_T(q->holder), CH_I(q->until), CH_I(q->now),
+                                CH_T(q->steal != NULL && q->steal[0] != '\0' ? q->steal : ""),
+                                CH_I(q->steal != NULL) };
     ch_rows r;
     int64_t changes = 0;
     ch_db_rc rc;
@@ -101,7 +104,8 @@ static ch_db_rc ch_lease_take_body(ch_state *st, void *ctx, char *err, size_t er
     if ((rc = ch_state_q(st, "INSERT INTO leases (connection_id, holder, token, expires_ms)"
                          " VALUES (?1, ?2, 1, ?3) ON CONFLICT (connection_id) DO UPDATE SET"
                          " holder = ?2, token = leases.token + 1, expires_ms = ?3"
-                         " WHERE leases.expires_ms <= ?4", args, 4, NULL, &changes)) != CH_DB_OK
+                         " WHERE leases.expires_ms <= ?4 OR (?6 <> 0 AND leases.holder = ?5)",
+                         args, 6, NULL, &changes)) != CH_DB_OK
         || changes != 1)
         return rc;
     if ((rc = ch_state_q(st, "SELECT token FROM leases WHERE connection_id = ?1", args, 1,
@@ -113,15 +117,30 @@ static ch_db_rc ch_lease_take_body(ch_state *st, void *ctx, char *err, size_t er
     return CH_DB_OK;
 }
 
-int ch_lease_take(ch_state *st, const char *id, const char *holder, int64_t now,
-                  int64_t lease_ms, int64_t *token, char *err, size_t errlen)
+int ch_lease_take(ch_state *st, const char *id, const char *holder, const char *steal,
+                  int64_t now, int64_t lease_ms, int64_t *token, char *err, size_t errlen)
 {
-    ch_lease_req q = { id, holder, now, now + lease_ms, 0, 0 };
+    ch_lease_req q = { id, holder, steal, now, now + lease_ms, 0, 0 };
 
     if (ch_state_txn(st, "taking a lease", ch_lease_take_body, &q, err, errlen) != 0)
         return -1;
     *token = q.token;
     return q.granted;
+}
+
+int ch_lease_holder(ch_state *st, const char *id, char **holder, char *err, size_t errlen)
+{
+    const ch_sql_arg args[] = { CH_T(id) };
+    ch_rows r;
+
+    *holder = NULL;
+    if (ch_state_exec(st, "reading a lease", "SELECT holder FROM leases WHERE connection_id = ?1",
+                      args, 1, &r, NULL, err, errlen) != 0)
+        return -1;
+    if (r.nrows > 0)
+        *holder = ch_rows_strdup(&r, 0, 0);
+    ch_rows_free(&r);
+    return 0;
 }
 
 int ch_lease_renew(ch_state *st, const char *id, const char *holder, int64_t token,

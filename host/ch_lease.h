@@ -20,12 +20,17 @@ int ch_state_fence(ch_state *st, const char *connection_id, const char *holder,
 
 /*
  * Takes connection id's lease for holder until now + lease_ms when it is
- * free (never granted, expired, or released and cooled down) and the
+ * free (never granted, expired, or released and cooled down; with steal
+ * non-NULL also released whatever the cool-down, and with steal non-empty
+ * also held by `steal`, a holder the caller knows is dead) and the
  * connection is neither paused nor disconnected. 1 granted (*token the
  * new fencing token, larger than any before), 0 not granted, -1 error.
  */
-int ch_lease_take(ch_state *st, const char *id, const char *holder, int64_t now,
-                  int64_t lease_ms, int64_t *token, char *err, size_t errlen);
+int ch_lease_take(ch_state *st, const char *id, const char *holder, const char *steal,
+                  int64_t now, int64_t lease_ms, int64_t *token, char *err, size_t errlen);
+
+/* The lease's holder ("" released; *holder NULL: never leased). 0 or -1. */
+int ch_lease_holder(ch_state *st, const char *id, char **holder, char *err, size_t errlen);
 
 /* Extends the lease to `until`. 1 still ours, 0 lost (another worker was
    granted it), -1 error (the database: try again). */

@@ -9,14 +9,14 @@
 #include <config.h>
 
 #include "ch_cli.h"
+#include "ch_held.h"
 #include "ch_lease.h"
 #include "ch_run.h"
 #include "ch_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +38,6 @@ typedef struct ch_worker {
     int deferred;                 /* something due was not delivered */
     char **visited;               /* --once: connections already tried */
     size_t nvisited;
-    /* The lease being renewed. */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop_renew;
-    const char *lease_id;
-    int64_t token;
-    atomic_int lost;
 } ch_worker;
 
 static void ch_worker_sleep_ms(int64_t ms)
@@ -56,40 +49,6 @@ static void ch_worker_sleep_ms(int64_t ms)
         nanosleep(&ts, NULL);
         ms -= step;
     }
-}
-
-/* Renews the lease every third of its length until told to stop; marks
-   it lost (the run then stops through cancelled()) when another worker
-   was granted it. */
-static void *ch_worker_renewer(void *arg)
-{
-    ch_worker *w = arg;
-    char err[512];
-
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop_renew) {
-        struct timespec ts;
-        int64_t step = w->lease_ms / 3 > 0 ? w->lease_ms / 3 : 1, now;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t) (step / 1000);
-        ts.tv_nsec += (long) (step % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT || w->stop_renew)
-            continue;
-        now = ch_host_now_ms(&w->cli->host);
-        if (ch_lease_renew(w->cli->state, w->lease_id, w->holder, w->token,
-                           now + w->lease_ms, err, sizeof(err)) == 0) {
-            ch_cli_error("worker: the lease on connection %s was lost to another worker; "
-                         "stopping its run", w->lease_id);
-            atomic_store(&w->lost, 1);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
 }
 
 /* One deliver per connection on this machine, as the deliver command
@@ -186,7 +145,8 @@ static void ch_worker_print(const ch_worker *w, json_object *report, int exitc)
 
 /* Delivers connection c under the lease; returns the exit code, *status
    the report's status ("" when none). */
-static int ch_worker_deliver(ch_worker *w, ch_connection *c, char *status, size_t len)
+static int ch_worker_deliver(ch_worker *w, ch_connection *c, const ch_held *held,
+                             char *status, size_t len)
 {
     ch_cli *cli = w->cli;
     ch_run_options opt;
@@ -205,7 +165,7 @@ static int ch_worker_deliver(ch_worker *w, ch_connection *c, char *status, size_
     opt.batch_lines = w->batch_lines;
     opt.spool_dir = spool;
     opt.progress = isatty(STDERR_FILENO);
-    cli->host.lease_lost = &w->lost;
+    cli->host.lease_lost = ch_held_lost(held);
     rc = ch_run_deliver(&cli->host, &cli->plugin, c, &opt, &report, err, sizeof(err));
     cli->host.lease_lost = NULL;
     if (rc == CH_EXIT_INTERNAL && ch_state_unreachable(cli->state))
@@ -221,48 +181,30 @@ static int ch_worker_deliver(ch_worker *w, ch_connection *c, char *status, size_
     return rc;
 }
 
-/* Stops the renewer thread of the lease just used. */
-static void ch_worker_stop_renewer(ch_worker *w, pthread_t th)
-{
-    pthread_mutex_lock(&w->mu);
-    w->stop_renew = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(th, NULL);
-}
-
 /* Takes connection id's lease, delivers it and releases the lease. 1 it
    ran (*exitc its exit code), 0 not granted, -1 a state error. */
 static int ch_worker_one(ch_worker *w, const char *id, int *exitc)
 {
     ch_cli *cli = w->cli;
-    int64_t now = ch_host_now_ms(&cli->host), token = 0, free_at;
+    int64_t now, free_at;
     ch_connection c;
+    ch_held *held = NULL;
     char err[1024] = "", status[64] = "";
-    pthread_t th;
-    int got, rc, lockfd = -1, have_th;
+    int got, rc, lockfd = -1;
 
-    got = ch_lease_take(cli->state, id, w->holder, now, w->lease_ms, &token, err, sizeof(err));
+    got = ch_held_take(cli->state, &cli->host, id, w->holder, NULL, w->lease_ms, &held, err,
+                       sizeof(err));
     if (got <= 0) {
         if (got < 0)
             ch_cli_error("worker: %s", err);
         return got;
     }
     memset(&c, 0, sizeof(c));
-    if (ch_state_fence(cli->state, id, w->holder, token) != 0) {
-        rc = CH_EXIT_INTERNAL;
-        goto release;
-    }
-    w->lease_id = id;
-    w->token = token;
-    w->stop_renew = 0;
-    atomic_store(&w->lost, 0);
-    have_th = pthread_create(&th, NULL, ch_worker_renewer, w) == 0;
     switch (ch_worker_flock(cli, id, &lockfd)) {
     case 0:
         rc = ch_state_connection_get(cli->state, id, &c, err, sizeof(err));
         if (rc == 0)
-            rc = ch_worker_deliver(w, &c, status, sizeof(status));
+            rc = ch_worker_deliver(w, &c, held, status, sizeof(status));
         else if (rc < 0)
             ch_cli_error("worker: %s", err);
         if (rc < 0 || rc == 1)
@@ -276,16 +218,12 @@ static int ch_worker_one(ch_worker *w, const char *id, int *exitc)
         rc = CH_EXIT_INTERNAL;
         break;
     }
-    if (have_th)
-        ch_worker_stop_renewer(w, th);
-release:
-    ch_state_fence(cli->state, NULL, NULL, 0);
     /* A delivered connection may be due again at once (rows appended
        meanwhile); anything else waits a poll interval (a retry's time is
        its not_before). */
     now = ch_host_now_ms(&cli->host);
     free_at = rc == CH_EXIT_OK && strcmp(status, "delivered") == 0 ? now : now + w->poll_ms;
-    if (ch_lease_release(cli->state, id, w->holder, token, free_at, err, sizeof(err)) < 0)
+    if (ch_held_release(held, free_at, err, sizeof(err)) != 0)
         ch_cli_error("worker: %s (the lease expires by itself)", err);
     if (lockfd >= 0)
         close(lockfd);
@@ -393,12 +331,6 @@ int ch_cmd_worker(ch_cli *cli)
     int64_t sleep_ms;
 
     memset(&w, 0, sizeof(w));
-    if (pthread_mutex_init(&w.mu, NULL) != 0)
-        return CH_EXIT_INTERNAL;
-    if (pthread_cond_init(&w.cv, NULL) != 0) {
-        pthread_mutex_destroy(&w.mu);
-        return CH_EXIT_INTERNAL;
-    }
     if ((rc = ch_worker_setup(cli, &w)) != 0)
         goto done;
     if (isatty(STDERR_FILENO))
@@ -426,10 +358,63 @@ int ch_cmd_worker(ch_cli *cli)
     /* SIGTERM / SIGINT: the run was cancelled and its lease released. */
     rc = w.once && !ch_host_cancel_requested() ? worst : CH_EXIT_OK;
 done:
-    pthread_cond_destroy(&w.cv);
-    pthread_mutex_destroy(&w.mu);
     for (size_t i = 0; i < w.nvisited; i++)
         free(w.visited[i]);
     free(w.visited);
     return rc;
+}
+
+/* The holder of c's lease when it is a process of this machine that is
+   gone (a killed deliver or worker): its lease need not be waited for,
+   since the caller holds the machine's lock on c. Heap, or NULL. */
+static char *ch_deliver_dead_holder(ch_cli *cli, const char *id, const char *host)
+{
+    char err[512], *holder = NULL, *p;
+    size_t n = strlen(host);
+    long pid;
+
+    if (ch_lease_holder(cli->state, id, &holder, err, sizeof(err)) != 0 || holder == NULL)
+        return NULL;
+    p = strncmp(holder, "deliver:", 8) == 0 ? holder + 8 : holder;
+    if (n > 0 && strncmp(p, host, n) == 0 && p[n] == ':') {
+        pid = strtol(p + n + 1, NULL, 10);
+        if (pid > 0 && kill((pid_t) pid, 0) != 0 && errno == ESRCH)
+            return holder;
+    }
+    free(holder);
+    return NULL;
+}
+
+int ch_deliver_hold(ch_cli *cli, const ch_connection *c, ch_held **out)
+{
+    char err[1024] = "", holder[160], host[64] = "", home[1100], *dead;
+    int got;
+
+    *out = NULL;
+    gethostname(host, sizeof(host) - 1);
+    snprintf(holder, sizeof(holder), "deliver:%s:%ld", host, (long) getpid());
+    /* An explicit deliver does not wait for a worker's cool-down. */
+    dead = ch_deliver_dead_holder(cli, c->id, host);
+    got = ch_held_take(cli->state, &cli->host, c->id, holder, dead != NULL ? dead : "",
+                       CH_WORKER_LEASE_MS, out, err, sizeof(err));
+    free(dead);
+    if (got > 0)
+        return 0;
+    if (got < 0) {
+        ch_cli_error("%s", err);
+        return ch_state_unreachable(cli->state) ? CH_EXIT_RETRY : CH_EXIT_INTERNAL;
+    }
+    if (c->disconnected_ms > 0) {
+        ch_cli_error("connection %s was disconnected: it is never delivered again (its "
+                     "audiences stay in TikTok); connect the dataset again for a new one", c->id);
+        return CH_EXIT_FAILED;
+    }
+    if (c->paused) {
+        ch_cli_error("connection %s is paused; resume it first: connector-host resume "
+                     "--connection %s%s", c->id, c->id, ch_cli_fix_home(cli, home, sizeof(home)));
+        return CH_EXIT_FAILED;
+    }
+    ch_cli_error("connection %s is being delivered by a worker (it holds the lease); try "
+                 "again when it finishes", c->id);
+    return CH_EXIT_RETRY;
 }

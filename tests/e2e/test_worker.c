@@ -512,6 +512,66 @@ static void test_database_restart_mid_round(void)
     e2e_teardown(&e);
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* WORKER_BENCH=1: runs per minute with 1, 2 and 4 workers (--once, at the
+   same time) on SQLite and on PostgreSQL, 12 connections of 1000 rows
+   over 3 Ad Accounts; and the state's cost of a run that finds nothing new
+   (a second round: listing, lease, connection read, dataset check,
+   release). Figures on stderr. */
+static void test_bench(void)
+{
+    static const int counts[] = { 1, 2, 4 };
+    const char *args[] = {"--once", "--lease-ms", "30000", "--poll-ms", "100", NULL};
+
+    for (int backend = 0; backend < 2; backend++) {
+        for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+            e2e e;
+            char data[E2E_PATH], name[32], out[E2E_PATH], db[32];
+            pid_t pids[4];
+            double t0, t1, t2;
+            int n = counts[k];
+
+            if (backend == 1) {
+                snprintf(db, sizeof(db), "bench_%d", n);
+                fresh_database(db);
+            } else {
+                unsetenv("CONNECTOR_HOST_STATE");
+            }
+            CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+            for (int i = 0; i < 12; i++) {
+                snprintf(data, sizeof(data), "%s/b%d.jsonl", e.dir, i);
+                snprintf(name, sizeof(name), "B%d", i);
+                CU_ASSERT_FATAL(e2e_gen(data, 1000, 500 + (unsigned long) i, 0, 0, 0, 0) == 0);
+                free(connect_to(&e, data, e2e_account(&e, (size_t) i % 3, "Crowded"), name));
+            }
+            for (int round = 0; round < 2; round++) {
+                t0 = mono_s();
+                for (int w = 0; w < n; w++) {
+                    snprintf(out, sizeof(out), "%s/bench-%d-%d.out", e.dir, round, w);
+                    pids[w] = spawn_worker(&e, out, args, NULL);
+                }
+                for (int w = 0; w < n; w++)
+                    CU_ASSERT_EQUAL(wait_worker(pids[w], 300), 0);
+                t1 = mono_s();
+                if (round == 0)
+                    t2 = t1 - t0;
+                else
+                    fprintf(stderr, "bench: %s, %d worker(s): %.1f runs/min (12 runs in %.2f s); "
+                            "a round with nothing new: %.1f ms per connection\n",
+                            backend ? "postgresql" : "sqlite", n, 12 * 60.0 / t2, t2,
+                            (t1 - t0) * 1000.0 / 12);
+            }
+            e2e_teardown(&e);
+        }
+    }
+}
+
 int main(void)
 {
     static const e2e_test tests[] = {
@@ -538,7 +598,12 @@ int main(void)
             != 0 || chmod(key, 0600) != 0)
         return 1;
     setenv("CONNECTOR_HOST_SECRETS_KEY_FILE", key, 1);
-    rc = e2e_run_suite("workers over PostgreSQL", tests, sizeof(tests) / sizeof(tests[0]));
+    if (getenv("WORKER_BENCH") != NULL) {
+        static const e2e_test bench[] = { {"bench", test_bench} };
+        rc = e2e_run_suite("workers benchmark", bench, 1);
+    } else {
+        rc = e2e_run_suite("workers over PostgreSQL", tests, sizeof(tests) / sizeof(tests[0]));
+    }
     if (ts_pg_stop(cluster) != 0)
         rc = 1;
     ts_tmpdir_remove(keydir);

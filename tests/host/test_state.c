@@ -505,21 +505,21 @@ static void test_leases_and_fencing(void)
     ch_lease_ids_free(ids, n);
     CU_ASSERT(listed);
     /* a holds it until 6000; b cannot take it before. */
-    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", 5000, 1000, &ta, err, sizeof(err)), 1);
-    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", 5500, 1000, &tb, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", NULL, 5000, 1000, &ta, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", NULL, 5500, 1000, &tb, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(ch_lease_candidates(b, 5500, 100, &ids, &n, err, sizeof(err)), 0);
     for (i = 0, listed = 0; i < n; i++)
         listed |= strcmp(ids[i], "c_lease") == 0;
     ch_lease_ids_free(ids, n);
     CU_ASSERT(!listed);
     CU_ASSERT_EQUAL(ch_lease_renew(a, "c_lease", "A", ta, 7000, err, sizeof(err)), 1);
-    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", 6500, 1000, &tb, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", NULL, 6500, 1000, &tb, err, sizeof(err)), 0);
     /* a writes under its lease. */
     CU_ASSERT_EQUAL(ch_state_fence(a, "c_lease", "A", ta), 0);
     CU_ASSERT_EQUAL(ch_state_kv_cas(a, "ns", "fenced", 0, "a1", 2, &nv), ACONN_OK);
     /* a stalls past its expiry; b is granted the connection with a newer
        token ... */
-    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", 7001, 1000, &tb, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", NULL, 7001, 1000, &tb, err, sizeof(err)), 1);
     CU_ASSERT(tb > ta);
     /* ... and a's next writes are refused, not applied. */
     CU_ASSERT_EQUAL(ch_state_kv_cas(a, "ns", "fenced", 1, "a2", 2, &nv), ACONN_ERR_FATAL);
@@ -539,14 +539,22 @@ static void test_leases_and_fencing(void)
     CU_ASSERT_EQUAL(ch_state_fence(b, NULL, NULL, 0), 0);
     CU_ASSERT_EQUAL(ch_lease_release(a, "c_lease", "A", ta, 0, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(ch_lease_release(b, "c_lease", "B", tb, 7500, err, sizeof(err)), 1);
-    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", 7400, 1000, &tc, err, sizeof(err)), 0);
-    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", 7500, 1000, &tc, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", NULL, 7400, 1000, &tc, err, sizeof(err)), 0);
+    /* (an explicit deliver does not wait for the cool-down) */
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", NULL, 7500, 1000, &tc, err, sizeof(err)), 1);
     CU_ASSERT(tc > tb);
+    /* A holder known to be dead can be taken over before the expiry. */
+    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", "Z", 7600, 1000, &tb, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_lease_take(b, "c_lease", "B", "A", 7600, 1000, &tb, err, sizeof(err)), 1);
+    CU_ASSERT(tb > tc);
+    tc = tb;
+    CU_ASSERT_EQUAL(ch_lease_release(b, "c_lease", "B", tc, 0, err, sizeof(err)), 1);
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", NULL, 7700, 1000, &tc, err, sizeof(err)), 1);
     /* A paused connection is never taken. */
     CU_ASSERT_EQUAL(ch_lease_release(a, "c_lease", "A", tc, 0, err, sizeof(err)), 1);
     CU_ASSERT_EQUAL(ch_state_exec(a, "test", "UPDATE connections SET paused = 1 WHERE id ="
                                   " 'c_lease'", NULL, 0, NULL, NULL, err, sizeof(err)), 0);
-    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", 9000, 1000, &tc, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(ch_lease_take(a, "c_lease", "A", NULL, 9000, 1000, &tc, err, sizeof(err)), 0);
     ch_state_close(a);
     ch_state_close(b);
 }
