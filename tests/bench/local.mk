@@ -1,6 +1,7 @@
 # tests/bench: `make bench` (not part of make check). Built on demand.
 EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email tests/bench/bench-reader \
-	tests/bench/bench-e2e tests/bench/bench-summary tests/bench/bench-fprint
+	tests/bench/bench-e2e tests/bench/bench-summary tests/bench/bench-fprint \
+	tests/bench/bench-state
 tests_bench_bench_email_SOURCES = tests/bench/bench_email.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_email_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
@@ -30,6 +31,12 @@ tests_bench_bench_fprint_SOURCES = tests/bench/bench_fprint.c \
 tests_bench_bench_fprint_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_fprint_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
 	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
+# The state backend's cost per run (issue #12): bench-state sqlite:FILE,
+# bench-state --throwaway-pg, or a postgresql:// URL.
+tests_bench_bench_state_SOURCES = tests/bench/bench_state.c
+tests_bench_bench_state_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(TS_CFLAGS)
+tests_bench_bench_state_LDADD = host/libch.la $(TS_LIBS) $(LIBLTDL) $(SQLITE_LIBS) \
+	$(LIBPQ_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
 tests_bench_bench_summary_SOURCES = tests/bench/bench_summary.c
 tests_bench_bench_summary_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS)
 tests_bench_bench_summary_LDADD = $(JSON_C_LIBS)

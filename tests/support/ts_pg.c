@@ -97,9 +97,11 @@ static int ts_pg_ctl(const ts_pg *pg, const char *what)
     snprintf(data, sizeof(data), "%s/data", pg->dir);
     snprintf(log, sizeof(log), "%s/log", pg->dir);
     /* Only a socket in the cluster's directory; durability is not what
-       these tests measure (killing clients is), so fsync is off. */
-    snprintf(opts, sizeof(opts), "-k %s -c listen_addresses='' -c fsync=off "
-             "-c full_page_writes=off -c max_connections=60", pg->dir);
+       these tests measure (killing clients is), so fsync is off unless
+       TS_PG_FSYNC is set (benchmarks comparing with SQLite's). */
+    snprintf(opts, sizeof(opts), "-k %s -c listen_addresses='' %s -c max_connections=60",
+             pg->dir, getenv("TS_PG_FSYNC") != NULL ? ""
+                                                    : "-c fsync=off -c full_page_writes=off");
     code = ts_pg_tool(pg, strcmp(what, "stop") == 0 ? stop : start, &err);
     if (code != 0)
         fprintf(stderr, "ts: pg_ctl %s: exit %d: %s\n", what, code, err != NULL ? err : "");
