@@ -88,3 +88,10 @@ tests_plugin_test_budget_LDADD = $(TT_NET_TEST_LIBS)
 tests_plugin_test_replace_SOURCES = tests/plugin/test_replace.c
 tests_plugin_test_replace_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_replace_LDADD = $(TT_NET_TEST_LIBS)
+
+# validate --remote's fit checks (room under 400, existing audiences).
+check_PROGRAMS += tests/plugin/test_fit
+TESTS += tests/plugin/test_fit
+tests_plugin_test_fit_SOURCES = tests/plugin/test_fit.c
+tests_plugin_test_fit_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_fit_LDADD = $(TT_NET_TEST_LIBS)
