@@ -513,11 +513,8 @@ aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
         check_retention(&c, f[F_RETENTION], &retention);
     if (f[F_CLEAR_TEXT] != NULL)
         check_bool(&c, f[F_CLEAR_TEXT], F_CLEAR_TEXT, &clear_text);
-    if (f[F_PER_TYPE] != NULL && check_bool(&c, f[F_PER_TYPE], F_PER_TYPE, &per_type) &&
-        per_type && type == TT_CONNECTION_EXISTING)
-        report(&c, "audience_per_identifier_type", "conflict", "audience_per_identifier_type "
-               "only shapes the audiences a connection creates, and connection_type "
-               "\"existing\" creates none; remove it, or set connection_type to \"both\"");
+    if (f[F_PER_TYPE] != NULL)
+        check_bool(&c, f[F_PER_TYPE], F_PER_TYPE, &per_type);
 
     if (c.nerr != 0)
         goto cleanup;

@@ -30,8 +30,8 @@
  *                                         creates one audience per identifier
  *                                         type ("<name> (email)", ...) instead
  *                                         of one MULTIPLE_TYPES audience per
- *                                         Ad Account; true is a conflict with
- *                                         connection_type "existing"
+ *                                         Ad Account (no effect on "existing",
+ *                                         as in the manifest's schema)
  *
  * Ids (advertiser and audience) are the numeric ids shown in TikTok Ads
  * Manager: decimal strings of 1-19 digits without a leading zero that fit
