@@ -10,7 +10,9 @@
 #include "ch_dataset.h"
 #include "ch_run.h"
 #include "ch_secrets.h"
+#include "ch_show.h"
 #include "ch_util.h"
+#include "common/tt_jstrict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,39 +36,98 @@ static void ch_print_json(json_object *o)
                                            | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static int ch_need(const char *value, const char *option, const char *cmd)
+#define CH_NEED(cmd, ...) ch_need_all(cmd, (const char *const[]) { __VA_ARGS__ }, \
+                                     sizeof((const char *const[]) { __VA_ARGS__ }) \
+                                     / sizeof(const char *))
+
+/* Pairs of (value, "--option VALUE"): every missing one in one error. */
+static int ch_need_all(const char *cmd, const char *const *pairs, size_t n)
 {
-    if (value != NULL && *value != '\0')
-        return 0;
-    ch_cli_error("%s needs %s (see --help)", cmd, option);
-    return CH_EXIT_USAGE;
+    const char *values[8], *names[8];
+    size_t i, k = 0;
+
+    for (i = 0; i + 1 < n && k < 8; i += 2, k++) {
+        values[k] = pairs[i];
+        names[k] = pairs[i + 1];
+    }
+    return ch_cli_missing(cmd, values, names, k);
 }
 
-/* Reads a settings file and checks it is one JSON object. */
-static int ch_read_settings(const char *path, char **text, json_object **obj)
+/* Reads a settings file and checks it is one JSON object, through the
+   same strict reading as every input (tt_jstrict.h). On failure `why`
+   gets the reason and its position. */
+static int ch_read_settings(const char *path, char **text, json_object **obj,
+                            char *why, size_t whylen)
 {
     char err[1024] = "";
-    json_object *o;
+    json_object *o = NULL;
+    size_t len = 0, line, col;
+    tt_jstrict_result strict;
+    const char *nul;
 
     *text = NULL;
-    if (ch_read_file(path, CH_SETTINGS_MAX, text, NULL, err, sizeof(err)) != 0) {
-        ch_cli_error("--settings: %s", err);
-        return CH_EXIT_FAILED;
+    if (ch_read_file(path, CH_SETTINGS_MAX, text, &len, err, sizeof(err)) != 0) {
+        ch_errf(why, whylen, "%s", err);
+        goto fail;
     }
-    o = json_tokener_parse(*text);
+    /* The plugin gets a C string: a NUL would cut it silently. */
+    if ((nul = memchr(*text, '\0', len)) != NULL) {
+        strict.reason = "nul_character";
+        strict.detail = "a NUL byte is not allowed";
+        strict.offset = (size_t) (nul - *text);
+    } else if (tt_jstrict_check(*text, len, &strict) == 0) {
+        o = json_tokener_parse(*text);
+        if (o != NULL && json_object_is_type(o, json_type_object)
+            && tt_jstrict_tree_keys(o) != strict.keys) {
+            strict.reason = "duplicate_key";
+            strict.detail = "a key appears more than once in one object";
+            strict.offset = 0;
+        }
+    }
+    if (strict.reason != NULL) {
+        tt_jstrict_position(*text, strict.offset, &line, &col);
+        ch_errf(why, whylen, "%s is not strict JSON (%s): %s at byte %zu (line %zu, "
+                "column %zu); fix it there", path, strict.reason, strict.detail,
+                strict.offset, line, col);
+        goto fail;
+    }
     if (o == NULL || !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        ch_cli_error("--settings: %s is not a JSON object; write the quick settings "
-                     "as {\"name\": value, ...}", path);
-        free(*text);
-        *text = NULL;
-        return CH_EXIT_FAILED;
+        ch_errf(why, whylen, "%s is not a JSON object; write the quick settings as "
+                "{\"name\": value, ...}", path);
+        goto fail;
     }
     if (obj != NULL)
         *obj = o;
     else
         json_object_put(o);
     return 0;
+fail:
+    json_object_put(o);
+    free(*text);
+    *text = NULL;
+    return CH_EXIT_FAILED;
+}
+
+/* validate's answer when the settings file could not be read as JSON. */
+static void ch_print_settings_refusal(const char *why, const char *code)
+{
+    json_object *o = json_object_new_object(), *errs = json_object_new_array();
+    json_object *e = json_object_new_object();
+
+    if (o != NULL && errs != NULL && e != NULL) {
+        json_object_object_add(e, "field", json_object_new_string(""));
+        json_object_object_add(e, "code", json_object_new_string(code));
+        json_object_object_add(e, "message", json_object_new_string(why));
+        json_object_array_add(errs, e);
+        e = NULL;
+        json_object_object_add(o, "valid", json_object_new_boolean(0));
+        json_object_object_add(o, "errors", errs);
+        errs = NULL;
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    }
+    json_object_put(o);
+    json_object_put(errs);
+    json_object_put(e);
 }
 
 static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e)
@@ -84,7 +145,7 @@ static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_
 
 int ch_cmd_describe(ch_cli *cli)
 {
-    int rc = ch_need(cli->a.plugin, "--plugin P", "describe");
+    int rc = CH_NEED("describe", cli->a.plugin, "--plugin P");
 
     if (rc == 0)
         rc = ch_cli_load_plugin(cli, cli->a.plugin);
@@ -158,17 +219,15 @@ cleanup:
 int ch_cmd_validate(ch_cli *cli)
 {
     int rc;
-    char *settings = NULL;
+    char *settings = NULL, why[1024] = "";
     const char *profile = cli->a.profile;
     ch_connection conn;
     json_object *result = NULL;
     aconn_status s;
-    char err[1024] = "";
+    char err[1024] = "", home[1100];
 
     memset(&conn, 0, sizeof(conn));
-    rc = ch_need(cli->a.plugin, "--plugin P", "validate");
-    if (rc == 0)
-        rc = ch_need(cli->a.settings, "--settings FILE", "validate");
+    rc = CH_NEED("validate", cli->a.plugin, "--plugin P", cli->a.settings, "--settings FILE");
     if (rc != 0)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
@@ -178,8 +237,9 @@ int ch_cmd_validate(ch_cli *cli)
         int found = ch_state_connection_get(cli->state, cli->a.connection, &conn,
                                             err, sizeof(err));
         if (found != 0) {
-            ch_cli_error("%s", found > 0 ? "--connection: no such connection; list "
-                         "them with: connector-host connections" : err);
+            ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list "
+                         "them with: connector-host connections" : err,
+                         found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
             rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
             goto cleanup;
         }
@@ -197,10 +257,15 @@ int ch_cmd_validate(ch_cli *cli)
         rc = CH_EXIT_USAGE;
         goto cleanup;
     }
-    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL)) != 0) {
-        /* Still answer in the documented shape. */
-        puts("{\"valid\":false,\"errors\":[{\"field\":\"\",\"code\":\"invalid_json\","
-             "\"message\":\"the settings file is not a JSON object\"}]}");
+    if (profile != NULL
+        && (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), profile)) != 0)
+        goto cleanup;
+    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL, why, sizeof(why))) != 0) {
+        /* Still answer in the documented shape, with the reason and its
+           position (json-c escapes it: the output stays JSON). */
+        ch_print_settings_refusal(why, strstr(why, "JSON") != NULL ? "invalid_json"
+                                                                   : "unreadable");
+        ch_cli_error("--settings: %s", why);
         goto cleanup;
     }
     s = ch_validate(cli, settings, profile, cli->a.remote, conn.settings_json, &result);
@@ -231,9 +296,7 @@ int ch_cmd_authorize(ch_cli *cli)
     aconn_status s;
     char err[1024] = "";
 
-    rc = ch_need(cli->a.plugin, "--plugin P", "authorize");
-    if (rc == 0)
-        rc = ch_need(cli->a.profile, "--profile NAME", "authorize");
+    rc = CH_NEED("authorize", cli->a.plugin, "--plugin P", cli->a.profile, "--profile NAME");
     if (rc != 0)
         return rc;
     if (cli->a.callback != NULL && cli->a.status) {
@@ -241,7 +304,9 @@ int ch_cmd_authorize(ch_cli *cli)
         return CH_EXIT_USAGE;
     }
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
-        || (rc = ch_cli_open_home(cli)) != 0)
+        || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
+                                         cli->a.profile)) != 0)
         return rc;
     memset(&req, 0, sizeof(req));
     req.struct_size = sizeof(req);
@@ -299,6 +364,12 @@ int ch_cmd_authorize(ch_cli *cli)
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
+    /* The token just obtained belongs to this API: later commands on the
+       profile use it and refuse another. */
+    if (req.phase == ACONN_AUTHORIZE_COMPLETE
+        && (rc = ch_cli_profile_endpoint_record(cli, ch_plugin_id(&cli->plugin),
+                                                cli->a.profile)) != 0)
+        goto cleanup;
     ch_print_json(res);
     rc = CH_EXIT_OK;
 cleanup:
@@ -313,6 +384,8 @@ static int ch_secret_name_ok(const char *s)
 {
     size_t n;
 
+    if (s == NULL)
+        return 0;
     for (n = 0; s[n] != '\0'; n++) {
         char c = s[n];
         if (n >= 200 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
@@ -335,9 +408,7 @@ int ch_cmd_secret(ch_cli *cli)
         ch_cli_error("usage: connector-host secret set --plugin P NAME < value");
         return CH_EXIT_USAGE;
     }
-    rc = ch_need(cli->a.plugin, "--plugin P", "secret set");
-    if (rc == 0)
-        rc = ch_need(name, "a NAME", "secret set");
+    rc = CH_NEED("secret set", cli->a.plugin, "--plugin P", name, "a NAME");
     if (rc != 0)
         return rc;
     if (!ch_secret_name_ok(name)) {
@@ -435,31 +506,37 @@ int ch_cmd_connect(ch_cli *cli)
     char *settings_text = NULL, *status = NULL, *spool = NULL;
     json_object *settings = NULL, *result = NULL;
     ch_connection c;
-    char dataset[PATH_MAX], id[40], err[1024] = "";
+    char dataset[PATH_MAX], id[40], err[1024] = "", why[1024] = "";
     struct stat st;
+    ch_dataset_counts counts;
     int remote = 0;
     aconn_status s;
 
     memset(&c, 0, sizeof(c));
-    rc = ch_need(cli->a.plugin, "--plugin P", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.profile, "--profile NAME", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.dataset, "--dataset FILE", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.settings, "--settings FILE", "connect");
+    rc = CH_NEED("connect", cli->a.plugin, "--plugin P", cli->a.profile, "--profile NAME",
+                 cli->a.dataset, "--dataset FILE", cli->a.settings, "--settings FILE");
     if (rc != 0)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
-        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings)) != 0)
+        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings, why,
+                                  sizeof(why))) != 0) {
+        if (rc != 0 && why[0] != '\0')
+            ch_cli_error("--settings: %s", why);
         goto cleanup;
+    }
+    if ((rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), cli->a.profile)) != 0) {
+        goto cleanup;
+    }
     if (ch_settings_historical(settings, &c.historical) != 0) {
         rc = CH_EXIT_FAILED;
         goto cleanup;
     }
-    if (realpath(cli->a.dataset, dataset) == NULL || stat(dataset, &st) != 0
-        || !S_ISREG(st.st_mode)) {
+    /* The path as given, made absolute but not resolved: a symlink that
+       later points elsewhere is a replaced dataset, never followed
+       silently (ch_fprint.h). */
+    if (ch_absolute_path(cli->a.dataset, dataset, sizeof(dataset)) != 0
+        || stat(dataset, &st) != 0 || !S_ISREG(st.st_mode)) {
         ch_cli_error("--dataset: %s is not a readable regular file", cli->a.dataset);
         rc = CH_EXIT_FAILED;
         goto cleanup;
@@ -484,7 +561,16 @@ int ch_cmd_connect(ch_cli *cli)
         rc = ch_exit_for_status(s);
         goto cleanup;
     }
-    if (ch_dataset_count_lines(dataset, &c.lines_at_connect, err, sizeof(err)) != 0) {
+    if (ch_dataset_count(dataset, 0, &counts, err, sizeof(err)) != 0) {
+        ch_cli_error("--dataset: %s", err);
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    c.lines_at_connect = counts.lines;
+    /* What the checkpoint covers from the start is fingerprinted too. */
+    if (!c.historical && counts.lines > 0
+        && ch_fprint_make_path(dataset, counts.lines, counts.end_bytes, &c.fp, err,
+                               sizeof(err)) != 0) {
         ch_cli_error("--dataset: %s", err);
         rc = CH_EXIT_FAILED;
         goto cleanup;
@@ -495,7 +581,7 @@ int ch_cmd_connect(ch_cli *cli)
         goto cleanup;
     }
     c.id = id;
-    c.plugin_path = cli->plugin.path;
+    c.plugin_path = (char *) ch_relink_spec(cli, cli->a.plugin);
     c.plugin_id = (char *) ch_plugin_id(&cli->plugin);
     c.profile = (char *) cli->a.profile;
     c.dataset_path = dataset;
@@ -549,7 +635,8 @@ static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
     *fd = -1;
     if (path == NULL)
         return -1;
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW, O_NONBLOCK: never a planted link or FIFO (issue #21). */
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
         rc = 0;
     else if (*fd >= 0 && errno == EWOULDBLOCK)
@@ -565,17 +652,18 @@ int ch_cmd_deliver(ch_cli *cli)
     ch_run_options opt;
     json_object *report = NULL;
     char *status = NULL, *spool = NULL;
-    char err[1024] = "";
+    char err[1024] = "", home[1100];
     int64_t n = 0;
 
     memset(&c, 0, sizeof(c));
     memset(&opt, 0, sizeof(opt));
-    rc = ch_need(cli->a.connection, "--connection ID", "deliver");
+    rc = CH_NEED("deliver", cli->a.connection, "--connection ID");
     if (rc != 0)
         goto cleanup;
     if (!ch_connection_id_ok(cli->a.connection)) {
         ch_cli_error("--connection: '%s' is not a connection id (like c_0123abcd...); "
-                     "list them with: connector-host connections", cli->a.connection);
+                     "list them with: connector-host connections%s", cli->a.connection,
+                     ch_cli_fix_home(cli, home, sizeof(home)));
         rc = CH_EXIT_FAILED;
         goto cleanup;
     }
@@ -591,6 +679,7 @@ int ch_cmd_deliver(ch_cli *cli)
     }
     opt.progress = isatty(STDERR_FILENO);
     opt.dry_run = cli->a.dry_run;
+    opt.resync = cli->a.resync;
     cli->host.dry_run = cli->a.dry_run ? "1" : NULL;
     if ((rc = ch_cli_open_home(cli)) != 0)
         goto cleanup;
@@ -609,13 +698,17 @@ int ch_cmd_deliver(ch_cli *cli)
     }
     found = ch_state_connection_get(cli->state, cli->a.connection, &c, err, sizeof(err));
     if (found != 0) {
-        ch_cli_error("%s", found > 0 ? "--connection: no such connection; list them "
-                     "with: connector-host connections" : err);
+        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
+                     "with: connector-host connections" : err,
+                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
         rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
         goto cleanup;
     }
-    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0)
+    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0) {
+        fprintf(stderr, "  if the plugin moved: connector-host relink --connection %s "
+                "--plugin NEW_PATH%s\n", c.id, ch_cli_fix_home(cli, home, sizeof(home)));
         goto cleanup;
+    }
     if (strcmp(ch_plugin_id(&cli->plugin), c.plugin_id) != 0) {
         ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
                      "install the right plugin", c.plugin_path, ch_plugin_id(&cli->plugin),
@@ -629,10 +722,12 @@ int ch_cmd_deliver(ch_cli *cli)
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
+    if ((rc = ch_cli_profile_endpoint(cli, c.plugin_id, c.profile)) != 0)
+        goto cleanup;
     if (status != NULL && strcmp(status, "reauthorize_required") == 0) {
         ch_cli_error("profile %s must be authorized again before delivering: run "
-                     "connector-host authorize --plugin %s --profile %s", c.profile,
-                     c.plugin_path, c.profile);
+                     "connector-host authorize --plugin %s --profile %s%s", c.profile,
+                     c.plugin_path, c.profile, ch_cli_fix_home(cli, home, sizeof(home)));
         rc = CH_EXIT_REAUTHORIZE;
         goto cleanup;
     }
@@ -650,6 +745,8 @@ int ch_cmd_deliver(ch_cli *cli)
         ch_cli_error("deliver: %s", err[0] != '\0' ? err : "failed");
     if (report != NULL && err[0] != '\0')
         ch_cli_error("deliver: %s", err);
+    if (report != NULL && rc != CH_EXIT_OK)
+        ch_show_deliver_failure(cli, &c, report, rc);
 cleanup:
     json_object_put(report);
     ch_connection_clear(&c);
@@ -658,23 +755,4 @@ cleanup:
     if (lockfd >= 0)
         close(lockfd);
     return rc;
-}
-
-/* ---- listings ---------------------------------------------------------- */
-
-int ch_cmd_list(ch_cli *cli)
-{
-    int rc;
-    json_object *arr = NULL;
-    char err[1024] = "";
-
-    if ((rc = ch_cli_open_home(cli)) != 0)
-        return rc;
-    if (ch_state_list(cli->state, cli->a.pos[0], &arr, err, sizeof(err)) != 0) {
-        ch_cli_error("%s", err);
-        return CH_EXIT_INTERNAL;
-    }
-    ch_print_json(arr);
-    json_object_put(arr);
-    return CH_EXIT_OK;
 }

@@ -26,6 +26,7 @@ typedef struct ch_run_options {
     const char *spool_dir;  /* the connection's spool directory */
     int progress;           /* print progress on stderr */
     int dry_run;            /* preview: plugin option dry_run, nothing recorded */
+    int resync;             /* the file is a new snapshot: full refresh from line 1 */
 } ch_run_options;
 
 /*
@@ -41,6 +42,8 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
 /* aconn_host.batch_next / reject for the call in progress. */
 aconn_status ch_run_next(ch_run *r, const aconn_batch *batch,
                          const aconn_record *const **records, size_t *count);
+/* aconn_host.request_catch_up (ABI 1.1) for the call in progress. */
+void ch_run_request_catch_up(ch_run *r, const aconn_batch *batch, uint64_t from_seq);
 void ch_run_reject(ch_run *r, const aconn_batch *batch, uint64_t seq,
                    uint32_t attr_index, const char *reason, const char *detail);
 

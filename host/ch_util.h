@@ -16,6 +16,8 @@ enum {
     CH_EXIT_USAGE = 2,
     CH_EXIT_REAUTHORIZE = 3,
     CH_EXIT_PLUGIN = 4,      /* plugin could not be loaded or ABI refused */
+    CH_EXIT_PARTIAL = 5,     /* delivered to every target that can be served;
+                                some are behind or dead (see the report) */
     CH_EXIT_INTERNAL = 70,
     CH_EXIT_RETRY = 75       /* deferred, throttled or transient */
 };
@@ -58,5 +60,9 @@ int ch_parse_i64(const char *s, int64_t *out);
    counting a year as 365 days and a month as 30 (a policy period, not a
    calendar date). Returns 0, or -1 when s is not such a duration. */
 int ch_iso8601_duration_ms(const char *s, int64_t *out);
+
+/* path made absolute against the working directory, symlinks NOT
+   resolved (a dataset keeps the path the user gave). 0, or -1. */
+int ch_absolute_path(const char *path, char *out, size_t outlen);
 
 #endif /* CH_UTIL_H */
