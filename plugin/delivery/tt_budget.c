@@ -7,6 +7,7 @@
 
 #include "delivery/tt_budget.h"
 #include "common/tt_kv.h"
+#include "delivery/tt_dkeys.h"
 
 enum { TT_DAY_MS = 86400000, TT_BUDGET_CAS_TRIES = 64 };
 
@@ -49,8 +50,8 @@ static int legacy_key(char *buf, size_t size, const char *advertiser_id, int64_t
 
     if (gmtime_r(&secs, &tm) == NULL)
         return -1;
-    return tt_kv_key(buf, size, "budget/%s/%04d-%02d-%02d", advertiser_id, tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday);
+    return tt_dkey_budget_legacy(buf, size, advertiser_id, tm.tm_year + 1900, tm.tm_mon + 1,
+                                 tm.tm_mday);
 }
 
 static int cmp_ms(const void *a, const void *b)
@@ -98,7 +99,7 @@ static aconn_status window_parse(json_object *v, const char *key, int64_t now_ms
 static aconn_status window_from_legacy(const aconn_host *host, const char *advertiser_id,
                                        int64_t now_ms, budget_window *w, aconn_error *err)
 {
-    char key[160];
+    char key[TT_DKEY_MAX];
     json_object *v = NULL;
     uint64_t version = 0;
     int64_t n = 0;
@@ -193,11 +194,11 @@ static aconn_status budget_deferred(const char *advertiser_id, const budget_wind
 
 uint32_t tt_budget_used(const aconn_host *host, const char *advertiser_id, int64_t now_ms)
 {
-    char key[160];
+    char key[TT_DKEY_MAX];
     budget_window w = {0};
     uint32_t used = 0;
 
-    if (tt_kv_key(key, sizeof(key), "budget/%s", advertiser_id) != 0)
+    if (tt_dkey_budget(key, sizeof(key), advertiser_id) != 0)
         return 0;
     if (window_load(host, advertiser_id, key, now_ms, &w, NULL) == ACONN_OK)
         used = (uint32_t) w.n;
@@ -208,14 +209,14 @@ uint32_t tt_budget_used(const aconn_host *host, const char *advertiser_id, int64
 aconn_status tt_budget_reserve(const aconn_host *host, const char *advertiser_id,
                                int64_t now_ms, uint32_t limit, aconn_error *err)
 {
-    char key[160];
+    char key[TT_DKEY_MAX];
 
     if (limit == 0)
         return aconn_error_set(err, ACONN_ERR_INVALID, "bad_budget", NULL,
                                "the update budget limit must be at least 1");
     /* The legacy key is the longer one: both must fit. */
-    if (tt_kv_key(key, sizeof(key), "budget/%s/0000-00-00", advertiser_id) != 0 ||
-        tt_kv_key(key, sizeof(key), "budget/%s", advertiser_id) != 0)
+    if (tt_dkey_budget_legacy(key, sizeof(key), advertiser_id, 0, 0, 0) != 0 ||
+        tt_dkey_budget(key, sizeof(key), advertiser_id) != 0)
         return aconn_error_set(err, ACONN_ERR_INVALID, "bad_advertiser_id", NULL,
                                "advertiser id is too long for a state key");
     /* Bounded: each lost race means another worker made progress. */

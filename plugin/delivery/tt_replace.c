@@ -7,11 +7,12 @@
 #include "delivery/tt_replace.h"
 #include "delivery/tt_budget.h"
 #include "common/tt_kv.h"
+#include "delivery/tt_dkeys.h"
 
 static aconn_status replace_key(char *buf, size_t size, const char *advertiser_id,
                                 const char *audience_id, aconn_error *err)
 {
-    if (tt_kv_key(buf, size, "replace/%s/%s", advertiser_id, audience_id) != 0)
+    if (tt_dkey_replace(buf, size, advertiser_id, audience_id) != 0)
         return aconn_error_set(err, ACONN_ERR_INVALID, "bad_audience_id", NULL,
                                "advertiser or audience id is too long for a state key");
     return ACONN_OK;
@@ -43,7 +44,7 @@ static aconn_status replace_deferred(const char *advertiser_id, const char *audi
 aconn_status tt_replace_check(const aconn_host *host, const char *advertiser_id,
                               const char *audience_id, int64_t now_ms, aconn_error *err)
 {
-    char key[256];
+    char key[TT_DKEY_MAX];
     json_object *v = NULL, *at = NULL;
     uint64_t version = 0;
     aconn_status st = replace_key(key, sizeof(key), advertiser_id, audience_id, err);
@@ -72,7 +73,7 @@ cleanup:
 aconn_status tt_replace_record(const aconn_host *host, const char *advertiser_id,
                                const char *audience_id, int64_t now_ms, aconn_error *err)
 {
-    char key[256];
+    char key[TT_DKEY_MAX];
     json_object *v = NULL, *at = NULL;
     aconn_status st = replace_key(key, sizeof(key), advertiser_id, audience_id, err);
 
@@ -87,6 +88,30 @@ aconn_status tt_replace_record(const aconn_host *host, const char *advertiser_id
     }
     st = tt_kv_put(host, key, v, err);
 cleanup:
+    json_object_put(v);
+    return st;
+}
+
+aconn_status tt_replace_forget(const aconn_host *host, const char *advertiser_id,
+                               const char *audience_id, int64_t at_ms, aconn_error *err)
+{
+    char key[TT_DKEY_MAX];
+    json_object *v = NULL, *at = NULL;
+    uint64_t version = 0;
+    aconn_status st = replace_key(key, sizeof(key), advertiser_id, audience_id, err);
+
+    if (st != ACONN_OK)
+        return st;
+    st = tt_kv_get(host, key, &v, &version, err);
+    if (st == ACONN_ERR_NOT_FOUND)
+        return ACONN_OK;
+    /* Another worker's newer record stays (a CAS conflict says the same). */
+    if (st == ACONN_OK && json_object_object_get_ex(v, "at_ms", &at) &&
+        json_object_get_int64(at) == at_ms) {
+        st = tt_kv_cas(host, key, version, NULL, NULL, err);
+        if (st == ACONN_ERR_CONFLICT)
+            st = ACONN_OK;
+    }
     json_object_put(v);
     return st;
 }

@@ -49,4 +49,14 @@ aconn_status tt_replace_check(const aconn_host *host, const char *advertiser_id,
 aconn_status tt_replace_record(const aconn_host *host, const char *advertiser_id,
                                const char *audience_id, int64_t now_ms, aconn_error *err);
 
+/*
+ * TikTok answered the REPLACE recorded at at_ms with a refusal, so it
+ * changed nothing: forgets the record (only if it is still that one), so
+ * a retry of the same run, after new files for instance, is not deferred
+ * a day for a REPLACE that never happened. ACONN_OK, or the store's
+ * failure.
+ */
+aconn_status tt_replace_forget(const aconn_host *host, const char *advertiser_id,
+                               const char *audience_id, int64_t at_ms, aconn_error *err);
+
 #endif

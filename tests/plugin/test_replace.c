@@ -2,7 +2,8 @@
  * test_replace.c - one REPLACE per audience per 24 hours (tt_replace)
  * against the mock host's store: never replaced, recorded, deferred with
  * the right retry-after and a message naming the audience and when, the
- * boundary, audiences and accounts independent, a corrupt record.
+ * boundary, audiences and accounts independent, a corrupt record, a
+ * refused REPLACE's record forgotten (and only it).
  */
 #include <config.h>
 
@@ -128,6 +129,27 @@ static void test_corrupt_and_bad_input(void)
     mock_host_free(m);
 }
 
+/* A refused REPLACE is forgotten, but only the record that it made. */
+static void test_forget(void)
+{
+    mock_host *m = mock_host_new();
+    aconn_error err;
+
+    CU_ASSERT_EQUAL(record(m, "7001", "aud1", T0), ACONN_OK);
+    mock_error_init(&err);
+    /* Not the record of this REPLACE (a later one's): kept. */
+    CU_ASSERT_EQUAL(tt_replace_forget(&m->host, "7001", "aud1", T0 - 1, &err), ACONN_OK);
+    CU_ASSERT_EQUAL(check(m, "7001", "aud1", T0 + 1000, &err), ACONN_RETRY_DEFERRED);
+    mock_error_init(&err);
+    CU_ASSERT_EQUAL(tt_replace_forget(&m->host, "7001", "aud1", T0, &err), ACONN_OK);
+    CU_ASSERT_PTR_NULL(mock_host_state(m, "replace/7001/aud1"));
+    CU_ASSERT_EQUAL(check(m, "7001", "aud1", T0 + 1000, &err), ACONN_OK);
+    /* Nothing recorded: nothing to do. */
+    mock_error_init(&err);
+    CU_ASSERT_EQUAL(tt_replace_forget(&m->host, "7001", "aud2", T0, &err), ACONN_OK);
+    mock_host_free(m);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -141,6 +163,7 @@ int main(void)
     CU_add_test(s, "24 h + margin boundary", test_boundary);
     CU_add_test(s, "audiences and accounts are independent", test_independent);
     CU_add_test(s, "corrupt record, ids too long, store failing", test_corrupt_and_bad_input);
+    CU_add_test(s, "a refused REPLACE's record is forgotten", test_forget);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
