@@ -93,3 +93,12 @@ tests_e2e_test_rewrite_SOURCES = tests/e2e/test_rewrite.c tests/e2e/e2e.c tests/
 tests_e2e_test_rewrite_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_rewrite_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_rewrite_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# TikTok's budgets (issue 11): the rolling update window, the legacy
+# per-day counter carried over, one REPLACE a day.
+check_PROGRAMS += tests/e2e/test_budget
+TESTS += tests/e2e/test_budget
+tests_e2e_test_budget_SOURCES = tests/e2e/test_budget.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_budget_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_budget_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_budget_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(SQLITE_LIBS)
