@@ -398,14 +398,15 @@ static const char *crowded_account(e2e *e)
 }
 
 /* An Ad Account with 398 audiences: one MULTIPLE_TYPES audience fits; the
-   per-type layout needs four and stops at the limit (that target behind,
-   the run partial), and a remote validation then names the limit. */
+   per-type layout needs four, so connect (and validate --remote) refuse it
+   up front, naming the field and the limit, rather than a run stopping
+   half way at the 400th audience. */
 static void test_audience_limit(void)
 {
     e2e e;
     char dataset[E2E_PATH], settings[512], path[E2E_PATH];
     e2e_out o;
-    char *conn, *conn2;
+    char *conn;
     const char *crowded;
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
@@ -421,20 +422,24 @@ static void test_audience_limit(void)
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
+    CU_ASSERT_EQUAL(e2e_audiences_named(&e, crowded, "One", NULL), 1);
 
+    /* Now at 399: four more do not fit. */
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"Full\",\"create_new_for\":[\"%s\"],"
              "\"audience_per_identifier_type\":true}", crowded);
-    conn2 = connect_dataset(&e, dataset, settings);
-    CU_ASSERT_FATAL(conn2 != NULL);
-    CU_ASSERT_FATAL(deliver(&e, conn2, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 5);
-    CU_ASSERT(o.out != NULL && strstr(o.out, "audience_limit") != NULL);
-    e2e_out_free(&o);
-
-    /* Now at 400: a remote validation names the field and the limit. */
     snprintf(path, sizeof(path), "%s/full.json", e.dir);
     e2e_write(path, settings);
+    {
+        const char *args[] = {"connect", "--plugin", plugin(), "--profile", e.profile,
+                              "--dataset", dataset, "--settings", path, NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_EQUAL(o.exit_code, 1);
+        CU_ASSERT(o.err != NULL && strstr(o.err, "audience_limit") != NULL &&
+                  strstr(o.err, "create_new_for[0]") != NULL &&
+                  strstr(o.err, "4 more") != NULL);
+        e2e_out_free(&o);
+    }
     const char *args[] = {"validate", "--plugin", plugin(), "--settings", path, "--profile",
                           e.profile, "--remote", NULL};
     CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
@@ -442,8 +447,9 @@ static void test_audience_limit(void)
     CU_ASSERT(o.out != NULL && strstr(o.out, "audience_limit") != NULL &&
               strstr(o.out, "create_new_for[0]") != NULL);
     e2e_out_free(&o);
+    /* Nothing was created for the refused connection. */
+    CU_ASSERT_EQUAL(e2e_audiences_named(&e, crowded, "Full (email)", NULL), 0);
     free(conn);
-    free(conn2);
     e2e_teardown(&e);
 }
 
