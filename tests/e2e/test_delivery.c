@@ -666,7 +666,7 @@ int main(void)
         {"new and existing audiences hold exactly the expected members",
          test_new_and_existing_exact_members},
         {"later runs deliver only new rows (APPEND, REMOVE)", test_incremental_runs},
-        {"the 25th update of a UTC day is deferred, not failed", test_daily_budget_defers},
+        {"the 25th update in 25 hours is deferred, not failed", test_daily_budget_defers},
         {"an update TikTok refuses under 1,000 loses nothing", test_minimum_size_loses_nothing},
         {"400 audiences per Ad Account", test_audience_limit},
         {"faults and lost answers: exactly one audience, exact members",
