@@ -41,32 +41,42 @@ static aconn_status replace_deferred(const char *advertiser_id, const char *audi
     return st;
 }
 
+/* The record of audience_id: ACONN_OK with *at_ms and *version, or
+   ACONN_ERR_NOT_FOUND (never replaced, *version 0), or the failure. */
+static aconn_status replace_read(const aconn_host *host, const char *advertiser_id,
+                                 const char *audience_id, char key[TT_DKEY_MAX], int64_t *at_ms,
+                                 uint64_t *version, aconn_error *err)
+{
+    json_object *v = NULL, *at = NULL;
+    aconn_status st = replace_key(key, TT_DKEY_MAX, advertiser_id, audience_id, err);
+
+    if (st != ACONN_OK)
+        return st;
+    st = tt_kv_get(host, key, &v, version, err);
+    if (st == ACONN_OK && (!json_object_is_type(v, json_type_object) ||
+                           !json_object_object_get_ex(v, "at_ms", &at) ||
+                           !json_object_is_type(at, json_type_int)))
+        st = aconn_error_set(err, ACONN_ERR_FATAL, "state_corrupt", NULL,
+                             "state value %s is not a REPLACE record ({\"at_ms\":...}); it was "
+                             "not written by this plugin: delete that key", key);
+    else if (st == ACONN_OK)
+        *at_ms = json_object_get_int64(at);
+    json_object_put(v);
+    return st;
+}
+
 aconn_status tt_replace_check(const aconn_host *host, const char *advertiser_id,
                               const char *audience_id, int64_t now_ms, aconn_error *err)
 {
     char key[TT_DKEY_MAX];
-    json_object *v = NULL, *at = NULL;
+    int64_t at = 0;
     uint64_t version = 0;
-    aconn_status st = replace_key(key, sizeof(key), advertiser_id, audience_id, err);
+    aconn_status st = replace_read(host, advertiser_id, audience_id, key, &at, &version, err);
 
-    if (st != ACONN_OK)
-        return st;
-    st = tt_kv_get(host, key, &v, &version, err);
     if (st == ACONN_ERR_NOT_FOUND)
         return ACONN_OK;
-    if (st != ACONN_OK)
-        goto cleanup;
-    if (!json_object_is_type(v, json_type_object) || !json_object_object_get_ex(v, "at_ms", &at) ||
-        !json_object_is_type(at, json_type_int)) {
-        st = aconn_error_set(err, ACONN_ERR_FATAL, "state_corrupt", NULL,
-                             "state value %s is not a REPLACE record ({\"at_ms\":...}); it was "
-                             "not written by this plugin: delete that key", key);
-        goto cleanup;
-    }
-    if (now_ms - json_object_get_int64(at) < TT_REPLACE_INTERVAL_MS + TT_REPLACE_MARGIN_MS)
-        st = replace_deferred(advertiser_id, audience_id, json_object_get_int64(at), now_ms, err);
-cleanup:
-    json_object_put(v);
+    if (st == ACONN_OK && now_ms - at < TT_REPLACE_INTERVAL_MS + TT_REPLACE_MARGIN_MS)
+        st = replace_deferred(advertiser_id, audience_id, at, now_ms, err);
     return st;
 }
 
@@ -96,22 +106,17 @@ aconn_status tt_replace_forget(const aconn_host *host, const char *advertiser_id
                                const char *audience_id, int64_t at_ms, aconn_error *err)
 {
     char key[TT_DKEY_MAX];
-    json_object *v = NULL, *at = NULL;
+    int64_t at = 0;
     uint64_t version = 0;
-    aconn_status st = replace_key(key, sizeof(key), advertiser_id, audience_id, err);
+    aconn_status st = replace_read(host, advertiser_id, audience_id, key, &at, &version, err);
 
-    if (st != ACONN_OK)
-        return st;
-    st = tt_kv_get(host, key, &v, &version, err);
     if (st == ACONN_ERR_NOT_FOUND)
         return ACONN_OK;
     /* Another worker's newer record stays (a CAS conflict says the same). */
-    if (st == ACONN_OK && json_object_object_get_ex(v, "at_ms", &at) &&
-        json_object_get_int64(at) == at_ms) {
+    if (st == ACONN_OK && at == at_ms) {
         st = tt_kv_cas(host, key, version, NULL, NULL, err);
         if (st == ACONN_ERR_CONFLICT)
             st = ACONN_OK;
     }
-    json_object_put(v);
     return st;
 }

@@ -501,7 +501,7 @@ int e2e_audiences_named(e2e *e, const char *adv, const char *name, char id_out[3
     return count;
 }
 
-int e2e_update_ops(e2e *e, const char *adv)
+int e2e_oplog_count(e2e *e, const char *adv, const char *action, const char *audience_id)
 {
     char path[128];
     json_object *j, *list;
@@ -511,11 +511,81 @@ int e2e_update_ops(e2e *e, const char *adv)
     j = control_get(e, path);
     list = ts_json_at(j, "operations");
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
-        const char *op = ts_world_get(json_object_array_get_idx(list, i), "op");
-        count += op != NULL && strcmp(op, "update") == 0;
+        json_object *o = json_object_array_get_idx(list, i);
+        const char *op = ts_world_get(o, "op"), *act = ts_world_get(o, "action");
+        const char *id = ts_world_get(o, "audience_id");
+        count += op != NULL && strcmp(op, "update") == 0 &&
+                 (action == NULL || (act != NULL && strcmp(act, action) == 0)) &&
+                 (audience_id == NULL || (id != NULL && strcmp(id, audience_id) == 0));
     }
     json_object_put(j);
     return count;
+}
+
+int e2e_update_ops(e2e *e, const char *adv)
+{
+    return e2e_oplog_count(e, adv, NULL, NULL);
+}
+
+json_object *e2e_ctl_get(e2e *e, const char *path)
+{
+    return control_get(e, path);
+}
+
+long e2e_ctl_post(e2e *e, const char *path, const char *body)
+{
+    char *url = ts_sandbox_url(e->sb, path);
+    ts_http_resp r = {0};
+    long status = -1;
+
+    if (url != NULL &&
+        ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), NULL, body, strlen(body), &r) == 0)
+        status = r.status;
+    ts_http_resp_free(&r);
+    free(url);
+    return status;
+}
+
+long e2e_requests_to(e2e *e, const char *fragment)
+{
+    json_object *o = control_get(e, "/sandbox/requests"), *by = NULL;
+    long n = 0;
+
+    if (o == NULL)
+        return -1;
+    if (json_object_object_get_ex(o, "by_endpoint", &by)) {
+        json_object_object_foreach(by, key, val) {
+            if (strstr(key, fragment) != NULL)
+                n += (long) json_object_get_int64(val);
+        }
+    }
+    json_object_put(o);
+    return n;
+}
+
+char *e2e_connect(e2e *e, const char *dataset, const char *settings_text)
+{
+    char settings[E2E_PATH];
+    static int counter;
+    e2e_out o;
+    char *id = NULL;
+
+    snprintf(settings, sizeof(settings), "%s/e2e-settings-%d.json", e->dir, ++counter);
+    if (e2e_write(settings, settings_text) != 0)
+        return NULL;
+    const char *args[] = {"connect", "--plugin", env_or_die("TT_PLUGIN"), "--profile",
+                          e->profile, "--dataset", dataset, "--settings", settings, NULL};
+    if (e2e_host(e, &o, args) != 0)
+        return NULL;
+    if (o.exit_code != 0)
+        fprintf(stderr, "connect failed (%d): %s %s\n", o.exit_code, o.out ? o.out : "",
+                o.err ? o.err : "");
+    else if (o.out != NULL) {
+        o.out[strcspn(o.out, "\r\n")] = '\0';
+        id = strdup(o.out);
+    }
+    e2e_out_free(&o);
+    return id;
 }
 
 int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsigned long n,

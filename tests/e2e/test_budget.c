@@ -78,67 +78,10 @@ static void deliver(e2e *e, const char *conn, int resync, e2e_out *o)
     run(e, o, args);
 }
 
-static long ctl_post(e2e *e, const char *path, const char *body)
-{
-    char url[512];
-    ts_http_resp r = {0};
-    long status;
-
-    snprintf(url, sizeof(url), "%s%s", ts_sandbox_base_url(e->sb), path);
-    ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), NULL, body, strlen(body), &r);
-    status = r.status;
-    ts_http_resp_free(&r);
-    return status;
-}
-
-static json_object *ctl_get(e2e *e, const char *path)
-{
-    char url[512];
-    ts_http_resp r = {0};
-    json_object *o = NULL;
-
-    snprintf(url, sizeof(url), "%s%s", ts_sandbox_base_url(e->sb), path);
-    if (ts_http_request("GET", url, ts_sandbox_ca_file(e->sb), NULL, NULL, 0, &r) == 0 &&
-        r.status == 200)
-        o = json_tokener_parse(r.body != NULL ? r.body : "");
-    ts_http_resp_free(&r);
-    return o;
-}
-
 /* Update requests the sandbox received (accepted or refused). */
 static long update_requests(e2e *e)
 {
-    json_object *o = ctl_get(e, "/sandbox/requests"), *by = NULL;
-    long n = 0;
-
-    if (o != NULL && json_object_object_get_ex(o, "by_endpoint", &by)) {
-        json_object_object_foreach(by, key, val) {
-            if (strstr(key, "custom_audience/update") != NULL)
-                n += (long) json_object_get_int64(val);
-        }
-    }
-    json_object_put(o);
-    return n;
-}
-
-/* REPLACE operations TikTok carried out on audience_id of adv. */
-static int replaces(e2e *e, const char *adv, const char *audience_id)
-{
-    char path[128];
-    json_object *j, *list;
-    int n = 0;
-
-    snprintf(path, sizeof(path), "/sandbox/oplog?advertiser_id=%s", adv);
-    j = ctl_get(e, path);
-    list = ts_json_at(j, "operations");
-    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
-        json_object *op = json_object_array_get_idx(list, i);
-        const char *action = ts_world_get(op, "action"), *id = ts_world_get(op, "audience_id");
-        n += action != NULL && id != NULL && strcmp(action, "REPLACE") == 0 &&
-             strcmp(id, audience_id) == 0;
-    }
-    json_object_put(j);
-    return n;
+    return e2e_requests_to(e, "custom_audience/update");
 }
 
 static long long json_ll(json_object *j, const char *path)
@@ -151,24 +94,11 @@ static long long json_ll(json_object *j, const char *path)
 static char *connect_existing(e2e *e, const char *adv, const char *existing,
                               const char *dataset)
 {
-    char settings[E2E_PATH], text[512];
-    e2e_out o;
-    char *id = NULL;
+    char text[512];
 
-    snprintf(settings, sizeof(settings), "%s/settings.json", e->dir);
     snprintf(text, sizeof(text), "{\"connection_type\":\"existing\",\"existing_audiences\":"
              "{\"%s\":[\"%s\"]}}", adv, existing);
-    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
-    const char *args[] = {"connect", "--plugin", getenv("TT_PLUGIN"), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    run(e, &o, args);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
+    return e2e_connect(e, dataset, text);
 }
 
 /* Appends one fresh email row to dataset (one APPEND for the next run). */
@@ -396,6 +326,29 @@ static void assert_members(e2e *e, const char *audience_id, const char *dataset)
     e2e_set_free(&got);
 }
 
+/* A marketer's MULTIPLE_TYPES audience `name` (1,200 members) in adv, a
+   connection to it over a 2,000-row export (from seed), delivered once. */
+static char *export_connection(e2e *e, const char *adv, const char *name, unsigned long seed,
+                               char existing[32], char dataset[E2E_PATH])
+{
+    e2e_set initial;
+    e2e_out o;
+    char *conn;
+
+    CU_ASSERT_FATAL(adv != NULL);
+    CU_ASSERT_FATAL(e2e_make_audience(e, adv, name, "MULTIPLE_TYPES", 1200, existing,
+                                      &initial) == 0);
+    e2e_set_free(&initial);
+    snprintf(dataset, E2E_PATH, "%s/export.jsonl", e->dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 2000, seed, 0, 0, 0, 0) == 0);
+    conn = connect_existing(e, adv, existing, dataset);
+    CU_ASSERT_FATAL(conn != NULL);
+    deliver(e, conn, 0, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+    return conn;
+}
+
 /* A daily full export delivered with --resync twice in a day: the second
    REPLACE is deferred (never sent: the sandbox would refuse it as TikTok
    does), names when it may go, and then replaces membership with the new
@@ -404,7 +357,7 @@ static void test_second_refresh_within_a_day(void)
 {
     e2e e;
     char dataset[E2E_PATH], existing[32];
-    e2e_set initial, old, got = {0};
+    e2e_set old, got = {0};
     e2e_out o;
     char *conn;
     long long replaced_at, nb;
@@ -412,18 +365,8 @@ static void test_second_refresh_within_a_day(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    CU_ASSERT_FATAL(e2e_make_audience(&e, adv, "Refresh", "MULTIPLE_TYPES", 1200, existing,
-                                      &initial) == 0);
-    e2e_set_free(&initial);
-    snprintf(dataset, sizeof(dataset), "%s/export.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 2000, 31, 0, 0, 0, 0) == 0);
-    conn = connect_existing(&e, adv, existing, dataset);
-    CU_ASSERT_FATAL(conn != NULL);
-    deliver(&e, conn, 0, &o);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    e2e_out_free(&o);
-    CU_ASSERT_EQUAL(replaces(&e, adv, existing), 0);
+    conn = export_connection(&e, adv, "Refresh", 31, existing, dataset);
+    CU_ASSERT_EQUAL(e2e_oplog_count(&e, adv, "REPLACE", existing), 0);
 
     /* The first refresh: one REPLACE; the marketer's 1,200 are gone. */
     advance(&e, HOUR_MS);
@@ -431,7 +374,7 @@ static void test_second_refresh_within_a_day(void)
     deliver(&e, conn, 1, &o);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(replaces(&e, adv, existing), 1);
+    CU_ASSERT_EQUAL(e2e_oplog_count(&e, adv, "REPLACE", existing), 1);
     assert_members(&e, existing, dataset);
 
     /* Twelve hours later, the next export: deferred, nothing sent. */
@@ -447,7 +390,7 @@ static void test_second_refresh_within_a_day(void)
     CU_ASSERT(nb >= replaced_at + DAY_MS && nb <= replaced_at + DAY_MS + 30 * MIN_MS);
     e2e_out_free(&o);
     CU_ASSERT_EQUAL(update_requests(&e), reqs);
-    CU_ASSERT_EQUAL(replaces(&e, adv, existing), 1);
+    CU_ASSERT_EQUAL(e2e_oplog_count(&e, adv, "REPLACE", existing), 1);
     CU_ASSERT_FATAL(e2e_members(&e, existing, &got) == 0);
     CU_ASSERT(e2e_set_equal(&got, &old));     /* the first export's, untouched */
     e2e_set_free(&got);
@@ -460,7 +403,7 @@ static void test_second_refresh_within_a_day(void)
     if (o.exit_code != 0)
         fprintf(stderr, "%s\n%s\n", o.out ? o.out : "", o.err ? o.err : "");
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(replaces(&e, adv, existing), 2);
+    CU_ASSERT_EQUAL(e2e_oplog_count(&e, adv, "REPLACE", existing), 2);
     assert_members(&e, existing, dataset);
     free(conn);
     e2e_teardown(&e);
@@ -473,7 +416,6 @@ static void test_replace_refused_by_tiktok(void)
 {
     e2e e;
     char dataset[E2E_PATH], existing[32];
-    e2e_set initial;
     e2e_out o;
     char *conn;
     long long nb, now;
@@ -481,19 +423,9 @@ static void test_replace_refused_by_tiktok(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    CU_ASSERT_FATAL(e2e_make_audience(&e, adv, "Shared", "MULTIPLE_TYPES", 1200, existing,
-                                      &initial) == 0);
-    e2e_set_free(&initial);
-    snprintf(dataset, sizeof(dataset), "%s/export.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 2000, 41, 0, 0, 0, 0) == 0);
-    conn = connect_existing(&e, adv, existing, dataset);
-    CU_ASSERT_FATAL(conn != NULL);
-    deliver(&e, conn, 0, &o);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    e2e_out_free(&o);
+    conn = export_connection(&e, adv, "Shared", 41, existing, dataset);
 
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
                              "\"message\":\"This replace operation is rejected as there is an "
                              "existing unfinished replace operation for this audience. "
@@ -507,7 +439,7 @@ static void test_replace_refused_by_tiktok(void)
     nb = json_ll(o.json, "not_before_ms");
     CU_ASSERT(nb >= now + DAY_MS && nb <= now + DAY_MS + 30 * MIN_MS);
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(replaces(&e, adv, existing), 0);
+    CU_ASSERT_EQUAL(e2e_oplog_count(&e, adv, "REPLACE", existing), 0);
 
     /* Two hours later a new --resync: still deferred, nothing sent. */
     advance(&e, 2 * HOUR_MS);
@@ -521,7 +453,7 @@ static void test_replace_refused_by_tiktok(void)
     deliver(&e, conn, 0, &o);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(replaces(&e, adv, existing), 1);
+    CU_ASSERT_EQUAL(e2e_oplog_count(&e, adv, "REPLACE", existing), 1);
     assert_members(&e, existing, dataset);
     free(conn);
     e2e_teardown(&e);
