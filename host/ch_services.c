@@ -168,6 +168,14 @@ aconn_status ch_host_secret_put(const ch_host *h, const char *key, const char *v
     return ch_secrets_put(h->secrets_path, key, value, len, err, errlen);
 }
 
+int ch_host_secret_names(const ch_host *h, const char *prefix, json_object **names,
+                         char *err, size_t errlen)
+{
+    if (h->secrets_in_state)
+        return ch_vault_names(h->state, prefix, names, err, errlen);
+    return ch_secrets_names(h->secrets_path, prefix, names, err, errlen);
+}
+
 static aconn_status ch_svc_secret_get(void *ctx, const char *name, char *buf,
                                       size_t buflen, size_t *len)
 {

@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "ch_state.h"
 
 struct ch_run;
@@ -46,6 +48,9 @@ aconn_status ch_host_secret_get(const ch_host *h, const char *key, char *buf, si
                                 size_t *len, char *err, size_t errlen);
 aconn_status ch_host_secret_put(const ch_host *h, const char *key, const char *value,
                                 size_t len, char *err, size_t errlen);
+/* The names under prefix, as ch_secrets_names, from where secrets live. */
+int ch_host_secret_names(const ch_host *h, const char *prefix, json_object **names,
+                         char *err, size_t errlen);
 
 /* Fills h->table with the services; the other fields are the caller's. */
 void ch_host_init(ch_host *h);

@@ -238,3 +238,29 @@ cleanup:
     ch_rows_free(&r);
     return s;
 }
+
+int ch_vault_names(ch_state *st, const char *prefix, json_object **names, char *err,
+                   size_t errlen)
+{
+    const ch_sql_arg args[] = { CH_T(prefix) };
+    size_t n = strlen(prefix);
+    ch_rows r;
+
+    *names = NULL;
+    if (ch_state_exec(st, "listing secrets", "SELECT name FROM secrets WHERE"
+                      " substr(name, 1, length(?1)) = ?1 ORDER BY name", args, 1, &r, NULL,
+                      err, errlen) != 0)
+        return -1;
+    if ((*names = json_object_new_array()) == NULL) {
+        ch_rows_free(&r);
+        ch_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < r.nrows; i++) {
+        const ch_cell *c = ch_rows_cell(&r, i, 0);
+        if (c->type == 't' && c->len >= n)
+            json_object_array_add(*names, json_object_new_string(c->s + n));
+    }
+    ch_rows_free(&r);
+    return 0;
+}

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "ch_state.h"
 
 typedef struct ch_vault ch_vault;
@@ -34,5 +36,11 @@ aconn_status ch_vault_get(const ch_vault *v, ch_state *st, const char *name, cha
                           size_t buflen, size_t *len, char *err, size_t errlen);
 aconn_status ch_vault_put(const ch_vault *v, ch_state *st, const char *name, const char *value,
                           size_t len, int64_t now_ms, char *err, size_t errlen);
+
+/* The names of the secrets whose key starts with prefix, without it,
+   sorted: a new JSON array (the caller puts it). No key is needed: names
+   are not sealed. 0, or -1 with err. */
+int ch_vault_names(ch_state *st, const char *prefix, json_object **names, char *err,
+                   size_t errlen);
 
 #endif /* CH_VAULT_H */
