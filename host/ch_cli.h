@@ -72,6 +72,12 @@ int ch_cli_main(int argc, char **argv);
 int ch_cli_open_home(ch_cli *cli);
 int ch_cli_load_plugin(ch_cli *cli, const char *spec);
 
+/* The --state URL or $CONNECTOR_HOST_STATE; NULL: the home's state.db. */
+const char *ch_cli_state_url(const ch_cli *cli);
+/* Opens that state (state NULL: the home's state.db) and, when it is
+   PostgreSQL, the secrets key (ch_cli_state.c); the exit code. */
+int ch_cli_open_state(ch_cli *cli, const char *state);
+
 /* Reports, in one error, every required option whose value is missing
    (NULL or empty); returns CH_EXIT_USAGE then, else 0. */
 int ch_cli_missing(const char *cmd, const char *const *values, const char *const *names,
