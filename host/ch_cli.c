@@ -7,6 +7,7 @@
 #include "ch_cli.h"
 #include "ch_secrets.h"
 #include "ch_util.h"
+#include "ch_vault.h"
 
 #include <stdarg.h>
 #include <stddef.h>
