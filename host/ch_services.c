@@ -44,15 +44,17 @@ int ch_host_catch_signals(void)
  * cannot give. With CONNECTOR_HOST_TEST_KILL_BEFORE_WRITE=N the process
  * raises SIGKILL on itself right before its N-th state_cas() write; with
  * CONNECTOR_HOST_TEST_KILL_AT_CHUNK=N right after the N-th dataset chunk
- * is handed to the plugin. Unset (production) they cost one getenv() per
+ * is handed to the plugin; CONNECTOR_HOST_TEST_STOP_BEFORE_WRITE=N stops
+ * the process (SIGSTOP) there instead. Unset (production) they cost one getenv() per
  * call. The counters are process-wide and atomic because state_cas() is
  * called from the plugin's upload threads; they are file-scope for the same
  * reason as ch_cancel_flag: a process dies once.
  */
 static atomic_ulong ch_test_writes;
 static atomic_ulong ch_test_chunks;
+static atomic_ulong ch_test_stops;
 
-static void ch_test_kill_point(const char *env, atomic_ulong *counter)
+static void ch_test_signal_point(const char *env, atomic_ulong *counter, int sig)
 {
     const char *v = getenv(env);
     char *end;
@@ -64,7 +66,12 @@ static void ch_test_kill_point(const char *env, atomic_ulong *counter)
     if (*end != '\0' || n == 0)
         return;
     if (atomic_fetch_add(counter, 1) + 1 == n)
-        raise(SIGKILL);
+        raise(sig);
+}
+
+static void ch_test_kill_point(const char *env, atomic_ulong *counter)
+{
+    ch_test_signal_point(env, counter, SIGKILL);
 }
 
 int ch_host_cancel_requested(void)
@@ -221,6 +228,9 @@ static aconn_status ch_svc_state_cas(void *ctx, const char *key, uint64_t expect
     ch_host *h = ctx;
 
     ch_test_kill_point("CONNECTOR_HOST_TEST_KILL_BEFORE_WRITE", &ch_test_writes);
+    /* A process frozen at a chosen write (SIGSTOP; a test sends SIGCONT):
+       a worker that stalls past its lease (issue #12's fencing test). */
+    ch_test_signal_point("CONNECTOR_HOST_TEST_STOP_BEFORE_WRITE", &ch_test_stops, SIGSTOP);
     return ch_state_kv_cas(h->state, h->plugin_id, key, expected, value, len,
                            new_version);
 }

@@ -31,8 +31,11 @@
 #define CH_PG_MAX_ARGS 16
 
 /* Session settings, again after a reconnect: a stuck peer surfaces as a
-   retry, as SQLite's busy timeout does. */
-#define CH_PG_SESSION "SET lock_timeout = '15s'"
+   retry, as SQLite's busy timeout does; and a host frozen inside one of
+   its (millisecond) transactions, holding row locks, is cut off by the
+   server after 5 s, so it cannot keep another worker from taking over a
+   lease it lost. */
+#define CH_PG_SESSION "SET lock_timeout = '15s'; SET idle_in_transaction_session_timeout = '5s'"
 
 typedef struct ch_pg {
     PGconn *conn;

@@ -435,6 +435,79 @@ static void test_unreachable_database(void)
     e2e_teardown(&e);
 }
 
+/* Slow uploads, so runs stay under way for a while. */
+static void slow_uploads(e2e *e, int ms)
+{
+    char *url = ts_sandbox_url(e->sb, "/sandbox/faults"), spec[128];
+    ts_http_resp r;
+
+    snprintf(spec, sizeof(spec), "slow=1,slow_ms=%d,endpoints=file/upload", ms);
+    CU_ASSERT_EQUAL(ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), NULL, spec,
+                                    strlen(spec), &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    ts_http_resp_free(&r);
+    free(url);
+}
+
+/* A worker frozen (SIGSTOP, at its 4th state write, mid-run) past its lease's
+   expiry while another takes the run over: when it wakes up, its writes
+   are refused (fencing), so the audience stays exact and single. */
+static void test_stale_worker_fenced(void)
+{
+    e2e e;
+    char data[E2E_PATH], out[2][E2E_PATH], *res = NULL, sql[256], home[E2E_PATH];
+    const char *loop[] = {"--lease-ms", "1500", "--poll-ms", "100", NULL};
+    const char *adv;
+    char *conn;
+    pid_t a, b;
+    int status = 0;
+    struct timespec ts = { 3, 0 };
+
+    fresh_database("w_fence");
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    adv = e2e_account(&e, 2, "Crowded");
+    snprintf(data, sizeof(data), "%s/f.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(data, 1200, 91, 0, 0, 0, 0) == 0);
+    conn = connect_to(&e, data, adv, "F");
+    CU_ASSERT_FATAL(conn != NULL);
+    snprintf(out[0], sizeof(out[0]), "%s/stale.out", e.dir);
+    a = spawn_worker(&e, out[0], loop, "CONNECTOR_HOST_TEST_STOP_BEFORE_WRITE=4");
+    CU_ASSERT_FATAL(a > 0);
+    CU_ASSERT_EQUAL_FATAL(waitpid(a, &status, WUNTRACED), a);
+    CU_ASSERT_FATAL(WIFSTOPPED(status));
+    /* The taker runs on "another machine": its own home (spool and
+       machine lock); the state and the sealed secrets are shared. */
+    snprintf(out[1], sizeof(out[1]), "%s/taker.out", e.dir);
+    snprintf(home, sizeof(home), "%s", e.home);
+    snprintf(e.home, sizeof(e.home), "%s/machine-b", e.dir);
+    b = spawn_worker(&e, out[1], loop, NULL);
+    snprintf(e.home, sizeof(e.home), "%s", home);
+    CU_ASSERT_FATAL(b > 0);
+    CU_ASSERT_EQUAL(wait_delivered(&out[1], conn), 0);
+    kill(a, SIGCONT);          /* wakes up holding a lease it lost */
+    nanosleep(&ts, NULL);
+    kill(a, SIGTERM);
+    kill(b, SIGTERM);
+    CU_ASSERT_EQUAL(wait_worker(a, 30), 0);
+    CU_ASSERT_EQUAL(wait_worker(b, 30), 0);
+    for (int i = 0; i < 2 && getenv("E2E_VERBOSE") != NULL; i++) {
+        char path[E2E_PATH + 8], *text;
+        snprintf(path, sizeof(path), "%.4200s.err", out[i]);
+        text = ts_read_text(path);
+        fprintf(stderr, "worker %s: %s\n", i == 0 ? "stale" : "taker", text ? text : "");
+        free(text);
+    }
+    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 0);
+    assert_exact(&e, adv, "F", data);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FILTER (WHERE status = 'delivered') FROM runs"
+             " WHERE connection_id = '%s'", conn);
+    CU_ASSERT_EQUAL(psql_here(sql, &res), 0);
+    CU_ASSERT(res != NULL && strcmp(res, "1\n") == 0);
+    free(res);
+    free(conn);
+    e2e_teardown(&e);
+}
+
 /* PostgreSQL restarted in the middle of a round: the workers retry and
    go on; every connection ends delivered, exact. */
 static void test_database_restart_mid_round(void)
@@ -456,17 +529,7 @@ static void test_database_restart_mid_round(void)
         conn[i] = connect_to(&e, data[i], adv[i], names[i]);
         CU_ASSERT_FATAL(conn[i] != NULL);
     }
-    {
-        /* Slow uploads keep the runs under way while the database goes. */
-        char *url = ts_sandbox_url(e.sb, "/sandbox/faults");
-        const char *spec = "slow=1,slow_ms=1500,endpoints=file/image/upload|file/upload";
-        ts_http_resp r;
-        CU_ASSERT_EQUAL(ts_http_request("POST", url, ts_sandbox_ca_file(e.sb), NULL, spec,
-                                        strlen(spec), &r), 0);
-        CU_ASSERT_EQUAL(r.status, 200);
-        ts_http_resp_free(&r);
-        free(url);
-    }
+    slow_uploads(&e, 1500);   /* runs under way while the database goes */
     for (int i = 0; i < 2; i++) {
         snprintf(out[i], sizeof(out[i]), "%s/restart-%d.out", e.dir, i);
         w[i] = spawn_worker(&e, out[i], loop, NULL);
@@ -580,6 +643,7 @@ int main(void)
         {"pause, resume, disconnect", test_pause_resume_disconnect},
         {"unreachable database is retry-later", test_unreachable_database},
         {"PostgreSQL restarted mid-round", test_database_restart_mid_round},
+        {"a stale worker's writes are fenced", test_stale_worker_fenced},
     };
     char why[512] = "", keydir[256], key[300];
     int rc = ts_pg_start(&cluster, why, sizeof(why));
