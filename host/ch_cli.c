@@ -26,8 +26,10 @@ static const char ch_usage[] =
     "  describe   --plugin P                      print the plugin's manifest JSON\n"
     "  validate   --plugin P --settings FILE [--profile NAME] [--remote]\n"
     "             [--connection ID]               check quick settings\n"
-    "  authorize  --plugin P --profile NAME [--callback URL | --status]\n"
+    "  authorize  --plugin P --profile NAME [--callback URL [--switch-user] | --status]\n"
     "                                             begin, complete or check a profile\n"
+    "                                             (--switch-user: let another TikTok\n"
+    "                                             user take the profile over)\n"
     "  secret set --plugin P NAME                 store a secret read from stdin\n"
     "  connect    --plugin P --profile NAME --dataset FILE --settings FILE\n"
     "                                             make a connection; prints its id\n"
@@ -94,6 +96,7 @@ static const ch_opt ch_opts[] = {
     { "--remote", offsetof(ch_args, remote), 1 },
     { "--status", offsetof(ch_args, status), 1 },
     { "--dry-run", offsetof(ch_args, dry_run), 1 },
+    { "--switch-user", offsetof(ch_args, switch_user), 1 },
 };
 #undef CH_STR
 

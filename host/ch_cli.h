@@ -36,6 +36,7 @@ typedef struct ch_args {
     int remote;
     int status;
     int dry_run;
+    int switch_user;
     /* COMMAND [SUBCOMMAND] [ARG]. */
     const char *pos[CH_MAX_POSITIONAL];
     int npos;

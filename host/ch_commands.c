@@ -240,6 +240,12 @@ int ch_cmd_authorize(ch_cli *cli)
         ch_cli_error("authorize: give --callback URL or --status, not both");
         return CH_EXIT_USAGE;
     }
+    if (cli->a.switch_user && cli->a.callback == NULL) {
+        ch_cli_error("authorize: --switch-user goes with --callback URL (it lets the "
+                     "profile pass to the TikTok user who completed the link)");
+        return CH_EXIT_USAGE;
+    }
+    cli->host.switch_user = cli->a.switch_user ? "1" : NULL;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0)
         return rc;
