@@ -477,11 +477,23 @@ int ch_cmd_connect(ch_cli *cli)
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
+    /* A connection to a profile that cannot deliver would only fail at
+       deliver, with a misleading "re-authorize": refuse it here. */
     remote = status != NULL && strcmp(status, "connected") == 0;
-    if (!remote)
-        ch_cli_error("note: profile %s is not connected; the settings were checked "
-                     "for structure only (run authorize first for the remote checks)",
-                     cli->a.profile);
+    if (!remote) {
+        if (status == NULL)
+            ch_cli_error("connect: there is no profile %s (see: connector-host profiles). "
+                         "Create it with: connector-host authorize --plugin P --profile %s",
+                         cli->a.profile, cli->a.profile);
+        else
+            ch_cli_error("connect: profile %s is %s, not connected, so it cannot deliver. "
+                         "Check it with: connector-host authorize --plugin P --profile %s "
+                         "--status, or authorize it again", cli->a.profile, status,
+                         cli->a.profile);
+        rc = status != NULL && strcmp(status, "reauthorize_required") == 0
+                 ? CH_EXIT_REAUTHORIZE : CH_EXIT_FAILED;
+        goto cleanup;
+    }
     s = ch_validate(cli, settings_text, cli->a.profile, remote, NULL, &result);
     if (!ACONN_STATUS_IS_OK(s)) {
         ch_cli_error("connect: the settings were refused (%s):", aconn_status_name(s));

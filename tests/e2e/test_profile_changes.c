@@ -148,6 +148,36 @@ static char *with_code(const char *cb, const char *base, const char *code)
     return out;
 }
 
+/* connect: the output (caller frees o). */
+static void connect_with(e2e *e, const char *profile, const char *dataset,
+                         const char *settings_text, e2e_out *o)
+{
+    static int counter;
+    char settings[E2E_PATH];
+    const char *args[] = {"connect", "--plugin", plugin(), "--profile", profile,
+                          "--dataset", dataset, "--settings", settings, NULL};
+
+    snprintf(settings, sizeof(settings), "%s/settings-c%d.json", e->dir, ++counter);
+    CU_ASSERT_FATAL(e2e_write(settings, settings_text) == 0);
+    run(e, o, args);
+}
+
+/* A connection id from connect (caller frees), or NULL. */
+static char *connect_ok(e2e *e, const char *dataset, const char *settings_text)
+{
+    e2e_out o;
+    char *id = NULL;
+
+    connect_with(e, e->profile, dataset, settings_text, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    if (o.exit_code == 0 && o.out != NULL) {
+        o.out[strcspn(o.out, "\r\n")] = '\0';
+        id = strdup(o.out);
+    }
+    e2e_out_free(&o);
+    return id;
+}
+
 /* ---- tests --------------------------------------------------------------- */
 
 static void test_identity_shown(void)
@@ -396,6 +426,86 @@ static void test_simultaneous_completions(void)
     e2e_teardown(&e);
 }
 
+static void test_connect_refuses(void)
+{
+    e2e e;
+    e2e_out o;
+    char dataset[E2E_PATH];
+    const char *initech = "7212000000000000007";   /* not reached by Maya */
+    char settings[256];
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 100, 5, 0, 0, 0, 0) == 0);
+    snprintf(settings, sizeof(settings), "{\"connection_type\":\"new\",\"audience_name\":"
+             "\"C\",\"create_new_for\":[\"%s\"]}", ACME_US);
+    connect_with(&e, "nobody", dataset, settings, &o);   /* no such profile */
+    CU_ASSERT_EQUAL(o.exit_code, 1);
+    CU_ASSERT(has(o.err, "no profile nobody") && has(o.err, "authorize"));
+    e2e_out_free(&o);
+    {
+        /* A link begun, never completed: the profile is not connected. */
+        char *url = begin(&e, "halfway");
+        connect_with(&e, "halfway", dataset, settings, &o);
+        CU_ASSERT_EQUAL(o.exit_code, 1);
+        CU_ASSERT(has(o.err, "halfway"));
+        e2e_out_free(&o);
+        free(url);
+    }
+    snprintf(settings, sizeof(settings), "{\"connection_type\":\"new\",\"audience_name\":"
+             "\"C\",\"create_new_for\":[\"%s\",\"%s\"]}", ACME_US, initech);
+    connect_with(&e, e.profile, dataset, settings, &o);   /* a target it cannot reach */
+    CU_ASSERT_EQUAL(o.exit_code, 1);
+    CU_ASSERT(has(o.err, initech) || has(o.out, initech));
+    e2e_out_free(&o);
+    e2e_teardown(&e);
+}
+
+/* Re-authorized as a colleague who reaches Acme US but not Globex Main:
+   the Globex connection fails on its own, naming the account; the Acme
+   connection keeps delivering and the profile stays connected. */
+static void test_fewer_accounts_keep_delivering(void)
+{
+    e2e e;
+    e2e_out o;
+    char dataset[E2E_PATH], s1[256], s2[256], *c1, *c2, *url, *cb;
+    json_object *st;
+    int rc;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 1200, 7, 0, 0, 0, 0) == 0);
+    snprintf(s1, sizeof(s1), "{\"connection_type\":\"new\",\"audience_name\":\"K1\","
+             "\"create_new_for\":[\"%s\"]}", ACME_US);
+    snprintf(s2, sizeof(s2), "{\"connection_type\":\"new\",\"audience_name\":\"K2\","
+             "\"create_new_for\":[\"%s\"]}", GLOBEX_MAIN);
+    c1 = connect_ok(&e, dataset, s1);
+    c2 = connect_ok(&e, dataset, s2);
+    CU_ASSERT_FATAL(c1 != NULL && c2 != NULL);
+    url = begin(&e, e.profile);
+    cb = consent_as(&e, url, world_user(&e, 1, "user_id"));
+    complete(&e, e.profile, cb, 1, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT(lists_account(o.json, "lost_accounts", GLOBEX_MAIN));
+    e2e_out_free(&o);
+    CU_ASSERT(e2e_deliver(&e, c2, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 1);   /* that target's failure, for good */
+    CU_ASSERT(has(o.err, GLOBEX_MAIN) || has(o.out, GLOBEX_MAIN));
+    e2e_out_free(&o);
+    CU_ASSERT(e2e_deliver(&e, c1, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+    st = status_of(&e, e.profile, &rc);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_STRING_EQUAL(ts_world_get(st, "status"), "connected");
+    json_object_put(st);
+    free(url);
+    free(cb);
+    free(c1);
+    free(c2);
+    e2e_teardown(&e);
+}
+
 int main(void)
 {
     static const e2e_test tests[] = {
@@ -409,8 +519,19 @@ int main(void)
         {"callback on another host, scheme, port or path: refused",
          test_callback_other_host},
         {"two simultaneous completions: consistent", test_simultaneous_completions},
+        {"connect: unknown profile, not connected, unreachable target: refused",
+         test_connect_refuses},
+        /* Last: the delivery half of point 1 (plugin/delivery mapping 40106
+           with tt_coverage_scope, #18) is the lead's. Until it lands this
+           test runs alone as test_profile_targets, listed in XFAIL_TESTS. */
+        {"fewer accounts after re-authorizing: the others keep delivering",
+         test_fewer_accounts_keep_delivering},
     };
+    size_t n = sizeof(tests) / sizeof(tests[0]);
 
-    return e2e_run_suite("profiles that stay true when people and roles change", tests,
-                         sizeof(tests) / sizeof(tests[0]));
+#ifdef TT_PROFILE_TARGETS_ONLY
+    return e2e_run_suite("profile re-authorized with fewer accounts", &tests[n - 1], 1);
+#else
+    return e2e_run_suite("profiles that stay true when people and roles change", tests, n - 1);
+#endif
 }
