@@ -487,6 +487,9 @@ static void test_fewer_accounts_keep_delivering(void)
     complete(&e, e.profile, cb, 1, &o);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT(lists_account(o.json, "lost_accounts", GLOBEX_MAIN));
+    /* The command names the connection that loses its account, only it. */
+    CU_ASSERT(has(json_object_to_json_string(ts_json_at(o.json, "affected_connections")), c2));
+    CU_ASSERT(!has(json_object_to_json_string(ts_json_at(o.json, "affected_connections")), c1));
     e2e_out_free(&o);
     CU_ASSERT(e2e_deliver(&e, c2, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 1);   /* that target's failure, for good */
