@@ -256,6 +256,28 @@ const char *tt_profile_str(json_object *doc, const char *name)
     return json_object_get_string(v);
 }
 
+/* Adds "user" (user/info) and "token_id" to a record that has neither. */
+static aconn_status tt_profile_add_identity(const tt_api *api, json_object *doc,
+                                            const char *tid, aconn_error *err)
+{
+    tt_profile_user u;
+    json_object *user;
+    aconn_status st = tt_profile_user_info(api, &u, err);
+
+    if (st != ACONN_OK)
+        return st;
+    user = json_object_new_object();
+    if (user == NULL || tt_add(user, "id", json_object_new_string(u.id)) != 0
+        || tt_add(user, "display_name", json_object_new_string(u.display_name)) != 0) {
+        json_object_put(user);
+        return tt_oom(err);
+    }
+    if (tt_add(doc, "user", user) != 0   /* tt_add puts user on failure */
+        || (tid[0] != '\0' && tt_add(doc, "token_id", json_object_new_string(tid)) != 0))
+        return tt_oom(err);
+    return ACONN_OK;
+}
+
 aconn_status tt_profile_refresh(const aconn_host *host, const tt_api *api, const char *profile,
                                 const char *app_id, const char *app_secret,
                                 tt_account_set *set, json_object **out_doc, aconn_error *err)
@@ -292,6 +314,10 @@ aconn_status tt_profile_refresh(const aconn_host *host, const tt_api *api, const
         st = tt_oom(err);
         goto cleanup;
     }
+    /* A record made before identities were kept learns its user now. */
+    if (tt_profile_str(old, "user.id")[0] == '\0'
+        && (st = tt_profile_add_identity(api, doc, tid, err)) != ACONN_OK)
+        goto cleanup;
     st = tt_profile_save(host, profile, doc, version, err);
     if (st == ACONN_OK && out_doc != NULL) {
         *out_doc = doc;

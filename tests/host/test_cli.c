@@ -116,6 +116,11 @@ static char *connect_fx(fx *f, const char *mode)
     test_result r;
     char id[64] = "";
 
+    /* connect refuses a profile that is not connected: authorize it. */
+    host(f, NULL, NULL, &r, "authorize", "--plugin", f->plugin, "--profile", "p1",
+         "--callback", "https://127.0.0.1/callback?code=good", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
     host(f, mode, NULL, &r, "connect", "--plugin", f->plugin, "--profile", "p1",
          "--dataset", f->dataset, "--settings", f->settings, NULL);
     CU_ASSERT_EQUAL(r.status, 0);
