@@ -14,6 +14,14 @@ tests_e2e_test_profiles_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_profiles_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
 tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
 
+# Operating the host: connections and runs after failed and good deliveries.
+check_PROGRAMS += tests/e2e/test_ops
+TESTS += tests/e2e/test_ops
+tests_e2e_test_ops_SOURCES = tests/e2e/test_ops.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_ops_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_ops_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_ops_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
 # Profiles when people and roles change (#19): other users, old links,
 # roles changed mid-test through the sandbox's control API.
 check_PROGRAMS += tests/e2e/test_profile_changes

@@ -33,9 +33,9 @@ TEST_HOST_LIBS = host/libch.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) \
 TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
 
 check_PROGRAMS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
-	tests/host/test_dataset tests/host/test_cli
+	tests/host/test_dataset tests/host/test_cli tests/host/test_ops
 TESTS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
-	tests/host/test_dataset tests/host/test_cli
+	tests/host/test_dataset tests/host/test_cli tests/host/test_ops
 
 tests_host_test_abi_SOURCES = tests/host/test_abi.c $(TEST_HOST_UTIL)
 tests_host_test_abi_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
@@ -61,3 +61,8 @@ tests_host_test_cli_SOURCES = tests/host/test_cli.c $(TEST_HOST_UTIL)
 tests_host_test_cli_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_cli_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_cli_LDADD = $(TEST_HOST_LIBS)
+
+tests_host_test_ops_SOURCES = tests/host/test_ops.c $(TEST_HOST_UTIL)
+tests_host_test_ops_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_ops_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_ops_LDADD = $(TEST_HOST_LIBS)
