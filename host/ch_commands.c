@@ -419,6 +419,8 @@ static int ch_secret_name_ok(const char *s)
 {
     size_t n;
 
+    if (s == NULL)
+        return 0;
     for (n = 0; s[n] != '\0'; n++) {
         char c = s[n];
         if (n >= 200 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
@@ -662,7 +664,8 @@ static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
     *fd = -1;
     if (path == NULL)
         return -1;
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW, O_NONBLOCK: never a planted link or FIFO (issue #21). */
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
         rc = 0;
     else if (*fd >= 0 && errno == EWOULDBLOCK)

@@ -126,11 +126,21 @@ static int ch_show_select(ch_cli *cli, const char *sql, const char *const *binds
 /* The message of a report's error, the reason a person reads. */
 static const char *ch_show_reason(json_object *report)
 {
-    json_object *e = NULL;
+    json_object *e = NULL, *targets = NULL;
 
-    if (report == NULL || !json_object_object_get_ex(report, "error", &e))
+    if (report != NULL && json_object_object_get_ex(report, "error", &e))
+        return ch_show_str(e, "message");
+    /* A partial run has no error: the first target that is not healthy. */
+    if (report == NULL || !json_object_object_get_ex(report, "targets", &targets) ||
+        !json_object_is_type(targets, json_type_array))
         return NULL;
-    return ch_show_str(e, "message");
+    for (size_t i = 0; i < json_object_array_length(targets); i++) {
+        json_object *t = json_object_array_get_idx(targets, i);
+        const char *state = ch_show_str(t, "state");
+        if (state != NULL && strcmp(state, "healthy") != 0)
+            return ch_show_str(t, "fix");
+    }
+    return NULL;
 }
 
 /* Adds last_run (the last finished attempt, its reason and error, and
@@ -481,6 +491,27 @@ int ch_cmd_list(ch_cli *cli)
     return ch_show_connections(cli, id != NULL ? id : cli->a.connection, id != NULL);
 }
 
+/* A partial run: one line per target that is not healthy, with its fix. */
+static void ch_show_unhealthy_targets(json_object *report)
+{
+    json_object *targets = NULL;
+
+    if (!json_object_object_get_ex(report, "targets", &targets) ||
+        !json_object_is_type(targets, json_type_array))
+        return;
+    for (size_t i = 0; i < json_object_array_length(targets); i++) {
+        json_object *t = json_object_array_get_idx(targets, i);
+        const char *state = ch_show_str(t, "state");
+        if (state == NULL || strcmp(state, "healthy") == 0)
+            continue;
+        fprintf(stderr, "  Ad Account %s: %s (%s, %lld rows missing): %s\n",
+                ch_show_str(t, "advertiser_id") ? ch_show_str(t, "advertiser_id") : "?",
+                state, ch_show_str(t, "reason") ? ch_show_str(t, "reason") : "?",
+                (long long) ch_show_int(t, "missing_rows"),
+                ch_show_str(t, "fix") ? ch_show_str(t, "fix") : "");
+    }
+}
+
 /* The second line of a failed deliver's message: what to run. */
 static void ch_show_fix(ch_cli *cli, const ch_connection *c, json_object *report, int rc)
 {
@@ -506,6 +537,7 @@ static void ch_show_fix(ch_cli *cli, const ch_connection *c, json_object *report
                 when, c->id, h);
         break;
     case 5: /* partial: some targets behind or dead */
+        ch_show_unhealthy_targets(report);
         fprintf(stderr, "  see each target's state and fix: connector-host connections "
                 "show %s%s\n", c->id, h);
         break;

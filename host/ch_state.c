@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include "ch_state.h"
+#include "ch_file.h"
 #include "ch_util.h"
 
 #include <pthread.h>
@@ -135,8 +136,12 @@ int ch_state_open(const char *path, ch_state **out, char *err, size_t errlen)
         ch_errf(err, errlen, "cannot create a mutex");
         goto cleanup;
     }
+    /* Created 0600 here, so SQLite gives the -wal and -shm files it makes
+       the same mode; an unsafe existing file is refused (ch_file.h). */
+    if (ch_file_check_database(path, err, errlen) != 0)
+        goto cleanup;
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                        | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+                        | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
         ch_errf(err, errlen, "cannot open state database %s: %s", path,
                 st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
         goto cleanup;

@@ -6,6 +6,15 @@ tests_e2e_test_delivery_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_delivery_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
+# Targets: one broken Ad Account never blocks the others; adoption after
+# a lost create.
+check_PROGRAMS += tests/e2e/test_targets
+TESTS += tests/e2e/test_targets
+tests_e2e_test_targets_SOURCES = tests/e2e/test_targets.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_targets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_targets_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_targets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(SQLITE_LIBS)
+
 # Profiles: OAuth, accounts and roles, end to end.
 check_PROGRAMS += tests/e2e/test_profiles
 TESTS += tests/e2e/test_profiles
@@ -90,3 +99,11 @@ check-valgrind: $(check_PROGRAMS) all
 	test $$failed -eq 0
 
 .PHONY: soak check-valgrind
+
+# TikTok's answers as TikTok gives them (issue #22), through /sandbox/inject.
+check_PROGRAMS += tests/e2e/test_answers
+TESTS += tests/e2e/test_answers
+tests_e2e_test_answers_SOURCES = tests/e2e/test_answers.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_answers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_answers_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_answers_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)

@@ -31,8 +31,10 @@ static char *connect_to(e2e *e, const char *dataset, const char *adv, const char
     char *id = NULL;
 
     snprintf(settings, sizeof(settings), "%s/ops-settings-%d.json", e->dir, ++counter);
+    /* "... full": one audience per identifier type, so 398 + 4 > 400. */
     snprintf(text, sizeof(text), "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
-             "\"create_new_for\":[\"%s\"]}", name, adv);
+             "\"create_new_for\":[\"%s\"]%s}", name, adv,
+             strstr(name, "full") != NULL ? ",\"audience_per_identifier_type\":true" : "");
     CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
     const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
                           "--dataset", dataset, "--settings", settings, NULL};
@@ -99,19 +101,20 @@ static void test_connections_after_failure_and_success(void)
     good = connect_to(&e, dataset, plain, "Ops buyers");
     CU_ASSERT_FATAL(bad != NULL && good != NULL);
 
-    /* A failed deliver: the reason and the fix on stderr, not only in JSON. */
+    /* A partial deliver (the account is full: that target is behind): the
+       reason and the fix on stderr, not only in JSON. */
     CU_ASSERT_FATAL(e2e_deliver(&e, bad, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 1);
+    CU_ASSERT_EQUAL(o.exit_code, 5);
     CU_ASSERT(strstr(o.err, "connector-host: deliver ") != NULL);
     CU_ASSERT(strstr(o.err, "audience_limit") != NULL);
-    fix = strstr(o.err, "details: connector-host runs show r_");
+    fix = strstr(o.err, "connector-host connections show c_");
     CU_ASSERT_PTR_NOT_NULL(fix);
     fprintf(stderr, "\n--- stderr of the failed deliver ---\n%s", o.err);
     if (fix != NULL) {
         e2e_out f;
         CU_ASSERT(run_printed(&e, fix, &f) == 0);
         CU_ASSERT_EQUAL(f.exit_code, 0);
-        CU_ASSERT(f.out != NULL && strstr(f.out, "\"report\"") != NULL);
+        CU_ASSERT(f.out != NULL && strstr(f.out, "audience_limit") != NULL);
         e2e_out_free(&f);
     }
     e2e_out_free(&o);
