@@ -124,12 +124,7 @@ static json_object *entry_for(json_object *root, const char *list, const char *a
 
 static int lists_account(json_object *status, const char *list, const char *adv)
 {
-    json_object *a = ts_json_at(status, list);
-
-    for (size_t i = 0; a != NULL && i < json_object_array_length(a); i++)
-        if (strcmp(ts_world_get(json_object_array_get_idx(a, i), "advertiser_id"), adv) == 0)
-            return 1;
-    return 0;
+    return entry_for(status, list, adv) != NULL;
 }
 
 /* POST a control request to the sandbox; the HTTP status. */
