@@ -22,25 +22,6 @@
 #include "tiktok/tt_api.h"
 #include "tiktok/tt_http.h"
 
-static int64_t tt_now(const aconn_host *host)
-{
-    return host->now_ms != NULL ? host->now_ms(host->ctx) : 0;
-}
-
-static aconn_status tt_write_json(aconn_output *out, json_object *obj, aconn_error *err)
-{
-    const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN
-                                                           | JSON_C_TO_STRING_NOSLASHESCAPE);
-
-    if (text == NULL)
-        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL,
-                               "Out of memory writing the result.");
-    if (aconn_output_puts(out, text) != ACONN_OK)
-        return aconn_error_set(err, ACONN_ERR_FATAL, "output_failed", NULL,
-                               "The host could not take the result.");
-    return ACONN_OK;
-}
-
 /* ------------------------------------------------------------------ */
 /* Reports                                                             */
 /* ------------------------------------------------------------------ */
@@ -68,7 +49,7 @@ static aconn_status tt_write_report(aconn_output *out, const char *profile,
         json_object_object_foreach(extra, k, val)
             json_object_object_add(report, k, json_object_get(val));
     }
-    st = tt_write_json(out, report, err);
+    st = tt_oauth_write_json(out, report, err);
     json_object_put(report);
     if (st == ACONN_OK && set->nusable == 0)
         st = aconn_error_set(err, ACONN_ERR_PERMISSION, "no_usable_accounts", NULL,
@@ -164,7 +145,7 @@ static json_object *tt_new_record(const aconn_host *host, const char *profile,
 {
     json_object *user = json_object_new_object(), *ident = json_object_new_object(), *doc;
     char tid[TT_PROFILE_TOKEN_ID_HEX + 1];
-    int64_t now = tt_now(host);
+    int64_t now = tt_oauth_now(host);
 
     if (tt_profile_token_id(host, token, tid) != 0)
         tid[0] = '\0';

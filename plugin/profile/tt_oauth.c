@@ -43,7 +43,7 @@ int tt_oauth_accounts_key(const char *profile, char *buf, size_t buflen)
     return (n < 0 || (size_t) n >= buflen) ? -1 : 0;
 }
 
-static aconn_status tt_write_json(aconn_output *out, json_object *obj, aconn_error *err)
+aconn_status tt_oauth_write_json(aconn_output *out, json_object *obj, aconn_error *err)
 {
     const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN
                                                            | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -57,7 +57,7 @@ static aconn_status tt_write_json(aconn_output *out, json_object *obj, aconn_err
     return ACONN_OK;
 }
 
-static int64_t tt_now(const aconn_host *host)
+int64_t tt_oauth_now(const aconn_host *host)
 {
     return host->now_ms != NULL ? host->now_ms(host->ctx) : 0;
 }
@@ -159,7 +159,7 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
     claims.version = TT_STATE_VERSION;
     ACONN_STRSET(claims.profile, profile);
     ACONN_STRSET(claims.redirect_uri, redirect);
-    claims.issued_ms = tt_now(host);
+    claims.issued_ms = tt_oauth_now(host);
     st = tt_state_new_nonce(claims.nonce, err);
     if (st != ACONN_OK)
         goto cleanup;
@@ -186,7 +186,7 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
                              "Out of memory writing the authorization URL.");
         goto cleanup;
     }
-    st = tt_write_json(out, res, err);
+    st = tt_oauth_write_json(out, res, err);
 cleanup:
     json_object_put(res);
     free(state);
@@ -365,7 +365,7 @@ aconn_status tt_oauth_verify_callback(const aconn_host *host, const char *profil
         goto cleanup;
     if (state == NULL) {
         /* Reported before any key is read: the verifier's own message. */
-        st = tt_state_verify("", 0, NULL, profile, tt_now(host), claims, err);
+        st = tt_state_verify("", 0, NULL, profile, tt_oauth_now(host), claims, err);
         goto cleanup;
     }
     st = tt_secret_get(host, "state_key", &key, err);
@@ -379,7 +379,7 @@ aconn_status tt_oauth_verify_callback(const aconn_host *host, const char *profil
     }
     if (st != ACONN_OK)
         goto cleanup;
-    st = tt_state_verify(key.value, key.len, state, profile, tt_now(host), claims, err);
+    st = tt_state_verify(key.value, key.len, state, profile, tt_oauth_now(host), claims, err);
     if (st != ACONN_OK)
         goto cleanup;
     redirect = claims->redirect_uri[0] != '\0' ? claims->redirect_uri

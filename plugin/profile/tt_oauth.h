@@ -33,6 +33,10 @@
 #ifndef TT_OAUTH_H
 #define TT_OAUTH_H
 
+#include <stdint.h>
+
+#include <json-c/json.h>
+
 #include <aconn/aconn.h>
 
 #define TT_PROFILE_MAX 64
@@ -69,5 +73,11 @@ aconn_status tt_oauth_verify_callback(const aconn_host *host, const char *profil
 
 /* Host state key of a profile's accounts: "profile/<profile>/accounts". */
 int tt_oauth_accounts_key(const char *profile, char *buf, size_t buflen);
+
+/* Writes obj as one line of plain JSON to out (the authorize result). */
+aconn_status tt_oauth_write_json(aconn_output *out, json_object *obj, aconn_error *err);
+
+/* The host's clock in ms (0 when it has none). */
+int64_t tt_oauth_now(const aconn_host *host);
 
 #endif
