@@ -41,6 +41,7 @@ typedef struct ch_args {
     int switch_user;
     int json;
     unsigned given;    /* CH_O_* bits of the command options given */
+    int resync;
     /* COMMAND [SUBCOMMAND] [ARG]. */
     const char *pos[CH_MAX_POSITIONAL];
     int npos;

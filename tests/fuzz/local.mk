@@ -25,10 +25,10 @@ FZ_HDRS = $(fz_dir)/fz.h $(fz_dir)/fz_transport.h $(fz_dir)/fz_manifest_check.h 
 FZ_COMMON = $(fz_dir)/fuzz_main.c $(fz_dir)/fz_util.c
 
 # The harness and the sources under test, per target.
-FZ_SRC_settings = $(fz_dir)/fz_settings.c $(fz_plugin)/settings/tt_settings.c \
+FZ_SRC_settings = $(fz_dir)/fz_settings.c $(fz_plugin)/settings/tt_settings.c $(fz_plugin)/common/tt_jstrict.c \
 	$(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c
 FZ_SRC_dataset = $(fz_dir)/fz_dataset.c $(fz_host)/ch_dataset.c $(fz_host)/ch_arena.c \
-	$(fz_host)/ch_utf8.c $(fz_host)/ch_util.c
+	$(fz_host)/ch_utf8.c $(fz_host)/ch_util.c $(fz_plugin)/common/tt_jstrict.c
 FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
 	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c \
 	$(fz_plugin)/common/tt_secret.c
