@@ -36,7 +36,7 @@ tests_e2e_test_ops_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 check_PROGRAMS += tests/e2e/test_profile_changes
 TESTS += tests/e2e/test_profile_changes
 tests_e2e_test_profile_changes_SOURCES = tests/e2e/test_profile_changes.c tests/e2e/e2e.c \
-	tests/e2e/e2e.h
+	tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_profile_changes_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_profile_changes_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_profile_changes_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)

@@ -127,22 +127,6 @@ static int lists_account(json_object *status, const char *list, const char *adv)
     return entry_for(status, list, adv) != NULL;
 }
 
-/* POST a control request to the sandbox; the HTTP status. */
-static long ctl(e2e *e, const char *path, const char *body)
-{
-    ts_http_resp r = {0};
-    char *url = ts_sandbox_url(e->sb, path);
-    long status;
-
-    CU_ASSERT_FATAL(url != NULL);
-    CU_ASSERT(ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), NULL, body, strlen(body),
-                              &r) == 0);
-    status = r.status;
-    ts_http_resp_free(&r);
-    free(url);
-    return status;
-}
-
 /* cb with its auth_code replaced by code (caller frees). */
 static char *with_code(const char *cb, const char *base, const char *code)
 {
@@ -170,22 +154,6 @@ static void connect_with(e2e *e, const char *profile, const char *dataset,
     snprintf(settings, sizeof(settings), "%s/settings-c%d.json", e->dir, ++counter);
     CU_ASSERT_FATAL(e2e_write(settings, settings_text) == 0);
     run(e, o, args);
-}
-
-/* A connection id from connect (caller frees), or NULL. */
-static char *connect_ok(e2e *e, const char *dataset, const char *settings_text)
-{
-    e2e_out o;
-    char *id = NULL;
-
-    connect_with(e, e->profile, dataset, settings_text, &o);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
 }
 
 /* ---- tests --------------------------------------------------------------- */
@@ -311,7 +279,7 @@ static void test_role_downgrade_validate(void)
         /* An Admin downgraded to Analyst after the profile was connected. */
         snprintf(body, sizeof(body), "{\"advertiser_id\":\"%s\",\"user_id\":\"%s\","
                  "\"advertiser_role\":\"ANALYST\"}", ACME_US, e.user_id);
-        CU_ASSERT_EQUAL(ctl(&e, "/sandbox/world/role", body), 200);
+        CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/world/role", body), 200);
         run(&e, &o, args);
         CU_ASSERT_EQUAL(o.exit_code, 1);
         CU_ASSERT(has(o.out, "account_not_writable") || has(o.err, "account_not_writable"));
@@ -489,8 +457,8 @@ static void test_fewer_accounts_keep_delivering(void)
              "\"create_new_for\":[\"%s\"]}", ACME_US);
     snprintf(s2, sizeof(s2), "{\"connection_type\":\"new\",\"audience_name\":\"K2\","
              "\"create_new_for\":[\"%s\"]}", GLOBEX_MAIN);
-    c1 = connect_ok(&e, dataset, s1);
-    c2 = connect_ok(&e, dataset, s2);
+    c1 = e2e_connect(&e, dataset, s1);
+    c2 = e2e_connect(&e, dataset, s2);
     CU_ASSERT_FATAL(c1 != NULL && c2 != NULL);
     url = begin(&e, e.profile);
     cb = consent_as(&e, url, world_user(&e, 1, "user_id"));
@@ -571,14 +539,15 @@ static void test_account_left_bc(void)
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(dataset, 1200, 9, 0, 0, 0, 0) == 0);
-    c = connect_ok(&e, dataset, "{\"connection_type\":\"new\",\"audience_name\":\"B\","
+    c = e2e_connect(&e, dataset, "{\"connection_type\":\"new\",\"audience_name\":\"B\","
                    "\"create_new_for\":[\"" ACME_US "\",\"" GLOBEX_MAIN "\"]}");
     CU_ASSERT_FATAL(c != NULL);
     CU_ASSERT(e2e_deliver(&e, c, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(ctl(&e, "/sandbox/world/owner_bc", "{\"advertiser_id\":\"" GLOBEX_MAIN
-                        "\",\"owner_bc_id\":null}"), 200);
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/world/owner_bc",
+                                 "{\"advertiser_id\":\"" GLOBEX_MAIN "\",\"owner_bc_id\":null}"),
+                    200);
     CU_ASSERT_FATAL(e2e_gen(dataset, 300, 10, 0, 0, 0, 1) == 0);
     CU_ASSERT(e2e_deliver(&e, c, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 5);
@@ -590,8 +559,10 @@ static void test_account_left_bc(void)
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_STRING_EQUAL(ts_world_get(st, "status"), "connected");
     json_object_put(st);
-    CU_ASSERT_EQUAL(ctl(&e, "/sandbox/world/owner_bc", "{\"advertiser_id\":\"" GLOBEX_MAIN
-                        "\",\"owner_bc_id\":\"" GLOBEX_BC "\"}"), 200);
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/world/owner_bc",
+                                 "{\"advertiser_id\":\"" GLOBEX_MAIN "\",\"owner_bc_id\":\""
+                                 GLOBEX_BC "\"}"),
+                    200);
     CU_ASSERT_FATAL(e2e_gen(dataset, 200, 11, 0, 0, 0, 1) == 0);
     CU_ASSERT(e2e_deliver(&e, c, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
