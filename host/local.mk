@@ -16,6 +16,7 @@ host_libch_la_SOURCES = \
 	plugin/common/tt_jstrict.c plugin/common/tt_jstrict.h \
 	host/ch_home.c host/ch_home.h \
 	host/ch_plugin.c host/ch_plugin.h \
+	host/ch_prefetch.c host/ch_prefetch.h \
 	host/ch_report.c host/ch_report.h \
 	host/ch_run.c host/ch_run.h \
 	host/ch_secrets.c host/ch_secrets.h \
