@@ -57,12 +57,12 @@ set ylabel "records/s"
 set yrange [0:*]
 set xlabel "Ad Accounts (same dataset)"
 set xtics (1, 3, 10)
-plot "$dir/plot-accounts.dat" using 1:2 with linespoints pointtype 7
+plot "$dir/plot-accounts.dat" using 1:2 with linespoints pointtype 7 pointsize 1.5
 set xlabel "records (3 Ad Accounts)"
 set logscale x
 set xtics auto
 set format x "%.0s%c"
-plot "$dir/plot-records.dat" using 1:2 with linespoints pointtype 7
+plot "$dir/plot-records.dat" using 1:2 with linespoints pointtype 7 pointsize 1.5
 unset multiplot
 EOF
 rm -f "$dir/plot-accounts.dat" "$dir/plot-records.dat"

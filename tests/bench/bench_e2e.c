@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -58,6 +59,7 @@ typedef struct series {
        stages (big and clear-text runs). */
     double base_hash[MAX_RUNS], base2[MAX_RUNS], ratio2[MAX_RUNS];
     double reader[MAX_RUNS], dry[MAX_RUNS], dry_serial[MAX_RUNS];
+    double reader_cpu[MAX_RUNS], dry_cpu[MAX_RUNS], dry_serial_cpu[MAX_RUNS];
     bench_delivery last;     /* calls, bytes: the same in every run */
 } series;
 
@@ -271,13 +273,21 @@ static int small_run(const cfg *c, const char *dataset, int k, int run, series *
     return rc;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* The host's reader alone, in this process (ch_dataset, as the host reads
-   without its reader thread): seconds, or -1. */
-static double reader_time(const char *path)
+   without its reader thread): wall seconds, or -1; *cpu its CPU seconds. */
+static double reader_time(const char *path, double *cpu)
 {
     char err[256];
     ch_dataset *ds = NULL;
-    double t0 = bench_now(), t = -1;
+    double t0 = bench_now(), c0 = cpu_now(), t = -1;
 
     if (ch_dataset_open(path, &ds, err, sizeof(err)) != 0) {
         fprintf(stderr, "bench-e2e: %s\n", err);
@@ -294,6 +304,7 @@ static double reader_time(const char *path)
             break;
     }
     t = bench_now() - t0;
+    *cpu = cpu_now() - c0;
 cleanup:
     ch_dataset_close(ds);
     return t;
@@ -305,13 +316,15 @@ static int measure_stages(bench_session *ss, const char *dataset, series *s)
 {
     int i = s->n;
 
-    s->reader[i] = reader_time(dataset);
-    s->dry_serial[i] = bench_session_dry_run(ss, 1);
-    s->dry[i] = bench_session_dry_run(ss, 0);
+    s->reader[i] = reader_time(dataset, &s->reader_cpu[i]);
+    s->dry_serial[i] = bench_session_dry_run(ss, 1, &s->dry_serial_cpu[i]);
+    s->dry[i] = bench_session_dry_run(ss, 0, &s->dry_cpu[i]);
     if (s->reader[i] < 0 || s->dry_serial[i] < 0 || s->dry[i] < 0)
         return -1;
-    fprintf(stderr, "bench-e2e: stages: reader %.1f s, dry run %.1f s (reader thread off: "
-                    "%.1f s)\n", s->reader[i], s->dry[i], s->dry_serial[i]);
+    fprintf(stderr, "bench-e2e: stages: reader %.1f s (CPU %.1f s), dry run %.1f s (CPU %.1f "
+                    "s; reader thread off: %.1f s, CPU %.1f s)\n", s->reader[i],
+            s->reader_cpu[i], s->dry[i], s->dry_cpu[i], s->dry_serial[i],
+            s->dry_serial_cpu[i]);
     return 0;
 }
 
@@ -408,32 +421,40 @@ static bench_row row(const char *name, double value, const char *unit, double ba
 }
 
 /*
- * The breakdown by stage (medians), each row named "<stage> (<n> <k>)":
- * the host's reader alone; the dry run with and without the reader thread
- * (read, parse, map, hash, spool + MD5; nothing sent); map/hash/spool as
- * the serial dry run less the reader; what the reader thread saves; the
- * uploads as the curl floor takes them; and the rest of the wall (creates,
- * updates, reporting gets and their waits; the plugin uploads after it
- * spooled). names: 6 rows of 64 bytes. Returns the rows written.
+ * The breakdown by stage (medians), each row named "<stage> (<n> <k>)".
+ * CPU seconds, which a busy shared machine does not inflate: the host's
+ * reader alone (ch_dataset in this process), map/hash/spool + MD5 (the
+ * serial dry run's CPU less the reader's); then wall seconds: the dry run
+ * (read, parse, map, hash, spool; nothing sent) with the reader thread and
+ * without it, what the thread saves, the uploads as the curl floor takes
+ * them, and the rest of the deliver (creates, updates, reporting gets and
+ * their waits; the plugin uploads after it spooled). On an idle machine
+ * the dry run with the thread approaches the larger of the two CPU
+ * figures. names: STAGE_ROWS rows. Returns the rows written.
  */
+#define STAGE_ROWS 7
 static size_t stage_rows(const series *s, double wall, const char *n, const char *k,
                          bench_row *out, char (*names)[64])
 {
-    static const char *const what[] = {
-        "stage.read_parse", "stage.dry_run (reader thread off)", "stage.dry_run",
-        "stage.map_hash_spool_md5", "stage.reader_thread_saves", "stage.remote_calls_waits",
+    static const char *const what[STAGE_ROWS] = {
+        "stage.read_parse_cpu", "stage.map_hash_spool_md5_cpu", "stage.dry_run",
+        "stage.dry_run_reader_thread_off", "stage.reader_thread_saves", "stage.upload",
+        "stage.remote_calls_waits",
     };
-    double reader = bench_median(s->reader, (size_t) s->n);
-    double serial = bench_median(s->dry_serial, (size_t) s->n);
-    double dry = bench_median(s->dry, (size_t) s->n);
-    double upload = bench_median(s->base_upload, (size_t) s->n);
-    double v[6] = {reader, serial, dry, serial - reader, serial - dry, wall - dry - upload};
+    size_t m = (size_t) s->n;
+    double reader = bench_median(s->reader_cpu, m);
+    double serial_cpu = bench_median(s->dry_serial_cpu, m);
+    double serial = bench_median(s->dry_serial, m);
+    double dry = bench_median(s->dry, m);
+    double upload = bench_median(s->base_upload, m);
+    double v[STAGE_ROWS] = {reader, serial_cpu - reader, dry, serial, serial - dry, upload,
+                            wall - dry - upload};
 
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < STAGE_ROWS; i++) {
         snprintf(names[i], 64, "%s (%s %s)", what[i], n, k);
-        out[i] = row(names[i], v[i], "s", i == 5 || i == 0 ? wall : 0, "", -1);
+        out[i] = row(names[i], v[i], "s", i >= 2 ? wall : 0, "", -1);
     }
-    return 6;
+    return STAGE_ROWS;
 }
 
 int main(int argc, char **argv)

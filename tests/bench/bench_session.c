@@ -271,7 +271,7 @@ static int read_files(json_object *report, bench_delivery *d)
     return 0;
 }
 
-double bench_session_dry_run(bench_session *s, int serial)
+double bench_session_dry_run(bench_session *s, int serial, double *cpu_s)
 {
     const char *args[] = {"deliver", "--connection", s->connection, "--dry-run", NULL};
     char report_path[600];
@@ -284,6 +284,8 @@ double bench_session_dry_run(bench_session *s, int serial)
         setenv("CONNECTOR_HOST_READER_THREAD", "0", 1);
     rc = host_cmd(s, args, NULL, NULL, report_path, 3600, &res);
     unsetenv("CONNECTOR_HOST_READER_THREAD");
+    *cpu_s = rc == 0 ? (double) res.ru.ru_utime.tv_sec + res.ru.ru_utime.tv_usec / 1e6
+                       + (double) res.ru.ru_stime.tv_sec + res.ru.ru_stime.tv_usec / 1e6 : -1;
     return rc == 0 ? res.wall_s : -1;
 }
 

@@ -61,11 +61,11 @@ int bench_session_open_clear(bench_session *s, const bench_paths *paths, const c
 
 /*
  * Runs `deliver --dry-run` (read, parse, map, hash, spool; nothing sent,
- * the checkpoint stays) and returns its wall seconds, or -1. With
- * serial, the host reads on the calling thread
- * (CONNECTOR_HOST_READER_THREAD=0), for the overlap's share.
+ * the checkpoint stays) and returns its wall seconds, or -1; *cpu_s gets
+ * the host's user + system CPU. With serial, the host reads on the
+ * calling thread (CONNECTOR_HOST_READER_THREAD=0), for the overlap's share.
  */
-double bench_session_dry_run(bench_session *s, int serial);
+double bench_session_dry_run(bench_session *s, int serial, double *cpu_s);
 
 /* Runs `deliver` and measures it. 0, or -1 when it failed. */
 int bench_session_deliver(bench_session *s, bench_delivery *d);
