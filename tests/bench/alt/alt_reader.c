@@ -20,6 +20,8 @@
  *             each line with a pool allocator on one fixed buffer (no
  *             allocation per record), and the same records built in one
  *             reused buffer (name, type, value copied, NUL-terminated)
+ *   strict:   the framing and the strict pre-check alone (the floor of any
+ *             reader that keeps tt_jstrict in front of its parser)
  * The yyjson reader checks only what the benchmark's dataset needs (an
  * object of attribute objects or arrays of them, "_op"); the host's
  * reasons for everything else would come on top, at a per-line cost that
@@ -142,7 +144,9 @@ done:
     yyjson_doc_free(doc);
 }
 
-static double run_yyjson(const char *path, out *o, int frame_only)
+/* mode 0: the yyjson reader; 1: framing only; 2: framing + the strict
+   pre-check only (what any parser behind it starts from). */
+static double run_yyjson(const char *path, out *o, int mode)
 {
     static char buf[2 * BLOCK];
     static char pool[1 << 20];
@@ -160,8 +164,11 @@ static double run_yyjson(const char *path, out *o, int frame_only)
             break;
         end = buf + keep + r;
         while ((nl = memchr(p, '\n', (size_t) (end - p))) != NULL) {
-            if (frame_only)
+            tt_jstrict_result strict;
+            if (mode == 1)
                 o->records++;
+            else if (mode == 2)
+                o->records += tt_jstrict_check(p, (size_t) (nl - p), &strict) == 0;
             else
                 line(o, p, (size_t) (nl - p), &alc);
             p = nl + 1;
@@ -196,7 +203,7 @@ static double run_host(const char *path, unsigned long long *records)
 int main(int argc, char **argv)
 {
     int runs = argc > 2 ? atoi(argv[2]) : 3;
-    double tf[16], th[16], ty[16];
+    double tf[16], th[16], ty[16], ts[16];
     unsigned long long hrec = 0;
     out o = {malloc(8 << 20), 0, 8 << 20, 0, 0, 0};
 
@@ -207,16 +214,20 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         tf[r] = run_yyjson(argv[1], &o, 1);
         th[r] = run_host(argv[1], &hrec);
+        ts[r] = run_yyjson(argv[1], &o, 2);
         ty[r] = run_yyjson(argv[1], &o, 0);
-        fprintf(stderr, "run %d: frame %.3f s, host (json-c) %.3f s (%llu records), yyjson "
-                "%.3f s (%llu records, %llu attributes, %llu rejects)\n", r + 1, tf[r], th[r],
-                hrec, ty[r], o.records, o.attrs, o.rejects);
+        fprintf(stderr, "run %d: frame %.3f s, host (json-c) %.3f s (%llu records), strict "
+                "check only %.3f s, yyjson %.3f s (%llu records, %llu attributes, %llu "
+                "rejects)\n", r + 1, tf[r], th[r], hrec, ts[r], ty[r], o.records, o.attrs,
+                o.rejects);
     }
     {
         double f = (double) hrec / median(tf, runs), h = (double) hrec / median(th, runs);
         double y = (double) o.records / median(ty, runs);
+        double c = (double) hrec / median(ts, runs);
         printf("frame (read + lines)   %12.0f records/s\n", f);
         printf("host reader (json-c)   %12.0f records/s  ratio %.3f\n", h, h / f);
+        printf("frame + strict check   %12.0f records/s  ratio %.3f\n", c, c / f);
         printf("yyjson reader          %12.0f records/s  ratio %.3f  (%.1f x json-c)\n", y,
                y / f, y / h);
     }
