@@ -27,16 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "bench_baseline.h"
+#include "bench_hostread.h"
 #include "bench_session.h"
 #include "bench_util.h"
-#include "host/ch_dataset.h"
 
 #define MAX_RUNS 9
 #define NSCALE 3
@@ -273,50 +272,13 @@ static int small_run(const cfg *c, const char *dataset, int k, int run, series *
     return rc;
 }
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* The host's reader alone, in this process (ch_dataset, as the host reads
-   without its reader thread): wall seconds, or -1; *cpu its CPU seconds. */
-static double reader_time(const char *path, double *cpu)
-{
-    char err[256];
-    ch_dataset *ds = NULL;
-    double t0 = bench_now(), c0 = cpu_now(), t = -1;
-
-    if (ch_dataset_open(path, &ds, err, sizeof(err)) != 0) {
-        fprintf(stderr, "bench-e2e: %s\n", err);
-        return -1;
-    }
-    for (;;) {
-        const aconn_record *const *recs;
-        size_t n;
-        if (ch_dataset_next_chunk(ds, UINT64_MAX, &recs, &n, err, sizeof(err)) != 0) {
-            fprintf(stderr, "bench-e2e: %s\n", err);
-            goto cleanup;
-        }
-        if (n == 0)
-            break;
-    }
-    t = bench_now() - t0;
-    *cpu = cpu_now() - c0;
-cleanup:
-    ch_dataset_close(ds);
-    return t;
-}
-
 /* Before the deliver (a dry run leaves the checkpoint): the stages that
    need no network, into slot s->n. 0 or -1. */
 static int measure_stages(bench_session *ss, const char *dataset, series *s)
 {
     int i = s->n;
 
-    s->reader[i] = reader_time(dataset, &s->reader_cpu[i]);
+    s->reader[i] = bench_host_read(dataset, &s->reader_cpu[i]);
     s->dry_serial[i] = bench_session_dry_run(ss, 1, &s->dry_serial_cpu[i]);
     s->dry[i] = bench_session_dry_run(ss, 0, &s->dry_cpu[i]);
     if (s->reader[i] < 0 || s->dry_serial[i] < 0 || s->dry[i] < 0)

@@ -11,6 +11,7 @@ tests_bench_bench_pipeline_SOURCES = tests/bench/bench_pipeline.c \
 tests_bench_bench_pipeline_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_pipeline_LDADD = $(LIBLTDL) $(OPENSSL_LIBS)
 tests_bench_bench_e2e_SOURCES = tests/bench/bench_e2e.c \
+	tests/bench/bench_hostread.c tests/bench/bench_hostread.h \
 	tests/bench/bench_session.c tests/bench/bench_session.h \
 	tests/bench/bench_baseline.c tests/bench/bench_baseline.h \
 	tests/bench/bench_sandbox.c tests/bench/bench_sandbox.h \
