@@ -16,6 +16,7 @@
 #include "profile/tt_accounts.h"
 #include "tiktok/tt_api.h"
 #include "tiktok/tt_http.h"
+#include "tiktok/tt_url.h"
 #include "common/tt_secret.h"
 #include "profile/tt_state.h"
 
@@ -143,6 +144,10 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
                              "registered for the TikTok app.");
         goto cleanup;
     }
+    /* Refused before anything is sent: the auth_code would travel in clear. */
+    st = tt_url_check_redirect(redirect, err);
+    if (st != ACONN_OK)
+        goto cleanup;
     st = tt_http_init(&http, host, err);
     if (st != ACONN_OK)
         goto cleanup;

@@ -93,3 +93,11 @@ tests_e2e_test_rewrite_SOURCES = tests/e2e/test_rewrite.c tests/e2e/e2e.c tests/
 tests_e2e_test_rewrite_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_rewrite_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_rewrite_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# Signing in (issue 15): no token in clear text; authorize --listen.
+check_PROGRAMS += tests/e2e/test_listen
+TESTS += tests/e2e/test_listen
+tests_e2e_test_listen_SOURCES = tests/e2e/test_listen.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_listen_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_listen_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
+tests_e2e_test_listen_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
