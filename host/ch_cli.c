@@ -30,6 +30,7 @@ enum {
     CH_O_DATASET = 1 << 3, CH_O_CONNECTION = 1 << 4, CH_O_CALLBACK = 1 << 5,
     CH_O_BATCH = 1 << 6, CH_O_REMOTE = 1 << 7, CH_O_STATUS = 1 << 8,
     CH_O_DRY_RUN = 1 << 9, CH_O_JSON = 1 << 10, CH_O_RESYNC = 1 << 11,
+    CH_O_LISTEN = 1 << 12,
     CH_O_GLOBAL = 1 << 30
 };
 
@@ -48,12 +49,19 @@ static const ch_cli_cmd ch_cmds[] = {
       "Checks quick settings: exit 0 {\"valid\":true}, exit 1 with every error\n"
       "(field, code, message). --remote also asks the remote API (needs a profile);\n"
       "--connection ID checks a change against that connection's settings.\n" },
-    { "authorize", CH_O_PLUGIN | CH_O_PROFILE | CH_O_CALLBACK | CH_O_STATUS,
-      "--plugin P --profile NAME [--callback URL | --status]",
+    { "authorize", CH_O_PLUGIN | CH_O_PROFILE | CH_O_CALLBACK | CH_O_STATUS | CH_O_LISTEN,
+      "--plugin P --profile NAME [--callback URL | --status |\n"
+      "              --listen [HOST:]PORT [--listen-timeout S]]",
       "Without --callback: prints the consent URL to open. With --callback URL (the\n"
       "address the browser was sent back to): completes the profile and records the\n"
       "API base (--api-base) and CA file (--ca-file) it was authorized against; later\n"
-      "commands on the profile use them and refuse a different one. --status re-checks.\n" },
+      "commands on the profile use them and refuse a different one. --status re-checks.\n"
+      "--listen [HOST:]PORT: serves the redirect URI http://HOST:PORT/callback on a\n"
+      "loopback address (HOST 127.0.0.1 by default; 127.0.0.0/8, [::1] or localhost,\n"
+      "nothing else), prints the URL to open (it opens nothing), completes the profile\n"
+      "when the browser comes back, shows the browser the outcome, and exits;\n"
+      "--listen-timeout S (default 300) ends the wait with exit 75. Register that\n"
+      "exact redirect URI with the TikTok app (or give it with --redirect-uri).\n" },
     { "secret", CH_O_PLUGIN, "set --plugin P NAME < VALUE",
       "Stores the value read from standard input as the plugin's secret NAME.\n" },
     { "connect", CH_O_PLUGIN | CH_O_PROFILE | CH_O_DATASET | CH_O_SETTINGS,
@@ -167,6 +175,8 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--connection", connection, 0, CH_O_CONNECTION),
     CH_OPT("--callback", callback, 0, CH_O_CALLBACK),
     CH_OPT("--batch-records", batch_records, 0, CH_O_BATCH),
+    CH_OPT("--listen", listen, 0, CH_O_LISTEN),
+    CH_OPT("--listen-timeout", listen_timeout, 0, CH_O_LISTEN),
     CH_OPT("--help", help, 1, CH_O_GLOBAL),
     CH_OPT("--version", version, 1, CH_O_GLOBAL),
     CH_OPT("--verbose", verbose, 1, CH_O_GLOBAL),

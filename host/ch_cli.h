@@ -35,6 +35,8 @@ typedef struct ch_args {
     const char *connection;
     const char *callback;
     const char *batch_records;
+    const char *listen;          /* authorize --listen [HOST:]PORT */
+    const char *listen_timeout;  /* seconds */
     int remote;
     int status;
     int dry_run;
