@@ -50,8 +50,7 @@ static const ch_cli_cmd ch_cmds[] = {
       "(field, code, message). --remote also asks the remote API (needs a profile);\n"
       "--connection ID checks a change against that connection's settings.\n" },
     { "authorize", CH_O_PLUGIN | CH_O_PROFILE | CH_O_CALLBACK | CH_O_STATUS | CH_O_LISTEN,
-      "--plugin P --profile NAME [--callback URL | --status |\n"
-      "              --listen [HOST:]PORT [--listen-timeout S]]",
+      "--plugin P --profile NAME [--callback URL | --status | --listen [HOST:]PORT]",
       "Without --callback: prints the consent URL to open. With --callback URL (the\n"
       "address the browser was sent back to): completes the profile and records the\n"
       "API base (--api-base) and CA file (--ca-file) it was authorized against; later\n"
@@ -84,6 +83,12 @@ static const ch_cli_cmd ch_cmds[] = {
       "Lists delivery runs (every attempt) with outcome and error; --connection ID\n"
       "only that connection's. show RUN prints its attempts whole, with reports.\n"
       "An unknown id is an error (exit 1).\n" },
+    { "audiences", CH_O_CONNECTION | CH_O_JSON, "--connection ID [--json]",
+      "Shows the connection's audiences as the remote platform holds them now: id,\n"
+      "name, account, identifier types, size, status (processing while the platform\n"
+      "still builds it, ready, too_small, expired, not_created), expiry, and what\n"
+      "the last run did. Needs a plugin with the inspect entry point (ABI 1.1).\n"
+      "A table on a terminal; JSON with --json or when standard output is not one.\n" },
     { "profiles", CH_O_JSON, "[--json]",
       "Lists the profiles: status, when it changed, the API base they belong to.\n" },
     { "relink", CH_O_CONNECTION | CH_O_PLUGIN, "--connection ID --plugin P",
@@ -530,6 +535,8 @@ static int ch_cli_dispatch(ch_cli *cli)
         return ch_cmd_deliver(cli);
     if (strcmp(cmd, "relink") == 0)
         return ch_cmd_relink(cli);
+    if (strcmp(cmd, "audiences") == 0)
+        return ch_cmd_audiences(cli);
     return ch_cmd_list(cli);
 }
 

@@ -97,6 +97,7 @@ int ch_cmd_connect(ch_cli *cli);
 int ch_cmd_deliver(ch_cli *cli);
 int ch_cmd_list(ch_cli *cli);
 int ch_cmd_relink(ch_cli *cli);
+int ch_cmd_audiences(ch_cli *cli);   /* ch_audiences.c */
 
 /* The plugin reference a connection stores for --plugin `given` (already
    loaded in cli): a bare module name as given, else the loaded path. */

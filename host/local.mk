@@ -7,6 +7,7 @@ EXTRA_DIST += host/README.md
 noinst_LTLIBRARIES += host/libch.la
 host_libch_la_SOURCES = \
 	host/ch_arena.c host/ch_arena.h \
+	host/ch_audiences.c \
 	host/ch_buf.c host/ch_buf.h \
 	host/ch_cli.c host/ch_cli.h \
 	host/ch_commands.c host/ch_relink.c host/ch_show.c host/ch_show.h \

@@ -82,3 +82,10 @@ tests_plugin_test_oauth_LDADD = $(TT_NET_TEST_LIBS)
 tests_plugin_test_http_transport_SOURCES = tests/plugin/test_http_transport.c
 tests_plugin_test_http_transport_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_http_transport_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)
+
+# inspect (ABI 1.1) without a network.
+check_PROGRAMS += tests/plugin/test_inspect
+TESTS += tests/plugin/test_inspect
+tests_plugin_test_inspect_SOURCES = tests/plugin/test_inspect.c
+tests_plugin_test_inspect_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_inspect_LDADD = $(TT_NET_TEST_LIBS)
