@@ -61,8 +61,10 @@ static const ch_cli_cmd ch_cmds[] = {
       "when the browser comes back, shows the browser the outcome, and exits;\n"
       "--listen-timeout S (default 300) ends the wait with exit 75. Register that\n"
       "exact redirect URI with the TikTok app (or give it with --redirect-uri).\n" },
-    { "secret", CH_O_PLUGIN, "set --plugin P NAME < VALUE",
-      "Stores the value read from standard input as the plugin's secret NAME.\n" },
+    { "secret", CH_O_PLUGIN, "set|list|delete --plugin P [NAME] [< VALUE]",
+      "set NAME stores the value read from standard input as the plugin's secret\n"
+      "NAME; list prints the names of the plugin's secrets (never a value); delete\n"
+      "NAME wipes and removes one (an unknown NAME is an error).\n" },
     { "connect", CH_O_PLUGIN | CH_O_PROFILE | CH_O_DATASET | CH_O_SETTINGS,
       "--plugin P --profile NAME --dataset FILE --settings FILE",
       "Validates the settings and makes an immutable connection; prints its id.\n" },

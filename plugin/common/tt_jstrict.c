@@ -80,8 +80,10 @@ static int jescape_u(jscan *s)
     size_t at = s->i;
     unsigned u, lo;
 
-    if (s->len - s->i < 6 || jhex4(s->p + s->i + 2, &u) != 0)
-        return 0;                      /* json-c reports the bad escape */
+    if (s->len - s->i < 6 || jhex4(s->p + s->i + 2, &u) != 0) {
+        s->i += 2;                     /* json-c reports the bad escape; */
+        return 0;                      /* step over it, or the scan loops */
+    }
     s->i += 6;
     if (u == 0)
         return jfail(s, at, "nul_character", "a \\u0000 (NUL) escape is not allowed");

@@ -7,7 +7,10 @@
  *   - 40101 "Secret and app ID do not match" at the token exchange: the
  *     app-credentials message, not "the code was used";
  *   - 40002 "under processing" on an update: retry later, not permanent;
- *   - throttling wording never seen before: classified by its code.
+ *   - throttling wording never seen before: classified by its code;
+ *   - 40910/40905 (the uploaded file is gone): uploaded again, once;
+ *   - an unknown 40002 on update: processing (a get says so) or refused;
+ *   - 50002 on a create TikTok carried out: adopted, never created twice.
  */
 #include <config.h>
 
@@ -217,6 +220,160 @@ static void test_processing_is_retry(void)
     e2e_teardown(&e);
 }
 
+/* A connection that updates the existing audience `existing` in adv. */
+static char *connect_existing(e2e *e, const char *adv, const char *existing, const char *name,
+                              unsigned long rows, unsigned long seed)
+{
+    char settings[E2E_PATH], dataset[E2E_PATH], text[512];
+    e2e_out o;
+    char *id = NULL;
+
+    snprintf(dataset, sizeof(dataset), "%s/%s.jsonl", e->dir, name);
+    CU_ASSERT_FATAL(e2e_gen(dataset, rows, seed, 0, 0, 0, 0) == 0);
+    snprintf(settings, sizeof(settings), "%s/%s.json", e->dir, name);
+    snprintf(text, sizeof(text), "{\"connection_type\":\"existing\",\"existing_audiences\":"
+             "{\"%s\":[\"%s\"]}}", adv, existing);
+    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
+    const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
+                          "--dataset", dataset, "--settings", settings, NULL};
+    run(e, &o, args);
+    CU_ASSERT(o.exit_code == 0 && o.out != NULL);
+    if (o.exit_code == 0 && o.out != NULL) {
+        o.out[strcspn(o.out, "\r\n")] = '\0';
+        id = strdup(o.out);
+    }
+    e2e_out_free(&o);
+    return id;
+}
+
+/* TikTok lost the uploaded files (40910) at the update: they are uploaded
+   again once and the update goes through; lost twice in one attempt, the
+   run is retried later rather than looping. */
+static void test_file_gone_reuploads_once(void)
+{
+    e2e e;
+    e2e_out o;
+    char existing[32], dataset[E2E_PATH];
+    e2e_set initial = {0}, got = {0};
+    char *conn;
+    long uploads;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *adv = e2e_account(&e, 0, "Crowded");
+    CU_ASSERT_FATAL(adv != NULL);
+    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Gone", 1500, existing, &initial) == 0);
+    conn = connect_existing(&e, adv, existing, "gone", 1500, 21);
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+                             "{\"endpoint\":\"custom_audience/update\",\"code\":40910,"
+                             "\"message\":\"File not found.\",\"count\":1}"), 200);
+    uploads = requests_to(&e, "file/upload");
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+    /* The one file, and once again. */
+    CU_ASSERT_EQUAL(requests_to(&e, "file/upload") - uploads, 2);
+    uploads = requests_to(&e, "file/upload");
+    CU_ASSERT_FATAL(e2e_members(&e, existing, &got) == 0);
+    CU_ASSERT(got.n > initial.n);         /* the run's rows are in */
+    e2e_set_free(&got);
+
+    /* Lost again right after the re-upload: retry later, no third upload. */
+    snprintf(dataset, sizeof(dataset), "%s/gone.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 200, 22, 0, 0, 0, 1) == 0);
+    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+                             "{\"endpoint\":\"custom_audience/update\",\"code\":40905,"
+                             "\"message\":\"File expired.\",\"count\":2}"), 200);
+    e.clock_offset_ms += 60LL * 60 * 1000;
+    deliver_raw(&e, conn, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 75);
+    CU_ASSERT_EQUAL(requests_to(&e, "file/upload"), uploads + 2);
+    e2e_out_free(&o);
+    e.clock_offset_ms += 60LL * 60 * 1000;
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+    e2e_set_free(&initial);
+    free(conn);
+    e2e_teardown(&e);
+}
+
+/* A 40002 in words we do not know: a get decides. The audience is
+   processing: retry later; it is not: the refusal stands. */
+static void test_unknown_40002_asks_get(void)
+{
+    e2e e;
+    e2e_out o;
+    char existing[32], body[256];
+    e2e_set initial = {0};
+    char *conn;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *adv = e2e_account(&e, 0, "Crowded");
+    CU_ASSERT_FATAL(adv != NULL);
+    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Odd", 1500, existing, &initial) == 0);
+    conn = connect_existing(&e, adv, existing, "odd", 1500, 23);
+    CU_ASSERT_FATAL(conn != NULL);
+    snprintf(body, sizeof(body), "{\"audience_id\":\"%s\",\"for_ms\":3600000}", existing);
+    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/audience/processing", body), 200);
+    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+                             "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
+                             "\"message\":\"Audience status abnormal.\",\"count\":1}"), 200);
+    deliver_raw(&e, conn, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 75);
+    CU_ASSERT(has(o.out, "still being processed"));
+    e2e_out_free(&o);
+
+    /* Ready now; the same words again are a refusal, not a wait. */
+    snprintf(body, sizeof(body), "{\"audience_id\":\"%s\",\"for_ms\":0}", existing);
+    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/audience/processing", body), 200);
+    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+                             "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
+                             "\"message\":\"Audience status abnormal.\",\"count\":1}"), 200);
+    e.clock_offset_ms += 2LL * 60 * 60 * 1000;
+    deliver_raw(&e, conn, &o);
+    CU_ASSERT_NOT_EQUAL(o.exit_code, 75);
+    CU_ASSERT_NOT_EQUAL(o.exit_code, 0);
+    CU_ASSERT(!has(o.out, "still being processed"));
+    CU_ASSERT(has(o.out, "Audience status abnormal"));
+    e2e_out_free(&o);
+    e2e_set_free(&initial);
+    free(conn);
+    e2e_teardown(&e);
+}
+
+/* 50002 after TikTok made the audience: the next attempt adopts it, and no
+   second audience is created. */
+static void test_create_lost_50002_adopted(void)
+{
+    e2e e;
+    e2e_out o;
+    char id[32];
+    char *conn;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *adv = e2e_account(&e, 0, "Crowded");
+    CU_ASSERT_FATAL(adv != NULL);
+    conn = connect_new(&e, adv, "Lost");
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+                             "{\"endpoint\":\"custom_audience/create\",\"code\":50002,"
+                             "\"message\":\"Internal error.\",\"count\":1,\"apply\":true}"),
+                    200);
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    if (o.exit_code == 75) {
+        e2e_out_free(&o);
+        e.clock_offset_ms += 60LL * 60 * 1000;
+        CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    }
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+    CU_ASSERT_EQUAL(requests_to(&e, "custom_audience/create"), 1);
+    CU_ASSERT_EQUAL(e2e_audiences_named(&e, adv, "Lost", id), 1);
+    free(conn);
+    e2e_teardown(&e);
+}
+
 /* A wrong app secret at the exchange says so, and re-authorizing is not the fix. */
 static void test_exchange_wrong_secret(void)
 {
@@ -272,6 +429,9 @@ int main(void)
         {"unknown throttling wording classified by code", test_unknown_wording_by_code},
         {"40002 under processing on update: retry, not permanent", test_processing_is_retry},
         {"40101 at the exchange: the app secret, not the code", test_exchange_wrong_secret},
+        {"40910/40905: the files uploaded again, once", test_file_gone_reuploads_once},
+        {"unknown 40002 on update: a get decides", test_unknown_40002_asks_get},
+        {"50002 on create after it was made: adopted, one audience", test_create_lost_50002_adopted},
     };
 
     return e2e_run_suite("answers", tests, sizeof(tests) / sizeof(tests[0]));

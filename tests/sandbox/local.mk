@@ -1,7 +1,8 @@
 # tests/sandbox: tiktok-sandbox, a local TikTok Marketing API v1.3 server,
 # and the CUnit tests that drive it over HTTPS.
 
-noinst_PROGRAMS += tests/sandbox/tiktok-sandbox
+# Installed too: a person can drive the sandbox by hand (README).
+bin_PROGRAMS += tests/sandbox/tiktok-sandbox
 tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb.h \
 	tests/sandbox/sb_main.c \
