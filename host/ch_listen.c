@@ -109,9 +109,9 @@ static int ch_listen_bind(const ch_listen *l, int *rc)
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
-    if ((gai = getaddrinfo(name, port, &hints, &res)) != 0) {
+    if ((gai = getaddrinfo(name, port, &hints, &res)) != 0 || res == NULL) {
         ch_cli_error("--listen: cannot resolve '%s': %s; use 127.0.0.1, [::1] or localhost",
-                     l->host, gai_strerror(gai));
+                     l->host, gai != 0 ? gai_strerror(gai) : "no address");
         return -1;
     }
     for (ai = res; ai != NULL; ai = ai->ai_next)
