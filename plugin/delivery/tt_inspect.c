@@ -205,6 +205,17 @@ static aconn_status ask_batch(tt_insp *in, const tt_api *api, size_t from, size_
         *err = e;
         return st;
     }
+    /* TikTok answers 40007 for the whole call when one id is unknown:
+       ask again one by one to tell which. */
+    if (st == ACONN_ERR_NOT_FOUND && strcmp(e.code, "object_not_found") == 0 && n > 1) {
+        for (size_t i = from; i < to; i++) {
+            aconn_status one = ACONN_OK;
+            if (in->v[i].d.audience_id[0] != '\0'
+                && (one = ask_batch(in, api, i, i + 1, err)) != ACONN_OK)
+                return one;
+        }
+        return ACONN_OK;
+    }
     for (size_t i = from; i < to; i++) {
         tt_view *v = &in->v[i];
         if (v->d.audience_id[0] == '\0')

@@ -219,6 +219,98 @@ static void test_processing_then_ready(void)
     e2e_teardown(&e);
 }
 
+/* Deletes an audience at TikTok, as a marketer would in Ads Manager. */
+static int delete_audience(e2e *e, const char *adv, const char *id)
+{
+    char *token = NULL, *url = ts_sandbox_url(e->sb, "/open_api/v1.3/dmp/custom_audience/delete/");
+    char hdr[512], body[256];
+    const char *headers[] = {hdr, "Content-Type: application/json", NULL};
+    ts_http_resp r = {0};
+    int rc = -1;
+
+    if (url != NULL && ts_sandbox_authorize(e->sb, e->user_id, &token) == 0) {
+        snprintf(hdr, sizeof(hdr), "Access-Token: %s", token);
+        snprintf(body, sizeof(body), "{\"advertiser_id\":\"%s\",\"custom_audience_ids\":[\"%s\"]}",
+                 adv, id);
+        if (ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), headers, body, strlen(body),
+                            &r) == 0 && r.status == 200 && has(r.body, "\"code\":0"))
+            rc = 0;
+    }
+    ts_http_resp_free(&r);
+    free(token);
+    free(url);
+    return rc;
+}
+
+/* Two existing audiences in one Ad Account, one deleted at TikTok: TikTok
+   answers 40007 for a get naming both, so each is asked alone and only
+   the deleted one is "not_found". */
+static void test_one_of_two_deleted(void)
+{
+    e2e e;
+    e2e_out o;
+    e2e_set m1 = {0}, m2 = {0};
+    char spath[E2E_PATH], settings[512], keep[32], gone[32];
+    const char *adv;
+    json_object *t;
+    int seen_keep = 0, seen_gone = 0;
+
+    CU_ASSERT_EQUAL_FATAL(e2e_setup(&e, NULL), 0);
+    adv = e2e_account(&e, 0, "Crowded");
+    CU_ASSERT_FATAL(adv != NULL);
+    CU_ASSERT_EQUAL_FATAL(e2e_make_existing_audience(&e, adv, "Keep", 1200, keep, &m1), 0);
+    CU_ASSERT_EQUAL_FATAL(e2e_make_existing_audience(&e, adv, "Gone", 1200, gone, &m2), 0);
+    snprintf(settings, sizeof(settings), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"%s\",\"%s\"]}}", adv, keep, gone);
+    snprintf(spath, sizeof(spath), "%s/settings.json", e.dir);
+    CU_ASSERT_EQUAL_FATAL(e2e_write(spath, settings), 0);
+    {
+        char data[E2E_PATH];
+        snprintf(data, sizeof(data), "%s/data.jsonl", e.dir);
+        CU_ASSERT_EQUAL_FATAL(e2e_gen(data, 100, 3, 0, 0, 0, 0), 0);
+        const char *args[] = {"connect", "--plugin", getenv("TT_PLUGIN"), "--profile",
+                              e.profile, "--dataset", data, "--settings", spath, NULL};
+        CU_ASSERT_EQUAL_FATAL(e2e_host(&e, &o, args), 0);
+        CU_ASSERT_EQUAL_FATAL(o.exit_code, 0);
+    }
+    char *conn = strdup(o.out);
+    conn[strcspn(conn, "\n")] = '\0';
+    e2e_out_free(&o);
+    CU_ASSERT_EQUAL_FATAL(delete_audience(&e, adv, gone), 0);
+    audiences(&e, conn, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    t = ts_json_at(o.json, "targets");
+    for (size_t i = 0; t != NULL && i < json_object_array_length(t); i++) {
+        json_object *r = json_object_array_get_idx(t, i);
+        if (is(jstr(r, "audience_id"), keep))
+            seen_keep = is(jstr(r, "status"), "ready") && is(jstr(r, "name"), "Keep");
+        if (is(jstr(r, "audience_id"), gone))
+            seen_gone = is(jstr(r, "status"), "not_found");
+    }
+    CU_ASSERT(seen_keep);
+    CU_ASSERT(seen_gone);
+    e2e_out_free(&o);
+    /* Delivery tells them apart too: only the deleted one is dead. */
+    CU_ASSERT_EQUAL_FATAL(e2e_deliver(&e, conn, &o), 0);
+    CU_ASSERT_EQUAL(o.exit_code, 5);
+    t = ts_json_at(o.json, "plugin.targets");
+    seen_keep = seen_gone = 0;
+    for (size_t i = 0; t != NULL && i < json_object_array_length(t); i++) {
+        json_object *r = json_object_array_get_idx(t, i);
+        if (is(jstr(r, "audience_id"), keep))
+            seen_keep = is(jstr(r, "state"), "healthy") && is(jstr(r, "outcome"), "applied");
+        if (is(jstr(r, "audience_id"), gone))
+            seen_gone = is(jstr(r, "state"), "dead");
+    }
+    CU_ASSERT(seen_keep);
+    CU_ASSERT(seen_gone);
+    e2e_out_free(&o);
+    free(conn);
+    e2e_set_free(&m1);
+    e2e_set_free(&m2);
+    e2e_teardown(&e);
+}
+
 /* $TT_BUILDDIR/tests/e2e/<name>.la */
 static char *test_plugin(const char *name)
 {
@@ -294,6 +386,7 @@ int main(void)
 {
     static const e2e_test tests[] = {
         {"audiences: not created, processing, then ready", test_processing_then_ready},
+        {"audiences: one of two audiences deleted at TikTok", test_one_of_two_deleted},
         {"audiences: a plugin without inspect (1.0) loads; unsupported", test_plugin_without_inspect},
     };
 
