@@ -1,7 +1,7 @@
 # tests/e2e: connector-host + plugin + sandbox over HTTPS, as a user runs them.
 check_PROGRAMS += tests/e2e/test_delivery
 TESTS += tests/e2e/test_delivery
-tests_e2e_test_delivery_SOURCES = tests/e2e/test_delivery.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_delivery_SOURCES = tests/e2e/test_delivery.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_delivery_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_delivery_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
@@ -10,7 +10,7 @@ tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIB
 # a lost create.
 check_PROGRAMS += tests/e2e/test_targets
 TESTS += tests/e2e/test_targets
-tests_e2e_test_targets_SOURCES = tests/e2e/test_targets.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_targets_SOURCES = tests/e2e/test_targets.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_targets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_targets_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
 tests_e2e_test_targets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(SQLITE_LIBS)
@@ -18,7 +18,7 @@ tests_e2e_test_targets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS
 # Profiles: OAuth, accounts and roles, end to end.
 check_PROGRAMS += tests/e2e/test_profiles
 TESTS += tests/e2e/test_profiles
-tests_e2e_test_profiles_SOURCES = tests/e2e/test_profiles.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_profiles_SOURCES = tests/e2e/test_profiles.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_profiles_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_profiles_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
 tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
@@ -26,16 +26,37 @@ tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIB
 # Operating the host: connections and runs after failed and good deliveries.
 check_PROGRAMS += tests/e2e/test_ops
 TESTS += tests/e2e/test_ops
-tests_e2e_test_ops_SOURCES = tests/e2e/test_ops.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_ops_SOURCES = tests/e2e/test_ops.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_ops_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_ops_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_ops_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# Profiles when people and roles change (#19): other users, old links,
+# roles changed mid-test through the sandbox's control API.
+check_PROGRAMS += tests/e2e/test_profile_changes
+TESTS += tests/e2e/test_profile_changes
+tests_e2e_test_profile_changes_SOURCES = tests/e2e/test_profile_changes.c tests/e2e/e2e.c \
+	tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_profile_changes_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_profile_changes_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_profile_changes_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# Point 1 of #19 end to end: a target the re-authorized user does not reach
+# falls behind alone (plugin/delivery scopes TikTok's 40106 to it with
+# tt_coverage_scope()); the profile and the other connection keep working.
+check_PROGRAMS += tests/e2e/test_profile_targets
+TESTS += tests/e2e/test_profile_targets
+tests_e2e_test_profile_targets_SOURCES = $(tests_e2e_test_profile_changes_SOURCES)
+tests_e2e_test_profile_targets_CPPFLAGS = $(tests_e2e_test_profile_changes_CPPFLAGS) \
+	-DTT_PROFILE_TARGETS_ONLY
+tests_e2e_test_profile_targets_CFLAGS = $(tests_e2e_test_profile_changes_CFLAGS)
+tests_e2e_test_profile_targets_LDADD = $(tests_e2e_test_profile_changes_LDADD)
 
 # Reliability: faults, crashes and concurrency end to end, the long soak,
 # and valgrind.
 check_PROGRAMS += tests/e2e/test_reliability
 TESTS += tests/e2e/test_reliability
-tests_e2e_test_reliability_SOURCES = tests/e2e/test_reliability.c tests/e2e/e2e.c \
+tests_e2e_test_reliability_SOURCES = tests/e2e/test_reliability.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c \
 	tests/e2e/e2e.h
 tests_e2e_test_reliability_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_reliability_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
@@ -81,7 +102,7 @@ check-valgrind: $(check_PROGRAMS) all
 # TikTok's answers as TikTok gives them (issue #22), through /sandbox/inject.
 check_PROGRAMS += tests/e2e/test_answers
 TESTS += tests/e2e/test_answers
-tests_e2e_test_answers_SOURCES = tests/e2e/test_answers.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_answers_SOURCES = tests/e2e/test_answers.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_answers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_answers_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_answers_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
@@ -89,15 +110,25 @@ tests_e2e_test_answers_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS
 # Rewritten datasets (issue 17): refused, or replaced with --resync.
 check_PROGRAMS += tests/e2e/test_rewrite
 TESTS += tests/e2e/test_rewrite
-tests_e2e_test_rewrite_SOURCES = tests/e2e/test_rewrite.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_rewrite_SOURCES = tests/e2e/test_rewrite.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_rewrite_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_rewrite_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_rewrite_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
+# TikTok's budgets (issue 11): the rolling update window, the legacy
+# per-day counter carried over, one REPLACE a day.
+check_PROGRAMS += tests/e2e/test_budget
+TESTS += tests/e2e/test_budget
+tests_e2e_test_budget_SOURCES = tests/e2e/test_budget.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_budget_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_budget_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_budget_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(SQLITE_LIBS)
+
 # Signing in (issue 15): no token in clear text; authorize --listen.
 check_PROGRAMS += tests/e2e/test_listen
 TESTS += tests/e2e/test_listen
-tests_e2e_test_listen_SOURCES = tests/e2e/test_listen.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_listen_SOURCES = tests/e2e/test_listen.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c \
+	tests/e2e/e2e.h
 tests_e2e_test_listen_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_listen_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
 tests_e2e_test_listen_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
@@ -116,7 +147,8 @@ tests_e2e_plugin_abi10_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhe
 EXTRA_DIST += tests/e2e/plugin_abi10.c
 check_PROGRAMS += tests/e2e/test_audiences
 TESTS += tests/e2e/test_audiences
-tests_e2e_test_audiences_SOURCES = tests/e2e/test_audiences.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_audiences_SOURCES = tests/e2e/test_audiences.c tests/e2e/e2e.c \
+	tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_audiences_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_audiences_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_audiences_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)

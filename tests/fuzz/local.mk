@@ -45,6 +45,7 @@ FZ_SRC_email = $(fz_dir)/fz_email.c $(fz_plugin)/identifiers/tt_email.c
 # tt_oauth.c brings the API client with it; the fake transport stands in for
 # the network as in the api target.
 FZ_SRC_oauth = $(fz_dir)/fz_oauth.c $(fz_dir)/fz_transport.c $(fz_plugin)/profile/tt_oauth.c \
+	$(fz_plugin)/profile/tt_grant.c $(fz_plugin)/profile/tt_profile.c \
 	$(fz_plugin)/profile/tt_state.c $(fz_plugin)/profile/tt_accounts.c $(fz_plugin)/tiktok/tt_api.c \
 	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_url.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
 	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c $(fz_plugin)/common/tt_secret.c
