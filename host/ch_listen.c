@@ -243,7 +243,9 @@ static enum MHD_Result ch_listen_page(struct MHD_Connection *conn, unsigned stat
     return ok;
 }
 
-/* Completes the profile from the redirect and tells the browser how it went. */
+/* Completes the profile from the redirect and tells the browser how it went.
+   The callback is the redirect URI without its own query, then every query
+   argument the browser brought (the URI's own ones among them). */
 static enum MHD_Result ch_listen_complete(ch_listen *l, struct MHD_Connection *conn)
 {
     ch_buf q = { 0 };
@@ -251,9 +253,9 @@ static enum MHD_Result ch_listen_complete(ch_listen *l, struct MHD_Connection *c
     aconn_error perr;
 
     if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, ch_listen_arg, &q) < 0
-        || (callback = ch_strdup_printf("%s%s%.*s", l->redirect,
-                                        strchr(l->redirect, '?') != NULL ? "&" : "?",
-                                        (int) q.len, q.data != NULL ? q.data : "")) == NULL) {
+        || (callback = ch_strdup_printf("%.*s?%.*s", (int) strcspn(l->redirect, "?#"),
+                                        l->redirect, (int) q.len,
+                                        q.data != NULL ? q.data : "")) == NULL) {
         ch_buf_free(&q);   /* wipes: it holds the auth_code */
         return MHD_NO;
     }
