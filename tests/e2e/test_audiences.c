@@ -340,6 +340,15 @@ static void check_old_plugin(const char *name, const char *abi)
                                           "1542d8\"}}\n"), 0);
     CU_ASSERT_EQUAL_FATAL(e2e_write(set, "{}"), 0);
     {
+        /* connect needs a connected profile; the example connects any. */
+        const char *argv[] = {getenv("TT_HOST"), "authorize", "--plugin", plugin, "--profile",
+                              "p", "--callback", "about:blank", "--home", home, NULL};
+        CU_ASSERT_EQUAL_FATAL(ts_run_capture(argv, NULL, RUN_TIMEOUT_MS, &code, &out, &err), 0);
+        CU_ASSERT_EQUAL_FATAL(code, 0);
+        free(out);
+        free(err);
+    }
+    {
         const char *argv[] = {getenv("TT_HOST"), "connect", "--plugin", plugin, "--profile",
                               "p", "--dataset", data, "--settings", set, "--home", home, NULL};
         CU_ASSERT_EQUAL_FATAL(ts_run_capture(argv, NULL, RUN_TIMEOUT_MS, &code, &out, &err), 0);
