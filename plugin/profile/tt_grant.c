@@ -280,7 +280,6 @@ aconn_status tt_oauth_complete(const aconn_host *host, const char *profile,
         goto cleanup;
     st = tt_api_access_token(&f.api, f.app_id.value, f.app_secret.value, auth_code, &grant,
                              err);
-    OPENSSL_cleanse(auth_code, strlen(auth_code));
     /* A code TikTok refused (mistyped, foreign, expired) did not spend the
        link: the genuine callback can still complete it until it expires. */
     if (st != ACONN_OK)
@@ -292,7 +291,11 @@ cleanup:
         (void) tt_state_nonce_release(host, &claims);
     tt_token_grant_free(&grant);
     json_object_put(old);
-    free(auth_code);
+    if (auth_code != NULL) {
+        /* Worth a token while it is valid: wiped on every path. */
+        OPENSSL_cleanse(auth_code, strlen(auth_code));
+        free(auth_code);
+    }
     tt_flow_close(&f);
     return st;
 }
