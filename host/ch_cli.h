@@ -37,6 +37,8 @@ typedef struct ch_args {
     const char *connection;
     const char *callback;
     const char *batch_records;
+    const char *listen;          /* authorize --listen [HOST:]PORT */
+    const char *listen_timeout;  /* seconds */
     int remote;
     int status;
     int dry_run;
@@ -107,6 +109,7 @@ int ch_cmd_connect(ch_cli *cli);
 int ch_cmd_deliver(ch_cli *cli);
 int ch_cmd_list(ch_cli *cli);
 int ch_cmd_relink(ch_cli *cli);
+int ch_cmd_audiences(ch_cli *cli);   /* ch_audiences.c */
 int ch_cmd_worker(ch_cli *cli);       /* ch_worker.c */
 /* deliver's lease on connection c (ch_worker.c): 0 held (*out, for
    ch_held_release), else the exit code, the reason printed (a worker holds
