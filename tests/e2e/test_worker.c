@@ -646,7 +646,14 @@ int main(void)
         {"a stale worker's writes are fenced", test_stale_worker_fenced},
     };
     char why[512] = "", keydir[256], key[300];
-    int rc = ts_pg_start(&cluster, why, sizeof(why));
+    int rc;
+
+#ifndef HAVE_LIBPQ
+    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
+           "Debian: libpq-dev)\n");
+    return 77;
+#endif
+    rc = ts_pg_start(&cluster, why, sizeof(why));
 
     if (rc == 77) {
         printf("SKIP: %s\n", why);

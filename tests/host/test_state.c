@@ -566,6 +566,11 @@ int main(void)
 
 #ifdef TEST_STATE_PG
     char why[512] = "";
+#ifndef HAVE_LIBPQ
+    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
+           "Debian: libpq-dev)\n");
+    return 77;
+#endif
     test_pg = 1;
     rc = ts_pg_start(&test_cluster, why, sizeof(why));
     if (rc == 77) {
