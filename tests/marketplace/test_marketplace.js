@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// test_marketplace.js - the manifest as the App Marketplace renders it, in
+// headless Chromium (Debian's chromium, driven by playwright-core): the
+// connector and profile cards, then the quick-settings form filled as a
+// person would for a mixed connection (new audiences in two Ad Accounts, two
+// existing audiences in a third). The JSON it produces must validate against
+// the schema (python3-jsonschema) and be accepted by `connector-host
+// validate`; an invalid entry (an account in both lists) must show the
+// plugin's message at the field. Screenshots go to the build directory.
+// Every check counts; any failure exits non-zero.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+
+const passed = [];
+const failed = [];
+function check(name, ok, detail) {
+  (ok ? passed : failed).push(name);
+  console.log(`${ok ? 'PASS' : 'FAIL'}: ${name}${ok ? '' : ' -- ' + JSON.stringify(detail)}`);
+  return ok;
+}
+function fatal(msg) {
+  console.log(`FAIL: ${msg}`);
+  console.log(`${passed.length} passed, ${failed.length + 1} failed`);
+  process.exit(1);
+}
+
+const env = {};
+['TT_SRCDIR', 'TT_BUILDDIR', 'TT_HOST', 'TT_PLUGIN'].forEach((v) => {
+  if (!process.env[v]) fatal(`${v} is not set; run through make check`);
+  env[v] = process.env[v];
+});
+const outdir = path.join(env.TT_BUILDDIR, 'tests', 'marketplace');
+const modules = path.join(outdir, 'npm', 'node_modules');
+const chromiumPath = process.env.TT_CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(chromiumPath)) {
+  fatal(`${chromiumPath} is missing: run tools/install-deps (Debian's chromium), or set TT_CHROMIUM`);
+}
+let chromium;
+try {
+  ({ chromium } = require(path.join(modules, 'playwright-core')));
+} catch (e) {
+  fatal(`playwright-core is not installed in ${modules} (make check runs npm ci there; `
+    + `npm comes from tools/install-deps): ${e.message}`);
+}
+const manifestFile = path.join(env.TT_BUILDDIR, 'manifests', 'tiktok_connector.json');
+const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+const A = '7212000000000000001';
+const B = '7212000000000000002';
+const C = '7212000000000000006';
+const AUD = ['7400000000000000001', '7400000000000000002'];
+
+function startServer() {
+  const srv = spawn(process.execPath, [path.join(env.TT_SRCDIR, 'tests', 'marketplace', 'server.js'),
+    '--srcdir', path.join(env.TT_SRCDIR, 'tests', 'marketplace'), '--node-modules', modules,
+    '--manifest', manifestFile, '--host', env.TT_HOST, '--plugin', env.TT_PLUGIN],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    srv.on('exit', (code) => reject(new Error(`server.js exited (${code}) before it was ready`)));
+    srv.stdout.once('data', (d) => resolve({ srv, url: JSON.parse(String(d)).url }));
+  });
+}
+
+// The schema's verdict from an independent validator.
+function schemaErrors(settings) {
+  const py = 'import json,sys,jsonschema\n'
+    + 's=json.load(open(sys.argv[1]))["quick_settings_schema"]\n'
+    + 'v=jsonschema.Draft202012Validator(s)\n'
+    + 'print(json.dumps([e.message for e in v.iter_errors(json.loads(sys.argv[2]))]))\n';
+  const r = spawnSync('python3', ['-c', py, manifestFile, JSON.stringify(settings)], { encoding: 'utf8' });
+  if (r.status !== 0) return [`python3-jsonschema failed (tools/install-deps installs it): ${r.stderr}`];
+  return JSON.parse(r.stdout);
+}
+
+function hostValidate(settings) {
+  const dir = fs.mkdtempSync(path.join(outdir, 'validate-'));
+  const file = path.join(dir, 'settings.json');
+  fs.writeFileSync(file, JSON.stringify(settings));
+  const r = spawnSync(env.TT_HOST, ['validate', '--home', path.join(dir, 'home'), '--plugin',
+    env.TT_PLUGIN, '--settings', file], { encoding: 'utf8' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { rc: r.status, out: r.stdout, err: r.stderr };
+}
+
+const sel = (p) => `[data-schemapath="${p}"]`;
+// JSON Editor renders the root's allOf/if-then branches as hidden duplicate
+// editors with the same ids: a person only sees, and so only uses, the
+// visible one.
+const v = (page, s) => page.locator(s).locator('visible=true').first();
+
+async function optIn(page, prop) {
+  await v(page, `[id="root[${prop}]-opt-in"]`).check();
+}
+
+async function addArrayItem(page, p) {
+  // The array's own "Add <item title>" button, not an item's.
+  await v(page, `${sel(p)} > .je-indented-panel > span > button.json-editor-btntype-add, `
+    + `${sel(p)} > span > button.json-editor-btntype-add`).click();
+}
+
+// existing_audiences: the map's keys are added with the form's own
+// "Object Properties" control, as a person would: type the id, click Add.
+async function addMapKey(page, key) {
+  const p = 'root.existing_audiences';
+  await v(page, `${sel(p)} > .je-object__controls .json-editor-btntype-properties`).click();
+  await v(page, `[id="${p}-property-selector"]`).fill(key);
+  await v(page, `${sel(p)} > .je-object__controls .je-modal .json-editor-btntype-add`).click();
+  await v(page, `${sel(p)} > .je-object__controls .json-editor-btntype-properties`).click();
+}
+
+async function fillArray(page, p, values) {
+  for (let i = 0; i < values.length; i++) {
+    const item = `${p}.${i}`;
+    if ((await page.locator(sel(item)).locator('visible=true').count()) === 0) {
+      await addArrayItem(page, p);
+    }
+    await v(page, `${sel(item)} input`).fill(values[i]);
+  }
+}
+
+async function submit(page) {
+  await page.click('#submit');
+  await page.waitForFunction(() => document.getElementById('verdict').textContent !== '');
+  return page.evaluate(() => ({
+    settings: JSON.parse(document.getElementById('settings-json').textContent),
+    verdict: document.getElementById('verdict').className,
+    errors: [...document.querySelectorAll('.field-error')].map((e) => ({
+      field: e.dataset.field, message: e.textContent,
+      at: e.parentElement.closest('[data-schemapath]').dataset.schemapath,
+    })),
+  }));
+}
+
+async function open(page, url) {
+  await page.goto(url);
+  await page.evaluate(() => window.marketplace);
+}
+
+async function cards(page) {
+  const got = await page.evaluate(() => ({
+    name: document.getElementById('connector-name').textContent,
+    description: document.getElementById('connector-description').textContent,
+    types: [...document.querySelectorAll('#identifier-types span')].map((s) => s.textContent),
+    limits: document.querySelectorAll('dl.limits dt').length,
+    profile: document.getElementById('profile-title').textContent,
+    untitled: [...document.querySelectorAll('#form [data-schemapath]')]
+      .filter((e) => !/\.\d+$/.test(e.dataset.schemapath) && e.dataset.schemapath !== 'root')
+      .filter((e) => !e.querySelector('label, .je-object__title, .je-header'))
+      .map((e) => e.dataset.schemapath),
+  }));
+  check('connector card: name', got.name === manifest.name, got.name);
+  check('connector card: description', got.description === manifest.description);
+  check('connector card: identifier types',
+    JSON.stringify(got.types) === JSON.stringify(manifest.identifiers.map((i) => i.tiktok_type)), got.types);
+  check('connector card: every limit', got.limits === Object.keys(manifest.limits).length, got.limits);
+  check('profile card: title', got.profile === manifest.profile.title, got.profile);
+  check('every form field has a title', got.untitled.length === 0, got.untitled);
+}
+
+async function mixed(page, url) {
+  await open(page, url);
+  await v(page, '[name="root[connection_type]"]').selectOption('both');
+  await optIn(page, 'audience_name');
+  await v(page, '[name="root[audience_name]"]').fill('Spring buyers');
+  await optIn(page, 'create_new_for');
+  await fillArray(page, 'root.create_new_for', [A, B]);
+  await optIn(page, 'existing_audiences');
+  await addMapKey(page, C);
+  await fillArray(page, `root.existing_audiences.${C}`, AUD);
+  await optIn(page, 'membership_duration_days');
+  await v(page, '[name="root[membership_duration_days]"]').fill('90');
+  const r = await submit(page);
+  await page.screenshot({ path: path.join(outdir, 'marketplace-mixed.png'), fullPage: true });
+  const want = { connection_type: 'both', audience_name: 'Spring buyers', create_new_for: [A, B],
+    existing_audiences: { [C]: AUD }, membership_duration_days: 90 };
+  check('mixed: the form produced the settings a person entered',
+    JSON.stringify(r.settings, Object.keys(want).sort()) === JSON.stringify(want, Object.keys(want).sort())
+    && Object.keys(r.settings).every((k) => k in want || manifest.quick_settings_schema.properties[k]),
+    r.settings);
+  const se = schemaErrors(r.settings);
+  check('mixed: the JSON validates against the manifest schema', se.length === 0, se);
+  const hv = hostValidate(r.settings);
+  check('mixed: connector-host validate accepts it', hv.rc === 0 && /"valid":\s*true/.test(hv.out), hv);
+  check('mixed: the page shows the plugin accepted it', r.verdict === 'ok' && r.errors.length === 0, r);
+}
+
+async function conflict(page, url) {
+  await open(page, url);
+  await v(page, '[name="root[connection_type]"]').selectOption('both');
+  await optIn(page, 'audience_name');
+  await v(page, '[name="root[audience_name]"]').fill('Spring buyers');
+  await optIn(page, 'create_new_for');
+  await fillArray(page, 'root.create_new_for', [A]);
+  await optIn(page, 'existing_audiences');
+  await addMapKey(page, A);
+  await fillArray(page, `root.existing_audiences.${A}`, [AUD[0]]);
+  const r = await submit(page);
+  await page.screenshot({ path: path.join(outdir, 'marketplace-conflict.png'), fullPage: true });
+  const hv = hostValidate(r.settings);
+  check('conflict: connector-host validate refuses it', hv.rc !== 0 && /"conflict"/.test(hv.out), hv);
+  check('conflict: the page says it is refused', r.verdict === 'bad', r.verdict);
+  const at = r.errors.find((e) => e.field === `existing_audiences.${A}`);
+  check('conflict: the plugin\'s message is shown at the field',
+    at !== undefined && at.at === `root.existing_audiences.${A}` && /both/.test(at.message), r.errors);
+}
+
+(async () => {
+  let server;
+  let browser;
+  let page;
+  try {
+    server = await startServer();
+    browser = await chromium.launch({ executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1000, height: 1200 } });
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.setDefaultTimeout(15000);
+    await open(page, server.url);
+    await cards(page);
+    await mixed(page, server.url);
+    await conflict(page, server.url);
+    check('no script error in the page', pageErrors.length === 0, pageErrors);
+    console.log(`screenshots: ${path.join(outdir, 'marketplace-mixed.png')} ${path.join(outdir, 'marketplace-conflict.png')}`);
+  } catch (e) {
+    check('the page could be driven to the end', false, e.stack || String(e));
+    if (page) {
+      const shot = path.join(outdir, 'marketplace-failure.png');
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+      console.log(`screenshot of the failure: ${shot}`);
+      if (process.env.TT_DEBUG) console.log(await page.evaluate(() => [...document.querySelectorAll('[data-schemapath]')].map((e) => e.dataset.schemapath).join(' ')));
+    }
+  } finally {
+    if (browser) await browser.close();
+    if (server) server.srv.kill('SIGTERM');
+  }
+  console.log(`${passed.length} passed, ${failed.length} failed`);
+  process.exit(failed.length === 0 ? 0 : 1);
+})();
