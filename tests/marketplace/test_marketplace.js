@@ -170,6 +170,11 @@ async function mixed(page, url) {
   await fillArray(page, `root.existing_audiences.${C}`, AUD);
   await optIn(page, 'membership_duration_days');
   await v(page, '[name="root[membership_duration_days]"]').fill('90');
+  // The map's entry is headed by its key, so a person sees which Ad Account
+  // the audience ids belong to.
+  const heading = await v(page, `${sel(`root.existing_audiences.${C}`)} .je-header, `
+    + `${sel(`root.existing_audiences.${C}`)} label`).textContent();
+  check('mixed: the existing audiences are shown under their Ad Account id', heading.includes(C), heading);
   const r = await submit(page);
   await page.screenshot({ path: path.join(outdir, 'marketplace-mixed.png'), fullPage: true });
   const want = { connection_type: 'both', audience_name: 'Spring buyers', create_new_for: [A, B],
@@ -222,6 +227,8 @@ async function conflict(page, url) {
     await mixed(page, server.url);
     await conflict(page, server.url);
     check('no script error in the page', pageErrors.length === 0, pageErrors);
+    const unsupported = await page.evaluate(() => document.body.innerText.match(/Unsupported[^\n]*/g));
+    check('the form library supports every keyword the schema uses', unsupported === null, unsupported);
     console.log(`screenshots: ${path.join(outdir, 'marketplace-mixed.png')} ${path.join(outdir, 'marketplace-conflict.png')}`);
   } catch (e) {
     check('the page could be driven to the end', false, e.stack || String(e));
