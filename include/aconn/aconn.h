@@ -171,10 +171,11 @@ typedef struct aconn_error {
 /**
  * A list of errors, for calls that find several problems at once
  * (validate_settings). Caller-owned: the caller allocates `capacity` items of
- * `item_size` bytes each and sets every field but count; the callee appends
- * with aconn_error_list_add(), which never writes past capacity or
- * item_size. `count` is the number of errors found, which may exceed
- * capacity (the rest were dropped).
+ * `item_size` bytes each, zeroed, and sets every field but count; the callee
+ * appends with aconn_error_list_add(), which never writes past capacity or
+ * item_size and sets each item's struct_size to item_size. `count` is the
+ * number of errors found, which may exceed capacity (the rest were dropped):
+ * read only the first min(count, capacity) items.
  */
 typedef struct aconn_error_list {
     uint32_t struct_size;
@@ -309,6 +310,10 @@ enum {
  *
  * Every service is thread-safe unless it says otherwise, and every string
  * argument is borrowed for the call (the host copies what it keeps).
+ * Every function pointer here MUST stay callable while the table is in use
+ * (a host in a managed language keeps its callback objects referenced), and
+ * a service that can raise MUST catch and return a status: an FFI's default
+ * of 0 would read as ACONN_OK. See docs/ABI.md, "Hosts in other languages".
  * Members after the first ABI 1.0 set are appended below the marker and
  * MUST be tested with ACONN_HAS() before use.
  */
@@ -326,7 +331,7 @@ typedef struct aconn_host {
 
     /**
      * A host option by name, or NULL when unset. The result is static for
-     * the life of this table. Names a plugin may ask for:
+     * the life of this table (never a temporary made for the callback). Names a plugin may ask for:
      *   "api_base"      base URL of the remote API (tests point it at a
      *                   sandbox); NULL means the plugin's production URL
      *   "ca_file"       PEM file of trusted CAs; NULL means the system store
@@ -363,7 +368,8 @@ typedef struct aconn_host {
      * ACONN_ERR_TOO_SMALL (with *len = the length needed) when buflen is not
      * larger than the secret. The plugin MUST wipe buf after use.
      *
-     * secret_put() stores len bytes under name (value NULL deletes it) and
+     * secret_put() stores len bytes under name (value NULL deletes it; the
+     * bytes are not NUL-terminated: copy exactly len) and
      * returns ACONN_OK once the value is durable, or ACONN_ERR_FATAL.
      */
     aconn_status (*secret_get)(void *ctx, const char *name, char *buf,
@@ -381,7 +387,8 @@ typedef struct aconn_host {
      * *version. Returns ACONN_OK; ACONN_ERR_NOT_FOUND (with *version = 0);
      * ACONN_ERR_TOO_SMALL (with *len = the length needed).
      *
-     * state_cas() writes value (len bytes; NULL deletes the key) only if the
+     * state_cas() writes value (len bytes, not NUL-terminated; NULL deletes
+     * the key) only if the
      * key's version is still `expected` (0 = the key must not exist), and
      * sets *new_version (0 after a delete). Returns ACONN_OK once the write
      * is durable; ACONN_ERR_CONFLICT when the version differed, in which
