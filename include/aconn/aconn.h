@@ -331,7 +331,8 @@ typedef struct aconn_host {
 
     /**
      * A host option by name, or NULL when unset. The result is static for
-     * the life of this table (never a temporary made for the callback). Names a plugin may ask for:
+     * the life of this table (never a temporary made for the callback).
+     * Names a plugin may ask for:
      *   "api_base"      base URL of the remote API (tests point it at a
      *                   sandbox); NULL means the plugin's production URL
      *   "ca_file"       PEM file of trusted CAs; NULL means the system store
