@@ -14,6 +14,7 @@ import sys
 import tempfile
 import urllib.parse
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aconn as A        # noqa: E402
 import pyhost            # noqa: E402
@@ -38,7 +39,7 @@ def preload_sanitizer(so):
             if "=>" in ln and ("libasan" in ln or "libubsan" in ln) and "/" in ln]
     if not libs:
         return
-    env = dict(os.environ, TT_PYHOST_PRELOADED="1",
+    env = dict(os.environ, TT_PYHOST_PRELOADED="1", PYTHONDONTWRITEBYTECODE="1",
                LD_PRELOAD=" ".join(libs + [os.environ.get("LD_PRELOAD", "")]).strip(),
                ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
