@@ -98,8 +98,30 @@ const sel = (p) => `[data-schemapath="${p}"]`;
 // visible one.
 const v = (page, s) => page.locator(s).locator('visible=true').first();
 
+// Resolves once the form has not changed for 300 ms (at most 5 s): JSON
+// Editor re-renders a moment after each change.
+function settle(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    let timer;
+    const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, 300); });
+    function done() { obs.disconnect(); resolve(); }
+    obs.observe(document.body, { subtree: true, childList: true, attributes: true });
+    timer = setTimeout(done, 300);
+    setTimeout(done, 5000);
+  }));
+}
+
+// JSON Editor rebuilds parts of the form a moment after a change (the
+// root's if/then branches): a click can land on a checkbox that is about to
+// be replaced. A person looks again and clicks again; so does this.
 async function optIn(page, prop) {
-  await v(page, `[id="root[${prop}]-opt-in"]`).check();
+  const box = () => v(page, `[id="root[${prop}]-opt-in"]`);
+  for (let i = 0; i < 10; i++) {
+    await settle(page);
+    if (await box().isChecked()) return;
+    await box().click();
+  }
+  throw new Error(`the opt-in box of ${prop} does not stay checked`);
 }
 
 async function addArrayItem(page, p) {
@@ -112,6 +134,7 @@ async function addArrayItem(page, p) {
 // "Object Properties" control, as a person would: type the id, click Add.
 async function addMapKey(page, key) {
   const p = 'root.existing_audiences';
+  await settle(page);
   await v(page, `${sel(p)} > .je-object__controls .json-editor-btntype-properties`).click();
   await v(page, `[id="${p}-property-selector"]`).fill(key);
   await v(page, `${sel(p)} > .je-object__controls .je-modal .json-editor-btntype-add`).click();
@@ -121,14 +144,19 @@ async function addMapKey(page, key) {
 async function fillArray(page, p, values) {
   for (let i = 0; i < values.length; i++) {
     const item = `${p}.${i}`;
-    if ((await page.locator(sel(item)).locator('visible=true').count()) === 0) {
+    for (let tries = 0; ; tries++) {
+      await settle(page);
+      if ((await page.locator(sel(item)).locator('visible=true').count()) > 0) break;
+      if (tries === 5) throw new Error(`${item} does not appear after clicking Add`);
       await addArrayItem(page, p);
     }
     await v(page, `${sel(item)} input`).fill(values[i]);
+    await settle(page);
   }
 }
 
 async function submit(page) {
+  await settle(page);
   await page.click('#submit');
   await page.waitForFunction(() => document.getElementById('verdict').textContent !== '');
   return page.evaluate(() => ({
