@@ -11,7 +11,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <dirent.h>
+#include <unistd.h>
 
 #ifndef CH_CONNECTOR_DIR
 #define CH_CONNECTOR_DIR "/usr/local/lib/aconn"
@@ -19,34 +23,83 @@
 
 #define CH_DEFAULT_REDIRECT_URI "https://127.0.0.1/callback"
 
-static const char ch_usage[] =
-    "Usage: connector-host COMMAND [OPTIONS]\n"
-    "\n"
-    "Commands:\n"
-    "  describe   --plugin P                      print the plugin's manifest JSON\n"
-    "  validate   --plugin P --settings FILE [--profile NAME] [--remote]\n"
-    "             [--connection ID]               check quick settings\n"
-    "  authorize  --plugin P --profile NAME [--callback URL | --status]\n"
-    "                                             begin, complete or check a profile\n"
-    "  secret set --plugin P NAME                 store a secret read from stdin\n"
-    "  connect    --plugin P --profile NAME --dataset FILE --settings FILE\n"
-    "                                             make a connection; prints its id\n"
-    "  deliver    --connection ID [--batch-records N] [--dry-run]\n"
-    "                                             run one delivery run; prints the report\n"
-    "                                             (--dry-run: hash and spool the rows due,\n"
-    "                                             report, send nothing, record nothing)\n"
-    "  connections | profiles | runs              list what state.db holds (JSON)\n"
+/* Option bits: which options a command takes (ch_cli_cmd.opts). The
+   options every command takes are not in the masks. */
+enum {
+    CH_O_PLUGIN = 1 << 0, CH_O_PROFILE = 1 << 1, CH_O_SETTINGS = 1 << 2,
+    CH_O_DATASET = 1 << 3, CH_O_CONNECTION = 1 << 4, CH_O_CALLBACK = 1 << 5,
+    CH_O_BATCH = 1 << 6, CH_O_REMOTE = 1 << 7, CH_O_STATUS = 1 << 8,
+    CH_O_DRY_RUN = 1 << 9, CH_O_JSON = 1 << 10, CH_O_GLOBAL = 1 << 30
+};
+
+typedef struct ch_cli_cmd {
+    const char *name;
+    unsigned opts;
+    const char *synopsis;   /* after "connector-host NAME" */
+    const char *help;       /* what it does, printed by NAME --help */
+} ch_cli_cmd;
+
+static const ch_cli_cmd ch_cmds[] = {
+    { "describe", CH_O_PLUGIN, "--plugin P",
+      "Prints the plugin's manifest JSON.\n" },
+    { "validate", CH_O_PLUGIN | CH_O_SETTINGS | CH_O_PROFILE | CH_O_REMOTE | CH_O_CONNECTION,
+      "--plugin P --settings FILE [--profile NAME] [--remote] [--connection ID]",
+      "Checks quick settings: exit 0 {\"valid\":true}, exit 1 with every error\n"
+      "(field, code, message). --remote also asks the remote API (needs a profile);\n"
+      "--connection ID checks a change against that connection's settings.\n" },
+    { "authorize", CH_O_PLUGIN | CH_O_PROFILE | CH_O_CALLBACK | CH_O_STATUS,
+      "--plugin P --profile NAME [--callback URL | --status]",
+      "Without --callback: prints the consent URL to open. With --callback URL (the\n"
+      "address the browser was sent back to): completes the profile and records the\n"
+      "API base (--api-base) and CA file (--ca-file) it was authorized against; later\n"
+      "commands on the profile use them and refuse a different one. --status re-checks.\n" },
+    { "secret", CH_O_PLUGIN, "set --plugin P NAME < VALUE",
+      "Stores the value read from standard input as the plugin's secret NAME.\n" },
+    { "connect", CH_O_PLUGIN | CH_O_PROFILE | CH_O_DATASET | CH_O_SETTINGS,
+      "--plugin P --profile NAME --dataset FILE --settings FILE",
+      "Validates the settings and makes an immutable connection; prints its id.\n" },
+    { "deliver", CH_O_CONNECTION | CH_O_BATCH | CH_O_DRY_RUN,
+      "--connection ID [--batch-records N] [--dry-run]",
+      "Runs one delivery run of the connection and prints the run report JSON on\n"
+      "standard output; when the run fails, standard error says why and the command\n"
+      "that fixes it. --dry-run hashes and spools the rows due, reports, and sends\n"
+      "and records nothing. The connection's plugin and its profile's API base are\n"
+      "used.\n" },
+    { "connections", CH_O_CONNECTION | CH_O_JSON, "[show ID] [--json]",
+      "Lists the connections: last outcome and its reason, last delivery, next due,\n"
+      "and the targets (audience ids, state) of the last report. A table on a\n"
+      "terminal; JSON with --json or when standard output is not a terminal.\n"
+      "show ID prints one connection whole, with its last report and error.\n" },
+    { "runs", CH_O_CONNECTION | CH_O_JSON, "[show RUN | RUN] [--connection ID] [--json]",
+      "Lists delivery runs (every attempt) with outcome and error; --connection ID\n"
+      "only that connection's. show RUN prints its attempts whole, with reports.\n"
+      "An unknown id is an error (exit 1).\n" },
+    { "profiles", CH_O_JSON, "[--json]",
+      "Lists the profiles: status, when it changed, the API base they belong to.\n" },
+    { "relink", CH_O_CONNECTION | CH_O_PLUGIN, "--connection ID --plugin P",
+      "Points the connection at its plugin again after the file moved (a build tree\n"
+      "removed, installed elsewhere); P must be the same plugin (same id). A bare\n"
+      "module name is stored as a name, found in the connector directory at each load.\n"
+      "Prints what was stored.\n" },
+    { "help", 0, "[COMMAND]", "Prints the help of COMMAND, or this overview.\n" },
+};
+#define CH_NCMDS (sizeof(ch_cmds) / sizeof(ch_cmds[0]))
+
+static const char ch_usage_tail[] =
     "\n"
     "Options for every command:\n"
     "  --home DIR             data directory (default $CONNECTOR_HOST_HOME or\n"
     "                         ~/.local/share/connector-host)\n"
-    "  --api-base URL         the remote API base URL (plugin option api_base)\n"
+    "  --api-base URL         the remote API base URL (plugin option api_base);\n"
+    "                         remembered by the profile that authorize completes\n"
     "  --ca-file FILE         PEM file of trusted CAs (plugin option ca_file)\n"
     "  --redirect-uri URL     OAuth redirect URI (default " CH_DEFAULT_REDIRECT_URI ")\n"
     "  --clock-offset-ms N    move the host clock by N ms (tests)\n"
     "  --request-timeout-ms N whole-request timeout of the plugin's non-upload\n"
     "                         requests, 100..600000 (plugin option request_timeout_ms)\n"
     "  --verbose              also print the plugin's debug log lines\n"
+    "  --init                 start a new state.db in a home that lost its own\n"
+    "                         (refused without it while secrets or spools remain)\n"
     "  --help, --version\n"
     "\n"
     "P is a path to a plugin's .la or .so, or a module name searched in\n"
@@ -54,7 +107,30 @@ static const char ch_usage[] =
     "\n"
     "Exit codes: 0 success; 1 invalid or permanent failure; 2 usage;\n"
     "3 re-authorize needed; 4 plugin could not be loaded or ABI refused;\n"
-    "70 internal error; 75 retry later.\n";
+    "5 partial: some targets behind or dead; 70 internal error; 75 retry later.\n";
+
+static void ch_cli_usage(FILE *f)
+{
+    size_t i;
+
+    fputs("Usage: connector-host COMMAND [OPTIONS]\n"
+          "       connector-host help COMMAND | COMMAND --help\n\nCommands:\n", f);
+    for (i = 0; i < CH_NCMDS; i++)
+        fprintf(f, "  %-11s %s\n", ch_cmds[i].name, ch_cmds[i].synopsis);
+    fputs(ch_usage_tail, f);
+}
+
+static void ch_cli_cmd_help(const ch_cli_cmd *c)
+{
+    printf("Usage: connector-host %s %s\n\n%s\n", c->name, c->synopsis, c->help);
+    printf("Options for every command: --home DIR, --api-base URL, --ca-file FILE,\n"
+           "--redirect-uri URL, --clock-offset-ms N, --request-timeout-ms N, --verbose,\n"
+           "--init\n"
+           "(see connector-host --help).\n\n"
+           "Exit codes: 0 success; 1 invalid or permanent failure; 2 usage;\n"
+           "3 re-authorize needed; 4 plugin could not be loaded or ABI refused;\n"
+           "5 partial: some targets behind or dead; 70 internal error; 75 retry later.\n");
+}
 
 void ch_cli_error(const char *fmt, ...)
 {
@@ -71,31 +147,77 @@ typedef struct ch_opt {
     const char *name;
     size_t off;        /* offset of the member in ch_args */
     int is_flag;       /* 1: an int set to 1; 0: a const char * value */
+    unsigned bit;      /* CH_O_*: which commands take it */
 } ch_opt;
 
-#define CH_STR(m) { "--" #m, offsetof(ch_args, m), 0 }
+#define CH_OPT(name, m, flag, bit) { name, offsetof(ch_args, m), flag, bit }
 static const ch_opt ch_opts[] = {
-    { "--home", offsetof(ch_args, home), 0 },
-    { "--api-base", offsetof(ch_args, api_base), 0 },
-    { "--ca-file", offsetof(ch_args, ca_file), 0 },
-    { "--redirect-uri", offsetof(ch_args, redirect_uri), 0 },
-    { "--clock-offset-ms", offsetof(ch_args, clock_offset_ms), 0 },
-    { "--request-timeout-ms", offsetof(ch_args, request_timeout_ms), 0 },
-    CH_STR(plugin),
-    CH_STR(profile),
-    CH_STR(settings),
-    CH_STR(dataset),
-    CH_STR(connection),
-    CH_STR(callback),
-    { "--batch-records", offsetof(ch_args, batch_records), 0 },
-    { "--help", offsetof(ch_args, help), 1 },
-    { "--version", offsetof(ch_args, version), 1 },
-    { "--verbose", offsetof(ch_args, verbose), 1 },
-    { "--remote", offsetof(ch_args, remote), 1 },
-    { "--status", offsetof(ch_args, status), 1 },
-    { "--dry-run", offsetof(ch_args, dry_run), 1 },
+    CH_OPT("--home", home, 0, CH_O_GLOBAL),
+    CH_OPT("--api-base", api_base, 0, CH_O_GLOBAL),
+    CH_OPT("--ca-file", ca_file, 0, CH_O_GLOBAL),
+    CH_OPT("--redirect-uri", redirect_uri, 0, CH_O_GLOBAL),
+    CH_OPT("--clock-offset-ms", clock_offset_ms, 0, CH_O_GLOBAL),
+    CH_OPT("--request-timeout-ms", request_timeout_ms, 0, CH_O_GLOBAL),
+    CH_OPT("--plugin", plugin, 0, CH_O_PLUGIN),
+    CH_OPT("--profile", profile, 0, CH_O_PROFILE),
+    CH_OPT("--settings", settings, 0, CH_O_SETTINGS),
+    CH_OPT("--dataset", dataset, 0, CH_O_DATASET),
+    CH_OPT("--connection", connection, 0, CH_O_CONNECTION),
+    CH_OPT("--callback", callback, 0, CH_O_CALLBACK),
+    CH_OPT("--batch-records", batch_records, 0, CH_O_BATCH),
+    CH_OPT("--help", help, 1, CH_O_GLOBAL),
+    CH_OPT("--version", version, 1, CH_O_GLOBAL),
+    CH_OPT("--verbose", verbose, 1, CH_O_GLOBAL),
+    CH_OPT("--init", init, 1, CH_O_GLOBAL),
+    CH_OPT("--remote", remote, 1, CH_O_REMOTE),
+    CH_OPT("--status", status, 1, CH_O_STATUS),
+    CH_OPT("--dry-run", dry_run, 1, CH_O_DRY_RUN),
+    CH_OPT("--json", json, 1, CH_O_JSON),
 };
-#undef CH_STR
+#undef CH_OPT
+#define CH_NOPTS (sizeof(ch_opts) / sizeof(ch_opts[0]))
+
+/* Levenshtein distance of a and b[0..blen), for "did you mean". */
+static size_t ch_cli_distance(const char *a, const char *b, size_t blen)
+{
+    size_t row[64], i, j, alen = strlen(a);
+
+    if (alen >= 63 || blen >= 63)
+        return 99;
+    for (j = 0; j <= blen; j++)
+        row[j] = j;
+    for (i = 1; i <= alen; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (j = 1; j <= blen; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[blen];
+}
+
+/* The known name nearest to word (at most 2 edits away), or NULL. */
+static const char *ch_cli_nearest(const char *word, size_t len, int options)
+{
+    const char *best = NULL;
+    size_t i, bestd = 3, n = options ? CH_NOPTS : CH_NCMDS;
+
+    for (i = 0; i < n; i++) {
+        const char *name = options ? ch_opts[i].name : ch_cmds[i].name;
+        size_t d = ch_cli_distance(name, word, len);
+        if (d < bestd) {
+            bestd = d;
+            best = name;
+        }
+    }
+    return best;
+}
 
 /* Options and positionals may be mixed; "--name=value" and "--name value"
    both work; "--" ends the options. Returns 0 or CH_EXIT_USAGE. */
@@ -126,7 +248,7 @@ static int ch_cli_parse(int argc, char **argv, ch_args *a)
             arg = "--help";
         eq = strchr(arg, '=');
         namelen = eq != NULL ? (size_t) (eq - arg) : strlen(arg);
-        for (k = 0; k < sizeof(ch_opts) / sizeof(ch_opts[0]); k++) {
+        for (k = 0; k < CH_NOPTS; k++) {
             if (strlen(ch_opts[k].name) == namelen
                 && strncmp(ch_opts[k].name, arg, namelen) == 0) {
                 o = &ch_opts[k];
@@ -134,9 +256,13 @@ static int ch_cli_parse(int argc, char **argv, ch_args *a)
             }
         }
         if (o == NULL) {
-            ch_cli_error("unknown option '%s' (see --help)", arg);
+            const char *near = ch_cli_nearest(arg, namelen, 1);
+            ch_cli_error("unknown option '%.*s'%s%s%s (see --help)", (int) namelen, arg,
+                         near != NULL ? "; did you mean " : "", near != NULL ? near : "",
+                         near != NULL ? "?" : "");
             return CH_EXIT_USAGE;
         }
+        a->given |= o->bit;
         if (o->is_flag) {
             if (eq != NULL) {
                 ch_cli_error("option %s takes no value", o->name);
@@ -154,6 +280,89 @@ static int ch_cli_parse(int argc, char **argv, ch_args *a)
     return 0;
 }
 
+static const ch_cli_cmd *ch_cli_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < CH_NCMDS; i++)
+        if (strcmp(ch_cmds[i].name, name) == 0)
+            return &ch_cmds[i];
+    return NULL;
+}
+
+/* Unknown command: the error, with the nearest one. */
+static int ch_cli_unknown(const char *name)
+{
+    const char *near = ch_cli_nearest(name, strlen(name), 0);
+
+    ch_cli_error("unknown command '%s'%s%s%s (see connector-host --help)", name,
+                 near != NULL ? "; did you mean " : "", near != NULL ? near : "",
+                 near != NULL ? "?" : "");
+    return CH_EXIT_USAGE;
+}
+
+/* Refuses, all at once, the options the command does not take. */
+static int ch_cli_check_opts(const ch_cli_cmd *c, unsigned given)
+{
+    size_t k;
+    int bad = 0;
+
+    for (k = 0; k < CH_NOPTS; k++) {
+        unsigned bit = ch_opts[k].bit;
+        if (bit == CH_O_GLOBAL || (given & bit) == 0 || (c->opts & bit) != 0)
+            continue;
+        ch_cli_error("%s does not take %s (see connector-host %s --help)", c->name,
+                     ch_opts[k].name, c->name);
+        bad = 1;
+    }
+    return bad ? CH_EXIT_USAGE : 0;
+}
+
+int ch_cli_missing(const char *cmd, const char *const *values, const char *const *names,
+                   size_t n)
+{
+    char list[512] = "";
+    size_t i, len = 0, missing = 0;
+
+    for (i = 0; i < n; i++) {
+        if (values[i] != NULL && *values[i] != '\0')
+            continue;
+        len += (size_t) snprintf(list + len, sizeof(list) - len, "%s%s",
+                                 missing > 0 ? ", " : "", names[i]);
+        if (len >= sizeof(list))
+            len = sizeof(list) - 1;
+        missing++;
+    }
+    if (missing == 0)
+        return 0;
+    ch_cli_error("%s needs %s (see connector-host %s --help)", cmd, list, cmd);
+    return CH_EXIT_USAGE;
+}
+
+const char *ch_cli_fix_home(const ch_cli *cli, char *buf, size_t len)
+{
+    if (cli->a.home == NULL)
+        return "";
+    snprintf(buf, len, " --home %s", cli->a.home);
+    return buf;
+}
+
+/* Non-zero when the home holds what only a state.db makes sense of: a
+   secrets file, or anything under spool/. */
+static int ch_cli_home_has_data(const ch_home *h)
+{
+    DIR *d;
+    struct dirent *e;
+    int found = access(h->secrets, F_OK) == 0;
+
+    if (found || (d = opendir(h->spool)) == NULL)
+        return found;
+    while (!found && (e = readdir(d)) != NULL)
+        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return found;
+}
+
 int ch_cli_open_home(ch_cli *cli)
 {
     char err[1024] = "";
@@ -161,7 +370,8 @@ int ch_cli_open_home(ch_cli *cli)
     if (cli->have_home)
         return 0;
     if (ch_home_open(&cli->home, cli->a.home, err, sizeof(err)) != 0) {
-        ch_cli_error("%s", err);
+        ch_cli_error("%s; pass --home DIR (or set CONNECTOR_HOST_HOME) to use another "
+                     "directory", err);
         return CH_EXIT_FAILED;
     }
     cli->have_home = 1;
@@ -170,7 +380,24 @@ int ch_cli_open_home(ch_cli *cli)
         ch_cli_error("%s", err);
         return CH_EXIT_FAILED;
     }
+    /* A lost state.db beside old secrets or spools is not a fresh start:
+       the next delivery would create every audience again. */
+    if (!cli->a.init && access(cli->home.state_db, F_OK) != 0
+        && ch_cli_home_has_data(&cli->home)) {
+        ch_cli_error("%s has no state.db, but holds secrets or spools from an earlier "
+                     "one: its connections, checkpoints and audience records are gone, and "
+                     "starting over would create the audiences again. Restore state.db from "
+                     "a backup, or start a new one deliberately (the secrets are kept): "
+                     "connector-host profiles --init --home %s", cli->home.dir, cli->home.dir);
+        return CH_EXIT_FAILED;
+    }
     if (ch_state_open(cli->home.state_db, &cli->state, err, sizeof(err)) != 0) {
+        if (access(cli->home.dir, W_OK) != 0 || (access(cli->home.state_db, F_OK) == 0
+                                                 && access(cli->home.state_db, W_OK) != 0)) {
+            ch_cli_error("cannot write the home directory %s (its state.db): give "
+                         "yourself write access (chmod u+w), or pass --home DIR", cli->home.dir);
+            return CH_EXIT_FAILED;
+        }
         ch_cli_error("%s", err);
         return CH_EXIT_INTERNAL;
     }
@@ -192,10 +419,90 @@ int ch_cli_load_plugin(ch_cli *cli, const char *spec)
     return 0;
 }
 
+/* One of api_base / ca_file: refuse a given value that differs from the
+   recorded one; inherit the recorded one when none is given. */
+static int ch_cli_endpoint_one(ch_cli *cli, const char *profile, const char *option,
+                               const char *given, const char *recorded, const char **use)
+{
+    char home[1100];
+
+    if (given == NULL) {
+        *use = recorded[0] != '\0' ? recorded : NULL;
+        return 0;
+    }
+    if (strcmp(given, recorded) == 0)
+        return 0;
+    ch_cli_error("profile %s was authorized against %s %s, not %s; its token belongs "
+                 "there, so the command was not sent. Leave out %s (the profile's is "
+                 "used), or authorize a new profile for the other one: connector-host "
+                 "authorize --plugin %s --profile NEW_NAME %s %s%s", profile, option,
+                 recorded[0] != '\0' ? recorded : "(the plugin's default)", given, option,
+                 cli->plugin.path != NULL ? cli->plugin.path : "P", option, given,
+                 ch_cli_fix_home(cli, home, sizeof(home)));
+    return CH_EXIT_FAILED;
+}
+
+int ch_cli_profile_endpoint(ch_cli *cli, const char *plugin_id, const char *profile)
+{
+    char *base = NULL, *ca = NULL, err[1024] = "";
+    int found, rc = 0;
+
+    found = ch_state_profile_endpoint_get(cli->state, plugin_id, profile, &base, &ca, err,
+                                          sizeof(err));
+    if (found < 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    if (found > 0)
+        return 0;   /* nothing recorded: the command's own options apply */
+    rc = ch_cli_endpoint_one(cli, profile, "--api-base", cli->a.api_base, base,
+                             &cli->host.api_base);
+    /* The CA file is inherited but may be replaced: trust is rotated by
+       giving a new file, and a wrong one fails the TLS check anyway. */
+    if (rc == 0 && cli->a.ca_file == NULL && ca[0] != '\0')
+        cli->host.ca_file = ca;
+    /* The strings live as long as the command: kept in cli. */
+    cli->endpoint_base = base;
+    cli->endpoint_ca = ca;
+    return rc;
+}
+
+int ch_cli_profile_endpoint_record(ch_cli *cli, const char *plugin_id, const char *profile)
+{
+    char err[1024] = "";
+
+    if (ch_state_profile_endpoint_set(cli->state, plugin_id, profile, cli->host.api_base,
+                                      cli->host.ca_file, err, sizeof(err)) != 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    return 0;
+}
+
 static int ch_cli_dispatch(ch_cli *cli)
 {
     const char *cmd = cli->a.pos[0];
+    const ch_cli_cmd *c = ch_cli_find(cmd);
+    int rc;
 
+    if (c == NULL)
+        return ch_cli_unknown(cmd);
+    if (strcmp(cmd, "help") == 0) {
+        if (cli->a.npos < 2) {
+            ch_cli_usage(stdout);
+            return CH_EXIT_OK;
+        }
+        if ((c = ch_cli_find(cli->a.pos[1])) == NULL)
+            return ch_cli_unknown(cli->a.pos[1]);
+        ch_cli_cmd_help(c);
+        return CH_EXIT_OK;
+    }
+    if (cli->a.help) {
+        ch_cli_cmd_help(c);
+        return CH_EXIT_OK;
+    }
+    if ((rc = ch_cli_check_opts(c, cli->a.given)) != 0)
+        return rc;
     if (strcmp(cmd, "describe") == 0)
         return ch_cmd_describe(cli);
     if (strcmp(cmd, "validate") == 0)
@@ -208,11 +515,9 @@ static int ch_cli_dispatch(ch_cli *cli)
         return ch_cmd_connect(cli);
     if (strcmp(cmd, "deliver") == 0)
         return ch_cmd_deliver(cli);
-    if (strcmp(cmd, "connections") == 0 || strcmp(cmd, "profiles") == 0
-        || strcmp(cmd, "runs") == 0)
-        return ch_cmd_list(cli);
-    ch_cli_error("unknown command '%s' (see --help)", cmd);
-    return CH_EXIT_USAGE;
+    if (strcmp(cmd, "relink") == 0)
+        return ch_cmd_relink(cli);
+    return ch_cmd_list(cli);
 }
 
 int ch_cli_main(int argc, char **argv)
@@ -225,8 +530,8 @@ int ch_cli_main(int argc, char **argv)
     rc = ch_cli_parse(argc, argv, &cli.a);
     if (rc != 0)
         return rc;
-    if (cli.a.help) {
-        fputs(ch_usage, stdout);
+    if (cli.a.help && cli.a.npos == 0) {
+        ch_cli_usage(stdout);
         return CH_EXIT_OK;
     }
     if (cli.a.version) {
@@ -235,7 +540,7 @@ int ch_cli_main(int argc, char **argv)
         return CH_EXIT_OK;
     }
     if (cli.a.npos == 0) {
-        fputs(ch_usage, stderr);
+        ch_cli_usage(stderr);
         return CH_EXIT_USAGE;
     }
     if (cli.a.clock_offset_ms != NULL && ch_parse_i64(cli.a.clock_offset_ms, &off) != 0) {
@@ -270,6 +575,8 @@ int ch_cli_main(int argc, char **argv)
         rc = CH_EXIT_INTERNAL;
     }
     ch_plugin_unload(&cli.plugin);
+    free(cli.endpoint_base);
+    free(cli.endpoint_ca);
     ch_state_close(cli.state);
     if (cli.have_home)
         ch_home_close(&cli.home);

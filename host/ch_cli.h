@@ -5,6 +5,7 @@
 #ifndef CH_CLI_H
 #define CH_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ch_home.h"
@@ -25,6 +26,7 @@ typedef struct ch_args {
     int help;
     int version;
     int verbose;
+    int init;          /* --init: a new state.db even where one was lost */
     /* Command options. */
     const char *plugin;
     const char *profile;
@@ -36,6 +38,8 @@ typedef struct ch_args {
     int remote;
     int status;
     int dry_run;
+    int json;
+    unsigned given;    /* CH_O_* bits of the command options given */
     /* COMMAND [SUBCOMMAND] [ARG]. */
     const char *pos[CH_MAX_POSITIONAL];
     int npos;
@@ -50,6 +54,8 @@ typedef struct ch_cli {
     ch_state *state;
     ch_plugin plugin;
     ch_host host;
+    char *endpoint_base;   /* the profile's recorded API base and CA file */
+    char *endpoint_ca;
 } ch_cli;
 
 /* Runs connector-host with argv; returns the exit code. */
@@ -60,6 +66,25 @@ int ch_cli_main(int argc, char **argv);
 int ch_cli_open_home(ch_cli *cli);
 int ch_cli_load_plugin(ch_cli *cli, const char *spec);
 
+/* Reports, in one error, every required option whose value is missing
+   (NULL or empty); returns CH_EXIT_USAGE then, else 0. */
+int ch_cli_missing(const char *cmd, const char *const *values, const char *const *names,
+                   size_t n);
+
+/* " --home DIR" when the user gave --home (so a printed fix command runs
+   against the same home), else "". Uses buf. */
+const char *ch_cli_fix_home(const ch_cli *cli, char *buf, size_t len);
+
+/* Applies the API base and CA file that profile NAME of plugin_id was
+   authorized against: inherits them when the command gives none; refuses
+   (exit 1, with the fix) a different API base, never redirecting the
+   profile's token; a CA file given replaces the recorded one. */
+int ch_cli_profile_endpoint(ch_cli *cli, const char *plugin_id, const char *profile);
+
+/* Records the command's API base and CA file on the profile (after
+   authorize completed it). */
+int ch_cli_profile_endpoint_record(ch_cli *cli, const char *plugin_id, const char *profile);
+
 /* The commands. Each returns the exit code. */
 int ch_cmd_describe(ch_cli *cli);
 int ch_cmd_validate(ch_cli *cli);
@@ -68,6 +93,11 @@ int ch_cmd_secret(ch_cli *cli);
 int ch_cmd_connect(ch_cli *cli);
 int ch_cmd_deliver(ch_cli *cli);
 int ch_cmd_list(ch_cli *cli);
+int ch_cmd_relink(ch_cli *cli);
+
+/* The plugin reference a connection stores for --plugin `given` (already
+   loaded in cli): a bare module name as given, else the loaded path. */
+const char *ch_relink_spec(const ch_cli *cli, const char *given);
 
 /* Prints "connector-host: <message>" on stderr. */
 #if defined(__GNUC__)

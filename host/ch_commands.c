@@ -10,6 +10,7 @@
 #include "ch_dataset.h"
 #include "ch_run.h"
 #include "ch_secrets.h"
+#include "ch_show.h"
 #include "ch_util.h"
 
 #include <errno.h>
@@ -34,16 +35,27 @@ static void ch_print_json(json_object *o)
                                            | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static int ch_need(const char *value, const char *option, const char *cmd)
+#define CH_NEED(cmd, ...) ch_need_all(cmd, (const char *const[]) { __VA_ARGS__ }, \
+                                     sizeof((const char *const[]) { __VA_ARGS__ }) \
+                                     / sizeof(const char *))
+
+/* Pairs of (value, "--option VALUE"): every missing one in one error. */
+static int ch_need_all(const char *cmd, const char *const *pairs, size_t n)
 {
-    if (value != NULL && *value != '\0')
-        return 0;
-    ch_cli_error("%s needs %s (see --help)", cmd, option);
-    return CH_EXIT_USAGE;
+    const char *values[8], *names[8];
+    size_t i, k = 0;
+
+    for (i = 0; i + 1 < n && k < 8; i += 2, k++) {
+        values[k] = pairs[i];
+        names[k] = pairs[i + 1];
+    }
+    return ch_cli_missing(cmd, values, names, k);
 }
 
-/* Reads a settings file and checks it is one JSON object. */
-static int ch_read_settings(const char *path, char **text, json_object **obj)
+/* Reads a settings file and checks it is one JSON object; the reason it
+   is not goes to stderr and, when why is given, into why. */
+static int ch_read_settings(const char *path, char **text, json_object **obj, char *why,
+                            size_t whylen)
 {
     char err[1024] = "";
     json_object *o;
@@ -51,11 +63,15 @@ static int ch_read_settings(const char *path, char **text, json_object **obj)
     *text = NULL;
     if (ch_read_file(path, CH_SETTINGS_MAX, text, NULL, err, sizeof(err)) != 0) {
         ch_cli_error("--settings: %s", err);
+        if (why != NULL)
+            snprintf(why, whylen, "%s", err);
         return CH_EXIT_FAILED;
     }
     o = json_tokener_parse(*text);
     if (o == NULL || !json_object_is_type(o, json_type_object)) {
         json_object_put(o);
+        if (why != NULL)
+            snprintf(why, whylen, "%s is not a JSON object", path);
         ch_cli_error("--settings: %s is not a JSON object; write the quick settings "
                      "as {\"name\": value, ...}", path);
         free(*text);
@@ -84,7 +100,7 @@ static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_
 
 int ch_cmd_describe(ch_cli *cli)
 {
-    int rc = ch_need(cli->a.plugin, "--plugin P", "describe");
+    int rc = CH_NEED("describe", cli->a.plugin, "--plugin P");
 
     if (rc == 0)
         rc = ch_cli_load_plugin(cli, cli->a.plugin);
@@ -161,14 +177,12 @@ int ch_cmd_validate(ch_cli *cli)
     char *settings = NULL;
     const char *profile = cli->a.profile;
     ch_connection conn;
-    json_object *result = NULL;
+    json_object *result = NULL, *bad = NULL, *errs = NULL;
     aconn_status s;
-    char err[1024] = "";
+    char err[1024] = "", home[1100];
 
     memset(&conn, 0, sizeof(conn));
-    rc = ch_need(cli->a.plugin, "--plugin P", "validate");
-    if (rc == 0)
-        rc = ch_need(cli->a.settings, "--settings FILE", "validate");
+    rc = CH_NEED("validate", cli->a.plugin, "--plugin P", cli->a.settings, "--settings FILE");
     if (rc != 0)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
@@ -178,8 +192,9 @@ int ch_cmd_validate(ch_cli *cli)
         int found = ch_state_connection_get(cli->state, cli->a.connection, &conn,
                                             err, sizeof(err));
         if (found != 0) {
-            ch_cli_error("%s", found > 0 ? "--connection: no such connection; list "
-                         "them with: connector-host connections" : err);
+            ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list "
+                         "them with: connector-host connections" : err,
+                         found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
             rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
             goto cleanup;
         }
@@ -197,10 +212,27 @@ int ch_cmd_validate(ch_cli *cli)
         rc = CH_EXIT_USAGE;
         goto cleanup;
     }
-    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL)) != 0) {
-        /* Still answer in the documented shape. */
-        puts("{\"valid\":false,\"errors\":[{\"field\":\"\",\"code\":\"invalid_json\","
-             "\"message\":\"the settings file is not a JSON object\"}]}");
+    if (profile != NULL
+        && (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), profile)) != 0)
+        goto cleanup;
+    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL, err, sizeof(err))) != 0) {
+        /* Still answer in the documented shape, with the real reason. */
+        result = json_object_new_object();
+        bad = json_object_new_object();
+        errs = json_object_new_array();
+        if (result != NULL && bad != NULL && errs != NULL) {
+            json_object_object_add(bad, "field", json_object_new_string(""));
+            json_object_object_add(bad, "code", json_object_new_string(
+                strstr(err, "not a JSON object") != NULL ? "invalid_json" : "unreadable"));
+            json_object_object_add(bad, "message", json_object_new_string(err));
+            json_object_array_add(errs, bad);
+            json_object_object_add(result, "valid", json_object_new_boolean(0));
+            json_object_object_add(result, "errors", errs);
+            ch_print_json(result);
+        } else {
+            json_object_put(bad);
+            json_object_put(errs);
+        }
         goto cleanup;
     }
     s = ch_validate(cli, settings, profile, cli->a.remote, conn.settings_json, &result);
@@ -231,9 +263,7 @@ int ch_cmd_authorize(ch_cli *cli)
     aconn_status s;
     char err[1024] = "";
 
-    rc = ch_need(cli->a.plugin, "--plugin P", "authorize");
-    if (rc == 0)
-        rc = ch_need(cli->a.profile, "--profile NAME", "authorize");
+    rc = CH_NEED("authorize", cli->a.plugin, "--plugin P", cli->a.profile, "--profile NAME");
     if (rc != 0)
         return rc;
     if (cli->a.callback != NULL && cli->a.status) {
@@ -241,7 +271,9 @@ int ch_cmd_authorize(ch_cli *cli)
         return CH_EXIT_USAGE;
     }
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
-        || (rc = ch_cli_open_home(cli)) != 0)
+        || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
+                                         cli->a.profile)) != 0)
         return rc;
     memset(&req, 0, sizeof(req));
     req.struct_size = sizeof(req);
@@ -299,6 +331,12 @@ int ch_cmd_authorize(ch_cli *cli)
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
+    /* The token just obtained belongs to this API: later commands on the
+       profile use it and refuse another. */
+    if (req.phase == ACONN_AUTHORIZE_COMPLETE
+        && (rc = ch_cli_profile_endpoint_record(cli, ch_plugin_id(&cli->plugin),
+                                                cli->a.profile)) != 0)
+        goto cleanup;
     ch_print_json(res);
     rc = CH_EXIT_OK;
 cleanup:
@@ -335,9 +373,7 @@ int ch_cmd_secret(ch_cli *cli)
         ch_cli_error("usage: connector-host secret set --plugin P NAME < value");
         return CH_EXIT_USAGE;
     }
-    rc = ch_need(cli->a.plugin, "--plugin P", "secret set");
-    if (rc == 0)
-        rc = ch_need(name, "a NAME", "secret set");
+    rc = CH_NEED("secret set", cli->a.plugin, "--plugin P", name, "a NAME");
     if (rc != 0)
         return rc;
     if (!ch_secret_name_ok(name)) {
@@ -441,18 +477,15 @@ int ch_cmd_connect(ch_cli *cli)
     aconn_status s;
 
     memset(&c, 0, sizeof(c));
-    rc = ch_need(cli->a.plugin, "--plugin P", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.profile, "--profile NAME", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.dataset, "--dataset FILE", "connect");
-    if (rc == 0)
-        rc = ch_need(cli->a.settings, "--settings FILE", "connect");
+    rc = CH_NEED("connect", cli->a.plugin, "--plugin P", cli->a.profile, "--profile NAME",
+                 cli->a.dataset, "--dataset FILE", cli->a.settings, "--settings FILE");
     if (rc != 0)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
-        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings)) != 0)
+        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings, NULL, 0)) != 0)
+        goto cleanup;
+    if ((rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), cli->a.profile)) != 0)
         goto cleanup;
     if (ch_settings_historical(settings, &c.historical) != 0) {
         rc = CH_EXIT_FAILED;
@@ -495,7 +528,7 @@ int ch_cmd_connect(ch_cli *cli)
         goto cleanup;
     }
     c.id = id;
-    c.plugin_path = cli->plugin.path;
+    c.plugin_path = (char *) ch_relink_spec(cli, cli->a.plugin);
     c.plugin_id = (char *) ch_plugin_id(&cli->plugin);
     c.profile = (char *) cli->a.profile;
     c.dataset_path = dataset;
@@ -549,7 +582,8 @@ static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
     *fd = -1;
     if (path == NULL)
         return -1;
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW, O_NONBLOCK: never a planted link or FIFO (issue #21). */
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
         rc = 0;
     else if (*fd >= 0 && errno == EWOULDBLOCK)
@@ -565,17 +599,18 @@ int ch_cmd_deliver(ch_cli *cli)
     ch_run_options opt;
     json_object *report = NULL;
     char *status = NULL, *spool = NULL;
-    char err[1024] = "";
+    char err[1024] = "", home[1100];
     int64_t n = 0;
 
     memset(&c, 0, sizeof(c));
     memset(&opt, 0, sizeof(opt));
-    rc = ch_need(cli->a.connection, "--connection ID", "deliver");
+    rc = CH_NEED("deliver", cli->a.connection, "--connection ID");
     if (rc != 0)
         goto cleanup;
     if (!ch_connection_id_ok(cli->a.connection)) {
         ch_cli_error("--connection: '%s' is not a connection id (like c_0123abcd...); "
-                     "list them with: connector-host connections", cli->a.connection);
+                     "list them with: connector-host connections%s", cli->a.connection,
+                     ch_cli_fix_home(cli, home, sizeof(home)));
         rc = CH_EXIT_FAILED;
         goto cleanup;
     }
@@ -609,13 +644,17 @@ int ch_cmd_deliver(ch_cli *cli)
     }
     found = ch_state_connection_get(cli->state, cli->a.connection, &c, err, sizeof(err));
     if (found != 0) {
-        ch_cli_error("%s", found > 0 ? "--connection: no such connection; list them "
-                     "with: connector-host connections" : err);
+        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
+                     "with: connector-host connections" : err,
+                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
         rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
         goto cleanup;
     }
-    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0)
+    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0) {
+        fprintf(stderr, "  if the plugin moved: connector-host relink --connection %s "
+                "--plugin NEW_PATH%s\n", c.id, ch_cli_fix_home(cli, home, sizeof(home)));
         goto cleanup;
+    }
     if (strcmp(ch_plugin_id(&cli->plugin), c.plugin_id) != 0) {
         ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
                      "install the right plugin", c.plugin_path, ch_plugin_id(&cli->plugin),
@@ -629,10 +668,12 @@ int ch_cmd_deliver(ch_cli *cli)
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
+    if ((rc = ch_cli_profile_endpoint(cli, c.plugin_id, c.profile)) != 0)
+        goto cleanup;
     if (status != NULL && strcmp(status, "reauthorize_required") == 0) {
         ch_cli_error("profile %s must be authorized again before delivering: run "
-                     "connector-host authorize --plugin %s --profile %s", c.profile,
-                     c.plugin_path, c.profile);
+                     "connector-host authorize --plugin %s --profile %s%s", c.profile,
+                     c.plugin_path, c.profile, ch_cli_fix_home(cli, home, sizeof(home)));
         rc = CH_EXIT_REAUTHORIZE;
         goto cleanup;
     }
@@ -650,6 +691,8 @@ int ch_cmd_deliver(ch_cli *cli)
         ch_cli_error("deliver: %s", err[0] != '\0' ? err : "failed");
     if (report != NULL && err[0] != '\0')
         ch_cli_error("deliver: %s", err);
+    if (report != NULL && rc != CH_EXIT_OK)
+        ch_show_deliver_failure(cli, &c, report, rc);
 cleanup:
     json_object_put(report);
     ch_connection_clear(&c);
@@ -658,23 +701,4 @@ cleanup:
     if (lockfd >= 0)
         close(lockfd);
     return rc;
-}
-
-/* ---- listings ---------------------------------------------------------- */
-
-int ch_cmd_list(ch_cli *cli)
-{
-    int rc;
-    json_object *arr = NULL;
-    char err[1024] = "";
-
-    if ((rc = ch_cli_open_home(cli)) != 0)
-        return rc;
-    if (ch_state_list(cli->state, cli->a.pos[0], &arr, err, sizeof(err)) != 0) {
-        ch_cli_error("%s", err);
-        return CH_EXIT_INTERNAL;
-    }
-    ch_print_json(arr);
-    json_object_put(arr);
-    return CH_EXIT_OK;
 }

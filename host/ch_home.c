@@ -1,10 +1,11 @@
 /*
- * ch_home.c - resolving and creating the home directory.
+ * ch_home.c - resolving, creating and checking the home directory.
  */
 #define _DEFAULT_SOURCE 1 /* realpath() */
 #include <config.h>
 
 #include "ch_home.h"
+#include "ch_file.h"
 #include "ch_util.h"
 
 #include <errno.h>
@@ -33,28 +34,33 @@ int ch_home_open(ch_home *h, const char *dir, char *err, size_t errlen)
     if (h->dir == NULL)
         goto nomem;
     /* 0700: the home holds the secrets file and every audience's spool. */
-    if (ch_mkdir_p(h->dir, 0700) != 0) {
+    if (ch_mkdir_p(h->dir, CH_DIR_MODE) != 0) {
         ch_errf(err, errlen, "cannot create home directory %s: %s", h->dir,
                 strerror(errno));
         ch_home_close(h);
         return -1;
     }
     /* Absolute, so the "home" option and spool paths given to plugins do
-       not depend on the current directory. */
+       not depend on the current directory; and free of symbolic links, so
+       the check below is of the directory then used. */
     if (realpath(h->dir, abs) != NULL) {
         free(h->dir);
         h->dir = strdup(abs);
         if (h->dir == NULL)
             goto nomem;
     }
+    /* Whoever can write the home can replace secrets.json or state.db with
+       their own between two runs: refuse such a home, however it came. */
+    if (ch_file_check_dir(h->dir, "home directory", err, errlen) != 0) {
+        ch_home_close(h);
+        return -1;
+    }
     h->state_db = ch_strdup_printf("%s/state.db", h->dir);
     h->secrets = ch_strdup_printf("%s/secrets.json", h->dir);
     h->spool = ch_strdup_printf("%s/spool", h->dir);
     if (h->state_db == NULL || h->secrets == NULL || h->spool == NULL)
         goto nomem;
-    if (ch_mkdir_p(h->spool, 0700) != 0) {
-        ch_errf(err, errlen, "cannot create home directory %s: %s", h->dir,
-                strerror(errno));
+    if (ch_file_make_dir(h->spool, "spool directory", err, errlen) != 0) {
         ch_home_close(h);
         return -1;
     }
@@ -83,8 +89,7 @@ char *ch_home_spool_dir(const ch_home *h, const char *connection_id,
         ch_errf(err, errlen, "out of memory");
         return NULL;
     }
-    if (ch_mkdir_p(d, 0700) != 0) {
-        ch_errf(err, errlen, "cannot create spool directory %s: %s", d, strerror(errno));
+    if (ch_file_make_dir(d, "spool directory", err, errlen) != 0) {
         free(d);
         return NULL;
     }

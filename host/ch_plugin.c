@@ -11,6 +11,7 @@
 #include "ch_util.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,41 @@ static int ch_plugin_check(ch_plugin *p, const char *spec, char *err, size_t err
     return 0;
 }
 
+/* Why libltdl could not open `path` (its own words are often just "file
+   not found"): where the host looked, and whether the file is there, is a
+   shared object or a libtool archive. */
+static void ch_plugin_explain(const char *spec, const char *path, const char *search_dir,
+                              const char *why, char *err, size_t errlen)
+{
+    unsigned char magic[4] = { 0 };
+    FILE *f;
+    size_t n = 0;
+
+    if (why == NULL)
+        why = "unknown libltdl error";
+    if (strchr(spec, '/') == NULL) {
+        ch_errf(err, errlen, "cannot load plugin %s: no module %s (.la or .so) in %s nor "
+                "on the library path (%s); install it there (make install), or give the "
+                "path of its .la or .so", spec, spec,
+                search_dir != NULL ? search_dir : "the connector directory", why);
+        return;
+    }
+    if ((f = fopen(path, "rb")) != NULL) {
+        n = fread(magic, 1, sizeof(magic), f);
+        fclose(f);
+    }
+    if (n == 4 && memcmp(magic, "\177ELF", 4) == 0)
+        ch_errf(err, errlen, "cannot load plugin %s: it is a shared object, but the "
+                "loader refused it: %s", path, why);
+    else if (n >= 2 && magic[0] == '#')
+        ch_errf(err, errlen, "cannot load plugin %s: the library this libtool archive "
+                "names could not be loaded (%s); rebuild it, or give the path of the "
+                ".so", path, why);
+    else
+        ch_errf(err, errlen, "cannot load plugin %s: the file is not a shared object "
+                "(no ELF header) nor a libtool .la; give a connector's .la or .so", path);
+}
+
 int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
                    char *err, size_t errlen)
 {
@@ -159,10 +195,19 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
         goto cleanup;
     }
     out->handle = lt_dlopenadvise(out->path, advise);
+    if (out->handle == NULL && strchr(spec, '/') != NULL) {
+        /* libltdl's extension search rejects some real paths (a versioned
+           libfoo.so.1.2): open the file itself, still resident. */
+        lt_dladvise plain;
+        if (lt_dladvise_init(&plain) == 0) {
+            if (lt_dladvise_resident(&plain) == 0)
+                out->handle = lt_dlopenadvise(out->path, plain);
+            lt_dladvise_destroy(&plain);
+        }
+    }
     if (out->handle == NULL) {
         const char *why = lt_dlerror();
-        ch_errf(err, errlen, "cannot load plugin %s: %s", spec,
-                why != NULL ? why : "unknown libltdl error");
+        ch_plugin_explain(spec, out->path, search_dir, why, err, errlen);
         goto cleanup;
     }
     /* dlsym returns an object pointer; the C standard has no conversion to

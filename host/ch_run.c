@@ -29,6 +29,7 @@ struct ch_run {
     ch_rejects plugin_rejects;  /* reported through reject() */
     int progress;
     int64_t progress_ms;
+    uint64_t catch_up_from;     /* request_catch_up()'s smallest row; 0 = none */
 };
 
 static void ch_run_on_reader_reject(void *ctx, uint64_t line, const char *reason,
@@ -93,6 +94,16 @@ void ch_run_reject(ch_run *r, const aconn_batch *batch, uint64_t seq,
     ch_rejects_add(&r->plugin_rejects, reason, seq);
 }
 
+void ch_run_request_catch_up(ch_run *r, const aconn_batch *batch, uint64_t from_seq)
+{
+    if (!r->in_call || batch != &r->batch || !pthread_equal(r->thread, pthread_self()))
+        return;
+    if (from_seq < 1)
+        from_seq = 1;
+    if (r->catch_up_from == 0 || from_seq < r->catch_up_from)
+        r->catch_up_from = from_seq;
+}
+
 /* Reads the lines of the batch the plugin did not pull, so the next batch
    starts where it should. 0, or -1 when the dataset cannot be read. */
 static int ch_run_drain(ch_run *r)
@@ -121,6 +132,14 @@ static const char *ch_run_outcome(aconn_status s)
     if (ACONN_STATUS_IS_PERMANENT(s))
         return CH_OUTCOME_PERMANENT;
     return CH_OUTCOME_FATAL;
+}
+
+/* "delivered", "partial" (some targets behind or dead), or the status. */
+static const char *ch_run_status_word(aconn_status s)
+{
+    if (s == ACONN_OK_PARTIAL)
+        return "partial";
+    return ACONN_STATUS_IS_OK(s) ? "delivered" : aconn_status_name(s);
 }
 
 static json_object *ch_run_error_json(const aconn_error *e)
@@ -217,8 +236,7 @@ static json_object *ch_run_report(ch_run *r, const ch_connection *c, aconn_statu
     json_object_object_add(o, "connection_id", json_object_new_string(c->id));
     json_object_object_add(o, "run_id", json_object_new_string(c->run_id));
     json_object_object_add(o, "attempt", json_object_new_int64(c->run_attempt));
-    json_object_object_add(o, "status", json_object_new_string(
-        ACONN_STATUS_IS_OK(status) ? "delivered" : aconn_status_name(status)));
+    json_object_object_add(o, "status", json_object_new_string(ch_run_status_word(status)));
     json_object_object_add(o, "status_code", json_object_new_int(status));
     json_object_object_add(o, "first_line", json_object_new_uint64(c->run_first));
     json_object_object_add(o, "last_line", json_object_new_uint64(c->run_last));
@@ -248,22 +266,167 @@ static json_object *ch_run_report(ch_run *r, const ch_connection *c, aconn_statu
     return o;
 }
 
+/* Each target's standing after the delivery, at the top of the report (what
+   `connections` shows): the catch-up's when one ran, it came last. */
+static void ch_run_final_targets(json_object *report)
+{
+    json_object *cu = NULL, *plugin = NULL, *t = NULL;
+
+    if (json_object_object_get_ex(report, "catch_up", &cu) &&
+        json_object_object_get_ex(cu, "plugin", &plugin) &&
+        json_object_object_get_ex(plugin, "targets", &t)) {
+        json_object_object_add(report, "targets", json_object_get(t));
+        return;
+    }
+    if (json_object_object_get_ex(report, "plugin", &plugin) &&
+        json_object_object_get_ex(plugin, "targets", &t))
+        json_object_object_add(report, "targets", json_object_get(t));
+}
+
+/* One pass of rows [first, last] through the plugin. */
+typedef struct ch_pass {
+    const char *run_id;
+    uint64_t first, last;
+    uint32_t attempt;
+    uint32_t flags;           /* ACONN_BATCH_FULL_REFRESH, _CATCH_UP */
+} ch_pass;
+
+/* Feeds the pass's rows to the plugin batch by batch and returns its
+   status; the report of the END batch goes to out. */
+static aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
+                                const ch_connection *c, const ch_run_options *opt,
+                                const ch_pass *ps, ch_buf *out, aconn_error *perr,
+                                uint32_t *batches)
+{
+    uint64_t bfirst, blast, per = opt->batch_lines > 0 ? opt->batch_lines
+                                                        : CH_DEFAULT_BATCH_LINES;
+    aconn_status status = ACONN_OK;
+    aconn_output output;
+    void *conn_ctx = NULL;
+    char err[512];
+
+    if (ch_dataset_open(c->dataset_path, &r->ds, err, sizeof(err)) != 0)
+        return aconn_error_set(perr, ACONN_RETRY, "dataset_unreadable", NULL, "%s", err);
+    ch_dataset_on_reject(r->ds, ch_run_on_reader_reject, r);
+    if (ch_dataset_seek_line(r->ds, ps->first, r->read_error, sizeof(r->read_error)) != 0)
+        return aconn_error_set(perr, ACONN_RETRY, "dataset_unreadable", NULL,
+                               "cannot reach line %llu of the dataset",
+                               (unsigned long long) ps->first);
+    h->run = r;
+    for (bfirst = ps->first;; bfirst = blast + 1) {
+        blast = ps->last - bfirst + 1 > per ? bfirst + per - 1 : ps->last;
+        memset(&r->batch, 0, sizeof(r->batch));
+        r->batch.struct_size = sizeof(r->batch);
+        r->batch.flags = (bfirst == ps->first ? ACONN_BATCH_RUN_BEGIN : 0)
+                         | (blast == ps->last ? ACONN_BATCH_RUN_END : 0)
+                         | ps->flags;
+        r->batch.connection_id = c->id;
+        r->batch.run_id = ps->run_id;
+        r->batch.profile = c->profile;
+        r->batch.settings_json = c->settings_json;
+        r->batch.spool_dir = opt->spool_dir;
+        r->batch.run_first_seq = ps->first;
+        r->batch.run_last_seq = ps->last;
+        r->batch.run_attempt = ps->attempt;
+        if (blast == ps->last) {
+            ch_buf_output(out, &output);
+            r->batch.report = &output;
+        }
+        r->batch_last = blast;
+        if (ch_host_cancel_requested()) {
+            status = aconn_error_set(perr, ACONN_RETRY_CANCELLED, "cancelled", NULL,
+                                     "the host was asked to stop; the run resumes "
+                                     "next time");
+            break;
+        }
+        r->thread = pthread_self();
+        r->in_call = 1;
+        status = p->desc->deliver_batch(&h->table, &conn_ctx, &r->batch, perr);
+        r->in_call = 0;
+        (*batches)++;
+        if (ACONN_STATUS_IS_OK(status) && r->read_failed) {
+            /* Never move the checkpoint over lines the plugin did not get. */
+            status = aconn_error_set(perr, ACONN_RETRY, "dataset_unreadable", NULL,
+                                     "%s", r->read_error);
+        }
+        if (!ACONN_STATUS_IS_OK(status))
+            break;
+        if (ch_dataset_line(r->ds) < blast) {
+            h->table.log(h, ACONN_LOG_WARN, "the plugin returned before reading its "
+                         "whole batch; the host skipped the rest");
+            if (ch_run_drain(r) != 0) {
+                status = aconn_error_set(perr, ACONN_RETRY, "dataset_unreadable", NULL,
+                                         "%s", r->read_error);
+                break;
+            }
+        }
+        if (blast == ps->last)
+            break;
+    }
+    h->run = NULL;
+    p->desc->teardown(&h->table, conn_ctx);
+    ch_run_progress(r, 1);
+    return status;
+}
+
+/* After a run the plugin asked for it: rows from_seq..checkpoint again, for
+   the targets that fell behind only; the checkpoint does not move. Returns the
+   status the delivery ends with (the catch-up's when it succeeded: it
+   knows the targets' standing last). */
+static aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection *c,
+                                    const ch_run_options *opt, uint64_t from,
+                                    aconn_status status, json_object **report)
+{
+    ch_run *r = calloc(1, sizeof(*r));
+    aconn_error perr;
+    ch_buf out = { 0 };
+    uint32_t batches = 0;
+    char id[40];
+    ch_pass pass = { id, from <= c->run_last ? from : c->run_last, c->run_last, 1,
+                     ACONN_BATCH_CATCH_UP };
+    aconn_status cu;
+    json_object *o = json_object_new_object();
+
+    memset(&perr, 0, sizeof(perr));
+    perr.struct_size = sizeof(perr);
+    if (r == NULL || o == NULL || ch_random_id("cu_", 12, id, sizeof(id)) != 0) {
+        free(r);
+        json_object_put(o);
+        return status;
+    }
+    r->host = h;
+    r->progress = opt->progress;
+    cu = ch_run_pass(h, p, r, c, opt, &pass, &out, &perr, &batches);
+    h->run = NULL;
+    json_object_object_add(o, "run_id", json_object_new_string(id));
+    json_object_object_add(o, "status", json_object_new_string(ch_run_status_word(cu)));
+    json_object_object_add(o, "first_line", json_object_new_uint64(pass.first));
+    json_object_object_add(o, "last_line", json_object_new_uint64(c->run_last));
+    if (!ACONN_STATUS_IS_OK(cu))
+        json_object_object_add(o, "error", ch_run_error_json(&perr));
+    json_object_object_add(o, "plugin", out.len > 0 ? json_tokener_parse(out.data) : NULL);
+    *report = o;
+    ch_buf_free(&out);
+    ch_dataset_close(r->ds);
+    free(r);
+    return ACONN_STATUS_IS_OK(cu) ? cu : status;
+}
+
 int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
                    const ch_run_options *opt, json_object **report,
                    char *err, size_t errlen)
 {
     int exitc = CH_EXIT_INTERNAL;
     ch_run *r = NULL;
-    uint64_t end = 0, bfirst, blast, per = opt->batch_lines > 0 ? opt->batch_lines
-                                                                 : CH_DEFAULT_BATCH_LINES;
+    uint64_t end = 0;
     int64_t started = ch_host_now_ms(h), not_before = 0;
     aconn_status status = ACONN_OK;
     aconn_error perr;
-    aconn_output output;
     ch_buf out = { 0 };
-    void *conn_ctx = NULL;
     uint32_t batches = 0;
     const char *outcome;
+    ch_pass pass;
+    json_object *catch_up = NULL;
 
     *report = NULL;
     memset(&perr, 0, sizeof(perr));
@@ -325,73 +488,14 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
         if (ch_state_run_begin(h->state, c, started, err, errlen) != 0)
             goto cleanup;
     }
-    if (ch_dataset_open(c->dataset_path, &r->ds, err, errlen) != 0) {
-        status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL, "%s", err);
-        goto finish;
-    }
-    ch_dataset_on_reject(r->ds, ch_run_on_reader_reject, r);
-    if (ch_dataset_seek_line(r->ds, c->run_first, r->read_error,
-                             sizeof(r->read_error)) != 0) {
-        status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL,
-                                 "cannot reach line %llu of the dataset",
-                                 (unsigned long long) c->run_first);
-        goto finish;
-    }
-    h->run = r;
-    for (bfirst = c->run_first;; bfirst = blast + 1) {
-        blast = c->run_last - bfirst + 1 > per ? bfirst + per - 1 : c->run_last;
-        memset(&r->batch, 0, sizeof(r->batch));
-        r->batch.struct_size = sizeof(r->batch);
-        r->batch.flags = (bfirst == c->run_first ? ACONN_BATCH_RUN_BEGIN : 0)
-                         | (blast == c->run_last ? ACONN_BATCH_RUN_END : 0)
-                         | (c->run_full_refresh ? ACONN_BATCH_FULL_REFRESH : 0);
-        r->batch.connection_id = c->id;
-        r->batch.run_id = c->run_id;
-        r->batch.profile = c->profile;
-        r->batch.settings_json = c->settings_json;
-        r->batch.spool_dir = opt->spool_dir;
-        r->batch.run_first_seq = c->run_first;
-        r->batch.run_last_seq = c->run_last;
-        r->batch.run_attempt = c->run_attempt;
-        if (blast == c->run_last) {
-            ch_buf_output(&out, &output);
-            r->batch.report = &output;
-        }
-        r->batch_last = blast;
-        if (ch_host_cancel_requested()) {
-            status = aconn_error_set(&perr, ACONN_RETRY_CANCELLED, "cancelled", NULL,
-                                     "the host was asked to stop; the run resumes "
-                                     "next time");
-            break;
-        }
-        r->thread = pthread_self();
-        r->in_call = 1;
-        status = p->desc->deliver_batch(&h->table, &conn_ctx, &r->batch, &perr);
-        r->in_call = 0;
-        batches++;
-        if (ACONN_STATUS_IS_OK(status) && r->read_failed) {
-            /* Never move the checkpoint over lines the plugin did not get. */
-            status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL,
-                                     "%s", r->read_error);
-        }
-        if (!ACONN_STATUS_IS_OK(status))
-            break;
-        if (ch_dataset_line(r->ds) < blast) {
-            h->table.log(h, ACONN_LOG_WARN, "the plugin returned before reading its "
-                         "whole batch; the host skipped the rest");
-            if (ch_run_drain(r) != 0) {
-                status = aconn_error_set(&perr, ACONN_RETRY, "dataset_unreadable", NULL,
-                                         "%s", r->read_error);
-                break;
-            }
-        }
-        if (blast == c->run_last)
-            break;
-    }
-    h->run = NULL;
-    p->desc->teardown(&h->table, conn_ctx);
-    ch_run_progress(r, 1);
-finish:
+    pass.run_id = c->run_id;
+    pass.first = c->run_first;
+    pass.last = c->run_last;
+    pass.attempt = c->run_attempt;
+    pass.flags = c->run_full_refresh ? ACONN_BATCH_FULL_REFRESH : 0;
+    status = ch_run_pass(h, p, r, c, opt, &pass, &out, &perr, &batches);
+    if (ACONN_STATUS_IS_OK(status) && r->catch_up_from > 0 && !opt->dry_run)
+        status = ch_run_catch_up(h, p, c, opt, r->catch_up_from, status, &catch_up);
     perr.status = status;
     if (!ACONN_STATUS_IS_OK(status) && perr.message[0] == '\0')
         snprintf(perr.message, sizeof(perr.message), "the plugin returned %s without "
@@ -407,6 +511,11 @@ finish:
         ch_errf(err, errlen, "out of memory building the report");
         goto cleanup;
     }
+    if (catch_up != NULL) {
+        json_object_object_add(*report, "catch_up", catch_up);
+        catch_up = NULL;
+    }
+    ch_run_final_targets(*report);
     if (opt->dry_run) {
         json_object_object_add(*report, "dry_run", json_object_new_boolean(1));
         if (ACONN_STATUS_IS_OK(status))
@@ -414,8 +523,7 @@ finish:
         exitc = ch_exit_for_status(status);
         goto cleanup;
     }
-    if (ch_state_run_end(h->state, c, outcome, ACONN_STATUS_IS_OK(status) ? "delivered"
-                         : aconn_status_name(status), not_before,
+    if (ch_state_run_end(h->state, c, outcome, ch_run_status_word(status), not_before,
                          json_object_to_json_string_ext(*report, JSON_C_TO_STRING_PLAIN),
                          ch_host_now_ms(h), err, errlen) != 0) {
         exitc = CH_EXIT_INTERNAL;
@@ -433,6 +541,7 @@ finish:
     exitc = ch_exit_for_status(status);
 cleanup:
     h->run = NULL;
+    json_object_put(catch_up);
     ch_buf_free(&out);
     if (r != NULL)
         ch_dataset_close(r->ds);

@@ -41,6 +41,8 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
 /* aconn_host.batch_next / reject for the call in progress. */
 aconn_status ch_run_next(ch_run *r, const aconn_batch *batch,
                          const aconn_record *const **records, size_t *count);
+/* aconn_host.request_catch_up (ABI 1.1) for the call in progress. */
+void ch_run_request_catch_up(ch_run *r, const aconn_batch *batch, uint64_t from_seq);
 void ch_run_reject(ch_run *r, const aconn_batch *batch, uint64_t seq,
                    uint32_t attr_index, const char *reason, const char *detail);
 

@@ -1,11 +1,12 @@
 /*
- * ch_secrets.c - secrets.json: permission checks, reads, and durable
- * writes (temp file + fsync + rename under an flock).
+ * ch_secrets.c - secrets.json: checked reads (ch_file), wiped values and
+ * serialisations, and durable writes (ch_file_replace under an flock).
  */
 #define _DEFAULT_SOURCE 1 /* flock() */
 #include <config.h>
 
 #include "ch_secrets.h"
+#include "ch_file.h"
 #include "ch_util.h"
 
 #include <errno.h>
@@ -27,31 +28,7 @@
 
 int ch_secrets_check(const char *path, char *err, size_t errlen)
 {
-    struct stat st;
-
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return 0;
-        ch_errf(err, errlen, "cannot stat secrets file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ch_errf(err, errlen, "secrets file %s is not a regular file", path);
-        return -1;
-    }
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        ch_errf(err, errlen, "secrets file %s is accessible by group or others "
-                "(mode %03o); refusing to use it. Fix: chmod 600 %s",
-                path, (unsigned) (st.st_mode & 0777), path);
-        return -1;
-    }
-    if (st.st_uid != getuid()) {
-        ch_errf(err, errlen, "secrets file %s belongs to another user (uid %u); "
-                "refusing to use it. Fix: chown %u %s", path, (unsigned) st.st_uid,
-                (unsigned) getuid(), path);
-        return -1;
-    }
-    return 0;
+    return ch_file_check_private(path, 0, "secrets file", err, errlen);
 }
 
 /* Wipes every string value of a parsed secrets object before it is freed,
@@ -76,19 +53,29 @@ static void ch_secrets_release(json_object *obj)
 }
 
 /* Reads the file into one buffer sized from fstat(), so no copy of the
-   secrets is left behind in memory freed by a growing realloc(). */
-static int ch_secrets_read(const char *path, char **out, size_t *len,
+   secrets is left behind in memory freed by a growing realloc(). The
+   descriptor read is the one checked (ch_file_open_private): no window in
+   which the file can be swapped. *missing is set when there is no file. */
+static int ch_secrets_read(const char *path, char **out, size_t *len, int *missing,
                            char *err, size_t errlen)
 {
     int rc = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = -1;
     struct stat st;
     char *buf = NULL;
-    size_t used = 0, size;
+    size_t used = 0, size = 0;
 
     *out = NULL;
     *len = 0;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    *missing = 0;
+    rc = ch_file_open_private(path, O_RDONLY, "secrets file", &fd, err, errlen);
+    if (rc != 0) {
+        *missing = rc == 1;
+        rc = rc == 1 ? 0 : -1;
+        goto cleanup;
+    }
+    rc = -1;
+    if (fstat(fd, &st) != 0) {
         ch_errf(err, errlen, "cannot read secrets file %s: %s", path, strerror(errno));
         goto cleanup;
     }
@@ -133,25 +120,30 @@ cleanup:
 /* Loads the file as an object; a missing file is an empty object. */
 static int ch_secrets_load(const char *path, json_object **out, char *err, size_t errlen)
 {
-    int rc = -1;
+    int rc = -1, missing = 0;
     char *text = NULL;
     size_t len = 0;
     json_object *obj = NULL;
     json_tokener *tok = NULL;
 
     *out = NULL;
-    if (ch_secrets_check(path, err, errlen) != 0)
+    if (ch_secrets_read(path, &text, &len, &missing, err, errlen) != 0)
         goto cleanup;
-    if (access(path, F_OK) != 0 && errno == ENOENT) {
+    if (missing) {
         *out = json_object_new_object();
         rc = *out != NULL ? 0 : -1;
         goto cleanup;
     }
-    if (ch_secrets_read(path, &text, &len, err, errlen) != 0)
-        goto cleanup;
     tok = json_tokener_new();
-    if (tok == NULL)
+    /* Grown once to more than any string in the file, the tokener's
+       scratch buffer is never realloc()ed while parsing, so no freed block
+       holds a secret; it is wiped below. */
+    if (tok == NULL || len >= INT_MAX
+        || printbuf_memset(tok->pb, 0, 0, (int) len + 1) < 0) {
+        ch_errf(err, errlen, "out of memory");
         goto cleanup;
+    }
+    printbuf_reset(tok->pb);
     obj = json_tokener_parse_ex(tok, text, (int) len);
     if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
         ch_errf(err, errlen, "secrets file %s is not a JSON object; fix or remove it "
@@ -208,71 +200,126 @@ cleanup:
     return status;
 }
 
-/* Writes text to a new 0600 file beside path, fsyncs it and renames it
-   over path, then fsyncs the directory so the rename is durable too. */
-static int ch_secrets_replace(const char *path, const char *text, size_t len,
-                              char *err, size_t errlen)
+/* Appends s[0..n) as a JSON string to out (when out is non-NULL) and
+   returns the bytes it takes: the same walk sizes and fills the buffer. */
+static size_t ch_secrets_quote(char *out, const char *s, size_t n)
 {
-    int rc = -1;
-    int fd = -1;
-    char *tmp = NULL, *dir = NULL, *slash;
-    size_t off = 0;
+    static const char hex[] = "0123456789abcdef";
+    size_t used = 0, i;
 
-    tmp = ch_strdup_printf("%s.tmp.%ld", path, (long) getpid());
-    dir = strdup(path);
-    if (tmp == NULL || dir == NULL) {
-        ch_errf(err, errlen, "out of memory");
-        goto cleanup;
+    if (out != NULL)
+        out[used] = '"';
+    used++;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (c == '"' || c == '\\') {
+            if (out != NULL) {
+                out[used] = '\\';
+                out[used + 1] = (char) c;
+            }
+            used += 2;
+        } else if (c < 0x20) {
+            if (out != NULL) {
+                memcpy(out + used, "\\u00", 4);
+                out[used + 4] = hex[c >> 4];
+                out[used + 5] = hex[c & 0xf];
+            }
+            used += 6;
+        } else {
+            if (out != NULL)
+                out[used] = (char) c;
+            used++;
+        }
     }
-    unlink(tmp);
-    /* O_EXCL + fchmod: the mode is 0600 whatever the umask. */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || fchmod(fd, 0600) != 0) {
-        ch_errf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
+    if (out != NULL)
+        out[used] = '"';
+    return used + 1;
+}
+
+/* Writes the flat object {"key": "value", ...} (+ newline) into out, or
+   only measures it when out is NULL. */
+static size_t ch_secrets_emit(char *out, json_object *obj)
+{
+    size_t used = 0;
+    int first = 1;
+
+    if (out != NULL)
+        out[used] = '{';
+    used++;
+    json_object_object_foreach(obj, key, val) {
+        if (!json_object_is_type(val, json_type_string))
             continue;
-        if (n <= 0) {
-            ch_errf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-            goto cleanup;
-        }
-        off += (size_t) n;
+        if (out != NULL)
+            memcpy(out + used, first ? "\n  " : ",\n  ", first ? 3 : 4);
+        used += first ? 3 : 4;
+        first = 0;
+        used += ch_secrets_quote(out != NULL ? out + used : NULL, key, strlen(key));
+        if (out != NULL)
+            memcpy(out + used, ": ", 2);
+        used += 2;
+        used += ch_secrets_quote(out != NULL ? out + used : NULL,
+                                 json_object_get_string(val),
+                                 (size_t) json_object_get_string_len(val));
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        ch_errf(err, errlen, "cannot flush %s: %s", tmp, strerror(errno));
-        goto cleanup;
+    if (out != NULL)
+        memcpy(out + used, first ? "}\n" : "\n}\n", first ? 2 : 3);
+    return used + (first ? 2 : 3);
+}
+
+/* Serialises obj into one buffer of exactly the right size that the
+   caller wipes and frees: json-c's printbuf would grow by realloc() and
+   free blocks that still hold secrets. NULL when out of memory. */
+static char *ch_secrets_serialize(json_object *obj, size_t *len)
+{
+    size_t n = ch_secrets_emit(NULL, obj);
+    char *text = malloc(n + 1);
+
+    *len = 0;
+    if (text == NULL)
+        return NULL;
+    if (ch_secrets_emit(text, obj) != n) {   /* cannot happen: same walk */
+        OPENSSL_cleanse(text, n + 1);
+        free(text);
+        return NULL;
     }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        ch_errf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-        goto cleanup;
+    text[n] = '\0';
+    *len = n;
+    return text;
+}
+
+/* Wipes the value stored under key, if any, before json-c frees it on a
+   replacement or deletion. */
+static void ch_secrets_wipe_key(json_object *obj, const char *key)
+{
+    json_object *val = NULL;
+
+    if (json_object_object_get_ex(obj, key, &val)
+        && json_object_is_type(val, json_type_string))
+        OPENSSL_cleanse((char *) json_object_get_string(val),
+                        (size_t) json_object_get_string_len(val));
+}
+
+/* Sets (value non-NULL) or deletes key in obj, wiping the old value. */
+static int ch_secrets_update(json_object *obj, const char *key, const char *value,
+                             size_t len)
+{
+    json_object *val;
+
+    if (value == NULL) {
+        ch_secrets_wipe_key(obj, key);
+        json_object_object_del(obj, key);
+        return 0;
     }
-    slash = strrchr(dir, '/');
-    if (slash != NULL) {
-        int dfd;
-        if (slash == dir)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            (void) fsync(dfd);
-            close(dfd);
-        }
+    val = json_object_new_string_len(value, (int) len);
+    if (val == NULL)
+        return -1;
+    ch_secrets_wipe_key(obj, key);
+    if (json_object_object_add(obj, key, val) != 0) {
+        OPENSSL_cleanse((char *) json_object_get_string(val), len);
+        json_object_put(val);
+        return -1;
     }
-    rc = 0;
-cleanup:
-    if (fd >= 0)
-        close(fd);
-    if (rc != 0 && tmp != NULL)
-        unlink(tmp);
-    free(tmp);
-    free(dir);
-    return rc;
+    return 0;
 }
 
 aconn_status ch_secrets_put(const char *path, const char *key, const char *value,
@@ -280,9 +327,8 @@ aconn_status ch_secrets_put(const char *path, const char *key, const char *value
 {
     aconn_status status = ACONN_ERR_FATAL;
     int lockfd = -1;
-    char *lockpath = NULL;
-    json_object *obj = NULL, *val = NULL;
-    const char *text;
+    char *lockpath = NULL, *text = NULL;
+    json_object *obj = NULL;
     size_t textlen = 0;
 
     if (value != NULL && (len > CH_SECRET_MAX || memchr(value, '\0', len) != NULL)) {
@@ -292,13 +338,13 @@ aconn_status ch_secrets_put(const char *path, const char *key, const char *value
         goto cleanup;
     }
     lockpath = ch_strdup_printf("%s.lock", path);
-    if (lockpath == NULL)
-        goto cleanup;
-    lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lockfd < 0) {
-        ch_errf(err, errlen, "cannot open %s: %s", lockpath, strerror(errno));
+    if (lockpath == NULL) {
+        ch_errf(err, errlen, "out of memory");
         goto cleanup;
     }
+    if (ch_file_open_private(lockpath, O_RDWR | O_CREAT, "secrets lock file", &lockfd,
+                             err, errlen) != 0)
+        goto cleanup;
     while (flock(lockfd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             ch_errf(err, errlen, "cannot lock %s: %s", lockpath, strerror(errno));
@@ -307,32 +353,19 @@ aconn_status ch_secrets_put(const char *path, const char *key, const char *value
     }
     if (ch_secrets_load(path, &obj, err, errlen) != 0)
         goto cleanup;
-    if (value == NULL) {
-        if (json_object_object_get_ex(obj, key, &val)
-            && json_object_is_type(val, json_type_string))
-            OPENSSL_cleanse((char *) json_object_get_string(val),
-                            (size_t) json_object_get_string_len(val));
-        json_object_object_del(obj, key);
-    } else {
-        val = json_object_new_string_len(value, (int) len);
-        if (val == NULL || json_object_object_add(obj, key, val) != 0) {
-            json_object_put(val);
-            ch_errf(err, errlen, "out of memory");
-            goto cleanup;
-        }
-    }
-    text = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PRETTY
-                                             | JSON_C_TO_STRING_NOSLASHESCAPE, &textlen);
-    if (text == NULL)
-        goto cleanup;
-    if (ch_secrets_replace(path, text, textlen, err, errlen) != 0) {
-        OPENSSL_cleanse((char *) text, textlen);
+    if (ch_secrets_update(obj, key, value, len) != 0
+        || (text = ch_secrets_serialize(obj, &textlen)) == NULL) {
+        ch_errf(err, errlen, "out of memory");
         goto cleanup;
     }
-    /* The serialization lives in obj's print buffer: wipe it too. */
-    OPENSSL_cleanse((char *) text, textlen);
+    if (ch_file_replace(path, text, textlen, err, errlen) != 0)
+        goto cleanup;
     status = ACONN_OK;
 cleanup:
+    if (text != NULL) {
+        OPENSSL_cleanse(text, textlen);
+        free(text);
+    }
     if (obj != NULL)
         ch_secrets_release(obj);
     if (lockfd >= 0)

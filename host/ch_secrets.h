@@ -3,7 +3,7 @@
  * directory, a JSON object {"<plugin id>/<name>": "<value>"}, mode 0600.
  *
  * Values are never printed, logged or stored elsewhere; buffers that held
- * them are wiped. Readers take no lock (writers replace the file with an
+ * them are wiped, old values before they are replaced or deleted. Readers take no lock (writers replace the file with an
  * atomic rename); writers serialize on "<file>.lock" with flock().
  * Every function is thread-safe and safe across processes.
  */
@@ -18,8 +18,11 @@
 #define CH_SECRET_MAX ((size_t) 64 * 1024)
 
 /*
- * Refuses a secrets file that group or others may access, naming the fix.
- * A missing file is fine. Returns 0, or -1 with a message in err.
+ * Refuses a secrets file that is not a regular file of ours only we can
+ * access (a symbolic link, a FIFO, another user's, mode beyond 0600),
+ * naming the fix; checked on the opened descriptor (ch_file.h), as every
+ * read and write also does. A missing file is fine. Returns 0, or -1 with
+ * a message in err.
  */
 int ch_secrets_check(const char *path, char *err, size_t errlen);
 

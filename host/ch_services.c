@@ -210,6 +210,16 @@ static void ch_svc_reject(void *ctx, const aconn_batch *batch, uint64_t seq,
         ch_run_reject(h->run, batch, seq, attr_index, reason, detail);
 }
 
+static void ch_svc_request_catch_up(void *ctx, const aconn_batch *batch, uint64_t from_seq,
+                                    const char *reason)
+{
+    ch_host *h = ctx;
+
+    (void) reason;
+    if (h->run != NULL)
+        ch_run_request_catch_up(h->run, batch, from_seq);
+}
+
 void ch_host_init(ch_host *h)
 {
     aconn_host *t = &h->table;
@@ -229,4 +239,5 @@ void ch_host_init(ch_host *h)
     t->state_cas = ch_svc_state_cas;
     t->batch_next = ch_svc_batch_next;
     t->reject = ch_svc_reject;
+    t->request_catch_up = ch_svc_request_catch_up;
 }

@@ -5,9 +5,11 @@
 #include <config.h>
 
 #include "ch_state.h"
+#include "ch_file.h"
 #include "ch_util.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,11 +74,48 @@ static const char ch_state_schema[] =
     "  report_json TEXT,"
     "  started_ms INTEGER NOT NULL,"
     "  finished_ms INTEGER,"
-    "  PRIMARY KEY (run_id, attempt));";
+    "  PRIMARY KEY (run_id, attempt));"
+    /* connections / runs --connection read a connection's latest runs. */
+    "CREATE INDEX IF NOT EXISTS runs_by_connection ON runs (connection_id, finished_ms);";
+
+/* Columns added after the first release, so an existing state.db gains
+   them on open: table, column, type. ALTER TABLE ADD COLUMN keeps every row. */
+static const char *const ch_state_added[][3] = {
+    /* The API a profile was authorized against ("" = the plugin's
+       default); NULL in rows from before it was recorded. */
+    { "profiles", "api_base", "TEXT" },
+    { "profiles", "ca_file", "TEXT" },
+};
 
 static void ch_state_err(ch_state *st, char *err, size_t errlen, const char *what)
 {
     ch_errf(err, errlen, "state database: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Adds the columns an older state.db lacks; inside the open transaction. */
+static int ch_state_migrate(sqlite3 *db, char **msg)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(ch_state_added) / sizeof(ch_state_added[0]); i++) {
+        char sql[256];
+        sqlite3_stmt *stmt = NULL;
+        int have = 0;
+
+        snprintf(sql, sizeof(sql), "SELECT 1 FROM pragma_table_info('%s') WHERE name = '%s'",
+                 ch_state_added[i][0], ch_state_added[i][1]);
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+            return -1;
+        have = sqlite3_step(stmt) == SQLITE_ROW;
+        sqlite3_finalize(stmt);
+        if (have)
+            continue;
+        snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", ch_state_added[i][0],
+                 ch_state_added[i][1], ch_state_added[i][2]);
+        if (sqlite3_exec(db, sql, NULL, NULL, msg) != SQLITE_OK)
+            return -1;
+    }
+    return 0;
 }
 
 int ch_state_open(const char *path, ch_state **out, char *err, size_t errlen)
@@ -97,8 +136,12 @@ int ch_state_open(const char *path, ch_state **out, char *err, size_t errlen)
         ch_errf(err, errlen, "cannot create a mutex");
         goto cleanup;
     }
+    /* Created 0600 here, so SQLite gives the -wal and -shm files it makes
+       the same mode; an unsafe existing file is refused (ch_file.h). */
+    if (ch_file_check_database(path, err, errlen) != 0)
+        goto cleanup;
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                        | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+                        | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
         ch_errf(err, errlen, "cannot open state database %s: %s", path,
                 st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
         goto cleanup;
@@ -114,6 +157,7 @@ int ch_state_open(const char *path, ch_state **out, char *err, size_t errlen)
         goto cleanup;
     }
     if (sqlite3_exec(st->db, ch_state_schema, NULL, NULL, &msg) != SQLITE_OK
+        || ch_state_migrate(st->db, &msg) != 0
         || sqlite3_exec(st->db, "COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
         ch_errf(err, errlen, "cannot create the schema in %s: %s", path,
                 msg != NULL ? msg : sqlite3_errmsg(st->db));
@@ -350,6 +394,70 @@ cleanup:
     return rc;
 }
 
+int ch_state_profile_endpoint_set(ch_state *st, const char *plugin_id, const char *name,
+                                  const char *api_base, const char *ca_file,
+                                  char *err, size_t errlen)
+{
+    int rc = -1;
+    sqlite3_stmt *stmt = NULL;
+
+    pthread_mutex_lock(&st->mu);
+    stmt = ch_state_prepare(st, "UPDATE profiles SET api_base = ?3, ca_file = ?4"
+                            " WHERE plugin_id = ?1 AND name = ?2");
+    if (stmt == NULL) {
+        ch_state_err(st, err, errlen, "saving a profile's API base");
+        goto cleanup;
+    }
+    sqlite3_bind_text(stmt, 1, plugin_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, api_base != NULL ? api_base : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, ca_file != NULL ? ca_file : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        ch_state_err(st, err, errlen, "saving a profile's API base");
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    sqlite3_finalize(stmt);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+int ch_state_profile_endpoint_get(ch_state *st, const char *plugin_id, const char *name,
+                                  char **api_base, char **ca_file, char *err, size_t errlen)
+{
+    int rc = -1, step;
+    sqlite3_stmt *stmt = NULL;
+
+    *api_base = *ca_file = NULL;
+    pthread_mutex_lock(&st->mu);
+    stmt = ch_state_prepare(st, "SELECT api_base, ca_file FROM profiles"
+                            " WHERE plugin_id = ?1 AND name = ?2 AND api_base IS NOT NULL");
+    if (stmt == NULL) {
+        ch_state_err(st, err, errlen, "reading a profile's API base");
+        goto cleanup;
+    }
+    sqlite3_bind_text(stmt, 1, plugin_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_DONE) {
+        rc = 1;
+    } else if (step == SQLITE_ROW) {
+        *api_base = ch_state_col_text(stmt, 0);
+        *ca_file = strdup(sqlite3_column_type(stmt, 1) == SQLITE_NULL ? ""
+                          : (const char *) sqlite3_column_text(stmt, 1));
+        rc = *api_base != NULL && *ca_file != NULL ? 0 : -1;
+        if (rc != 0)
+            ch_errf(err, errlen, "out of memory");
+    } else {
+        ch_state_err(st, err, errlen, "reading a profile's API base");
+    }
+cleanup:
+    sqlite3_finalize(stmt);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
 /* ---- connections ------------------------------------------------------- */
 
 int ch_state_connection_insert(ch_state *st, const ch_connection *c,
@@ -454,6 +562,31 @@ cleanup:
     pthread_mutex_unlock(&st->mu);
     if (rc != 0)
         ch_connection_clear(c);
+    return rc;
+}
+
+int ch_state_connection_set_plugin(ch_state *st, const char *id, const char *plugin_path,
+                                   char *err, size_t errlen)
+{
+    int rc = -1;
+    sqlite3_stmt *stmt = NULL;
+
+    pthread_mutex_lock(&st->mu);
+    stmt = ch_state_prepare(st, "UPDATE connections SET plugin_path = ?2 WHERE id = ?1");
+    if (stmt == NULL) {
+        ch_state_err(st, err, errlen, "relinking a connection");
+        goto cleanup;
+    }
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, plugin_path, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        ch_state_err(st, err, errlen, "relinking a connection");
+        goto cleanup;
+    }
+    rc = sqlite3_changes(st->db) == 1 ? 0 : 1;
+cleanup:
+    sqlite3_finalize(stmt);
+    pthread_mutex_unlock(&st->mu);
     return rc;
 }
 
@@ -620,31 +753,14 @@ cleanup:
 
 /* ---- listings ---------------------------------------------------------- */
 
-int ch_state_list(ch_state *st, const char *what, json_object **out,
-                  char *err, size_t errlen)
+int ch_state_select_json(ch_state *st, const char *sql, const char *const *binds,
+                         int nbinds, json_object **out, char *err, size_t errlen)
 {
-    int rc = -1;
-    const char *sql;
+    int rc = -1, step, b;
     sqlite3_stmt *stmt = NULL;
     json_object *arr = NULL;
-    int step;
 
     *out = NULL;
-    if (strcmp(what, "profiles") == 0)
-        sql = "SELECT plugin_id, name, status, updated_ms FROM profiles"
-              " ORDER BY plugin_id, name";
-    else if (strcmp(what, "connections") == 0)
-        sql = "SELECT id, plugin_id, profile, dataset_path, created_at_ms, historical,"
-              " delivered_through, run_id, run_first, run_last, run_attempt,"
-              " run_outcome, run_status, not_before_ms FROM connections"
-              " ORDER BY created_at_ms, id";
-    else if (strcmp(what, "runs") == 0)
-        sql = "SELECT run_id, attempt, connection_id, first_line, last_line, status,"
-              " started_ms, finished_ms FROM runs ORDER BY started_ms, attempt";
-    else {
-        ch_errf(err, errlen, "unknown listing %s", what);
-        return -1;
-    }
     pthread_mutex_lock(&st->mu);
     arr = json_object_new_array();
     stmt = ch_state_prepare(st, sql);
@@ -652,11 +768,14 @@ int ch_state_list(ch_state *st, const char *what, json_object **out,
         ch_state_err(st, err, errlen, "listing");
         goto cleanup;
     }
+    for (b = 0; b < nbinds; b++)
+        sqlite3_bind_text(stmt, b + 1, binds[b], -1, SQLITE_STATIC);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         json_object *row = json_object_new_object();
         int i, n = sqlite3_column_count(stmt);
         if (row == NULL || json_object_array_add(arr, row) != 0) {
             json_object_put(row);
+            ch_errf(err, errlen, "out of memory");
             goto cleanup;
         }
         for (i = 0; i < n; i++) {
@@ -686,4 +805,28 @@ cleanup:
     json_object_put(arr);
     pthread_mutex_unlock(&st->mu);
     return rc;
+}
+
+int ch_state_list(ch_state *st, const char *what, json_object **out,
+                  char *err, size_t errlen)
+{
+    const char *sql;
+
+    *out = NULL;
+    if (strcmp(what, "profiles") == 0)
+        sql = "SELECT plugin_id, name, status, updated_ms, api_base, ca_file FROM profiles"
+              " ORDER BY plugin_id, name";
+    else if (strcmp(what, "connections") == 0)
+        sql = "SELECT id, plugin_id, profile, dataset_path, created_at_ms, historical,"
+              " delivered_through, run_id, run_first, run_last, run_attempt,"
+              " run_outcome, run_status, not_before_ms FROM connections"
+              " ORDER BY created_at_ms, id";
+    else if (strcmp(what, "runs") == 0)
+        sql = "SELECT run_id, attempt, connection_id, first_line, last_line, status,"
+              " started_ms, finished_ms FROM runs ORDER BY started_ms, attempt";
+    else {
+        ch_errf(err, errlen, "unknown listing %s", what);
+        return -1;
+    }
+    return ch_state_select_json(st, sql, NULL, 0, out, err, errlen);
 }

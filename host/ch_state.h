@@ -75,12 +75,27 @@ int ch_state_profile_set(ch_state *st, const char *plugin_id, const char *name,
 int ch_state_profile_get(ch_state *st, const char *plugin_id, const char *name,
                          char **status, char *err, size_t errlen);
 
+/* The API base and CA file a profile was authorized against ("" = the
+   plugin's default / none). set: on an existing profile row. get returns
+   0 found, 1 nothing recorded (no row, or a row from before it was), -1
+   error; both strings heap. */
+int ch_state_profile_endpoint_set(ch_state *st, const char *plugin_id, const char *name,
+                                  const char *api_base, const char *ca_file,
+                                  char *err, size_t errlen);
+int ch_state_profile_endpoint_get(ch_state *st, const char *plugin_id, const char *name,
+                                  char **api_base, char **ca_file, char *err, size_t errlen);
+
 /* Connections. get returns 0 found, 1 missing, -1 error. */
 int ch_state_connection_insert(ch_state *st, const ch_connection *c,
                                char *err, size_t errlen);
 int ch_state_connection_get(ch_state *st, const char *id, ch_connection *c,
                             char *err, size_t errlen);
 void ch_connection_clear(ch_connection *c);
+
+/* Points connection id at another copy of its plugin (plugin_path is not
+   part of the immutable settings). 0 done, 1 no such connection, -1 error. */
+int ch_state_connection_set_plugin(ch_state *st, const char *id, const char *plugin_path,
+                                   char *err, size_t errlen);
 
 /*
  * Records the start of one attempt of c's pending run (c->run_* already
@@ -100,6 +115,12 @@ int ch_state_run_end(ch_state *st, const ch_connection *c, const char *outcome,
                      const char *status, int64_t not_before_ms,
                      const char *report_json, int64_t now_ms,
                      char *err, size_t errlen);
+
+/* Runs a read-only SELECT with `nbinds` text parameters (?1..) and gives
+   its rows as a JSON array of objects named by column (NULL columns
+   absent). 0 or -1 with err. */
+int ch_state_select_json(ch_state *st, const char *sql, const char *const *binds,
+                         int nbinds, json_object **out, char *err, size_t errlen);
 
 /* Lists "profiles", "connections" or "runs" as a JSON array. */
 int ch_state_list(ch_state *st, const char *what, json_object **out,

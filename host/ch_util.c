@@ -22,6 +22,8 @@
 
 int ch_exit_for_status(int32_t status)
 {
+    if (status == ACONN_OK_PARTIAL)
+        return CH_EXIT_PARTIAL;
     if (ACONN_STATUS_IS_OK(status))
         return CH_EXIT_OK;
     if (ACONN_STATUS_IS_RETRY(status))
@@ -195,41 +197,57 @@ int ch_parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+/* The designators in the order ISO 8601 writes them, each at most once:
+   the date part (before T) takes Y M W D, the time part H M S. */
+static int ch_duration_unit(char c, int in_time, int *next, int64_t *unit)
+{
+    static const char order[] = "YMWDHMS";
+    static const int64_t day = 86400000;
+    static const int64_t ms[] = { 365 * day, 30 * day, 7 * day, day, 3600000, 60000, 1000 };
+    int i, last = in_time ? 6 : 3;
+
+    for (i = *next; i <= last; i++) {
+        if (order[i] == c) {
+            *next = i + 1;
+            *unit = ms[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int ch_iso8601_duration_ms(const char *s, int64_t *out)
 {
-    static const int64_t day = 86400000;
-    int in_time = 0, any = 0;
+    int in_time = 0, any = 0, next = 0;
+    int64_t total = 0;
 
     if (s == NULL || *s != 'P')
         return -1;
-    *out = 0;
     for (s++; *s != '\0'; s++) {
-        int64_t n = 0, unit;
+        int64_t n = 0, unit = 0;
 
         if (*s == 'T' && !in_time) {
             in_time = 1;
+            any = 0;      /* "PT" needs a time component after it */
+            next = 4;
             continue;
         }
         if (*s < '0' || *s > '9')
             return -1;
+        /* Every step checked, so no input overflows (UB) or wraps. */
         for (; *s >= '0' && *s <= '9'; s++) {
-            if (n > 1000000)
-                return -1;   /* far beyond any policy period */
+            if (n > (INT64_MAX - (*s - '0')) / 10)
+                return -1;
             n = n * 10 + (*s - '0');
         }
-        switch (*s) {
-        case 'Y': unit = in_time ? -1 : 365 * day; break;
-        case 'M': unit = in_time ? 60000 : 30 * day; break;
-        case 'W': unit = in_time ? -1 : 7 * day; break;
-        case 'D': unit = in_time ? -1 : day; break;
-        case 'H': unit = in_time ? 3600000 : -1; break;
-        case 'S': unit = in_time ? 1000 : -1; break;
-        default: return -1;
-        }
-        if (unit < 0)
+        if (ch_duration_unit(*s, in_time, &next, &unit) != 0
+            || (n != 0 && n > (INT64_MAX - total) / unit))
             return -1;
-        *out += n * unit;
+        total += n * unit;
         any = 1;
     }
-    return any ? 0 : -1;
+    if (!any)
+        return -1;
+    *out = total;
+    return 0;
 }

@@ -16,6 +16,8 @@ enum {
     CH_EXIT_USAGE = 2,
     CH_EXIT_REAUTHORIZE = 3,
     CH_EXIT_PLUGIN = 4,      /* plugin could not be loaded or ABI refused */
+    CH_EXIT_PARTIAL = 5,     /* delivered to every target that can be served;
+                                some are behind or dead (see the report) */
     CH_EXIT_INTERNAL = 70,
     CH_EXIT_RETRY = 75       /* deferred, throttled or transient */
 };

@@ -9,8 +9,9 @@ host_libch_la_SOURCES = \
 	host/ch_arena.c host/ch_arena.h \
 	host/ch_buf.c host/ch_buf.h \
 	host/ch_cli.c host/ch_cli.h \
-	host/ch_commands.c \
+	host/ch_commands.c host/ch_relink.c host/ch_show.c host/ch_show.h \
 	host/ch_dataset.c host/ch_dataset.h \
+	host/ch_file.c host/ch_file.h \
 	host/ch_home.c host/ch_home.h \
 	host/ch_plugin.c host/ch_plugin.h \
 	host/ch_report.c host/ch_report.h \

@@ -58,7 +58,7 @@ extern "C" {
  * struct_size before touching a member (see ACONN_HAS).
  */
 #define ACONN_ABI_MAJOR 1
-#define ACONN_ABI_MINOR 0
+#define ACONN_ABI_MINOR 1
 
 /** Name of the one symbol a connector exports. */
 #define ACONN_ENTRY_SYMBOL "aconn_plugin_entry"
@@ -90,7 +90,11 @@ extern "C" {
  *
  * Codes come in bands so a host can act on a code it has never seen:
  *
- *   0         success.
+ *   0-99      success. 0 is complete success; 1 (ABI 1.1) is success for
+ *             some of the run's targets while others could not be served
+ *             (the report says which and why). The host MUST treat the band
+ *             as success (move its checkpoint); a plugin MUST NOT return a
+ *             code other than 0 to a host whose abi_minor is 0.
  *   100-199   retry later: the same call may succeed later. The plugin saved
  *             its progress; aconn_error.retry_after_ms says when to retry
  *             (0 = the host's own backoff).
@@ -108,6 +112,10 @@ typedef int32_t aconn_status;
 
 enum {
     ACONN_OK = 0,
+    /* ABI 1.1. The run is done for every target that can be served; some
+       targets are behind or dead (for good, until a person acts): the
+       checkpoint moves, the report lists what each such target misses. */
+    ACONN_OK_PARTIAL = 1,
 
     /* Retry later. */
     ACONN_RETRY = 100,            /* transient: network, timeout, remote 5xx */
@@ -133,7 +141,7 @@ enum {
     ACONN_ERR_FATAL = 400         /* out of memory, broken invariant */
 };
 
-#define ACONN_STATUS_IS_OK(s) ((s) == ACONN_OK)
+#define ACONN_STATUS_IS_OK(s) ((s) >= 0 && (s) < 100)
 #define ACONN_STATUS_IS_RETRY(s) ((s) >= 100 && (s) < 200)
 #define ACONN_STATUS_IS_REAUTHORIZE(s) ((s) >= 200 && (s) < 300)
 #define ACONN_STATUS_IS_PERMANENT(s) ((s) >= 300 && (s) < 400)
@@ -255,7 +263,13 @@ enum {
     ACONN_BATCH_RUN_END = 1u << 1,
     /* The run carries the dataset's whole current membership and the plugin
        SHOULD replace, not append (a policy refresh). */
-    ACONN_BATCH_FULL_REFRESH = 1u << 2
+    ACONN_BATCH_FULL_REFRESH = 1u << 2,
+    /* ABI 1.1. A catch-up run, which a host runs after the plugin called
+       aconn_host.request_catch_up(): the rows are from_seq to the
+       connection's checkpoint (rows delivered already), the plugin delivers
+       them only to the targets that fell behind (healthy targets have them),
+       and the host MUST NOT move its checkpoint for it. */
+    ACONN_BATCH_CATCH_UP = 1u << 3
 };
 
 /**
@@ -425,6 +439,21 @@ typedef struct aconn_host {
                    const char *detail);
 
     /* ---- ABI 1.1 and later: members are appended below this line ---- */
+
+    /**
+     * ABI 1.1. Asks the host for a catch-up run (ACONN_BATCH_CATCH_UP) of
+     * this connection once the current run has finished: a target that fell
+     * behind at row from_seq can be served again and needs the rows from
+     * there to the checkpoint, which the other targets must not get twice.
+     * reason is for people (copied). Valid only during deliver_batch() with
+     * the batch that call received; several calls keep the smallest
+     * from_seq. A host SHOULD run it in the same delivery, right after the
+     * run whose call asked; a host that cannot MUST leave the member NULL.
+     * A plugin MUST keep what it needs to ask again (the host may die
+     * before the catch-up runs).
+     */
+    void (*request_catch_up)(void *ctx, const aconn_batch *batch, uint64_t from_seq,
+                             const char *reason);
 } aconn_host;
 
 /* ===================================================================== */
@@ -589,6 +618,7 @@ static inline const char *aconn_status_name(aconn_status s)
 {
     switch (s) {
     case ACONN_OK: return "ok";
+    case ACONN_OK_PARTIAL: return "ok_partial";
     case ACONN_RETRY: return "retry";
     case ACONN_RETRY_THROTTLED: return "retry_throttled";
     case ACONN_RETRY_DEFERRED: return "retry_deferred";

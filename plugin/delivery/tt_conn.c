@@ -80,5 +80,6 @@ void tt_conn_free(tt_conn *c)
     free(c->connection_id);
     free(c->settings_json);
     free(c->run_id);
+    free(c->ids);
     free(c);
 }

@@ -33,6 +33,8 @@ typedef struct tt_conn {
     uint64_t records;             /* records read in this run */
     uint64_t removal_records;
     int64_t run_started_ms;
+    tt_spool_id *ids;             /* one record's identifiers, reused */
+    size_t ids_cap;
 } tt_conn;
 
 /*

@@ -12,6 +12,7 @@
 #include "delivery/tt_apply.h"
 #include "delivery/tt_conn.h"
 #include "delivery/tt_deliver.h"
+#include "delivery/tt_targets.h"
 
 /* What a person reads for each reject; never contains the value itself. */
 static const char *reject_detail(tt_reject r)
@@ -55,7 +56,9 @@ static void clear_spool_dir(const char *dir)
         return;
     while ((de = readdir(d)) != NULL) {
         size_t n = strlen(de->d_name);
-        if (n > 4 && strcmp(de->d_name + n - 4, ".txt") == 0)
+        if ((n > 4 && (strcmp(de->d_name + n - 4, ".txt") == 0 ||
+                       strcmp(de->d_name + n - 4, ".csv") == 0 ||
+                       strcmp(de->d_name + n - 4, ".net") == 0)))
             (void) unlinkat(dirfd(d), de->d_name, 0);
     }
     closedir(d);
@@ -65,6 +68,8 @@ static aconn_status run_begin(tt_conn *c, const aconn_host *host, const aconn_ba
                               aconn_error *err)
 {
     char prefix[65];
+    unsigned kinds = 0;
+    aconn_status st;
 
     tt_spool_abort(c->spool);
     c->spool = NULL;
@@ -83,10 +88,17 @@ static aconn_status run_begin(tt_conn *c, const aconn_host *host, const aconn_ba
     (void) mkdir(batch->spool_dir, 0700);
     spool_prefix(c->run_id, prefix);
     clear_spool_dir(batch->spool_dir);
-    return tt_spool_open(batch->spool_dir, prefix, 0, &c->spool, err);
+    /* Only the files some target takes; a dry run plans as a real one. */
+    st = tt_targets_kinds(host, c, &kinds, err);
+    if (st == ACONN_OK)
+        st = tt_spool_open(batch->spool_dir, prefix, 0, &c->spool, err);
+    if (st == ACONN_OK)
+        st = tt_spool_set_kinds(c->spool, kinds, 1, err);
+    return st;
 }
 
-/* The hot loop: no allocation, no JSON, one table lookup per attribute. */
+/* The hot loop: no allocation (the id buffer only grows), no JSON, one table
+   lookup per attribute. */
 static aconn_status pump_records(tt_conn *c, const aconn_host *host, const aconn_batch *batch,
                                  aconn_error *err)
 {
@@ -105,23 +117,36 @@ static aconn_status pump_records(tt_conn *c, const aconn_host *host, const aconn
             const aconn_record *rec = recs[i];
             tt_spool_op op = rec->op == ACONN_RECORD_REMOVE ? TT_SPOOL_REMOVE : TT_SPOOL_ADD;
 
+            size_t nids = 0;
+
             c->records++;
             c->removal_records += op == TT_SPOOL_REMOVE;
+            if (rec->nattrs > c->ids_cap) {
+                tt_spool_id *grown = realloc(c->ids, rec->nattrs * sizeof(*grown));
+                if (grown == NULL)
+                    return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL,
+                                           "out of memory");
+                c->ids = grown;
+                c->ids_cap = rec->nattrs;
+            }
             for (uint32_t a = 0; a < rec->nattrs; a++) {
-                char hex[TT_HEX_LEN];
-                tt_id_type type = TT_ID_EMAIL_SHA256;
-                tt_reject r = tt_ident_map(&rec->attrs[a], c->ident_flags, c->hasher, &type, hex);
+                tt_spool_id *id = &c->ids[nids];
+                tt_reject r;
 
-                tt_ident_count(&c->counts, r, type);
+                id->type = TT_ID_EMAIL_SHA256;
+                r = tt_ident_map(&rec->attrs[a], c->ident_flags, c->hasher, &id->type, id->hex);
+                tt_ident_count(&c->counts, r, id->type);
                 if (r != TT_REJECT_NONE) {
                     host->reject(host->ctx, batch, rec->seq, a, tt_reject_code(r),
                                  reject_detail(r));
                     continue;
                 }
-                st = tt_spool_add(c->spool, type, op, hex, err);
-                if (st != ACONN_OK)
-                    return st;
+                nids++;
             }
+            /* One record: one row of a MULTIPLE_TYPES file. */
+            st = tt_spool_add_record(c->spool, op, c->ids, nids, err);
+            if (st != ACONN_OK)
+                return st;
         }
         if (host->cancelled(host->ctx))
             return aconn_error_set(err, ACONN_RETRY_CANCELLED, "cancelled", NULL,

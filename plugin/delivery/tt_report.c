@@ -6,26 +6,54 @@
 #include <json-c/json.h>
 
 #include "identifiers/tt_ident_report.h"
+#include "delivery/tt_apply.h"
+#include "delivery/tt_health.h"
 #include "delivery/tt_report.h"
 
 static json_object *identifiers_json(const tt_spool_files *files)
 {
     json_object *o = json_object_new_object();
-    uint64_t lines[TT_ID_TYPE_COUNT][TT_SPOOL_OP_COUNT] = {{0}};
 
-    for (size_t i = 0; files != NULL && i < files->count; i++)
-        lines[files->items[i].type][files->items[i].op] += files->items[i].lines;
     for (int t = 0; t < TT_ID_TYPE_COUNT; t++) {
+        const uint64_t *n = files->ids[t];
         json_object *e;
-        if (lines[t][TT_SPOOL_ADD] == 0 && lines[t][TT_SPOOL_REMOVE] == 0)
+        if (n[TT_SPOOL_ADD] == 0 && n[TT_SPOOL_REMOVE] == 0)
             continue;
         e = json_object_new_object();
-        json_object_object_add(e, "add", json_object_new_int64((int64_t) lines[t][TT_SPOOL_ADD]));
-        json_object_object_add(e, "remove",
-                               json_object_new_int64((int64_t) lines[t][TT_SPOOL_REMOVE]));
+        json_object_object_add(e, "add", json_object_new_int64((int64_t) n[TT_SPOOL_ADD]));
+        json_object_object_add(e, "remove", json_object_new_int64((int64_t) n[TT_SPOOL_REMOVE]));
         json_object_object_add(o, tt_id_type_name((tt_id_type) t), e);
     }
     return o;
+}
+
+/* Identifiers of the run a target's calculate_type cannot take. */
+static json_object *skipped_json(const tt_dest *t, const tt_spool_files *files)
+{
+    json_object *o = json_object_new_object();
+
+    for (int ty = 0; ty < TT_ID_TYPE_COUNT; ty++) {
+        uint64_t n = files->ids[ty][TT_SPOOL_ADD] + files->ids[ty][TT_SPOOL_REMOVE];
+        if (n > 0 && !(t->types & (1u << ty)))
+            json_object_object_add(o, tt_id_type_name((tt_id_type) ty),
+                                   json_object_new_int64((int64_t) n));
+    }
+    return o;
+}
+
+/* Where a target stands, and what it misses when it is not healthy. */
+static void health_json(json_object *e, const tt_dest *t, const aconn_batch *b)
+{
+    json_object_object_add(e, "state", json_object_new_string(tt_health_name(t->health)));
+    if (t->health == TT_HEALTH_OK)
+        return;
+    json_object_object_add(e, "since_ms", json_object_new_int64(t->since_ms));
+    json_object_object_add(e, "since_seq", json_object_new_int64((int64_t) t->since_seq));
+    json_object_object_add(e, "missing_rows", json_object_new_int64(
+        b->run_last_seq >= t->since_seq && t->since_seq > 0
+            ? (int64_t) (b->run_last_seq - t->since_seq + 1) : 0));
+    json_object_object_add(e, "reason", json_object_new_string(t->reason));
+    json_object_object_add(e, "fix", json_object_new_string(t->fix));
 }
 
 static json_object *files_json(const tt_spool_files *files)
@@ -34,7 +62,8 @@ static json_object *files_json(const tt_spool_files *files)
     for (size_t i = 0; files != NULL && i < files->count; i++) {
         const tt_spool_file *f = &files->items[i];
         json_object *e = json_object_new_object();
-        json_object_object_add(e, "type", json_object_new_string(tt_id_type_name(f->type)));
+        json_object_object_add(e, "type", json_object_new_string(
+            f->kind == TT_KIND_MULTI ? "MULTIPLE_TYPES" : tt_id_type_name(f->type)));
         json_object_object_add(e, "op", json_object_new_string(tt_spool_op_name(f->op)));
         json_object_object_add(e, "lines", json_object_new_int64((int64_t) f->lines));
         json_object_object_add(e, "bytes", json_object_new_int64((int64_t) f->bytes));
@@ -44,7 +73,7 @@ static json_object *files_json(const tt_spool_files *files)
     return a;
 }
 
-static json_object *target_json(const tt_dest *t)
+static json_object *target_json(const tt_dest *t, const tt_apply_ctx *x)
 {
     json_object *e = json_object_new_object();
 
@@ -63,6 +92,9 @@ static json_object *target_json(const tt_dest *t)
                            t->cover_num >= 0 ? json_object_new_int64(t->cover_num) : NULL);
     json_object_object_add(e, "is_valid",
                            t->is_valid >= 0 ? json_object_new_boolean(t->is_valid) : NULL);
+    health_json(e, t, x->batch);
+    if (t->types != 0)
+        json_object_object_add(e, "skipped", skipped_json(t, x->files));
     if (t->status != ACONN_OK) {
         json_object_object_add(e, "status", json_object_new_string(aconn_status_name(t->status)));
         json_object_object_add(e, "code", json_object_new_string(t->err.code));
@@ -95,30 +127,34 @@ static json_object *api_json(const tt_http_stats *stats)
     return o;
 }
 
-void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets,
-                     size_t ntargets, const tt_spool_files *files, const tt_http_stats *stats,
-                     int full_refresh, int dry_run, aconn_status status)
+void tt_report_write(aconn_output *out, const tt_apply_ctx *x, aconn_status status)
 {
     json_object *r = json_object_new_object(), *ta = json_object_new_array();
+    const tt_conn *c = x->c;
     const char *text;
 
     if (r == NULL || ta == NULL)
         goto cleanup;
     json_object_object_add(r, "run_id", json_object_new_string(c->run_id ? c->run_id : ""));
     json_object_object_add(r, "status", json_object_new_string(aconn_status_name(status)));
-    json_object_object_add(r, "full_refresh", json_object_new_boolean(full_refresh));
-    json_object_object_add(r, "dry_run", json_object_new_boolean(dry_run));
+    json_object_object_add(r, "full_refresh", json_object_new_boolean(x->full_refresh));
+    json_object_object_add(r, "catch_up", json_object_new_boolean(x->catch_up));
+    json_object_object_add(r, "layout",
+                           json_object_new_string(x->per_type ? "per_type" : "multiple_types"));
+    json_object_object_add(r, "dry_run", json_object_new_boolean(tt_apply_is_dry_run(x->host)));
     json_object_object_add(r, "records", json_object_new_int64((int64_t) c->records));
     json_object_object_add(r, "removal_records",
                            json_object_new_int64((int64_t) c->removal_records));
     json_object_object_add(r, "identifiers", tt_ident_counts_json(&c->counts));
-    json_object_object_add(r, "spooled", identifiers_json(files));
-    json_object_object_add(r, "files", files_json(files));
-    for (size_t i = 0; i < ntargets; i++)
-        json_object_array_add(ta, target_json(&targets[i]));
+    json_object_object_add(r, "spooled", identifiers_json(x->files));
+    json_object_object_add(r, "adds_exclude_removes",
+                           json_object_new_boolean(x->files->adds_exclude_removes));
+    json_object_object_add(r, "files", files_json(x->files));
+    for (size_t i = 0; i < x->ntargets; i++)
+        json_object_array_add(ta, target_json(&x->targets[i], x));
     json_object_object_add(r, "targets", ta);
     ta = NULL;
-    json_object_object_add(r, "api", api_json(stats));
+    json_object_object_add(r, "api", api_json(x->api != NULL ? &x->session.http.stats : NULL));
     text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
     out->write(out->ctx, text, strlen(text));
 cleanup:

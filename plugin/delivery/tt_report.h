@@ -6,11 +6,17 @@
  *    "records", "removal_records",
  *    "identifiers": {"accepted": {"EMAIL_SHA256": n, ...},
  *                    "rejected": {"not_hex": n, ...}},
+ *    "layout": "multiple_types" | "per_type", "catch_up": bool,
  *    "spooled": {"EMAIL_SHA256": {"add": n, "remove": n}, ...},
+ *    "adds_exclude_removes": bool,
  *    "files": [{"type", "op", "lines", "bytes", "md5"}],
  *    "targets": [{"advertiser_id", "audience_id", "kind", "calculate_type",
  *                 "operations", "outcome", "cover_num", "is_valid",
- *                 "code", "message"}],
+ *                 "state": "healthy" | "behind" | "catch_up" | "dead",
+ *                 "since_ms", "missing_rows", "reason", "fix" (not healthy),
+ *                 "skipped": {"PHONE_SHA256": n, ...} (identifiers of the
+ *                 run the audience's calculate_type cannot take),
+ *                 "status", "code", "message" (failed or deferred)}],
  *    "api": {"calls", "retries", "bytes_uploaded", "by_endpoint": {...}}}
  * It never holds identifiers or secrets.
  */
@@ -23,10 +29,9 @@
 #include "delivery/tt_conn.h"
 #include "delivery/tt_spool.h"
 #include "delivery/tt_dest.h"
+#include "delivery/tt_apply_ctx.h"
 
-/* Writes the report to out (borrowed). stats may be NULL (no calls made). */
-void tt_report_write(aconn_output *out, const tt_conn *c, const tt_dest *targets,
-                     size_t ntargets, const tt_spool_files *files, const tt_http_stats *stats,
-                     int full_refresh, int dry_run, aconn_status status);
+/* Writes the report of run x, which ends with status, to out (borrowed). */
+void tt_report_write(aconn_output *out, const tt_apply_ctx *x, aconn_status status);
 
 #endif

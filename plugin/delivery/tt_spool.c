@@ -1,4 +1,4 @@
-/* tt_spool.c - per-(type, op) upload files with running MD5 (see tt_spool.h). */
+/* tt_spool.c - per-(kind, op) upload files with running MD5 (see tt_spool.h). */
 #include <config.h>
 
 #include <errno.h>
@@ -12,8 +12,14 @@
 #include <openssl/evp.h>
 
 #include "delivery/tt_spool.h"
+#include "identifiers/tt_email.h"
+#include "delivery/tt_spool_net.h"
+#include "delivery/tt_optout.h"
 
 #define TT_LINE_BYTES (TT_HEX_LEN + 1)
+/* Three cells, two commas, a newline. */
+#define TT_ROW_MAX (3 * TT_HEX_LEN + 3)
+#define TT_HEADER_BYTES (sizeof(TT_SPOOL_MULTI_HEADER) - 1)
 
 typedef struct tt_stream {
     int fd;                  /* -1 when no file is open */
@@ -32,7 +38,11 @@ struct tt_spool {
     uint64_t max_bytes;
     EVP_MD *md5_md;
     int failed;
-    tt_stream streams[TT_ID_TYPE_COUNT][TT_SPOOL_OP_COUNT];
+    unsigned kinds;          /* TT_KIND_BIT()s written */
+    int started;             /* an identifier was added */
+    tt_optout *optouts;      /* NULL unless filtering */
+    uint64_t ids[TT_ID_TYPE_COUNT][TT_SPOOL_OP_COUNT];
+    tt_stream streams[TT_KIND_COUNT][TT_SPOOL_OP_COUNT];
     tt_spool_file *done;     /* closed files */
     size_t ndone, cap;
 };
@@ -106,7 +116,8 @@ aconn_status tt_spool_open(const char *dir, const char *prefix,
     if (sp == NULL)
         goto cleanup;
     sp->max_bytes = max_bytes;
-    for (t = 0; t < TT_ID_TYPE_COUNT; t++)
+    sp->kinds = TT_KINDS_SINGLE;
+    for (t = 0; t < TT_KIND_COUNT; t++)
         for (o = 0; o < TT_SPOOL_OP_COUNT; o++)
             sp->streams[t][o].fd = -1;
     sp->dir = strdup(dir);
@@ -148,7 +159,12 @@ static aconn_status flush_stream(tt_spool *sp, tt_stream *s, aconn_error *err)
     return ACONN_OK;
 }
 
-static aconn_status open_file(tt_spool *sp, tt_id_type t, tt_spool_op o,
+const char *tt_spool_kind_slug(int kind)
+{
+    return kind == TT_KIND_MULTI ? "multiple_types" : tt_id_type_slug((tt_id_type) kind);
+}
+
+static aconn_status open_file(tt_spool *sp, int t, tt_spool_op o,
                               aconn_error *err)
 {
     tt_stream *s = &sp->streams[t][o];
@@ -163,13 +179,14 @@ static aconn_status open_file(tt_spool *sp, tt_id_type t, tt_spool_op o,
     if (s->part >= 9999)
         return aconn_error_set(err, ACONN_ERR_LIMIT, "too_many_files", NULL,
                                "more than 9999 spool files for %s %s",
-                               tt_id_type_name(t), tt_spool_op_name(o));
+                               tt_spool_kind_slug(t), tt_spool_op_name(o));
     n = strlen(sp->dir) + strlen(sp->prefix) + 64;
     s->path = malloc(n);
     if (s->path == NULL)
         return oom(sp, err);
-    snprintf(s->path, n, "%s/%s-%s-%s-%04u.txt", sp->dir, sp->prefix,
-             tt_id_type_slug(t), tt_spool_op_name(o), (unsigned) s->part + 1);
+    snprintf(s->path, n, "%s/%s-%s-%s-%04u.%s", sp->dir, sp->prefix,
+             tt_spool_kind_slug(t), tt_spool_op_name(o), (unsigned) s->part + 1,
+             t == TT_KIND_MULTI ? "csv" : "txt");
     if (EVP_DigestInit_ex2(s->md5, sp->md5_md, NULL) != 1)
         return oom(sp, err);
     s->fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -179,6 +196,12 @@ static aconn_status open_file(tt_spool *sp, tt_id_type t, tt_spool_op o,
     s->used = 0;
     s->file_bytes = 0;
     s->file_lines = 0;
+    if (t == TT_KIND_MULTI) {
+        /* Counted in the file's size and MD5 like any other byte. */
+        memcpy(s->buf, TT_SPOOL_MULTI_HEADER, TT_HEADER_BYTES);
+        s->used = TT_HEADER_BYTES;
+        s->file_bytes = TT_HEADER_BYTES;
+    }
     return ACONN_OK;
 }
 
@@ -187,7 +210,7 @@ static aconn_status open_file(tt_spool *sp, tt_id_type t, tt_spool_op o,
    applied starts the run again from its first batch and writes them anew,
    so forcing them to disk would only cost time (it was a third of the
    pipeline's run time in bench-pipeline). */
-static aconn_status close_file(tt_spool *sp, tt_id_type t, tt_spool_op o,
+static aconn_status close_file(tt_spool *sp, int t, tt_spool_op o,
                                aconn_error *err)
 {
     tt_stream *s = &sp->streams[t][o];
@@ -219,7 +242,8 @@ static aconn_status close_file(tt_spool *sp, tt_id_type t, tt_spool_op o,
     memset(f, 0, sizeof(*f));
     f->path = s->path;
     s->path = NULL;
-    f->type = t;
+    f->kind = t;
+    f->type = t == TT_KIND_MULTI ? TT_ID_TYPE_COUNT : (tt_id_type) t;
     f->op = o;
     f->part = s->part;
     f->bytes = s->file_bytes;
@@ -229,48 +253,148 @@ static aconn_status close_file(tt_spool *sp, tt_id_type t, tt_spool_op o,
     return ACONN_OK;
 }
 
-aconn_status tt_spool_add(tt_spool *sp, tt_id_type type, tt_spool_op op,
-                          const char hex[TT_HEX_LEN], aconn_error *err)
+/* Appends one line (newline included) to the stream of (kind, op). */
+static aconn_status stream_put(tt_spool *sp, int kind, tt_spool_op op, const char *line,
+                               size_t len, aconn_error *err)
 {
-    tt_stream *s;
+    tt_stream *s = &sp->streams[kind][op];
     aconn_status st;
 
-    if ((unsigned) type >= TT_ID_TYPE_COUNT || (unsigned) op >= TT_SPOOL_OP_COUNT)
-        return aconn_error_set(err, ACONN_ERR_INVALID, "invalid_argument", NULL,
-                               "unknown identifier type or op for the spool");
-    if (sp->failed)
-        return aconn_error_set(err, ACONN_ERR_FATAL, "spool_failed", NULL,
-                               "the spool failed earlier; abort and retry the run");
-    s = &sp->streams[type][op];
-    if (s->fd >= 0 && s->file_bytes + TT_LINE_BYTES > sp->max_bytes) {
-        st = close_file(sp, type, op, err);
+    if (s->fd >= 0 && s->file_bytes + len > sp->max_bytes) {
+        st = close_file(sp, kind, op, err);
         if (st != ACONN_OK)
             return st;
     }
     if (s->fd < 0) {
-        st = open_file(sp, type, op, err);
+        st = open_file(sp, kind, op, err);
         if (st != ACONN_OK)
             return st;
     }
-    if (s->used + TT_LINE_BYTES > TT_SPOOL_BUFFER_BYTES) {
+    if (s->used + len > TT_SPOOL_BUFFER_BYTES) {
         st = flush_stream(sp, s, err);
         if (st != ACONN_OK)
             return st;
     }
-    memcpy(s->buf + s->used, hex, TT_HEX_LEN);
-    s->buf[s->used + TT_HEX_LEN] = '\n';
-    s->used += TT_LINE_BYTES;
-    s->file_bytes += TT_LINE_BYTES;
+    memcpy(s->buf + s->used, line, len);
+    s->used += len;
+    s->file_bytes += len;
     s->file_lines++;
     return ACONN_OK;
+}
+
+/* The MULTIPLE_TYPES column of a type: email, phone, or MAID (IDFA, GAID). */
+static int multi_column(tt_id_type t)
+{
+    return t == TT_ID_EMAIL_SHA256 ? 0 : t == TT_ID_PHONE_SHA256 ? 1 : 2;
+}
+
+/* Row r of a record: the r-th identifier of each column, or an empty cell. */
+static size_t multi_row(const tt_spool_id *ids, size_t n, size_t r, char row[TT_ROW_MAX])
+{
+    size_t len = 0;
+
+    for (int col = 0; col < 3; col++) {
+        size_t seen = 0;
+        if (col > 0)
+            row[len++] = ',';
+        for (size_t i = 0; i < n; i++) {
+            if (multi_column(ids[i].type) != col || seen++ != r)
+                continue;
+            memcpy(row + len, ids[i].hex, TT_HEX_LEN);
+            len += TT_HEX_LEN;
+            break;
+        }
+    }
+    row[len++] = '\n';
+    return len;
+}
+
+static aconn_status add_multi(tt_spool *sp, tt_spool_op op, const tt_spool_id *ids, size_t n,
+                              aconn_error *err)
+{
+    size_t per_col[3] = {0, 0, 0}, rows = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t c = ++per_col[multi_column(ids[i].type)];
+        rows = c > rows ? c : rows;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        char row[TT_ROW_MAX];
+        size_t len = multi_row(ids, n, r, row);
+        aconn_status st = stream_put(sp, TT_KIND_MULTI, op, row, len, err);
+        if (st != ACONN_OK)
+            return st;
+    }
+    return ACONN_OK;
+}
+
+aconn_status tt_spool_set_kinds(tt_spool *sp, unsigned kinds, int filter_optouts,
+                                aconn_error *err)
+{
+    if (sp->started || (kinds & ~(TT_KIND_BIT(TT_KIND_COUNT) - 1u)) != 0 || kinds == 0)
+        return aconn_error_set(err, ACONN_ERR_INVALID, "invalid_argument", NULL,
+                               "spool kinds are chosen once, before the first identifier");
+    sp->kinds = kinds;
+    if (filter_optouts && sp->optouts == NULL) {
+        sp->optouts = tt_optout_new(TT_OPTOUT_DEFAULT_MAX);
+        if (sp->optouts == NULL)
+            return oom(sp, err);
+    }
+    return ACONN_OK;
+}
+
+aconn_status tt_spool_add_record(tt_spool *sp, tt_spool_op op, const tt_spool_id *ids,
+                                 size_t n, aconn_error *err)
+{
+    aconn_status st;
+
+    if ((unsigned) op >= TT_SPOOL_OP_COUNT)
+        return aconn_error_set(err, ACONN_ERR_INVALID, "invalid_argument", NULL,
+                               "unknown op for the spool");
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned) ids[i].type >= TT_ID_TYPE_COUNT)
+            return aconn_error_set(err, ACONN_ERR_INVALID, "invalid_argument", NULL,
+                                   "unknown identifier type for the spool");
+    if (sp->failed)
+        return aconn_error_set(err, ACONN_ERR_FATAL, "spool_failed", NULL,
+                               "the spool failed earlier; abort and retry the run");
+    sp->started = 1;
+    for (size_t i = 0; i < n; i++) {
+        char line[TT_LINE_BYTES];
+
+        sp->ids[ids[i].type][op]++;
+        if (op == TT_SPOOL_REMOVE && sp->optouts != NULL &&
+            tt_optout_add(sp->optouts, ids[i].hex) != 0)
+            return oom(sp, err);
+        if (!(sp->kinds & TT_KIND_BIT(ids[i].type)))
+            continue;
+        memcpy(line, ids[i].hex, TT_HEX_LEN);
+        line[TT_HEX_LEN] = '\n';
+        st = stream_put(sp, ids[i].type, op, line, TT_LINE_BYTES, err);
+        if (st != ACONN_OK)
+            return st;
+    }
+    if ((sp->kinds & TT_KIND_BIT(TT_KIND_MULTI)) && n > 0)
+        return add_multi(sp, op, ids, n, err);
+    return ACONN_OK;
+}
+
+aconn_status tt_spool_add(tt_spool *sp, tt_id_type type, tt_spool_op op,
+                          const char hex[TT_HEX_LEN], aconn_error *err)
+{
+    tt_spool_id id;
+
+    id.type = type;
+    memcpy(id.hex, hex, TT_HEX_LEN);
+    return tt_spool_add_record(sp, op, &id, 1, err);
 }
 
 static int cmp_files(const void *a, const void *b)
 {
     const tt_spool_file *x = a, *y = b;
 
-    if (x->type != y->type)
-        return x->type < y->type ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
     if (x->op != y->op)
         return x->op < y->op ? -1 : 1;
     return x->part < y->part ? -1 : x->part > y->part;
@@ -282,20 +406,28 @@ aconn_status tt_spool_finish(tt_spool *sp, tt_spool_files *files,
     aconn_status st = ACONN_OK;
     int t, o;
 
-    files->items = NULL;
-    files->count = 0;
+    memset(files, 0, sizeof(*files));
     if (sp->failed) {
         st = aconn_error_set(err, ACONN_ERR_FATAL, "spool_failed", NULL,
                              "the spool failed earlier; retry the run");
         goto cleanup;
     }
-    for (t = 0; t < TT_ID_TYPE_COUNT && st == ACONN_OK; t++)
+    for (t = 0; t < TT_KIND_COUNT && st == ACONN_OK; t++)
         for (o = 0; o < TT_SPOOL_OP_COUNT && st == ACONN_OK; o++)
-            st = close_file(sp, (tt_id_type) t, (tt_spool_op) o, err);
+            st = close_file(sp, t, (tt_spool_op) o, err);
     if (st != ACONN_OK)
         goto cleanup;
     if (sp->ndone > 1)
         qsort(sp->done, sp->ndone, sizeof(*sp->done), cmp_files);
+    memcpy(files->ids, sp->ids, sizeof(files->ids));
+    if (sp->optouts != NULL && !tt_optout_overflowed(sp->optouts)) {
+        if (tt_optout_count(sp->optouts) > 0) {
+            st = tt_spool_net_filter(sp->done, &sp->ndone, sp->optouts, err);
+            if (st != ACONN_OK)
+                goto cleanup;
+        }
+        files->adds_exclude_removes = 1;
+    }
     files->items = sp->done;
     files->count = sp->ndone;
     sp->done = NULL;
@@ -313,7 +445,7 @@ void tt_spool_abort(tt_spool *sp)
 
     if (sp == NULL)
         return;
-    for (t = 0; t < TT_ID_TYPE_COUNT; t++) {
+    for (t = 0; t < TT_KIND_COUNT; t++) {
         for (o = 0; o < TT_SPOOL_OP_COUNT; o++) {
             tt_stream *s = &sp->streams[t][o];
             if (s->fd >= 0)
@@ -330,6 +462,7 @@ void tt_spool_abort(tt_spool *sp)
         free(sp->done[i].path);
     }
     free(sp->done);
+    tt_optout_free(sp->optouts);
     EVP_MD_free(sp->md5_md);
     free(sp->dir);
     free(sp->prefix);

@@ -1,18 +1,28 @@
 /*
  * tt_spool.h - write one delivery run's identifiers into upload files.
  *
- * One stream per (TikTok type x op): a stream is a sequence of files
- *   <dir>/<prefix>-<type slug>-<add|remove>-NNNN.txt
- * each holding one lower-case hex digest per line ("\n"-terminated, no
- * header) and at most max_bytes bytes (TikTok takes at most 50 MiB per file
- * and only .csv/.txt names). A stream opens its first file on its first
- * identifier and rolls to the next number before a line would cross
- * max_bytes.
+ * One stream per (kind x op), where a kind is either one TikTok identifier
+ * type (a single-type file: one lower-case hex digest per line, no header,
+ * "\n"-terminated, for single-type audiences) or TT_KIND_MULTI (a
+ * MULTIPLE_TYPES file, as TikTok's Help Center describes it: CSV with the
+ * header row "Email_SHA256,Phone_SHA256,MAID_SHA256", one row per record,
+ * an empty cell where the record has no identifier of that kind; IDFA and
+ * GAID both go under MAID_SHA256; a record with more identifiers of one
+ * kind than the one column holds continues on further rows). A stream is a
+ * sequence of files
+ *   <dir>/<prefix>-<kind slug>-<add|remove>-NNNN.<txt|csv>
+ * of at most max_bytes bytes each (TikTok takes at most 50 MiB per file and
+ * only .csv/.txt names). Only the kinds the run's targets need are written
+ * (tt_spool_set_kinds()).
+ *
+ * Opt-outs: with filtering on, tt_spool_finish() rewrites the add files
+ * without any identifier the run also removes (tt_optout.h), so a new
+ * audience is created from its final membership in one operation; the
+ * file list says whether that happened (files->adds_exclude_removes).
  *
  * Each open file has a 1 MiB buffer written with write(2) when full; the
- * file's MD5 (TikTok's file_signature) is updated over each buffer before it
- * is written, so no file is read twice. Memory is bounded by the buffers
- * (at most TT_ID_TYPE_COUNT x 2 of them), whatever the data size.
+ * file's MD5 (TikTok's file_signature) is updated over each buffer before
+ * it is written. Memory is bounded by the buffers and the opt-out set.
  *
  * Errors (open, ENOSPC, EIO) are reported with the file's path in
  * err (caller-owned, may be NULL) as ACONN_RETRY (code "spool_io": disk
@@ -21,8 +31,7 @@
  * ACONN_ERR_FATAL. A file left by an earlier attempt with the same name is
  * truncated and rewritten; files of an earlier attempt with higher numbers
  * are not touched, so a caller restarting a run (ACONN_BATCH_RUN_BEGIN)
- * removes the previous attempt's files first (tt_spool_files_remove()) or
- * uses a new prefix.
+ * removes the previous attempt's files first or uses a new prefix.
  *
  * Threading: a spool belongs to one thread at a time.
  */
@@ -40,6 +49,15 @@
 #define TT_SPOOL_MAX_FILE_BYTES 52428800ull
 #define TT_SPOOL_BUFFER_BYTES (1u << 20)
 
+/** What a file holds: one identifier type (values of tt_id_type), or all. */
+enum {
+    TT_KIND_MULTI = TT_ID_TYPE_COUNT,
+    TT_KIND_COUNT
+};
+#define TT_KIND_BIT(k) (1u << (k))
+#define TT_KINDS_SINGLE (TT_KIND_BIT(TT_KIND_MULTI) - 1u)
+#define TT_SPOOL_MULTI_HEADER "Email_SHA256,Phone_SHA256,MAID_SHA256\n"
+
 /** Stream direction, matching aconn_record.op. */
 typedef enum tt_spool_op {
     TT_SPOOL_ADD = 0,
@@ -50,11 +68,12 @@ typedef enum tt_spool_op {
 /** One finished file. */
 typedef struct tt_spool_file {
     char *path;               /* absolute or as given by dir; owned by the list */
-    tt_id_type type;
+    int kind;                 /* TT_KIND_MULTI or a tt_id_type */
+    tt_id_type type;          /* single-type files: == kind */
     tt_spool_op op;
     uint32_t part;            /* 1, 2, ... within its (type, op) stream */
     uint64_t bytes;
-    uint64_t lines;
+    uint64_t lines;           /* identifier lines or CSV rows, header excluded */
     char md5_hex[33];         /* lower-case hex, NUL-terminated */
 } tt_spool_file;
 
@@ -62,7 +81,17 @@ typedef struct tt_spool_file {
 typedef struct tt_spool_files {
     tt_spool_file *items;
     size_t count;
+    /* Identifiers handed to the spool, per type and op (before filtering). */
+    uint64_t ids[TT_ID_TYPE_COUNT][TT_SPOOL_OP_COUNT];
+    /* Non-zero when every add file excludes the run's removals. */
+    int adds_exclude_removes;
 } tt_spool_files;
+
+/** One identifier of a record. */
+typedef struct tt_spool_id {
+    tt_id_type type;
+    char hex[TT_HEX_LEN];
+} tt_spool_id;
 
 typedef struct tt_spool tt_spool;
 
@@ -77,7 +106,21 @@ aconn_status tt_spool_open(const char *dir, const char *prefix,
                            uint64_t max_bytes, tt_spool **out,
                            aconn_error *err);
 
-/** Appends one 64-digit lower-case hex digest (no NUL needed). */
+/**
+ * Chooses what the spool writes, before the first identifier: kinds is a
+ * set of TT_KIND_BIT()s (default TT_KINDS_SINGLE); filter_optouts non-zero
+ * makes tt_spool_finish() drop removed identifiers from the add files.
+ * Returns ACONN_OK or ACONN_ERR_INVALID (after the first add, or no kind).
+ */
+aconn_status tt_spool_set_kinds(tt_spool *sp, unsigned kinds, int filter_optouts,
+                                aconn_error *err);
+
+/** Appends the identifiers of one record (ids[0..n), any types, op). */
+aconn_status tt_spool_add_record(tt_spool *sp, tt_spool_op op, const tt_spool_id *ids,
+                                 size_t n, aconn_error *err);
+
+/** Appends one 64-digit lower-case hex digest (no NUL needed): a record of
+    one identifier. */
 aconn_status tt_spool_add(tt_spool *sp, tt_id_type type, tt_spool_op op,
                           const char hex[TT_HEX_LEN], aconn_error *err);
 
@@ -98,6 +141,9 @@ void tt_spool_files_free(tt_spool_files *files);
 
 /** Removes the files of a list from disk (e.g. after upload). */
 void tt_spool_files_remove(const tt_spool_files *files);
+
+/** "multiple_types" or the type's slug ("email", ...). Static. */
+const char *tt_spool_kind_slug(int kind);
 
 /** "add" or "remove". Static. */
 const char *tt_spool_op_name(tt_spool_op op);

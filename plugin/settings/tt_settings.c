@@ -17,13 +17,13 @@
 /* Fields in the order they are checked and reported. */
 enum {
     F_CONNECTION_TYPE, F_AUDIENCE_NAME, F_CREATE_NEW_FOR, F_EXISTING_AUDIENCES,
-    F_HISTORICAL, F_DELIVER_ALL, F_RETENTION, F_CLEAR_TEXT, F_COUNT
+    F_HISTORICAL, F_DELIVER_ALL, F_RETENTION, F_CLEAR_TEXT, F_PER_TYPE, F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
     "connection_type", "audience_name", "create_new_for", "existing_audiences",
     "historical_data_enabled", "deliver_all_data", "membership_duration_days",
-    "accept_clear_text_emails",
+    "accept_clear_text_emails", "audience_per_identifier_type",
 };
 
 typedef struct check {
@@ -392,7 +392,7 @@ aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
     aconn_status st = ACONN_ERR_INVALID;
     tt_connection_type type = 0;
     int historical = 1, deliver_all = 1, has_hist = 0, has_all = 0;
-    int retention = TT_SETTINGS_RETENTION_MAX, clear_text = 0;
+    int retention = TT_SETTINGS_RETENTION_MAX, clear_text = 0, per_type = 0;
 
     if (out != NULL)
         *out = NULL;
@@ -426,7 +426,7 @@ aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
                        "(the fields are connection_type, audience_name, "
                        "create_new_for, existing_audiences, historical_data_enabled, "
                        "deliver_all_data, membership_duration_days, "
-                       "accept_clear_text_emails)", key);
+                       "accept_clear_text_emails, audience_per_identifier_type)", key);
                 continue;
             }
             present[k] = 1;
@@ -513,6 +513,8 @@ aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
         check_retention(&c, f[F_RETENTION], &retention);
     if (f[F_CLEAR_TEXT] != NULL)
         check_bool(&c, f[F_CLEAR_TEXT], F_CLEAR_TEXT, &clear_text);
+    if (f[F_PER_TYPE] != NULL)
+        check_bool(&c, f[F_PER_TYPE], F_PER_TYPE, &per_type);
 
     if (c.nerr != 0)
         goto cleanup;
@@ -528,6 +530,7 @@ aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
     s->historical = has_all ? deliver_all : historical;
     s->retention_days = retention;
     s->accept_clear_text_emails = clear_text;
+    s->audience_per_identifier_type = per_type;
     st = build(f, s);
     if (st == ACONN_OK) {
         *out = s;
@@ -651,6 +654,9 @@ aconn_status tt_settings_check_change(const char *current_json,
     if (cur->accept_clear_text_emails != next->accept_clear_text_emails)
         report(&c, "accept_clear_text_emails", "immutable",
                "accept_clear_text_emails changed; %s", fix);
+    if (cur->audience_per_identifier_type != next->audience_per_identifier_type)
+        report(&c, "audience_per_identifier_type", "immutable",
+               "audience_per_identifier_type changed; %s", fix);
     st = c.nerr == 0 ? ACONN_OK : ACONN_ERR_INVALID;
 
 cleanup:

@@ -85,6 +85,9 @@ typedef struct tt_settings {
                                     connection (both toggles), default 1 */
     int retention_days;          /* 1-365, default 365 */
     int accept_clear_text_emails;
+    int audience_per_identifier_type; /* one audience per identifier type in
+                                         each new Ad Account (the layout of
+                                         releases before 0.2) */
 } tt_settings;
 
 /**

@@ -406,6 +406,27 @@ aconn_status tt_api_bc_assets(const tt_api *api, const char *bc_id, tt_bc_asset_
     return st;
 }
 
+/* "YYYY-MM-DD HH:MM:SS" as UTC milliseconds; -1 when absent or malformed. */
+static int64_t parse_utc_time(json_object *item, const char *key)
+{
+    json_object *v = NULL;
+    int y, mo, d, h, mi, sec;
+    char tail;
+
+    if (!json_object_object_get_ex(item, key, &v) || !json_object_is_type(v, json_type_string)
+        || sscanf(json_object_get_string(v), "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &d, &h,
+                  &mi, &sec, &tail) != 6
+        || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    /* Days from the civil date (Howard Hinnant's algorithm): no timegm(),
+       which is not in POSIX, and no TZ involved. */
+    y -= mo <= 2;
+    int64_t era = y / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return ((days * 24 + h) * 60 + mi) * 60000 + (int64_t) sec * 1000;
+}
+
 static int tt_collect_audience(json_object *item, void *ctx)
 {
     tt_audience_list *l = ctx;
@@ -434,6 +455,7 @@ static int tt_collect_audience(json_object *item, void *ctx)
     a->is_valid = tt_jbool(item, "is_valid");
     a->is_creator = tt_jbool(item, "is_creator");
     a->is_expiring = tt_jbool(item, "is_expiring");
+    a->create_time_ms = parse_utc_time(item, "create_time");
     l->count++;
     return 0;
 }

@@ -71,6 +71,9 @@ typedef struct tt_audience {
     int is_valid;
     int is_creator;
     int is_expiring;
+    /* create_time read as UTC ("YYYY-MM-DD HH:MM:SS"; TikTok does not say
+       which zone it uses, so callers allow a day of slack); -1 when absent. */
+    int64_t create_time_ms;
 } tt_audience;
 
 typedef struct tt_audience_list {

@@ -521,6 +521,13 @@ int e2e_update_ops(e2e *e, const char *adv)
 int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsigned long n,
                                char id_out[32], e2e_set *members)
 {
+    return e2e_make_audience(e, adv, name, "EMAIL_SHA256", n, id_out, members);
+}
+
+int e2e_make_audience(e2e *e, const char *adv, const char *name, const char *calc,
+                      unsigned long n, char id_out[32], e2e_set *members)
+{
+    int multi = strcmp(calc, "MULTIPLE_TYPES") == 0;
     char path[E2E_PATH], md5[33], hdr[512], body[512], *token = NULL, *url = NULL;
     ts_http_resp r = {0};
     json_object *env = NULL, *data = NULL;
@@ -528,13 +535,16 @@ int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsign
     FILE *f;
 
     memset(members, 0, sizeof(*members));
-    snprintf(path, sizeof(path), "%s/existing-%s.txt", e->dir, adv);
+    snprintf(path, sizeof(path), "%s/existing-%s-%s.%s", e->dir, adv, name,
+             multi ? "csv" : "txt");
     f = fopen(path, "w");
     if (f == NULL)
         return -1;
+    if (multi)
+        fputs("Email_SHA256\n", f);
     for (unsigned long i = 0; i < n; i++) {
-        char s[64], hex[65];
-        snprintf(s, sizeof(s), "existing-member-%s-%lu@example.com", adv, i);
+        char s[160], hex[65];
+        snprintf(s, sizeof(s), "existing-member-%s-%s-%lu@example.com", adv, name, i);
         ts_sha256_hex(s, hex);
         fprintf(f, "%s\n", hex);
         e2e_set_add(members, hex);
@@ -548,9 +558,9 @@ int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsign
         const char *headers[] = {hdr, NULL};
         ts_form_part parts[] = {
             {"advertiser_id", adv, NULL, NULL},
-            {"calculate_type", "EMAIL_SHA256", NULL, NULL},
+            {"calculate_type", calc, NULL, NULL},
             {"file_signature", md5, NULL, NULL},
-            {"file", NULL, path, "members.txt"},
+            {"file", NULL, path, multi ? "members.csv" : "members.txt"},
         };
         url = ts_sandbox_url(e->sb, "/open_api/v1.3/dmp/custom_audience/file/upload/");
         if (ts_http_multipart(url, ts_sandbox_ca_file(e->sb), headers, parts, 4, &r) != 0)
@@ -560,8 +570,8 @@ int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsign
             goto cleanup;
         snprintf(body, sizeof(body),
                  "{\"advertiser_id\":\"%s\",\"custom_audience_name\":\"%s\","
-                 "\"calculate_type\":\"EMAIL_SHA256\",\"file_paths\":[\"%s\"]}",
-                 adv, name, ts_world_get(data, "file_path"));
+                 "\"calculate_type\":\"%s\",\"file_paths\":[\"%s\"]}",
+                 adv, name, calc, ts_world_get(data, "file_path"));
         json_object_put(env);
         env = NULL;
         ts_http_resp_free(&r);

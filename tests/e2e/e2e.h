@@ -70,6 +70,11 @@ typedef struct e2e_set {
 int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsigned long n,
                                char id_out[32], e2e_set *members);
 
+/* The same with calculate_type calc (EMAIL_SHA256 or MULTIPLE_TYPES, whose
+   file is a CSV with an Email_SHA256 column). */
+int e2e_make_audience(e2e *e, const char *adv, const char *name, const char *calc,
+                      unsigned long n, char id_out[32], e2e_set *members);
+
 /* Writes settings JSON to path. */
 int e2e_write(const char *path, const char *text);
 

@@ -6,6 +6,15 @@ tests_e2e_test_delivery_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_delivery_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
+# Targets: one broken Ad Account never blocks the others; adoption after
+# a lost create.
+check_PROGRAMS += tests/e2e/test_targets
+TESTS += tests/e2e/test_targets
+tests_e2e_test_targets_SOURCES = tests/e2e/test_targets.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_targets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_targets_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_targets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(SQLITE_LIBS)
+
 # Profiles: OAuth, accounts and roles, end to end.
 check_PROGRAMS += tests/e2e/test_profiles
 TESTS += tests/e2e/test_profiles
@@ -13,6 +22,14 @@ tests_e2e_test_profiles_SOURCES = tests/e2e/test_profiles.c tests/e2e/e2e.c test
 tests_e2e_test_profiles_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_profiles_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
 tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
+
+# Operating the host: connections and runs after failed and good deliveries.
+check_PROGRAMS += tests/e2e/test_ops
+TESTS += tests/e2e/test_ops
+tests_e2e_test_ops_SOURCES = tests/e2e/test_ops.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_ops_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_ops_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_ops_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
 # Reliability: faults, crashes and concurrency end to end, the long soak,
 # and valgrind.

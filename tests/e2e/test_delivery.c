@@ -63,29 +63,63 @@ static int deliver(e2e *e, const char *conn, e2e_out *o)
     return rc;
 }
 
-/* The one audience named "<name> <suffix>" in adv must hold exactly want. */
-static void assert_new_audience(e2e *e, const char *adv, const char *name, int type,
-                                const e2e_set *want)
+/* The one audience named exactly name in adv holds exactly want. */
+static void assert_named(e2e *e, const char *adv, const char *name, const e2e_set *want)
 {
-    char full[256], id[32];
+    char id[32];
     e2e_set got;
-    int n;
+    int n = e2e_audiences_named(e, adv, name, id);
 
-    snprintf(full, sizeof(full), "%s %s", name, type_suffix[type]);
-    n = e2e_audiences_named(e, adv, full, id);
     if (want->n == 0) {
         CU_ASSERT(n <= 1);
         return;
     }
-    CU_ASSERT_EQUAL(n, 1);    /* exactly one audience per target and type */
+    CU_ASSERT_EQUAL(n, 1);    /* exactly one audience per target */
     if (n < 1)
         return;
     CU_ASSERT_FATAL(e2e_members(e, id, &got) == 0);
     if (!e2e_set_equal(&got, want))
-        fprintf(stderr, "audience %s in %s: %zu members, expected %zu\n", full, adv, got.n,
+        fprintf(stderr, "audience %s in %s: %zu members, expected %zu\n", name, adv, got.n,
                 want->n);
     CU_ASSERT(e2e_set_equal(&got, want));
     e2e_set_free(&got);
+}
+
+/* The connection's one MULTIPLE_TYPES audience in adv, named name, holds
+   every type's expected members. */
+static void assert_new_audience(e2e *e, const char *adv, const char *name,
+                                const e2e_set want[E2E_NTYPES])
+{
+    e2e_set all = {0}, none = {0};
+
+    for (int t = 0; t < E2E_NTYPES; t++)
+        CU_ASSERT(e2e_set_apply(&all, &want[t], &none) == 0);
+    assert_named(e, adv, name, &all);
+    e2e_set_free(&all);
+}
+
+/* The per-type layout: "<name> (email)" etc. */
+static void assert_type_audience(e2e *e, const char *adv, const char *name, int type,
+                                 const e2e_set *want)
+{
+    char full[256];
+
+    snprintf(full, sizeof(full), "%s %s", name, type_suffix[type]);
+    assert_named(e, adv, full, want);
+}
+
+/* The audiences the dataset's lines from `from` make, removals winning. */
+static void wants_from(const char *dataset, unsigned long from, e2e_set want[E2E_NTYPES])
+{
+    e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES];
+
+    memset(want, 0, sizeof(e2e_set) * E2E_NTYPES);
+    CU_ASSERT_FATAL(e2e_changes(dataset, from, 0, adds, removes) == 0);
+    for (int t = 0; t < E2E_NTYPES; t++) {
+        CU_ASSERT(e2e_set_apply(&want[t], &adds[t], &removes[t]) == 0);
+        e2e_set_free(&adds[t]);
+        e2e_set_free(&removes[t]);
+    }
 }
 
 static void sets_free(e2e_set s[E2E_NTYPES])
@@ -124,12 +158,35 @@ static void test_new_and_existing_exact_members(void)
         fprintf(stderr, "%s\n", o.out);
 
     CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
-    for (int t = 0; t < E2E_NTYPES; t++) {
-        e2e_set want = {0};
-        CU_ASSERT(e2e_set_apply(&want, &adds[t], &removes[t]) == 0);
-        assert_new_audience(&e, a, "E2E", t, &want);
-        assert_new_audience(&e, b, "E2E", t, &want);
-        e2e_set_free(&want);
+    {
+        e2e_set want[E2E_NTYPES];
+        wants_from(dataset, 1, want);
+        assert_new_audience(&e, a, "E2E", want);
+        assert_new_audience(&e, b, "E2E", want);
+        sets_free(want);
+    }
+    /* Fewest operations: one CREATE per new audience; the existing EMAIL
+       audience takes emails only and counts what it cannot take. */
+    for (int i = 0; i < 3; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "plugin.targets.%d.operations", i);
+        const char *ops_i = json_object_get_string(ts_json_at(o.json, path));
+        snprintf(path, sizeof(path), "plugin.targets.%d.advertiser_id", i);
+        const char *adv_i = json_object_get_string(ts_json_at(o.json, path));
+        CU_ASSERT_FATAL(ops_i != NULL && adv_i != NULL);
+        if (strcmp(adv_i, c) != 0) {
+            CU_ASSERT_STRING_EQUAL(ops_i, "CREATE");
+            continue;
+        }
+        CU_ASSERT_STRING_EQUAL(ops_i, "APPEND,REMOVE");
+        for (int t = E2E_PHONE; t < E2E_NTYPES; t++) {
+            static const char *names[] = {"EMAIL_SHA256", "PHONE_SHA256", "IDFA_SHA256",
+                                          "GAID_SHA256"};
+            snprintf(path, sizeof(path), "plugin.targets.%d.skipped.%s", i, names[t]);
+            json_object *sk = ts_json_at(o.json, path);
+            CU_ASSERT(sk != NULL &&
+                      (size_t) json_object_get_int64(sk) >= adds[t].n + removes[t].n);
+        }
     }
     /* The existing (email) audience: its members, plus the adds, minus the
        removals. */
@@ -201,10 +258,9 @@ static void test_incremental_runs(void)
     CU_ASSERT(records != NULL && json_object_get_int64(records) == 1500);
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_changes(dataset, 6001, 0, adds, removes) == 0);
-    for (int t = 0; t < E2E_NTYPES; t++) {
+    for (int t = 0; t < E2E_NTYPES; t++)
         e2e_set_apply(&want[t], &adds[t], &removes[t]);
-        assert_new_audience(&e, a, "Inc", t, &want[t]);
-    }
+    assert_new_audience(&e, a, "Inc", want);
     sets_free(adds);
     sets_free(removes);
     sets_free(want);
@@ -262,13 +318,14 @@ static void test_daily_budget_defers(void)
     e2e_teardown(&e);
 }
 
-/* An update that would leave fewer than 1,000 members is refused by TikTok;
-   the run is reported and its rows stay pending. */
+/* An update that would leave fewer than 1,000 members is refused by TikTok:
+   that target falls behind (the run is partial, nothing is lost), and once
+   more rows make it possible it catches up with exactly what it missed. */
 static void test_minimum_size_loses_nothing(void)
 {
     e2e e;
     char dataset[E2E_PATH], settings[512], existing[32];
-    e2e_set initial, got;
+    e2e_set initial, got, adds[E2E_NTYPES], removes[E2E_NTYPES];
     e2e_out o;
     char *conn;
     FILE *f;
@@ -289,50 +346,87 @@ static void test_minimum_size_loses_nothing(void)
     conn = connect_dataset(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 1);
+    CU_ASSERT_EQUAL(o.exit_code, 5);    /* partial */
     CU_ASSERT(o.out != NULL && strstr(o.out, "below_minimum_size") != NULL);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(ts_json_at(o.json, "status")), "partial");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(ts_json_at(o.json,
+                           "plugin.targets.0.state")), "behind");
+    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(o.json, "plugin.targets.0.missing_rows")),
+                    300);
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_members(&e, existing, &got) == 0);
     CU_ASSERT(e2e_set_equal(&got, &initial));     /* TikTok changed nothing */
     e2e_set_free(&got);
 
-    /* The rows are still pending: the next run carries them again. */
+    /* 800 new members: now the removals leave 1,600. The run delivers the
+       new rows and the catch-up brings the missed removals. */
+    CU_ASSERT_FATAL(e2e_gen(dataset, 800, 71, 0, 0, 0, 1) == 0);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
-    json_object *records = ts_json_at(o.json, "lines_read");
-    CU_ASSERT(records != NULL && json_object_get_int64(records) == 300);
+    if (o.exit_code != 0)
+        fprintf(stderr, "catch-up: %s\n", o.out);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(ts_json_at(o.json, "catch_up.status")),
+                           "delivered");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(ts_json_at(o.json,
+                           "catch_up.plugin.targets.0.outcome")), "caught_up");
     e2e_out_free(&o);
+    CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
+    CU_ASSERT(e2e_set_apply(&initial, &adds[E2E_EMAIL], &removes[E2E_EMAIL]) == 0);
+    CU_ASSERT_FATAL(e2e_members(&e, existing, &got) == 0);
+    CU_ASSERT(e2e_set_equal(&got, &initial));
+    CU_ASSERT(got.n >= 1000);   /* above the floor: the catch-up went through */
+    e2e_set_free(&got);
+    sets_free(adds);
+    sets_free(removes);
     e2e_set_free(&initial);
     free(conn);
     e2e_teardown(&e);
 }
 
-/* An Ad Account with 398 audiences has room for two more. */
+static const char *crowded_account(e2e *e)
+{
+    json_object *list = ts_json_at(e->profile_status, "ad_accounts");
+
+    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
+        const char *name = ts_world_get(json_object_array_get_idx(list, i), "name");
+        if (name != NULL && strstr(name, "Crowded") != NULL)
+            return ts_world_get(json_object_array_get_idx(list, i), "advertiser_id");
+    }
+    return NULL;
+}
+
+/* An Ad Account with 398 audiences: one MULTIPLE_TYPES audience fits; the
+   per-type layout needs four and stops at the limit (that target behind,
+   the run partial), and a remote validation then names the limit. */
 static void test_audience_limit(void)
 {
     e2e e;
     char dataset[E2E_PATH], settings[512], path[E2E_PATH];
     e2e_out o;
-    char *conn;
-    const char *crowded = NULL;
-    json_object *list;
+    char *conn, *conn2;
+    const char *crowded;
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    list = ts_json_at(e.profile_status, "ad_accounts");
-    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
-        const char *name = ts_world_get(json_object_array_get_idx(list, i), "name");
-        if (name != NULL && strstr(name, "Crowded") != NULL)
-            crowded = ts_world_get(json_object_array_get_idx(list, i), "advertiser_id");
-    }
+    crowded = crowded_account(&e);
     CU_ASSERT_FATAL(crowded != NULL);
     snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(dataset, 4000, 31, 0, 0, 0, 0) == 0);   /* four types */
     snprintf(settings, sizeof(settings),
-             "{\"connection_type\":\"new\",\"audience_name\":\"Full\",\"create_new_for\":[\"%s\"]}",
+             "{\"connection_type\":\"new\",\"audience_name\":\"One\",\"create_new_for\":[\"%s\"]}",
              crowded);
     conn = connect_dataset(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 1);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+
+    snprintf(settings, sizeof(settings),
+             "{\"connection_type\":\"new\",\"audience_name\":\"Full\",\"create_new_for\":[\"%s\"],"
+             "\"audience_per_identifier_type\":true}", crowded);
+    conn2 = connect_dataset(&e, dataset, settings);
+    CU_ASSERT_FATAL(conn2 != NULL);
+    CU_ASSERT_FATAL(deliver(&e, conn2, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 5);
     CU_ASSERT(o.out != NULL && strstr(o.out, "audience_limit") != NULL);
     e2e_out_free(&o);
 
@@ -347,6 +441,7 @@ static void test_audience_limit(void)
               strstr(o.out, "create_new_for[0]") != NULL);
     e2e_out_free(&o);
     free(conn);
+    free(conn2);
     e2e_teardown(&e);
 }
 
@@ -392,12 +487,12 @@ static void test_faults_exactly_once(void)
         }
         CU_ASSERT(done);
         CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
-        for (int t = 0; t < E2E_NTYPES; t++) {
-            e2e_set want = {0};
-            e2e_set_apply(&want, &adds[t], &removes[t]);
-            assert_new_audience(&e, a, "Faulty", t, &want);
-            assert_new_audience(&e, b, "Faulty", t, &want);
-            e2e_set_free(&want);
+        {
+            e2e_set want[E2E_NTYPES];
+            wants_from(dataset, 1, want);
+            assert_new_audience(&e, a, "Faulty", want);
+            assert_new_audience(&e, b, "Faulty", want);
+            sets_free(want);
         }
         CU_ASSERT(e2e_update_ops(&e, a) <= 24 && e2e_update_ops(&e, b) <= 24);
         if (getenv("E2E_VERBOSE")) {
@@ -465,12 +560,12 @@ static void test_kill9_then_rerun(void)
     }
     CU_ASSERT(done);
     CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
-    for (int t = 0; t < E2E_NTYPES; t++) {
-        e2e_set want = {0};
-        e2e_set_apply(&want, &adds[t], &removes[t]);
-        assert_new_audience(&e, a, "Killed", t, &want);
-        assert_new_audience(&e, b, "Killed", t, &want);
-        e2e_set_free(&want);
+    {
+        e2e_set want[E2E_NTYPES];
+        wants_from(dataset, 1, want);
+        assert_new_audience(&e, a, "Killed", want);
+        assert_new_audience(&e, b, "Killed", want);
+        sets_free(want);
     }
     sets_free(adds);
     sets_free(removes);
@@ -500,24 +595,59 @@ static void test_policy_refresh_replaces(void)
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
-    /* 541 days later, with a few removals added: REPLACE, then REMOVE. */
+    /* 541 days later, with a few removals added: one REPLACE whose files
+       already exclude the removals, no REMOVE. */
     CU_ASSERT_FATAL(e2e_gen(dataset, 600, 62, 0, 20, 0, 1) == 0);
     e.clock_offset_ms = 541 * DAY_MS;
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT(o.out != NULL && strstr(o.out, "REPLACE") != NULL);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(ts_json_at(o.json,
+                           "plugin.targets.0.operations")), "REPLACE");
     json_object *fr = ts_json_at(o.json, "plugin.full_refresh");
     CU_ASSERT(fr != NULL && json_object_get_boolean(fr));
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
-    for (int t = 0; t < E2E_NTYPES; t++) {
-        e2e_set want = {0};
-        e2e_set_apply(&want, &adds[t], &removes[t]);
-        assert_new_audience(&e, a, "Refresh", t, &want);
-        e2e_set_free(&want);
+    {
+        e2e_set want[E2E_NTYPES];
+        wants_from(dataset, 1, want);
+        assert_new_audience(&e, a, "Refresh", want);
+        sets_free(want);
     }
     sets_free(adds);
     sets_free(removes);
+    free(conn);
+    e2e_teardown(&e);
+}
+
+/* audience_per_identifier_type: one audience per type, as before 0.2. */
+static void test_per_type_setting(void)
+{
+    e2e e;
+    char dataset[E2E_PATH], settings[512];
+    e2e_set want[E2E_NTYPES];
+    e2e_out o;
+    char *conn;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *a = e2e_account(&e, 0, "Crowded");
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 81, 1, 2, 0, 0) == 0);
+    snprintf(settings, sizeof(settings),
+             "{\"connection_type\":\"new\",\"audience_name\":\"Typed\","
+             "\"create_new_for\":[\"%s\"],\"audience_per_identifier_type\":true}", a);
+    conn = connect_dataset(&e, dataset, settings);
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(ts_json_at(o.json, "plugin.layout")),
+                           "per_type");
+    e2e_out_free(&o);
+    wants_from(dataset, 1, want);
+    for (int t = 0; t < E2E_NTYPES; t++)
+        assert_type_audience(&e, a, "Typed", t, &want[t]);
+    CU_ASSERT_EQUAL(e2e_audiences_named(&e, a, "Typed", (char[32]){0}), 0);
+    sets_free(want);
     free(conn);
     e2e_teardown(&e);
 }
@@ -535,6 +665,7 @@ int main(void)
          test_faults_exactly_once},
         {"kill -9 mid-delivery, rerun: same audiences", test_kill9_then_rerun},
         {"policy refresh after P540D replaces membership", test_policy_refresh_replaces},
+        {"audience_per_identifier_type keeps one audience per type", test_per_type_setting},
     };
     int rc = e2e_run_suite("delivery end to end", tests,
                            sizeof(tests) / sizeof(tests[0]));

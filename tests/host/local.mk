@@ -33,9 +33,11 @@ TEST_HOST_LIBS = host/libch.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) \
 TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
 
 check_PROGRAMS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
-	tests/host/test_dataset tests/host/test_cli
+	tests/host/test_dataset tests/host/test_cli tests/host/test_ops tests/host/test_file \
+	tests/host/test_wipe tests/host/test_duration
 TESTS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
-	tests/host/test_dataset tests/host/test_cli
+	tests/host/test_dataset tests/host/test_cli tests/host/test_ops tests/host/test_file \
+	tests/host/test_wipe tests/host/test_duration
 
 tests_host_test_abi_SOURCES = tests/host/test_abi.c $(TEST_HOST_UTIL)
 tests_host_test_abi_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
@@ -61,3 +63,30 @@ tests_host_test_cli_SOURCES = tests/host/test_cli.c $(TEST_HOST_UTIL)
 tests_host_test_cli_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_cli_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_cli_LDADD = $(TEST_HOST_LIBS)
+
+tests_host_test_ops_SOURCES = tests/host/test_ops.c $(TEST_HOST_UTIL)
+tests_host_test_ops_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_ops_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_ops_LDADD = $(TEST_HOST_LIBS)
+
+# The attacks on the host's files (issue #21); interposes fsync() and
+# rename() to force write failures.
+tests_host_test_file_SOURCES = tests/host/test_file.c $(TEST_HOST_UTIL)
+tests_host_test_file_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_file_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_file_LDADD = $(TEST_HOST_LIBS)
+
+# The freed-memory scan (issue #21): an LD_PRELOAD shim searching every
+# freed block for marker secrets while test_wipe drives the host.
+check_LTLIBRARIES += tests/host/free_scan.la
+tests_host_free_scan_la_SOURCES = tests/host/free_scan.c
+tests_host_free_scan_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_host_test_wipe_SOURCES = tests/host/test_wipe.c $(TEST_HOST_UTIL)
+tests_host_test_wipe_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_wipe_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_wipe_LDADD = $(TEST_HOST_LIBS)
+
+tests_host_test_duration_SOURCES = tests/host/test_duration.c
+tests_host_test_duration_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_duration_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_duration_LDADD = $(TEST_HOST_LIBS)

@@ -165,7 +165,7 @@ static void test_content_md5_rollover(void)
     char *content[TT_ID_TYPE_COUNT][2];
     size_t clen[TT_ID_TYPE_COUNT][2];
     tt_spool *sp = NULL;
-    tt_spool_files files = {NULL, 0};
+    tt_spool_files files = {0};
     aconn_error err = {.struct_size = sizeof(err)};
     unsigned i, round, t, o, nfiles = 0;
 
@@ -214,7 +214,7 @@ static void test_rollover_boundary(void)
 {
     const char *dir = fresh_dir();
     tt_spool *sp = NULL;
-    tt_spool_files files = {NULL, 0};
+    tt_spool_files files = {0};
     aconn_error err = {.struct_size = sizeof(err)};
     char hex[65];
     unsigned i;
@@ -254,7 +254,7 @@ static void test_large_file_md5(void)
 {
     const char *dir = fresh_dir();
     tt_spool *sp = NULL;
-    tt_spool_files files = {NULL, 0};
+    tt_spool_files files = {0};
     aconn_error err = {.struct_size = sizeof(err)};
     const unsigned n = (3u * TT_SPOOL_BUFFER_BYTES) / LINE + 123;
     char hex[65], md5[33];
@@ -314,7 +314,7 @@ static void test_empty_spool(void)
 {
     const char *dir = fresh_dir();
     tt_spool *sp = NULL;
-    tt_spool_files files = {NULL, 7};
+    tt_spool_files files = {.count = 7};
     aconn_error err = {.struct_size = sizeof(err)};
 
     CU_ASSERT_EQUAL_FATAL(tt_spool_open(dir, "run7", 0, &sp, &err), ACONN_OK);
@@ -360,7 +360,7 @@ static void test_unwritable_target(void)
 {
     const char *dir = fresh_dir();
     tt_spool *sp = NULL;
-    tt_spool_files files = {NULL, 0};
+    tt_spool_files files = {0};
     aconn_error err = {.struct_size = sizeof(err)};
     char blocker[8192], hex[65];
 
@@ -412,7 +412,7 @@ static void test_write_failure(void)
     if (pid == 0) {
         struct rlimit rl = {100000, 100000};
         tt_spool *sp = NULL;
-        tt_spool_files files = {NULL, 0};
+        tt_spool_files files = {0};
         aconn_error err = {.struct_size = sizeof(err)};
         char hex[65];
         unsigned i;

@@ -13,17 +13,25 @@ tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb_bc.c \
 	tests/sandbox/sb_upload.c \
 	tests/sandbox/sb_audience.c \
+	tests/sandbox/sb_audience_get.c \
 	tests/sandbox/sb_members.c \
 	tests/sandbox/sb_faults.c \
 	tests/sandbox/sb_clock.c \
 	tests/sandbox/sb_control.c \
-	tests/sandbox/sb_world_ctl.c
+	tests/sandbox/sb_world_ctl.c \
+	tests/sandbox/sb_world_seed.c
 tests_sandbox_tiktok_sandbox_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JSON_C_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(CURL_CFLAGS) -pthread
 tests_sandbox_tiktok_sandbox_LDADD = $(MHD_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) \
 	$(CURL_LIBS) -lpthread
 
 EXTRA_DIST += tests/sandbox/README.md tests/sandbox/bench-rps.sh
+# The previous-release fixture (issue #11): test_sandbox_api loads its world.
+EXTRA_DIST += tests/e2e/data/prev-release/make-fixture.sh \
+	tests/e2e/data/prev-release/README.md tests/e2e/data/prev-release/FIXTURE.txt \
+	tests/e2e/data/prev-release/state.db tests/e2e/data/prev-release/secrets.json \
+	tests/e2e/data/prev-release/world.json tests/e2e/data/prev-release/settings.json \
+	tests/e2e/data/prev-release/dataset-8000.jsonl
 
 # ---- tests ----------------------------------------------------------------
 TSB_TEST_CFLAGS = $(TEST_CFLAGS) $(TS_CFLAGS)
@@ -31,13 +39,16 @@ TSB_TEST_LIBS = $(TS_LIBS) $(TEST_LIBS)
 TSB_COMMON = tests/sandbox/test_sb_common.c tests/sandbox/test_sb_common.h
 
 check_PROGRAMS += tests/sandbox/test_sandbox_api
-tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c $(TSB_COMMON)
-tests_sandbox_test_sandbox_api_CFLAGS = $(TSB_TEST_CFLAGS)
+tests_sandbox_test_sandbox_api_SOURCES = tests/sandbox/test_sandbox_api.c \
+	tests/sandbox/test_sandbox_api_world.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_api_CFLAGS = $(TSB_TEST_CFLAGS) \
+	-DTSB_PREV_RELEASE_DIR='"$(abs_top_srcdir)/tests/e2e/data/prev-release"'
 tests_sandbox_test_sandbox_api_LDADD = $(TSB_TEST_LIBS)
 TESTS += tests/sandbox/test_sandbox_api
 
 check_PROGRAMS += tests/sandbox/test_sandbox_rules
-tests_sandbox_test_sandbox_rules_SOURCES = tests/sandbox/test_sandbox_rules.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_rules_SOURCES = tests/sandbox/test_sandbox_rules.c \
+	tests/sandbox/test_sandbox_rules_multi.c $(TSB_COMMON)
 tests_sandbox_test_sandbox_rules_CFLAGS = $(TSB_TEST_CFLAGS)
 tests_sandbox_test_sandbox_rules_LDADD = $(TSB_TEST_LIBS)
 TESTS += tests/sandbox/test_sandbox_rules

@@ -57,8 +57,10 @@ const char *sb_idtype_create_enum(void);
 
 /* ---- compact member set (sb_members.c) -------------------------------- */
 
-/* Open-addressing set of 32-byte keys (MD5 digests zero-padded) with a
- * type byte per slot. Roughly 33 bytes per slot at <= 70 % load. */
+/* Open-addressing set of (type, 32-byte key) members (MD5 digests
+ * zero-padded): a member is an identifier of one type, so REMOVE of an
+ * Email digest never removes a MAID. Roughly 33 bytes per slot at <= 70 %
+ * load. */
 typedef struct sb_members sb_members;
 
 sb_members *sb_members_new(void);
@@ -68,14 +70,16 @@ size_t sb_members_count_type(const sb_members *m, int type);
 /* 1 added, 0 already present, -1 out of memory. */
 int sb_members_add(sb_members *m, const uint8_t key[32], int type);
 /* 1 removed, 0 absent. */
-int sb_members_remove(sb_members *m, const uint8_t key[32]);
-bool sb_members_contains(const sb_members *m, const uint8_t key[32]);
+int sb_members_remove(sb_members *m, const uint8_t key[32], int type);
+bool sb_members_contains(const sb_members *m, const uint8_t key[32], int type);
 /* Calls fn for every member; stops when fn returns non-zero. */
 int sb_members_each(const sb_members *m,
                     int (*fn)(const uint8_t key[32], int type, void *arg),
                     void *arg);
-/* Sorted lower-case hex digests, one per line. Caller frees *out. */
-int sb_members_dump_sorted(const sb_members *m, char **out, size_t *out_len);
+/* Sorted lower-case hex digests, one per line; only_type 0 = every type;
+ * with_type prefixes each line with "TYPE,". Caller frees *out. */
+int sb_members_dump_sorted(const sb_members *m, int only_type, bool with_type,
+                           char **out, size_t *out_len);
 
 /* ---- clock (sb_clock.c) ------------------------------------------------ */
 
@@ -151,6 +155,7 @@ typedef struct {
     int64_t modify_ms;
     int64_t ready_ms;         /* processing ends */
     size_t prev_cover;        /* cover shown while an update processes */
+    int64_t last_replace_ms;  /* last applied REPLACE; 0 never (one per 24 h) */
     char **shared_with;
     size_t n_shared;
 } sb_audience;
@@ -204,6 +209,9 @@ typedef struct {
     json_object *by_endpoint; /* path -> count */
     uint64_t total_requests;
     int64_t processing_delay_ms;
+    bool busy_while_processing; /* updates to a processing audience: 40002 */
+    int64_t initial_delay_ms;   /* options as at start, for /sandbox/reset */
+    bool initial_busy;
     char *data_dir;
     bool data_dir_owned;
     sb_qps *qps;
@@ -215,6 +223,12 @@ int sb_world_validate(json_object *w, char *err, size_t errlen);
 /* Rebuilds live state from ctx->world (also used by reset). Lock held. */
 int sb_state_reset(sb_ctx *ctx, char *err, size_t errlen);
 void sb_state_free(sb_ctx *ctx);
+/* The world file's "tokens" and "audiences" (sb_world_seed.c): checked by
+ * sb_world_validate, applied by sb_state_reset; the dump is the world in
+ * use plus the live tokens and audiences, in the same format. */
+int sb_seed_validate(json_object *w, char *err, size_t errlen);
+int sb_seed_apply(sb_ctx *ctx, char *err, size_t errlen);
+json_object *sb_seed_dump(sb_ctx *ctx);
 int64_t sb_now_ms(const sb_ctx *ctx);
 
 /* World queries (lock held; returned objects are borrowed). */
@@ -243,6 +257,8 @@ size_t sb_st_daily_updates(sb_ctx *ctx, const char *adv_id, int64_t now);
 size_t sb_aud_cover(const sb_ctx *ctx, const sb_audience *a);
 bool sb_aud_valid(const sb_ctx *ctx, const sb_audience *a);
 int64_t sb_aud_expire_ms(const sb_audience *a);
+/* The audience is adv_id's own (creator) or shared with it. */
+bool sb_aud_visible(const sb_audience *a, const char *adv_id, bool *creator);
 /* Random lower-case hex string of 2*nbytes chars (OpenSSL RAND). */
 char *sb_random_hex(size_t nbytes);
 
@@ -364,6 +380,9 @@ void sb_h_ctl_requests(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_clock(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_faults(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_options(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_aud_processing(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_world_state(sb_ctx *ctx, sb_req *req);
 /* Changing the world while it runs (sb_world_ctl.c). */
 void sb_h_ctl_world_role(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_world_owner_bc(sb_ctx *ctx, sb_req *req);

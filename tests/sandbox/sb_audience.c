@@ -3,7 +3,9 @@
  * Enforces TikTok's rules that break connectors: 400 audiences per Ad
  * Account, the 1,000-member floor for updates, 24 file updates per Ad
  * Account per UTC day, calculate_type matching the files, file ownership
- * and expiry, and the processing delay. */
+ * and expiry, the processing delay, one REPLACE per audience per 24 hours
+ * and (optionally) refusing updates while an audience processes. Reading
+ * (get, list) is in sb_audience_get.c. */
 #include "sb.h"
 
 #include <stdio.h>
@@ -12,7 +14,7 @@
 
 #define ONE_THOUSAND_MSG "audience size would be less than 1,000 after the operation"
 
-static bool visible_to(const sb_audience *a, const char *adv_id, bool *creator)
+bool sb_aud_visible(const sb_audience *a, const char *adv_id, bool *creator)
 {
     *creator = strcmp(a->advertiser_id, adv_id) == 0;
     if (*creator) {
@@ -172,8 +174,7 @@ static int count_new(const uint8_t key[32], int type, void *arg)
 {
     set_walk *w = arg;
 
-    (void)type;
-    w->n += !sb_members_contains(w->target, key);
+    w->n += !sb_members_contains(w->target, key, type);
     return 0;
 }
 
@@ -181,8 +182,7 @@ static int count_present(const uint8_t key[32], int type, void *arg)
 {
     set_walk *w = arg;
 
-    (void)type;
-    w->n += sb_members_contains(w->target, key);
+    w->n += sb_members_contains(w->target, key, type);
     return 0;
 }
 
@@ -193,9 +193,92 @@ static int add_to(const uint8_t key[32], int type, void *arg)
 
 static int remove_from(const uint8_t key[32], int type, void *arg)
 {
-    (void)type;
-    sb_members_remove(((set_walk *)arg)->target, key);
+    sb_members_remove(((set_walk *)arg)->target, key, type);
     return 0;
+}
+
+#define BUSY_MSG "The audience is currently being updated or under processing, please " \
+                 "try again later."
+
+/* Rules an update with files meets before its files are read: the
+ * processing audience (with --busy-while-processing), one REPLACE per
+ * 24 hours, 24 file updates per advertiser per UTC day. Lock held. */
+static int check_file_update(sb_ctx *ctx, sb_req *req, const sb_audience *a,
+                             const char *action, int64_t now)
+{
+    if (ctx->busy_while_processing && now < a->ready_ms) {
+        sb_fail(req, 40002, BUSY_MSG);
+        return -1;
+    }
+    if (strcmp(action, "REPLACE") == 0 && a->last_replace_ms != 0
+        && now - a->last_replace_ms < SB_DAY_MS) {
+        char next[24];
+        sb_utc_time(a->last_replace_ms + SB_DAY_MS, next, sizeof next);
+        sb_fail(req, 40002, "This replace operation is rejected as there is an existing "
+                "unfinished replace operation for this audience. TikTok only allows one "
+                "Replace operation per 24 hrs; the next one is accepted after %s UTC.", next);
+        return -1;
+    }
+    if (sb_st_daily_updates(ctx, a->advertiser_id, now) >= SB_DAILY_UPDATES) {
+        sb_fail(req, 40002, "Update limit reached: advertiser_id %s already made the daily "
+                "limit of 24 audience update operations today (UTC); retry after "
+                "00:00 UTC.", a->advertiser_id);
+        return -1;
+    }
+    return 0;
+}
+
+/* APPEND / REMOVE / REPLACE with file_paths. Lock held; 0 or -1 failed. */
+static int apply_file_update(sb_ctx *ctx, sb_req *req, sb_audience *a, const char *action,
+                             json_object *paths, int64_t now)
+{
+    set_walk w = {a->members, 0};
+    sb_members *set;
+    size_t after;
+    int rc = -1;
+
+    if (check_file_update(ctx, req, a, action, now) != 0) {
+        return -1;
+    }
+    set = load_files(ctx, req, a->advertiser_id, paths, a->calculate_type);
+    if (set == NULL) {
+        return -1;
+    }
+    if (strcmp(action, "APPEND") == 0) {
+        sb_members_each(set, count_new, &w);
+        after = sb_members_count(a->members) + w.n;
+    } else if (strcmp(action, "REMOVE") == 0) {
+        sb_members_each(set, count_present, &w);
+        after = sb_members_count(a->members) - w.n;
+    } else {
+        after = sb_members_count(set);
+    }
+    if (after < SB_MIN_AUDIENCE) {
+        sb_fail(req, 40002, "The %s operation failed: " ONE_THOUSAND_MSG " (it would "
+                "hold %zu). Nothing was changed.", action, after);
+        goto cleanup;
+    }
+    if (sb_st_add_op(ctx, "update", action, a->audience_id, a->advertiser_id, true) != 0) {
+        sb_fail(req, 50000, "System error: out of memory.");
+        goto cleanup;
+    }
+    a->prev_cover = sb_aud_cover(ctx, a);
+    if (strcmp(action, "REPLACE") == 0) {
+        sb_members_free(a->members);
+        a->members = set;
+        set = NULL;
+        a->last_replace_ms = now;
+    } else if (sb_members_each(set, strcmp(action, "APPEND") == 0 ? add_to : remove_from,
+                               &w) != 0) {
+        sb_fail(req, 50000, "System error: out of memory.");
+        goto cleanup;
+    }
+    a->modify_ms = now;
+    a->ready_ms = now + ctx->processing_delay_ms;
+    rc = 0;
+cleanup:
+    sb_members_free(set);
+    return rc;
 }
 
 void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
@@ -204,7 +287,6 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
     const char *action = "REPLACE", *name = NULL, *sub = NULL;
     json_object *paths = NULL;
     int has_paths, has_name;
-    sb_members *set = NULL;
     sb_audience *a;
     bool creator;
     int64_t now;
@@ -240,7 +322,7 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
         goto unlock;
     }
     a = sb_st_audience(ctx, aud_id);
-    if (a == NULL || !visible_to(a, adv, &creator)) {
+    if (a == NULL || !sb_aud_visible(a, adv, &creator)) {
         sb_fail(req, 40007, "The custom audience %s does not exist in advertiser_id %s.",
                 aud_id, adv);
         goto unlock;
@@ -250,49 +332,8 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
                 "%s; only its creator can modify it.", aud_id, adv);
         goto unlock;
     }
-    if (has_paths == 1) {
-        set_walk w = {a->members, 0};
-        size_t after;
-        if (sb_st_daily_updates(ctx, adv, now) >= SB_DAILY_UPDATES) {
-            sb_fail(req, 40002, "Update limit reached: advertiser_id %s already made the daily "
-                    "limit of 24 audience update operations today (UTC); retry after "
-                    "00:00 UTC.", adv);
-            goto unlock;
-        }
-        set = load_files(ctx, req, adv, paths, a->calculate_type);
-        if (set == NULL) {
-            goto unlock;
-        }
-        if (strcmp(action, "APPEND") == 0) {
-            sb_members_each(set, count_new, &w);
-            after = sb_members_count(a->members) + w.n;
-        } else if (strcmp(action, "REMOVE") == 0) {
-            sb_members_each(set, count_present, &w);
-            after = sb_members_count(a->members) - w.n;
-        } else {
-            after = sb_members_count(set);
-        }
-        if (after < SB_MIN_AUDIENCE) {
-            sb_fail(req, 40002, "The %s operation failed: " ONE_THOUSAND_MSG " (it would "
-                    "hold %zu). Nothing was changed.", action, after);
-            goto unlock;
-        }
-        if (sb_st_add_op(ctx, "update", action, a->audience_id, adv, true) != 0) {
-            sb_fail(req, 50000, "System error: out of memory.");
-            goto unlock;
-        }
-        a->prev_cover = sb_aud_cover(ctx, a);
-        if (strcmp(action, "REPLACE") == 0) {
-            sb_members_free(a->members);
-            a->members = set;
-            set = NULL;
-        } else if (sb_members_each(set, strcmp(action, "APPEND") == 0 ? add_to : remove_from,
-                                   &w) != 0) {
-            sb_fail(req, 50000, "System error: out of memory.");
-            goto unlock;
-        }
-        a->modify_ms = now;
-        a->ready_ms = now + ctx->processing_delay_ms;
+    if (has_paths == 1 && apply_file_update(ctx, req, a, action, paths, now) != 0) {
+        goto unlock;
     }
     if (has_name == 1) {
         char *n = strdup(name);
@@ -316,175 +357,7 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
 unlock:
     pthread_mutex_unlock(&ctx->lock);
 cleanup:
-    sb_members_free(set);
     json_object_put(paths);
-}
-
-static json_object *jtime(int64_t ms)
-{
-    char buf[24];
-
-    sb_utc_time(ms, buf, sizeof buf);
-    return json_object_new_string(buf);
-}
-
-/* Fields shared by get's audience_details and list's items. Lock held. */
-static json_object *describe(sb_ctx *ctx, const sb_audience *a, bool creator)
-{
-    json_object *o = json_object_new_object();
-    int64_t exp = sb_aud_expire_ms(a);
-
-    if (o == NULL) {
-        return NULL;
-    }
-    json_object_object_add(o, "audience_id", json_object_new_string(a->audience_id));
-    json_object_object_add(o, "name", json_object_new_string(a->name));
-    json_object_object_add(o, "calculate_type",
-                           json_object_new_string(sb_idtype_name(a->calculate_type)));
-    json_object_object_add(o, "cover_num", json_object_new_int64((int64_t)sb_aud_cover(ctx, a)));
-    json_object_object_add(o, "is_valid", json_object_new_boolean(sb_aud_valid(ctx, a)));
-    json_object_object_add(o, "is_expiring",
-                           json_object_new_boolean(exp - sb_now_ms(ctx) < 60 * SB_DAY_MS));
-    json_object_object_add(o, "is_creator", json_object_new_boolean(creator));
-    json_object_object_add(o, "shared", json_object_new_boolean(!creator || a->n_shared > 0));
-    json_object_object_add(o, "is_auto_refresh", json_object_new_boolean(false));
-    json_object_object_add(o, "audience_sub_type", json_object_new_string(a->sub_type));
-    json_object_object_add(o, "owner_id", json_object_new_string(a->advertiser_id));
-    json_object_object_add(o, "create_time", jtime(a->create_ms));
-    json_object_object_add(o, "expired_time", jtime(exp));
-    json_object_object_add(o, "msg", json_object_new_string(""));
-    json_object_object_add(o, "error_msg", json_object_new_string(""));
-    return o;
-}
-
-static json_object *history(sb_ctx *ctx, const sb_audience *a, long limit)
-{
-    json_object *h = json_object_new_array();
-
-    for (size_t i = ctx->st.n_ops; h != NULL && i-- > 0
-                                   && (long)json_object_array_length(h) < limit; ) {
-        const sb_op *op = &ctx->st.ops[i];
-        json_object *o;
-        if (strcmp(op->audience_id, a->audience_id) != 0) {
-            continue;
-        }
-        o = json_object_new_object();
-        json_object_object_add(o, "action", json_object_new_string(op->action));
-        json_object_object_add(o, "action_detail", json_object_new_string(op->op));
-        json_object_object_add(o, "editor", json_object_new_string("open_api"));
-        json_object_object_add(o, "msg", json_object_new_string(""));
-        json_object_object_add(o, "opt_time", jtime(op->time_ms));
-        json_object_array_add(h, o);
-    }
-    return h;
-}
-
-void sb_h_aud_get(sb_ctx *ctx, sb_req *req)
-{
-    const char *adv = NULL;
-    json_object *ids = NULL, *list = NULL, *data;
-    long hsize;
-
-    if (sb_q_id(req, "advertiser_id", &adv, true) < 0
-        || sb_q_id_array(req, "custom_audience_ids", &ids, 1, 100, true) < 0
-        || sb_q_int(req, "history_size", &hsize, 100, 1, 100) < 0) {
-        goto cleanup;
-    }
-    pthread_mutex_lock(&ctx->lock);
-    if (sb_require_adv(ctx, req, adv, false) != 0) {
-        goto unlock;
-    }
-    list = json_object_new_array();
-    for (size_t i = 0; list != NULL && i < json_object_array_length(ids); i++) {
-        const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-        sb_audience *a = sb_st_audience(ctx, id);
-        bool creator;
-        json_object *o, *d;
-        if (a == NULL || !visible_to(a, adv, &creator)) {
-            sb_fail(req, 40007, "The custom audience %s does not exist in advertiser_id %s.",
-                    id, adv);
-            goto unlock;
-        }
-        d = describe(ctx, a, creator);
-        json_object_object_add(d, "type", json_object_new_string("Customer File"));
-        o = json_object_new_object();
-        json_object_object_add(o, "audience_details", d);
-        json_object_object_add(o, "audience_history", history(ctx, a, hsize));
-        json_object_array_add(list, o);
-    }
-    if (list == NULL) {
-        sb_fail(req, 50000, "System error: out of memory.");
-        goto unlock;
-    }
-    data = json_object_new_object();
-    json_object_object_add(data, "list", list);
-    list = NULL;
-    sb_ok(req, data);
-unlock:
-    pthread_mutex_unlock(&ctx->lock);
-cleanup:
-    json_object_put(list);
-    json_object_put(ids);
-}
-
-static bool in_ids(json_object *ids, const char *id)
-{
-    for (size_t i = 0; ids != NULL && i < json_object_array_length(ids); i++) {
-        if (strcmp(json_object_get_string(json_object_array_get_idx(ids, i)), id) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-void sb_h_aud_list(sb_ctx *ctx, sb_req *req)
-{
-    const char *adv = NULL;
-    json_object *ids = NULL, *list = NULL, *data;
-    long page, size;
-    size_t total = 0, from;
-
-    if (sb_q_id(req, "advertiser_id", &adv, true) < 0
-        || sb_q_id_array(req, "custom_audience_ids", &ids, 1, 100, false) < 0
-        || sb_q_int(req, "page", &page, 1, 1, 1000000) < 0
-        || sb_q_int(req, "page_size", &size, 10, 1, 100) < 0) {
-        goto cleanup;
-    }
-    from = (size_t)(page - 1) * (size_t)size;
-    pthread_mutex_lock(&ctx->lock);
-    if (sb_require_adv(ctx, req, adv, false) != 0) {
-        goto unlock;
-    }
-    list = json_object_new_array();
-    for (size_t i = 0; list != NULL && i < ctx->st.n_aud; i++) {
-        sb_audience *a = ctx->st.aud[i];
-        bool creator;
-        json_object *o;
-        if (!visible_to(a, adv, &creator) || (ids != NULL && !in_ids(ids, a->audience_id))) {
-            continue;
-        }
-        if (total++ < from || json_object_array_length(list) >= (size_t)size) {
-            continue;
-        }
-        o = describe(ctx, a, creator);
-        json_object_object_add(o, "audience_type",
-                               json_object_new_string("Customer File Audience"));
-        json_object_array_add(list, o);
-    }
-    if (list == NULL) {
-        sb_fail(req, 50000, "System error: out of memory.");
-        goto unlock;
-    }
-    data = json_object_new_object();
-    json_object_object_add(data, "list", list);
-    json_object_object_add(data, "page_info", sb_page_info(page, size, total));
-    list = NULL;
-    sb_ok(req, data);
-unlock:
-    pthread_mutex_unlock(&ctx->lock);
-cleanup:
-    json_object_put(list);
-    json_object_put(ids);
 }
 
 void sb_h_aud_delete(sb_ctx *ctx, sb_req *req)

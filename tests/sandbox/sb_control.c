@@ -83,13 +83,37 @@ void sb_h_ctl_audiences(sb_ctx *ctx, sb_req *req)
     reply_json(req, 200, out);
 }
 
+/* ?type=T keeps one identifier type (a calculate_type name, MAID_* for
+ * FIRST_*, or a MULTIPLE_TYPES header such as Email_SHA256); with_type=1
+ * writes "TYPE,digest" lines. */
+static int members_type_arg(const char *t)
+{
+    static const char *const headers[][2] = {
+        {"Email_SHA256", "EMAIL_SHA256"}, {"Phone_SHA256", "PHONE_SHA256"},
+    };
+
+    for (size_t i = 0; t != NULL && i < sizeof headers / sizeof headers[0]; i++) {
+        if (strcmp(t, headers[i][0]) == 0) {
+            t = headers[i][1];
+        }
+    }
+    return t == NULL ? 0 : sb_idtype_parse_upload(t);
+}
+
 void sb_h_ctl_members(sb_ctx *ctx, sb_req *req)
 {
-    const char *id = sb_query(req, "audience_id");
+    const char *id = sb_query(req, "audience_id"), *type = sb_query(req, "type");
+    const char *wt = sb_query(req, "with_type");
+    int only = members_type_arg(type);
     sb_audience *a;
     char *text = NULL;
     size_t len;
 
+    if (type != NULL && (only == 0 || only == SB_T_MULTIPLE)) {
+        reply_error(req, 400, "type must be an identifier type such as EMAIL_SHA256, "
+                              "PHONE_SHA256, MAID_SHA256, MAID_MD5");
+        return;
+    }
     pthread_mutex_lock(&ctx->lock);
     a = id != NULL ? sb_st_audience(ctx, id) : NULL;
     if (a == NULL) {
@@ -97,13 +121,109 @@ void sb_h_ctl_members(sb_ctx *ctx, sb_req *req)
         reply_error(req, 404, "audience_id is missing or unknown");
         return;
     }
-    if (sb_members_dump_sorted(a->members, &text, &len) != 0) {
+    if (sb_members_dump_sorted(a->members, only, wt != NULL && strcmp(wt, "1") == 0,
+                               &text, &len) != 0) {
         pthread_mutex_unlock(&ctx->lock);
         reply_error(req, 500, "out of memory");
         return;
     }
     pthread_mutex_unlock(&ctx->lock);
     sb_raw_take(req, 200, "text/plain", text);
+}
+
+/* GET /sandbox/world/state: the world in use with the live tokens and
+ * audiences, a --world file that restarts the sandbox in this state. */
+void sb_h_ctl_world_state(sb_ctx *ctx, sb_req *req)
+{
+    json_object *w;
+
+    pthread_mutex_lock(&ctx->lock);
+    w = sb_seed_dump(ctx);
+    pthread_mutex_unlock(&ctx->lock);
+    reply_json(req, 200, w);
+}
+
+/* POST /sandbox/audience/processing {"audience_id","for_ms":N}: the
+ * audience is processing for N more ms of sandbox clock (0 ends it), as
+ * if an update had just been applied: the last published size stays shown.
+ * For "still processing from the day before" without a long delay. */
+void sb_h_ctl_aud_processing(sb_ctx *ctx, sb_req *req)
+{
+    json_object *b = req->body != NULL && !req->body_too_large
+                         ? json_tokener_parse(req->body) : NULL;
+    json_object *id = NULL, *ms = NULL, *out;
+    sb_audience *a;
+    int64_t now;
+
+    json_object_object_get_ex(b, "audience_id", &id);
+    json_object_object_get_ex(b, "for_ms", &ms);
+    if (!json_object_is_type(id, json_type_string) || !json_object_is_type(ms, json_type_int)
+        || json_object_get_int64(ms) < 0) {
+        json_object_put(b);
+        reply_error(req, 400, "send {\"audience_id\":\"..\",\"for_ms\":N} (N >= 0)");
+        return;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    a = sb_st_audience(ctx, json_object_get_string(id));
+    if (a == NULL) {
+        pthread_mutex_unlock(&ctx->lock);
+        json_object_put(b);
+        reply_error(req, 404, "audience_id is unknown");
+        return;
+    }
+    now = sb_now_ms(ctx);
+    a->prev_cover = sb_aud_cover(ctx, a);
+    a->ready_ms = now + json_object_get_int64(ms);
+    out = json_object_new_object();
+    json_object_object_add(out, "audience_id", json_object_new_string(a->audience_id));
+    json_object_object_add(out, "processing_until_ms", json_object_new_int64(a->ready_ms));
+    pthread_mutex_unlock(&ctx->lock);
+    json_object_put(b);
+    reply_json(req, 200, out);
+}
+
+static json_object *options_json(sb_ctx *ctx)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "busy_while_processing",
+                           json_object_new_boolean(ctx->busy_while_processing));
+    json_object_object_add(o, "processing_delay_ms",
+                           json_object_new_int64(ctx->processing_delay_ms));
+    return o;
+}
+
+/* GET/POST /sandbox/options {"busy_while_processing":bool,
+ * "processing_delay_ms":N}: either key may be left out. */
+void sb_h_ctl_options(sb_ctx *ctx, sb_req *req)
+{
+    json_object *b = NULL, *busy = NULL, *delay = NULL, *out;
+
+    if (strcmp(req->method, "POST") == 0) {
+        b = req->body != NULL && !req->body_too_large ? json_tokener_parse(req->body) : NULL;
+        json_object_object_get_ex(b, "busy_while_processing", &busy);
+        json_object_object_get_ex(b, "processing_delay_ms", &delay);
+        if (!json_object_is_type(b, json_type_object) || (busy == NULL && delay == NULL)
+            || (busy != NULL && !json_object_is_type(busy, json_type_boolean))
+            || (delay != NULL && (!json_object_is_type(delay, json_type_int)
+                                  || json_object_get_int64(delay) < 0))) {
+            json_object_put(b);
+            reply_error(req, 400, "send {\"busy_while_processing\":true|false} and/or "
+                                  "{\"processing_delay_ms\":N} (N >= 0)");
+            return;
+        }
+    }
+    pthread_mutex_lock(&ctx->lock);
+    if (busy != NULL) {
+        ctx->busy_while_processing = json_object_get_boolean(busy);
+    }
+    if (delay != NULL) {
+        ctx->processing_delay_ms = json_object_get_int64(delay);
+    }
+    out = options_json(ctx);
+    pthread_mutex_unlock(&ctx->lock);
+    json_object_put(b);
+    reply_json(req, 200, out);
 }
 
 void sb_h_ctl_oplog(sb_ctx *ctx, sb_req *req)
@@ -170,6 +290,8 @@ void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req)
     ctx->total_requests = 0;
     ctx->faults = ctx->initial_faults;
     ctx->fault_counter = 0;
+    ctx->busy_while_processing = ctx->initial_busy;
+    ctx->processing_delay_ms = ctx->initial_delay_ms;
     pthread_mutex_unlock(&ctx->lock);
     json_object_put(fresh);
     if (rc != 0) {

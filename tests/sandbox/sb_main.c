@@ -23,7 +23,8 @@ static const char usage[] =
     "  --tls-cert FILE           PEM server certificate; serve HTTPS (needs --tls-key)\n"
     "  --tls-key FILE            PEM private key for --tls-cert\n"
     "  --world FILE              load the world (apps, users, Business Centers,\n"
-    "                            advertisers) from a JSON file; default: built in\n"
+    "                            advertisers, tokens, audiences) from a JSON file;\n"
+    "                            default: built in\n"
     "  --print-world             print the world JSON (with the app secret) and exit\n"
     "  --faults SPEC             inject faults: comma-separated name=value from\n"
     "                            seed=N, rate_limit=P, server_error=P, drop=P, slow=P,\n"
@@ -31,6 +32,8 @@ static const char usage[] =
     "  --seed N                  seed for fault injection when SPEC has no seed= (default 1)\n"
     "  --processing-delay-ms N   audiences stay processing this long after a create\n"
     "                            or update, in sandbox-clock time (default 0)\n"
+    "  --busy-while-processing   updates with files to an audience still processing\n"
+    "                            answer 40002 \"being updated or under processing\"\n"
     "  --qps N                   per-app, per-endpoint limit; excess gets code 40100\n"
     "  --data-dir DIR            where uploaded files are stored (default: a fresh\n"
     "                            temporary directory, removed at exit)\n"
@@ -48,6 +51,7 @@ typedef struct {
     const char *tls_cert, *tls_key;
     const char *world;
     bool print_world;
+    bool busy;
     const char *faults;
     uint64_t seed;
     long delay_ms;
@@ -116,6 +120,8 @@ static int parse_args(int argc, char **argv, sb_opts *o)
             return 1;
         } else if (strcmp(name, "--print-world") == 0) {
             o->print_world = true;
+        } else if (strcmp(name, "--busy-while-processing") == 0) {
+            o->busy = true;
         } else if (strcmp(name, "--listen") == 0) {
             o->listen = v;
         } else if (strcmp(name, "--tls-cert") == 0) {
@@ -290,6 +296,9 @@ int main(int argc, char **argv)
         ctx.rid_salt = (uint64_t)getpid();
     }
     ctx.processing_delay_ms = o.delay_ms;
+    ctx.initial_delay_ms = o.delay_ms;
+    ctx.busy_while_processing = o.busy;
+    ctx.initial_busy = o.busy;
     ctx.by_endpoint = json_object_new_object();
     if (sb_faults_parse(o.faults, o.seed, &ctx.faults, err, sizeof err) != 0) {
         fprintf(stderr, "tiktok-sandbox: --faults: %s\n", err);

@@ -44,12 +44,14 @@ size_t sb_members_count_type(const sb_members *m, int type)
     return m->by_type[type];
 }
 
-static size_t slot_of(const uint8_t key[32], size_t cap)
+/* A member is (type, digest): the same digest under two identifier types
+ * is two identifiers, as TikTok matches each column by its own type. */
+static size_t slot_of(const uint8_t key[32], int type, size_t cap)
 {
     uint64_t h;
 
     memcpy(&h, key, sizeof h);
-    return (size_t)(sb_splitmix64(h ^ key[31]) & (cap - 1));
+    return (size_t)(sb_splitmix64(h ^ key[31] ^ ((uint64_t)type << 56)) & (cap - 1));
 }
 
 static int grow(sb_members *m)
@@ -67,7 +69,7 @@ static int grow(sb_members *m)
         if (m->types[i] == 0) {
             continue;
         }
-        size_t s = slot_of(m->keys + i * 32, ncap);
+        size_t s = slot_of(m->keys + i * 32, m->types[i], ncap);
         while (ntypes[s] != 0) {
             s = (s + 1) & (ncap - 1);
         }
@@ -83,13 +85,13 @@ static int grow(sb_members *m)
 }
 
 /* Slot holding key, or the empty slot where it would go. */
-static size_t find(const sb_members *m, const uint8_t key[32], bool *found)
+static size_t find(const sb_members *m, const uint8_t key[32], int type, bool *found)
 {
-    size_t s = slot_of(key, m->cap);
+    size_t s = slot_of(key, type, m->cap);
 
     /* Bounded: load stays below 70 %, so an empty slot always exists. */
     while (m->types[s] != 0) {
-        if (memcmp(m->keys + s * 32, key, 32) == 0) {
+        if (m->types[s] == type && memcmp(m->keys + s * 32, key, 32) == 0) {
             *found = true;
             return s;
         }
@@ -110,7 +112,7 @@ int sb_members_add(sb_members *m, const uint8_t key[32], int type)
     if ((m->count + 1) * 10 > m->cap * 7 && grow(m) != 0) {
         return -1;
     }
-    s = find(m, key, &found);
+    s = find(m, key, type, &found);
     if (found) {
         return 0;
     }
@@ -121,17 +123,17 @@ int sb_members_add(sb_members *m, const uint8_t key[32], int type)
     return 1;
 }
 
-bool sb_members_contains(const sb_members *m, const uint8_t key[32])
+bool sb_members_contains(const sb_members *m, const uint8_t key[32], int type)
 {
     bool found = false;
 
     if (m->cap != 0) {
-        (void)find(m, key, &found);
+        (void)find(m, key, type, &found);
     }
     return found;
 }
 
-int sb_members_remove(sb_members *m, const uint8_t key[32])
+int sb_members_remove(sb_members *m, const uint8_t key[32], int type)
 {
     bool found = false;
     size_t hole, s;
@@ -139,7 +141,7 @@ int sb_members_remove(sb_members *m, const uint8_t key[32])
     if (m->cap == 0) {
         return 0;
     }
-    hole = find(m, key, &found);
+    hole = find(m, key, type, &found);
     if (!found) {
         return 0;
     }
@@ -150,7 +152,7 @@ int sb_members_remove(sb_members *m, const uint8_t key[32])
      * when their home slot does not lie cyclically in (hole, s]. */
     s = (hole + 1) & (m->cap - 1);
     while (m->types[s] != 0) {
-        size_t home = slot_of(m->keys + s * 32, m->cap);
+        size_t home = slot_of(m->keys + s * 32, m->types[s], m->cap);
         bool stays = hole <= s ? (hole < home && home <= s)
                                : (hole < home || home <= s);
         if (!stays) {
@@ -182,10 +184,11 @@ int sb_members_each(const sb_members *m,
 typedef struct {
     const uint8_t *key;
     size_t len;
+    int type;
 } dump_item;
 
 /* Byte order equals the order of lower-case hex strings; a shorter
- * digest sorts first when it is a prefix. */
+ * digest sorts first when it is a prefix; then by type. */
 static int cmp_item(const void *pa, const void *pb)
 {
     const dump_item *a = pa, *b = pb;
@@ -195,10 +198,14 @@ static int cmp_item(const void *pa, const void *pb)
     if (c != 0) {
         return c;
     }
-    return (a->len > b->len) - (a->len < b->len);
+    if (a->len != b->len) {
+        return (a->len > b->len) - (a->len < b->len);
+    }
+    return (a->type > b->type) - (a->type < b->type);
 }
 
-int sb_members_dump_sorted(const sb_members *m, char **out, size_t *out_len)
+int sb_members_dump_sorted(const sb_members *m, int only_type, bool with_type,
+                           char **out, size_t *out_len)
 {
     static const char hex[] = "0123456789abcdef";
     dump_item *items = NULL;
@@ -206,21 +213,30 @@ int sb_members_dump_sorted(const sb_members *m, char **out, size_t *out_len)
     size_t n = 0;
     int rc = -1;
 
+    /* "FIRST_SHA256," is the longest prefix: 13 bytes. */
     items = malloc((m->count + 1) * sizeof *items);
-    buf = malloc(m->count * 65 + 1);
+    buf = malloc(m->count * (65 + (with_type ? 16 : 0)) + 1);
     if (items == NULL || buf == NULL) {
         goto cleanup;
     }
     for (size_t i = 0; i < m->cap; i++) {
-        if (m->types[i] != 0) {
+        if (m->types[i] != 0 && (only_type == 0 || m->types[i] == only_type)) {
             items[n].key = m->keys + i * 32;
             items[n].len = sb_idtype_len(m->types[i]);
+            items[n].type = m->types[i];
             n++;
         }
     }
     qsort(items, n, sizeof *items, cmp_item);
     p = buf;
     for (size_t i = 0; i < n; i++) {
+        if (with_type) {
+            const char *name = sb_idtype_name(items[i].type);
+            size_t l = strlen(name);
+            memcpy(p, name, l);
+            p += l;
+            *p++ = ',';
+        }
         for (size_t j = 0; j < items[i].len; j++) {
             *p++ = hex[items[i].key[j] >> 4];
             *p++ = hex[items[i].key[j] & 15];

@@ -61,6 +61,10 @@ static const sb_route routes[] = {
     {"/sandbox/world/owner_bc", "POST", sb_h_ctl_world_owner_bc, SB_BODY_RAW, 0},
     {"/sandbox/world/bc_member", "POST", sb_h_ctl_world_bc_member, SB_BODY_RAW, 0},
     {"/sandbox/tokens/revoke", "POST", sb_h_ctl_tokens_revoke, SB_BODY_RAW, 0},
+    {"/sandbox/world/state", "GET", sb_h_ctl_world_state, SB_BODY_NONE, 0},
+    {"/sandbox/options", "GET", sb_h_ctl_options, SB_BODY_NONE, 0},
+    {"/sandbox/options", "POST", sb_h_ctl_options, SB_BODY_RAW, 0},
+    {"/sandbox/audience/processing", "POST", sb_h_ctl_aud_processing, SB_BODY_RAW, 0},
 };
 
 struct sb_server {

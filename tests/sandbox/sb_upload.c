@@ -211,25 +211,121 @@ static bool parse_hex(const char *s, size_t len, size_t nbytes, uint8_t key[32])
     return true;
 }
 
-static int column_type(const char *s, size_t len)
-{
-    static const struct { const char *name; int type; } cols[] = {
-        {"EMAIL_SHA256", SB_T_EMAIL_SHA256}, {"PHONE_SHA256", SB_T_PHONE_SHA256},
-        {"IDFA_SHA256", SB_T_IDFA_SHA256}, {"IDFA_MD5", SB_T_IDFA_MD5},
-        {"GAID_SHA256", SB_T_GAID_SHA256}, {"GAID_MD5", SB_T_GAID_MD5},
-        {"FIRST_SHA256", SB_T_FIRST_SHA256}, {"FIRST_MD5", SB_T_FIRST_MD5},
-        {"MAID_SHA256", SB_T_FIRST_SHA256}, {"MAID_MD5", SB_T_FIRST_MD5},
-    };
+/* MULTIPLE_TYPES headers are the Help Center's hashed ID names, matched
+ * exactly (case included): TikTok documents only this spelling and does
+ * not say whether it ignores case, so a connector that writes anything
+ * else would be relying on luck. The clear-text headers (Email, Phone,
+ * MAID) exist at TikTok but a connector must never upload clear text. */
+static const struct {
+    const char *name;
+    int type;
+} multi_cols[] = {
+    {"Email_SHA256", SB_T_EMAIL_SHA256}, {"Phone_SHA256", SB_T_PHONE_SHA256},
+    {"MAID_SHA256", SB_T_FIRST_SHA256}, {"MAID_MD5", SB_T_FIRST_MD5},
+};
+#define N_MULTI_COLS (sizeof multi_cols / sizeof multi_cols[0])
 
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-        if (strlen(cols[i].name) == len && strncasecmp(cols[i].name, s, len) == 0) {
-            return cols[i].type;
+/* Type of header cell s[0..len), or 0 with why explaining the refusal. */
+static int column_type(const char *s, size_t len, size_t lineno, size_t col,
+                       char *why, size_t whylen)
+{
+    static const char *const clear[] = {"Email", "Phone", "MAID"};
+    uint8_t key[32];
+
+    for (size_t i = 0; i < N_MULTI_COLS; i++) {
+        if (strlen(multi_cols[i].name) == len && memcmp(multi_cols[i].name, s, len) == 0) {
+            return multi_cols[i].type;
         }
     }
+    if (parse_hex(s, len, 32, key) || parse_hex(s, len, 16, key)) {
+        snprintf(why, whylen, "line %zu: a MULTIPLE_TYPES file needs a header row naming "
+                 "each column (Email_SHA256, Phone_SHA256, MAID_SHA256, MAID_MD5); "
+                 "the first row holds data", lineno);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof clear / sizeof clear[0]; i++) {
+        if (strlen(clear[i]) == len && strncasecmp(clear[i], s, len) == 0) {
+            snprintf(why, whylen, "line %zu, column %zu: header '%.*s' is a clear-text ID "
+                     "column; upload hashed values under %s_%s", lineno, col, (int)len, s,
+                     clear[i], i == 2 ? "SHA256 or MAID_MD5" : "SHA256");
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < N_MULTI_COLS; i++) {
+        if (strlen(multi_cols[i].name) == len && strncasecmp(multi_cols[i].name, s, len) == 0) {
+            snprintf(why, whylen, "line %zu, column %zu: unknown header '%.*s'; headers are "
+                     "case-sensitive, write %s", lineno, col, (int)len, s,
+                     multi_cols[i].name);
+            return 0;
+        }
+    }
+    snprintf(why, whylen, "line %zu, column %zu: unknown header '%.*s'; a MULTIPLE_TYPES "
+             "header names each column Email_SHA256, Phone_SHA256, MAID_SHA256 or MAID_MD5",
+             lineno, col, (int)len > 64 ? 64 : (int)len, s);
     return 0;
 }
 
 #define MAX_COLS 32
+
+/* Parses the header row into cols; 0 or -1 with why. */
+static int parse_header(char *buf, size_t lineno, int cols[MAX_COLS], size_t *ncols,
+                        char *why, size_t whylen)
+{
+    int seen[SB_T_COUNT] = {0};
+
+    *ncols = 0;
+    for (char *p = buf; ; ) {
+        size_t n = strcspn(p, ",");
+        int t = column_type(p, n, lineno, *ncols + 1, why, whylen);
+        if (t == 0) {
+            return -1;
+        }
+        if (*ncols == MAX_COLS || ++seen[t] > 3) {
+            snprintf(why, whylen, "line %zu: header '%.*s' appears more than 3 times; each "
+                     "header can appear at most 3 times in a file with multiple IDs",
+                     lineno, (int)n, p);
+            return -1;
+        }
+        cols[(*ncols)++] = t;
+        if (p[n] == '\0') {
+            return 0;
+        }
+        p += n + 1;
+    }
+}
+
+/* One data row of a MULTIPLE_TYPES file; 0 or -1 with why. */
+static int load_multi_row(char *buf, size_t lineno, const int cols[MAX_COLS], size_t ncols,
+                          sb_members *into, char *why, size_t whylen)
+{
+    uint8_t key[32];
+    size_t c = 0;
+
+    for (char *p = buf; ; c++) {
+        size_t n = strcspn(p, ",");
+        if (c >= ncols) {
+            snprintf(why, whylen, "line %zu has more cells than the header's %zu columns",
+                     lineno, ncols);
+            return -1;
+        }
+        if (n > 0) {
+            if (!parse_hex(p, n, sb_idtype_len(cols[c]), key)) {
+                snprintf(why, whylen, "line %zu, column %zu is not a valid %s value "
+                         "(expected %zu hex characters)", lineno, c + 1,
+                         sb_idtype_name(cols[c]), sb_idtype_len(cols[c]) * 2);
+                return -1;
+            }
+            if (into != NULL && sb_members_add(into, key, cols[c]) < 0) {
+                snprintf(why, whylen, "out of memory");
+                return -1;
+            }
+        }
+        if (p[n] == '\0') {
+            return 0;
+        }
+        p += n + 1;
+    }
+}
 
 int sb_file_load(const char *disk_path, int calc_type, sb_members *into,
                  size_t *lines, char *why, size_t whylen)
@@ -260,50 +356,14 @@ int sb_file_load(const char *disk_path, int calc_type, sb_members *into,
             continue;
         }
         if (calc_type == SB_T_MULTIPLE && ncols == 0) {
-            /* The multi-ID header row names each column's type. */
-            int seen[SB_T_COUNT] = {0};
-            for (char *p = buf; ; ) {
-                size_t n = strcspn(p, ",");
-                int t = column_type(p, n);
-                if (t == 0 || ncols == MAX_COLS || ++seen[t] > 3) {
-                    snprintf(why, whylen, "line %zu: the MULTIPLE_TYPES header must list "
-                             "ID types such as EMAIL_SHA256,PHONE_SHA256,IDFA_SHA256 "
-                             "(each at most 3 times)", lineno);
-                    goto cleanup;
-                }
-                cols[ncols++] = t;
-                if (p[n] == '\0') {
-                    break;
-                }
-                p += n + 1;
+            if (parse_header(buf, lineno, cols, &ncols, why, whylen) != 0) {
+                goto cleanup;
             }
             continue;
         }
         if (calc_type == SB_T_MULTIPLE) {
-            size_t c = 0;
-            for (char *p = buf; ; c++) {
-                size_t n = strcspn(p, ",");
-                if (c >= ncols) {
-                    snprintf(why, whylen, "line %zu has more columns than the header",
-                             lineno);
-                    goto cleanup;
-                }
-                if (n > 0) {
-                    if (!parse_hex(p, n, sb_idtype_len(cols[c]), key)) {
-                        snprintf(why, whylen, "line %zu, column %zu is not a valid %s value "
-                                 "(expected %zu hex characters)", lineno, c + 1,
-                                 sb_idtype_name(cols[c]), sb_idtype_len(cols[c]) * 2);
-                        goto cleanup;
-                    }
-                    if (into != NULL && sb_members_add(into, key, cols[c]) < 0) {
-                        snprintf(why, whylen, "out of memory");
-                        goto cleanup;
-                    }
-                }
-                if (p[n] == '\0') {
-                    break;
-                }
-                p += n + 1;
+            if (load_multi_row(buf, lineno, cols, ncols, into, why, whylen) != 0) {
+                goto cleanup;
             }
             rows++;
             continue;

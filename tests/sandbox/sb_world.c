@@ -256,7 +256,7 @@ int sb_world_validate(json_object *w, char *err, size_t errlen)
             return -1;
         }
     }
-    return 0;
+    return sb_seed_validate(w, err, errlen);
 }
 
 /* ---- world queries ------------------------------------------------------ */
@@ -659,5 +659,5 @@ int sb_state_reset(sb_ctx *ctx, char *err, size_t errlen)
             aud->ready_ms = aud->create_ms;
         }
     }
-    return 0;
+    return sb_seed_apply(ctx, err, errlen);
 }

@@ -12,6 +12,10 @@
 
 #define API "/open_api/v1.3/"
 
+/* test_sandbox_api_world.c */
+extern const tsb_test tsb_api_world[];
+extern const size_t tsb_api_world_n;
+
 static int setup(void)
 {
     return tsb_setup(NULL);
@@ -587,7 +591,9 @@ int main(void)
         return 1;
     }
     if (tsb_add_suite("sandbox API conformance", setup, teardown, tests,
-                      sizeof tests / sizeof tests[0]) != 0) {
+                      sizeof tests / sizeof tests[0]) != 0
+        || tsb_add_suite("world files with live state", setup, teardown, tsb_api_world,
+                         tsb_api_world_n) != 0) {
         CU_cleanup_registry();
         return 1;
     }

@@ -2,7 +2,9 @@
  * auth codes (single use, one hour), consent redirect, upload rules,
  * file ownership and expiry, the 400-audience limit, set semantics of
  * APPEND/REMOVE/REPLACE, the 1,000 floor, 24 updates per UTC day,
- * pagination, processing delay, sharing within a Business Center. */
+ * pagination, processing delay, sharing within a Business Center; the
+ * MULTIPLE_TYPES, REPLACE-per-day and busy rules are in
+ * test_sandbox_rules_multi.c. */
 #include "test_sb_common.h"
 
 #include <CUnit/Basic.h>
@@ -11,6 +13,10 @@
 #include <string.h>
 
 #define API "/open_api/v1.3/"
+
+/* test_sandbox_rules_multi.c */
+extern const tsb_test tsb_rules_multi[], tsb_rules_busy[];
+extern const size_t tsb_rules_multi_n, tsb_rules_busy_n;
 
 static int setup(void)
 {
@@ -176,7 +182,7 @@ static void t_upload_rules(void)
     CU_ASSERT_EQUAL(tsb_upload(adv, "EMAIL_SHA256", write_text("empty.csv", ""), "empty.csv",
                                NULL, fp), 40906);
     /* MULTIPLE_TYPES needs its header row. */
-    snprintf(text, sizeof text, "EMAIL_SHA256,PHONE_SHA256\n%s,%s\n,%s\n", h1, h2, h1);
+    snprintf(text, sizeof text, "Email_SHA256,Phone_SHA256\n%s,%s\n,%s\n", h1, h2, h1);
     CU_ASSERT_EQUAL(tsb_upload(adv, "MULTIPLE_TYPES", write_text("multi.csv", text),
                                "multi.csv", NULL, fp), 0);
     snprintf(text, sizeof text, "%s,%s\n", h1, h2);
@@ -361,8 +367,8 @@ static void t_min_1000(void)
 
 static void t_daily_limit(void)
 {
-    char fp[17], id[32], body[256];
-    const char *paths[1] = {fp};
+    char fp[17], f50[17], id[32], body[256];
+    const char *paths[1] = {fp}, *p50[1] = {f50};
     const char *adv = tsb.adv_solo;
     json_object *clock, *ops;
     long long now, next_day;
@@ -377,9 +383,12 @@ static void t_daily_limit(void)
     next_day = (now / 86400000LL + 1) * 86400000LL;
     CU_ASSERT_EQUAL(ts_sandbox_advance_clock(tsb.sb, next_day - now + 1000), 0);
     CU_ASSERT_EQUAL_FATAL(tsb_upload_range(adv, 0, 1200, fp), 0);
+    CU_ASSERT_EQUAL_FATAL(tsb_upload_range(adv, 2000, 2050, f50), 0);
     CU_ASSERT_EQUAL_FATAL(tsb_create(adv, "daily", paths, 1, id), 0);
-    for (int i = 0; i < 24; i++) {
-        CU_ASSERT_EQUAL(tsb_update(adv, id, i % 2 ? "APPEND" : "REPLACE", paths, 1), 0);
+    /* Every file action counts; REPLACE only once (one per 24 hours). */
+    CU_ASSERT_EQUAL(tsb_update(adv, id, "REPLACE", paths, 1), 0);
+    for (int i = 1; i < 24; i++) {
+        CU_ASSERT_EQUAL(tsb_update(adv, id, i % 2 ? "APPEND" : "REMOVE", p50, 1), 0);
     }
     CU_ASSERT_EQUAL(tsb_update(adv, id, "APPEND", paths, 1), 40002);
     /* A rename is not a file operation and does not count. */
@@ -551,7 +560,11 @@ int main(void)
     if (tsb_add_suite("TikTok rules", setup, teardown, rules,
                       sizeof rules / sizeof rules[0]) != 0
         || tsb_add_suite("processing delay", setup_delay, teardown, delayed,
-                         sizeof delayed / sizeof delayed[0]) != 0) {
+                         sizeof delayed / sizeof delayed[0]) != 0
+        || tsb_add_suite("MULTIPLE_TYPES and REPLACE", setup, teardown, tsb_rules_multi,
+                         tsb_rules_multi_n) != 0
+        || tsb_add_suite("busy while processing", setup_delay, teardown, tsb_rules_busy,
+                         tsb_rules_busy_n) != 0) {
         CU_cleanup_registry();
         return 1;
     }

@@ -1,6 +1,8 @@
 /* test_sb_common.c: fixture and helpers shared by the sandbox tests. */
 #include "test_sb_common.h"
 
+#include <openssl/evp.h>
+
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,13 @@ int tsb_reset(void)
     return ts_sandbox_authorize(tsb.sb, NULL, &tsb.token);
 }
 
+static char last_message[1024];
+
+const char *tsb_last_message(void)
+{
+    return last_message;
+}
+
 static int call(const char *method, const char *path, const char *token, const char *body,
                 json_object **data)
 {
@@ -111,8 +120,9 @@ static int call(const char *method, const char *path, const char *token, const c
         if (env != NULL && code != 0) {
             /* Visible in the test log: which rule answered. */
             json_object *m = ts_json_at(env, "message");
-            fprintf(stderr, "  [%s %.120s -> %d %s]\n", method, path, code,
-                    m != NULL ? json_object_get_string(m) : "");
+            snprintf(last_message, sizeof last_message, "%s",
+                     m != NULL ? json_object_get_string(m) : "");
+            fprintf(stderr, "  [%s %.120s -> %d %s]\n", method, path, code, last_message);
         }
     }
     json_object_put(env);
@@ -207,14 +217,98 @@ int tsb_upload(const char *adv, const char *calc, const char *path, const char *
             snprintf(file_path, 17, "%s", json_object_get_string(fp));
         }
         if (code != 0) {
-            fprintf(stderr, "  [upload -> %d %s]\n", code,
-                    json_object_get_string(ts_json_at(env, "message")));
+            snprintf(last_message, sizeof last_message, "%s",
+                     json_object_get_string(ts_json_at(env, "message")));
+            fprintf(stderr, "  [upload -> %d %s]\n", code, last_message);
         }
     }
     json_object_put(env);
     ts_http_resp_free(&r);
     free(url);
     return code;
+}
+
+void tsb_id_hex(char kind, long i, char hex[65])
+{
+    char in[64];
+
+    switch (kind) {
+    case 'e':
+        snprintf(in, sizeof in, "user%ld@example.com", i);
+        break;
+    case 'p':
+        snprintf(in, sizeof in, "+1555%07ld", i);
+        break;
+    default:
+        snprintf(in, sizeof in, "maid-%ld", i);
+        break;
+    }
+    if (kind == 'd') {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        EVP_Digest(in, strlen(in), md, &n, EVP_md5(), NULL);
+        for (unsigned int b = 0; b < n; b++) {
+            snprintf(hex + 2 * b, 3, "%02x", md[b]);
+        }
+    } else {
+        ts_sha256_hex(in, hex);
+    }
+}
+
+const char *tsb_write_multi(int slot, const char *kinds, long from, long to)
+{
+    static char paths[8][TS_PATH_MAX];
+    static const char *const header[] = {"Email_SHA256", "Phone_SHA256", "MAID_SHA256",
+                                         "MAID_MD5"};
+    FILE *f;
+
+    kinds = kinds != NULL ? kinds : "epm";
+    if ((size_t)snprintf(paths[slot & 7], TS_PATH_MAX, "%.4000s/multi-%d.csv", tsb.dir,
+                         slot & 7) >= TS_PATH_MAX || (f = fopen(paths[slot & 7], "w")) == NULL) {
+        return NULL;
+    }
+    for (const char *k = kinds; *k != '\0'; k++) {
+        fprintf(f, "%s%s", k == kinds ? "" : ",", header[strchr("epmd", *k) - "epmd"]);
+    }
+    fputc('\n', f);
+    for (long i = from; i < to; i++) {
+        for (const char *k = kinds; *k != '\0'; k++) {
+            char hex[65];
+            tsb_id_hex(*k, i, hex);
+            fprintf(f, "%s%s", k == kinds ? "" : ",", hex);
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        return NULL;
+    }
+    return paths[slot & 7];
+}
+
+int tsb_upload_multi(const char *adv, const char *kinds, long from, long to,
+                     char file_path[17])
+{
+    const char *p = tsb_write_multi(7, kinds, from, to);
+
+    return p == NULL ? -1 : tsb_upload(adv, "MULTIPLE_TYPES", p, "multi.csv", NULL, file_path);
+}
+
+json_object *tsb_audience_info(const char *adv, const char *aud)
+{
+    char path[256];
+    json_object *o, *list, *out = NULL;
+
+    snprintf(path, sizeof path, "/sandbox/audiences?advertiser_id=%s", adv);
+    o = tsb_ctl(path);
+    list = ts_json_at(o, "audiences");
+    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
+        json_object *a = json_object_array_get_idx(list, i);
+        if (strcmp(ts_world_get(a, "audience_id"), aud) == 0) {
+            out = json_object_get(a);
+        }
+    }
+    json_object_put(o);
+    return out;
 }
 
 int tsb_upload_range(const char *adv, long from, long to, char file_path[17])
@@ -239,13 +333,19 @@ static void paths_json(char *buf, size_t len, const char *const *paths, size_t n
 int tsb_create(const char *adv, const char *name, const char *const *paths, size_t n,
                char id[32])
 {
+    return tsb_create_typed(adv, name, "EMAIL_SHA256", paths, n, id);
+}
+
+int tsb_create_typed(const char *adv, const char *name, const char *calc,
+                     const char *const *paths, size_t n, char id[32])
+{
     char body[16384], list[12000];
     json_object *data = NULL, *v;
     int code;
 
     paths_json(list, sizeof list, paths, n);
     snprintf(body, sizeof body, "{\"advertiser_id\":\"%s\",\"custom_audience_name\":\"%s\","
-             "\"calculate_type\":\"EMAIL_SHA256\",\"file_paths\":%s}", adv, name, list);
+             "\"calculate_type\":\"%s\",\"file_paths\":%s}", adv, name, calc, list);
     code = tsb_post("/open_api/v1.3/dmp/custom_audience/create/", tsb.token, body, &data);
     if (code == 0 && id != NULL && (v = ts_json_at(data, "custom_audience_id")) != NULL) {
         snprintf(id, 32, "%s", json_object_get_string(v));

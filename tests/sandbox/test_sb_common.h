@@ -53,6 +53,26 @@ int tsb_upload_range(const char *adv, long from, long to, char file_path[17]);
 /* Creates an EMAIL_SHA256 audience from file paths; id out (32 bytes). */
 int tsb_create(const char *adv, const char *name, const char *const *paths, size_t n,
                char id[32]);
+/* The same with any calculate_type (e.g. "MULTIPLE_TYPES"). */
+int tsb_create_typed(const char *adv, const char *name, const char *calc,
+                     const char *const *paths, size_t n, char id[32]);
+
+/* Identifier i of a kind as lower-case hex into hex (65 bytes):
+ * 'e' SHA-256("user<i>@example.com") (as tsb_write_members), 'p' SHA-256 of
+ * "+1555<i, 7 digits>", 'm' SHA-256("maid-<i>"), 'd' MD5("maid-<i>"). */
+void tsb_id_hex(char kind, long i, char hex[65]);
+/* Writes a MULTIPLE_TYPES file for rows [from, to): the header
+ * Email_SHA256,Phone_SHA256,MAID_SHA256 and each row's three digests; kinds
+ * ("epm" by default when NULL) picks the columns, e.g. "e" or "pm". Same
+ * slots as tsb_write_members. */
+const char *tsb_write_multi(int slot, const char *kinds, long from, long to);
+/* Uploads tsb_write_multi(7, kinds, from, to) as MULTIPLE_TYPES. */
+int tsb_upload_multi(const char *adv, const char *kinds, long from, long to,
+                     char file_path[17]);
+/* The message of the last non-zero envelope code (static buffer). */
+const char *tsb_last_message(void);
+/* /sandbox/audiences entry of aud (new reference) or NULL. */
+json_object *tsb_audience_info(const char *adv, const char *aud);
 /* Update with action and file paths; returns code. */
 int tsb_update(const char *adv, const char *aud, const char *action,
                const char *const *paths, size_t n);

@@ -35,19 +35,42 @@ static void t_add_remove_many(void)
      * reachable. */
     for (uint64_t i = 0; i < n; i += 3) {
         key_of(i, key);
-        CU_ASSERT_EQUAL_FATAL(sb_members_remove(m, key), 1);
+        CU_ASSERT_EQUAL_FATAL(sb_members_remove(m, key, i % 2 ? SB_T_EMAIL_SHA256
+                                                               : SB_T_PHONE_SHA256), 1);
     }
     key_of(0, key);
-    CU_ASSERT_EQUAL(sb_members_remove(m, key), 0);
+    CU_ASSERT_EQUAL(sb_members_remove(m, key, SB_T_PHONE_SHA256), 0);
     for (uint64_t i = 0; i < n; i++) {
+        int t = i % 2 ? SB_T_EMAIL_SHA256 : SB_T_PHONE_SHA256;
         key_of(i, key);
-        hits += sb_members_contains(m, key);
-        if ((i % 3 == 0) == sb_members_contains(m, key)) {
+        hits += sb_members_contains(m, key, t);
+        if ((i % 3 == 0) == sb_members_contains(m, key, t)) {
             CU_FAIL_FATAL("membership wrong after removals");
         }
     }
     CU_ASSERT_EQUAL(hits, n - (n + 2) / 3);
     CU_ASSERT_EQUAL(sb_members_count(m), hits);
+    sb_members_free(m);
+}
+
+/* The same digest under two types is two members; removing one type
+ * leaves the other. */
+static void t_typed_identity(void)
+{
+    sb_members *m = sb_members_new();
+    uint8_t k[32] = {0x42};
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_EQUAL(sb_members_add(m, k, SB_T_EMAIL_SHA256), 1);
+    CU_ASSERT_EQUAL(sb_members_add(m, k, SB_T_FIRST_SHA256), 1);
+    CU_ASSERT_EQUAL(sb_members_add(m, k, SB_T_EMAIL_SHA256), 0);
+    CU_ASSERT_EQUAL(sb_members_count(m), 2);
+    CU_ASSERT_EQUAL(sb_members_remove(m, k, SB_T_PHONE_SHA256), 0);
+    CU_ASSERT_EQUAL(sb_members_remove(m, k, SB_T_EMAIL_SHA256), 1);
+    CU_ASSERT_FALSE(sb_members_contains(m, k, SB_T_EMAIL_SHA256));
+    CU_ASSERT_TRUE(sb_members_contains(m, k, SB_T_FIRST_SHA256));
+    CU_ASSERT_EQUAL(sb_members_count_type(m, SB_T_FIRST_SHA256), 1);
+    CU_ASSERT_EQUAL(sb_members_count_type(m, SB_T_EMAIL_SHA256), 0);
     sb_members_free(m);
 }
 
@@ -62,7 +85,7 @@ static void t_dump_sorted(void)
     CU_ASSERT_EQUAL(sb_members_add(m, a, SB_T_EMAIL_SHA256), 1);
     CU_ASSERT_EQUAL(sb_members_add(m, b, SB_T_EMAIL_SHA256), 1);
     CU_ASSERT_EQUAL(sb_members_add(m, md5, SB_T_IDFA_MD5), 1);
-    CU_ASSERT_EQUAL_FATAL(sb_members_dump_sorted(m, &out, &len), 0);
+    CU_ASSERT_EQUAL_FATAL(sb_members_dump_sorted(m, 0, false, &out, &len), 0);
     CU_ASSERT_EQUAL(len, 65 + 33 + 65);
     CU_ASSERT_EQUAL(strncmp(out, "01", 2), 0);
     CU_ASSERT_EQUAL(strncmp(out + 65, "80000000000000000000000000000000\n", 33), 0);
@@ -105,6 +128,7 @@ int main(void)
     s = CU_add_suite("members and faults", NULL, NULL);
     if (s == NULL || CU_add_test(s, "add/remove 200k", t_add_remove_many) == NULL
         || CU_add_test(s, "sorted dump", t_dump_sorted) == NULL
+        || CU_add_test(s, "a member is (type, digest)", t_typed_identity) == NULL
         || CU_add_test(s, "fault spec and picker", t_fault_spec) == NULL) {
         CU_cleanup_registry();
         return 1;

@@ -1,0 +1,25 @@
+/*
+ * ch_show.h - what the host shows a person: the connections / runs /
+ * profiles listings (a readable layout on a terminal, JSON otherwise) and
+ * the one-paragraph reason, with its fix, of a failed deliver.
+ */
+#ifndef CH_SHOW_H
+#define CH_SHOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "ch_cli.h"
+
+/* A time in ms since the epoch as ISO 8601 UTC ("2026-12-03T07:36:00Z");
+   "" for 0. */
+void ch_show_iso(int64_t ms, char *buf, size_t len);
+
+/* After a deliver that did not succeed (exit `rc`): one paragraph on
+   stderr saying what happened and the command that fixes it. */
+void ch_show_deliver_failure(ch_cli *cli, const ch_connection *c, json_object *report,
+                             int rc);
+
+#endif /* CH_SHOW_H */

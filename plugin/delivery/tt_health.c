@@ -1,0 +1,145 @@
+/* tt_health.c - targets that are behind or dead (see tt_health.h). */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/tt_kv.h"
+#include "delivery/tt_dkeys.h"
+#include "delivery/tt_health.h"
+
+const char *tt_health_name(tt_health_state s)
+{
+    switch (s) {
+    case TT_HEALTH_BEHIND: return "behind";
+    case TT_HEALTH_CATCH_UP: return "catch_up";
+    case TT_HEALTH_DEAD: return "dead";
+    default: return "healthy";
+    }
+}
+
+static tt_health_state state_of(const char *s)
+{
+    if (strcmp(s, "behind") == 0) return TT_HEALTH_BEHIND;
+    if (strcmp(s, "catch_up") == 0) return TT_HEALTH_CATCH_UP;
+    if (strcmp(s, "dead") == 0) return TT_HEALTH_DEAD;
+    return TT_HEALTH_OK;
+}
+
+static int key_of(const tt_apply_ctx *x, const tt_dest *t, char *buf, size_t n)
+{
+    return tt_dkey_target(buf, n, x->c->connection_id, t->advertiser_id, t->slot);
+}
+
+static const char *jstr(json_object *o, const char *k)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+}
+
+static int64_t jint(json_object *o, const char *k)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+aconn_status tt_health_load(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
+{
+    char key[TT_DKEY_MAX];
+    json_object *v = NULL;
+    uint64_t ver;
+    aconn_status st;
+
+    if (key_of(x, t, key, sizeof(key)) != 0)
+        return aconn_error_set(err, ACONN_ERR_INVALID, "bad_id", NULL, "id too long");
+    st = tt_kv_get(x->host, key, &v, &ver, err);
+    if (st == ACONN_ERR_NOT_FOUND)
+        return ACONN_OK;
+    if (st != ACONN_OK)
+        return st;
+    t->health = t->health_was = state_of(jstr(v, "state"));
+    t->since_ms = jint(v, "since_ms");
+    t->since_seq = (uint64_t) jint(v, "since_seq");
+    ACONN_STRSET(t->reason, jstr(v, "reason"));
+    ACONN_STRSET(t->fix, jstr(v, "fix"));
+    json_object_put(v);
+    return ACONN_OK;
+}
+
+/* What a person does about a target that failed for good with e. */
+static void fix_for(tt_dest *t, const aconn_error *e, int dead)
+{
+    if (dead)
+        snprintf(t->fix, sizeof(t->fix), "audience %s in Ad Account %s can no longer be "
+                 "delivered to (%s); connections are immutable, so create a new connection "
+                 "for this Ad Account (the others keep theirs)",
+                 t->audience_id[0] ? t->audience_id : t->name, t->advertiser_id, e->code);
+    else
+        snprintf(t->fix, sizeof(t->fix), "%.300s; once that is fixed the next delivery "
+                 "catches this Ad Account up with everything it missed",
+                 e->message[0] ? e->message : "fix access to the Ad Account");
+}
+
+static int is_dead(const aconn_error *e)
+{
+    return strcmp(e->code, "audience_not_found") == 0 ||
+           strcmp(e->code, "unsupported_calculate_type") == 0 ||
+           strcmp(e->remote_code, "40007") == 0;
+}
+
+int tt_health_absorb(tt_apply_ctx *x, tt_dest *t)
+{
+    const aconn_error *e = &t->err;
+    int dead = is_dead(e);
+    /* An advertiser-scoped 40106 means this account is outside the
+       profile's grant; the token itself still works for the others. */
+    int per_account = ACONN_STATUS_IS_PERMANENT(t->status) ||
+                      (ACONN_STATUS_IS_REAUTHORIZE(t->status) &&
+                       strcmp(e->remote_code, "40106") == 0);
+
+    if (!per_account && !dead)
+        return 0;
+    if (t->health == TT_HEALTH_OK || t->health == TT_HEALTH_CATCH_UP) {
+        if (t->health == TT_HEALTH_OK) {
+            t->since_ms = x->host->now_ms(x->host->ctx);
+            /* A target that never had an audience misses every row. */
+            t->since_seq = x->full_refresh || t->audience_id[0] == '\0'
+                               ? 1 : x->batch->run_first_seq;
+        }
+    }
+    t->health = dead ? TT_HEALTH_DEAD : TT_HEALTH_BEHIND;
+    ACONN_STRSET(t->reason, e->code[0] ? e->code : aconn_status_name(t->status));
+    fix_for(t, e, dead);
+    t->outcome = dead ? "dead" : "behind";
+    return 1;
+}
+
+void tt_health_reachable(tt_apply_ctx *x, tt_dest *t)
+{
+    (void) x;
+    if (t->health == TT_HEALTH_BEHIND)
+        t->health = TT_HEALTH_CATCH_UP;
+}
+
+aconn_status tt_health_save(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
+{
+    char key[TT_DKEY_MAX];
+    json_object *v;
+    aconn_status st;
+
+    if (key_of(x, t, key, sizeof(key)) != 0)
+        return aconn_error_set(err, ACONN_ERR_INVALID, "bad_id", NULL, "id too long");
+    if (t->health == TT_HEALTH_OK)
+        return t->health_was == TT_HEALTH_OK ? ACONN_OK : tt_kv_put(x->host, key, NULL, err);
+    v = json_object_new_object();
+    if (v == NULL)
+        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+    json_object_object_add(v, "state", json_object_new_string(tt_health_name(t->health)));
+    json_object_object_add(v, "since_ms", json_object_new_int64(t->since_ms));
+    json_object_object_add(v, "since_seq", json_object_new_int64((int64_t) t->since_seq));
+    json_object_object_add(v, "reason", json_object_new_string(t->reason));
+    json_object_object_add(v, "fix", json_object_new_string(t->fix));
+    st = tt_kv_put(x->host, key, v, err);
+    json_object_put(v);
+    return st;
+}

@@ -1,0 +1,78 @@
+/* tt_runrec.c - one run's progress in the state store (see tt_runrec.h). */
+#include <config.h>
+
+#include "common/tt_kv.h"
+#include "delivery/tt_dkeys.h"
+#include "delivery/tt_runrec.h"
+
+aconn_status tt_runrec_load(tt_apply_ctx *x, aconn_error *err)
+{
+    aconn_status st;
+
+    if (tt_dkey_run(x->run_key, sizeof(x->run_key), x->c->connection_id, x->c->run_id) != 0)
+        return aconn_error_set(err, ACONN_ERR_INVALID, "bad_run_id", NULL,
+                               "connection or run id too long");
+    st = tt_kv_get(x->host, x->run_key, &x->run, &x->run_version, err);
+    if (st == ACONN_ERR_NOT_FOUND ||
+        (st == ACONN_OK && !json_object_is_type(x->run, json_type_object))) {
+        json_object_put(x->run);
+        x->run = json_object_new_object();
+        x->run_version = st == ACONN_OK ? x->run_version : 0;
+        if (x->run == NULL)
+            return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+        st = ACONN_OK;
+    }
+    if (st == ACONN_OK && !json_object_object_get_ex(x->run, "uploads", NULL))
+        json_object_object_add(x->run, "uploads", json_object_new_object());
+    if (st == ACONN_OK && !json_object_object_get_ex(x->run, "done", NULL))
+        json_object_object_add(x->run, "done", json_object_new_object());
+    return st;
+}
+
+static aconn_status save(tt_apply_ctx *x, aconn_error *err)
+{
+    aconn_status st = tt_kv_cas(x->host, x->run_key, x->run_version, x->run,
+                                &x->run_version, err);
+
+    if (st == ACONN_ERR_CONFLICT)
+        return aconn_error_set(err, ACONN_RETRY, "concurrent_run", NULL,
+                               "another worker is delivering connection %s at the same time; "
+                               "this attempt stops so the two cannot collide",
+                               x->c->connection_id);
+    return st;
+}
+
+static json_object *section(tt_apply_ctx *x, const char *name)
+{
+    json_object *s = NULL;
+    json_object_object_get_ex(x->run, name, &s);
+    return s;
+}
+
+const char *tt_runrec_upload(tt_apply_ctx *x, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(section(x, "uploads"), key, &v))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+int tt_runrec_is_done(tt_apply_ctx *x, const char *key)
+{
+    return json_object_object_get_ex(section(x, "done"), key, NULL);
+}
+
+aconn_status tt_runrec_mark(tt_apply_ctx *x, const char *name, const char *key,
+                            const char *value, aconn_error *err)
+{
+    json_object_object_add(section(x, name), key,
+                           value != NULL ? json_object_new_string(value)
+                                         : json_object_new_boolean(1));
+    return save(x, err);
+}
+
+void tt_runrec_drop(tt_apply_ctx *x)
+{
+    if (x->run_key[0] != '\0')
+        (void) tt_kv_put(x->host, x->run_key, NULL, NULL);
+}

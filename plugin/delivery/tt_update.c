@@ -1,0 +1,95 @@
+/* tt_update.c - one target's operations for the run (see tt_update.h). */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "delivery/tt_budget.h"
+#include "delivery/tt_create.h"
+#include "delivery/tt_runrec.h"
+#include "delivery/tt_update.h"
+#include "delivery/tt_upload.h"
+
+/* One chunk of at most TT_FILE_PATHS_PER_CALL files. */
+static aconn_status update_chunk(tt_apply_ctx *x, tt_dest *t, tt_update_action action,
+                                 const char **paths, size_t k, size_t chunk, aconn_error *err)
+{
+    char done[200];
+    size_t calls = 0;
+    aconn_status st;
+
+    snprintf(done, sizeof(done), "%s|%s|%s|%zu", t->advertiser_id, t->audience_id,
+             tt_update_action_name(action), chunk);
+    if (tt_runrec_is_done(x, done))
+        return ACONN_OK;
+    st = tt_budget_reserve(x->host, t->advertiser_id, x->host->now_ms(x->host->ctx),
+                           TT_BUDGET_UPDATES_PER_DAY, err);
+    if (st != ACONN_OK)
+        return st;
+    st = tt_api_audience_update(x->api, t->advertiser_id, t->audience_id, action, paths, k,
+                                &calls, err);
+    if (st == ACONN_OK) {
+        tt_apply_ops_append(t, tt_update_action_name(action));
+        return tt_runrec_mark(x, "done", done, NULL, err);
+    }
+    if (ACONN_STATUS_IS_RETRY(st) && !tt_apply_answered(err) && err != NULL &&
+        err->retry_after_ms < TT_SETTLE_MS)
+        err->retry_after_ms = TT_SETTLE_MS;   /* it may still land */
+    return st;
+}
+
+static aconn_status update_action(tt_apply_ctx *x, tt_dest *t, tt_spool_op op,
+                                  tt_update_action action, aconn_error *err)
+{
+    const char **paths = calloc(x->files->count ? x->files->count : 1, sizeof(*paths));
+    size_t n;
+    aconn_status st = ACONN_OK;
+
+    if (paths == NULL)
+        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+    n = tt_upload_paths(x, t, op, paths, x->files->count);
+    for (size_t off = 0, chunk = 0; off < n && st == ACONN_OK;
+         off += TT_FILE_PATHS_PER_CALL, chunk++) {
+        size_t k = n - off < TT_FILE_PATHS_PER_CALL ? n - off : TT_FILE_PATHS_PER_CALL;
+        /* Only the first chunk replaces; the rest add to it. */
+        tt_update_action a = action == TT_UPDATE_REPLACE && chunk > 0 ? TT_UPDATE_APPEND
+                                                                       : action;
+        st = update_chunk(x, t, a, paths + off, k, chunk, err);
+    }
+    free(paths);
+    return st;
+}
+
+aconn_status tt_update_target(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
+{
+    /* A catch-up carries the rows the target missed, not the whole dataset:
+       APPEND and REMOVE, so members it had before are kept. */
+    int full = x->full_refresh;
+    char created[200];
+    size_t nadd;
+    int created_in_run, skip_remove;
+    aconn_status st;
+
+    if (t->is_new && t->audience_id[0] == '\0') {
+        st = tt_create_audience(x, t, err);
+        if (st != ACONN_OK || t->audience_id[0] == '\0')
+            return st;    /* failed, or nothing to create it from yet */
+    }
+    tt_create_done_key(t, created, sizeof(created));
+    created_in_run = t->is_new && tt_runrec_is_done(x, created);
+    nadd = tt_upload_paths(x, t, TT_SPOOL_ADD, NULL, 0);
+    /* An audience this run created (in any attempt) already holds the run's
+       adds; appending them again after the run's REMOVE went through would
+       bring removed members back. A create takes at most 50 files, so a
+       bigger run appends them all (APPEND is idempotent). */
+    if (!created_in_run || nadd > TT_FILE_PATHS_PER_CALL) {
+        st = update_action(x, t, TT_SPOOL_ADD, full ? TT_UPDATE_REPLACE : TT_UPDATE_APPEND,
+                           err);
+        if (st != ACONN_OK)
+            return st;
+    }
+    /* Adds without the run's opt-outs make a REMOVE needless after a create
+       or a REPLACE; otherwise removals go last, so an opt-out wins. */
+    skip_remove = x->files->adds_exclude_removes && (created_in_run || (full && nadd > 0));
+    return skip_remove ? ACONN_OK : update_action(x, t, TT_SPOOL_REMOVE, TT_UPDATE_REMOVE, err);
+}

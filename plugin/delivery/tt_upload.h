@@ -1,0 +1,24 @@
+/*
+ * tt_upload.h - upload a run's spool files to the Ad Accounts whose targets
+ * take them. Each file is uploaded once per (Ad Account, calculate_type):
+ * a file_path belongs to the advertiser that uploaded it. Uploads of
+ * different accounts go in parallel; a failed account fails only its own
+ * targets. What is uploaded is recorded in the run record (tt_runrec.h),
+ * so an attempt after a crash uploads only what is missing.
+ */
+#ifndef TT_UPLOAD_H
+#define TT_UPLOAD_H
+
+#include "delivery/tt_apply_ctx.h"
+
+/* Non-zero when target t takes file f (and is live in this run). */
+int tt_upload_wanted(const tt_dest *t, const tt_spool_file *f);
+
+aconn_status tt_upload_all(tt_apply_ctx *x, aconn_error *err);
+
+/* The uploaded file_paths of target t for op, in spool order (borrowed from
+   the run record); with out NULL only counts them. */
+size_t tt_upload_paths(tt_apply_ctx *x, const tt_dest *t, tt_spool_op op, const char **out,
+                       size_t cap);
+
+#endif

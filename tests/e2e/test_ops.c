@@ -1,0 +1,178 @@
+/*
+ * test_ops.c - operating the host end to end (issue #20): the TikTok
+ * plugin against the sandbox over HTTPS. After a failed and a successful
+ * delivery, `connections` and `connections show` (on a terminal and as
+ * JSON) show the outcome, its reason, the last delivery and the targets'
+ * audience ids; the failed deliver's stderr says why and its fix command
+ * runs as printed.
+ */
+#include <config.h>
+
+#include <CUnit/Basic.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "e2e.h"
+
+static const char *plugin(void)
+{
+    return getenv("TT_PLUGIN");
+}
+
+static char *connect_to(e2e *e, const char *dataset, const char *adv, const char *name)
+{
+    char settings[E2E_PATH], text[512];
+    static int counter;
+    e2e_out o;
+    char *id = NULL;
+
+    snprintf(settings, sizeof(settings), "%s/ops-settings-%d.json", e->dir, ++counter);
+    /* "... full": one audience per identifier type, so 398 + 4 > 400. */
+    snprintf(text, sizeof(text), "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
+             "\"create_new_for\":[\"%s\"]%s}", name, adv,
+             strstr(name, "full") != NULL ? ",\"audience_per_identifier_type\":true" : "");
+    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
+    const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
+                          "--dataset", dataset, "--settings", settings, NULL};
+    CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    if (o.exit_code == 0 && o.out != NULL) {
+        o.out[strcspn(o.out, "\r\n")] = '\0';
+        id = strdup(o.out);
+    }
+    e2e_out_free(&o);
+    return id;
+}
+
+/* The advertiser id of the profile's account whose name contains part
+   (want 1) or does not (want 0). */
+static const char *account(e2e *e, const char *part, int want)
+{
+    json_object *list = ts_json_at(e->profile_status, "ad_accounts");
+
+    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
+        json_object *a = json_object_array_get_idx(list, i);
+        const char *name = ts_world_get(a, "name");
+        if (name != NULL && (strstr(name, part) != NULL) == want)
+            return ts_world_get(a, "advertiser_id");
+    }
+    return NULL;
+}
+
+/* Runs the "connector-host ..." command printed at text (to "(", ";" or
+   the line's end) through e2e_host, which adds the sandbox options. */
+static int run_printed(e2e *e, const char *text, e2e_out *o)
+{
+    const char *p = strstr(text, "connector-host ");
+    char cmd[2048], *save = NULL, *tok;
+    const char *args[32];
+    size_t n = 0;
+
+    if (p == NULL)
+        return -1;
+    p += strlen("connector-host ");
+    snprintf(cmd, sizeof(cmd), "%.*s", (int) strcspn(p, "(;\n"), p);
+    for (tok = strtok_r(cmd, " ", &save); tok != NULL && n < 30; tok = strtok_r(NULL, " ", &save))
+        args[n++] = tok;
+    args[n] = NULL;
+    return e2e_host(e, o, args);
+}
+
+static void test_connections_after_failure_and_success(void)
+{
+    e2e e;
+    e2e_out o;
+    char dataset[E2E_PATH];
+    const char *crowded, *plain;
+    char *bad, *good;
+    const char *fix;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    crowded = account(&e, "Crowded", 1);   /* already 400 audiences */
+    plain = account(&e, "Crowded", 0);
+    CU_ASSERT_FATAL(crowded != NULL && plain != NULL);
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 7, 0, 0, 0, 0) == 0);
+    bad = connect_to(&e, dataset, crowded, "Ops full");
+    good = connect_to(&e, dataset, plain, "Ops buyers");
+    CU_ASSERT_FATAL(bad != NULL && good != NULL);
+
+    /* A partial deliver (the account is full: that target is behind): the
+       reason and the fix on stderr, not only in JSON. */
+    CU_ASSERT_FATAL(e2e_deliver(&e, bad, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 5);
+    CU_ASSERT(strstr(o.err, "connector-host: deliver ") != NULL);
+    CU_ASSERT(strstr(o.err, "audience_limit") != NULL);
+    fix = strstr(o.err, "connector-host connections show c_");
+    CU_ASSERT_PTR_NOT_NULL(fix);
+    fprintf(stderr, "\n--- stderr of the failed deliver ---\n%s", o.err);
+    if (fix != NULL) {
+        e2e_out f;
+        CU_ASSERT(run_printed(&e, fix, &f) == 0);
+        CU_ASSERT_EQUAL(f.exit_code, 0);
+        CU_ASSERT(f.out != NULL && strstr(f.out, "audience_limit") != NULL);
+        e2e_out_free(&f);
+    }
+    e2e_out_free(&o);
+
+    CU_ASSERT_FATAL(e2e_deliver(&e, good, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+
+    {
+        const char *args[] = {"connections", "show", good, "--json", NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_EQUAL(o.exit_code, 0);
+        CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "last_run.status"), "delivered");
+        CU_ASSERT_PTR_NOT_NULL(ts_world_get(o.json, "last_delivery.finished_at"));
+        CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "targets.0.advertiser_id"), plain);
+        CU_ASSERT(ts_world_get(o.json, "targets.0.audience_id") != NULL
+                  && ts_world_get(o.json, "targets.0.audience_id")[0] != '\0');
+        e2e_out_free(&o);
+    }
+    {
+        const char *args[] = {"connections", "show", bad, "--json", NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_EQUAL(o.exit_code, 0);
+        CU_ASSERT(ts_world_get(o.json, "last_run.reason") != NULL);
+        CU_ASSERT_PTR_NULL(ts_world_get(o.json, "last_delivery.finished_at"));
+        e2e_out_free(&o);
+    }
+    /* On a terminal (forced, as gh's GH_FORCE_TTY): what a person sees. */
+    setenv("CONNECTOR_HOST_FORCE_TTY", "1", 1);
+    {
+        const char *args[] = {"connections", NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_EQUAL(o.exit_code, 0);
+        CU_ASSERT(strstr(o.out, "last outcome   delivered") != NULL);
+        CU_ASSERT(strstr(o.out, "reason ") != NULL);
+        CU_ASSERT(strstr(o.out, "audience ") != NULL);
+        fprintf(stderr, "--- connector-host connections ---\n%s", o.out);
+        e2e_out_free(&o);
+    }
+    {
+        const char *args[] = {"connections", "show", bad, NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        fprintf(stderr, "--- connector-host connections show %s ---\n%s", bad, o.out);
+        e2e_out_free(&o);
+    }
+    unsetenv("CONNECTOR_HOST_FORCE_TTY");
+    free(bad);
+    free(good);
+    e2e_teardown(&e);
+}
+
+int main(void)
+{
+    static const e2e_test tests[] = {
+        {"connections after a failed and a successful delivery",
+         test_connections_after_failure_and_success},
+    };
+
+    return e2e_run_suite("operating the host end to end", tests,
+                         sizeof(tests) / sizeof(tests[0]));
+}
