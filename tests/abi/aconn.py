@@ -1,4 +1,4 @@
-"""aconn.py - include/aconn/aconn.h as Python ctypes sees it (ABI 1.0).
+"""aconn.py - include/aconn/aconn.h as Python ctypes sees it (ABI 1.1).
 
 Only ctypes: no compiled glue. Every struct mirrors the header member for
 member; tests/abi/abi_layout.c prints the C compiler's sizeof/offsetof of each
@@ -10,10 +10,11 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int32, c_
                     c_size_t, c_uint32, c_uint64, c_void_p)
 
 ABI_MAJOR = 1
-ABI_MINOR = 0
+ABI_MINOR = 1
 ENTRY_SYMBOL = "aconn_plugin_entry"
 
 OK = 0
+OK_PARTIAL = 1      # ABI 1.1: success band 0-99
 RETRY = 100
 REAUTHORIZE = 200
 ERR_INVALID = 300
@@ -27,6 +28,7 @@ RECORD_REMOVE = 1
 BATCH_RUN_BEGIN = 1 << 0
 BATCH_RUN_END = 1 << 1
 BATCH_FULL_REFRESH = 1 << 2
+BATCH_CATCH_UP = 1 << 3    # ABI 1.1
 VALIDATE_REMOTE = 1 << 0
 AUTHORIZE_BEGIN = 1
 AUTHORIZE_COMPLETE = 2
@@ -104,6 +106,7 @@ STATE_CAS_FN = CFUNCTYPE(aconn_status, c_void_p, c_char_p, c_uint64, c_void_p, c
 BATCH_NEXT_FN = CFUNCTYPE(aconn_status, c_void_p, POINTER(Batch),
                           POINTER(POINTER(POINTER(Record))), POINTER(c_size_t))
 REJECT_FN = CFUNCTYPE(None, c_void_p, POINTER(Batch), c_uint64, c_uint32, c_char_p, c_char_p)
+CATCH_UP_FN = CFUNCTYPE(None, c_void_p, POINTER(Batch), c_uint64, c_char_p)   # ABI 1.1
 
 
 class Host(Structure):
@@ -112,7 +115,9 @@ class Host(Structure):
                 ("option", OPTION_FN), ("now_ms", NOW_FN), ("cancelled", CANCELLED_FN),
                 ("secret_get", SECRET_GET_FN), ("secret_put", SECRET_PUT_FN),
                 ("state_get", STATE_GET_FN), ("state_cas", STATE_CAS_FN),
-                ("batch_next", BATCH_NEXT_FN), ("reject", REJECT_FN)]
+                ("batch_next", BATCH_NEXT_FN), ("reject", REJECT_FN),
+                # ABI 1.1
+                ("request_catch_up", CATCH_UP_FN)]
 
 
 class Info(Structure):
@@ -152,6 +157,11 @@ STRUCTS = {"aconn_error": Error, "aconn_error_list": ErrorList, "aconn_output": 
            "aconn_attr": Attr, "aconn_record": Record, "aconn_batch": Batch,
            "aconn_host": Host, "aconn_info": Info, "aconn_validate_request": ValidateRequest,
            "aconn_authorize_request": AuthorizeRequest, "aconn_plugin": Plugin}
+
+
+def status_is_ok(s):
+    """ACONN_STATUS_IS_OK(): the whole success band, 0-99 (ABI 1.1)."""
+    return 0 <= s < 100
 
 
 def has(struct, name):

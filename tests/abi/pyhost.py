@@ -69,6 +69,7 @@ class PyHost:
         self.lock = threading.Lock()
         self.logs = []
         self.rejects = []
+        self.catch_ups = []      # (from_seq, reason) asked for by the plugin
         self.callback_errors = []
         self.records = []        # the dataset: (seq, op, [(name, type, value)])
         self._cursor = None
@@ -77,7 +78,7 @@ class PyHost:
                      A.CANCELLED_FN(self._cancelled), A.SECRET_GET_FN(self._secret_get),
                      A.SECRET_PUT_FN(self._secret_put), A.STATE_GET_FN(self._state_get),
                      A.STATE_CAS_FN(self._state_cas), A.BATCH_NEXT_FN(self._batch_next),
-                     A.REJECT_FN(self._reject)]
+                     A.REJECT_FN(self._reject), A.CATCH_UP_FN(self._request_catch_up)]
         # The CFUNCTYPE objects above must outlive every call: ctypes frees the
         # trampoline when the Python object goes, and the plugin would jump
         # into freed memory.
@@ -176,6 +177,10 @@ class PyHost:
     def _reject(self, _ctx, _batch, seq, attr_index, reason, detail):
         self.rejects.append((seq, attr_index, reason.decode(), (detail or b"").decode()))
 
+    def _request_catch_up(self, _ctx, _batch, from_seq, reason):
+        # This host runs no catch-up runs; it records what was asked.
+        self.catch_ups.append((from_seq, (reason or b"").decode(errors="replace")))
+
     # ---- entry points ----
     def describe(self):
         info = self.plugin.describe().contents
@@ -225,7 +230,7 @@ class PyHost:
                                                ctypes.byref(batch), ctypes.byref(err))
                 statuses.append(st)
                 errors.append(err)
-                if st != A.OK:
+                if not A.status_is_ok(st):
                     break
         finally:
             self._keep = []
