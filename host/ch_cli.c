@@ -29,7 +29,8 @@ enum {
     CH_O_PLUGIN = 1 << 0, CH_O_PROFILE = 1 << 1, CH_O_SETTINGS = 1 << 2,
     CH_O_DATASET = 1 << 3, CH_O_CONNECTION = 1 << 4, CH_O_CALLBACK = 1 << 5,
     CH_O_BATCH = 1 << 6, CH_O_REMOTE = 1 << 7, CH_O_STATUS = 1 << 8,
-    CH_O_DRY_RUN = 1 << 9, CH_O_JSON = 1 << 10, CH_O_GLOBAL = 1 << 30
+    CH_O_DRY_RUN = 1 << 9, CH_O_JSON = 1 << 10, CH_O_RESYNC = 1 << 11,
+    CH_O_GLOBAL = 1 << 30
 };
 
 typedef struct ch_cli_cmd {
@@ -53,18 +54,21 @@ static const ch_cli_cmd ch_cmds[] = {
       "address the browser was sent back to): completes the profile and records the\n"
       "API base (--api-base) and CA file (--ca-file) it was authorized against; later\n"
       "commands on the profile use them and refuse a different one. --status re-checks.\n" },
-    { "secret", CH_O_PLUGIN, "set --plugin P NAME < VALUE",
-      "Stores the value read from standard input as the plugin's secret NAME.\n" },
+    { "secret", CH_O_PLUGIN, "set|list|delete --plugin P [NAME] [< VALUE]",
+      "set NAME stores the value read from standard input as the plugin's secret\n"
+      "NAME; list prints the names of the plugin's secrets (never a value); delete\n"
+      "NAME wipes and removes one (an unknown NAME is an error).\n" },
     { "connect", CH_O_PLUGIN | CH_O_PROFILE | CH_O_DATASET | CH_O_SETTINGS,
       "--plugin P --profile NAME --dataset FILE --settings FILE",
       "Validates the settings and makes an immutable connection; prints its id.\n" },
-    { "deliver", CH_O_CONNECTION | CH_O_BATCH | CH_O_DRY_RUN,
-      "--connection ID [--batch-records N] [--dry-run]",
+    { "deliver", CH_O_CONNECTION | CH_O_BATCH | CH_O_DRY_RUN | CH_O_RESYNC,
+      "--connection ID [--batch-records N] [--dry-run] [--resync]",
       "Runs one delivery run of the connection and prints the run report JSON on\n"
       "standard output; when the run fails, standard error says why and the command\n"
       "that fixes it. --dry-run hashes and spools the rows due, reports, and sends\n"
-      "and records nothing. The connection's plugin and its profile's API base are\n"
-      "used.\n" },
+      "and records nothing. --resync: the dataset is a new snapshot (an export\n"
+      "written over the last); it is delivered whole as a full refresh. The\n"
+      "connection's plugin and its profile's API base are used.\n" },
     { "connections", CH_O_CONNECTION | CH_O_JSON, "[show ID] [--json]",
       "Lists the connections: last outcome and its reason, last delivery, next due,\n"
       "and the targets (audience ids, state) of the last report. A table on a\n"
@@ -173,6 +177,7 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--status", status, 1, CH_O_STATUS),
     CH_OPT("--dry-run", dry_run, 1, CH_O_DRY_RUN),
     CH_OPT("--json", json, 1, CH_O_JSON),
+    CH_OPT("--resync", resync, 1, CH_O_RESYNC),
 };
 #undef CH_OPT
 #define CH_NOPTS (sizeof(ch_opts) / sizeof(ch_opts[0]))

@@ -40,6 +40,7 @@ typedef struct ch_args {
     int dry_run;
     int json;
     unsigned given;    /* CH_O_* bits of the command options given */
+    int resync;
     /* COMMAND [SUBCOMMAND] [ARG]. */
     const char *pos[CH_MAX_POSITIONAL];
     int npos;

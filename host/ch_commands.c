@@ -12,6 +12,7 @@
 #include "ch_secrets.h"
 #include "ch_show.h"
 #include "ch_util.h"
+#include "common/tt_jstrict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,37 +53,81 @@ static int ch_need_all(const char *cmd, const char *const *pairs, size_t n)
     return ch_cli_missing(cmd, values, names, k);
 }
 
-/* Reads a settings file and checks it is one JSON object; the reason it
-   is not goes to stderr and, when why is given, into why. */
-static int ch_read_settings(const char *path, char **text, json_object **obj, char *why,
-                            size_t whylen)
+/* Reads a settings file and checks it is one JSON object, through the
+   same strict reading as every input (tt_jstrict.h). On failure `why`
+   gets the reason and its position. */
+static int ch_read_settings(const char *path, char **text, json_object **obj,
+                            char *why, size_t whylen)
 {
     char err[1024] = "";
-    json_object *o;
+    json_object *o = NULL;
+    size_t len = 0, line, col;
+    tt_jstrict_result strict;
+    const char *nul;
 
     *text = NULL;
-    if (ch_read_file(path, CH_SETTINGS_MAX, text, NULL, err, sizeof(err)) != 0) {
-        ch_cli_error("--settings: %s", err);
-        if (why != NULL)
-            snprintf(why, whylen, "%s", err);
-        return CH_EXIT_FAILED;
+    if (ch_read_file(path, CH_SETTINGS_MAX, text, &len, err, sizeof(err)) != 0) {
+        ch_errf(why, whylen, "%s", err);
+        goto fail;
     }
-    o = json_tokener_parse(*text);
+    /* The plugin gets a C string: a NUL would cut it silently. */
+    if ((nul = memchr(*text, '\0', len)) != NULL) {
+        strict.reason = "nul_character";
+        strict.detail = "a NUL byte is not allowed";
+        strict.offset = (size_t) (nul - *text);
+    } else if (tt_jstrict_check(*text, len, &strict) == 0) {
+        o = json_tokener_parse(*text);
+        if (o != NULL && json_object_is_type(o, json_type_object)
+            && tt_jstrict_tree_keys(o) != strict.keys) {
+            strict.reason = "duplicate_key";
+            strict.detail = "a key appears more than once in one object";
+            strict.offset = 0;
+        }
+    }
+    if (strict.reason != NULL) {
+        tt_jstrict_position(*text, strict.offset, &line, &col);
+        ch_errf(why, whylen, "%s is not strict JSON (%s): %s at byte %zu (line %zu, "
+                "column %zu); fix it there", path, strict.reason, strict.detail,
+                strict.offset, line, col);
+        goto fail;
+    }
     if (o == NULL || !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        if (why != NULL)
-            snprintf(why, whylen, "%s is not a JSON object", path);
-        ch_cli_error("--settings: %s is not a JSON object; write the quick settings "
-                     "as {\"name\": value, ...}", path);
-        free(*text);
-        *text = NULL;
-        return CH_EXIT_FAILED;
+        ch_errf(why, whylen, "%s is not a JSON object; write the quick settings as "
+                "{\"name\": value, ...}", path);
+        goto fail;
     }
     if (obj != NULL)
         *obj = o;
     else
         json_object_put(o);
     return 0;
+fail:
+    json_object_put(o);
+    free(*text);
+    *text = NULL;
+    return CH_EXIT_FAILED;
+}
+
+/* validate's answer when the settings file could not be read as JSON. */
+static void ch_print_settings_refusal(const char *why, const char *code)
+{
+    json_object *o = json_object_new_object(), *errs = json_object_new_array();
+    json_object *e = json_object_new_object();
+
+    if (o != NULL && errs != NULL && e != NULL) {
+        json_object_object_add(e, "field", json_object_new_string(""));
+        json_object_object_add(e, "code", json_object_new_string(code));
+        json_object_object_add(e, "message", json_object_new_string(why));
+        json_object_array_add(errs, e);
+        e = NULL;
+        json_object_object_add(o, "valid", json_object_new_boolean(0));
+        json_object_object_add(o, "errors", errs);
+        errs = NULL;
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    }
+    json_object_put(o);
+    json_object_put(errs);
+    json_object_put(e);
 }
 
 static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e)
@@ -174,10 +219,10 @@ cleanup:
 int ch_cmd_validate(ch_cli *cli)
 {
     int rc;
-    char *settings = NULL;
+    char *settings = NULL, why[1024] = "";
     const char *profile = cli->a.profile;
     ch_connection conn;
-    json_object *result = NULL, *bad = NULL, *errs = NULL;
+    json_object *result = NULL;
     aconn_status s;
     char err[1024] = "", home[1100];
 
@@ -215,24 +260,12 @@ int ch_cmd_validate(ch_cli *cli)
     if (profile != NULL
         && (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), profile)) != 0)
         goto cleanup;
-    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL, err, sizeof(err))) != 0) {
-        /* Still answer in the documented shape, with the real reason. */
-        result = json_object_new_object();
-        bad = json_object_new_object();
-        errs = json_object_new_array();
-        if (result != NULL && bad != NULL && errs != NULL) {
-            json_object_object_add(bad, "field", json_object_new_string(""));
-            json_object_object_add(bad, "code", json_object_new_string(
-                strstr(err, "not a JSON object") != NULL ? "invalid_json" : "unreadable"));
-            json_object_object_add(bad, "message", json_object_new_string(err));
-            json_object_array_add(errs, bad);
-            json_object_object_add(result, "valid", json_object_new_boolean(0));
-            json_object_object_add(result, "errors", errs);
-            ch_print_json(result);
-        } else {
-            json_object_put(bad);
-            json_object_put(errs);
-        }
+    if ((rc = ch_read_settings(cli->a.settings, &settings, NULL, why, sizeof(why))) != 0) {
+        /* Still answer in the documented shape, with the reason and its
+           position (json-c escapes it: the output stays JSON). */
+        ch_print_settings_refusal(why, strstr(why, "JSON") != NULL ? "invalid_json"
+                                                                   : "unreadable");
+        ch_cli_error("--settings: %s", why);
         goto cleanup;
     }
     s = ch_validate(cli, settings, profile, cli->a.remote, conn.settings_json, &result);
@@ -345,84 +378,6 @@ cleanup:
     return rc;
 }
 
-/* ---- secret set -------------------------------------------------------- */
-
-static int ch_secret_name_ok(const char *s)
-{
-    size_t n;
-
-    for (n = 0; s[n] != '\0'; n++) {
-        char c = s[n];
-        if (n >= 200 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-                          || (c >= '0' && c <= '9') || c == '_' || c == '-'
-                          || c == '.' || c == '/'))
-            return 0;
-    }
-    return n > 0;
-}
-
-int ch_cmd_secret(ch_cli *cli)
-{
-    int rc;
-    const char *name = cli->a.npos >= 3 ? cli->a.pos[2] : NULL;
-    char *value = NULL;
-    size_t len = 0, cap = CH_SECRET_MAX + 2;
-    char key[512], err[1024] = "";
-
-    if (cli->a.npos < 2 || strcmp(cli->a.pos[1], "set") != 0) {
-        ch_cli_error("usage: connector-host secret set --plugin P NAME < value");
-        return CH_EXIT_USAGE;
-    }
-    rc = CH_NEED("secret set", cli->a.plugin, "--plugin P", name, "a NAME");
-    if (rc != 0)
-        return rc;
-    if (!ch_secret_name_ok(name)) {
-        ch_cli_error("secret set: NAME '%s' may contain only letters, digits and "
-                     "_ - . / (1 to 200 of them)", name);
-        return CH_EXIT_USAGE;
-    }
-    if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
-        || (rc = ch_cli_open_home(cli)) != 0)
-        return rc;
-    value = malloc(cap);
-    if (value == NULL) {
-        ch_cli_error("out of memory");
-        return CH_EXIT_INTERNAL;
-    }
-    while (len < cap) {
-        ssize_t n = read(STDIN_FILENO, value + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            ch_cli_error("secret set: cannot read standard input: %s", strerror(errno));
-            rc = CH_EXIT_FAILED;
-            goto cleanup;
-        }
-        if (n == 0)
-            break;
-        len += (size_t) n;
-    }
-    if (len > 0 && value[len - 1] == '\n')
-        len--;
-    if (len > CH_SECRET_MAX || len == 0) {
-        ch_cli_error("secret set: the value on standard input must be 1 to %zu bytes",
-                     CH_SECRET_MAX);
-        rc = CH_EXIT_FAILED;
-        goto cleanup;
-    }
-    snprintf(key, sizeof(key), "%s/%s", ch_plugin_id(&cli->plugin), name);
-    if (ch_secrets_put(cli->home.secrets, key, value, len, err, sizeof(err)) != ACONN_OK) {
-        ch_cli_error("%s", err);
-        rc = CH_EXIT_FAILED;
-        goto cleanup;
-    }
-    rc = CH_EXIT_OK;
-cleanup:
-    OPENSSL_cleanse(value, cap);
-    free(value);
-    return rc;
-}
-
 /* ---- connect ----------------------------------------------------------- */
 
 /* historical_data_enabled (default true; deliver_all_data is read when it
@@ -471,8 +426,9 @@ int ch_cmd_connect(ch_cli *cli)
     char *settings_text = NULL, *status = NULL, *spool = NULL;
     json_object *settings = NULL, *result = NULL;
     ch_connection c;
-    char dataset[PATH_MAX], id[40], err[1024] = "";
+    char dataset[PATH_MAX], id[40], err[1024] = "", why[1024] = "";
     struct stat st;
+    ch_dataset_counts counts;
     int remote = 0;
     aconn_status s;
 
@@ -483,16 +439,24 @@ int ch_cmd_connect(ch_cli *cli)
         goto cleanup;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
-        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings, NULL, 0)) != 0)
+        || (rc = ch_read_settings(cli->a.settings, &settings_text, &settings, why,
+                                  sizeof(why))) != 0) {
+        if (rc != 0 && why[0] != '\0')
+            ch_cli_error("--settings: %s", why);
         goto cleanup;
-    if ((rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), cli->a.profile)) != 0)
+    }
+    if ((rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), cli->a.profile)) != 0) {
         goto cleanup;
+    }
     if (ch_settings_historical(settings, &c.historical) != 0) {
         rc = CH_EXIT_FAILED;
         goto cleanup;
     }
-    if (realpath(cli->a.dataset, dataset) == NULL || stat(dataset, &st) != 0
-        || !S_ISREG(st.st_mode)) {
+    /* The path as given, made absolute but not resolved: a symlink that
+       later points elsewhere is a replaced dataset, never followed
+       silently (ch_fprint.h). */
+    if (ch_absolute_path(cli->a.dataset, dataset, sizeof(dataset)) != 0
+        || stat(dataset, &st) != 0 || !S_ISREG(st.st_mode)) {
         ch_cli_error("--dataset: %s is not a readable regular file", cli->a.dataset);
         rc = CH_EXIT_FAILED;
         goto cleanup;
@@ -517,7 +481,16 @@ int ch_cmd_connect(ch_cli *cli)
         rc = ch_exit_for_status(s);
         goto cleanup;
     }
-    if (ch_dataset_count_lines(dataset, &c.lines_at_connect, err, sizeof(err)) != 0) {
+    if (ch_dataset_count(dataset, 0, &counts, err, sizeof(err)) != 0) {
+        ch_cli_error("--dataset: %s", err);
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    c.lines_at_connect = counts.lines;
+    /* What the checkpoint covers from the start is fingerprinted too. */
+    if (!c.historical && counts.lines > 0
+        && ch_fprint_make_path(dataset, counts.lines, counts.end_bytes, &c.fp, err,
+                               sizeof(err)) != 0) {
         ch_cli_error("--dataset: %s", err);
         rc = CH_EXIT_FAILED;
         goto cleanup;
@@ -626,6 +599,7 @@ int ch_cmd_deliver(ch_cli *cli)
     }
     opt.progress = isatty(STDERR_FILENO);
     opt.dry_run = cli->a.dry_run;
+    opt.resync = cli->a.resync;
     cli->host.dry_run = cli->a.dry_run ? "1" : NULL;
     if ((rc = ch_cli_open_home(cli)) != 0)
         goto cleanup;

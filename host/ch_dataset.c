@@ -7,13 +7,14 @@
 
 #include "ch_dataset.h"
 #include "ch_arena.h"
-#include "ch_utf8.h"
 #include "ch_util.h"
+#include "common/tt_jstrict.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -33,6 +34,7 @@ struct ch_dataset {
     int eof;
     char *rbuf;                 /* raw read buffer */
     size_t rpos, rlen;
+    uint64_t base;              /* file offset of rbuf[0] */
     char *line;                 /* the current line, at most CH_LINE_MAX */
     size_t line_cap;
     uint64_t line_no;           /* lines consumed */
@@ -45,7 +47,45 @@ struct ch_dataset {
     size_t fields_cap;
     ch_dataset_reject_fn *on_reject;
     void *reject_ctx;
+    char detail[160];           /* a reject's detail naming a key */
 };
+
+/*
+ * Opens path for reading only when it is a regular file. O_NONBLOCK keeps
+ * open() from waiting for a writer when the path is a FIFO (a deliver
+ * would hang holding the connection's lock); it is cleared again for the
+ * regular file. 0, or -1 with err naming the path and the fix.
+ */
+int ch_dataset_open_regular(const char *path, int *fd, char *err, size_t errlen)
+{
+    struct stat st;
+    int flags;
+
+    memset(&st, 0, sizeof(st));
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (*fd < 0) {
+        ch_errf(err, errlen, "cannot open dataset %s: %s; check the path and its "
+                "permissions", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ch_errf(err, errlen, "dataset %s is not a regular file (%s); point the "
+                "connection at a JSON Lines file", path,
+                S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a file");
+        goto fail;
+    }
+    flags = fcntl(*fd, F_GETFL);
+    if (flags < 0 || fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        ch_errf(err, errlen, "cannot read dataset %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    return 0;
+fail:
+    close(*fd);
+    *fd = -1;
+    return -1;
+}
 
 int ch_dataset_open(const char *path, ch_dataset **out, char *err, size_t errlen)
 {
@@ -62,18 +102,15 @@ int ch_dataset_open(const char *path, ch_dataset **out, char *err, size_t errlen
     ds->line = malloc(ds->line_cap);
     ds->recs = calloc(CH_CHUNK_RECORDS, sizeof(*ds->recs));
     ds->ptrs = calloc(CH_CHUNK_RECORDS, sizeof(*ds->ptrs));
-    ds->tok = json_tokener_new();
+    ds->tok = json_tokener_new_ex(TT_JSTRICT_TOKENER_DEPTH);
     if (ds->rbuf == NULL || ds->line == NULL || ds->recs == NULL || ds->ptrs == NULL
         || ds->tok == NULL)
         goto nomem;
     /* Strict: a data format, not a config file; no comments or trailing
        commas that another reader would refuse. */
     json_tokener_set_flags(ds->tok, JSON_TOKENER_STRICT);
-    ds->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (ds->fd < 0) {
-        ch_errf(err, errlen, "cannot open dataset %s: %s", path, strerror(errno));
+    if (ch_dataset_open_regular(path, &ds->fd, err, errlen) != 0)
         goto cleanup;
-    }
     *out = ds;
     ds = NULL;
     rc = 0;
@@ -113,6 +150,16 @@ uint64_t ch_dataset_line(const ch_dataset *ds)
     return ds->line_no;
 }
 
+uint64_t ch_dataset_offset(const ch_dataset *ds)
+{
+    return ds->base + ds->rpos;
+}
+
+int ch_dataset_fd(const ch_dataset *ds)
+{
+    return ds->fd;
+}
+
 uint64_t ch_dataset_empty_lines(const ch_dataset *ds)
 {
     return ds->empty_lines;
@@ -136,6 +183,7 @@ static int ch_dataset_fill(ch_dataset *ds, char *err, size_t errlen)
         ds->eof = 1;
         return 0;
     }
+    ds->base += ds->rlen;
     ds->rpos = 0;
     ds->rlen = (size_t) n;
     return 1;
@@ -170,11 +218,12 @@ static int ch_dataset_read_line(ch_dataset *ds, int keep, const char **line, siz
         start = ds->rbuf + ds->rpos;
         nl = memchr(start, '\n', ds->rlen - ds->rpos);
         take = nl != NULL ? (size_t) (nl - start) : ds->rlen - ds->rpos;
-        if (keep && used == 0 && nl != NULL && take <= CH_LINE_MAX) {
+        /* CH_LINE_MAX + 1: the CR of a CRLF line does not count. */
+        if (keep && used == 0 && nl != NULL && take <= CH_LINE_MAX + 1) {
             whole = start;
             used = take;
         } else if (keep && !*too_long) {
-            if (used + take > CH_LINE_MAX) {
+            if (used + take > CH_LINE_MAX + 1) {
                 *too_long = 1;
             } else {
                 if (used + take + 1 > ds->line_cap) {
@@ -205,6 +254,11 @@ static int ch_dataset_read_line(ch_dataset *ds, int keep, const char **line, siz
         const char *l = whole != NULL ? whole : ds->line;
         if (used > 0 && l[used - 1] == '\r')
             used--;
+        if (used > CH_LINE_MAX) {
+            *too_long = 1;
+            *len = 0;
+            return 1;
+        }
         if (whole == NULL)
             ds->line[used] = '\0';
         *line = l;
@@ -232,46 +286,6 @@ static void ch_dataset_reject(ch_dataset *ds, const char *reason, const char *de
         ds->on_reject(ds->reject_ctx, ds->line_no, reason, detail);
 }
 
-/*
- * Nearly every line and value is plain ASCII, which is valid UTF-8 as it
- * is: eight bytes at a time, with no high bit set (and, for values, no NUL
- * byte) settles it without the byte-by-byte UTF-8 decoder, which was a
- * quarter of the reader's time. Anything else goes to ch_utf8_valid().
- */
-static int ch_dataset_plain_ascii(const char *s, size_t len, int allow_nul)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t bad = 0;
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        bad |= w & highs;
-        if (!allow_nul)
-            bad |= (w - ones) & ~w & highs;
-    }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char) s[i];
-        bad |= c & 0x80u;
-        if (!allow_nul && c == 0)
-            bad |= 0x80u;
-    }
-    return bad == 0;
-}
-
-/* A string value is UTF-8 text without NUL (json-c keeps a \u0000 escape
-   as a NUL byte inside the string). */
-static int ch_dataset_text_ok(json_object *str)
-{
-    const char *p = json_object_get_string(str);
-    size_t n = (size_t) json_object_get_string_len(str);
-
-    if (ch_dataset_plain_ascii(p, n, 0))
-        return 1;
-    return strlen(p) == n && ch_utf8_valid(p, n);
-}
-
 /* Checks one attribute object; sets its value and type (type may be
    NULL). Returns NULL when fine, else what is wrong. */
 static const char *ch_dataset_check_attr(json_object *a, json_object **value,
@@ -283,16 +297,13 @@ static const char *ch_dataset_check_attr(json_object *a, json_object **value,
         || !json_object_is_type(*value, json_type_string))
         return "an attribute needs a string \"value\"";
     /* An empty value is well-formed: the plugin rejects that one identifier
-       ("empty") and still delivers the record's others. */
-    if (!ch_dataset_text_ok(*value))
-        return "an attribute \"value\" must be UTF-8 text without NUL";
+       ("empty") and still delivers the record's others. UTF-8 and NUL were
+       settled for the whole line by tt_jstrict_check. */
     if (!json_object_object_get_ex(a, "type", type)
         || json_object_is_type(*type, json_type_null)) {
         *type = NULL;
     } else if (!json_object_is_type(*type, json_type_string)) {
         return "an attribute \"type\" must be a string";
-    } else if (!ch_dataset_text_ok(*type)) {
-        return "an attribute \"type\" must be UTF-8 text without NUL";
     }
     return NULL;
 }
@@ -333,15 +344,16 @@ static const char *ch_dataset_scan(ch_dataset *ds, json_object *obj, size_t *nat
     json_object_object_foreach(obj, key, val) {
         json_object *v, *t;
         size_t klen = strlen(key);
-        if (!ch_dataset_plain_ascii(key, klen, 1) && !ch_utf8_valid(key, klen)) {
-            *detail = "an attribute name is not valid UTF-8";
-            return "invalid_utf8";
-        }
         if (key[0] == '_') {
-            /* Reserved keys: only _op has a meaning today; others are
-               ignored so producers can add metadata. */
-            if (strcmp(key, "_op") != 0)
-                continue;
+            /* Reserved keys: only _op is defined. Any other, in any case or
+               spelling ("_OP", "_op ", "_opp"), is refused: the record may
+               have meant to opt out, and must never become an add. */
+            if (strcmp(key, "_op") != 0) {
+                snprintf(ds->detail, sizeof(ds->detail), "unknown reserved key "
+                         "\"%.64s\"; the only key starting with '_' is \"_op\"", key);
+                *detail = ds->detail;
+                return "reserved_key";
+            }
             if (json_object_is_type(val, json_type_string)
                 && strcmp(json_object_get_string(val), "add") == 0) {
                 *op = ACONN_RECORD_ADD;
@@ -443,12 +455,15 @@ static int ch_dataset_blank(const char *s, size_t len)
 }
 
 /* Parses the current line as a JSON value, requiring nothing but white
-   space after it. NULL when it is not one complete JSON value. */
-static json_object *ch_dataset_parse(ch_dataset *ds, const char *line, size_t len)
+   space after it. NULL when it is not one complete JSON value, or (with
+   *is_null) when it is the JSON null. */
+static json_object *ch_dataset_parse(ch_dataset *ds, const char *line, size_t len,
+                                     int *is_null)
 {
     json_object *obj;
     size_t end;
 
+    *is_null = 0;
     /* parse_ex takes a length: the line needs no NUL after it. */
     json_tokener_reset(ds->tok);
     obj = json_tokener_parse_ex(ds->tok, line, (int) len);
@@ -456,10 +471,14 @@ static json_object *ch_dataset_parse(ch_dataset *ds, const char *line, size_t le
         /* A bare number needs a delimiter to end; anything else that
            still wants input is truncated. */
         obj = json_tokener_parse_ex(ds->tok, " ", 1);
+        *is_null = obj == NULL && json_tokener_get_error(ds->tok) == json_tokener_success;
         return obj;
     }
-    if (obj == NULL)
+    if (obj == NULL) {
+        /* The JSON null parses to NULL with success: a value, not an object. */
+        *is_null = json_tokener_get_error(ds->tok) == json_tokener_success;
         return NULL;
+    }
     end = json_tokener_get_parse_end(ds->tok);
     if (end < len && !ch_dataset_blank(line + end, len - end)) {
         json_object_put(obj);
@@ -478,6 +497,8 @@ static int ch_dataset_line_to_record(ch_dataset *ds, const char *line, size_t le
     const char *reason, *detail = NULL;
     size_t nattrs = 0;
     uint32_t op = ACONN_RECORD_ADD;
+    tt_jstrict_result strict;
+    int is_null = 0;
 
     /* Editors on some systems start a UTF-8 file with a byte order mark;
        it is not part of the first record. */
@@ -489,17 +510,28 @@ static int ch_dataset_line_to_record(ch_dataset *ds, const char *line, size_t le
         ds->empty_lines++;
         return 0;
     }
-    if (!ch_dataset_plain_ascii(line, len, 1) && !ch_utf8_valid(line, len)) {
-        ch_dataset_reject(ds, "invalid_utf8", "the line is not valid UTF-8");
+    /* What json-c would accept or change but RFC 8259 does not allow
+       (ch_dataset.h lists the reasons). */
+    if (tt_jstrict_check(line, len, &strict) != 0) {
+        snprintf(ds->detail, sizeof(ds->detail), "%s at column %zu", strict.detail,
+                 strict.offset + 1);
+        ch_dataset_reject(ds, strict.reason, ds->detail);
         return 0;
     }
-    obj = ch_dataset_parse(ds, line, len);
-    if (obj == NULL) {
+    obj = ch_dataset_parse(ds, line, len, &is_null);
+    if (obj == NULL && !is_null) {
         ch_dataset_reject(ds, "invalid_json", "the line is not one complete JSON value");
         goto cleanup;
     }
     if (!json_object_is_type(obj, json_type_object)) {
         ch_dataset_reject(ds, "not_object", "a record must be a JSON object");
+        goto cleanup;
+    }
+    /* json-c keeps the last copy of a repeated key: fewer keys in the
+       tree than in the text means one was repeated. */
+    if (tt_jstrict_tree_keys(obj) != strict.keys) {
+        ch_dataset_reject(ds, "duplicate_key", "a key appears more than once in one "
+                          "object; keep one copy");
         goto cleanup;
     }
     reason = ch_dataset_scan(ds, obj, &nattrs, &op, &detail);
@@ -555,30 +587,58 @@ int ch_dataset_next_chunk(ch_dataset *ds, uint64_t last_line,
     return 0;
 }
 
-int ch_dataset_count_lines(const char *path, uint64_t *lines, char *err, size_t errlen)
+/* Counts the newlines of one buffer: all of them, and those before
+   `limit` bytes of the file (limit is relative to the file's start). */
+static void ch_dataset_count_buf(ch_dataset *ds, uint64_t limit, ch_dataset_counts *out)
+{
+    const char *p = ds->rbuf, *end = ds->rbuf + ds->rlen;
+
+    while ((p = memchr(p, '\n', (size_t) (end - p))) != NULL) {
+        uint64_t off = ds->base + (uint64_t) (p - ds->rbuf);
+        out->lines++;
+        out->end_bytes = off + 1;
+        if (off < limit)
+            out->prefix_lines++;
+        p++;
+    }
+}
+
+int ch_dataset_count(const char *path, uint64_t prefix_bytes, ch_dataset_counts *out,
+                     char *err, size_t errlen)
 {
     int rc = -1;
     ch_dataset *ds = NULL;
+    struct stat st;
 
-    *lines = 0;
+    memset(out, 0, sizeof(*out));
     if (ch_dataset_open(path, &ds, err, errlen) != 0)
         goto cleanup;
+    if (fstat(ds->fd, &st) != 0) {
+        ch_errf(err, errlen, "cannot stat dataset %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    out->dev = (uint64_t) st.st_dev;
+    out->ino = (uint64_t) st.st_ino;
     for (;;) {
         int f = ch_dataset_fill(ds, err, errlen);
-        const char *p, *end;
         if (f < 0)
             goto cleanup;
         if (f == 0)
             break;
-        p = ds->rbuf;
-        end = ds->rbuf + ds->rlen;
-        while ((p = memchr(p, '\n', (size_t) (end - p))) != NULL) {
-            (*lines)++;
-            p++;
-        }
+        ch_dataset_count_buf(ds, prefix_bytes, out);
     }
+    out->size = ds->base + ds->rlen;
     rc = 0;
 cleanup:
     ch_dataset_close(ds);
+    return rc;
+}
+
+int ch_dataset_count_lines(const char *path, uint64_t *lines, char *err, size_t errlen)
+{
+    ch_dataset_counts n;
+    int rc = ch_dataset_count(path, 0, &n, err, errlen);
+
+    *lines = n.lines;
     return rc;
 }

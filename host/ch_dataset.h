@@ -8,8 +8,12 @@
  * (CH_CHUNK_RECORDS records or about CH_CHUNK_BYTES of values) plus the
  * longest accepted line (CH_LINE_MAX). Bad lines are reported through the
  * reject callback with their line number and one of the reasons
- * invalid_json, invalid_utf8, line_too_long, not_object, bad_attribute,
- * bad_op; they never stop the reader.
+ * invalid_json, invalid_utf8, line_too_long (more than 1 MiB, a CRLF's CR
+ * not counted), not_object (also a bare null), bad_attribute, bad_op,
+ * reserved_key (a '_' key other than "_op", in any case or spelling),
+ * duplicate_key, nul_character, lone_surrogate, control_character,
+ * invalid_json (also NaN, Infinity, a number outside the JSON grammar), too_deep
+ * (nesting beyond TT_JSTRICT_DEPTH, 32); they never stop the reader.
  */
 #ifndef CH_DATASET_H
 #define CH_DATASET_H
@@ -31,6 +35,10 @@ typedef void ch_dataset_reject_fn(void *ctx, uint64_t line, const char *reason,
                                   const char *detail);
 
 int ch_dataset_open(const char *path, ch_dataset **out, char *err, size_t errlen);
+
+/* Opens path read-only if it is a regular file, never blocking on a FIFO.
+   0, or -1 with err naming the path, what it is and the fix. */
+int ch_dataset_open_regular(const char *path, int *fd, char *err, size_t errlen);
 void ch_dataset_close(ch_dataset *ds);
 
 void ch_dataset_on_reject(ch_dataset *ds, ch_dataset_reject_fn *fn, void *ctx);
@@ -54,8 +62,26 @@ int ch_dataset_next_chunk(ch_dataset *ds, uint64_t last_line,
 /* Number of the last line consumed (0 before the first). */
 uint64_t ch_dataset_line(const ch_dataset *ds);
 
+/* Bytes consumed: the file offset just after the last line consumed. */
+uint64_t ch_dataset_offset(const ch_dataset *ds);
+
+/* The open file, for ch_fprint_make(). */
+int ch_dataset_fd(const ch_dataset *ds);
+
 /* Lines skipped because they were empty or only white space. */
 uint64_t ch_dataset_empty_lines(const ch_dataset *ds);
+
+/* What one streaming pass over a dataset learns. */
+typedef struct ch_dataset_counts {
+    uint64_t lines;          /* complete ('\n'-terminated) lines */
+    uint64_t end_bytes;      /* offset just after the last '\n' */
+    uint64_t prefix_lines;   /* '\n's among the first prefix_bytes bytes */
+    uint64_t size;           /* bytes read */
+    uint64_t dev, ino;       /* identity of the file read */
+} ch_dataset_counts;
+
+int ch_dataset_count(const char *path, uint64_t prefix_bytes, ch_dataset_counts *out,
+                     char *err, size_t errlen);
 
 /* Counts the complete ('\n'-terminated) lines of a file, streaming. */
 int ch_dataset_count_lines(const char *path, uint64_t *lines, char *err, size_t errlen);

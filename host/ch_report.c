@@ -48,7 +48,9 @@ void ch_rejects_add(ch_rejects *r, const char *reason, uint64_t line)
         ACONN_STRSET(it->reason, reason);
     }
     it->count++;
-    if (it->nlines < CH_REPORT_FIRST_LINES)
+    /* Several identifiers of one record share its line: list it once. */
+    if (it->nlines < CH_REPORT_FIRST_LINES
+        && (it->nlines == 0 || it->lines[it->nlines - 1] != line))
         it->lines[it->nlines++] = line;
     r->total++;
 }

@@ -177,7 +177,8 @@ static json_object *ch_run_short_report(const ch_connection *c, const char *stat
    open a new one from the checkpoint to the dataset's end. Returns 1 to
    run, 0 when there is nothing to do (*report set), -1 on error. */
 static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end, int64_t refresh_ms,
-                         json_object **report, int *exitc, char *err, size_t errlen)
+                         int resync, json_object **report, int *exitc, char *err,
+                         size_t errlen)
 {
     int64_t now = ch_host_now_ms(h);
     char id[40];
@@ -202,7 +203,8 @@ static int ch_run_choose(ch_host *h, ch_connection *c, uint64_t end, int64_t ref
     /* A policy refresh is due: this run carries the whole dataset so the
        plugin can replace membership. */
     int64_t last = c->last_full_refresh_ms > 0 ? c->last_full_refresh_ms : c->created_at_ms;
-    c->run_full_refresh = refresh_ms > 0 && end > 0 && now - last >= refresh_ms;
+    c->run_full_refresh = resync
+                          || (refresh_ms > 0 && end > 0 && now - last >= refresh_ms);
     /* New run; after a permanent failure it starts at the same checkpoint
        and reaches the current end, so nothing is lost. */
     if (end <= c->delivered_through && !c->run_full_refresh) {
@@ -427,6 +429,8 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
     const char *outcome;
     ch_pass pass;
     json_object *catch_up = NULL;
+    const char *changed = NULL;
+    int pending_full;
 
     *report = NULL;
     memset(&perr, 0, sizeof(perr));
@@ -438,18 +442,25 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
     }
     r->host = h;
     r->progress = opt->progress;
-    if (ch_dataset_count_lines(c->dataset_path, &end, err, errlen) != 0) {
+    /* A rewritten, truncated or replaced dataset is never read as an
+       append (ch_fprint.h): refused, or with --resync delivered whole. */
+    /* A pending full refresh from line 1 (a deferred --resync) carries
+       the file as it is: what it replaces needs no fingerprint. */
+    pending_full = c->run_id != NULL && c->run_full_refresh && c->run_first == 1;
+    switch (ch_fprint_before_run(c, opt->resync || pending_full, &end, &changed, report,
+                                 err, errlen)) {
+    case 0:
+        break;
+    case 1:
         exitc = CH_EXIT_FAILED;
+        goto cleanup;
+    default:
         goto cleanup;
     }
-    if (end < c->delivered_through || (c->run_id != NULL && end < c->run_last)) {
-        ch_errf(err, errlen, "dataset %s has %llu complete lines, fewer than the %llu "
-                "this connection already covers; datasets are append-only: restore "
-                "the file or connect the new one as a new connection", c->dataset_path,
-                (unsigned long long) end, (unsigned long long)
-                (c->run_id != NULL ? c->run_last : c->delivered_through));
-        exitc = CH_EXIT_FAILED;
-        goto cleanup;
+    if (opt->resync) {
+        /* A new snapshot: a pending run of the old file is dropped. */
+        free(c->run_id);
+        c->run_id = NULL;
     }
     if (opt->dry_run) {
         /* A preview of the rows the next run would carry, under a run id of
@@ -461,20 +472,20 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
             goto cleanup;
         }
         if (c->run_id == NULL)
-            c->run_first = c->delivered_through + 1;
+            c->run_first = opt->resync ? 1 : c->delivered_through + 1;
         c->run_last = end;
         free(c->run_id);
         c->run_id = strdup(id);
         c->run_attempt = 1;
-        c->run_full_refresh = 0;
+        c->run_full_refresh = opt->resync;
         if (c->run_id == NULL || end < c->run_first) {
             *report = ch_run_short_report(c, "up_to_date");
             exitc = *report != NULL ? CH_EXIT_OK : CH_EXIT_INTERNAL;
             goto cleanup;
         }
     } else {
-        switch (ch_run_choose(h, c, end, ch_plugin_refresh_period_ms(p), report, &exitc, err,
-                              errlen)) {
+        switch (ch_run_choose(h, c, end, ch_plugin_refresh_period_ms(p), opt->resync,
+                              report, &exitc, err, errlen)) {
         case 1:
             break;
         case 0:
@@ -516,12 +527,24 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
         catch_up = NULL;
     }
     ch_run_final_targets(*report);
+    if (opt->resync) {
+        json_object_object_add(*report, "resync", json_object_new_boolean(1));
+        if (changed != NULL)
+            json_object_object_add(*report, "dataset_changed",
+                                   json_object_new_string(changed));
+    }
     if (opt->dry_run) {
         json_object_object_add(*report, "dry_run", json_object_new_boolean(1));
         if (ACONN_STATUS_IS_OK(status))
             json_object_object_add(*report, "status", json_object_new_string("previewed"));
         exitc = ch_exit_for_status(status);
         goto cleanup;
+    }
+    if (ACONN_STATUS_IS_OK(status)) {
+        char why[256] = "";
+        ch_fprint_after_run(c, r->ds, why, sizeof(why));
+        if (!c->fp.valid)
+            h->table.log(h, ACONN_LOG_WARN, why);
     }
     if (ch_state_run_end(h->state, c, outcome, ch_run_status_word(status), not_before,
                          json_object_to_json_string_ext(*report, JSON_C_TO_STRING_PLAIN),

@@ -26,6 +26,7 @@ typedef struct ch_run_options {
     const char *spool_dir;  /* the connection's spool directory */
     int progress;           /* print progress on stderr */
     int dry_run;            /* preview: plugin option dry_run, nothing recorded */
+    int resync;             /* the file is a new snapshot: full refresh from line 1 */
 } ch_run_options;
 
 /*

@@ -373,3 +373,38 @@ cleanup:
     free(lockpath);
     return status;
 }
+
+static int ch_secrets_name_cmp(const void *a, const void *b)
+{
+    return strcmp(json_object_get_string(*(json_object *const *) a),
+                  json_object_get_string(*(json_object *const *) b));
+}
+
+int ch_secrets_names(const char *path, const char *prefix, json_object **names, char *err,
+                     size_t errlen)
+{
+    json_object *obj = NULL, *out = json_object_new_array();
+    size_t n = strlen(prefix);
+    int rc = -1;
+
+    *names = NULL;
+    if (out == NULL || ch_secrets_load(path, &obj, err, errlen) != 0)
+        goto cleanup;
+    json_object_object_foreach(obj, key, val) {
+        (void) val;
+        if (strncmp(key, prefix, n) == 0 && key[n] != '\0'
+            && json_object_array_add(out, json_object_new_string(key + n)) != 0)
+            goto cleanup;
+    }
+    json_object_array_sort(out, ch_secrets_name_cmp);
+    *names = out;
+    out = NULL;
+    rc = 0;
+cleanup:
+    if (rc != 0 && err[0] == '\0')
+        ch_errf(err, errlen, "out of memory");
+    if (obj != NULL)
+        ch_secrets_release(obj);
+    json_object_put(out);
+    return rc;
+}

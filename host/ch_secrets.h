@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 /* Largest secret value accepted. */
 #define CH_SECRET_MAX ((size_t) 64 * 1024)
 
@@ -38,5 +40,14 @@ aconn_status ch_secrets_get(const char *path, const char *key, char *buf,
 /* Stores len bytes under key (value NULL deletes it), durably. */
 aconn_status ch_secrets_put(const char *path, const char *key, const char *value,
                             size_t len, char *err, size_t errlen);
+
+/*
+ * The names of the secrets whose key starts with prefix (for example
+ * "<plugin id>/"), without the prefix, sorted: a new JSON array of
+ * strings (the caller puts it). Values are never copied out. 0, or -1 with
+ * a message in err.
+ */
+int ch_secrets_names(const char *path, const char *prefix, json_object **names, char *err,
+                     size_t errlen);
 
 #endif /* CH_SECRETS_H */

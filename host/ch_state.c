@@ -76,7 +76,16 @@ static const char ch_state_schema[] =
     "  finished_ms INTEGER,"
     "  PRIMARY KEY (run_id, attempt));"
     /* connections / runs --connection read a connection's latest runs. */
-    "CREATE INDEX IF NOT EXISTS runs_by_connection ON runs (connection_id, finished_ms);";
+    "CREATE INDEX IF NOT EXISTS runs_by_connection ON runs (connection_id, finished_ms);"
+    /* The fingerprint of what the checkpoint covers (ch_fprint.h); a table
+       of its own so state made before it needs no migration. */
+    "CREATE TABLE IF NOT EXISTS fingerprints ("
+    "  connection_id TEXT PRIMARY KEY,"
+    "  lines INTEGER NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  dev INTEGER NOT NULL,"
+    "  ino INTEGER NOT NULL,"
+    "  digest TEXT NOT NULL);";
 
 /* Columns added after the first release, so an existing state.db gains
    them on open: table, column, type. ALTER TABLE ADD COLUMN keeps every row. */
@@ -460,6 +469,54 @@ cleanup:
 
 /* ---- connections ------------------------------------------------------- */
 
+static int ch_state_step_once(sqlite3_stmt *stmt);
+
+/* Records c->fp for c (inside the caller's transaction). 0, or -1. */
+static int ch_state_fp_put(ch_state *st, const ch_connection *c)
+{
+    sqlite3_stmt *stmt;
+
+    if (!c->fp.valid)
+        return 0;
+    stmt = ch_state_prepare(st, "INSERT OR REPLACE INTO fingerprints (connection_id,"
+                            " lines, bytes, dev, ino, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (stmt == NULL)
+        return -1;
+    sqlite3_bind_text(stmt, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64) c->fp.lines);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64) c->fp.bytes);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64) c->fp.dev);
+    sqlite3_bind_int64(stmt, 5, (sqlite3_int64) c->fp.ino);
+    sqlite3_bind_text(stmt, 6, c->fp.digest, -1, SQLITE_STATIC);
+    return ch_state_step_once(stmt) == SQLITE_DONE ? 0 : -1;
+}
+
+/* Loads c's fingerprint into c->fp (valid 0 when there is none). */
+static int ch_state_fp_get(ch_state *st, ch_connection *c)
+{
+    sqlite3_stmt *stmt = ch_state_prepare(st, "SELECT lines, bytes, dev, ino, digest"
+                                          " FROM fingerprints WHERE connection_id = ?1");
+    int step, rc = -1;
+
+    memset(&c->fp, 0, sizeof(c->fp));
+    if (stmt == NULL)
+        return -1;
+    sqlite3_bind_text(stmt, 1, c->id, -1, SQLITE_STATIC);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW && sqlite3_column_text(stmt, 4) != NULL) {
+        c->fp.valid = 1;
+        c->fp.lines = (uint64_t) sqlite3_column_int64(stmt, 0);
+        c->fp.bytes = (uint64_t) sqlite3_column_int64(stmt, 1);
+        c->fp.dev = (uint64_t) sqlite3_column_int64(stmt, 2);
+        c->fp.ino = (uint64_t) sqlite3_column_int64(stmt, 3);
+        snprintf(c->fp.digest, sizeof(c->fp.digest), "%s",
+                 (const char *) sqlite3_column_text(stmt, 4));
+    }
+    rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 int ch_state_connection_insert(ch_state *st, const ch_connection *c,
                                char *err, size_t errlen)
 {
@@ -486,7 +543,7 @@ int ch_state_connection_insert(ch_state *st, const ch_connection *c,
     sqlite3_bind_int64(stmt, 8, (sqlite3_int64) c->lines_at_connect);
     sqlite3_bind_int(stmt, 9, c->historical);
     sqlite3_bind_int64(stmt, 10, (sqlite3_int64) c->delivered_through);
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
+    if (sqlite3_step(stmt) != SQLITE_DONE || ch_state_fp_put(st, c) != 0) {
         ch_state_err(st, err, errlen, "saving a connection");
         goto cleanup;
     }
@@ -551,6 +608,10 @@ int ch_state_connection_get(ch_state *st, const char *id, ch_connection *c,
     c->not_before_ms = sqlite3_column_int64(stmt, 16);
     c->run_full_refresh = sqlite3_column_int(stmt, 17);
     c->last_full_refresh_ms = sqlite3_column_int64(stmt, 18);
+    if (c->id != NULL && ch_state_fp_get(st, c) != 0) {
+        ch_state_err(st, err, errlen, "reading a connection's fingerprint");
+        goto cleanup;
+    }
     if (c->id == NULL || c->plugin_path == NULL || c->plugin_id == NULL
         || c->profile == NULL || c->dataset_path == NULL || c->settings_json == NULL) {
         ch_errf(err, errlen, "out of memory");
@@ -724,6 +785,12 @@ int ch_state_run_end(ch_state *st, const ch_connection *c, const char *outcome,
     if (sqlite3_changes(st->db) != 1) {
         ch_errf(err, errlen, "connection %s no longer has run %s pending; another "
                 "process changed it", c->id, c->run_id);
+        goto cleanup;
+    }
+    /* The new checkpoint and the fingerprint of what it covers commit
+       together. */
+    if (outcome == NULL && ch_state_fp_put(st, c) != 0) {
+        ch_state_err(st, err, errlen, "recording the dataset's fingerprint");
         goto cleanup;
     }
     stmt = ch_state_prepare(st, "UPDATE runs SET status = ?3, report_json = ?4,"

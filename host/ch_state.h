@@ -12,6 +12,8 @@
 
 #include <aconn/aconn.h>
 
+#include "ch_fprint.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +55,9 @@ typedef struct ch_connection {
     int run_full_refresh;          /* the pending run replaces membership */
     int64_t last_full_refresh_ms;  /* when the last full refresh finished
                                       (the connection's creation at first) */
+    /* What delivered_through covers; stored by insert and by run_end
+       when the run finished (set it before). */
+    ch_fprint fp;
 } ch_connection;
 
 int ch_state_open(const char *path, ch_state **out, char *err, size_t errlen);

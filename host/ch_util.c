@@ -251,3 +251,18 @@ int ch_iso8601_duration_ms(const char *s, int64_t *out)
     *out = total;
     return 0;
 }
+
+int ch_absolute_path(const char *path, char *out, size_t outlen)
+{
+    char cwd[4096];
+    int n;
+
+    if (path[0] == '/') {
+        n = snprintf(out, outlen, "%s", path);
+    } else {
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            return -1;
+        n = snprintf(out, outlen, "%s/%s", cwd, path);
+    }
+    return n < 0 || (size_t) n >= outlen ? -1 : 0;
+}

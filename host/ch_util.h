@@ -61,4 +61,8 @@ int ch_parse_i64(const char *s, int64_t *out);
    calendar date). Returns 0, or -1 when s is not such a duration. */
 int ch_iso8601_duration_ms(const char *s, int64_t *out);
 
+/* path made absolute against the working directory, symlinks NOT
+   resolved (a dataset keeps the path the user gave). 0, or -1. */
+int ch_absolute_path(const char *path, char *out, size_t outlen);
+
 #endif /* CH_UTIL_H */

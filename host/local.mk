@@ -9,9 +9,11 @@ host_libch_la_SOURCES = \
 	host/ch_arena.c host/ch_arena.h \
 	host/ch_buf.c host/ch_buf.h \
 	host/ch_cli.c host/ch_cli.h \
-	host/ch_commands.c host/ch_relink.c host/ch_show.c host/ch_show.h \
+	host/ch_commands.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show.h \
 	host/ch_dataset.c host/ch_dataset.h \
 	host/ch_file.c host/ch_file.h \
+	host/ch_fprint.c host/ch_fprint.h \
+	plugin/common/tt_jstrict.c plugin/common/tt_jstrict.h \
 	host/ch_home.c host/ch_home.h \
 	host/ch_plugin.c host/ch_plugin.h \
 	host/ch_report.c host/ch_report.h \
@@ -21,7 +23,7 @@ host_libch_la_SOURCES = \
 	host/ch_state.c host/ch_state.h \
 	host/ch_utf8.c host/ch_utf8.h \
 	host/ch_util.c host/ch_util.h
-host_libch_la_CPPFLAGS = $(AM_CPPFLAGS) \
+host_libch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-DCH_CONNECTOR_DIR='"$(connectordir)"'
 host_libch_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JSON_C_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(CURL_CFLAGS)

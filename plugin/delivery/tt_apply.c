@@ -13,12 +13,13 @@
 #include "delivery/tt_targets.h"
 #include "delivery/tt_update.h"
 #include "delivery/tt_upload.h"
+#include "tiktok/tt_status.h"
 
 int tt_apply_answered(const aconn_error *err)
 {
-    /* 50002 comes in an envelope but says the outcome is unknown. */
-    return err != NULL && err->http_status == 200 && err->remote_code[0] != '\0' &&
-           strcmp(err->remote_code, "50002") != 0;
+    /* A timeout, a dropped connection, a 5xx or 50002: the call may have
+       been carried out (tt_status.h). */
+    return err != NULL && tt_status_class(err) != TT_CLASS_OUTCOME_UNKNOWN;
 }
 
 void tt_apply_ops_append(tt_dest *t, const char *op)

@@ -10,6 +10,7 @@
 #include "delivery/tt_dkeys.h"
 #include "delivery/tt_runrec.h"
 #include "delivery/tt_upload.h"
+#include "tiktok/tt_status.h"
 
 /* Attempts to find an audience whose create answer was lost. */
 #define TT_ADOPT_TRIES 3
@@ -263,6 +264,9 @@ aconn_status tt_create_audience(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
     } else {
         /* TikTok answered: nothing was created, the intent can go. */
         (void) tt_kv_put(x->host, ikey, NULL, NULL);
+        if (tt_status_class(err) == TT_CLASS_FILE_GONE && !t->reuploaded
+            && (st = tt_upload_renew(x, t, err)) == ACONN_OK)
+            st = tt_create_audience(x, t, err);   /* once: t->reuploaded */
     }
 cleanup:
     free(id);

@@ -15,6 +15,8 @@
  *     and two hours cover any advertiser time zone and clock skew.
  * None qualifies: no second create before TT_SETTLE_MS has passed since
  * the lost answer (the first may still appear); after that, create again.
+ * A create TikTok refuses because it lost the uploaded files (40905/40910)
+ * uploads them again and creates once more.
  */
 #ifndef TT_CREATE_H
 #define TT_CREATE_H

@@ -30,6 +30,8 @@ typedef struct tt_dest {
     unsigned kinds;            /* TT_KIND_BIT() per spool file kind it takes */
     int is_new;
     int skip;                  /* left out of this run (health, catch-up) */
+    int reuploaded;            /* its files were uploaded again this attempt
+                                  after TikTok lost them (40905/40910): once */
 
     /* Standing, loaded before the run and saved after it. */
     tt_health_state health;

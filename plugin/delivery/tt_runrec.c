@@ -1,6 +1,8 @@
 /* tt_runrec.c - one run's progress in the state store (see tt_runrec.h). */
 #include <config.h>
 
+#include <string.h>
+
 #include "common/tt_kv.h"
 #include "delivery/tt_dkeys.h"
 #include "delivery/tt_runrec.h"
@@ -68,6 +70,24 @@ aconn_status tt_runrec_mark(tt_apply_ctx *x, const char *name, const char *key,
     json_object_object_add(section(x, name), key,
                            value != NULL ? json_object_new_string(value)
                                          : json_object_new_boolean(1));
+    return save(x, err);
+}
+
+aconn_status tt_runrec_forget_uploads(tt_apply_ctx *x, const char *adv, aconn_error *err)
+{
+    json_object *up = section(x, "uploads"), *keep = json_object_new_object();
+    size_t n = strlen(adv);
+
+    if (keep == NULL)
+        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
+    /* Keys are "adv|calc|md5" (tt_upload.c): a new object without adv's,
+       as json-c cannot delete while it iterates. */
+    json_object_object_foreach(up, key, val) {
+        if (strncmp(key, adv, n) == 0 && key[n] == '|')
+            continue;
+        json_object_object_add(keep, key, json_object_get(val));
+    }
+    json_object_object_add(x->run, "uploads", keep);
     return save(x, err);
 }
 

@@ -22,6 +22,11 @@ int tt_runrec_is_done(tt_apply_ctx *x, const char *key);
 aconn_status tt_runrec_mark(tt_apply_ctx *x, const char *section, const char *key,
                             const char *value, aconn_error *err);
 
+/* Forgets the file_paths recorded in "uploads" for Ad Account adv (TikTok
+   no longer has them), so the next tt_upload_all() uploads them again;
+   saves the record. */
+aconn_status tt_runrec_forget_uploads(tt_apply_ctx *x, const char *adv, aconn_error *err);
+
 /* The run is finished: its record goes. */
 void tt_runrec_drop(tt_apply_ctx *x);
 

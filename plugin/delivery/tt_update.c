@@ -9,6 +9,25 @@
 #include "delivery/tt_runrec.h"
 #include "delivery/tt_update.h"
 #include "delivery/tt_upload.h"
+#include "tiktok/tt_status.h"
+
+/* TikTok answers an audience it is still processing with the generic 40002
+   in wordings we may not know: when a get shows it is processing, the
+   update waits; otherwise the refusal stands (docs/tiktok-answers.md). */
+static aconn_status parameter_error(tt_apply_ctx *x, const tt_dest *t, aconn_status st,
+                                    aconn_error *err)
+{
+    tt_audience_state as = {0};
+    aconn_error ge = {.struct_size = sizeof(ge)};
+
+    if (tt_api_audience_state(x->api, t->advertiser_id, t->audience_id, &as, &ge) != ACONN_OK
+        || !as.found || as.is_valid)
+        return st;
+    return aconn_error_set(err, ACONN_RETRY, "audience_processing", NULL,
+                           "audience %s in Ad Account %s is still being processed by "
+                           "TikTok (it answered: %s); the update is retried later",
+                           t->audience_id, t->advertiser_id, err->message);
+}
 
 /* One chunk of at most TT_FILE_PATHS_PER_CALL files. */
 static aconn_status update_chunk(tt_apply_ctx *x, tt_dest *t, tt_update_action action,
@@ -35,10 +54,12 @@ static aconn_status update_chunk(tt_apply_ctx *x, tt_dest *t, tt_update_action a
     if (ACONN_STATUS_IS_RETRY(st) && !tt_apply_answered(err) && err != NULL &&
         err->retry_after_ms < TT_SETTLE_MS)
         err->retry_after_ms = TT_SETTLE_MS;   /* it may still land */
+    if (tt_status_class(err) == TT_CLASS_PARAMETER)
+        st = parameter_error(x, t, st, err);
     return st;
 }
 
-static aconn_status update_action(tt_apply_ctx *x, tt_dest *t, tt_spool_op op,
+static aconn_status update_chunks(tt_apply_ctx *x, tt_dest *t, tt_spool_op op,
                                   tt_update_action action, aconn_error *err)
 {
     const char **paths = calloc(x->files->count ? x->files->count : 1, sizeof(*paths));
@@ -57,6 +78,18 @@ static aconn_status update_action(tt_apply_ctx *x, tt_dest *t, tt_spool_op op,
         st = update_chunk(x, t, a, paths + off, k, chunk, err);
     }
     free(paths);
+    return st;
+}
+
+static aconn_status update_action(tt_apply_ctx *x, tt_dest *t, tt_spool_op op,
+                                  tt_update_action action, aconn_error *err)
+{
+    aconn_status st = update_chunks(x, t, op, action, err);
+
+    /* Chunks already done are recorded and not sent again. */
+    if (st != ACONN_OK && tt_status_class(err) == TT_CLASS_FILE_GONE
+        && (st = tt_upload_renew(x, t, err)) == ACONN_OK)
+        st = update_chunks(x, t, op, action, err);
     return st;
 }
 

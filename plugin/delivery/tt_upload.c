@@ -118,6 +118,28 @@ aconn_status tt_upload_all(tt_apply_ctx *x, aconn_error *err)
     return ACONN_OK;
 }
 
+aconn_status tt_upload_renew(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
+{
+    aconn_status st;
+
+    if (t->reuploaded)
+        return err->status != ACONN_OK ? err->status : ACONN_ERR_REJECTED;
+    t->reuploaded = 1;
+    char msg[160];
+
+    snprintf(msg, sizeof(msg), "Ad Account %s: TikTok no longer has the files uploaded "
+             "for this run; uploading them again, once", t->advertiser_id);
+    x->host->log(x->host->ctx, ACONN_LOG_WARN, msg);
+    st = tt_runrec_forget_uploads(x, t->advertiser_id, err);
+    if (st == ACONN_OK)
+        st = tt_upload_all(x, err);
+    if (st == ACONN_OK && t->status != ACONN_OK) {
+        *err = t->err;    /* the account's re-upload failed */
+        st = t->status;
+    }
+    return st;
+}
+
 size_t tt_upload_paths(tt_apply_ctx *x, const tt_dest *t, tt_spool_op op, const char **out,
                        size_t cap)
 {

@@ -16,6 +16,12 @@ int tt_upload_wanted(const tt_dest *t, const tt_spool_file *f);
 
 aconn_status tt_upload_all(tt_apply_ctx *x, aconn_error *err);
 
+/* TikTok lost t's uploaded files (TT_CLASS_FILE_GONE: 40905/40910): forget
+   them and upload them again, once per target and attempt. ACONN_OK when
+   they are there again; otherwise the error, or err as it was when the
+   target already had its one re-upload. */
+aconn_status tt_upload_renew(tt_apply_ctx *x, tt_dest *t, aconn_error *err);
+
 /* The uploaded file_paths of target t for op, in spool order (borrowed from
    the run record); with out NULL only counts them. */
 size_t tt_upload_paths(tt_apply_ctx *x, const tt_dest *t, tt_spool_op op, const char **out,

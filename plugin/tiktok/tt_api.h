@@ -183,6 +183,23 @@ aconn_status tt_api_audience_get(const tt_api *api, const char *advertiser_id,
 aconn_status tt_api_audience_list(const tt_api *api, const char *advertiser_id,
                                   tt_audience_list *out, aconn_error *err);
 
+/** What custom_audience/get says about one audience (tt_api_audience_state). */
+typedef struct tt_audience_state {
+    int found;              /* 0: TikTok does not know it (40007 or not listed) */
+    int is_valid;           /* 0 while TikTok is still processing it */
+    int64_t cover_num;      /* matched users; -1 when absent */
+} tt_audience_state;
+
+/*
+ * One audience's state, for a caller deciding what an unclear answer meant
+ * (an unknown 40002 on update: processing when found && !is_valid; a
+ * 50002 on create: adopt when found). 40007 gives ACONN_OK with found = 0;
+ * any other failure is returned as classified.
+ */
+aconn_status tt_api_audience_state(const tt_api *api, const char *advertiser_id,
+                                   const char *audience_id, tt_audience_state *state,
+                                   aconn_error *err);
+
 const char *tt_update_action_name(tt_update_action a);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "tiktok/tt_http.h"
 #include "tiktok/tt_http_xfer.h"
+#include "common/tt_secret.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -395,6 +396,23 @@ static int tt_header_add(struct curl_slist **list, const char *line)
     return 0;
 }
 
+static int64_t tt_host_now(const aconn_host *host)
+{
+    return (host != NULL && host->now_ms != NULL) ? host->now_ms(host->ctx) : 0;
+}
+
+/* The app_id secret only names the pause keys; without it, "default". */
+static void tt_http_read_app_id(tt_http *http, const aconn_host *host)
+{
+    tt_secret id;
+
+    memset(&id, 0, sizeof(id));
+    if (host != NULL && host->secret_get != NULL
+        && tt_secret_get(host, "app_id", &id, NULL) == ACONN_OK && id.value != NULL)
+        snprintf(http->app_id, sizeof(http->app_id), "%s", id.value);
+    tt_secret_free(&id);
+}
+
 aconn_status tt_xfer_setup(tt_http *http, const aconn_host *host, tt_xfer *x, CURL *easy,
                            const tt_request *req, aconn_error *err)
 {
@@ -408,6 +426,11 @@ aconn_status tt_xfer_setup(tt_http *http, const aconn_host *host, tt_xfer *x, CU
     x->easy = easy;
     x->host = host;
     x->max_body = http->max_body;
+    /* A pause TikTok asked for holds for every worker: do not send. */
+    tt_backoff_scopes_init(&x->backoff, http->app_id, req->endpoint, req->advertiser_id);
+    st = tt_backoff_before(host, &x->backoff, tt_host_now(host), req->endpoint, err);
+    if (st != ACONN_OK)
+        return st;
     st = tt_http_build_url(http->api_base, req->endpoint, req->method == TT_GET ? req->query : NULL,
                            &x->url, err);
     if (st != ACONN_OK)
@@ -566,7 +589,7 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     detail[0] = '\0';
     tt_response_free(resp);
     in.endpoint = req->endpoint;
-    in.now_ms = (host != NULL && host->now_ms != NULL) ? host->now_ms(host->ctx) : 0;
+    in.now_ms = tt_host_now(host);
     in.profile = req->profile;
     in.advertiser_id = req->advertiser_id;
     in.transport = tt_http_transport_of(rc);
@@ -593,6 +616,9 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     }
     in.detail = detail;
     st = tt_status_classify(&in, err);
+    tt_backoff_after(host, &x->backoff, in.now_ms, req->endpoint, in.message, err);
+    if (err != NULL)
+        st = err->status;
 
     http->stats.calls++;
     row = tt_stats_row(&http->stats, req->endpoint);
@@ -682,6 +708,7 @@ aconn_status tt_http_init(tt_http *http, const aconn_host *host, aconn_error *er
             goto fail;
         }
     }
+    tt_http_read_app_id(http, host);
     http->connect_timeout_ms = TT_HTTP_CONNECT_TIMEOUT_MS;
     http->timeout_ms = TT_HTTP_TIMEOUT_MS;
     if (tt_http_timeout_option(timeout, &http->timeout_ms) != 0) {

@@ -111,6 +111,7 @@ typedef struct tt_http {
     int max_attempts;
     int max_parallel;              /* tt_http_call_many() concurrency */
     CURL *easy;                    /* reused for keep-alive */
+    char app_id[64];               /* names the shared rate-limit pauses */
     tt_http_stats stats;
 } tt_http;
 

@@ -94,6 +94,8 @@ static int tt_may_retry(const tt_request *req, const aconn_error *err)
        with an envelope code (rate limit, 5xxxx), which ends the request
        there. An attempt without such an answer (timeout, dropped
        connection, a bare HTTP 5xx) is for the caller to settle. */
+    if (req->no_blind_retry && tt_status_class(err) == TT_CLASS_OUTCOME_UNKNOWN)
+        return 0;
     if (req->no_blind_retry)
         return strcmp(err->code, "connect_failed") == 0 ||
                (err->http_status == 200 && err->remote_code[0] != '\0');

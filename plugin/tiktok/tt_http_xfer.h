@@ -7,6 +7,7 @@
 #define TT_HTTP_XFER_H
 
 #include "tiktok/tt_http.h"
+#include "tiktok/tt_backoff.h"
 
 typedef struct tt_xfer {
     CURL *easy;                    /* borrowed */
@@ -23,6 +24,7 @@ typedef struct tt_xfer {
     int too_large;
     int cancelled;
     char errbuf[CURL_ERROR_SIZE];
+    tt_backoff_scopes backoff;     /* the rate-limit scopes of this request */
 } tt_xfer;
 
 /* Configures easy for req; on failure x is clean and err filled. */

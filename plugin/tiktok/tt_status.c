@@ -14,9 +14,12 @@
 
 typedef enum tt_msg_kind {
     TT_MSG_OK,
+    TT_MSG_PARTIAL,
     TT_MSG_THROTTLED,
     TT_MSG_REMOTE_ERROR,
+    TT_MSG_OUTCOME_UNKNOWN,
     TT_MSG_MAINTENANCE,
+    TT_MSG_DEFERRED,
     TT_MSG_CONFLICT,
     TT_MSG_REAUTHORIZE,
     TT_MSG_PERMISSION,
@@ -25,6 +28,9 @@ typedef enum tt_msg_kind {
     TT_MSG_ADVERTISER_NOT_FOUND,
     TT_MSG_AUTH_CODE,
     TT_MSG_APP_CREDENTIALS,
+    TT_MSG_APP_MISMATCH,
+    TT_MSG_FILE_GONE,
+    TT_MSG_PARAMETER,
     TT_MSG_REJECTED,
     TT_MSG_BELOW_MINIMUM,
     TT_MSG_PROCESSING,
@@ -43,34 +49,80 @@ typedef struct tt_code_row {
 
 #define TT_TOKEN_EXCHANGE "oauth2/access_token"
 
-/* First match wins, so endpoint-specific rows come before generic ones. */
+/*
+ * First match wins, so endpoint-specific rows come before generic ones.
+ * Sources: [API] ../shared/docs/tiktok-api.md §4.2 (TikTok's return-code page
+ * as summarised by api-evangelist), [RL] the rate-limit page (§4.3), [SDK]
+ * TikTok's business-api SDK code list as cited in issue #22, [3P] the
+ * connectors named in issue #22 (RudderStack, Segment, Airbyte, AWS).
+ * docs/tiktok-answers.md is the same table for people.
+ */
 static const tt_code_row tt_code_table[] = {
-    {0, NULL, ACONN_OK, 0, "ok", TT_MSG_OK},
-    /* The code is single-use and lives 1 hour; at the exchange these mean
-       the user must start the flow again, not fix the app. */
+    {0, NULL, ACONN_OK, 0, "ok", TT_MSG_OK},                                  /* API */
+    /* Partial success: applied, with details (RudderStack counts it as done;
+       reporting a failure would make the next run send it again). [API][3P] */
+    {20001, NULL, ACONN_OK, 0, "partial_success", TT_MSG_PARTIAL},
+    /* At the exchange the code is single-use and lives 1 hour: the user
+       starts again, the app is fine. 40101 there is refined by message. [API] */
     {40110, TT_TOKEN_EXCHANGE, ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid", TT_MSG_AUTH_CODE},
-    {40101, TT_TOKEN_EXCHANGE, ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid", TT_MSG_AUTH_CODE},
     {40115, TT_TOKEN_EXCHANGE, ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid", TT_MSG_AUTH_CODE},
+    /* "Secret and app ID do not match" [SDK]; see tt_exchange_101(). */
+    {40101, TT_TOKEN_EXCHANGE, ACONN_ERR_REJECTED, 0, "app_credentials_invalid", TT_MSG_APP_CREDENTIALS},
+    /* Throttling: 1 s here; tt_backoff climbs to 5 min / 00:00 UTC. [API][RL] */
     {40100, NULL, ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited", TT_MSG_THROTTLED},
     {40016, NULL, ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited", TT_MSG_THROTTLED},
     {40133, NULL, ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited_advertiser", TT_MSG_THROTTLED},
     {40132, NULL, ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited_field", TT_MSG_THROTTLED},
-    {50000, NULL, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error", TT_MSG_REMOTE_ERROR},
-    {50002, NULL, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error", TT_MSG_REMOTE_ERROR},
-    {51305, NULL, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error", TT_MSG_REMOTE_ERROR},
-    {60001, NULL, ACONN_RETRY, TT_HINT_HTTP_5XX_MS, "remote_maintenance", TT_MSG_MAINTENANCE},
-    {40202, NULL, ACONN_RETRY, TT_HINT_CONFLICT_MS, "write_conflict", TT_MSG_CONFLICT},
-    {40102, NULL, ACONN_REAUTHORIZE, 0, "token_expired", TT_MSG_REAUTHORIZE},
-    {40104, NULL, ACONN_REAUTHORIZE, 0, "token_missing", TT_MSG_REAUTHORIZE},
-    {40105, NULL, ACONN_REAUTHORIZE, 0, "token_invalid", TT_MSG_REAUTHORIZE},
-    {40106, NULL, ACONN_REAUTHORIZE, 0, "token_not_authorized", TT_MSG_REAUTHORIZE},
-    {40107, NULL, ACONN_REAUTHORIZE, 0, "token_refresh_invalid", TT_MSG_REAUTHORIZE},
-    {40001, NULL, ACONN_ERR_PERMISSION, 0, "no_permission", TT_MSG_PERMISSION},
-    {40118, NULL, ACONN_ERR_PERMISSION, 0, "not_allowlisted", TT_MSG_NOT_ALLOWLISTED},
-    {40007, NULL, ACONN_ERR_NOT_FOUND, 0, "object_not_found", TT_MSG_OBJECT_NOT_FOUND},
-    {40300, NULL, ACONN_ERR_NOT_FOUND, 0, "advertiser_not_found", TT_MSG_ADVERTISER_NOT_FOUND},
-    {40101, NULL, ACONN_ERR_REJECTED, 0, "app_credentials_invalid", TT_MSG_APP_CREDENTIALS},
-    {40113, NULL, ACONN_ERR_REJECTED, 0, "app_credentials_invalid", TT_MSG_APP_CREDENTIALS},
+    {61000, NULL, ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited", TT_MSG_THROTTLED}, /* SDK TOO_MANY_REQUESTS_BL */
+    {50000, NULL, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error", TT_MSG_REMOTE_ERROR}, /* API */
+    /* SYS_TIMEOUT: the call may have been carried out. [SDK] */
+    {50002, NULL, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "outcome_unknown", TT_MSG_OUTCOME_UNKNOWN},
+    {51305, NULL, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error", TT_MSG_REMOTE_ERROR}, /* API */
+    {60001, NULL, ACONN_RETRY, TT_HINT_HTTP_5XX_MS, "remote_maintenance", TT_MSG_MAINTENANCE}, /* API */
+    /* Duplicate request: an earlier identical call may have been applied. [API] */
+    {40050, NULL, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "outcome_unknown", TT_MSG_OUTCOME_UNKNOWN},
+    {40202, NULL, ACONN_RETRY, TT_HINT_CONFLICT_MS, "write_conflict", TT_MSG_CONFLICT},  /* API */
+    {40700, NULL, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error", TT_MSG_REMOTE_ERROR}, /* SDK, issue #22 */
+    {40102, NULL, ACONN_REAUTHORIZE, 0, "token_expired", TT_MSG_REAUTHORIZE},            /* API */
+    {40103, NULL, ACONN_REAUTHORIZE, 0, "token_expired", TT_MSG_REAUTHORIZE},            /* API */
+    {40104, NULL, ACONN_REAUTHORIZE, 0, "token_missing", TT_MSG_REAUTHORIZE},            /* API */
+    {40105, NULL, ACONN_REAUTHORIZE, 0, "token_invalid", TT_MSG_REAUTHORIZE},            /* API */
+    {40106, NULL, ACONN_REAUTHORIZE, 0, "token_not_authorized", TT_MSG_REAUTHORIZE},     /* API */
+    {40107, NULL, ACONN_REAUTHORIZE, 0, "token_refresh_invalid", TT_MSG_REAUTHORIZE},    /* API */
+    {40130, NULL, ACONN_REAUTHORIZE, 0, "scope_not_authorized", TT_MSG_REAUTHORIZE},     /* SDK */
+    {40001, NULL, ACONN_ERR_PERMISSION, 0, "no_permission", TT_MSG_PERMISSION},          /* API */
+    {40118, NULL, ACONN_ERR_PERMISSION, 0, "not_allowlisted", TT_MSG_NOT_ALLOWLISTED},   /* API */
+    {40007, NULL, ACONN_ERR_NOT_FOUND, 0, "object_not_found", TT_MSG_OBJECT_NOT_FOUND},  /* API */
+    {40300, NULL, ACONN_ERR_NOT_FOUND, 0, "advertiser_not_found", TT_MSG_ADVERTISER_NOT_FOUND}, /* API */
+    {40101, NULL, ACONN_ERR_REJECTED, 0, "app_credentials_invalid", TT_MSG_APP_CREDENTIALS}, /* API */
+    /* App blocked or mismatched: a token issued to another app. [API] */
+    {40113, NULL, ACONN_ERR_REJECTED, 0, "app_mismatch", TT_MSG_APP_MISMATCH},
+    /* The uploaded file expired or is unknown: upload again. [API §2.1][SDK] */
+    {40905, NULL, ACONN_RETRY, 0, "file_gone", TT_MSG_FILE_GONE},
+    {40910, NULL, ACONN_RETRY, 0, "file_gone", TT_MSG_FILE_GONE},
+    /* Not a refusal by itself: the audience may be processing (API §4.2);
+       callers check with custom_audience/get (tt_api_audience_state). */
+    {40002, NULL, ACONN_ERR_REJECTED, 0, "parameter_error", TT_MSG_PARAMETER},
+};
+
+/*
+ * Defaults for codes without a row, by band (API §4.1/§4.2). Never
+ * permanent where waiting could help.
+ */
+typedef struct tt_band_row {
+    long lo, hi;
+    aconn_status status;
+    int64_t hint_ms;
+    const char *reason;
+    tt_msg_kind msg;
+} tt_band_row;
+
+static const tt_band_row tt_band_table[] = {
+    {40100, 40199, ACONN_ERR_PERMISSION, 0, "no_permission", TT_MSG_PERMISSION},
+    {40200, 40299, ACONN_RETRY, TT_HINT_CONFLICT_MS, "remote_busy", TT_MSG_CONFLICT},
+    {40300, 40399, ACONN_ERR_NOT_FOUND, 0, "advertiser_not_found", TT_MSG_ADVERTISER_NOT_FOUND},
+    {50000, 59999, ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error", TT_MSG_REMOTE_ERROR},
+    {60000, 69999, ACONN_RETRY_DEFERRED, TT_HINT_HTTP_5XX_MS, "remote_deferred", TT_MSG_DEFERRED},
 };
 
 /*
@@ -88,6 +140,9 @@ typedef struct tt_message_row {
     tt_msg_kind msg;
 } tt_message_row;
 
+/* Wording: "less than 1000" and "under processing"/"being updated" follow
+   API §4.2; "update limit" and "limit of 400" have no public source (the
+   sandbox's wording), so those codes also get a safe class without them. */
 static const tt_message_row tt_message_table[] = {
     {40002, "less than 1,000", ACONN_ERR_LIMIT, 0, "below_minimum_size", TT_MSG_BELOW_MINIMUM},
     {40002, "less than 1000", ACONN_ERR_LIMIT, 0, "below_minimum_size", TT_MSG_BELOW_MINIMUM},
@@ -118,7 +173,7 @@ static const char *tt_or(const char *s, const char *fallback)
     return (s != NULL && s[0] != '\0') ? s : fallback;
 }
 
-static const tt_code_row *tt_code_lookup(long code, const char *endpoint)
+static const tt_code_row *tt_code_lookup(long code, const char *endpoint, tt_code_row *band)
 {
     size_t i;
 
@@ -131,7 +186,38 @@ static const tt_code_row *tt_code_lookup(long code, const char *endpoint)
             continue;
         return row;
     }
+    for (i = 0; i < sizeof(tt_band_table) / sizeof(tt_band_table[0]); i++) {
+        const tt_band_row *b = &tt_band_table[i];
+        if (code < b->lo || code > b->hi)
+            continue;
+        band->code = code;
+        band->endpoint = NULL;
+        band->status = b->status;
+        band->hint_ms = b->hint_ms;
+        band->reason = b->reason;
+        band->msg = b->msg;
+        return band;
+    }
     return NULL;
+}
+
+/*
+ * 40101 at the token exchange covers both "Secret and app ID do not match"
+ * and a bad auth_code; only the message tells them apart. Without a word
+ * about the code it is the app's credentials (re-authorizing would loop).
+ */
+static const tt_code_row tt_exchange_auth_code = {
+    40101, TT_TOKEN_EXCHANGE, ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid", TT_MSG_AUTH_CODE};
+
+static int tt_exchange_code_blamed(const tt_status_input *in)
+{
+    int code = tt_contains_nocase(in->message, "auth_code")
+               || tt_contains_nocase(in->message, "auth code")
+               || tt_contains_nocase(in->message, "authorization code");
+    int app = tt_contains_nocase(in->message, "secret")
+              || tt_contains_nocase(in->message, "app_id")
+              || tt_contains_nocase(in->message, "app id");
+    return code && !app;
 }
 
 /* Common tail of the error: everything but code and message. */
@@ -207,7 +293,8 @@ static aconn_status tt_classify_message(const tt_status_input *in, const tt_mess
 
 static aconn_status tt_classify_by_code(const tt_status_input *in, aconn_error *err)
 {
-    const tt_code_row *row = tt_code_lookup(in->code, in->endpoint);
+    tt_code_row band;
+    const tt_code_row *row = tt_code_lookup(in->code, in->endpoint, &band);
     const char *ep = tt_or(in->endpoint, "the API");
     const char *msg = tt_or(in->message, "no message");
     const char *rid = tt_or(in->request_id, "none");
@@ -215,35 +302,67 @@ static aconn_status tt_classify_by_code(const tt_status_input *in, aconn_error *
     const char *prof = tt_or(in->profile, "NAME");
     aconn_status st;
 
+    if (row != NULL && row->code == 40101 && row->endpoint != NULL && tt_exchange_code_blamed(in))
+        row = &tt_exchange_auth_code;
     if (row == NULL) {
-        /* 5xxxx are TikTok service errors; anything else unknown is a
-           refusal we cannot fix by waiting. */
-        if (in->code >= 50000 && in->code < 60000) {
-            row = tt_code_lookup(50000, NULL);
-        } else {
-            char where[64] = "";
+        char where[64] = "";
 
-            if (in->advertiser_id != NULL && in->advertiser_id[0] != '\0')
-                snprintf(where, sizeof(where), " for Ad Account %s", in->advertiser_id);
-            st = aconn_error_set(err, ACONN_ERR_REJECTED, "rejected", NULL,
-                                 "TikTok rejected %s%s (code %ld: %s; request_id %s). "
-                                 "Retrying will not help: correct the request or "
-                                 "settings as TikTok's message says.",
-                                 ep, where, in->code, msg, rid);
-            tt_fill_common(err, in, st, 0);
-            return st;
-        }
+        if (in->advertiser_id != NULL && in->advertiser_id[0] != '\0')
+            snprintf(where, sizeof(where), " for Ad Account %s", in->advertiser_id);
+        st = aconn_error_set(err, ACONN_ERR_REJECTED, "rejected", NULL,
+                             "TikTok rejected %s%s (code %ld: %s; request_id %s). "
+                             "Retrying will not help: correct the request or "
+                             "settings as TikTok's message says.",
+                             ep, where, in->code, msg, rid);
+        tt_fill_common(err, in, st, 0);
+        return st;
     }
 
     switch (row->msg) {
     case TT_MSG_OK:
         st = aconn_error_set(err, ACONN_OK, row->reason, NULL, "OK");
         break;
+    case TT_MSG_PARTIAL:
+        st = aconn_error_set(err, ACONN_OK, row->reason, NULL,
+                             "TikTok carried out %s only in part (code %ld: %s; "
+                             "request_id %s).", ep, in->code, msg, rid);
+        break;
+    case TT_MSG_OUTCOME_UNKNOWN:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "TikTok could not say whether %s was carried out (code %ld: "
+                             "%s; request_id %s). Nothing is sent twice: the next run "
+                             "checks the audience first.", ep, in->code, msg, rid);
+        break;
+    case TT_MSG_DEFERRED:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "TikTok cannot take %s now (code %ld: %s; request_id %s). "
+                             "Nothing was lost; retry in a few minutes.", ep, in->code, msg, rid);
+        break;
+    case TT_MSG_APP_MISMATCH:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "TikTok says the token or request belongs to another app, or "
+                             "the app is blocked (code %ld: %s). Check the secret app_id "
+                             "(connector-host secret set app_id), then re-authorize: "
+                             "connector-host authorize --profile %s", in->code, msg, prof);
+        break;
+    case TT_MSG_FILE_GONE:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "TikTok no longer has the uploaded file for %s on Ad Account "
+                             "%s (code %ld: %s). The file is uploaded again.",
+                             ep, adv, in->code, msg);
+        break;
+    case TT_MSG_PARAMETER:
+        st = aconn_error_set(err, row->status, row->reason, NULL,
+                             "TikTok refused %s on Ad Account %s (code %ld: %s; request_id "
+                             "%s). Retrying will not help unless the audience is still "
+                             "processing: correct the request or settings as TikTok's "
+                             "message says.", ep, adv, in->code, msg, rid);
+        break;
     case TT_MSG_THROTTLED:
         st = aconn_error_set(err, row->status, row->reason, NULL,
                              "TikTok's rate limit was reached on %s (code %ld: %s). "
-                             "Retry after a second; if it persists, deliver fewer "
-                             "connections at once.", ep, in->code, msg);
+                             "Retry after a second (TikTok's per-second limit); if it "
+                             "persists, deliver fewer connections at once.", ep, in->code, msg);
         break;
     case TT_MSG_REMOTE_ERROR:
         st = aconn_error_set(err, row->status, row->reason, NULL,
@@ -305,9 +424,10 @@ static aconn_status tt_classify_by_code(const tt_status_input *in, aconn_error *
         break;
     case TT_MSG_APP_CREDENTIALS:
         st = aconn_error_set(err, row->status, row->reason, NULL,
-                             "TikTok refused the app credentials (code %ld: %s). Check "
-                             "the secrets app_id and app_secret: connector-host secret "
-                             "set NAME.", in->code, msg);
+                             "TikTok refused the app credentials: the app secret and app "
+                             "ID do not match (code %ld: %s). Re-authorizing will not "
+                             "help: check the secrets app_id and app_secret "
+                             "(connector-host secret set app_secret).", in->code, msg);
         break;
     case TT_MSG_REJECTED:
     default:
@@ -451,5 +571,15 @@ int tt_status_retry_in_call(const aconn_error *err)
 {
     if (err == NULL || (err->status != ACONN_RETRY && err->status != ACONN_RETRY_THROTTLED))
         return 0;
-    return strcmp(err->code, "tls_failed") != 0 && strcmp(err->code, "audience_processing") != 0;
+    /* Waiting a second does not bring back a file, finish processing or
+       lift a window of minutes; the caller or the host handles those. */
+    switch (tt_status_class(err)) {
+    case TT_CLASS_PROCESSING:
+    case TT_CLASS_FILE_GONE:
+    case TT_CLASS_DEFERRED:
+        return 0;
+    default:
+        break;
+    }
+    return strcmp(err->code, "tls_failed") != 0 && strcmp(err->code, "rate_limit_pause") != 0;
 }

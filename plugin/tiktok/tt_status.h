@@ -67,4 +67,36 @@ aconn_status tt_status_classify(const tt_status_input *in, aconn_error *err);
  */
 int tt_status_retry_in_call(const aconn_error *err);
 
+/*
+ * What a caller should do about an answer, derived from the stable reason
+ * (err->code) the classifier wrote. The aconn_status says what the host
+ * does; the class says what the plugin's own recovery does.
+ */
+typedef enum tt_class {
+    TT_CLASS_OK = 0,          /* done */
+    TT_CLASS_PARTIAL,         /* 20001: done in part; status ACONN_OK, details in message */
+    TT_CLASS_RATE_LIMITED,    /* throttled: back off (tt_backoff) */
+    TT_CLASS_TRANSIENT,       /* surely not carried out; retry later */
+    TT_CLASS_OUTCOME_UNKNOWN, /* may have been carried out: settle/adopt, never resend blindly */
+    TT_CLASS_PROCESSING,      /* the audience is busy: retry later */
+    TT_CLASS_DEFERRED,        /* a quota or window: retry after retry_after_ms */
+    TT_CLASS_FILE_GONE,       /* 40905/40910: upload the file again, once */
+    TT_CLASS_AUTH,            /* re-authorize the profile */
+    TT_CLASS_AUTH_CODE,       /* token exchange: the auth_code is spent; start again */
+    TT_CLASS_APP_CREDENTIALS, /* app_id / app_secret wrong, or another app's token */
+    TT_CLASS_PERMISSION,      /* a role or allowlist is missing */
+    TT_CLASS_NOT_FOUND,       /* the audience or Ad Account does not exist */
+    TT_CLASS_PARAMETER,       /* unknown 40002: permanent once a get shows the audience is not processing */
+    TT_CLASS_LIMIT,           /* a hard TikTok limit (size, audience count) */
+    TT_CLASS_REJECTED,        /* any other refusal: permanent */
+    TT_CLASS_CANCELLED,       /* the host asked to stop */
+    TT_CLASS_LOCAL            /* our side: memory, files, configuration */
+} tt_class;
+
+/* The class of a classified error; TT_CLASS_LOCAL for NULL. */
+tt_class tt_status_class(const aconn_error *err);
+
+/* "ok", "partial", "rate_limited", ...: stable, for logs and docs. */
+const char *tt_class_name(tt_class cls);
+
 #endif

@@ -1,6 +1,6 @@
 # tests/bench: `make bench` (not part of make check). Built on demand.
 EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email tests/bench/bench-reader \
-	tests/bench/bench-e2e tests/bench/bench-summary
+	tests/bench/bench-e2e tests/bench/bench-summary tests/bench/bench-fprint
 tests_bench_bench_email_SOURCES = tests/bench/bench_email.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_email_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
@@ -24,6 +24,11 @@ tests_bench_bench_reader_SOURCES = tests/bench/bench_reader.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_reader_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_reader_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
+	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
+tests_bench_bench_fprint_SOURCES = tests/bench/bench_fprint.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_fprint_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS)
+tests_bench_bench_fprint_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
 	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
 tests_bench_bench_summary_SOURCES = tests/bench/bench_summary.c
 tests_bench_bench_summary_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS)
@@ -51,6 +56,11 @@ bench: all $(EXTRA_PROGRAMS)
 		--out '$(BENCH_WORK)/dataset-$(BENCH_SMALL_RECORDS).jsonl'
 	$(top_builddir)/tests/bench/bench-reader '$(BENCH_WORK)/dataset-$(BENCH_SMALL_RECORDS).jsonl' \
 		--runs $(BENCH_RUNS) --json bench-results/reader.json
+	test -f '$(BENCH_WORK)/dataset-$(BENCH_RECORDS).jsonl' || \
+		$(top_builddir)/tests/tools/tt-gen-dataset --records $(BENCH_RECORDS) --seed 42 \
+		--out '$(BENCH_WORK)/dataset-$(BENCH_RECORDS).jsonl'
+	$(top_builddir)/tests/bench/bench-fprint '$(BENCH_WORK)/dataset-$(BENCH_RECORDS).jsonl' \
+		--runs $(BENCH_RUNS) --json bench-results/fprint.json
 	$(top_builddir)/tests/bench/bench-e2e \
 		--host '$(abs_top_builddir)/host/connector-host' \
 		--sandbox '$(abs_top_builddir)/tests/sandbox/tiktok-sandbox' \
@@ -65,5 +75,5 @@ bench: all $(EXTRA_PROGRAMS)
 		--started "$$(cat bench-results/started)" \
 		--command 'make bench BENCH_RECORDS=$(BENCH_RECORDS) BENCH_RUNS=$(BENCH_RUNS) BENCH_SMALL_RECORDS=$(BENCH_SMALL_RECORDS) BENCH_SMALL_RUNS=$(BENCH_SMALL_RUNS)' \
 		bench-results/pipeline.json bench-results/email.json bench-results/reader.json \
-		bench-results/e2e.json
+		bench-results/fprint.json bench-results/e2e.json
 PHONY_TARGETS += bench

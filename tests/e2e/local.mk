@@ -77,3 +77,19 @@ check-valgrind: $(check_PROGRAMS) all
 	test $$failed -eq 0
 
 .PHONY: soak check-valgrind
+
+# TikTok's answers as TikTok gives them (issue #22), through /sandbox/inject.
+check_PROGRAMS += tests/e2e/test_answers
+TESTS += tests/e2e/test_answers
+tests_e2e_test_answers_SOURCES = tests/e2e/test_answers.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_answers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_answers_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_answers_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# Rewritten datasets (issue 17): refused, or replaced with --resync.
+check_PROGRAMS += tests/e2e/test_rewrite
+TESTS += tests/e2e/test_rewrite
+tests_e2e_test_rewrite_SOURCES = tests/e2e/test_rewrite.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_rewrite_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_rewrite_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_rewrite_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)

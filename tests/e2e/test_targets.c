@@ -456,6 +456,60 @@ static void test_previous_release_keeps_its_audiences(void)
     e2e_teardown(&e);
 }
 
+/* TikTok is still processing one account's audience (made yesterday, from
+   a big file) and answers its update "being updated": that target waits and
+   the run is retried; the other account's update is made once, not again
+   when the retry delivers the busy one. */
+static void test_busy_audience_waits(void)
+{
+    e2e e;
+    char dataset[E2E_PATH], ida[32], idb[32], body[160];
+    e2e_out o;
+    char *conn;
+    int ops_b;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 3000, 131, 0, 0, 0, 0) == 0);
+    conn = connect_new(&e, dataset, "Slow", a, b);
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_FATAL(control_post(&e, "/sandbox/options", "{\"busy_while_processing\":true}")
+                    == 0);
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+    CU_ASSERT_EQUAL_FATAL(e2e_audiences_named(&e, a, "Slow", ida), 1);
+    CU_ASSERT_EQUAL_FATAL(e2e_audiences_named(&e, b, "Slow", idb), 1);
+
+    /* A day later a's audience is still processing; b's is ready. */
+    e.clock_offset_ms += 24LL * 60 * 60 * 1000;
+    snprintf(body, sizeof(body), "{\"audience_id\":\"%s\",\"for_ms\":7200000}", ida);
+    CU_ASSERT_FATAL(control_post(&e, "/sandbox/audience/processing", body) == 0);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 400, 132, 0, 10, 0, 1) == 0);
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 75);
+    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(o.json, "checkpoint")), 3000);
+    CU_ASSERT(o.out != NULL && strstr(o.out, "processing") != NULL);
+    e2e_out_free(&o);
+    ops_b = e2e_update_ops(&e, b);
+    CU_ASSERT(ops_b >= 1);
+
+    /* Three hours on (for the host and the sandbox), TikTok is done: the
+       retry delivers a, b is not touched. */
+    e.clock_offset_ms += 3LL * 60 * 60 * 1000;
+    CU_ASSERT_FATAL(control_post(&e, "/sandbox/clock", "{\"advance_ms\":10800000}") == 0);
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(o.json, "checkpoint")), 3400);
+    e2e_out_free(&o);
+    CU_ASSERT_EQUAL(e2e_update_ops(&e, b), ops_b);
+    assert_exact(&e, a, "Slow", dataset, NULL);
+    assert_exact(&e, b, "Slow", dataset, NULL);
+    free(conn);
+    e2e_teardown(&e);
+}
+
 int main(void)
 {
     static const e2e_test tests[] = {
@@ -464,6 +518,8 @@ int main(void)
         {"a role revoked then restored: that account catches up exactly",
          test_role_revoked_restored},
         {"a rate-limited account still makes the run retry later", test_rate_limit_stays_retry},
+        {"an audience TikTok is still processing waits; the other is not updated twice",
+         test_busy_audience_waits},
         {"a lost create never adopts the marketer's same-named audience",
          test_lost_create_never_adopts_marketers},
         {"a connection made by the previous release keeps its per-type audiences",

@@ -36,7 +36,9 @@ typedef struct fz_rejects {
 static void fz_on_reject(void *ctx, uint64_t line, const char *reason, const char *detail)
 {
     static const char *const known[] = {"invalid_json", "invalid_utf8", "line_too_long",
-                                        "not_object", "bad_attribute", "bad_op"};
+                                        "not_object", "bad_attribute", "bad_op",
+                                        "reserved_key", "duplicate_key", "nul_character",
+                                        "lone_surrogate", "control_character", "too_deep"};
     fz_rejects *r = ctx;
     size_t i;
     int ok = 0;

@@ -34,10 +34,12 @@ TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
 
 check_PROGRAMS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
 	tests/host/test_dataset tests/host/test_cli tests/host/test_ops tests/host/test_file \
-	tests/host/test_wipe tests/host/test_duration
+	tests/host/test_wipe tests/host/test_duration \
+	tests/host/test_inputs
 TESTS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
 	tests/host/test_dataset tests/host/test_cli tests/host/test_ops tests/host/test_file \
-	tests/host/test_wipe tests/host/test_duration
+	tests/host/test_wipe tests/host/test_duration \
+	tests/host/test_inputs
 
 tests_host_test_abi_SOURCES = tests/host/test_abi.c $(TEST_HOST_UTIL)
 tests_host_test_abi_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
@@ -58,6 +60,11 @@ tests_host_test_dataset_SOURCES = tests/host/test_dataset.c $(TEST_HOST_UTIL)
 tests_host_test_dataset_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_dataset_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_dataset_LDADD = $(TEST_HOST_LIBS)
+
+tests_host_test_inputs_SOURCES = tests/host/test_inputs.c $(TEST_HOST_UTIL)
+tests_host_test_inputs_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_inputs_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_inputs_LDADD = $(TEST_HOST_LIBS)
 
 tests_host_test_cli_SOURCES = tests/host/test_cli.c $(TEST_HOST_UTIL)
 tests_host_test_cli_CPPFLAGS = $(TEST_HOST_CPPFLAGS)

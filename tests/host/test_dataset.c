@@ -90,7 +90,7 @@ static void test_bad_lines(void)
     fputs("\n", f);                                                          /* 8 */
     fputs("{\"e\":{\"value\":\"ee\"},\"_op\":\"delete\"}\n", f);             /* 9 */
     fputs("[1,2]\n", f);                                                     /* 10 */
-    fputs("{\"e\":{\"value\":\"ff\"},\"_meta\":1}\r\n", f);                  /* 11 */
+    fputs("{\"e\":{\"value\":\"ff\"}}\r\n", f);                             /* 11 */
     fputs("{}\n", f);                                                        /* 12 */
     fputs("123\n", f);                                                       /* 13 */
     fputs("{\"e\":{\"value\":\"gg\"}} x\n", f);                              /* 14 */

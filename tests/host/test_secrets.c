@@ -265,6 +265,74 @@ static void test_cli_and_no_leaks(void)
     free(plugin);
 }
 
+/* secret list prints names, sorted, never a value; delete removes one and
+   refuses a name that is not there (a typo is not a deletion). */
+static void test_cli_list_delete(void)
+{
+    char home[4096], path[4200], buf[64], err[512];
+    char *plugin = test_build_path("test_plugin.la");
+    size_t len = 0;
+    test_result r;
+
+    CU_ASSERT_FATAL(plugin != NULL);
+    snprintf(home, sizeof(home), "%s/home-list", test_dir);
+    {
+        const char *a[] = { "secret", "set", "--plugin", plugin, "zeta", NULL };
+        host_run(home, a, NULL, "Leak-Canary-42-zeta\n", &r);
+        CU_ASSERT_EQUAL(r.status, 0);
+        test_result_free(&r);
+    }
+    {
+        const char *a[] = { "secret", "set", "--plugin", plugin, "app_secret", NULL };
+        host_run(home, a, NULL, "Leak-Canary-42-app\n", &r);
+        CU_ASSERT_EQUAL(r.status, 0);
+        test_result_free(&r);
+    }
+    /* Another plugin's secret is not listed. */
+    snprintf(path, sizeof(path), "%s/secrets.json", home);
+    CU_ASSERT_EQUAL(ch_secrets_put(path, "other-plugin/hidden", "x", 1, err, sizeof(err)),
+                    ACONN_OK);
+    {
+        const char *a[] = { "secret", "list", "--plugin", plugin, NULL };
+        host_run(home, a, NULL, NULL, &r);
+        CU_ASSERT_EQUAL(r.status, 0);
+        CU_ASSERT_STRING_EQUAL(r.out, "app_secret\nzeta\n");
+        CU_ASSERT_FALSE(leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err)));
+        test_result_free(&r);
+    }
+    {
+        const char *a[] = { "secret", "delete", "--plugin", plugin, "zet", NULL };
+        host_run(home, a, NULL, NULL, &r);
+        CU_ASSERT_EQUAL(r.status, 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no secret 'zet'"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "secret list --plugin"));
+        test_result_free(&r);
+    }
+    {
+        const char *a[] = { "secret", "delete", "--plugin", plugin, "zeta", NULL };
+        host_run(home, a, NULL, NULL, &r);
+        CU_ASSERT_EQUAL(r.status, 0);
+        test_result_free(&r);
+    }
+    CU_ASSERT_EQUAL(ch_secrets_get(path, "test-plugin/zeta", buf, sizeof(buf), &len, err,
+                                   sizeof(err)), ACONN_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(ch_secrets_get(path, "test-plugin/app_secret", buf, sizeof(buf), &len,
+                                   err, sizeof(err)), ACONN_OK);
+    {
+        const char *a[] = { "secret", "delete", "--plugin", plugin, NULL };
+        host_run(home, a, NULL, NULL, &r);
+        CU_ASSERT_EQUAL(r.status, 2);    /* NAME missing */
+        test_result_free(&r);
+    }
+    {
+        const char *a[] = { "secret", "show", "--plugin", plugin, "zeta", NULL };
+        host_run(home, a, NULL, NULL, &r);
+        CU_ASSERT_EQUAL(r.status, 2);    /* no way to read a value back */
+        test_result_free(&r);
+    }
+    free(plugin);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -277,7 +345,8 @@ int main(void)
         || CU_add_test(s, "permissions", test_permissions) == NULL
         || CU_add_test(s, "get, put, delete", test_get_put_delete) == NULL
         || CU_add_test(s, "concurrent writers", test_concurrent_writers) == NULL
-        || CU_add_test(s, "CLI secret set; no leaks", test_cli_and_no_leaks) == NULL) {
+        || CU_add_test(s, "CLI secret set; no leaks", test_cli_and_no_leaks) == NULL
+        || CU_add_test(s, "CLI secret list and delete", test_cli_list_delete) == NULL) {
         CU_cleanup_registry();
         return 1;
     }

@@ -57,6 +57,12 @@ check_PROGRAMS += tests/plugin/test_status tests/plugin/test_oauth_state tests/p
 TESTS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http tests/plugin/test_oauth \
 	tests/plugin/test_http_transport
 
+check_PROGRAMS += tests/plugin/test_backoff
+TESTS += tests/plugin/test_backoff
+tests_plugin_test_backoff_SOURCES = tests/plugin/test_backoff.c
+tests_plugin_test_backoff_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_backoff_LDADD = $(TT_NET_TEST_LIBS)
+
 tests_plugin_test_status_SOURCES = tests/plugin/test_status.c
 tests_plugin_test_status_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_status_LDADD = $(TT_NET_TEST_LIBS)

@@ -197,6 +197,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         body[65536] = '\0';
         return reply(c, 200, body, NULL);
     }
+    if (strcmp(url, P "dmp/custom_audience/get/") == 0) {
+        /* ids is the JSON-array text: ["gone"], ["busy"] or another id. */
+        if (ids != NULL && strstr(ids, "\"gone\"") != NULL)
+            return reply(c, 200, "{\"code\":40007,\"message\":\"The custom audience does "
+                                 "not exist\",\"request_id\":\"r7\",\"data\":{}}", NULL);
+        snprintf(body, sizeof(body),
+                 "{\"code\":0,\"message\":\"OK\",\"data\":{\"list\":[{\"audience_id\":"
+                 "\"%s\",\"name\":\"A\",\"is_valid\":%s,\"cover_num\":1234}]}}",
+                 ids != NULL && strstr(ids, "busy") != NULL ? "busy" : "77",
+                 ids != NULL && strstr(ids, "busy") != NULL ? "false" : "true");
+        return reply(c, 200, body, NULL);
+    }
     if (strcmp(url, P "dmp/custom_audience/list/") == 0) {
         const char *page = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
         int p = page != NULL ? atoi(page) : 1;
@@ -462,6 +474,56 @@ static void test_create_not_blindly_retried(void)
     CU_ASSERT_PTR_NULL(id);
     /* The answer was lost after the request left: one attempt only. */
     CU_ASSERT_EQUAL(plain.hits_create - before, 1);
+    fixture_free(&f);
+}
+
+/* 50002 (SYS_TIMEOUT) may have done the work: a create/update is not
+   repeated in the call, while a read is. */
+static void test_outcome_unknown_not_resent(void)
+{
+    fixture f;
+    tt_request req;
+
+    CU_ASSERT_EQUAL_FATAL(fixture_init(&f, plain.base, NULL), 0);
+    plain.hits_flaky = 0;
+    memset(&req, 0, sizeof(req));
+    req.method = TT_GET;
+    req.endpoint = "flaky";
+    req.token = TOKEN;
+    req.no_blind_retry = 1;
+    CU_ASSERT_EQUAL(tt_http_call(&f.http, &f.m->host, &req, &f.resp, &f.err), ACONN_RETRY);
+    CU_ASSERT_STRING_EQUAL(f.err.code, "outcome_unknown");
+    CU_ASSERT_EQUAL(tt_status_class(&f.err), TT_CLASS_OUTCOME_UNKNOWN);
+    CU_ASSERT_EQUAL(plain.hits_flaky, 1);
+    plain.hits_flaky = 0;
+    fixture_free(&f);
+}
+
+/* tt_api_audience_state: found / is_valid / cover_num; 40007 = not found. */
+static void test_audience_state(void)
+{
+    fixture f;
+    tt_api api;
+    tt_audience_state st;
+
+    CU_ASSERT_EQUAL_FATAL(fixture_init(&f, plain.base, NULL), 0);
+    api.http = &f.http;
+    api.host = &f.m->host;
+    api.token = TOKEN;
+    api.profile = "acme";
+    CU_ASSERT_EQUAL(tt_api_audience_state(&api, "7001", "77", &st, &f.err), ACONN_OK);
+    CU_ASSERT_TRUE(st.found);
+    CU_ASSERT_TRUE(st.is_valid);
+    CU_ASSERT_EQUAL(st.cover_num, 1234);
+    CU_ASSERT_EQUAL(tt_api_audience_state(&api, "7001", "busy", &st, &f.err), ACONN_OK);
+    CU_ASSERT_TRUE(st.found);
+    CU_ASSERT_FALSE(st.is_valid);
+    CU_ASSERT_EQUAL(tt_api_audience_state(&api, "7001", "gone", &st, &f.err), ACONN_OK);
+    CU_ASSERT_FALSE(st.found);
+    CU_ASSERT_EQUAL(st.cover_num, -1);
+    /* An id the answer does not list is not found either. */
+    CU_ASSERT_EQUAL(tt_api_audience_state(&api, "7001", "88", &st, &f.err), ACONN_OK);
+    CU_ASSERT_FALSE(st.found);
     fixture_free(&f);
 }
 
@@ -754,6 +816,8 @@ int main(void)
     CU_add_test(s, "40002 not retried", test_rejected_not_retried);
     CU_add_test(s, "dropped connection", test_dropped);
     CU_add_test(s, "create is not blindly retried", test_create_not_blindly_retried);
+    CU_add_test(s, "audience state: found, processing, gone", test_audience_state);
+    CU_add_test(s, "50002 on a write is not resent in the call", test_outcome_unknown_not_resent);
     CU_add_test(s, "redirect not followed", test_redirect_not_followed);
     CU_add_test(s, "timeout", test_timeout);
     CU_add_test(s, "non-JSON, truncated, oversized, 404", test_bad_bodies);

@@ -117,6 +117,19 @@ static void test_invalid_json(void)
         {"[]", {{"", "wrong_type"}, {NULL, NULL}}},
         {"\"new\"", {{"", "wrong_type"}, {NULL, NULL}}},
         {"null", {{"", "wrong_type"}, {NULL, NULL}}},
+        /* Strict JSON (issue 17): what json-c alone accepts or changes. */
+        {"{" NEW_OK ",\"audience_name\":\"\xc0\xaf\"}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"audience_name\":\"\xed\xa0\x80\"}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{\"connection_type\":\"new\\u0000x\",\"audience_name\":\"A\",\"create_new_for\":"
+         "[\"" A1 "\"]}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"audience_name\":\"\\udc00\"}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"membership_duration_days\":30.}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"membership_duration_days\":1.e2}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"membership_duration_days\":00036.5e1}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"membership_duration_days\":NaN}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"membership_duration_days\":Infinity}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"audience_name\":\"a\tb\"}", {{"", "invalid_json"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"audience_name\":\"B\"}", {{"", "invalid_json"}, {NULL, NULL}}},
     };
     aconn_error items[2];
     aconn_error_list list = {sizeof(list), sizeof(aconn_error), 2, 0, items};
@@ -127,6 +140,16 @@ static void test_invalid_json(void)
     CU_ASSERT_EQUAL_FATAL(list.count, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(items[0].message, "line 2"));
     CU_ASSERT_PTR_NOT_NULL(strstr(items[0].message, "byte "));
+    /* A strict refusal names its reason and position too. */
+    list.count = 0;
+    CU_ASSERT_EQUAL(tt_settings_parse("{\n \"membership_duration_days\": 30.}", NULL, &list),
+                    ACONN_ERR_INVALID);
+    CU_ASSERT_EQUAL_FATAL(list.count, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(items[0].message, "line 2, column 30"));
+    list.count = 0;
+    CU_ASSERT_EQUAL(tt_settings_parse("{\"a\":1,\"a\":2}", NULL, &list), ACONN_ERR_INVALID);
+    CU_ASSERT_EQUAL_FATAL(list.count, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(items[0].message, "duplicate_key"));
     list.count = 0;
     CU_ASSERT_EQUAL(tt_settings_parse(NULL, NULL, &list), ACONN_ERR_INVALID);
     CU_ASSERT_EQUAL(list.count, 1);
@@ -175,8 +198,9 @@ static void test_audience_name(void)
          {{"audience_name", "wrong_type"}, {NULL, NULL}}},
         {"{\"connection_type\":\"new\",\"audience_name\":\"a\\nb\",\"create_new_for\":[\"" A1 "\"]}",
          {{"audience_name", "invalid_characters"}, {NULL, NULL}}},
+        /* A NUL is refused by the strict JSON reading, before any field. */
         {"{\"connection_type\":\"new\",\"audience_name\":\"a\\u0000b\",\"create_new_for\":[\"" A1 "\"]}",
-         {{"audience_name", "invalid_characters"}, {NULL, NULL}}},
+         {{"", "invalid_json"}, {NULL, NULL}}},
         {"{\"connection_type\":\"new\",\"audience_name\":\"a\\u0085\",\"create_new_for\":[\"" A1 "\"]}",
          {{"audience_name", "invalid_characters"}, {NULL, NULL}}},
         {"{\"connection_type\":\"new\",\"audience_name\":\"a\\u007f\",\"create_new_for\":[\"" A1 "\"]}",

@@ -23,7 +23,7 @@ static const code_case code_cases[] = {
     {40133, "dmp/custom_audience/update", ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited_advertiser"},
     {40132, "dmp/custom_audience/update", ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited_field"},
     {50000, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
-    {50002, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
+    {50002, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "outcome_unknown"},
     {51305, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
     {59999, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
     {60001, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_HTTP_5XX_MS, "remote_maintenance"},
@@ -38,15 +38,29 @@ static const code_case code_cases[] = {
     {40007, "dmp/custom_audience/get", ACONN_ERR_NOT_FOUND, 0, "object_not_found"},
     {40300, "dmp/custom_audience/get", ACONN_ERR_NOT_FOUND, 0, "advertiser_not_found"},
     {40000, "dmp/custom_audience/create", ACONN_ERR_REJECTED, 0, "rejected"},
-    {40002, "dmp/custom_audience/update", ACONN_ERR_REJECTED, 0, "rejected"},
+    {40002, "dmp/custom_audience/update", ACONN_ERR_REJECTED, 0, "parameter_error"},
     {40900, "dmp/custom_audience/file/upload", ACONN_ERR_REJECTED, 0, "rejected"},
     {41001, "dmp/custom_audience/file/upload", ACONN_ERR_REJECTED, 0, "rejected"},
-    {20001, "dmp/custom_audience/file/upload", ACONN_ERR_REJECTED, 0, "rejected"},
+    {20001, "dmp/custom_audience/file/upload", ACONN_OK, 0, "partial_success"},
     {40110, "oauth2/access_token", ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid"},
-    {40101, "oauth2/access_token", ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid"},
+    {40101, "oauth2/access_token", ACONN_ERR_REJECTED, 0, "app_credentials_invalid"},
+    {40115, "oauth2/access_token", ACONN_ERR_AUTH_FLOW, 0, "auth_code_invalid"},
     {40101, "oauth2/advertiser/get", ACONN_ERR_REJECTED, 0, "app_credentials_invalid"},
-    {40110, "oauth2/advertiser/get", ACONN_ERR_REJECTED, 0, "rejected"},
-    {40113, "oauth2/advertiser/get", ACONN_ERR_REJECTED, 0, "app_credentials_invalid"},
+    {40110, "oauth2/advertiser/get", ACONN_ERR_PERMISSION, 0, "no_permission"},
+    {40113, "oauth2/advertiser/get", ACONN_ERR_REJECTED, 0, "app_mismatch"},
+    {40113, "oauth2/access_token", ACONN_ERR_REJECTED, 0, "app_mismatch"},
+    {61000, "dmp/custom_audience/update", ACONN_RETRY_THROTTLED, TT_HINT_THROTTLED_MS, "rate_limited"},
+    {40700, "dmp/custom_audience/update", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "remote_error"},
+    {40130, "dmp/custom_audience/list", ACONN_REAUTHORIZE, 0, "scope_not_authorized"},
+    {40103, "oauth2/refresh_token", ACONN_REAUTHORIZE, 0, "token_expired"},
+    {40905, "dmp/custom_audience/create", ACONN_RETRY, 0, "file_gone"},
+    {40910, "dmp/custom_audience/update", ACONN_RETRY, 0, "file_gone"},
+    {40050, "dmp/custom_audience/create", ACONN_RETRY, TT_HINT_REMOTE_ERROR_MS, "outcome_unknown"},
+    /* Bands: codes without a row never default to permanent where waiting helps. */
+    {40199, "dmp/custom_audience/list", ACONN_ERR_PERMISSION, 0, "no_permission"},
+    {40201, "dmp/custom_audience/list", ACONN_RETRY, TT_HINT_CONFLICT_MS, "remote_busy"},
+    {40301, "dmp/custom_audience/list", ACONN_ERR_NOT_FOUND, 0, "advertiser_not_found"},
+    {61234, "dmp/custom_audience/list", ACONN_RETRY_DEFERRED, TT_HINT_HTTP_5XX_MS, "remote_deferred"},
 };
 
 static void test_code_table(void)
@@ -238,7 +252,7 @@ static void test_message_rows(void)
          ACONN_RETRY_DEFERRED, "update_limit", 0},
         {"The number of custom audiences in advertiser_id 7001 has reached the limit of 400",
          ACONN_ERR_LIMIT, "audience_limit", 0},
-        {"Parameter error: invalid audience ID", ACONN_ERR_REJECTED, "rejected", 0},
+        {"Parameter error: invalid audience ID", ACONN_ERR_REJECTED, "parameter_error", 0},
     };
     size_t i;
 
@@ -300,6 +314,117 @@ static void test_small_error_struct(void)
     CU_ASSERT_EQUAL(buf[sizeof(buf) - 1], 0xAB);
 }
 
+/* Every row's class, so a caller's recovery is pinned by code. */
+static void test_classes(void)
+{
+    static const struct {
+        long code;
+        const char *endpoint;
+        const char *message;
+        tt_class cls;
+    } cases[] = {
+        {0, "x", "OK", TT_CLASS_OK},
+        {20001, "x", "partially successful", TT_CLASS_PARTIAL},
+        {40100, "x", "too frequent", TT_CLASS_RATE_LIMITED},
+        {61000, "x", "TOO_MANY_REQUESTS_BL", TT_CLASS_RATE_LIMITED},
+        {40133, "x", "advertiser QPS", TT_CLASS_RATE_LIMITED},
+        {50002, "dmp/custom_audience/create", "SYS_TIMEOUT", TT_CLASS_OUTCOME_UNKNOWN},
+        {40050, "dmp/custom_audience/create", "duplicate", TT_CLASS_OUTCOME_UNKNOWN},
+        {50000, "x", "system error", TT_CLASS_TRANSIENT},
+        {40905, "x", "file not found", TT_CLASS_FILE_GONE},
+        {40910, "x", "file expired", TT_CLASS_FILE_GONE},
+        {40105, "x", "bad token", TT_CLASS_AUTH},
+        {40130, "x", "scope", TT_CLASS_AUTH},
+        {40113, "x", "mismatch", TT_CLASS_APP_CREDENTIALS},
+        {40001, "x", "no permission", TT_CLASS_PERMISSION},
+        {40007, "x", "not exist", TT_CLASS_NOT_FOUND},
+        /* 40002: by code first; processing wording from any source is retry,
+           anything else is a parameter error the caller checks with get. */
+        {40002, "x", "The audience is under processing", TT_CLASS_PROCESSING},
+        {40002, "x", "Custom audience is being updated, try later", TT_CLASS_PROCESSING},
+        {40002, "x", "Something TikTok never said before", TT_CLASS_PARAMETER},
+        {40002, "x", NULL, TT_CLASS_PARAMETER},
+        {40002, "x", "audience size less than 1000", TT_CLASS_LIMIT},
+        {40000, "x", "invalid parameters", TT_CLASS_REJECTED},
+        /* At the exchange, 40101 blames the app unless the message blames the code. */
+        {40101, "oauth2/access_token", "Secret and app ID do not match", TT_CLASS_APP_CREDENTIALS},
+        {40101, "oauth2/access_token", "invalid app_id", TT_CLASS_APP_CREDENTIALS},
+        {40101, "oauth2/access_token", "some new wording", TT_CLASS_APP_CREDENTIALS},
+        {40101, "oauth2/access_token", "The auth_code has expired", TT_CLASS_AUTH_CODE},
+        {40101, "oauth2/access_token", "Invalid authorization code", TT_CLASS_AUTH_CODE},
+        {40110, "oauth2/access_token", "auth_code used", TT_CLASS_AUTH_CODE},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tt_status_input in = {
+            .transport = TT_TRANSPORT_OK, .http_status = 200, .code = cases[i].code,
+            .message = cases[i].message, .endpoint = cases[i].endpoint, .profile = "acme",
+        };
+        aconn_error err;
+
+        mock_error_init(&err);
+        tt_status_classify(&in, &err);
+        CU_ASSERT_EQUAL(tt_status_class(&err), cases[i].cls);
+        if (tt_status_class(&err) != cases[i].cls)
+            fprintf(stderr, "class of %ld \"%s\": %s, want %s\n", cases[i].code,
+                    cases[i].message ? cases[i].message : "(null)",
+                    tt_class_name(tt_status_class(&err)), tt_class_name(cases[i].cls));
+    }
+}
+
+static void test_class_transport_and_names(void)
+{
+    tt_status_input in = {.transport = TT_TRANSPORT_TIMEOUT, .endpoint = "x"};
+    aconn_error err;
+
+    mock_error_init(&err);
+    tt_status_classify(&in, &err);
+    CU_ASSERT_EQUAL(tt_status_class(&err), TT_CLASS_OUTCOME_UNKNOWN);
+    in.transport = TT_TRANSPORT_DROPPED;
+    tt_status_classify(&in, &err);
+    CU_ASSERT_EQUAL(tt_status_class(&err), TT_CLASS_OUTCOME_UNKNOWN);
+    in.transport = TT_TRANSPORT_CONNECT;
+    tt_status_classify(&in, &err);
+    CU_ASSERT_EQUAL(tt_status_class(&err), TT_CLASS_TRANSIENT);
+    in.transport = TT_TRANSPORT_OK;
+    in.http_status = 502;
+    tt_status_classify(&in, &err);
+    CU_ASSERT_EQUAL(tt_status_class(&err), TT_CLASS_OUTCOME_UNKNOWN);
+    CU_ASSERT_EQUAL(tt_status_class(NULL), TT_CLASS_LOCAL);
+    CU_ASSERT_STRING_EQUAL(tt_class_name(TT_CLASS_PARTIAL), "partial");
+    CU_ASSERT_STRING_EQUAL(tt_class_name(TT_CLASS_FILE_GONE), "file_gone");
+    CU_ASSERT_STRING_EQUAL(tt_class_name((tt_class) 999), "unknown");
+}
+
+static void test_exchange_messages(void)
+{
+    tt_status_input in = {
+        .transport = TT_TRANSPORT_OK, .http_status = 200, .code = 40101,
+        .message = "Secret and app ID do not match", .endpoint = "oauth2/access_token",
+        .profile = "acme",
+    };
+    aconn_error err;
+
+    mock_error_init(&err);
+    CU_ASSERT_EQUAL(tt_status_classify(&in, &err), ACONN_ERR_REJECTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "app_secret"));
+    CU_ASSERT_PTR_NULL(strstr(err.message, "already used"));
+    in.message = "auth_code is expired";
+    CU_ASSERT_EQUAL(tt_status_classify(&in, &err), ACONN_ERR_AUTH_FLOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "authorize --profile acme"));
+    /* 20001 is success, and its details reach the caller. */
+    in.code = 20001;
+    in.endpoint = "dmp/custom_audience/update";
+    in.message = "Partial success: 3 of 4 ids applied";
+    CU_ASSERT_EQUAL(tt_status_classify(&in, &err), ACONN_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "3 of 4"));
+    /* A file gone is not retried in the call: the caller uploads again. */
+    in.code = 40910;
+    CU_ASSERT_EQUAL(tt_status_classify(&in, &err), ACONN_RETRY);
+    CU_ASSERT_FALSE(tt_status_retry_in_call(&err));
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -318,6 +443,9 @@ int main(void)
     CU_add_test(s, "40002 refined by message", test_message_rows);
     CU_add_test(s, "NULL strings and NULL err", test_null_err_and_strings);
     CU_add_test(s, "small aconn_error is honoured", test_small_error_struct);
+    CU_add_test(s, "class of every row", test_classes);
+    CU_add_test(s, "class of transport answers, names", test_class_transport_and_names);
+    CU_add_test(s, "token exchange, partial success, file gone", test_exchange_messages);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;

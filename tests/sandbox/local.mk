@@ -1,7 +1,8 @@
 # tests/sandbox: tiktok-sandbox, a local TikTok Marketing API v1.3 server,
 # and the CUnit tests that drive it over HTTPS.
 
-noinst_PROGRAMS += tests/sandbox/tiktok-sandbox
+# Installed too: a person can drive the sandbox by hand (README).
+bin_PROGRAMS += tests/sandbox/tiktok-sandbox
 tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb.h \
 	tests/sandbox/sb_main.c \
@@ -16,6 +17,7 @@ tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb_audience_get.c \
 	tests/sandbox/sb_members.c \
 	tests/sandbox/sb_faults.c \
+	tests/sandbox/sb_inject.c \
 	tests/sandbox/sb_clock.c \
 	tests/sandbox/sb_control.c \
 	tests/sandbox/sb_world_ctl.c \
@@ -52,6 +54,12 @@ tests_sandbox_test_sandbox_rules_SOURCES = tests/sandbox/test_sandbox_rules.c \
 tests_sandbox_test_sandbox_rules_CFLAGS = $(TSB_TEST_CFLAGS)
 tests_sandbox_test_sandbox_rules_LDADD = $(TSB_TEST_LIBS)
 TESTS += tests/sandbox/test_sandbox_rules
+
+check_PROGRAMS += tests/sandbox/test_sandbox_inject
+tests_sandbox_test_sandbox_inject_SOURCES = tests/sandbox/test_sandbox_inject.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_inject_CFLAGS = $(TSB_TEST_CFLAGS)
+tests_sandbox_test_sandbox_inject_LDADD = $(TSB_TEST_LIBS)
+TESTS += tests/sandbox/test_sandbox_inject
 
 check_PROGRAMS += tests/sandbox/test_sandbox_cli
 tests_sandbox_test_sandbox_cli_SOURCES = tests/sandbox/test_sandbox_cli.c $(TSB_COMMON)

@@ -194,6 +194,7 @@ typedef struct {
 } sb_state;
 
 typedef struct sb_qps sb_qps;
+typedef struct sb_inject sb_inject;
 
 typedef struct {
     pthread_mutex_t lock;
@@ -215,6 +216,7 @@ typedef struct {
     char *data_dir;
     bool data_dir_owned;
     sb_qps *qps;
+    sb_inject *inject;        /* /sandbox/inject answers (sb_inject.c) */
 } sb_ctx;
 
 /* World loading / defaults. Return 0 or -1 with err filled. */
@@ -302,8 +304,17 @@ struct sb_req {
     const char *raw_type;
     char *location;           /* owned; for 302 */
     bool drop_after;          /* lost_response: applied, then no answer */
+    int inject_code;          /* /sandbox/inject "apply": answered after the work */
+    char inject_message[512];
     bool counted;
 };
+
+/* /sandbox/inject (sb_inject.c). take(): true when req is answered now. */
+bool sb_inject_take(sb_ctx *ctx, sb_req *req);
+void sb_inject_finish(sb_req *req);
+void sb_inject_free(sb_inject *in);
+void sb_inject_clear(sb_inject *in);   /* under ctx->lock; NULL ok */
+void sb_h_ctl_inject(sb_ctx *ctx, sb_req *req);
 
 /* Set an error envelope; message is printf-style. */
 void sb_fail(sb_req *req, int code, const char *fmt, ...)

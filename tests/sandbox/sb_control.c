@@ -292,6 +292,7 @@ void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req)
     ctx->fault_counter = 0;
     ctx->busy_while_processing = ctx->initial_busy;
     ctx->processing_delay_ms = ctx->initial_delay_ms;
+    sb_inject_clear(ctx->inject);
     pthread_mutex_unlock(&ctx->lock);
     json_object_put(fresh);
     if (rc != 0) {

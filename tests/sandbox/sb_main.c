@@ -1,6 +1,8 @@
 /* sb_main.c: the tiktok-sandbox command line. Parses options, loads the
  * world, starts the server, prints the ready line and waits for SIGTERM
  * or SIGINT (with sigwait, so no handler and no global flag). */
+#include <config.h>
+
 #include "sb.h"
 
 #include <errno.h>
@@ -39,6 +41,7 @@ static const char usage[] =
     "                            temporary directory, removed at exit)\n"
     "  --threads N               server threads (default 4)\n"
     "  --help                    show this help and exit\n"
+    "  --version                 print the version and exit\n"
     "\n"
     "When ready it prints one line on stdout:\n"
     "  {\"event\":\"ready\",\"base_url\":\"https://127.0.0.1:PORT\",\"pid\":N}\n"
@@ -117,6 +120,9 @@ static int parse_args(int argc, char **argv, sb_opts *o)
         }
         if (strcmp(name, "--help") == 0) {
             fputs(usage, stdout);
+            return 1;
+        } else if (strcmp(name, "--version") == 0) {
+            printf("tiktok-sandbox %s (TikTok Marketing API v1.3)\n", PACKAGE_VERSION);
             return 1;
         } else if (strcmp(name, "--print-world") == 0) {
             o->print_world = true;
@@ -349,6 +355,7 @@ cleanup:
         remove_data_dir(ctx.data_dir);
     }
     sb_qps_free(ctx.qps);
+    sb_inject_free(ctx.inject);
     json_object_put(ctx.by_endpoint);
     json_object_put(ctx.world);
     json_object_put(ctx.world_loaded);

@@ -27,8 +27,7 @@ static int check_app(sb_ctx *ctx, sb_req *req, const char *app_id, const char *s
     const char *s = sb_w_str(app, "secret");
 
     if (app == NULL || s == NULL || strcmp(s, secret) != 0) {
-        sb_fail(req, 40101, "Invalid app_id or secret: check the app's credentials "
-                "in the developer portal.");
+        sb_fail(req, 40101, "Secret and app ID do not match.");
         return -1;
     }
     return 0;
@@ -132,7 +131,8 @@ void sb_h_advertiser_get(sb_ctx *ctx, sb_req *req)
         goto cleanup;
     }
     if (strcmp(app_id, req->app_id) != 0) {
-        sb_fail(req, 40105, "The access token was not issued to app_id %s.", app_id);
+        sb_fail(req, 40113, "App is blocked or mismatched: the access token was not "
+                "issued to app_id %s.", app_id);
         goto cleanup;
     }
     ids = sb_w_covered(ctx, req->user_id);

@@ -57,6 +57,8 @@ static const sb_route routes[] = {
     {"/sandbox/clock", "POST", sb_h_ctl_clock, SB_BODY_RAW, 0},
     {"/sandbox/faults", "GET", sb_h_ctl_faults, SB_BODY_NONE, 0},
     {"/sandbox/faults", "POST", sb_h_ctl_faults, SB_BODY_RAW, 0},
+    {"/sandbox/inject", "GET", sb_h_ctl_inject, SB_BODY_NONE, 0},
+    {"/sandbox/inject", "POST", sb_h_ctl_inject, SB_BODY_RAW, 0},
     {"/sandbox/world/role", "POST", sb_h_ctl_world_role, SB_BODY_RAW, 0},
     {"/sandbox/world/owner_bc", "POST", sb_h_ctl_world_owner_bc, SB_BODY_RAW, 0},
     {"/sandbox/world/bc_member", "POST", sb_h_ctl_world_bc_member, SB_BODY_RAW, 0},
@@ -327,6 +329,9 @@ static enum MHD_Result begin(sb_ctx *ctx, struct MHD_Connection *c,
         apply_fault(req, fault);
         return MHD_YES;
     }
+    if ((rt->flags & R_TIKTOK) && sb_inject_take(ctx, req)) {
+        return MHD_YES;
+    }
     if (rt->flags & R_TOKEN) {
         const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Token");
         bool found = false;
@@ -459,6 +464,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     }
     if (!decided(req)) {
         run_handler(ctx, req);
+        sb_inject_finish(req);
     }
     if (req->drop_after) {
         return MHD_NO;  /* the change is applied; the answer is lost */
