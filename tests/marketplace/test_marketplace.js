@@ -6,7 +6,10 @@
 // existing audiences in a third). The JSON it produces must validate against
 // the schema (python3-jsonschema) and be accepted by `connector-host
 // validate`; an invalid entry (an account in both lists) must show the
-// plugin's message at the field. Screenshots go to the build directory.
+// plugin's message at the field. Then a table of valid and invalid settings
+// put in the form: the form's own schema check, python3-jsonschema and the
+// plugin must judge each the same way (rules across fields only the plugin
+// knows are marked). Screenshots go to the build directory.
 // Every check counts; any failure exits non-zero.
 'use strict';
 const fs = require('fs');
@@ -93,9 +96,8 @@ function canon(x) {
 }
 
 const sel = (p) => `[data-schemapath="${p}"]`;
-// JSON Editor renders the root's allOf/if-then branches as hidden duplicate
-// editors with the same ids: a person only sees, and so only uses, the
-// visible one.
+// A person only sees, and so only uses, what is visible (JSON Editor keeps
+// the editors of a collapsed or switched-away part in the page).
 const v = (page, s) => page.locator(s).locator('visible=true').first();
 
 // Resolves once the form has not changed for 300 ms (at most 5 s): JSON
@@ -181,6 +183,7 @@ async function cards(page) {
     types: [...document.querySelectorAll('#identifier-types span')].map((s) => s.textContent),
     limits: document.querySelectorAll('dl.limits dt').length,
     profile: document.getElementById('profile-title').textContent,
+    paths: [...document.querySelectorAll('#form [data-schemapath]')].map((e) => e.dataset.schemapath),
     untitled: [...document.querySelectorAll('#form [data-schemapath]')]
       .filter((e) => !/\.\d+$/.test(e.dataset.schemapath) && e.dataset.schemapath !== 'root')
       .filter((e) => !e.querySelector('label, .je-object__title, .je-header'))
@@ -193,6 +196,10 @@ async function cards(page) {
   check('connector card: every limit', got.limits === Object.keys(manifest.limits).length, got.limits);
   check('profile card: title', got.profile === manifest.profile.title, got.profile);
   check('every form field has a title', got.untitled.length === 0, got.untitled);
+  // The cross-field rules are not rendered as forms of their own (the
+  // manifest writes them under not): each field is in the page once.
+  const dup = got.paths.filter((p, i) => got.paths.indexOf(p) !== i);
+  check('every form field is rendered once', dup.length === 0 && got.paths.includes('root.audience_name'), dup);
 }
 
 async function mixed(page, url) {
@@ -245,6 +252,103 @@ async function conflict(page, url) {
     at !== undefined && at.at === `root.existing_audiences.${A}` && /both/.test(at.message), r.errors);
 }
 
+// The form and the plugin judge settings the same way. Each case is put in
+// the form through the library's own API (as the Marketplace does when it
+// shows a saved connection), read back, judged by the library's schema
+// validation (the verdict a person sees before submitting), by
+// python3-jsonschema, and by `connector-host validate`. kind 'schema': a
+// rule the schema states, so the form and the plugin must agree. kind
+// 'plugin': a rule across fields only the plugin knows (the schema accepts;
+// the plugin refuses and the page shows its message at the field). In every
+// case a form refusal implies a plugin refusal: the Marketplace must never
+// turn away settings the connector accepts.
+const NAME128 = '\u00e9'.repeat(128);
+const EMOJI100 = '\u{1F600}'.repeat(100);
+const AGREE = [
+  ['new, one Ad Account', 'schema', true, { connection_type: 'new', audience_name: 'n', create_new_for: [A] }],
+  ['existing, two audiences', 'schema', true, { connection_type: 'existing', existing_audiences: { [C]: AUD } }],
+  ['128 accented characters', 'schema', true, { connection_type: 'new', audience_name: NAME128, create_new_for: [A] }],
+  ['the largest id', 'schema', true, { connection_type: 'new', audience_name: 'n', create_new_for: ['9223372036854775807'] }],
+  ['new without audience_name', 'schema', false, { connection_type: 'new', create_new_for: [A] }],
+  ['empty audience_name', 'schema', false, { connection_type: 'new', audience_name: '', create_new_for: [A] }],
+  ['129-character audience_name', 'schema', false, { connection_type: 'new', audience_name: `${NAME128}x`, create_new_for: [A] }],
+  ['a tab in audience_name', 'schema', false, { connection_type: 'new', audience_name: 'a\tb', create_new_for: [A] }],
+  ['an id with a leading zero', 'schema', false, { connection_type: 'new', audience_name: 'n', create_new_for: ['0123'] }],
+  ['an id past 2^63-1', 'schema', false, { connection_type: 'new', audience_name: 'n', create_new_for: ['9223372036854775808'] }],
+  ['an Ad Account twice in create_new_for', 'schema', false, { connection_type: 'new', audience_name: 'n', create_new_for: [A, A] }],
+  ['an Ad Account id key that is not a number', 'schema', false, { connection_type: 'existing', existing_audiences: { abc: AUD } }],
+  // The form keeps minItems: an empty list shows one empty entry.
+  ['an Ad Account with no audience', 'schema', false, { connection_type: 'existing', existing_audiences: { [C]: [] } },
+    { connection_type: 'existing', existing_audiences: { [C]: [''] } }],
+  ['audience_name with existing', 'schema', false, { connection_type: 'existing', audience_name: 'n', existing_audiences: { [C]: AUD } }],
+  ['membership_duration_days 0', 'schema', false, { connection_type: 'new', audience_name: 'n', create_new_for: [A], membership_duration_days: 0 }],
+  ['membership_duration_days 366', 'schema', false, { connection_type: 'new', audience_name: 'n', create_new_for: [A], membership_duration_days: 366 }],
+  ['the two history switches disagree', 'schema', false, { connection_type: 'new', audience_name: 'n', create_new_for: [A], historical_data_enabled: true, deliver_all_data: false }],
+  ['an Ad Account in both lists', 'plugin', false, { connection_type: 'both', audience_name: 'n', create_new_for: [A], existing_audiences: { [A]: AUD } }],
+];
+
+async function agreement(page) {
+  for (const [name, kind, valid, given, holds] of AGREE) {
+    const settings = holds || given;
+    await page.evaluate((s) => window.marketplace.then((m) => m.editor.setValue(s)), given);
+    await settle(page);
+    const r = await page.evaluate(() => window.marketplace.then(async (m) => {
+      const formErrors = m.editor.validate().map((e) => `${e.path}: ${e.message}`);
+      const sub = await m.submit();
+      return { formErrors, settings: sub.settings, hostValid: sub.host.valid,
+        fields: [...document.querySelectorAll('.field-error')].map((e) => e.dataset.field) };
+    }));
+    const roundTrip = canon(r.settings) === canon(settings);
+    check(`agree [${name}]: the form holds the settings`, roundTrip, r.settings);
+    if (!roundTrip) continue;
+    const hv = hostValidate(settings);
+    let host;
+    try { host = JSON.parse(hv.out); } catch (e) { host = { valid: null }; }
+    const formOk = r.formErrors.length === 0;
+    const schemaOk = schemaErrors(settings).length === 0;
+    check(`agree [${name}]: connector-host validate ${valid ? 'accepts' : 'refuses'} it`,
+      host.valid === valid && (hv.rc === 0) === valid, hv);
+    check(`agree [${name}]: the form's schema check and python3-jsonschema agree`,
+      formOk === schemaOk, { formErrors: r.formErrors, schemaOk });
+    check(`agree [${name}]: a form refusal is also a plugin refusal`, formOk || host.valid === false,
+      r.formErrors);
+    if (kind === 'schema') {
+      check(`agree [${name}]: the form ${valid ? 'accepts' : 'refuses'} it as the plugin does`,
+        formOk === host.valid, { formErrors: r.formErrors, host: hv.out });
+    } else {
+      check(`agree [${name}]: the schema accepts it, only the plugin knows the rule`, formOk,
+        r.formErrors);
+    }
+    check(`agree [${name}]: the page's verdict is the plugin's`, r.hostValid === host.valid,
+      r.hostValid);
+    if (host.valid === false) {
+      const want = host.errors.map((e) => e.field);
+      check(`agree [${name}]: the page shows each of the plugin's messages at its field`,
+        canon(r.fields.sort()) === canon(want.sort()), { page: r.fields, host: want });
+    }
+  }
+}
+
+// Found by this test, not fixable in the schema: JSON Editor 2.17.2 counts
+// maxLength in UTF-16 code units (JavaScript's String.length), JSON Schema
+// and the plugin in characters, so a name of 100 emoji (100 characters, 200
+// units) is refused by the form and accepted by the connector. A Marketplace
+// form built on this library would be stricter than the connector for names
+// outside the Basic Multilingual Plane. Checked so that an upgrade of the
+// library that fixes it is noticed (then move the case into AGREE).
+async function knownDivergence(page) {
+  const settings = { connection_type: 'new', audience_name: EMOJI100, create_new_for: [A] };
+  await page.evaluate((s) => window.marketplace.then((m) => m.editor.setValue(s)), settings);
+  await settle(page);
+  const formErrors = await page.evaluate(() => window.marketplace.then(
+    (m) => m.editor.validate().map((e) => e.property)));
+  const hv = hostValidate(settings);
+  check('known: 100 emoji as audience_name: the plugin and python3-jsonschema accept it',
+    hv.rc === 0 && schemaErrors(settings).length === 0, hv);
+  check('known: JSON Editor 2.17.2 refuses it by maxLength (it counts UTF-16 units)',
+    canon(formErrors) === canon(['maxLength']), formErrors);
+}
+
 (async () => {
   let server;
   let browser;
@@ -261,6 +365,9 @@ async function conflict(page, url) {
     await cards(page);
     await mixed(page, server.url);
     await conflict(page, server.url);
+    await open(page, server.url);
+    await agreement(page);
+    await knownDivergence(page);
     check('no script error in the page', pageErrors.length === 0, pageErrors);
     const unsupported = await page.evaluate(() => document.body.innerText.match(/Unsupported[^\n]*/g));
     check('the form library supports every keyword the schema uses', unsupported === null, unsupported);
