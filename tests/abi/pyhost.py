@@ -73,6 +73,8 @@ class PyHost:
         self.callback_errors = []
         self.records = []        # the dataset: (seq, op, [(name, type, value)])
         self._cursor = None
+        self.chunk = 100         # records per batch_next(): several calls per batch
+        self.cas_log = []        # (key, expected version, status) of every state_cas()
         self._keep = []          # C memory handed out by batch_next
         self._fns = [A.LOG_FN(self._log), A.OPTION_FN(self._option), A.NOW_FN(self._now),
                      A.CANCELLED_FN(self._cancelled), A.SECRET_GET_FN(self._secret_get),
@@ -145,7 +147,9 @@ class PyHost:
         with self.lock:
             version = self.state.get(k, (0, b""))[0]
             if version != expected:
+                self.cas_log.append((k, expected, A.ERR_CONFLICT))
                 return A.ERR_CONFLICT
+            self.cas_log.append((k, expected, A.OK))
             if value is None:
                 self.state.pop(k, None)
                 new_versionp[0] = 0
@@ -156,8 +160,8 @@ class PyHost:
 
     @guarded(A.ERR_FATAL)
     def _batch_next(self, _ctx, _batch, recordsp, countp):
-        chunk = self._cursor[:2]
-        del self._cursor[:2]
+        chunk = self._cursor[:self.chunk]
+        del self._cursor[:self.chunk]
         self._keep = []
         arr = (ctypes.POINTER(A.Record) * max(len(chunk), 1))()
         for i, (seq, op, attrs) in enumerate(chunk):
@@ -207,7 +211,7 @@ class PyHost:
                                    ctypes.byref(err))
         return st, (out.json() if out.chunks else None), err
 
-    def deliver(self, records, settings, profile, spool_dir, batches=2):
+    def deliver(self, records, settings, profile, spool_dir, batches=2, run_id="py-run-1"):
         """One run of len(records) records in `batches` batches; returns
         (statuses, report JSON, errors)."""
         slot = ctypes.c_void_p(None)
@@ -220,7 +224,7 @@ class PyHost:
                 flags = (A.BATCH_RUN_BEGIN if b == 0 else 0) | \
                         (A.BATCH_RUN_END if b == batches - 1 else 0)
                 batch = A.Batch(struct_size=ctypes.sizeof(A.Batch), flags=flags,
-                                connection_id=b"py-conn-1", run_id=b"py-run-1",
+                                connection_id=b"py-conn-1", run_id=run_id.encode(),
                                 profile=profile.encode(), settings_json=settings_b,
                                 spool_dir=spool_dir.encode(), run_first_seq=records[0][0],
                                 run_last_seq=records[-1][0], run_attempt=1,
