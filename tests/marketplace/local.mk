@@ -3,6 +3,9 @@
 # pinned by package-lock.json, and are installed with `npm ci` into the build
 # tree (never the source tree); Chromium, node and npm are Debian packages
 # (tools/install-deps). A missing tool is a failure naming install-deps.
+# playwright-core stays at 1.61.1, the last release that runs on Debian 12's
+# Node.js 18 (1.62 and later exit at start on Node < 20); tested with
+# Debian's nodejs 18.20.4 and chromium 156.
 MKT_NPM_DIR = tests/marketplace/npm
 TEST_EXTENSIONS += .js
 JS_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/marketplace/run-node
