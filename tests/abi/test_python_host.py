@@ -119,7 +119,17 @@ def check_authorize(host, sb, profile):
                  (st, status_json, err.text()))
 
 
-def check_delivery(host, sb, acct, profile, spool):
+def audience_members(sb, auds):
+    members = []
+    for aud in auds:
+        _, _, body = sb.request("GET", "/sandbox/audience/members?audience_id=%s"
+                                % aud["audience_id"])
+        members += body.decode().split()
+    return sorted(members)
+
+
+def check_first_run(host, sb, acct, profile, spool, settings):
+    """Returns the digests delivered and the audiences made."""
     digests = []
     records = []
     # 1,010 identifiers: TikTok (and the sandbox) refuse an update that would
@@ -134,8 +144,6 @@ def check_delivery(host, sb, acct, profile, spool):
         digests.append(d)
         records.append((i, A.RECORD_ADD, attrs))
     records.append((1011, A.RECORD_ADD, [("sha256_hashed_email", "", "not-a-digest")]))
-    settings = {"connection_type": "new", "audience_name": "Python host audience",
-                "create_new_for": [acct[0]]}
     statuses, report, errors = host.deliver(records, settings, profile, spool, batches=2)
     check("two batches delivered", statuses == [A.OK, A.OK],
           (statuses, [e.text() for e in errors]))
@@ -147,14 +155,13 @@ def check_delivery(host, sb, acct, profile, spool):
     # 0.2 and with audience_per_identifier_type, one per identifier type.
     auds = sb.get_json("/sandbox/audiences?advertiser_id=%s" % acct[0])["audiences"]
     check("the run made its audiences in the Ad Account", 1 <= len(auds) <= 2, auds)
-    members = []
-    for aud in auds:
-        _, _, body = sb.request("GET", "/sandbox/audience/members?audience_id=%s"
-                                % aud["audience_id"])
-        members += body.decode().split()
+    members = audience_members(sb, auds)
     check("the audiences hold exactly the delivered identifiers",
-          sorted(members) == sorted(digests), (len(members), len(digests)))
+          members == sorted(digests), (len(members), len(digests)))
+    return digests, auds
 
+
+def check_second_run(host, sb, acct, profile, spool, settings, digests, auds):
     # A second run reads the plugin's state back from this host's store and
     # updates it with compare-and-set on the versions it got: one identifier
     # leaves, one joins.
@@ -169,21 +176,17 @@ def check_delivery(host, sb, acct, profile, spool):
           (statuses, [e.text() for e in errors], report))
     check("the plugin replaced state at the version it had read (compare-and-set)",
           any(exp > 0 and st == A.OK for _, exp, st in host.cas_log), host.cas_log)
-    check("second run: the target's state was read back, not made again",
+    check("second run: no state key the first run wrote was lost or made anew",
           all(host.state[k][0] >= v for k, v in versions.items() if k in host.state)
           and "conn/py-conn-1/layout" in host.state, host.state.keys())
     auds2 = sb.get_json("/sandbox/audiences?advertiser_id=%s" % acct[0])["audiences"]
     check("second run: no new audience was made",
           sorted(a["audience_id"] for a in auds2) == sorted(a["audience_id"] for a in auds),
           auds2)
-    members = []
-    for aud in auds2:
-        _, _, body = sb.request("GET", "/sandbox/audience/members?audience_id=%s"
-                                % aud["audience_id"])
-        members += body.decode().split()
+    members = audience_members(sb, auds2)
     want = sorted([d for d in digests if d != gone] + [new])
     check("second run: the removed identifier left, the added one joined",
-          sorted(members) == want, (len(members), len(want)))
+          members == want, (len(members), len(want)))
 
 
 def check_guard(host):
@@ -214,8 +217,12 @@ def main():
         check_validate(host, acct)
         check_guard(host)
         if check_authorize(host, sb, "py-profile"):
-            os.makedirs(os.path.join(home, "spool"))
-            check_delivery(host, sb, acct, "py-profile", os.path.join(home, "spool"))
+            spool = os.path.join(home, "spool")
+            os.makedirs(spool)
+            settings = {"connection_type": "new", "audience_name": "Python host audience",
+                        "create_new_for": [acct[0]]}
+            digests, auds = check_first_run(host, sb, acct, "py-profile", spool, settings)
+            check_second_run(host, sb, acct, "py-profile", spool, settings, digests, auds)
         check("no service raised", not host.callback_errors, host.callback_errors)
         logs = "\n".join(m for _, m in host.logs)
         check("no secret in the plugin's logs",

@@ -202,16 +202,22 @@ async function cards(page) {
   check('every form field is rendered once', dup.length === 0 && got.paths.includes('root.audience_name'), dup);
 }
 
-async function mixed(page, url) {
+// A "both" connection filled in as a person would: the name, the accounts
+// for new audiences, one account's existing audiences.
+async function fillBoth(page, url, newFor, account, audiences) {
   await open(page, url);
   await v(page, '[name="root[connection_type]"]').selectOption('both');
   await optIn(page, 'audience_name');
   await v(page, '[name="root[audience_name]"]').fill('Spring buyers');
   await optIn(page, 'create_new_for');
-  await fillArray(page, 'root.create_new_for', [A, B]);
+  await fillArray(page, 'root.create_new_for', newFor);
   await optIn(page, 'existing_audiences');
-  await addMapKey(page, C);
-  await fillArray(page, `root.existing_audiences.${C}`, AUD);
+  await addMapKey(page, account);
+  await fillArray(page, `root.existing_audiences.${account}`, audiences);
+}
+
+async function mixed(page, url) {
+  await fillBoth(page, url, [A, B], C, AUD);
   await optIn(page, 'membership_duration_days');
   await v(page, '[name="root[membership_duration_days]"]').fill('90');
   // The map's entry is headed by its key, so a person sees which Ad Account
@@ -233,15 +239,7 @@ async function mixed(page, url) {
 }
 
 async function conflict(page, url) {
-  await open(page, url);
-  await v(page, '[name="root[connection_type]"]').selectOption('both');
-  await optIn(page, 'audience_name');
-  await v(page, '[name="root[audience_name]"]').fill('Spring buyers');
-  await optIn(page, 'create_new_for');
-  await fillArray(page, 'root.create_new_for', [A]);
-  await optIn(page, 'existing_audiences');
-  await addMapKey(page, A);
-  await fillArray(page, `root.existing_audiences.${A}`, [AUD[0]]);
+  await fillBoth(page, url, [A], A, [AUD[0]]);
   const r = await submit(page);
   await page.screenshot({ path: path.join(outdir, 'marketplace-conflict.png'), fullPage: true });
   const hv = hostValidate(r.settings);
