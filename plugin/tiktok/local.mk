@@ -7,4 +7,5 @@ plugin_libtt_core_la_SOURCES += \
 	plugin/tiktok/tt_http.c plugin/tiktok/tt_http.h plugin/tiktok/tt_http_xfer.h \
 	plugin/tiktok/tt_http_retry.c \
 	plugin/tiktok/tt_api.c plugin/tiktok/tt_api.h plugin/tiktok/tt_api_state.c \
-	plugin/tiktok/tt_session.c plugin/tiktok/tt_session.h
+	plugin/tiktok/tt_session.c plugin/tiktok/tt_session.h \
+	plugin/tiktok/tt_url.c plugin/tiktok/tt_url.h

@@ -29,13 +29,13 @@ FZ_SRC_settings = $(fz_dir)/fz_settings.c $(fz_plugin)/settings/tt_settings.c $(
 	$(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c
 FZ_SRC_dataset = $(fz_dir)/fz_dataset.c $(fz_host)/ch_dataset.c $(fz_host)/ch_arena.c \
 	$(fz_host)/ch_utf8.c $(fz_host)/ch_util.c $(fz_plugin)/common/tt_jstrict.c
-FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
+FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_url.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
 	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c \
 	$(fz_plugin)/common/tt_secret.c
 # tt_http_retry.c is left out on purpose: fz_transport.c replaces its
 # network calls (see fz_transport.h).
 FZ_SRC_api = $(fz_dir)/fz_api.c $(fz_dir)/fz_transport.c $(fz_plugin)/tiktok/tt_api.c \
-	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
+	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_url.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
 	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c $(fz_plugin)/common/tt_secret.c
 FZ_SRC_state = $(fz_dir)/fz_state.c $(fz_plugin)/profile/tt_state.c
 FZ_SRC_manifest = $(fz_dir)/fz_manifest.c $(fz_dir)/fz_manifest_check.c \
@@ -45,8 +45,9 @@ FZ_SRC_email = $(fz_dir)/fz_email.c $(fz_plugin)/identifiers/tt_email.c
 # tt_oauth.c brings the API client with it; the fake transport stands in for
 # the network as in the api target.
 FZ_SRC_oauth = $(fz_dir)/fz_oauth.c $(fz_dir)/fz_transport.c $(fz_plugin)/profile/tt_oauth.c \
+	$(fz_plugin)/profile/tt_grant.c $(fz_plugin)/profile/tt_profile.c \
 	$(fz_plugin)/profile/tt_state.c $(fz_plugin)/profile/tt_accounts.c $(fz_plugin)/tiktok/tt_api.c \
-	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
+	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_url.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
 	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c $(fz_plugin)/common/tt_secret.c
 
 FUZZ_BINS = tests/fuzz/fuzz-settings tests/fuzz/fuzz-dataset tests/fuzz/fuzz-envelope \
