@@ -84,7 +84,14 @@ int main(void)
     ABI_FIELD(aconn_plugin, abi_minor); ABI_FIELD(aconn_plugin, reserved0);
     ABI_FIELD(aconn_plugin, describe); ABI_FIELD(aconn_plugin, validate_settings);
     ABI_FIELD(aconn_plugin, authorize); ABI_FIELD(aconn_plugin, deliver_batch);
-    ABI_FIELD(aconn_plugin, teardown);
+    ABI_FIELD(aconn_plugin, teardown); ABI_FIELD(aconn_plugin, inspect);
+    ABI_END();
+    ABI_BEGIN(aconn_inspect_request);
+    ABI_FIELD(aconn_inspect_request, struct_size); ABI_FIELD(aconn_inspect_request, flags);
+    ABI_FIELD(aconn_inspect_request, connection_id);
+    ABI_FIELD(aconn_inspect_request, profile);
+    ABI_FIELD(aconn_inspect_request, settings_json);
+    ABI_FIELD(aconn_inspect_request, last_report_json);
     ABI_END();
     printf("}}\n");
     return 0;

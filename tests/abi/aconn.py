@@ -135,6 +135,12 @@ class AuthorizeRequest(Structure):
                 ("callback_url", c_char_p)]
 
 
+class InspectRequest(Structure):   # ABI 1.1
+    _fields_ = [("struct_size", c_uint32), ("flags", c_uint32), ("connection_id", c_char_p),
+                ("profile", c_char_p), ("settings_json", c_char_p),
+                ("last_report_json", c_char_p)]
+
+
 DESCRIBE_FN = CFUNCTYPE(POINTER(Info))
 VALIDATE_FN = CFUNCTYPE(aconn_status, POINTER(Host), POINTER(ValidateRequest),
                         POINTER(ErrorList))
@@ -143,20 +149,25 @@ AUTHORIZE_FN = CFUNCTYPE(aconn_status, POINTER(Host), POINTER(AuthorizeRequest),
 DELIVER_FN = CFUNCTYPE(aconn_status, POINTER(Host), POINTER(c_void_p), POINTER(Batch),
                        POINTER(Error))
 TEARDOWN_FN = CFUNCTYPE(None, POINTER(Host), c_void_p)
+INSPECT_FN = CFUNCTYPE(aconn_status, POINTER(Host), POINTER(InspectRequest),
+                       POINTER(Output), POINTER(Error))   # ABI 1.1, optional
 
 
 class Plugin(Structure):
     _fields_ = [("struct_size", c_uint32), ("abi_major", c_uint32), ("abi_minor", c_uint32),
                 ("reserved0", c_uint32), ("describe", DESCRIBE_FN),
                 ("validate_settings", VALIDATE_FN), ("authorize", AUTHORIZE_FN),
-                ("deliver_batch", DELIVER_FN), ("teardown", TEARDOWN_FN)]
+                ("deliver_batch", DELIVER_FN), ("teardown", TEARDOWN_FN),
+                # ABI 1.1
+                ("inspect", INSPECT_FN)]
 
 
 # Every public struct, for the layout check against abi_layout.c.
 STRUCTS = {"aconn_error": Error, "aconn_error_list": ErrorList, "aconn_output": Output,
            "aconn_attr": Attr, "aconn_record": Record, "aconn_batch": Batch,
            "aconn_host": Host, "aconn_info": Info, "aconn_validate_request": ValidateRequest,
-           "aconn_authorize_request": AuthorizeRequest, "aconn_plugin": Plugin}
+           "aconn_authorize_request": AuthorizeRequest, "aconn_plugin": Plugin,
+           "aconn_inspect_request": InspectRequest}
 
 
 def status_is_ok(s):

@@ -211,6 +211,22 @@ class PyHost:
                                    ctypes.byref(err))
         return st, (out.json() if out.chunks else None), err
 
+    def inspect(self, connection_id, settings, profile, last_report=None):
+        """ABI 1.1, optional: (status, targets JSON, error); (None, ...) when
+        the plugin has no inspect."""
+        if not A.has(self.plugin, "inspect") or not self.plugin.inspect:
+            return None, None, None
+        out = Collector()
+        err = A.Error.new()
+        req = A.InspectRequest(struct_size=ctypes.sizeof(A.InspectRequest),
+                               connection_id=connection_id.encode(), profile=profile.encode(),
+                               settings_json=json.dumps(settings).encode(),
+                               last_report_json=json.dumps(last_report).encode()
+                               if last_report is not None else None)
+        st = self.plugin.inspect(self.hostp, ctypes.byref(req), ctypes.byref(out.output),
+                                 ctypes.byref(err))
+        return st, (out.json() if out.chunks else None), err
+
     def deliver(self, records, settings, profile, spool_dir, batches=2, run_id="py-run-1"):
         """One run of len(records) records in `batches` batches; returns
         (statuses, report JSON, errors)."""

@@ -2,9 +2,9 @@
 """A host written in Python with ctypes only drives the built plugin through
 the whole ABI against the sandbox over HTTPS: layouts equal C's, ABI
 negotiation, describe, validate_settings with a caller-owned error list,
-authorize (begin, consent, complete, status), a two-batch delivery run with
-its own state and secrets, teardown; then the audience's members are checked
-in the sandbox. Every check counts; any failure exits non-zero.
+authorize (begin, consent, complete, status), two delivery runs of two
+batches with its own state and secrets, teardown, the audience's members in
+the sandbox, and ABI 1.1's inspect (read-only). Every check counts; any failure exits non-zero.
 """
 import hashlib
 import json
@@ -187,6 +187,28 @@ def check_second_run(host, sb, acct, profile, spool, settings, digests, auds):
     want = sorted([d for d in digests if d != gone] + [new])
     check("second run: the removed identifier left, the added one joined",
           members == want, (len(members), len(want)))
+    return report
+
+
+def check_inspect(host, acct, profile, settings, report, auds):
+    """ABI 1.1's optional inspect(): the targets as they stand, read-only."""
+    cas_before, secrets_before = len(host.cas_log), dict(host.secrets)
+    st, got, err = host.inspect("py-conn-1", settings, profile, report)
+    if not check("inspect (ABI 1.1) is there and answers OK", st == A.OK,
+                 (st, err.text() if err else None)):
+        return
+    targets = (got or {}).get("targets", [])
+    print("inspect: %s" % json.dumps(targets))
+    t = targets[0] if len(targets) == 1 else {}
+    check("inspect: one target, the audience the runs made, in its Ad Account",
+          t.get("audience_id") == auds[0]["audience_id"] and t.get("account") == acct[0], got)
+    # The sandbox processes at once here (no --processing-delay-ms).
+    check("inspect: ready, the size TikTok shows, the last run applied",
+          t.get("status") == "ready" and t.get("size") == 1010
+          and t.get("last_outcome") == "applied", t)
+    check("inspect changed nothing (no state_cas, no secret_put)",
+          len(host.cas_log) == cas_before and host.secrets == secrets_before,
+          host.cas_log[cas_before:])
 
 
 def check_guard(host):
@@ -222,7 +244,9 @@ def main():
             settings = {"connection_type": "new", "audience_name": "Python host audience",
                         "create_new_for": [acct[0]]}
             digests, auds = check_first_run(host, sb, acct, "py-profile", spool, settings)
-            check_second_run(host, sb, acct, "py-profile", spool, settings, digests, auds)
+            report = check_second_run(host, sb, acct, "py-profile", spool, settings, digests,
+                                      auds)
+            check_inspect(host, acct, "py-profile", settings, report, auds)
         check("no service raised", not host.callback_errors, host.callback_errors)
         logs = "\n".join(m for _, m in host.logs)
         check("no secret in the plugin's logs",
