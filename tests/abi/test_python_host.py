@@ -4,7 +4,8 @@ the whole ABI against the sandbox over HTTPS: layouts equal C's, ABI
 negotiation, describe, validate_settings with a caller-owned error list,
 authorize (begin, consent, complete, status), two delivery runs of two
 batches with its own state and secrets, teardown, the audience's members in
-the sandbox, and ABI 1.1's inspect (read-only). Every check counts; any failure exits non-zero.
+the sandbox, and ABI 1.1's inspect (read-only). Every check counts; any
+failure exits non-zero.
 """
 import hashlib
 import json
