@@ -105,7 +105,7 @@ static aconn_status window_from_legacy(const aconn_host *host, const char *adver
     int64_t n = 0;
     aconn_status st;
 
-    w->at = malloc((TT_BUDGET_LEGACY_MAX + 1) * sizeof(*w->at));
+    w->at = calloc(TT_BUDGET_LEGACY_MAX + 1, sizeof(*w->at));
     if (w->at == NULL)
         return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
     if (legacy_key(key, sizeof(key), advertiser_id, now_ms) != 0)

@@ -322,7 +322,7 @@ static aconn_status tt_check_redirect(const char *callback, const char *expected
                                       const char *profile, aconn_error *err)
 {
     static const char *const names[4] = {"scheme", "host", "port", "path"};
-    char *got[4], *want[4];
+    char *got[4] = {NULL}, *want[4] = {NULL};   /* freed even when parsing stops early */
     aconn_status st = ACONN_OK;
     int i;
 
