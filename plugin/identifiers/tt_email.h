@@ -49,7 +49,4 @@ int tt_email_normalize(const char *value, size_t len, char out[TT_EMAIL_MAX],
 int tt_email_hash(tt_email_hasher *h, const char *value, size_t len,
                   char hex_out[64]);
 
-/** Writes the 64 lower-case hex digits of a 32-byte digest. */
-void tt_hex_encode(const unsigned char *bytes, size_t n, char *out);
-
 #endif
