@@ -23,8 +23,7 @@ static void tt_http_read_app_id(tt_http *http, const aconn_host *host)
     tt_secret id;
 
     memset(&id, 0, sizeof(id));
-    if (host != NULL && host->secret_get != NULL
-        && tt_secret_get(host, "app_id", &id, NULL) == ACONN_OK && id.value != NULL)
+    if (host != NULL && tt_secret_get(host, "app_id", &id, NULL) == ACONN_OK && id.value != NULL)
         snprintf(http->app_id, sizeof(http->app_id), "%s", id.value);
     tt_secret_free(&id);
 }
@@ -68,7 +67,7 @@ aconn_status tt_http_init(tt_http *http, const aconn_host *host, aconn_error *er
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return aconn_error_set(err, ACONN_ERR_FATAL, "curl_init_failed", NULL,
                                "libcurl could not be initialised.");
-    if (host != NULL && host->option != NULL) {
+    if (host != NULL) {
         base = host->option(host->ctx, "api_base");
         ca = host->option(host->ctx, "ca_file");
         timeout = host->option(host->ctx, "request_timeout_ms");

@@ -48,7 +48,7 @@ static uint32_t tt_random_u32(void)
 
 static int tt_cancelled(const aconn_host *host)
 {
-    return host != NULL && host->cancelled != NULL && host->cancelled(host->ctx) != 0;
+    return host != NULL && host->cancelled(host->ctx) != 0;
 }
 
 /* Sleeps ms in slices; returns non-zero when cancelled meanwhile. */

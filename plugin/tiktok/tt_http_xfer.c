@@ -61,7 +61,7 @@ static int tt_xfer_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
     (void) ultotal;
     (void) ulnow;
     /* Long uploads stop promptly when the host wants to stop. */
-    if (x->host != NULL && x->host->cancelled != NULL && x->host->cancelled(x->host->ctx)) {
+    if (x->host != NULL && x->host->cancelled(x->host->ctx)) {
         x->cancelled = 1;
         return 1;
     }
@@ -143,7 +143,7 @@ static int tt_header_add(struct curl_slist **list, const char *line)
 
 static int64_t tt_host_now(const aconn_host *host)
 {
-    return (host != NULL && host->now_ms != NULL) ? host->now_ms(host->ctx) : 0;
+    return host != NULL ? host->now_ms(host->ctx) : 0;
 }
 
 /* The options every request has: TLS, timeouts, limits, callbacks.
@@ -324,7 +324,7 @@ static void tt_log(const aconn_host *host, int32_t level, const char *fmt, ...)
     char line[512];
     va_list ap;
 
-    if (host == NULL || host->log == NULL)
+    if (host == NULL)
         return;
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);

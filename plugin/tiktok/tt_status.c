@@ -224,18 +224,17 @@ static int tt_exchange_code_blamed(const tt_status_input *in)
 static void tt_fill_common(aconn_error *err, const tt_status_input *in,
                            aconn_status status, int64_t hint_ms)
 {
-    /* Never write past the caller's struct_size (an older host's error). */
-    if (err == NULL || !ACONN_HAS(err, aconn_error, http_status))
+    /* Every member is ABI 1.0: any caller's error has them (aconn.h). */
+    if (err == NULL)
         return;
     err->status = status;
     err->retry_after_ms = hint_ms;
     err->http_status = (int32_t) in->http_status;
-    if (in->transport == TT_TRANSPORT_OK && in->http_status == 200
-        && ACONN_HAS(err, aconn_error, request_id)) {
+    if (in->transport == TT_TRANSPORT_OK && in->http_status == 200) {
         snprintf(err->remote_code, sizeof(err->remote_code), "%ld", in->code);
         ACONN_STRSET(err->request_id, in->request_id);
     }
-    if (ACONN_STATUS_IS_REAUTHORIZE(status) && ACONN_HAS(err, aconn_error, profile))
+    if (ACONN_STATUS_IS_REAUTHORIZE(status))
         ACONN_STRSET(err->profile, in->profile);
 }
 

@@ -640,7 +640,7 @@ static void test_historical_false(void)
     char *conn, *data = lines(1, 4), *more = lines(5, 6);
 
     CU_ASSERT_FATAL(data != NULL && more != NULL);
-    CU_ASSERT_FATAL(fx_init(&f, data, "{\"historical_data_enabled\":false}") == 0);
+    CU_ASSERT_FATAL(fx_init(&f, data, "{\"start_at_end\":true}") == 0);
     conn = connect_fx(&f, NULL);
     o = deliver(&f, conn, "ok", 0, NULL, NULL);
     CU_ASSERT_STRING_EQUAL(jstr(o, "status"), "up_to_date");
