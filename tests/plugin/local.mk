@@ -82,3 +82,12 @@ tests_plugin_test_oauth_LDADD = $(TT_NET_TEST_LIBS)
 tests_plugin_test_http_transport_SOURCES = tests/plugin/test_http_transport.c
 tests_plugin_test_http_transport_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_http_transport_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)
+
+# The delivery half: budget, run record, create intent and adoption, report
+# (mock host for the store, the sandbox for TikTok).
+check_PROGRAMS += tests/plugin/test_delivery
+TESTS += tests/plugin/test_delivery
+tests_plugin_test_delivery_SOURCES = tests/plugin/test_delivery.c
+tests_plugin_test_delivery_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
+tests_plugin_test_delivery_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
+EXTRA_tests_plugin_test_delivery_DEPENDENCIES = $(TT_SANDBOX_DEP)
