@@ -16,6 +16,7 @@
 #include "profile/tt_accounts.h"
 #include "tiktok/tt_api.h"
 #include "tiktok/tt_http.h"
+#include "tiktok/tt_session.h"
 #include "common/tt_secret.h"
 #include "profile/tt_state.h"
 
@@ -616,11 +617,7 @@ static aconn_status tt_oauth_status(const aconn_host *host, const char *profile,
                                "The profile name is too long.");
     st = tt_secret_get(host, token_name, &token, err);
     if (st == ACONN_ERR_NOT_FOUND) {
-        st = aconn_error_set(err, ACONN_REAUTHORIZE, "not_authorized", NULL,
-                             "Profile \"%s\" has no TikTok authorization yet. Authorize it: "
-                             "connector-host authorize --profile %s", profile, profile);
-        if (ACONN_HAS(err, aconn_error, profile))
-            ACONN_STRSET(err->profile, profile);
+        st = tt_session_no_token(err, profile);
         goto cleanup;
     }
     if (st != ACONN_OK)

@@ -209,12 +209,8 @@ static aconn_status validate_remote(const aconn_host *host, const tt_settings *s
     }
     st = tt_kv_get(host, key, &accounts, &ver, &e);
     if (st == ACONN_ERR_NOT_FOUND) {
-        char msg[512];
-        snprintf(msg, sizeof(msg),
-                 "profile %s is not connected to TikTok yet: run `connector-host authorize "
-                 "--profile %s` and finish the TikTok consent page first",
-                 profile, profile);
-        add_error(errors, ACONN_REAUTHORIZE, "profile_not_connected", NULL, msg);
+        tt_session_no_token(&e, profile);
+        add_error_from(errors, &e, NULL);
         return ACONN_REAUTHORIZE;
     }
     if (st != ACONN_OK) {

@@ -1209,7 +1209,7 @@ static void test_wrong_ca_refused(void)
                               "--status", NULL};
         run(&e, &o, args);
         CU_ASSERT_EQUAL(o.exit_code, 3);
-        CU_ASSERT(has(o.err, "not_authorized"));
+        CU_ASSERT(has(o.err, "profile_not_connected"));   /* the one "no token" code */
         e2e_out_free(&o);
     }
     {
