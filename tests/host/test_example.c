@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "test_util.h"
+#include "ts_cunit.h"
 
 typedef struct fx {
     char *dir;
@@ -178,20 +179,9 @@ static void test_example_delivers(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned failures;
+    static const ts_test tests[] = {
+        {"a full deliver, a retry, no second upload", test_example_delivers},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("examples/minimal_connector", NULL, NULL);
-    if (s == NULL || CU_add_test(s, "a full deliver, a retry, no second upload",
-                                 test_example_delivers) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
+    return ts_cunit_run_one("examples/minimal_connector", tests, sizeof tests / sizeof tests[0]);
 }

@@ -19,6 +19,7 @@
 
 #include "mock_host.h"
 #include "ts.h"
+#include "ts_cunit.h"
 
 #include "common/tt_kv.h"
 #include "delivery/tt_budget.h"
@@ -522,31 +523,23 @@ static void test_report_targets(void)
 
 int main(void)
 {
-    CU_pSuite s, net;
-    unsigned failures;
+    static const ts_test unit[] = {
+        {"budget: 24 allowed, the 25th deferred", test_budget_24_then_deferred},
+        {"budget: an unwritten reservation is refused", test_budget_store_failure},
+        {"run record survives a restart", test_runrec_survives_restart},
+        {"run record: a second writer stops", test_runrec_second_writer_stops},
+        {"report: every target, with why", test_report_targets},
+    };
+    static const ts_test net[] = {
+        {"adopt after a lost create", test_adopt_after_lost_create},
+        {"no adoption, no second create while unsettled",
+         test_no_adopt_and_no_second_create_while_unsettled},
+    };
+    static const ts_suite suites[] = {
+        {"delivery", NULL, NULL, unit, sizeof unit / sizeof unit[0]},
+        {"delivery with TikTok (sandbox)", sandbox_up, sandbox_down, net,
+         sizeof net / sizeof net[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("delivery", NULL, NULL);
-    net = CU_add_suite("delivery with TikTok (sandbox)", sandbox_up, sandbox_down);
-    if (s == NULL || net == NULL
-        || CU_add_test(s, "budget: 24 allowed, the 25th deferred", test_budget_24_then_deferred)
-               == NULL
-        || CU_add_test(s, "budget: an unwritten reservation is refused",
-                       test_budget_store_failure) == NULL
-        || CU_add_test(s, "run record survives a restart", test_runrec_survives_restart) == NULL
-        || CU_add_test(s, "run record: a second writer stops",
-                       test_runrec_second_writer_stops) == NULL
-        || CU_add_test(s, "report: every target, with why", test_report_targets) == NULL
-        || CU_add_test(net, "adopt after a lost create", test_adopt_after_lost_create) == NULL
-        || CU_add_test(net, "no adoption, no second create while unsettled",
-                       test_no_adopt_and_no_second_create_while_unsettled) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failures == 0 ? 0 : 1;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }
