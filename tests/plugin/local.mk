@@ -40,6 +40,10 @@ tests_plugin_test_manifest_check_LDADD = plugin/libtt_core.la $(JSON_C_LIBS)
 TESTS += tests/plugin/test_manifest_schema.py
 EXTRA_DIST += tests/plugin/test_manifest_schema.py tests/plugin/data
 
+# docs/ARCHITECTURE.md's layer picture against the #include lines.
+TESTS += tests/plugin/test_layers.py
+EXTRA_DIST += tests/plugin/test_layers.py
+
 # HTTP, status classification, TikTok API and OAuth. mock_host is an
 # in-memory aconn_host shared by these programs.
 check_LTLIBRARIES += tests/plugin/libmock_host.la
