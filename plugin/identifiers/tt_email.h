@@ -1,7 +1,7 @@
 /*
  * tt_email.h - normalise and hash clear-text email addresses.
  *
- * TikTok's "Email Specific Normalization" (seed, and tiktok-api.md 5.1):
+ * TikTok's "Email Specific Normalization" (TikTok's customer file page, as the seed quotes it):
  * trim ASCII whitespace, lower-case (ASCII), remove '+' and everything after
  * it up to '@', remove every '.' of the local part (never of the domain),
  * then SHA-256 and lower-case hex.

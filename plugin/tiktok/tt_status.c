@@ -2,7 +2,7 @@
  * tt_status.c - table-driven classification of TikTok API outcomes.
  *
  * The table is the single place that says how the plugin reacts to each
- * TikTok code (docs: tiktok-api.md §4.2). Messages are chosen by kind rather
+ * TikTok code (TikTok's return-code page; see docs/tiktok-answers.md). Messages are chosen by kind rather
  * than stored as format strings so the compiler can check every format.
  */
 #include <config.h>
@@ -51,8 +51,9 @@ typedef struct tt_code_row {
 
 /*
  * First match wins, so endpoint-specific rows come before generic ones.
- * Sources: [API] ../shared/docs/tiktok-api.md §4.2 (TikTok's return-code page
- * as summarised by api-evangelist), [RL] the rate-limit page (§4.3), [SDK]
+ * Sources: [API] TikTok's return-code page as summarised by api-evangelist
+ * (the project's shared notes, tiktok-api.md §4.2, kept outside this
+ * repository), [RL] the rate-limit page (§4.3), [SDK]
  * TikTok's business-api SDK code list as cited in issue #22, [3P] the
  * connectors named in issue #22 (RudderStack, Segment, Airbyte, AWS).
  * docs/tiktok-answers.md is the same table for people.
@@ -127,7 +128,7 @@ static const tt_band_row tt_band_table[] = {
 
 /*
  * TikTok answers several different conditions with the generic 40002 and
- * tells them apart only in the message (tiktok-api.md §2.4, §4.2). These
+ * tells them apart only in the message (docs/tiktok-answers.md). These
  * rows refine 40002 by a case-insensitive message fragment; a message that
  * matches none stays a plain rejection, which is always safe.
  */
