@@ -75,42 +75,6 @@ static void host(fx *f, const char *mode, const char *input, test_result *r, ...
         fprintf(stderr, "[%s]\n", r->err);
 }
 
-/* "a.b.c" into nested objects; NULL when absent. */
-static json_object *jget(json_object *o, const char *path)
-{
-    char buf[256], *save = NULL, *tok;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (tok = strtok_r(buf, ".", &save); tok != NULL && o != NULL;
-         tok = strtok_r(NULL, ".", &save)) {
-        json_object *next = NULL;
-        if (!json_object_object_get_ex(o, tok, &next))
-            return NULL;
-        o = next;
-    }
-    return o;
-}
-
-static int64_t jint(json_object *o, const char *path)
-{
-    json_object *v = jget(o, path);
-    return v != NULL ? json_object_get_int64(v) : -999;
-}
-
-static const char *jstr(json_object *o, const char *path)
-{
-    json_object *v = jget(o, path);
-    return v != NULL && json_object_is_type(v, json_type_string)
-           ? json_object_get_string(v) : "";
-}
-
-static int jtrue(json_object *o, const char *path)
-{
-    json_object *v = jget(o, path);
-    return v != NULL && json_object_is_type(v, json_type_boolean)
-           && json_object_get_boolean(v);
-}
-
 static char *connect_fx(fx *f, const char *mode)
 {
     test_result r;

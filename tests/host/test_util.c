@@ -222,3 +222,40 @@ char *test_build_path(const char *file)
         snprintf(p, n, "%s/tests/host/%s", b, file);
     return p;
 }
+
+json_object *jget(json_object *o, const char *path)
+{
+    char buf[256], *save = NULL, *tok;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (tok = strtok_r(buf, ".", &save); tok != NULL && o != NULL;
+         tok = strtok_r(NULL, ".", &save)) {
+        json_object *next = NULL;
+        if (json_object_is_type(o, json_type_array))
+            next = json_object_array_get_idx(o, (size_t) atoi(tok));
+        else if (!json_object_object_get_ex(o, tok, &next))
+            return NULL;
+        o = next;
+    }
+    return o;
+}
+
+int64_t jint(json_object *o, const char *path)
+{
+    json_object *v = jget(o, path);
+    return v != NULL ? json_object_get_int64(v) : -999;
+}
+
+const char *jstr(json_object *o, const char *path)
+{
+    json_object *v = jget(o, path);
+    return v != NULL && json_object_is_type(v, json_type_string)
+           ? json_object_get_string(v) : "";
+}
+
+int jtrue(json_object *o, const char *path)
+{
+    json_object *v = jget(o, path);
+    return v != NULL && json_object_is_type(v, json_type_boolean)
+           && json_object_get_boolean(v);
+}
