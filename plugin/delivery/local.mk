@@ -6,6 +6,7 @@ plugin_libtt_core_la_SOURCES += \
 	plugin/delivery/tt_spool_net.c plugin/delivery/tt_spool_net.h \
 	plugin/delivery/tt_optout.c plugin/delivery/tt_optout.h \
 	plugin/delivery/tt_budget.c plugin/delivery/tt_budget.h \
+	plugin/delivery/tt_replace.c plugin/delivery/tt_replace.h \
 	plugin/delivery/tt_dest.h \
 	plugin/delivery/tt_conn.c plugin/delivery/tt_conn.h \
 	plugin/delivery/tt_report.c plugin/delivery/tt_report.h \

@@ -38,3 +38,18 @@ int tt_dkey_run(char *buf, size_t n, const char *cid, const char *run_id)
 {
     return tt_kv_key(buf, n, "run/%s/%s", cid, run_id);
 }
+
+int tt_dkey_budget(char *buf, size_t n, const char *adv)
+{
+    return tt_kv_key(buf, n, "budget/%s", adv);
+}
+
+int tt_dkey_budget_legacy(char *buf, size_t n, const char *adv, int year, int month, int day)
+{
+    return tt_kv_key(buf, n, "budget/%s/%04d-%02d-%02d", adv, year, month, day);
+}
+
+int tt_dkey_replace(char *buf, size_t n, const char *adv, const char *audience_id)
+{
+    return tt_kv_key(buf, n, "replace/%s/%s", adv, audience_id);
+}

@@ -11,9 +11,14 @@
  *   claim/<adv>/<audience_id>         the connection that owns an audience
  *   calc/<adv>/<audience_id>          an audience's calculate_type (fixed)
  *   run/<cid>/<run_id>                uploads and operations of one run
+ *   budget/<adv>                      the account's update budget (tt_budget.h)
+ *   budget/<adv>/<YYYY-MM-DD>         the per-UTC-day counter of releases
+ *                                     before the rolling window (read once,
+ *                                     to carry it over; never written)
+ *   replace/<adv>/<audience_id>       when its last REPLACE was sent
+ *                                     (tt_replace.h)
  * <slot> is "multiple_types", a type slug ("email", ...) in the per-type
- * layout, or "a<audience_id>" for an existing audience. budget/ and
- * replace/ keys are tt_budget's and tt_replace's.
+ * layout, or "a<audience_id>" for an existing audience.
  */
 #ifndef TT_DKEYS_H
 #define TT_DKEYS_H
@@ -29,5 +34,9 @@ int tt_dkey_target(char *buf, size_t n, const char *cid, const char *adv, const 
 int tt_dkey_claim(char *buf, size_t n, const char *adv, const char *audience_id);
 int tt_dkey_calc(char *buf, size_t n, const char *adv, const char *audience_id);
 int tt_dkey_run(char *buf, size_t n, const char *cid, const char *run_id);
+int tt_dkey_budget(char *buf, size_t n, const char *adv);
+/* year, month 1-12, day 1-31 of the UTC day the legacy counter counted. */
+int tt_dkey_budget_legacy(char *buf, size_t n, const char *adv, int year, int month, int day);
+int tt_dkey_replace(char *buf, size_t n, const char *adv, const char *audience_id);
 
 #endif

@@ -3,9 +3,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "delivery/tt_budget.h"
 #include "delivery/tt_create.h"
+#include "delivery/tt_replace.h"
 #include "delivery/tt_runrec.h"
 #include "delivery/tt_update.h"
 #include "delivery/tt_upload.h"
@@ -29,20 +31,69 @@ static aconn_status parameter_error(tt_apply_ctx *x, const tt_dest *t, aconn_sta
                            t->audience_id, t->advertiser_id, err->message);
 }
 
+/* TikTok refuses a REPLACE within 24 hours of the last one: "This replace
+   operation is rejected as there is an existing unfinished replace
+   operation for this audience" (tiktok-api.md §2.9). The connector never
+   sends one that soon itself (tt_replace.h); this is an audience someone
+   replaced outside it. Waiting the day is all that helps. */
+static aconn_status replace_refused(tt_apply_ctx *x, const tt_dest *t, int64_t now_ms,
+                                    aconn_status st, aconn_error *err)
+{
+    aconn_error re = {.struct_size = sizeof(re)};
+    char said[400], when[96];
+    int64_t wait = TT_REPLACE_INTERVAL_MS + TT_REPLACE_MARGIN_MS;
+
+    if (err == NULL || strcmp(err->remote_code, "40002") != 0 ||
+        strstr(err->message, "replace operation") == NULL)
+        return st;
+    /* TikTok does not say when the other REPLACE was: a day from now. */
+    if (tt_replace_record(x->host, t->advertiser_id, t->audience_id, now_ms, &re) != ACONN_OK)
+        return st;
+    snprintf(said, sizeof(said), "%.399s", err->message);
+    tt_budget_format_when(now_ms + wait, now_ms, when, sizeof(when));
+    st = aconn_error_set(err, ACONN_RETRY_DEFERRED, "daily_replace_limit", NULL,
+                         "audience %s of Ad Account %s was replaced less than 24 hours ago "
+                         "outside this connection, and TikTok allows one REPLACE per audience "
+                         "per 24 hours; this refresh of it resumes at %s, nothing is lost "
+                         "[%s]", t->audience_id, t->advertiser_id, when, said);
+    err->retry_after_ms = wait;
+    return st;
+}
+
+/* The one-REPLACE-a-day rule before a REPLACE is sent: deferred until the
+   day is over (a REPLACE cannot be emulated with APPEND and REMOVE: TikTok
+   does not say who is in the audience, so who to remove is unknown), else
+   recorded BEFORE sending, since one whose answer is lost may have landed. */
+static aconn_status replace_gate(tt_apply_ctx *x, const tt_dest *t, int64_t now_ms,
+                                 aconn_error *err)
+{
+    aconn_status st = tt_replace_check(x->host, t->advertiser_id, t->audience_id, now_ms,
+                                       err);
+    if (st != ACONN_OK)
+        return st;
+    st = tt_budget_reserve(x->host, t->advertiser_id, now_ms, TT_BUDGET_UPDATES_PER_DAY, err);
+    if (st != ACONN_OK)
+        return st;
+    return tt_replace_record(x->host, t->advertiser_id, t->audience_id, now_ms, err);
+}
+
 /* One chunk of at most TT_FILE_PATHS_PER_CALL files. */
 static aconn_status update_chunk(tt_apply_ctx *x, tt_dest *t, tt_update_action action,
                                  const char **paths, size_t k, size_t chunk, aconn_error *err)
 {
     char done[200];
     size_t calls = 0;
+    int64_t now_ms = x->host->now_ms(x->host->ctx);
+    int replace = action == TT_UPDATE_REPLACE;
     aconn_status st;
 
     snprintf(done, sizeof(done), "%s|%s|%s|%zu", t->advertiser_id, t->audience_id,
              tt_update_action_name(action), chunk);
     if (tt_runrec_is_done(x, done))
         return ACONN_OK;
-    st = tt_budget_reserve(x->host, t->advertiser_id, x->host->now_ms(x->host->ctx),
-                           TT_BUDGET_UPDATES_PER_DAY, err);
+    st = replace ? replace_gate(x, t, now_ms, err)
+                 : tt_budget_reserve(x->host, t->advertiser_id, now_ms,
+                                     TT_BUDGET_UPDATES_PER_DAY, err);
     if (st != ACONN_OK)
         return st;
     st = tt_api_audience_update(x->api, t->advertiser_id, t->audience_id, action, paths, k,
@@ -50,6 +101,15 @@ static aconn_status update_chunk(tt_apply_ctx *x, tt_dest *t, tt_update_action a
     if (st == ACONN_OK) {
         tt_apply_ops_append(t, tt_update_action_name(action));
         return tt_runrec_mark(x, "done", done, NULL, err);
+    }
+    if (replace && tt_apply_answered(err)) {
+        /* Refused, so nothing was replaced: the record goes, or a retry
+           (with renewed files, say) would wait a day for nothing. */
+        aconn_error fe = {.struct_size = sizeof(fe)};
+        (void) tt_replace_forget(x->host, t->advertiser_id, t->audience_id, now_ms, &fe);
+        st = replace_refused(x, t, now_ms, st, err);
+        if (st == ACONN_RETRY_DEFERRED)
+            return st;
     }
     if (ACONN_STATUS_IS_RETRY(st) && !tt_apply_answered(err) && err != NULL &&
         err->retry_after_ms < TT_SETTLE_MS)

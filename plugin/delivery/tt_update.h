@@ -9,7 +9,13 @@
  *                     the files after the first 50 are APPENDed);
  *   a catch-up        the missed rows, as an existing audience's run.
  * Every update reserves one of the Ad Account's updates (tt_budget.h)
- * first. Each finished operation is recorded in the run record, so an
+ * first. A REPLACE is first checked against the one-a-day rule
+ * (tt_replace.h): within 24 hours of the last it is deferred, never sent
+ * (it cannot be emulated with APPEND and REMOVE: TikTok does not say who
+ * is in the audience); it is recorded before it is sent, and the record
+ * is dropped again when TikTok refuses it (nothing was replaced). TikTok's
+ * own refusal of it (an audience replaced outside the connection) defers
+ * the refresh a day. Each finished operation is recorded in the run record, so an
  * attempt after a crash sends only what is missing; an update whose answer
  * was lost is sent again (APPEND, REMOVE and REPLACE are idempotent) after
  * TT_SETTLE_MS and before the run's next action, so a late APPEND can never

@@ -24,7 +24,14 @@
  *                                         they must agree
  *     "membership_duration_days": 365,    optional integer 1-365, default 365
  *                                         (TikTok's retention_in_days)
- *     "accept_clear_text_emails": false } optional bool, default false
+ *     "accept_clear_text_emails": false,  optional bool, default false
+ *     "audience_per_identifier_type": false }
+ *                                         optional bool, default false: true
+ *                                         creates one audience per identifier
+ *                                         type ("<name> (email)", ...) instead
+ *                                         of one MULTIPLE_TYPES audience per
+ *                                         Ad Account (no effect on "existing",
+ *                                         as in the manifest's schema)
  *
  * Ids (advertiser and audience) are the numeric ids shown in TikTok Ads
  * Manager: decimal strings of 1-19 digits without a leading zero that fit

@@ -3,8 +3,9 @@
  *
  * Structure first (tt_settings: no I/O, every problem reported); then, when
  * the host asks for it, TikTok: each Ad Account must be one the profile can
- * write audiences in, each existing audience must exist in its account, and
- * each account that gets new audiences must have room under TikTok's 400.
+ * write audiences in, each existing audience must exist in its account and
+ * be one the connector can fill, and each account that gets new audiences
+ * must have room under TikTok's 400 for all of them (tt_fit).
  */
 #include <config.h>
 
@@ -16,11 +17,9 @@
 
 #include "common/tt_kv.h"
 #include "tiktok/tt_session.h"
+#include "settings/tt_fit.h"
 #include "settings/tt_settings.h"
 #include "settings/tt_validate.h"
-
-/* TikTok's cap on custom audiences per Ad Account. */
-#define TT_AUDIENCES_PER_ACCOUNT 400
 
 static void add_error(aconn_error_list *errors, aconn_status st, const char *code,
                       const char *field, const char *msg)
@@ -114,6 +113,10 @@ static aconn_status check_each_existing(const tt_api *api, const tt_target *t,
         st = tt_api_audience_get(api, t->advertiser_id, &id, 1, &one, &e);
         if (st == ACONN_OK && one.count == 0)
             st = ACONN_ERR_NOT_FOUND;
+        if (st == ACONN_OK) {
+            snprintf(field, sizeof(field), "existing_audiences.%s[%zu]", t->advertiser_id, j);
+            tt_fit_existing(&one.items[0], t->advertiser_id, field, errors);
+        }
         tt_audience_list_free(&one);
         if (st == ACONN_ERR_NOT_FOUND) {
             report_not_found(t, j, errors);
@@ -153,11 +156,15 @@ static aconn_status check_existing(const tt_api *api, const tt_target *t,
         goto cleanup;
     }
     for (size_t j = 0; j < t->naudiences; j++) {
-        int found = 0;
-        for (size_t k = 0; k < info.count; k++)
-            found |= strcmp(info.items[k].audience_id, ids[j]) == 0;
-        if (!found)
+        const tt_audience *a = NULL;
+        for (size_t k = 0; k < info.count && a == NULL; k++)
+            if (strcmp(info.items[k].audience_id, ids[j]) == 0)
+                a = &info.items[k];
+        snprintf(field, sizeof(field), "existing_audiences.%s[%zu]", t->advertiser_id, j);
+        if (a == NULL)
             report_not_found(t, j, errors);
+        else
+            tt_fit_existing(a, t->advertiser_id, field, errors);
     }
 cleanup:
     tt_audience_list_free(&info);
@@ -166,7 +173,7 @@ cleanup:
 }
 
 static aconn_status check_room(const tt_api *api, const char *adv, const char *field,
-                               aconn_error_list *errors)
+                               int need, aconn_error_list *errors)
 {
     aconn_error e = {.struct_size = sizeof(e)};
     tt_audience_list list = {0};
@@ -180,15 +187,7 @@ static aconn_status check_room(const tt_api *api, const char *adv, const char *f
         add_error_from(errors, &e, field);
         return st;
     }
-    if (total >= TT_AUDIENCES_PER_ACCOUNT) {
-        char msg[512];
-        snprintf(msg, sizeof(msg),
-                 "Ad Account %s already has %lld custom audiences, TikTok's maximum is %d: "
-                 "delete audiences you no longer use in TikTok Ads Manager, or deliver to an "
-                 "existing audience instead",
-                 adv, (long long) total, TT_AUDIENCES_PER_ACCOUNT);
-        add_error(errors, ACONN_ERR_LIMIT, "audience_limit", field, msg);
-    }
+    tt_fit_room(adv, field, total, need, errors);
     return ACONN_OK;
 }
 
@@ -235,7 +234,8 @@ static aconn_status validate_remote(const aconn_host *host, const tt_settings *s
         check_account(profile, accounts, t->advertiser_id, field, errors, &usable);
         if (!usable)
             continue;
-        st = t->create_new ? check_room(&session.api, t->advertiser_id, field, errors)
+        st = t->create_new ? check_room(&session.api, t->advertiser_id, field,
+                                        tt_fit_new_audiences(s), errors)
                            : check_existing(&session.api, t, errors);
         /* A token TikTok no longer accepts stops every further check. */
         if (ACONN_STATUS_IS_REAUTHORIZE(st) || ACONN_STATUS_IS_FATAL(st)) {

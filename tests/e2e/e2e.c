@@ -437,85 +437,29 @@ int e2e_changes(const char *dataset, unsigned long from_line, unsigned long to_l
 
 /* ---- the sandbox's view ---- */
 
-int e2e_members(e2e *e, const char *audience_id, e2e_set *out)
+char *e2e_connect(e2e *e, const char *dataset, const char *settings_text)
 {
-    char path[128], *url, *body = NULL;
-    long status = 0;
-    int rc = -1;
+    char settings[E2E_PATH];
+    static int counter;
+    e2e_out o;
+    char *id = NULL;
 
-    memset(out, 0, sizeof(*out));
-    snprintf(path, sizeof(path), "/sandbox/audience/members?audience_id=%s", audience_id);
-    url = ts_sandbox_url(e->sb, path);
-    if (url != NULL && ts_http_get(url, ts_sandbox_ca_file(e->sb), &status, &body) == 0 &&
-        status == 200) {
-        rc = 0;
-        for (char *p = body; *p != '\0';) {
-            char *nl = strchr(p, '\n');
-            if (nl - p >= 64 || (nl == NULL && strlen(p) >= 64))
-                e2e_set_add(out, p);
-            if (nl == NULL)
-                break;
-            p = nl + 1;
-        }
-        e2e_set_sort_unique(out);
+    snprintf(settings, sizeof(settings), "%s/e2e-settings-%d.json", e->dir, ++counter);
+    if (e2e_write(settings, settings_text) != 0)
+        return NULL;
+    const char *args[] = {"connect", "--plugin", env_or_die("TT_PLUGIN"), "--profile",
+                          e->profile, "--dataset", dataset, "--settings", settings, NULL};
+    if (e2e_host(e, &o, args) != 0)
+        return NULL;
+    if (o.exit_code != 0)
+        fprintf(stderr, "connect failed (%d): %s %s\n", o.exit_code, o.out ? o.out : "",
+                o.err ? o.err : "");
+    else if (o.out != NULL) {
+        o.out[strcspn(o.out, "\r\n")] = '\0';
+        id = strdup(o.out);
     }
-    free(url);
-    free(body);
-    return rc;
-}
-
-static json_object *control_get(e2e *e, const char *path)
-{
-    char *url = ts_sandbox_url(e->sb, path), *body = NULL;
-    long status = 0;
-    json_object *j = NULL;
-
-    if (url != NULL && ts_http_get(url, ts_sandbox_ca_file(e->sb), &status, &body) == 0 &&
-        status == 200)
-        j = json_tokener_parse(body);
-    free(url);
-    free(body);
-    return j;
-}
-
-int e2e_audiences_named(e2e *e, const char *adv, const char *name, char id_out[32])
-{
-    char path[128];
-    json_object *j, *list;
-    int count = 0;
-
-    snprintf(path, sizeof(path), "/sandbox/audiences?advertiser_id=%s", adv);
-    j = control_get(e, path);
-    list = ts_json_at(j, "audiences");
-    if (id_out != NULL)
-        id_out[0] = '\0';
-    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
-        json_object *a = json_object_array_get_idx(list, i);
-        const char *n = ts_world_get(a, "name");
-        if (n == NULL || strcmp(n, name) != 0)
-            continue;
-        if (count++ == 0 && id_out != NULL)
-            snprintf(id_out, 32, "%s", ts_world_get(a, "audience_id"));
-    }
-    json_object_put(j);
-    return count;
-}
-
-int e2e_update_ops(e2e *e, const char *adv)
-{
-    char path[128];
-    json_object *j, *list;
-    int count = 0;
-
-    snprintf(path, sizeof(path), "/sandbox/oplog?advertiser_id=%s", adv);
-    j = control_get(e, path);
-    list = ts_json_at(j, "operations");
-    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
-        const char *op = ts_world_get(json_object_array_get_idx(list, i), "op");
-        count += op != NULL && strcmp(op, "update") == 0;
-    }
-    json_object_put(j);
-    return count;
+    e2e_out_free(&o);
+    return id;
 }
 
 int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsigned long n,

@@ -106,6 +106,23 @@ int e2e_audiences_named(e2e *e, const char *adv, const char *name, char id_out[3
 /* Update operations in adv's oplog (control API). */
 int e2e_update_ops(e2e *e, const char *adv);
 
+/* The same, only those of action ("REPLACE", ...) on audience_id; either
+   NULL for any. */
+int e2e_oplog_count(e2e *e, const char *adv, const char *action, const char *audience_id);
+
+/* The sandbox's control API: GET path (parsed JSON, or NULL), POST body to
+   path (the HTTP status, -1 when no answer). */
+json_object *e2e_ctl_get(e2e *e, const char *path);
+long e2e_ctl_post(e2e *e, const char *path, const char *body);
+
+/* Requests the sandbox received on endpoints containing fragment
+   (accepted or refused), -1 when it cannot say. */
+long e2e_requests_to(e2e *e, const char *fragment);
+
+/* connect --dataset dataset with these settings; the new connection's id
+   (malloc'd), or NULL (the reason on stderr). */
+char *e2e_connect(e2e *e, const char *dataset, const char *settings_text);
+
 /* e2e_host with stdin_data fed to the command (e.g. `secret set`). */
 int e2e_host_input(e2e *e, e2e_out *o, const char *stdin_data, const char *const *args);
 

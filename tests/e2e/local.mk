@@ -1,7 +1,7 @@
 # tests/e2e: connector-host + plugin + sandbox over HTTPS, as a user runs them.
 check_PROGRAMS += tests/e2e/test_delivery
 TESTS += tests/e2e/test_delivery
-tests_e2e_test_delivery_SOURCES = tests/e2e/test_delivery.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_delivery_SOURCES = tests/e2e/test_delivery.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_delivery_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_delivery_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
@@ -10,7 +10,7 @@ tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIB
 # a lost create.
 check_PROGRAMS += tests/e2e/test_targets
 TESTS += tests/e2e/test_targets
-tests_e2e_test_targets_SOURCES = tests/e2e/test_targets.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_targets_SOURCES = tests/e2e/test_targets.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_targets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_targets_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
 tests_e2e_test_targets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(SQLITE_LIBS)
@@ -18,7 +18,7 @@ tests_e2e_test_targets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS
 # Profiles: OAuth, accounts and roles, end to end.
 check_PROGRAMS += tests/e2e/test_profiles
 TESTS += tests/e2e/test_profiles
-tests_e2e_test_profiles_SOURCES = tests/e2e/test_profiles.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_profiles_SOURCES = tests/e2e/test_profiles.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_profiles_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_profiles_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
 tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
@@ -26,7 +26,7 @@ tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIB
 # Operating the host: connections and runs after failed and good deliveries.
 check_PROGRAMS += tests/e2e/test_ops
 TESTS += tests/e2e/test_ops
-tests_e2e_test_ops_SOURCES = tests/e2e/test_ops.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_ops_SOURCES = tests/e2e/test_ops.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_ops_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_ops_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_ops_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
@@ -35,7 +35,7 @@ tests_e2e_test_ops_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 # and valgrind.
 check_PROGRAMS += tests/e2e/test_reliability
 TESTS += tests/e2e/test_reliability
-tests_e2e_test_reliability_SOURCES = tests/e2e/test_reliability.c tests/e2e/e2e.c \
+tests_e2e_test_reliability_SOURCES = tests/e2e/test_reliability.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c \
 	tests/e2e/e2e.h
 tests_e2e_test_reliability_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_reliability_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
@@ -81,7 +81,7 @@ check-valgrind: $(check_PROGRAMS) all
 # TikTok's answers as TikTok gives them (issue #22), through /sandbox/inject.
 check_PROGRAMS += tests/e2e/test_answers
 TESTS += tests/e2e/test_answers
-tests_e2e_test_answers_SOURCES = tests/e2e/test_answers.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_answers_SOURCES = tests/e2e/test_answers.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_answers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_answers_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_answers_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
@@ -89,7 +89,16 @@ tests_e2e_test_answers_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS
 # Rewritten datasets (issue 17): refused, or replaced with --resync.
 check_PROGRAMS += tests/e2e/test_rewrite
 TESTS += tests/e2e/test_rewrite
-tests_e2e_test_rewrite_SOURCES = tests/e2e/test_rewrite.c tests/e2e/e2e.c tests/e2e/e2e.h
+tests_e2e_test_rewrite_SOURCES = tests/e2e/test_rewrite.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_rewrite_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_rewrite_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_rewrite_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# TikTok's budgets (issue 11): the rolling update window, the legacy
+# per-day counter carried over, one REPLACE a day.
+check_PROGRAMS += tests/e2e/test_budget
+TESTS += tests/e2e/test_budget
+tests_e2e_test_budget_SOURCES = tests/e2e/test_budget.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_budget_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_budget_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
+tests_e2e_test_budget_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(SQLITE_LIBS)

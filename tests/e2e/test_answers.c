@@ -40,42 +40,6 @@ static void run(e2e *e, e2e_out *o, const char *const *args)
                 o->out ? o->out : "", o->err ? o->err : "");
 }
 
-static long ctl_post(e2e *e, const char *path, const char *body)
-{
-    char url[512];
-    ts_http_resp r = {0};
-    long status;
-
-    snprintf(url, sizeof(url), "%s%s", ts_sandbox_base_url(e->sb), path);
-    ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), NULL, body, strlen(body), &r);
-    status = r.status;
-    ts_http_resp_free(&r);
-    return status;
-}
-
-/* Requests the sandbox saw on paths containing fragment. */
-static long requests_to(e2e *e, const char *fragment)
-{
-    char url[512];
-    ts_http_resp r = {0};
-    json_object *o, *by = NULL;
-    long n = 0;
-
-    snprintf(url, sizeof(url), "%s/sandbox/requests", ts_sandbox_base_url(e->sb));
-    if (ts_http_request("GET", url, ts_sandbox_ca_file(e->sb), NULL, NULL, 0, &r) != 0)
-        return -1;
-    o = json_tokener_parse(r.body != NULL ? r.body : "");
-    ts_http_resp_free(&r);
-    if (o != NULL && json_object_object_get_ex(o, "by_endpoint", &by)) {
-        json_object_object_foreach(by, key, val) {
-            if (strstr(key, fragment) != NULL)
-                n += (long) json_object_get_int64(val);
-        }
-    }
-    json_object_put(o);
-    return n;
-}
-
 static char *connect_new(e2e *e, const char *adv, const char *name)
 {
     char settings[E2E_PATH], dataset[E2E_PATH], text[512];
@@ -119,7 +83,7 @@ static void test_minute_pause_across_runs(void)
     CU_ASSERT_FATAL(adv != NULL);
     conn = connect_new(&e, adv, "Paused");
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/file/upload\",\"code\":40100,"
                              "\"message\":\"Too many requests: QPM limit exceeded.\","
                              "\"count\":1}"), 200);
@@ -128,11 +92,11 @@ static void test_minute_pause_across_runs(void)
     CU_ASSERT(has(o.out, "per-minute") || has(o.err, "per-minute"));
     e2e_out_free(&o);
     /* Two minutes later, a new run: the pause still holds; nothing is sent. */
-    before = requests_to(&e, "file/upload");
+    before = e2e_requests_to(&e, "file/upload");
     e.clock_offset_ms += 2 * 60 * 1000;
     deliver_raw(&e, conn, &o);
     CU_ASSERT_EQUAL(o.exit_code, 75);
-    after = requests_to(&e, "file/upload");
+    after = e2e_requests_to(&e, "file/upload");
     CU_ASSERT_EQUAL(after, before);
     e2e_out_free(&o);
     /* After the five minutes, delivery resumes and completes. */
@@ -143,7 +107,7 @@ static void test_minute_pause_across_runs(void)
         CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
     }
     CU_ASSERT_EQUAL(o.exit_code, 0);
-    CU_ASSERT(requests_to(&e, "file/upload") > after);
+    CU_ASSERT(e2e_requests_to(&e, "file/upload") > after);
     e2e_out_free(&o);
     free(conn);
     e2e_teardown(&e);
@@ -161,7 +125,7 @@ static void test_unknown_wording_by_code(void)
     CU_ASSERT_FATAL(adv != NULL);
     conn = connect_new(&e, adv, "Variant");
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/file/upload\",\"code\":61000,"
                              "\"message\":\"TOO_MANY_REQUESTS_BL\",\"count\":1}"), 200);
     CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
@@ -204,7 +168,7 @@ static void test_processing_is_retry(void)
         conn = strdup(o.out);
         e2e_out_free(&o);
     }
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
                              "\"message\":\"The custom audience is under processing, please "
                              "try again later.\",\"count\":1}"), 200);
@@ -264,16 +228,16 @@ static void test_file_gone_reuploads_once(void)
     CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Gone", 1500, existing, &initial) == 0);
     conn = connect_existing(&e, adv, existing, "gone", 1500, 21);
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/update\",\"code\":40910,"
                              "\"message\":\"File not found.\",\"count\":1}"), 200);
-    uploads = requests_to(&e, "file/upload");
+    uploads = e2e_requests_to(&e, "file/upload");
     CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
     /* The one file, and once again. */
-    CU_ASSERT_EQUAL(requests_to(&e, "file/upload") - uploads, 2);
-    uploads = requests_to(&e, "file/upload");
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "file/upload") - uploads, 2);
+    uploads = e2e_requests_to(&e, "file/upload");
     CU_ASSERT_FATAL(e2e_members(&e, existing, &got) == 0);
     CU_ASSERT(got.n > initial.n);         /* the run's rows are in */
     e2e_set_free(&got);
@@ -281,13 +245,13 @@ static void test_file_gone_reuploads_once(void)
     /* Lost again right after the re-upload: retry later, no third upload. */
     snprintf(dataset, sizeof(dataset), "%s/gone.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(dataset, 200, 22, 0, 0, 0, 1) == 0);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/update\",\"code\":40905,"
                              "\"message\":\"File expired.\",\"count\":2}"), 200);
     e.clock_offset_ms += 60LL * 60 * 1000;
     deliver_raw(&e, conn, &o);
     CU_ASSERT_EQUAL(o.exit_code, 75);
-    CU_ASSERT_EQUAL(requests_to(&e, "file/upload"), uploads + 2);
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "file/upload"), uploads + 2);
     e2e_out_free(&o);
     e.clock_offset_ms += 60LL * 60 * 1000;
     CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
@@ -315,8 +279,8 @@ static void test_unknown_40002_asks_get(void)
     conn = connect_existing(&e, adv, existing, "odd", 1500, 23);
     CU_ASSERT_FATAL(conn != NULL);
     snprintf(body, sizeof(body), "{\"audience_id\":\"%s\",\"for_ms\":3600000}", existing);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/audience/processing", body), 200);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/audience/processing", body), 200);
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
                              "\"message\":\"Audience status abnormal.\",\"count\":1}"), 200);
     deliver_raw(&e, conn, &o);
@@ -326,8 +290,8 @@ static void test_unknown_40002_asks_get(void)
 
     /* Ready now; the same words again are a refusal, not a wait. */
     snprintf(body, sizeof(body), "{\"audience_id\":\"%s\",\"for_ms\":0}", existing);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/audience/processing", body), 200);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/audience/processing", body), 200);
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
                              "\"message\":\"Audience status abnormal.\",\"count\":1}"), 200);
     e.clock_offset_ms += 2LL * 60 * 60 * 1000;
@@ -356,7 +320,7 @@ static void test_create_lost_50002_adopted(void)
     CU_ASSERT_FATAL(adv != NULL);
     conn = connect_new(&e, adv, "Lost");
     CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_EQUAL(ctl_post(&e, "/sandbox/inject",
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/create\",\"code\":50002,"
                              "\"message\":\"Internal error.\",\"count\":1,\"apply\":true}"),
                     200);
@@ -368,7 +332,7 @@ static void test_create_lost_50002_adopted(void)
     }
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(requests_to(&e, "custom_audience/create"), 1);
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "custom_audience/create"), 1);
     CU_ASSERT_EQUAL(e2e_audiences_named(&e, adv, "Lost", id), 1);
     free(conn);
     e2e_teardown(&e);

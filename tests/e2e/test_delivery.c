@@ -23,6 +23,7 @@
 extern char **environ;
 
 #define DAY_MS (24LL * 60 * 60 * 1000)
+#define HOUR_MS (60LL * 60 * 1000)
 
 static const char *plugin(void)
 {
@@ -268,8 +269,8 @@ static void test_incremental_runs(void)
     e2e_teardown(&e);
 }
 
-/* TikTok allows 24 update operations per Ad Account per UTC day: the 25th
-   run is deferred with a retry-after, and goes through the next day. */
+/* TikTok allows 24 update operations per Ad Account per day: the 25th run
+   is deferred with a retry-after, and goes through 25 hours later. */
 static void test_daily_budget_defers(void)
 {
     e2e e;
@@ -308,9 +309,10 @@ static void test_daily_budget_defers(void)
     }
     CU_ASSERT_EQUAL(deferred_at, 25 - before);
     CU_ASSERT(e2e_update_ops(&e, c) <= 24);
-    /* The next UTC day, for both clocks: the deferred run goes through. */
-    CU_ASSERT(ts_sandbox_advance_clock(e.sb, DAY_MS) == 0);
-    e.clock_offset_ms = DAY_MS;
+    /* 25 hours later (the budget is a rolling 25-hour window, tt_budget.h),
+       for both clocks: the deferred run goes through. */
+    CU_ASSERT(ts_sandbox_advance_clock(e.sb, DAY_MS + HOUR_MS) == 0);
+    e.clock_offset_ms = DAY_MS + HOUR_MS;
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
@@ -396,14 +398,15 @@ static const char *crowded_account(e2e *e)
 }
 
 /* An Ad Account with 398 audiences: one MULTIPLE_TYPES audience fits; the
-   per-type layout needs four and stops at the limit (that target behind,
-   the run partial), and a remote validation then names the limit. */
+   per-type layout needs four, so connect (and validate --remote) refuse it
+   up front, naming the field and the limit, rather than a run stopping
+   half way at the 400th audience. */
 static void test_audience_limit(void)
 {
     e2e e;
     char dataset[E2E_PATH], settings[512], path[E2E_PATH];
     e2e_out o;
-    char *conn, *conn2;
+    char *conn;
     const char *crowded;
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
@@ -419,20 +422,24 @@ static void test_audience_limit(void)
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
+    CU_ASSERT_EQUAL(e2e_audiences_named(&e, crowded, "One", NULL), 1);
 
+    /* Now at 399: four more do not fit. */
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"Full\",\"create_new_for\":[\"%s\"],"
              "\"audience_per_identifier_type\":true}", crowded);
-    conn2 = connect_dataset(&e, dataset, settings);
-    CU_ASSERT_FATAL(conn2 != NULL);
-    CU_ASSERT_FATAL(deliver(&e, conn2, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 5);
-    CU_ASSERT(o.out != NULL && strstr(o.out, "audience_limit") != NULL);
-    e2e_out_free(&o);
-
-    /* Now at 400: a remote validation names the field and the limit. */
     snprintf(path, sizeof(path), "%s/full.json", e.dir);
     e2e_write(path, settings);
+    {
+        const char *args[] = {"connect", "--plugin", plugin(), "--profile", e.profile,
+                              "--dataset", dataset, "--settings", path, NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_EQUAL(o.exit_code, 1);
+        CU_ASSERT(o.err != NULL && strstr(o.err, "audience_limit") != NULL &&
+                  strstr(o.err, "create_new_for[0]") != NULL &&
+                  strstr(o.err, "4 more") != NULL);
+        e2e_out_free(&o);
+    }
     const char *args[] = {"validate", "--plugin", plugin(), "--settings", path, "--profile",
                           e.profile, "--remote", NULL};
     CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
@@ -440,8 +447,9 @@ static void test_audience_limit(void)
     CU_ASSERT(o.out != NULL && strstr(o.out, "audience_limit") != NULL &&
               strstr(o.out, "create_new_for[0]") != NULL);
     e2e_out_free(&o);
+    /* Nothing was created for the refused connection. */
+    CU_ASSERT_EQUAL(e2e_audiences_named(&e, crowded, "Full (email)", NULL), 0);
     free(conn);
-    free(conn2);
     e2e_teardown(&e);
 }
 
@@ -658,7 +666,7 @@ int main(void)
         {"new and existing audiences hold exactly the expected members",
          test_new_and_existing_exact_members},
         {"later runs deliver only new rows (APPEND, REMOVE)", test_incremental_runs},
-        {"the 25th update of a UTC day is deferred, not failed", test_daily_budget_defers},
+        {"the 25th update in 25 hours is deferred, not failed", test_daily_budget_defers},
         {"an update TikTok refuses under 1,000 loses nothing", test_minimum_size_loses_nothing},
         {"400 audiences per Ad Account", test_audience_limit},
         {"faults and lost answers: exactly one audience, exact members",

@@ -39,6 +39,7 @@
 extern char **environ;
 
 #define DAY_MS (24LL * 60 * 60 * 1000)
+#define HOUR_MS (60LL * 60 * 1000)
 /* The connector gives up on a non-upload answer after this long; the
    sandbox's slow answers take REL_SLOW_MS, a bit more. */
 #define REL_TIMEOUT_MS "1200"
@@ -185,11 +186,12 @@ static int deliver_until_done(e2e *e, const char *conn, int max_calls)
     return -1;
 }
 
-/* Both clocks (the sandbox's and the host's) one UTC day later. */
+/* Both clocks (the sandbox's and the host's) 25 hours later: a new UTC
+   day, and a fresh window of the plugin's rolling 25-hour budget. */
 static void next_day(e2e *e)
 {
-    CU_ASSERT_FATAL(ts_sandbox_advance_clock(e->sb, DAY_MS) == 0);
-    e->clock_offset_ms += DAY_MS;
+    CU_ASSERT_FATAL(ts_sandbox_advance_clock(e->sb, DAY_MS + HOUR_MS) == 0);
+    e->clock_offset_ms += DAY_MS + HOUR_MS;
 }
 
 /* POST /sandbox/faults: the faults apply from now on (the fixture's own

@@ -95,3 +95,22 @@ tests_plugin_test_delivery_SOURCES = tests/plugin/test_delivery.c
 tests_plugin_test_delivery_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
 tests_plugin_test_delivery_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 EXTRA_tests_plugin_test_delivery_DEPENDENCIES = $(TT_SANDBOX_DEP)
+
+# The update budget and the one-REPLACE-a-day rule, on the mock host's store.
+check_PROGRAMS += tests/plugin/test_budget tests/plugin/test_replace
+TESTS += tests/plugin/test_budget tests/plugin/test_replace
+
+tests_plugin_test_budget_SOURCES = tests/plugin/test_budget.c
+tests_plugin_test_budget_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_budget_LDADD = $(TT_NET_TEST_LIBS)
+
+tests_plugin_test_replace_SOURCES = tests/plugin/test_replace.c
+tests_plugin_test_replace_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_replace_LDADD = $(TT_NET_TEST_LIBS)
+
+# validate --remote's fit checks (room under 400, existing audiences).
+check_PROGRAMS += tests/plugin/test_fit
+TESTS += tests/plugin/test_fit
+tests_plugin_test_fit_SOURCES = tests/plugin/test_fit.c
+tests_plugin_test_fit_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_fit_LDADD = $(TT_NET_TEST_LIBS)

@@ -489,6 +489,52 @@ static void test_facts(void)
     CU_ASSERT_STRING_EQUAL(facts_of("{\"connection_type\":\"new\"}"), "(invalid)");
 }
 
+/* audience_per_identifier_type: strictly a boolean, default false,
+   immutable. */
+static void test_per_identifier_type(void)
+{
+    static const settings_case cases[] = {
+        {"{" NEW_OK ",\"audience_per_identifier_type\":\"true\"}",
+         {{"audience_per_identifier_type", "wrong_type"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"audience_per_identifier_type\":1}",
+         {{"audience_per_identifier_type", "wrong_type"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"audience_per_identifier_type\":null}",
+         {{"audience_per_identifier_type", "wrong_type"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"audience_per_identifier_type\":[true]}",
+         {{"audience_per_identifier_type", "wrong_type"}, {NULL, NULL}}},
+        {"{" EXISTING_OK ",\"audience_per_identifier_type\":true}", {{NULL, NULL}}},
+        {"{" EXISTING_OK ",\"audience_per_identifier_type\":false}", {{NULL, NULL}}},
+        {"{" NEW_OK ",\"audience_per_identifier_type\":true}", {{NULL, NULL}}},
+        {"{" NEW_OK ",\"Audience_per_identifier_type\":true}",
+         {{"Audience_per_identifier_type", "unknown_field"}, {NULL, NULL}}},
+    };
+    aconn_error items[2];
+    aconn_error_list list = {sizeof(list), sizeof(aconn_error), 2, 0, items};
+    tt_settings *s = NULL;
+
+    RUN(cases);
+    memset(items, 0, sizeof(items));
+    CU_ASSERT_EQUAL(tt_settings_parse(cases[0].json, NULL, &list), ACONN_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(items[0].field, "audience_per_identifier_type");
+    CU_ASSERT_PTR_NOT_NULL(strstr(items[0].message, "must be true or false, not a string"));
+
+    CU_ASSERT_EQUAL_FATAL(tt_settings_parse("{" NEW_OK "}", &s, NULL), ACONN_OK);
+    CU_ASSERT_EQUAL(s->audience_per_identifier_type, 0);
+    tt_settings_free(s);
+    CU_ASSERT_EQUAL_FATAL(tt_settings_parse("{" NEW_OK ",\"audience_per_identifier_type\":true}",
+                                            &s, NULL), ACONN_OK);
+    CU_ASSERT_EQUAL(s->audience_per_identifier_type, 1);
+    tt_settings_free(s);
+
+    check_change("{" NEW_OK "}", "{" NEW_OK ",\"audience_per_identifier_type\":false}",
+                 ACONN_OK, NULL, NULL, NULL);
+    check_change("{" NEW_OK "}", "{" NEW_OK ",\"audience_per_identifier_type\":true}",
+                 ACONN_ERR_INVALID, "audience_per_identifier_type", "immutable",
+                 "create a new connection");
+    check_change("{" NEW_OK ",\"audience_per_identifier_type\":true}", "{" NEW_OK "}",
+                 ACONN_ERR_INVALID, "audience_per_identifier_type", "immutable", NULL);
+}
+
 int main(void)
 {
     CU_pSuite s;
@@ -508,7 +554,8 @@ int main(void)
         || CU_add_test(s, "every problem reported", test_every_problem_reported) == NULL
         || CU_add_test(s, "parsed values", test_parsed_values) == NULL
         || CU_add_test(s, "immutability", test_immutability) == NULL
-        || CU_add_test(s, "facts for the host", test_facts) == NULL) {
+        || CU_add_test(s, "facts for the host", test_facts) == NULL
+        || CU_add_test(s, "audience_per_identifier_type", test_per_identifier_type) == NULL) {
         CU_cleanup_registry();
         return 1;
     }

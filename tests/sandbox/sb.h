@@ -158,6 +158,8 @@ typedef struct {
     int64_t last_replace_ms;  /* last applied REPLACE; 0 never (one per 24 h) */
     char **shared_with;
     size_t n_shared;
+    const char *kind;         /* static; NULL: a customer file, else the
+                                 audience_type, e.g. "Lookalike" */
 } sb_audience;
 
 typedef struct {
@@ -399,6 +401,7 @@ void sb_h_ctl_world_role(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_world_owner_bc(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_world_bc_member(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_tokens_revoke(sb_ctx *ctx, sb_req *req);
+void sb_h_ctl_world_lookalike(sb_ctx *ctx, sb_req *req);
 
 /* ---- multipart upload streaming (sb_upload.c) -------------------------- */
 

@@ -26,8 +26,10 @@ static json_object *describe(sb_ctx *ctx, const sb_audience *a, bool creator)
     }
     json_object_object_add(o, "audience_id", json_object_new_string(a->audience_id));
     json_object_object_add(o, "name", json_object_new_string(a->name));
-    json_object_object_add(o, "calculate_type",
-                           json_object_new_string(sb_idtype_name(a->calculate_type)));
+    /* Only customer files have one; a lookalike answers without. */
+    if (a->kind == NULL)
+        json_object_object_add(o, "calculate_type",
+                               json_object_new_string(sb_idtype_name(a->calculate_type)));
     json_object_object_add(o, "cover_num", json_object_new_int64((int64_t)sb_aud_cover(ctx, a)));
     json_object_object_add(o, "is_valid", json_object_new_boolean(sb_aud_valid(ctx, a)));
     json_object_object_add(o, "is_expiring",
@@ -93,7 +95,8 @@ void sb_h_aud_get(sb_ctx *ctx, sb_req *req)
             goto unlock;
         }
         d = describe(ctx, a, creator);
-        json_object_object_add(d, "type", json_object_new_string("Customer File"));
+        json_object_object_add(d, "type",
+                               json_object_new_string(a->kind ? a->kind : "Customer File"));
         o = json_object_new_object();
         json_object_object_add(o, "audience_details", d);
         json_object_object_add(o, "audience_history", history(ctx, a, hsize));
@@ -155,7 +158,8 @@ void sb_h_aud_list(sb_ctx *ctx, sb_req *req)
         }
         o = describe(ctx, a, creator);
         json_object_object_add(o, "audience_type",
-                               json_object_new_string("Customer File Audience"));
+                               json_object_new_string(a->kind ? a->kind
+                                                              : "Customer File Audience"));
         json_object_array_add(list, o);
     }
     if (list == NULL) {

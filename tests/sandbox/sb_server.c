@@ -50,6 +50,7 @@ static const sb_route routes[] = {
     {"/sandbox/world", "GET", sb_h_ctl_world, SB_BODY_NONE, 0},
     {"/sandbox/audiences", "GET", sb_h_ctl_audiences, SB_BODY_NONE, 0},
     {"/sandbox/audience/members", "GET", sb_h_ctl_members, SB_BODY_NONE, 0},
+    {"/sandbox/world/lookalike", "POST", sb_h_ctl_world_lookalike, SB_BODY_RAW, 0},
     {"/sandbox/oplog", "GET", sb_h_ctl_oplog, SB_BODY_NONE, 0},
     {"/sandbox/requests", "GET", sb_h_ctl_requests, SB_BODY_NONE, 0},
     {"/sandbox/reset", "POST", sb_h_ctl_reset, SB_BODY_RAW, 0},

@@ -217,3 +217,42 @@ void sb_h_ctl_tokens_revoke(sb_ctx *ctx, sb_req *req)
     json_object_object_add(out, "revoked", json_object_new_int64(n));
     ctl_reply(req, 200, out);
 }
+
+/* POST /sandbox/world/lookalike {"advertiser_id","name"}: a marketer makes
+ * a Lookalike audience in Ads Manager (TikTok's own endpoint for it is not
+ * modelled); it lists with audience_type "Lookalike" and no calculate_type.
+ * Answers {"audience_id":".."}. */
+void sb_h_ctl_world_lookalike(sb_ctx *ctx, sb_req *req)
+{
+    json_object *b = ctl_body(req), *out;
+    const char *adv_id, *name;
+    sb_audience *a = NULL;
+
+    if (b == NULL)
+        return;
+    adv_id = ctl_str(b, "advertiser_id");
+    name = ctl_str(b, "name");
+    if (adv_id == NULL || name == NULL) {
+        ctl_error(req, "send {\"advertiser_id\":\"..\",\"name\":\"..\"}");
+        json_object_put(b);
+        return;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    if (sb_w_advertiser(ctx, adv_id) != NULL)
+        a = sb_st_new_audience(ctx, adv_id, name, SB_T_EMAIL_SHA256);
+    if (a != NULL) {
+        a->kind = "Lookalike";
+        a->ready_ms = a->create_ms;
+    }
+    out = json_object_new_object();
+    if (a != NULL)
+        json_object_object_add(out, "audience_id", json_object_new_string(a->audience_id));
+    pthread_mutex_unlock(&ctx->lock);
+    json_object_put(b);
+    if (a == NULL) {
+        json_object_put(out);
+        ctl_error(req, "no such advertiser in the world (or out of memory)");
+        return;
+    }
+    ctl_reply(req, 200, out);
+}
