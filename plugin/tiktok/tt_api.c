@@ -46,14 +46,15 @@ void tt_api_request_init(tt_request *req, const tt_api *api, tt_method method,
 
 /* Makes room for one more item. Lists here are small (hundreds), so an
    exact realloc keeps the structs free of a capacity member. */
-int tt_api_push(void **items, size_t count, size_t size)
+void *tt_api_push(void **items, size_t count, size_t size)
 {
-    void *p = realloc(*items, (count + 1) * size);
+    unsigned char *p = realloc(*items, (count + 1) * size);
 
     if (p == NULL)
-        return -1;
+        return NULL;
     *items = p;
-    return 0;
+    memset(p + count * size, 0, size);
+    return p + count * size;
 }
 
 void tt_advertiser_list_free(tt_advertiser_list *l)
@@ -180,8 +181,10 @@ aconn_status tt_api_paged(const tt_api *api, const char *endpoint, const char *a
     memset(&resp, 0, sizeof(resp));
     tt_api_request_init(&req, api, TT_GET, endpoint, advertiser_id);
     req.query = query;
-    if (tt_json_set(query, "page_size", json_object_new_int(page_size)) != 0)
+    if (query == NULL || tt_json_set(query, "page_size", json_object_new_int(page_size)) != 0) {
+        json_object_put(query);
         return tt_api_oom(err, endpoint);
+    }
     while (page <= total_page && page <= TT_API_MAX_PAGES) {
         json_object *info;
 
@@ -203,5 +206,6 @@ aconn_status tt_api_paged(const tt_api *api, const char *endpoint, const char *a
         page++;
     }
     tt_response_free(&resp);
+    json_object_put(query);
     return st;
 }

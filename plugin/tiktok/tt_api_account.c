@@ -19,10 +19,9 @@ static int tt_collect_bc(json_object *item, void *ctx)
 
     if (!json_object_object_get_ex(item, "bc_info", &info))
         info = item;
-    if (tt_api_push((void **) &l->items, l->count, sizeof(*l->items)) != 0)
+    b = tt_api_push((void **) &l->items, l->count, sizeof(*l->items));
+    if (b == NULL)
         return -1;
-    b = &l->items[l->count];
-    memset(b, 0, sizeof(*b));
     b->bc_id = tt_json_str(info, "bc_id");
     if (b->bc_id == NULL)
         return 0;   /* an entry without an id is useless: skip it */
@@ -38,10 +37,7 @@ aconn_status tt_api_bc_get(const tt_api *api, tt_bc_list *out, aconn_error *err)
     aconn_status st;
 
     memset(out, 0, sizeof(*out));
-    if (q == NULL)
-        return tt_api_oom(err, "bc/get");
     st = tt_api_paged(api, "bc/get", NULL, q, TT_API_BC_PAGE_SIZE, tt_collect_bc, out, err);
-    json_object_put(q);
     if (st != ACONN_OK)
         tt_bc_list_free(out);
     return st;
@@ -52,10 +48,9 @@ static int tt_collect_asset(json_object *item, void *ctx)
     tt_bc_asset_list *l = ctx;
     tt_bc_asset *a;
 
-    if (tt_api_push((void **) &l->items, l->count, sizeof(*l->items)) != 0)
+    a = tt_api_push((void **) &l->items, l->count, sizeof(*l->items));
+    if (a == NULL)
         return -1;
-    a = &l->items[l->count];
-    memset(a, 0, sizeof(*a));
     a->asset_id = tt_json_str(item, "asset_id");
     if (a->asset_id == NULL)
         return 0;
@@ -81,7 +76,6 @@ aconn_status tt_api_bc_assets(const tt_api *api, const char *bc_id, tt_bc_asset_
     }
     st = tt_api_paged(api, "bc/asset/get", NULL, q, TT_API_BC_PAGE_SIZE, tt_collect_asset, out,
                       err);
-    json_object_put(q);
     if (st != ACONN_OK)
         tt_bc_asset_list_free(out);
     return st;
@@ -92,9 +86,9 @@ static int tt_collect_advertiser(json_object *item, void *ctx)
     tt_advertiser_list *l = ctx;
     tt_advertiser *a;
 
-    if (tt_api_push((void **) &l->items, l->count, sizeof(*l->items)) != 0)
+    a = tt_api_push((void **) &l->items, l->count, sizeof(*l->items));
+    if (a == NULL)
         return -1;
-    a = &l->items[l->count];
     a->advertiser_id = tt_json_str(item, "advertiser_id");
     a->name = tt_json_str(item, "advertiser_name");
     if (a->advertiser_id == NULL) {

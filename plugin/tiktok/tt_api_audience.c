@@ -43,10 +43,9 @@ static int tt_collect_audience(json_object *item, void *ctx)
     if (json_object_object_get_ex(item, "audience_details", &details)
         && json_object_is_type(details, json_type_object))
         item = details;
-    if (tt_api_push((void **) &l->items, l->count, sizeof(*l->items)) != 0)
+    a = tt_api_push((void **) &l->items, l->count, sizeof(*l->items));
+    if (a == NULL)
         return -1;
-    a = &l->items[l->count];
-    memset(a, 0, sizeof(*a));
     a->audience_id = tt_json_str(item, "audience_id");
     if (a->audience_id == NULL)
         a->audience_id = tt_json_str(item, "custom_audience_id");
@@ -79,7 +78,6 @@ aconn_status tt_api_audience_list(const tt_api *api, const char *advertiser_id,
     }
     st = tt_api_paged(api, "dmp/custom_audience/list", advertiser_id, q,
                       TT_API_AUDIENCE_PAGE_SIZE, tt_collect_audience, out, err);
-    json_object_put(q);
     if (st != ACONN_OK)
         tt_audience_list_free(out);
     return st;

@@ -21,16 +21,18 @@ aconn_status tt_api_bad_data(aconn_error *err, const char *endpoint, const char 
 void tt_api_request_init(tt_request *req, const tt_api *api, tt_method method,
                          const char *endpoint, const char *advertiser_id);
 
-/* Makes room for one more item in *items (count items of size bytes). */
-int tt_api_push(void **items, size_t count, size_t size);
+/* Makes room for one more item in *items (count items of size bytes) and
+   returns it zeroed; NULL when out of memory. The caller counts it. */
+void *tt_api_push(void **items, size_t count, size_t size);
 
 /* Adds one list item to ctx; -1 when out of memory (a skipped item is 0). */
 typedef int (*tt_item_fn)(json_object *item, void *ctx);
 
 /*
- * Fetches every page of a GET list endpoint into item_fn. query is owned
- * by the caller; page and page_size are set here. Bounded by total_page,
- * TT_API_MAX_PAGES and an empty page.
+ * Fetches every page of a GET list endpoint into item_fn. query is taken
+ * (put here; NULL, a failed constructor, is out of memory); page and
+ * page_size are set here. Bounded by total_page, TT_API_MAX_PAGES and an
+ * empty page.
  */
 aconn_status tt_api_paged(const tt_api *api, const char *endpoint, const char *advertiser_id,
                           json_object *query, int page_size, tt_item_fn item_fn, void *ctx,

@@ -55,22 +55,11 @@ static void fx_free(fx *f)
     free(f->dir);
 }
 
-/* connector-host ARGS... --home HOME; args NULL-terminated, at most 12. */
 static void host(fx *f, test_result *r, const char *const *args)
 {
-    const char *argv[16];
     const char *env[] = { NULL };
-    size_t n = 0;
 
-    argv[n++] = test_env("TT_HOST");
-    while (n < 13 && args[n - 1] != NULL) {
-        argv[n] = args[n - 1];
-        n++;
-    }
-    argv[n++] = "--home";
-    argv[n++] = f->home;
-    argv[n] = NULL;
-    test_run(argv, env, NULL, 120, r);
+    test_host(f->home, env, NULL, args, r);
 }
 
 static json_object *deliver(fx *f, const char *conn, int expect, const char *offset)

@@ -59,18 +59,7 @@ static void fx_free(fx *f)
 /* connector-host ARGS... --home HOME; env: NULL-terminated extra entries. */
 static void runv(fx *f, const char *const *env, test_result *r, const char *const *args)
 {
-    const char *argv[48];
-    int n = 0;
-
-    argv[n++] = test_env("TT_HOST");
-    while (args[n - 1] != NULL && n < 44) {
-        argv[n] = args[n - 1];
-        n++;
-    }
-    argv[n++] = "--home";
-    argv[n++] = f->home;
-    argv[n] = NULL;
-    test_run(argv, env, NULL, 120, r);
+    test_host(f->home, env, NULL, args, r);
 }
 
 static void host(fx *f, const char *mode, test_result *r, ...)

@@ -259,3 +259,20 @@ int jtrue(json_object *o, const char *path)
     return v != NULL && json_object_is_type(v, json_type_boolean)
            && json_object_get_boolean(v);
 }
+
+void test_host(const char *home, const char *const *env, const char *input,
+               const char *const *args, test_result *res)
+{
+    const char *argv[44];
+    size_t n = 0;
+
+    argv[n++] = test_env("TT_HOST");
+    while (n < 41 && args[n - 1] != NULL) {
+        argv[n] = args[n - 1];
+        n++;
+    }
+    argv[n++] = "--home";
+    argv[n++] = home;
+    argv[n] = NULL;
+    test_run(argv, env, input, 120, res);
+}

@@ -54,6 +54,11 @@ pid_t test_spawn(const char *const *argv, const char *const *env);
 /* Waits for pid; returns its status as test_run does. */
 int test_wait(pid_t pid);
 
+/* Runs $TT_HOST args... --home home (args NULL-terminated, at most 40)
+   with env and input as test_run does. */
+void test_host(const char *home, const char *const *env, const char *input,
+               const char *const *args, test_result *res);
+
 /* $name or a failure message on stderr and NULL. */
 const char *test_env(const char *name);
 
