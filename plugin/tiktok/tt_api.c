@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include "tiktok/tt_api_int.h"
+#include "common/tt_secret.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,30 @@ aconn_status tt_api_each(const char *endpoint, const tt_response *resp, tt_item_
         if (item_fn(json_object_array_get_idx(list, i), ctx) != 0)
             return tt_api_oom(err, endpoint);
     return ACONN_OK;
+}
+
+aconn_status tt_api_get_each(const tt_api *api, const char *endpoint, const char *advertiser_id,
+                             json_object *query, int sensitive, tt_item_fn item_fn, void *ctx,
+                             aconn_error *err)
+{
+    tt_request req;
+    tt_response resp;
+    aconn_status st;
+
+    if (query == NULL)
+        return tt_api_oom(err, endpoint);
+    memset(&resp, 0, sizeof(resp));
+    tt_api_request_init(&req, api, TT_GET, endpoint, advertiser_id);
+    req.query = query;
+    req.sensitive = sensitive;
+    st = tt_http_call(api->http, api->host, &req, &resp, err);
+    if (st == ACONN_OK)
+        st = tt_api_each(endpoint, &resp, item_fn, ctx, err);
+    tt_response_free(&resp);
+    if (sensitive)
+        tt_secret_wipe_json(query);
+    json_object_put(query);
+    return st;
 }
 
 aconn_status tt_api_paged(const tt_api *api, const char *endpoint, const char *advertiser_id,

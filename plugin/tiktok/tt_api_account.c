@@ -102,32 +102,20 @@ static int tt_collect_advertiser(json_object *item, void *ctx)
 aconn_status tt_api_advertiser_get(const tt_api *api, const char *app_id, const char *secret,
                                    tt_advertiser_list *out, aconn_error *err)
 {
-    static const char ep[] = "oauth2/advertiser/get";
-    json_object *q = NULL;
-    tt_request req;
-    tt_response resp;
+    json_object *q = json_object_new_object();
     aconn_status st;
 
     memset(out, 0, sizeof(*out));
-    memset(&resp, 0, sizeof(resp));
-    q = json_object_new_object();
-    if (q == NULL || tt_json_set_str(q, "app_id", app_id) != 0
-        || tt_json_set_str(q, "secret", secret) != 0) {
-        st = tt_api_oom(err, ep);
-        goto cleanup;
+    if (q != NULL && (tt_json_set_str(q, "app_id", app_id) != 0
+                      || tt_json_set_str(q, "secret", secret) != 0)) {
+        tt_secret_wipe_json(q);   /* holds the app secret */
+        json_object_put(q);
+        q = NULL;
     }
-    tt_api_request_init(&req, api, TT_GET, ep, NULL);
-    req.query = q;
-    req.sensitive = 1;
-    st = tt_http_call(api->http, api->host, &req, &resp, err);
-    if (st == ACONN_OK)
-        st = tt_api_each(ep, &resp, tt_collect_advertiser, out, err);
-cleanup:
+    st = tt_api_get_each(api, "oauth2/advertiser/get", NULL, q, 1, tt_collect_advertiser, out,
+                         err);
     if (st != ACONN_OK)
         tt_advertiser_list_free(out);
-    tt_response_free(&resp);
-    tt_secret_wipe_json(q);   /* holds the app secret */
-    json_object_put(q);
     return st;
 }
 

@@ -88,33 +88,23 @@ aconn_status tt_api_audience_get(const tt_api *api, const char *advertiser_id,
                                  aconn_error *err)
 {
     static const char ep[] = "dmp/custom_audience/get";
-    json_object *q = NULL;
-    tt_request req;
-    tt_response resp;
+    json_object *q;
     aconn_status st;
 
     memset(out, 0, sizeof(*out));
-    memset(&resp, 0, sizeof(resp));
     if (n == 0 || n > TT_API_MAX_GET_IDS)
         return aconn_error_set(err, ACONN_ERR_INVALID, "too_many_ids", NULL,
                                "%s takes 1 to %d audience ids per call, not %zu.", ep,
                                TT_API_MAX_GET_IDS, n);
     q = json_object_new_object();
-    if (q == NULL || tt_json_set_str(q, "advertiser_id", advertiser_id) != 0
-        || tt_json_set(q, "custom_audience_ids", tt_json_string_array(ids, n)) != 0) {
-        st = tt_api_oom(err, ep);
-        goto cleanup;
+    if (q != NULL && (tt_json_set_str(q, "advertiser_id", advertiser_id) != 0
+                      || tt_json_set(q, "custom_audience_ids", tt_json_string_array(ids, n)) != 0)) {
+        json_object_put(q);
+        q = NULL;
     }
-    tt_api_request_init(&req, api, TT_GET, ep, advertiser_id);
-    req.query = q;
-    st = tt_http_call(api->http, api->host, &req, &resp, err);
-    if (st == ACONN_OK)
-        st = tt_api_each(ep, &resp, tt_collect_audience, out, err);
-cleanup:
+    st = tt_api_get_each(api, ep, advertiser_id, q, 0, tt_collect_audience, out, err);
     if (st != ACONN_OK)
         tt_audience_list_free(out);
-    tt_response_free(&resp);
-    json_object_put(q);
     return st;
 }
 

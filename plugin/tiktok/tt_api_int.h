@@ -38,6 +38,15 @@ aconn_status tt_api_paged(const tt_api *api, const char *endpoint, const char *a
                           json_object *query, int page_size, tt_item_fn item_fn, void *ctx,
                           aconn_error *err);
 
+/*
+ * One GET whose answer is a list: item_fn over every item of data.list.
+ * query is taken (put here, and wiped first when sensitive: it holds a
+ * secret); NULL, a failed constructor, is out of memory.
+ */
+aconn_status tt_api_get_each(const tt_api *api, const char *endpoint, const char *advertiser_id,
+                             json_object *query, int sensitive, tt_item_fn item_fn, void *ctx,
+                             aconn_error *err);
+
 /* Runs item_fn over every item of data.list of one answer. */
 aconn_status tt_api_each(const char *endpoint, const tt_response *resp, tt_item_fn item_fn,
                          void *ctx, aconn_error *err);
