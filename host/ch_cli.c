@@ -30,6 +30,7 @@ enum {
     CH_O_DATASET = 1 << 3, CH_O_CONNECTION = 1 << 4, CH_O_CALLBACK = 1 << 5,
     CH_O_BATCH = 1 << 6, CH_O_REMOTE = 1 << 7, CH_O_STATUS = 1 << 8,
     CH_O_DRY_RUN = 1 << 9, CH_O_JSON = 1 << 10, CH_O_RESYNC = 1 << 11,
+    CH_O_SWITCH_USER = 1 << 12,
     CH_O_GLOBAL = 1 << 30
 };
 
@@ -48,12 +49,14 @@ static const ch_cli_cmd ch_cmds[] = {
       "Checks quick settings: exit 0 {\"valid\":true}, exit 1 with every error\n"
       "(field, code, message). --remote also asks the remote API (needs a profile);\n"
       "--connection ID checks a change against that connection's settings.\n" },
-    { "authorize", CH_O_PLUGIN | CH_O_PROFILE | CH_O_CALLBACK | CH_O_STATUS,
-      "--plugin P --profile NAME [--callback URL | --status]",
+    { "authorize", CH_O_PLUGIN | CH_O_PROFILE | CH_O_CALLBACK | CH_O_STATUS | CH_O_SWITCH_USER,
+      "--plugin P --profile NAME [--callback URL [--switch-user] | --status]",
       "Without --callback: prints the consent URL to open. With --callback URL (the\n"
       "address the browser was sent back to): completes the profile and records the\n"
       "API base (--api-base) and CA file (--ca-file) it was authorized against; later\n"
-      "commands on the profile use them and refuse a different one. --status re-checks.\n" },
+      "commands on the profile use them and refuse a different one. --status re-checks.\n"
+      "A completion by another TikTok user than the profile's is refused unless\n"
+      "--switch-user is given; then the connections that lose an Ad Account are listed.\n" },
     { "secret", CH_O_PLUGIN, "set|list|delete --plugin P [NAME] [< VALUE]",
       "set NAME stores the value read from standard input as the plugin's secret\n"
       "NAME; list prints the names of the plugin's secrets (never a value); delete\n"
@@ -178,6 +181,7 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--dry-run", dry_run, 1, CH_O_DRY_RUN),
     CH_OPT("--json", json, 1, CH_O_JSON),
     CH_OPT("--resync", resync, 1, CH_O_RESYNC),
+    CH_OPT("--switch-user", switch_user, 1, CH_O_SWITCH_USER),
 };
 #undef CH_OPT
 #define CH_NOPTS (sizeof(ch_opts) / sizeof(ch_opts[0]))

@@ -38,6 +38,7 @@ typedef struct ch_args {
     int remote;
     int status;
     int dry_run;
+    int switch_user;
     int json;
     unsigned given;    /* CH_O_* bits of the command options given */
     int resync;

@@ -293,6 +293,66 @@ cleanup:
 
 /* ---- authorize --------------------------------------------------------- */
 
+/* Whether settings_json names the account (as a JSON string or key). */
+static int ch_settings_name(const char *settings_json, const char *account)
+{
+    char quoted[160];
+
+    if (snprintf(quoted, sizeof(quoted), "\"%s\"", account) >= (int) sizeof(quoted))
+        return 0;
+    return settings_json != NULL && strstr(settings_json, quoted) != NULL;
+}
+
+/*
+ * After a profile passed to another user (authorize --switch-user), adds
+ * "affected_connections": this profile's connections whose settings name an
+ * account of the plugin's "lost_accounts" (those stop delivering there).
+ */
+static void ch_add_affected(ch_cli *cli, json_object *res)
+{
+    json_object *lost = NULL, *conns = NULL, *hit = json_object_new_array();
+    char err[256];
+    size_t i, j;
+
+    if (hit == NULL || !json_object_object_get_ex(res, "lost_accounts", &lost)
+        || json_object_array_length(lost) == 0
+        || ch_state_list(cli->state, "connections", &conns, err, sizeof(err)) != 0)
+        goto cleanup;
+    for (i = 0; i < json_object_array_length(conns); i++) {
+        json_object *row = json_object_array_get_idx(conns, i), *v = NULL;
+        ch_connection c;
+        int named = 0;
+
+        if (!json_object_object_get_ex(row, "profile", &v)
+            || strcmp(json_object_get_string(v), cli->a.profile) != 0
+            || !json_object_object_get_ex(row, "id", &v))
+            continue;
+        memset(&c, 0, sizeof(c));
+        if (ch_state_connection_get(cli->state, json_object_get_string(v), &c, err,
+                                    sizeof(err)) != 0)
+            continue;
+        for (j = 0; j < json_object_array_length(lost) && !named; j++) {
+            json_object *id = NULL;
+            if (json_object_object_get_ex(json_object_array_get_idx(lost, j),
+                                          "advertiser_id", &id))
+                named = ch_settings_name(c.settings_json, json_object_get_string(id));
+        }
+        if (named)
+            json_object_array_add(hit, json_object_new_string(c.id));
+        ch_connection_clear(&c);
+    }
+    if (json_object_array_length(hit) > 0) {
+        ch_cli_error("note: profile %s now reaches fewer Ad Accounts; these connections "
+                     "deliver to an account it lost: %s", cli->a.profile,
+                     json_object_to_json_string_ext(hit, JSON_C_TO_STRING_PLAIN));
+        json_object_object_add(res, "affected_connections", hit);
+        hit = NULL;
+    }
+cleanup:
+    json_object_put(hit);
+    json_object_put(conns);
+}
+
 int ch_cmd_authorize(ch_cli *cli)
 {
     int rc;
@@ -311,6 +371,12 @@ int ch_cmd_authorize(ch_cli *cli)
         ch_cli_error("authorize: give --callback URL or --status, not both");
         return CH_EXIT_USAGE;
     }
+    if (cli->a.switch_user && cli->a.callback == NULL) {
+        ch_cli_error("authorize: --switch-user goes with --callback URL (it lets the "
+                     "profile pass to the TikTok user who completed the link)");
+        return CH_EXIT_USAGE;
+    }
+    cli->host.switch_user = cli->a.switch_user ? "1" : NULL;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
         || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
@@ -378,6 +444,8 @@ int ch_cmd_authorize(ch_cli *cli)
         && (rc = ch_cli_profile_endpoint_record(cli, ch_plugin_id(&cli->plugin),
                                                 cli->a.profile)) != 0)
         goto cleanup;
+    if (req.phase == ACONN_AUTHORIZE_COMPLETE)
+        ch_add_affected(cli, res);
     ch_print_json(res);
     rc = CH_EXIT_OK;
 cleanup:
@@ -474,11 +542,23 @@ int ch_cmd_connect(ch_cli *cli)
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
+    /* A connection to a profile that cannot deliver would only fail at
+       deliver, with a misleading "re-authorize": refuse it here. */
     remote = status != NULL && strcmp(status, "connected") == 0;
-    if (!remote)
-        ch_cli_error("note: profile %s is not connected; the settings were checked "
-                     "for structure only (run authorize first for the remote checks)",
-                     cli->a.profile);
+    if (!remote) {
+        if (status == NULL)
+            ch_cli_error("connect: there is no profile %s (see: connector-host profiles). "
+                         "Create it with: connector-host authorize --plugin P --profile %s",
+                         cli->a.profile, cli->a.profile);
+        else
+            ch_cli_error("connect: profile %s is %s, not connected, so it cannot deliver. "
+                         "Check it with: connector-host authorize --plugin P --profile %s "
+                         "--status, or authorize it again", cli->a.profile, status,
+                         cli->a.profile);
+        rc = status != NULL && strcmp(status, "reauthorize_required") == 0
+                 ? CH_EXIT_REAUTHORIZE : CH_EXIT_FAILED;
+        goto cleanup;
+    }
     s = ch_validate(cli, settings_text, cli->a.profile, remote, NULL, &facts, &result);
     if (!ACONN_STATUS_IS_OK(s)) {
         ch_cli_error("connect: the settings were refused (%s):", aconn_status_name(s));

@@ -107,6 +107,8 @@ static const char *ch_svc_option(void *ctx, const char *name)
         return h->request_timeout_ms;
     if (strcmp(name, "dry_run") == 0)
         return h->dry_run;
+    if (strcmp(name, "switch_user") == 0)
+        return h->switch_user;
     return NULL;
 }
 

@@ -22,6 +22,7 @@ typedef struct ch_host {
     const char *redirect_uri;
     const char *request_timeout_ms; /* plugin option request_timeout_ms, or NULL */
     const char *dry_run;         /* plugin option dry_run: "1" or NULL */
+    const char *switch_user;     /* plugin option switch_user: "1" or NULL */
     int64_t clock_offset_ms;     /* added to the wall clock (tests) */
     int verbose;                 /* also print ACONN_LOG_DEBUG lines */
     ch_state *state;

@@ -13,6 +13,7 @@
 #include "delivery/tt_targets.h"
 #include "delivery/tt_update.h"
 #include "delivery/tt_upload.h"
+#include "profile/tt_coverage.h"
 #include "tiktok/tt_status.h"
 
 int tt_apply_answered(const aconn_error *err)
@@ -30,9 +31,13 @@ void tt_apply_ops_append(tt_dest *t, const char *op)
 
 void tt_apply_target_fail(tt_dest *t, const aconn_error *e)
 {
-    t->status = e->status;
     t->err = *e;
-    t->outcome = ACONN_STATUS_IS_RETRY(e->status) ? "deferred" : "failed";
+    /* TikTok's 40106 about this Ad Account (its user has no role there, or
+       the account left the Business Center) is this target's permission
+       failure: the profile's token still works for every other target.
+       e->profile is set for every reauthorize status (tt_status.c). */
+    t->status = tt_coverage_scope(e->status, &t->err, e->profile, t->advertiser_id);
+    t->outcome = ACONN_STATUS_IS_RETRY(t->status) ? "deferred" : "failed";
 }
 
 int tt_apply_is_dry_run(const aconn_host *host)
@@ -117,9 +122,10 @@ static void apply_targets(tt_apply_ctx *x)
             continue;
         }
         tt_apply_target_fail(t, &e);
-        /* A token that no longer works, fatal, cancelled: stop the run. */
-        if ((ACONN_STATUS_IS_REAUTHORIZE(st) && strcmp(e.remote_code, "40106") != 0) ||
-            ACONN_STATUS_IS_FATAL(st) || st == ACONN_RETRY_CANCELLED)
+        /* A token that no longer works (after the per-account scoping
+           above), fatal, cancelled: stop the run. */
+        if (ACONN_STATUS_IS_REAUTHORIZE(t->status) || ACONN_STATUS_IS_FATAL(st) ||
+            st == ACONN_RETRY_CANCELLED)
             break;
     }
 }

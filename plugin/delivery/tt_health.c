@@ -7,6 +7,7 @@
 #include "common/tt_kv.h"
 #include "delivery/tt_dkeys.h"
 #include "delivery/tt_health.h"
+#include "profile/tt_coverage.h"
 
 const char *tt_health_name(tt_health_state s)
 {
@@ -67,9 +68,16 @@ aconn_status tt_health_load(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
 }
 
 /* What a person does about a target that failed for good with e. */
-static void fix_for(tt_dest *t, const aconn_error *e, int dead)
+static void fix_for(const tt_apply_ctx *x, tt_dest *t, const aconn_error *e, int dead)
 {
-    if (dead)
+    /* e's message names the request_id too and would not fit: say who acts. */
+    if (tt_coverage_is_target_failure(e))
+        snprintf(t->fix, sizeof(t->fix), "profile %s's TikTok user has no role on Ad Account "
+                 "%s (TikTok 40106); an Admin of that account must grant this user the Admin "
+                 "or Operator role, or re-authorize the profile as a user who has one; the "
+                 "next delivery then catches this Ad Account up",
+                 x->batch->profile != NULL ? x->batch->profile : "", t->advertiser_id);
+    else if (dead)
         snprintf(t->fix, sizeof(t->fix), "audience %s in Ad Account %s can no longer be "
                  "delivered to (%s); connections are immutable, so create a new connection "
                  "for this Ad Account (the others keep theirs)",
@@ -91,11 +99,9 @@ int tt_health_absorb(tt_apply_ctx *x, tt_dest *t)
 {
     const aconn_error *e = &t->err;
     int dead = is_dead(e);
-    /* An advertiser-scoped 40106 means this account is outside the
-       profile's grant; the token itself still works for the others. */
-    int per_account = ACONN_STATUS_IS_PERMANENT(t->status) ||
-                      (ACONN_STATUS_IS_REAUTHORIZE(t->status) &&
-                       strcmp(e->remote_code, "40106") == 0);
+    /* Permanent covers TikTok's 40106 about this account: the target's
+       failure already scoped by tt_apply_target_fail (tt_coverage.h). */
+    int per_account = ACONN_STATUS_IS_PERMANENT(t->status);
 
     if (!per_account && !dead)
         return 0;
@@ -109,7 +115,7 @@ int tt_health_absorb(tt_apply_ctx *x, tt_dest *t)
     }
     t->health = dead ? TT_HEALTH_DEAD : TT_HEALTH_BEHIND;
     ACONN_STRSET(t->reason, e->code[0] ? e->code : aconn_status_name(t->status));
-    fix_for(t, e, dead);
+    fix_for(x, t, e, dead);
     t->outcome = dead ? "dead" : "behind";
     return 1;
 }

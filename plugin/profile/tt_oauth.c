@@ -13,15 +13,11 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
-#include "profile/tt_accounts.h"
-#include "tiktok/tt_api.h"
-#include "tiktok/tt_http.h"
-#include "tiktok/tt_session.h"
 #include "common/tt_secret.h"
+#include "profile/tt_grant.h"
+#include "profile/tt_profile.h"
 #include "profile/tt_state.h"
-
-#define TT_ACCOUNTS_STATE_MAX (1024 * 1024)
-#define TT_CAS_TRIES 5
+#include "tiktok/tt_http.h"
 
 aconn_status tt_oauth_check_profile(const char *profile, aconn_error *err)
 {
@@ -47,7 +43,7 @@ int tt_oauth_accounts_key(const char *profile, char *buf, size_t buflen)
     return (n < 0 || (size_t) n >= buflen) ? -1 : 0;
 }
 
-static aconn_status tt_write_json(aconn_output *out, json_object *obj, aconn_error *err)
+aconn_status tt_oauth_write_json(aconn_output *out, json_object *obj, aconn_error *err)
 {
     const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN
                                                            | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -61,7 +57,7 @@ static aconn_status tt_write_json(aconn_output *out, json_object *obj, aconn_err
     return ACONN_OK;
 }
 
-static int64_t tt_now(const aconn_host *host)
+int64_t tt_oauth_now(const aconn_host *host)
 {
     return host->now_ms != NULL ? host->now_ms(host->ctx) : 0;
 }
@@ -154,9 +150,16 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
     st = tt_secret_state_key(host, &key, err);
     if (st != ACONN_OK)
         goto cleanup;
+    if (strlen(redirect) >= sizeof(claims.redirect_uri)) {
+        st = aconn_error_set(err, ACONN_ERR_INVALID, "redirect_uri_too_long", "redirect_uri",
+                             "The redirect URI is longer than %zu characters; register a "
+                             "shorter one for the TikTok app.", sizeof(claims.redirect_uri) - 1);
+        goto cleanup;
+    }
     claims.version = TT_STATE_VERSION;
     ACONN_STRSET(claims.profile, profile);
-    claims.issued_ms = tt_now(host);
+    ACONN_STRSET(claims.redirect_uri, redirect);
+    claims.issued_ms = tt_oauth_now(host);
     st = tt_state_new_nonce(claims.nonce, err);
     if (st != ACONN_OK)
         goto cleanup;
@@ -168,6 +171,10 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
     if (st != ACONN_OK)
         goto cleanup;
     st = tt_state_nonce_record(host, &claims, err);
+    /* The newest link is the only live one: an older (maybe leaked) link
+       cannot hand the profile to whoever completes it later. */
+    if (st == ACONN_OK)
+        st = tt_profile_link_set(host, profile, claims.nonce, err);
     if (st != ACONN_OK)
         goto cleanup;
     res = json_object_new_object();
@@ -179,7 +186,7 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
                              "Out of memory writing the authorization URL.");
         goto cleanup;
     }
-    st = tt_write_json(out, res, err);
+    st = tt_oauth_write_json(out, res, err);
 cleanup:
     json_object_put(res);
     free(state);
@@ -276,253 +283,89 @@ cleanup:
 }
 
 /* ------------------------------------------------------------------ */
-/* Discovery                                                           */
+/* Callback check                                                      */
 /* ------------------------------------------------------------------ */
 
-/* Reads the previously saved connected_at_ms, or 0. */
-static int64_t tt_saved_connected_at(const aconn_host *host, const char *key)
+/* Scheme, host, port and path of a URL, lower-cased where case does not
+   matter, into parts[4] (curl_free each). Returns 0, or -1 when not a URL. */
+static int tt_url_parts(const char *url, char *parts[4])
 {
-    char *buf = malloc(TT_ACCOUNTS_STATE_MAX + 1);
-    size_t len = 0;
-    uint64_t version = 0;
-    json_object *obj = NULL, *v;
-    int64_t t = 0;
+    static const CURLUPart which[4] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT,
+                                       CURLUPART_PATH};
+    CURLU *u = curl_url();
+    int i, rc = 0;
 
-    if (buf == NULL)
-        return 0;
-    if (host->state_get(host->ctx, key, buf, TT_ACCOUNTS_STATE_MAX + 1, &len, &version)
-        == ACONN_OK) {
-        obj = json_tokener_parse(buf);
-        if (obj != NULL && json_object_object_get_ex(obj, "connected_at_ms", &v))
-            t = json_object_get_int64(v);
-    }
-    json_object_put(obj);
-    free(buf);
-    return t;
-}
-
-/* Writes the accounts document with CAS (bounded re-reads on conflict). */
-static aconn_status tt_save_accounts(const aconn_host *host, const char *key,
-                                     json_object *doc, aconn_error *err)
-{
-    const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-    char probe[1];
-    size_t len = 0;
-    uint64_t version = 0, newv = 0;
-    aconn_status st = ACONN_ERR_CONFLICT;
-    int tries;
-
-    if (text == NULL)
-        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "Out of memory.");
-    if (strlen(text) > TT_ACCOUNTS_STATE_MAX)
-        return aconn_error_set(err, ACONN_ERR_LIMIT, "too_many_accounts", NULL,
-                               "The list of Ad Accounts is too large to store.");
-    for (tries = 0; tries < TT_CAS_TRIES; tries++) {
-        aconn_status g = host->state_get(host->ctx, key, probe, sizeof(probe), &len, &version);
-
-        if (g == ACONN_ERR_NOT_FOUND)
-            version = 0;
-        else if (g != ACONN_OK && g != ACONN_ERR_TOO_SMALL)
-            break;
-        /* TOO_SMALL leaves *version unset by contract: read it properly. */
-        if (g == ACONN_ERR_TOO_SMALL) {
-            char *buf = malloc(len + 1);
-            if (buf == NULL)
-                break;
-            g = host->state_get(host->ctx, key, buf, len + 1, &len, &version);
-            free(buf);
-            if (g != ACONN_OK)
-                continue;
-        }
-        st = host->state_cas(host->ctx, key, version, text, strlen(text), &newv);
-        if (st != ACONN_ERR_CONFLICT)
-            break;
-    }
-    if (st != ACONN_OK)
-        return aconn_error_set(err, st == ACONN_ERR_CONFLICT ? ACONN_RETRY : ACONN_ERR_FATAL,
-                               "state_store_failed", NULL,
-                               "The host could not save the profile's Ad Accounts (%s).",
-                               aconn_status_name(st));
-    return ACONN_OK;
-}
-
-/* Lists what the token reaches and classifies every authorized account. */
-static aconn_status tt_discover(const tt_api *api, const char *app_id, const char *app_secret,
-                                tt_account_set *set, aconn_error *err)
-{
-    tt_advertiser_list advs = {0};
-    tt_bc_list bcs = {0};
-    tt_bc_asset_list *assets = NULL;
-    size_t i;
-    aconn_status st;
-
-    memset(set, 0, sizeof(*set));
-    st = tt_api_advertiser_get(api, app_id, app_secret, &advs, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    st = tt_api_bc_get(api, &bcs, err);
-    /* Without BC access every account is "outside the Business Center",
-       which the status explains; that is not a failure of the flow. */
-    if (st == ACONN_ERR_PERMISSION)
-        st = ACONN_OK;
-    if (st != ACONN_OK)
-        goto cleanup;
-    if (bcs.count > 0) {
-        assets = calloc(bcs.count, sizeof(*assets));
-        if (assets == NULL) {
-            st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "Out of memory.");
-            goto cleanup;
-        }
-    }
-    for (i = 0; i < bcs.count; i++) {
-        st = tt_api_bc_assets(api, bcs.items[i].bc_id, &assets[i], err);
-        if (st == ACONN_ERR_PERMISSION)
-            st = ACONN_OK;   /* a STANDARD member may not list assets */
-        if (st != ACONN_OK)
-            goto cleanup;
-    }
-    if (tt_accounts_classify(&advs, &bcs, assets, set) != 0)
-        st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "Out of memory.");
-cleanup:
-    if (assets != NULL)
-        for (i = 0; i < bcs.count; i++)
-            tt_bc_asset_list_free(&assets[i]);
-    free(assets);
-    tt_bc_list_free(&bcs);
-    tt_advertiser_list_free(&advs);
-    return st;
-}
-
-static json_object *tt_status_doc(const char *status, const char *profile,
-                                  const tt_account_set *set, int64_t connected_at,
-                                  int with_excluded)
-{
-    json_object *o = json_object_new_object();
-    json_object *usable = tt_accounts_usable_json(set);
-    json_object *excluded = with_excluded ? tt_accounts_excluded_json(set) : NULL;
-
-    if (o == NULL || usable == NULL || (with_excluded && excluded == NULL))
-        goto fail;
-    if ((status != NULL
-         && json_object_object_add(o, "status", json_object_new_string(status)) != 0)
-        || json_object_object_add(o, "profile", json_object_new_string(profile)) != 0
-        || json_object_object_add(o, "ad_accounts", usable) != 0)
-        goto fail;
-    usable = NULL;
-    if (json_object_object_add(o, "ad_account_count",
-                               json_object_new_int64((int64_t) set->nusable)) != 0)
-        goto fail;
-    if (with_excluded) {
-        if (json_object_object_add(o, "excluded_accounts", excluded) != 0)
-            goto fail;
-        excluded = NULL;
-    }
-    if (json_object_object_add(o, "connected_at_ms", json_object_new_int64(connected_at)) != 0)
-        goto fail;
-    return o;
-fail:
-    json_object_put(usable);
-    json_object_put(excluded);
-    json_object_put(o);
-    return NULL;
+    memset(parts, 0, 4 * sizeof(parts[0]));
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+        rc = -1;
+    for (i = 0; rc == 0 && i < 4; i++)
+        if (curl_url_get(u, which[i], &parts[i], i == 2 ? CURLU_DEFAULT_PORT : 0) != CURLUE_OK)
+            rc = -1;
+    for (i = 0; rc == 0 && i < 2; i++)
+        for (char *p = parts[i]; *p != '\0'; p++)
+            *p = (char) tolower((unsigned char) *p);
+    curl_url_cleanup(u);
+    return rc;
 }
 
 /*
- * Discovers, saves and reports the profile's accounts with a token in hand.
- * connected_at is 0 to keep the saved value (status phase).
+ * The redirect URL must come back to the URI the link was made for: a
+ * callback pasted from another host (a phishing page that collected the
+ * code) is refused before the code is sent anywhere.
  */
-static aconn_status tt_report_profile(const aconn_host *host, const tt_api *api,
-                                      const char *profile, const char *app_id,
-                                      const char *app_secret, int64_t connected_at,
-                                      aconn_output *out, aconn_error *err)
+static aconn_status tt_check_redirect(const char *callback, const char *expected,
+                                      const char *profile, aconn_error *err)
 {
-    tt_account_set set;
-    json_object *report = NULL, *saved = NULL;
-    char key[TT_PROFILE_MAX + 32];
-    int64_t now = tt_now(host);
-    aconn_status st, wst;
+    static const char *const names[4] = {"scheme", "host", "port", "path"};
+    char *got[4], *want[4];
+    aconn_status st = ACONN_OK;
+    int i;
 
-    memset(&set, 0, sizeof(set));
-    if (tt_oauth_accounts_key(profile, key, sizeof(key)) != 0)
-        return aconn_error_set(err, ACONN_ERR_INVALID, "profile_invalid", "profile",
-                               "The profile name is too long.");
-    st = tt_discover(api, app_id, app_secret, &set, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    if (connected_at == 0)
-        connected_at = tt_saved_connected_at(host, key);
-    if (connected_at == 0)
-        connected_at = now;
-    /* Saved with the excluded accounts and their reasons, so validate
-       --remote can tell "not writable" from "not authorized". */
-    saved = tt_status_doc(NULL, profile, &set, connected_at, 1);
-    if (saved == NULL
-        || json_object_object_add(saved, "checked_at_ms", json_object_new_int64(now)) != 0) {
-        st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "Out of memory.");
+    if (expected == NULL || expected[0] == '\0')
+        return ACONN_OK;   /* a link made before the URI was recorded */
+    if (tt_url_parts(callback, got) != 0 || tt_url_parts(expected, want) != 0) {
+        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "callback_malformed", "callback_url",
+                             "The callback is not a complete URL. Paste the whole address "
+                             "TikTok redirected your browser to.");
         goto cleanup;
     }
-    st = tt_save_accounts(host, key, saved, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    report = tt_status_doc(set.nusable > 0 ? "connected" : "no_usable_accounts", profile,
-                           &set, connected_at, 1);
-    if (report == NULL) {
-        st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "Out of memory.");
-        goto cleanup;
+    for (i = 0; i < 4; i++) {
+        if (strcmp(got[i], want[i]) == 0)
+            continue;
+        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "callback_wrong_redirect",
+                             "callback_url",
+                             "The callback's %s (%s) is not that of the redirect URI this "
+                             "link was made for (%s://%s:%s%s), so it was not sent to TikTok: "
+                             "a callback from another address may come from a page that "
+                             "captured the code. Paste the address of the redirect URI, or "
+                             "start again with: connector-host authorize --profile %s",
+                             names[i], got[i], want[0], want[1], want[2], want[3], profile);
+        break;
     }
-    /* The status is written even when no account is usable: its reasons
-       are what the user needs to fix the roles. */
-    wst = tt_write_json(out, report, err);
-    if (wst != ACONN_OK) {
-        st = wst;
-        goto cleanup;
-    }
-    if (set.nusable == 0)
-        st = aconn_error_set(err, ACONN_ERR_PERMISSION, "no_usable_accounts", NULL,
-                             "Profile \"%s\" is authorized, but none of its %zu Ad "
-                             "Account(s) accepts audiences from this user: delivering needs "
-                             "the Admin, Operator or Owner role on an Ad Account inside a "
-                             "Business Center you can reach. See excluded_accounts, fix the "
-                             "roles, then run: connector-host authorize --profile %s",
-                             profile, set.nexcluded, profile);
 cleanup:
-    json_object_put(report);
-    json_object_put(saved);
-    tt_account_set_free(&set);
+    for (i = 0; i < 4; i++) {
+        curl_free(got[i]);
+        curl_free(want[i]);
+    }
     return st;
 }
 
-/* ------------------------------------------------------------------ */
-/* COMPLETE and STATUS                                                 */
-/* ------------------------------------------------------------------ */
-
-static aconn_status tt_oauth_complete(const aconn_host *host, const char *profile,
-                                      const char *callback_url, aconn_output *out,
-                                      aconn_error *err)
+/* Parses and verifies the callback up to the point of sending the code. */
+aconn_status tt_oauth_verify_callback(const aconn_host *host, const char *profile,
+                                      const char *callback_url, char **auth_code,
+                                      tt_state_claims *claims, aconn_error *err)
 {
-    tt_http http;
-    tt_api api;
-    tt_secret key = {0}, app_id = {0}, app_secret = {0};
-    tt_token_grant grant;
-    tt_state_claims claims;
-    char *auth_code = NULL, *state = NULL;
-    char token_name[TT_PROFILE_MAX + 16];
+    tt_secret key = {0};
+    char *state = NULL;
+    const char *redirect;
     aconn_status st;
-    int http_ok = 0, nonce_held = 0;
 
-    memset(&grant, 0, sizeof(grant));
-    if (callback_url == NULL || callback_url[0] == '\0') {
-        st = aconn_error_set(err, ACONN_ERR_INVALID, "callback_missing", "callback_url",
-                             "Give the whole redirect URL: connector-host authorize "
-                             "--profile %s --callback URL", profile);
-        goto cleanup;
-    }
-    st = tt_oauth_parse_callback(callback_url, &auth_code, &state, err);
+    st = tt_oauth_parse_callback(callback_url, auth_code, &state, err);
     if (st != ACONN_OK)
         goto cleanup;
     if (state == NULL) {
         /* Reported before any key is read: the verifier's own message. */
-        st = tt_state_verify("", 0, NULL, profile, tt_now(host), &claims, err);
+        st = tt_state_verify("", 0, NULL, profile, tt_oauth_now(host), claims, err);
         goto cleanup;
     }
     st = tt_secret_get(host, "state_key", &key, err);
@@ -536,11 +379,14 @@ static aconn_status tt_oauth_complete(const aconn_host *host, const char *profil
     }
     if (st != ACONN_OK)
         goto cleanup;
-    st = tt_state_verify(key.value, key.len, state, profile, tt_now(host), &claims, err);
-    tt_secret_free(&key);
+    st = tt_state_verify(key.value, key.len, state, profile, tt_oauth_now(host), claims, err);
     if (st != ACONN_OK)
         goto cleanup;
-    if (auth_code == NULL) {
+    redirect = claims->redirect_uri[0] != '\0' ? claims->redirect_uri
+               : host->option != NULL ? host->option(host->ctx, "redirect_uri") : NULL;
+    if ((st = tt_check_redirect(callback_url, redirect, profile, err)) != ACONN_OK)
+        goto cleanup;
+    if (*auth_code == NULL) {
         /* The nonce stays pending: the same link can still be completed. */
         st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "auth_code_missing", "callback_url",
                              "The redirect URL has no auth_code: the authorization was not "
@@ -549,97 +395,10 @@ static aconn_status tt_oauth_complete(const aconn_host *host, const char *profil
                              profile);
         goto cleanup;
     }
-    st = tt_state_nonce_consume(host, &claims, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    nonce_held = 1;
-    st = tt_http_init(&http, host, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    http_ok = 1;
-    if ((st = tt_secret_get(host, "app_id", &app_id, err)) != ACONN_OK
-        || (st = tt_secret_get(host, "app_secret", &app_secret, err)) != ACONN_OK)
-        goto cleanup;
-    api.http = &http;
-    api.host = host;
-    api.token = NULL;
-    api.profile = profile;
-    st = tt_api_access_token(&api, app_id.value, app_secret.value, auth_code, &grant, err);
-    OPENSSL_cleanse(auth_code, strlen(auth_code));
-    if (st != ACONN_OK) {
-        /* A permanent answer (e.g. auth_code_invalid) spends the link;
-           only a retry-later one leaves it to be completed again. */
-        if (!ACONN_STATUS_IS_RETRY(st))
-            nonce_held = 0;
-        goto cleanup;
-    }
-    nonce_held = 0;   /* TikTok took the code: the link is spent */
-    if (tt_secret_token_name(profile, token_name, sizeof(token_name)) != 0) {
-        st = aconn_error_set(err, ACONN_ERR_INVALID, "profile_invalid", "profile",
-                             "The profile name is too long.");
-        goto cleanup;
-    }
-    st = tt_secret_put(host, token_name, grant.token.value, grant.token.len, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    api.token = grant.token.value;
-    st = tt_report_profile(host, &api, profile, app_id.value, app_secret.value, tt_now(host),
-                           out, err);
+    st = tt_profile_link_check(host, profile, claims->nonce, err);
 cleanup:
-    /* Failed before TikTok accepted the code (no connection, TLS refused,
-       throttled, secrets missing): the link must still work when the
-       user retries, as a retry-later status promises. */
-    if (nonce_held && st != ACONN_OK)
-        (void) tt_state_nonce_release(host, &claims);
-    tt_token_grant_free(&grant);
     tt_secret_free(&key);
-    tt_secret_free(&app_id);
-    tt_secret_free(&app_secret);
-    free(auth_code);
     free(state);
-    if (http_ok)
-        tt_http_cleanup(&http);
-    return st;
-}
-
-static aconn_status tt_oauth_status(const aconn_host *host, const char *profile,
-                                    aconn_output *out, aconn_error *err)
-{
-    tt_http http;
-    tt_api api;
-    tt_secret token = {0}, app_id = {0}, app_secret = {0};
-    char token_name[TT_PROFILE_MAX + 16];
-    aconn_status st;
-    int http_ok = 0;
-
-    if (tt_secret_token_name(profile, token_name, sizeof(token_name)) != 0)
-        return aconn_error_set(err, ACONN_ERR_INVALID, "profile_invalid", "profile",
-                               "The profile name is too long.");
-    st = tt_secret_get(host, token_name, &token, err);
-    if (st == ACONN_ERR_NOT_FOUND) {
-        st = tt_session_no_token(err, profile);
-        goto cleanup;
-    }
-    if (st != ACONN_OK)
-        goto cleanup;
-    if ((st = tt_secret_get(host, "app_id", &app_id, err)) != ACONN_OK
-        || (st = tt_secret_get(host, "app_secret", &app_secret, err)) != ACONN_OK)
-        goto cleanup;
-    st = tt_http_init(&http, host, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    http_ok = 1;
-    api.http = &http;
-    api.host = host;
-    api.token = token.value;
-    api.profile = profile;
-    st = tt_report_profile(host, &api, profile, app_id.value, app_secret.value, 0, out, err);
-cleanup:
-    tt_secret_free(&token);
-    tt_secret_free(&app_id);
-    tt_secret_free(&app_secret);
-    if (http_ok)
-        tt_http_cleanup(&http);
     return st;
 }
 

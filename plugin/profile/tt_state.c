@@ -158,7 +158,10 @@ aconn_status tt_state_sign(const char *key, size_t keylen, const tt_state_claims
         || json_object_object_add(obj, "p", json_object_new_string(claims->profile)) != 0
         || json_object_object_add(obj, "t", json_object_new_int64(claims->issued_ms)) != 0
         || json_object_object_add(obj, "n", json_object_new_string(claims->nonce)) != 0
-        || json_object_object_add(obj, "k", json_object_new_string(kid)) != 0)
+        || json_object_object_add(obj, "k", json_object_new_string(kid)) != 0
+        || (claims->redirect_uri[0] != '\0'
+            && json_object_object_add(obj, "r", json_object_new_string(claims->redirect_uri))
+                   != 0))
         goto fail;
     payload = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
     if (payload == NULL)
@@ -224,6 +227,12 @@ static int tt_state_parse(const unsigned char *payload, size_t n, tt_state_claim
         || (size_t) json_object_get_string_len(v) >= kidlen)
         goto cleanup;
     aconn__strlcpy(kid, json_object_get_string(v), kidlen);
+    if (json_object_object_get_ex(obj, "r", &v)) {
+        if (!json_object_is_type(v, json_type_string)
+            || (size_t) json_object_get_string_len(v) >= sizeof(claims->redirect_uri))
+            goto cleanup;
+        ACONN_STRSET(claims->redirect_uri, json_object_get_string(v));
+    }
     rc = 0;
 cleanup:
     json_object_put(obj);

@@ -2,7 +2,8 @@
  * tt_state.h - the signed, expiring, single-use OAuth "state" parameter.
  *
  * Format: base64url(payload) "." base64url(HMAC-SHA-256(state_key, payload))
- * where payload is JSON {"v":1,"p":profile,"t":issued_ms,"n":nonce,"k":kid}.
+ * where payload is JSON {"v":1,"p":profile,"t":issued_ms,"n":nonce,"k":kid,
+ * "r":redirect_uri}.
  * "k" is a short fingerprint of the signing key, so a state signed by another
  * installation (or before the key was replaced) is told apart from a
  * tampered one. The nonce is recorded in the host's state store when the URL
@@ -26,6 +27,9 @@ typedef struct tt_state_claims {
     char profile[128];
     int64_t issued_ms;
     char nonce[TT_STATE_NONCE_HEX + 1];
+    /* The redirect URI the link was made for ("r"; "" in states made
+       before it was recorded): the callback must come back to it. */
+    char redirect_uri[1024];
 } tt_state_claims;
 
 /* Fills nonce with 16 random bytes in hex. Returns ACONN_OK or ACONN_ERR_FATAL. */

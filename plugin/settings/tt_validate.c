@@ -16,6 +16,9 @@
 #include <json-c/json.h>
 
 #include "common/tt_kv.h"
+#include "common/tt_secret.h"
+#include "profile/tt_coverage.h"
+#include "profile/tt_profile.h"
 #include "tiktok/tt_session.h"
 #include "settings/tt_fit.h"
 #include "settings/tt_settings.h"
@@ -125,6 +128,7 @@ static aconn_status check_each_existing(const tt_api *api, const tt_target *t,
         }
         if (st != ACONN_OK) {
             snprintf(field, sizeof(field), "existing_audiences.%s[%zu]", t->advertiser_id, j);
+            st = tt_coverage_scope(st, &e, api->profile, t->advertiser_id);
             add_error_from(errors, &e, field);
             break;
         }
@@ -152,6 +156,7 @@ static aconn_status check_existing(const tt_api *api, const tt_target *t,
     }
     if (st != ACONN_OK) {
         snprintf(field, sizeof(field), "existing_audiences.%s", t->advertiser_id);
+        st = tt_coverage_scope(st, &e, api->profile, t->advertiser_id);
         add_error_from(errors, &e, field);
         goto cleanup;
     }
@@ -184,6 +189,7 @@ static aconn_status check_room(const tt_api *api, const char *adv, const char *f
         total += list.items[i].is_creator != 0;
     tt_audience_list_free(&list);
     if (st != ACONN_OK) {
+        st = tt_coverage_scope(st, &e, api->profile, adv);
         add_error_from(errors, &e, field);
         return st;
     }
@@ -194,29 +200,24 @@ static aconn_status check_room(const tt_api *api, const char *adv, const char *f
 static aconn_status validate_remote(const aconn_host *host, const tt_settings *s,
                                     const char *profile, aconn_error_list *errors)
 {
-    char key[256];
     json_object *accounts = NULL;
-    uint64_t ver;
     tt_session session = {0};
+    tt_account_set set = {0};
+    tt_secret app_id = {0}, app_secret = {0};
     aconn_error e = {.struct_size = sizeof(e)};
     aconn_status st, worst = ACONN_OK;
     size_t inew = 0;
 
-    if (tt_kv_key(key, sizeof(key), "profile/%s/accounts", profile) != 0) {
-        add_error(errors, ACONN_ERR_INVALID, "bad_profile", NULL, "profile name is too long");
-        return ACONN_ERR_INVALID;
-    }
-    st = tt_kv_get(host, key, &accounts, &ver, &e);
-    if (st == ACONN_ERR_NOT_FOUND) {
-        tt_session_no_token(&e, profile);
-        add_error_from(errors, &e, NULL);
-        return ACONN_REAUTHORIZE;
-    }
-    if (st != ACONN_OK) {
-        add_error_from(errors, &e, NULL);
-        return st;
-    }
     st = tt_session_open(&session, host, profile, &e);
+    if (st == ACONN_OK)
+        st = tt_secret_get(host, "app_id", &app_id, &e);
+    if (st == ACONN_OK)
+        st = tt_secret_get(host, "app_secret", &app_secret, &e);
+    /* The live roles, not the list cached at authorize time: a user
+       downgraded since must be reported before deliver fails. */
+    if (st == ACONN_OK)
+        st = tt_profile_refresh(host, &session.api, profile, app_id.value, app_secret.value,
+                                &set, &accounts, &e);
     if (st != ACONN_OK) {
         add_error_from(errors, &e, NULL);
         worst = st;
@@ -246,6 +247,9 @@ static aconn_status validate_remote(const aconn_host *host, const tt_settings *s
             worst = st;
     }
 cleanup:
+    tt_account_set_free(&set);
+    tt_secret_free(&app_id);
+    tt_secret_free(&app_secret);
     tt_session_close(&session);
     json_object_put(accounts);
     return worst;

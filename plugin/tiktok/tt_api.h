@@ -121,6 +121,10 @@ aconn_status tt_api_access_token(const tt_api *api, const char *app_id, const ch
 aconn_status tt_api_advertiser_get(const tt_api *api, const char *app_id, const char *secret,
                                    tt_advertiser_list *out, aconn_error *err);
 
+/* POST oauth2/revoke_token/ {app_id, secret, access_token}. */
+aconn_status tt_api_revoke_token(const tt_api *api, const char *app_id, const char *secret,
+                                 const char *access_token, aconn_error *err);
+
 /* GET bc/get/, all pages of 50. */
 aconn_status tt_api_bc_get(const tt_api *api, tt_bc_list *out, aconn_error *err);
 

@@ -1,6 +1,7 @@
 /*
- * tt_api_account.c - who may be reached: the OAuth token exchange, the
- * advertisers that authorized the app, Business Centers and their assets.
+ * tt_api_account.c - who may be reached: the OAuth token exchange and its
+ * revocation, the advertisers that authorized the app, Business Centers and
+ * their assets.
  */
 #include <config.h>
 
@@ -196,6 +197,33 @@ cleanup:
         tt_token_grant_free(out);
     tt_response_free(&resp);
     tt_secret_wipe_json(body);   /* app secret and auth code */
+    json_object_put(body);
+    return st;
+}
+
+aconn_status tt_api_revoke_token(const tt_api *api, const char *app_id, const char *secret,
+                                 const char *access_token, aconn_error *err)
+{
+    static const char ep[] = "oauth2/revoke_token";
+    json_object *body = json_object_new_object();
+    tt_request req;
+    tt_response resp;
+    aconn_status st;
+
+    memset(&resp, 0, sizeof(resp));
+    if (body == NULL || tt_json_set_str(body, "app_id", app_id) != 0
+        || tt_json_set_str(body, "secret", secret) != 0
+        || tt_json_set_str(body, "access_token", access_token) != 0) {
+        tt_secret_wipe_json(body);
+        json_object_put(body);
+        return tt_api_oom(err, ep);
+    }
+    tt_api_request_init(&req, api, TT_POST_JSON, ep, NULL);
+    req.body = body;
+    req.sensitive = 1;
+    st = tt_http_call(api->http, api->host, &req, &resp, err);
+    tt_response_free(&resp);
+    tt_secret_wipe_json(body);   /* app secret and token */
     json_object_put(body);
     return st;
 }

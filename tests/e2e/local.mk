@@ -31,6 +31,27 @@ tests_e2e_test_ops_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_ops_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_ops_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
+# Profiles when people and roles change (#19): other users, old links,
+# roles changed mid-test through the sandbox's control API.
+check_PROGRAMS += tests/e2e/test_profile_changes
+TESTS += tests/e2e/test_profile_changes
+tests_e2e_test_profile_changes_SOURCES = tests/e2e/test_profile_changes.c tests/e2e/e2e.c \
+	tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_profile_changes_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_profile_changes_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_profile_changes_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# Point 1 of #19 end to end: a target the re-authorized user does not reach
+# falls behind alone (plugin/delivery scopes TikTok's 40106 to it with
+# tt_coverage_scope()); the profile and the other connection keep working.
+check_PROGRAMS += tests/e2e/test_profile_targets
+TESTS += tests/e2e/test_profile_targets
+tests_e2e_test_profile_targets_SOURCES = $(tests_e2e_test_profile_changes_SOURCES)
+tests_e2e_test_profile_targets_CPPFLAGS = $(tests_e2e_test_profile_changes_CPPFLAGS) \
+	-DTT_PROFILE_TARGETS_ONLY
+tests_e2e_test_profile_targets_CFLAGS = $(tests_e2e_test_profile_changes_CFLAGS)
+tests_e2e_test_profile_targets_LDADD = $(tests_e2e_test_profile_changes_LDADD)
+
 # Reliability: faults, crashes and concurrency end to end, the long soak,
 # and valgrind.
 check_PROGRAMS += tests/e2e/test_reliability

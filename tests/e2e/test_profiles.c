@@ -1396,8 +1396,17 @@ static void test_wrong_ca_refused(void)
         const char *args[] = {"authorize", "--plugin", plugin(), "--profile", "tls",
                               "--status", NULL};
         run(&e, &o, args);
-        CU_ASSERT_EQUAL(o.exit_code, 3);
-        CU_ASSERT(has(o.err, "profile_not_connected"));   /* the one "no token" code */
+        CU_ASSERT_NOT_EQUAL(o.exit_code, 3);
+        CU_ASSERT_NOT_EQUAL(o.exit_code, 0);
+        CU_ASSERT(has(o.err, "not_authorized") && has(o.err, "never authorized"));
+        e2e_out_free(&o);
+    }
+    {
+        /* ... and nothing was recorded for it. */
+        const char *args[] = {"profiles", NULL};
+        run(&e, &o, args);
+        CU_ASSERT_EQUAL(o.exit_code, 0);
+        CU_ASSERT(!has(o.out, "\"tls\""));
         e2e_out_free(&o);
     }
     {

@@ -31,7 +31,7 @@
 enum {
     FZ_EP_ACCESS_TOKEN = 0,
     FZ_EP_ADVERTISER_GET,
-    FZ_EP_AUDIENCE_STATE,   /* was revoke_token (removed: never called) */
+    FZ_EP_REVOKE_TOKEN,
     FZ_EP_BC_GET,
     FZ_EP_BC_ASSETS,
     FZ_EP_ADVERTISER_INFO,  /* advertiser/info is gone: its seed feeds advertiser_get */
@@ -41,6 +41,7 @@ enum {
     FZ_EP_AUDIENCE_LIST,
     FZ_EP_FILE_UPLOAD,      /* one advertiser through upload_many */
     FZ_EP_FILE_UPLOAD_MANY,
+    FZ_EP_AUDIENCE_STATE,
     FZ_EP_COUNT
 };
 
@@ -118,6 +119,9 @@ static int fz_api_call(int ep, const tt_api *api, fz_feed *feed, aconn_error *er
         tt_advertiser_list_free(&l);
         break;
     }
+    case FZ_EP_REVOKE_TOKEN:
+        st = tt_api_revoke_token(api, FZ_APP_ID, FZ_SECRET, "fz-token", err);
+        break;
     case FZ_EP_AUDIENCE_STATE: {
         tt_audience_state as;
         st = tt_api_audience_state(api, FZ_ADV, "1", &as, err);

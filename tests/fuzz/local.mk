@@ -53,6 +53,7 @@ FZ_SRC_email = $(fz_dir)/fz_email.c $(fz_plugin)/identifiers/tt_email.c $(FZ_UTI
 # tt_oauth.c brings the API client with it; the fake transport stands in for
 # the network as in the api target.
 FZ_SRC_oauth = $(fz_dir)/fz_oauth.c $(fz_dir)/fz_transport.c $(fz_plugin)/profile/tt_oauth.c \
+	$(fz_plugin)/profile/tt_grant.c $(fz_plugin)/profile/tt_profile.c \
 	$(fz_plugin)/profile/tt_state.c $(fz_plugin)/profile/tt_accounts.c $(FZ_API)
 
 FUZZ_BINS = tests/fuzz/fuzz-settings tests/fuzz/fuzz-dataset tests/fuzz/fuzz-envelope \

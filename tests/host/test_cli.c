@@ -75,11 +75,23 @@ static void host(fx *f, const char *mode, const char *input, test_result *r, ...
         fprintf(stderr, "[%s]\n", r->err);
 }
 
-static char *connect_fx(fx *f, const char *mode)
+/* Authorizes profile p1 (against api_base/ca_file when not NULL: the
+   profile is bound to that API) and connects it. */
+static char *connect_fx_at(fx *f, const char *mode, const char *api_base, const char *ca_file)
 {
     test_result r;
     char id[64] = "";
 
+    /* connect refuses a profile that is not connected: authorize it. */
+    if (api_base != NULL)
+        host(f, NULL, NULL, &r, "authorize", "--plugin", f->plugin, "--profile", "p1",
+             "--callback", "https://127.0.0.1/callback?code=good", "--api-base", api_base,
+             "--ca-file", ca_file, NULL);
+    else
+        host(f, NULL, NULL, &r, "authorize", "--plugin", f->plugin, "--profile", "p1",
+             "--callback", "https://127.0.0.1/callback?code=good", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
     host(f, mode, NULL, &r, "connect", "--plugin", f->plugin, "--profile", "p1",
          "--dataset", f->dataset, "--settings", f->settings, NULL);
     CU_ASSERT_EQUAL(r.status, 0);
@@ -87,6 +99,11 @@ static char *connect_fx(fx *f, const char *mode)
     test_result_free(&r);
     CU_ASSERT_EQUAL(strncmp(id, "c_", 2), 0);
     return strdup(id);
+}
+
+static char *connect_fx(fx *f, const char *mode)
+{
+    return connect_fx_at(f, mode, NULL, NULL);
 }
 
 static json_object *deliver(fx *f, const char *conn, const char *mode, int expect,
@@ -374,7 +391,9 @@ static void test_deliver_ok_and_rejects(void)
     char run1[64];
 
     CU_ASSERT_FATAL(fx_init(&f, data, "{\"audience_name\":\"A\"}") == 0);
-    conn = connect_fx(&f, NULL);
+    /* The profile is bound to the API it was authorized against: the one
+       this delivery names. */
+    conn = connect_fx_at(&f, NULL, "https://127.0.0.1:1", "/x/ca.pem");
     {
         test_result r;
         host(&f, NULL, NULL, &r, "deliver", "--connection", conn, "--batch-records", "3",

@@ -89,6 +89,8 @@ static void test_example_delivers(void)
     const char *validate[] = { "validate", "--plugin", f.plugin, "--settings", f.bad_settings,
                                NULL };
     const char *authorize[] = { "authorize", "--plugin", f.plugin, "--profile", "p1", NULL };
+    const char *complete[] = { "authorize", "--plugin", f.plugin, "--profile", "p1",
+                               "--callback", "https://127.0.0.1/callback?code=x", NULL };
     const char *connect[] = { "connect", "--plugin", f.plugin, "--profile", "p1", "--dataset",
                               f.dataset, "--settings", f.settings, NULL };
 
@@ -102,6 +104,10 @@ static void test_example_delivers(void)
     host(&f, &r, authorize);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "about:blank"));
+    test_result_free(&r);
+    /* COMPLETE: the profile is connected (connect wants one that is). */
+    host(&f, &r, complete);
+    CU_ASSERT_EQUAL(r.status, 0);
     test_result_free(&r);
 
     host(&f, &r, connect);

@@ -107,6 +107,11 @@ static char *connect_fx(fx *f, const char *profile)
     test_result r;
     char *id;
 
+    /* connect refuses a profile that is not connected (#19): authorize it. */
+    host(f, NULL, &r, "authorize", "--plugin", f->plugin, "--profile", profile, "--callback",
+         "https://127.0.0.1/callback?code=good", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
     host(f, NULL, &r, "connect", "--plugin", f->plugin, "--profile", profile, "--dataset",
          f->dataset, "--settings", f->settings, NULL);
     CU_ASSERT_EQUAL(r.status, 0);
@@ -560,6 +565,10 @@ static void test_relink(void)
     snprintf(la, sizeof(la), "%s/test_plugin.la", moved);
     {
         test_result c;
+        host(&f, NULL, &c, "authorize", "--plugin", la, "--profile", "p1", "--callback",
+             "https://127.0.0.1/callback?code=good", NULL);
+        CU_ASSERT_EQUAL(c.status, 0);
+        test_result_free(&c);
         host(&f, NULL, &c, "connect", "--plugin", la, "--profile", "p1", "--dataset",
              f.dataset, "--settings", f.settings, NULL);
         CU_ASSERT_EQUAL_FATAL(c.status, 0);

@@ -12,6 +12,8 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "profile/tt_coverage.h"
+#include "tiktok/tt_status.h"
 #include "mock_host.h"
 #include "profile/tt_accounts.h"
 #include "profile/tt_oauth.h"
@@ -116,8 +118,11 @@ static void test_begin_output(void)
     state = begin(m, "acme");
     CU_ASSERT_PTR_NOT_NULL(state);
     CU_ASSERT_PTR_NOT_NULL(mock_host_secret(m, "state_key"));
-    CU_ASSERT_EQUAL(m->nstate, 2);
-    CU_ASSERT_STRING_EQUAL(m->state[1].value, "pending");
+    /* nonce 1, the profile's newest link (now nonce 2), nonce 2 */
+    CU_ASSERT_EQUAL(m->nstate, 3);
+    CU_ASSERT_STRING_EQUAL(m->state[1].key, "profile/acme/link");
+    CU_ASSERT_STRING_EQUAL(m->state[2].value, "pending");
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->state[1].value, m->state[2].key + strlen("oauth/nonce/")));
     CU_ASSERT_FALSE(mock_host_leaks(m, &err, APP_SECRET));
     CU_ASSERT_FALSE(mock_host_leaks(m, &err, mock_host_secret(m, "state_key")));
     free(state);
@@ -271,14 +276,69 @@ static void test_complete_without_state_key(void)
     mock_host_free(m);
 }
 
+/* A 40106 about one advertiser becomes a permission failure of that
+   advertiser; a token rejected as a whole stays re-authorize. */
+static void test_coverage_scope(void)
+{
+    tt_status_input in;
+    aconn_error err;
+    aconn_status st;
+
+    memset(&in, 0, sizeof(in));
+    in.transport = TT_TRANSPORT_OK;
+    in.http_status = 200;
+    in.code = 40106;
+    in.message = "The core user is invalid";
+    in.request_id = "rid-1";
+    in.endpoint = "dmp/custom_audience/file/upload";
+    in.profile = "acme";
+    in.advertiser_id = "7212000000000000005";
+    memset(&err, 0, sizeof(err));
+    err.struct_size = sizeof(err);
+    st = tt_status_classify(&in, &err);
+    CU_ASSERT_EQUAL(st, ACONN_REAUTHORIZE);
+    st = tt_coverage_scope(st, &err, "acme", in.advertiser_id);
+    CU_ASSERT_EQUAL(st, ACONN_ERR_PERMISSION);
+    CU_ASSERT_EQUAL(err.status, ACONN_ERR_PERMISSION);
+    CU_ASSERT_FALSE(ACONN_STATUS_IS_REAUTHORIZE(st) || ACONN_STATUS_IS_RETRY(st));
+    CU_ASSERT_STRING_EQUAL(err.code, "advertiser_not_covered");
+    CU_ASSERT_STRING_EQUAL(err.profile, "");
+    CU_ASSERT_STRING_EQUAL(err.remote_code, "40106");
+    CU_ASSERT_STRING_EQUAL(err.request_id, "rid-1");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "Ad Account 7212000000000000005"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "Admin of Ad Account"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "re-authorize profile acme"));
+    CU_ASSERT_TRUE(tt_coverage_is_target_failure(&err));
+
+    /* Revoked token (40105): the profile's failure, untouched. */
+    in.code = 40105;
+    memset(&err, 0, sizeof(err));
+    err.struct_size = sizeof(err);
+    st = tt_coverage_scope(tt_status_classify(&in, &err), &err, "acme", in.advertiser_id);
+    CU_ASSERT_EQUAL(st, ACONN_REAUTHORIZE);
+    CU_ASSERT_STRING_EQUAL(err.profile, "acme");
+    CU_ASSERT_FALSE(tt_coverage_is_target_failure(&err));
+
+    /* 40106 on a call about no advertiser: the token as a whole. */
+    in.code = 40106;
+    memset(&err, 0, sizeof(err));
+    err.struct_size = sizeof(err);
+    st = tt_coverage_scope(tt_status_classify(&in, &err), &err, "acme", NULL);
+    CU_ASSERT_EQUAL(st, ACONN_REAUTHORIZE);
+    CU_ASSERT_EQUAL(tt_coverage_scope(ACONN_RETRY, NULL, "acme", "1"), ACONN_RETRY);
+}
+
 static void test_status_without_token(void)
 {
     mock_host *m = new_host();
     aconn_error err;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_STATUS, "acme", NULL, &err), ACONN_REAUTHORIZE);
-    CU_ASSERT_STRING_EQUAL(err.profile, "acme");
+    /* Never authorized: not "re-authorize", and nothing is written. */
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_STATUS, "acme", NULL, &err), ACONN_ERR_NOT_FOUND);
+    CU_ASSERT_STRING_EQUAL(err.code, "not_authorized");
+    CU_ASSERT_STRING_EQUAL(err.profile, "");
+    CU_ASSERT_EQUAL(m->nstate, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "connector-host authorize --profile acme"));
     mock_host_free(m);
 }
@@ -388,7 +448,9 @@ int main(void)
     CU_add_test(s, "COMPLETE state errors", test_complete_state_errors);
     CU_add_test(s, "COMPLETE foreign key; nonce reuse", test_complete_foreign_key_and_reuse);
     CU_add_test(s, "COMPLETE on a host that never began", test_complete_without_state_key);
-    CU_add_test(s, "STATUS without token: reauthorize", test_status_without_token);
+    CU_add_test(s, "STATUS never authorized: not_authorized, nothing written",
+                test_status_without_token);
+    CU_add_test(s, "40106 on one Ad Account: that account's failure", test_coverage_scope);
     CU_add_test(s, "callback parsing", test_parse_callback);
     CU_add_test(s, "Ad Account roles: usable and excluded", test_accounts_classify);
     CU_basic_set_mode(CU_BRM_VERBOSE);

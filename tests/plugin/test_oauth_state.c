@@ -64,6 +64,31 @@ static void test_roundtrip(void)
     free(state);
 }
 
+/* The redirect URI rides in the signed state (a link made before it did
+   verifies with an empty one), so the callback is checked against it. */
+static void test_redirect_in_state(void)
+{
+    tt_state_claims c, out;
+    aconn_error err;
+    char *state = NULL;
+
+    mock_error_init(&err);
+    memset(&c, 0, sizeof(c));
+    c.version = TT_STATE_VERSION;
+    ACONN_STRSET(c.profile, "acme");
+    ACONN_STRSET(c.redirect_uri, "https://127.0.0.1/callback");
+    c.issued_ms = T0;
+    CU_ASSERT_EQUAL_FATAL(tt_state_new_nonce(c.nonce, &err), ACONN_OK);
+    CU_ASSERT_EQUAL_FATAL(tt_state_sign(KEY_A, strlen(KEY_A), &c, &state, &err), ACONN_OK);
+    CU_ASSERT_EQUAL(verify(KEY_A, state, "acme", T0 + 1, &err, &out), ACONN_OK);
+    CU_ASSERT_STRING_EQUAL(out.redirect_uri, "https://127.0.0.1/callback");
+    free(state);
+    state = make_state(KEY_A, "acme", T0, &c);
+    CU_ASSERT_EQUAL(verify(KEY_A, state, "acme", T0 + 1, &err, &out), ACONN_OK);
+    CU_ASSERT_STRING_EQUAL(out.redirect_uri, "");
+    free(state);
+}
+
 static void test_missing(void)
 {
     tt_state_claims out;
@@ -307,6 +332,7 @@ int main(void)
         return 1;
     s = CU_add_suite("tt_state", NULL, NULL);
     CU_add_test(s, "sign and verify round trip", test_roundtrip);
+    CU_add_test(s, "redirect URI signed into the state", test_redirect_in_state);
     CU_add_test(s, "state_missing", test_missing);
     CU_add_test(s, "state_malformed", test_malformed);
     CU_add_test(s, "state_tampered", test_tampered);

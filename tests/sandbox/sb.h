@@ -370,6 +370,7 @@ int sb_utf8_chars(const char *s, size_t *out);
 
 void sb_h_access_token(sb_ctx *ctx, sb_req *req);
 void sb_h_advertiser_get(sb_ctx *ctx, sb_req *req);
+void sb_h_user_info(sb_ctx *ctx, sb_req *req);
 void sb_h_revoke_token(sb_ctx *ctx, sb_req *req);
 void sb_h_portal_auth(sb_ctx *ctx, sb_req *req);
 

@@ -156,6 +156,24 @@ cleanup:
     json_object_put(list);
 }
 
+/* GET user/info/: the user who authorized the token, as TikTok names them
+   (core_user_id and id as strings, display_name). */
+void sb_h_user_info(sb_ctx *ctx, sb_req *req)
+{
+    json_object *data;
+    const char *name;
+
+    pthread_mutex_lock(&ctx->lock);
+    name = sb_w_str(sb_w_user(ctx, req->user_id), "name");
+    data = json_object_new_object();
+    json_object_object_add(data, "core_user_id", json_object_new_string(req->user_id));
+    json_object_object_add(data, "id", json_object_new_string(req->user_id));
+    json_object_object_add(data, "display_name",
+                           json_object_new_string(name != NULL ? name : req->user_id));
+    sb_ok(req, data);
+    pthread_mutex_unlock(&ctx->lock);
+}
+
 void sb_h_revoke_token(sb_ctx *ctx, sb_req *req)
 {
     char app_id[SB_ID_MAX];

@@ -35,6 +35,7 @@ static const sb_route routes[] = {
     {API "oauth2/access_token/", "POST", sb_h_access_token, SB_BODY_JSON, R_TIKTOK},
     {API "oauth2/advertiser/get/", "GET", sb_h_advertiser_get, SB_BODY_NONE, R_TIKTOK | R_TOKEN},
     {API "oauth2/revoke_token/", "POST", sb_h_revoke_token, SB_BODY_JSON, R_TIKTOK},
+    {API "user/info/", "GET", sb_h_user_info, SB_BODY_NONE, R_TIKTOK | R_TOKEN},
     {API "bc/get/", "GET", sb_h_bc_get, SB_BODY_NONE, R_TIKTOK | R_TOKEN},
     {API "bc/asset/get/", "GET", sb_h_bc_asset_get, SB_BODY_NONE, R_TIKTOK | R_TOKEN},
     {API "advertiser/info/", "GET", sb_h_advertiser_info, SB_BODY_NONE, R_TIKTOK | R_TOKEN},
