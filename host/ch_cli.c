@@ -31,6 +31,7 @@ enum {
     CH_O_BATCH = 1 << 6, CH_O_REMOTE = 1 << 7, CH_O_STATUS = 1 << 8,
     CH_O_DRY_RUN = 1 << 9, CH_O_JSON = 1 << 10, CH_O_RESYNC = 1 << 11,
     CH_O_SWITCH_USER = 1 << 12,
+    CH_O_LISTEN = 1 << 13,
     CH_O_GLOBAL = 1 << 30
 };
 
@@ -49,14 +50,22 @@ static const ch_cli_cmd ch_cmds[] = {
       "Checks quick settings: exit 0 {\"valid\":true}, exit 1 with every error\n"
       "(field, code, message). --remote also asks the remote API (needs a profile);\n"
       "--connection ID checks a change against that connection's settings.\n" },
-    { "authorize", CH_O_PLUGIN | CH_O_PROFILE | CH_O_CALLBACK | CH_O_STATUS | CH_O_SWITCH_USER,
-      "--plugin P --profile NAME [--callback URL [--switch-user] | --status]",
+    { "authorize", CH_O_PLUGIN | CH_O_PROFILE | CH_O_CALLBACK | CH_O_STATUS | CH_O_SWITCH_USER
+                   | CH_O_LISTEN,
+      "--plugin P --profile NAME [--callback URL [--switch-user] | --status |\n"
+      "              --listen [HOST:]PORT]",
       "Without --callback: prints the consent URL to open. With --callback URL (the\n"
       "address the browser was sent back to): completes the profile and records the\n"
       "API base (--api-base) and CA file (--ca-file) it was authorized against; later\n"
       "commands on the profile use them and refuse a different one. --status re-checks.\n"
       "A completion by another TikTok user than the profile's is refused unless\n"
-      "--switch-user is given; then the connections that lose an Ad Account are listed.\n" },
+      "--switch-user is given; then the connections that lose an Ad Account are listed.\n"
+      "--listen [HOST:]PORT: serves the redirect URI http://HOST:PORT/callback on a\n"
+      "loopback address (HOST 127.0.0.1 by default; 127.0.0.0/8, [::1] or localhost,\n"
+      "nothing else), prints the URL to open (it opens nothing), completes the profile\n"
+      "when the browser comes back, shows the browser the outcome, and exits;\n"
+      "--listen-timeout S (default 300) ends the wait with exit 75. Register that\n"
+      "exact redirect URI with the TikTok app (or give it with --redirect-uri).\n" },
     { "secret", CH_O_PLUGIN, "set|list|delete --plugin P [NAME] [< VALUE]",
       "set NAME stores the value read from standard input as the plugin's secret\n"
       "NAME; list prints the names of the plugin's secrets (never a value); delete\n"
@@ -81,6 +90,12 @@ static const ch_cli_cmd ch_cmds[] = {
       "Lists delivery runs (every attempt) with outcome and error; --connection ID\n"
       "only that connection's. show RUN prints its attempts whole, with reports.\n"
       "An unknown id is an error (exit 1).\n" },
+    { "audiences", CH_O_CONNECTION | CH_O_JSON, "--connection ID [--json]",
+      "Shows the connection's audiences as the remote platform holds them now: id,\n"
+      "name, account, identifier types, size, status (processing while the platform\n"
+      "still builds it, ready, too_small, expired, not_created), expiry, and what\n"
+      "the last run did. Needs a plugin with the inspect entry point (ABI 1.1).\n"
+      "A table on a terminal; JSON with --json or when standard output is not one.\n" },
     { "profiles", CH_O_JSON, "[--json]",
       "Lists the profiles: status, when it changed, the API base they belong to.\n" },
     { "relink", CH_O_CONNECTION | CH_O_PLUGIN, "--connection ID --plugin P",
@@ -172,6 +187,8 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--connection", connection, 0, CH_O_CONNECTION),
     CH_OPT("--callback", callback, 0, CH_O_CALLBACK),
     CH_OPT("--batch-records", batch_records, 0, CH_O_BATCH),
+    CH_OPT("--listen", listen, 0, CH_O_LISTEN),
+    CH_OPT("--listen-timeout", listen_timeout, 0, CH_O_LISTEN),
     CH_OPT("--help", help, 1, CH_O_GLOBAL),
     CH_OPT("--version", version, 1, CH_O_GLOBAL),
     CH_OPT("--verbose", verbose, 1, CH_O_GLOBAL),
@@ -526,6 +543,8 @@ static int ch_cli_dispatch(ch_cli *cli)
         return ch_cmd_deliver(cli);
     if (strcmp(cmd, "relink") == 0)
         return ch_cmd_relink(cli);
+    if (strcmp(cmd, "audiences") == 0)
+        return ch_cmd_audiences(cli);
     return ch_cmd_list(cli);
 }
 

@@ -35,6 +35,8 @@ typedef struct ch_args {
     const char *connection;
     const char *callback;
     const char *batch_records;
+    const char *listen;          /* authorize --listen [HOST:]PORT */
+    const char *listen_timeout;  /* seconds */
     int remote;
     int status;
     int dry_run;
@@ -96,6 +98,7 @@ int ch_cmd_connect(ch_cli *cli);
 int ch_cmd_deliver(ch_cli *cli);
 int ch_cmd_list(ch_cli *cli);
 int ch_cmd_relink(ch_cli *cli);
+int ch_cmd_audiences(ch_cli *cli);   /* ch_audiences.c */
 
 /* The plugin reference a connection stores for --plugin `given` (already
    loaded in cli): a bare module name as given, else the loaded path. */

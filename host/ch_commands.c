@@ -8,6 +8,7 @@
 #include "ch_buf.h"
 #include "ch_cli.h"
 #include "ch_dataset.h"
+#include "ch_listen.h"
 #include "ch_run.h"
 #include "ch_secrets.h"
 #include "ch_show.h"
@@ -353,47 +354,27 @@ cleanup:
     json_object_put(conns);
 }
 
-int ch_cmd_authorize(ch_cli *cli)
+int ch_authorize_call(ch_cli *cli, uint32_t phase, const char *callback, aconn_error *perr)
 {
     int rc;
     aconn_authorize_request req;
-    aconn_error perr;
     aconn_output out;
     ch_buf buf = { 0 };
     json_object *res = NULL, *field = NULL;
     aconn_status s;
     char err[1024] = "";
 
-    rc = CH_NEED("authorize", cli->a.plugin, "--plugin P", cli->a.profile, "--profile NAME");
-    if (rc != 0)
-        return rc;
-    if (cli->a.callback != NULL && cli->a.status) {
-        ch_cli_error("authorize: give --callback URL or --status, not both");
-        return CH_EXIT_USAGE;
-    }
-    if (cli->a.switch_user && cli->a.callback == NULL) {
-        ch_cli_error("authorize: --switch-user goes with --callback URL (it lets the "
-                     "profile pass to the TikTok user who completed the link)");
-        return CH_EXIT_USAGE;
-    }
-    cli->host.switch_user = cli->a.switch_user ? "1" : NULL;
-    if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
-        || (rc = ch_cli_open_home(cli)) != 0
-        || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
-                                         cli->a.profile)) != 0)
-        return rc;
     memset(&req, 0, sizeof(req));
     req.struct_size = sizeof(req);
-    req.phase = cli->a.callback != NULL ? ACONN_AUTHORIZE_COMPLETE
-                : cli->a.status ? ACONN_AUTHORIZE_STATUS : ACONN_AUTHORIZE_BEGIN;
+    req.phase = phase;
     req.profile = cli->a.profile;
-    req.callback_url = cli->a.callback;
-    memset(&perr, 0, sizeof(perr));
-    perr.struct_size = sizeof(perr);
+    req.callback_url = callback;
+    memset(perr, 0, sizeof(*perr));
+    perr->struct_size = sizeof(*perr);
     ch_buf_output(&buf, &out);
-    s = cli->plugin.desc->authorize(&cli->host.table, &req, &out, &perr);
+    s = cli->plugin.desc->authorize(&cli->host.table, &req, &out, perr);
     if (!ACONN_STATUS_IS_OK(s)) {
-        ch_print_plugin_error("authorize", s, &perr);
+        ch_print_plugin_error("authorize", s, perr);
         rc = ch_exit_for_status(s);
         /* A profile status written with the failure (e.g. no usable
            accounts) carries the reasons the user needs: show it. */
@@ -452,6 +433,46 @@ cleanup:
     json_object_put(res);
     ch_buf_free(&buf);
     return rc;
+}
+
+int ch_cmd_authorize(ch_cli *cli)
+{
+    aconn_error perr;
+    int rc;
+
+    rc = CH_NEED("authorize", cli->a.plugin, "--plugin P", cli->a.profile, "--profile NAME");
+    if (rc != 0)
+        return rc;
+    if (cli->a.callback != NULL && cli->a.status) {
+        ch_cli_error("authorize: give --callback URL or --status, not both");
+        return CH_EXIT_USAGE;
+    }
+    if (cli->a.listen != NULL && (cli->a.callback != NULL || cli->a.status)) {
+        ch_cli_error("authorize: --listen receives the redirect itself; give it without "
+                     "--callback and --status");
+        return CH_EXIT_USAGE;
+    }
+    if (cli->a.listen_timeout != NULL && cli->a.listen == NULL) {
+        ch_cli_error("authorize: --listen-timeout goes with --listen [HOST:]PORT");
+        return CH_EXIT_USAGE;
+    }
+    if (cli->a.switch_user && cli->a.callback == NULL && cli->a.listen == NULL) {
+        ch_cli_error("authorize: --switch-user goes with --callback URL or --listen (it lets "
+                     "the profile pass to the TikTok user who completed the link)");
+        return CH_EXIT_USAGE;
+    }
+    cli->host.switch_user = cli->a.switch_user ? "1" : NULL;
+    if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
+        || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
+                                         cli->a.profile)) != 0)
+        return rc;
+    if (cli->a.listen != NULL)
+        return ch_listen_authorize(cli);
+    return ch_authorize_call(cli, cli->a.callback != NULL ? ACONN_AUTHORIZE_COMPLETE
+                                  : cli->a.status ? ACONN_AUTHORIZE_STATUS
+                                                  : ACONN_AUTHORIZE_BEGIN,
+                             cli->a.callback, &perr);
 }
 
 /* ---- connect ----------------------------------------------------------- */

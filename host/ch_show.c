@@ -287,7 +287,7 @@ static void ch_show_print_json(json_object *o)
                                            | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static int ch_show_as_json(const ch_cli *cli)
+int ch_show_as_json(const ch_cli *cli)
 {
     if (cli->a.json)
         return 1;

@@ -17,6 +17,10 @@
    "" for 0. */
 void ch_show_iso(int64_t ms, char *buf, size_t len);
 
+/* 1 when a listing prints JSON: --json, or standard output is not a
+   terminal (unless CONNECTOR_HOST_FORCE_TTY is set); 0 for the layout. */
+int ch_show_as_json(const ch_cli *cli);
+
 /* After a deliver that did not succeed (exit `rc`): one paragraph on
    stderr saying what happened and the command that fixes it. */
 void ch_show_deliver_failure(ch_cli *cli, const ch_connection *c, json_object *report,

@@ -7,6 +7,7 @@ EXTRA_DIST += host/README.md
 noinst_LTLIBRARIES += host/libch.la
 host_libch_la_SOURCES = \
 	host/ch_arena.c host/ch_arena.h \
+	host/ch_audiences.c \
 	host/ch_buf.c host/ch_buf.h \
 	host/ch_cli.c host/ch_cli.h \
 	host/ch_commands.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show.h \
@@ -15,6 +16,7 @@ host_libch_la_SOURCES = \
 	host/ch_fprint.c host/ch_fprint.h \
 	plugin/common/tt_jstrict.c plugin/common/tt_jstrict.h \
 	host/ch_home.c host/ch_home.h \
+	host/ch_listen.c host/ch_listen.h \
 	host/ch_plugin.c host/ch_plugin.h \
 	host/ch_report.c host/ch_report.h \
 	host/ch_run.c host/ch_run.h \
@@ -26,12 +28,13 @@ host_libch_la_SOURCES = \
 host_libch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-DCH_CONNECTOR_DIR='"$(connectordir)"'
 host_libch_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(JSON_C_CFLAGS) \
-	$(OPENSSL_CFLAGS) $(CURL_CFLAGS)
+	$(OPENSSL_CFLAGS) $(CURL_CFLAGS) $(MHD_CFLAGS)
+# libmicrohttpd: authorize --listen's loopback redirect server (ch_listen.c).
 host_libch_la_LIBADD = $(LIBLTDL) $(SQLITE_LIBS) $(JSON_C_LIBS) \
-	$(OPENSSL_LIBS) $(CURL_LIBS)
+	$(OPENSSL_LIBS) $(CURL_LIBS) $(MHD_LIBS)
 
 bin_PROGRAMS += host/connector-host
 host_connector_host_SOURCES = host/connector-host.c
 host_connector_host_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSON_C_CFLAGS)
 host_connector_host_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
-	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
+	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS) $(MHD_LIBS)

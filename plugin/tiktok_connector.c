@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "delivery/tt_deliver.h"
+#include "delivery/tt_inspect.h"
 #include "settings/tt_manifest.h"
 #include "profile/tt_oauth.h"
 #include "settings/tt_validate.h"
@@ -38,6 +39,7 @@ static const aconn_plugin tt_plugin = {
     .authorize = tt_authorize,
     .deliver_batch = tt_deliver_batch,
     .teardown = tt_teardown,
+    .inspect = tt_inspect,
 };
 
 /* Only ABI 1 exists, so the answer is the same for every host; a host of

@@ -577,6 +577,57 @@ typedef aconn_status aconn_deliver_batch_fn(const aconn_host *host,
 typedef void aconn_teardown_fn(const aconn_host *host, void *connection_ctx);
 
 /**
+ * ABI 1.1. What inspect() is asked about: one connection, as the host
+ * stores it. Borrowed for the call.
+ */
+typedef struct aconn_inspect_request {
+    uint32_t struct_size;
+    uint32_t flags;                  /* none defined yet: 0 */
+    const char *connection_id;       /* as in aconn_batch */
+    const char *profile;             /* the profile the connection uses */
+    const char *settings_json;       /* the connection's immutable settings */
+    const char *last_report_json;    /* the report the plugin wrote at the END
+                                        batch of the connection's last finished
+                                        run (its newest attempt); NULL when it
+                                        never wrote one */
+} aconn_inspect_request;
+
+/**
+ * ABI 1.1, optional. Describes the connection's targets (the audiences it
+ * delivers to) as they stand now at the remote platform, for people asking
+ * "is my audience ready?" without waiting for the next run's report.
+ *
+ * Writes one JSON object to `out`: {"targets": [...], ...}. Each target
+ * SHOULD have these keys, which a host may tabulate (null when unknown):
+ *   "account"          the remote account the audience lives in
+ *   "audience_id"      null while it is not created yet
+ *   "name", "identifier_types" (array of strings)
+ *   "size"             the remote platform's audience size
+ *   "status"           "ready", "processing" (the platform is still
+ *                      building it), "too_small", "expired", "not_created",
+ *                      "not_found" or "unknown"
+ *   "expires_at_ms"    when the platform will expire it
+ *   "last_outcome"     what the last run did to it (from last_report_json)
+ * and MAY add its own (the platform's raw fields, the target's standing).
+ *
+ * Request class (section 8): any thread, concurrently with any call,
+ * including deliver_batch() of the same connection. It MUST NOT change
+ * anything: no state_cas(), no secret_put(), no remote write; it MAY call
+ * state_get(), secret_get() and read-only remote APIs. On failure it fills
+ * `err` (caller-owned) and returns a retry status (the remote platform
+ * could not be asked now), ACONN_REAUTHORIZE (err->profile names the
+ * profile) or a permanent one (e.g. settings that no longer parse); it MAY
+ * still have written what it knows from its own state, which a host SHOULD
+ * show beside the error. A plugin that cannot describe its targets leaves
+ * the member NULL; a host MUST test ACONN_HAS(desc, aconn_plugin, inspect)
+ * and the pointer before calling it, and MUST NOT call it when the plugin's
+ * abi_minor is 0.
+ */
+typedef aconn_status aconn_inspect_fn(const aconn_host *host,
+                                      const aconn_inspect_request *req,
+                                      aconn_output *out, aconn_error *err);
+
+/**
  * The plugin descriptor. Static: the host never frees it.
  */
 typedef struct aconn_plugin {
@@ -590,6 +641,7 @@ typedef struct aconn_plugin {
     aconn_deliver_batch_fn *deliver_batch;
     aconn_teardown_fn *teardown;
     /* ---- ABI 1.1 and later: members are appended below this line ---- */
+    aconn_inspect_fn *inspect;   /* 1.1, optional (NULL): see aconn_inspect_fn */
 } aconn_plugin;
 
 /**
@@ -612,7 +664,7 @@ ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,
  *
  *   Discovery   aconn_plugin_entry, describe
  *               Reentrant; any thread; concurrently with anything.
- *   Request     validate_settings, authorize
+ *   Request     validate_settings, authorize, inspect (1.1)
  *               Any thread; concurrently with any other call, including
  *               other requests. A plugin MUST keep no mutable global state.
  *   Connection  deliver_batch, teardown

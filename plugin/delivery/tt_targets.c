@@ -292,6 +292,26 @@ static void existing_found(tt_apply_ctx *x, tt_dest *t, const tt_audience *found
     tt_health_reachable(x, t);
 }
 
+/* t alone: TikTok answers 40007 for a whole get when one of its ids is
+   gone, which says nothing of the others. */
+static void existing_one(tt_apply_ctx *x, tt_dest *t)
+{
+    const char *id = t->audience_id;
+    tt_audience_list one = {0};
+    aconn_error e = {.struct_size = sizeof(e)};
+    const tt_audience *found = NULL;
+    aconn_status st = tt_api_audience_get(x->api, t->advertiser_id, &id, 1, &one, &e);
+
+    for (size_t k = 0; st == ACONN_OK && k < one.count; k++)
+        if (one.items[k].audience_id != NULL && strcmp(one.items[k].audience_id, id) == 0)
+            found = &one.items[k];
+    if (st == ACONN_OK || (st == ACONN_ERR_NOT_FOUND && strcmp(e.code, "object_not_found") == 0))
+        existing_found(x, t, found);
+    else
+        tt_apply_target_fail(t, &e);
+    tt_audience_list_free(&one);
+}
+
 static aconn_status existing_for(tt_apply_ctx *x, const tt_target *st_t,
                                  aconn_error *err)
 {
@@ -314,8 +334,11 @@ static aconn_status existing_for(tt_apply_ctx *x, const tt_target *st_t,
     if (st != ACONN_OK || n == 0)
         goto cleanup;   /* every audience of the account is dead: no call */
     if (tt_api_audience_get(x->api, st_t->advertiser_id, ids, n, &info, &e) != ACONN_OK) {
+        int one_by_one = n > 1 && strcmp(e.code, "object_not_found") == 0;
         for (size_t j = first; j < x->ntargets; j++)
-            if (x->targets[j].health != TT_HEALTH_DEAD)
+            if (x->targets[j].health != TT_HEALTH_DEAD && one_by_one)
+                existing_one(x, &x->targets[j]);
+            else if (x->targets[j].health != TT_HEALTH_DEAD)
                 tt_apply_target_fail(&x->targets[j], &e);
         goto cleanup;
     }

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "tiktok/tt_url.h"
 #include "common/tt_secret.h"
 #include "profile/tt_grant.h"
 #include "profile/tt_profile.h"
@@ -140,6 +141,10 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
                              "registered for the TikTok app.");
         goto cleanup;
     }
+    /* Refused before anything is sent: the auth_code would travel in clear. */
+    st = tt_url_check_redirect(redirect, err);
+    if (st != ACONN_OK)
+        goto cleanup;
     st = tt_http_init(&http, host, err);
     if (st != ACONN_OK)
         goto cleanup;

@@ -10,4 +10,5 @@ plugin_libtt_core_la_SOURCES += \
 	plugin/tiktok/tt_api.c plugin/tiktok/tt_api.h plugin/tiktok/tt_api_int.h \
 	plugin/tiktok/tt_api_account.c plugin/tiktok/tt_api_audience.c plugin/tiktok/tt_api_file.c \
 	plugin/tiktok/tt_api_state.c \
-	plugin/tiktok/tt_session.c plugin/tiktok/tt_session.h
+	plugin/tiktok/tt_session.c plugin/tiktok/tt_session.h \
+	plugin/tiktok/tt_url.c plugin/tiktok/tt_url.h

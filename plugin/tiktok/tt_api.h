@@ -77,6 +77,7 @@ typedef struct tt_audience {
     /* create_time read as UTC ("YYYY-MM-DD HH:MM:SS"; TikTok does not say
        which zone it uses, so callers allow a day of slack); -1 when absent. */
     int64_t create_time_ms;
+    int64_t expired_time_ms;  /* expired_time, read the same way; -1 when absent */
 } tt_audience;
 
 typedef struct tt_audience_list {

@@ -61,6 +61,7 @@ static int tt_collect_audience(json_object *item, void *ctx)
     a->is_creator = tt_json_bool(item, "is_creator");
     a->is_expiring = tt_json_bool(item, "is_expiring");
     a->create_time_ms = parse_utc_time(item, "create_time");
+    a->expired_time_ms = parse_utc_time(item, "expired_time");
     l->count++;
     return 0;
 }

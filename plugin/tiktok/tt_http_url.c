@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include "tiktok/tt_http.h"
+#include "tiktok/tt_url.h"
 #include "common/tt_util.h"
 
 #include <ctype.h>
@@ -77,6 +78,18 @@ aconn_status tt_http_build_url(const char *api_base, const char *endpoint,
         st = aconn_error_set(err, ACONN_ERR_INVALID, "api_base_invalid", "api_base",
                              "The host option api_base is not an http(s) URL. Use e.g. "
                              "https://business-api.tiktok.com");
+        goto cleanup;
+    }
+    /* The app secret, tokens and auth codes go to this URL: plain http
+       only where no network is crossed (the sandbox on loopback). */
+    if (!tt_url_transport_ok(u)) {
+        st = aconn_error_set(err, ACONN_ERR_INVALID, "api_base_insecure", "api_base",
+                             "The host option api_base (%s) is plain http:// to a host "
+                             "that is not this machine: the app secret and access tokens "
+                             "would travel unencrypted, so nothing was sent. Use https:// "
+                             "(e.g. https://business-api.tiktok.com); plain http is accepted "
+                             "only for a loopback host (127.0.0.0/8, ::1, localhost).",
+                             api_base);
         goto cleanup;
     }
     if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)

@@ -27,7 +27,7 @@ FZ_COMMON = $(fz_dir)/fuzz_main.c $(fz_dir)/fz_util.c
 # The harness and the sources under test, per target. A split of a plugin
 # file must be followed here (the sets below name every file of a layer).
 FZ_UTIL = $(fz_plugin)/common/tt_util.c
-FZ_HTTP = $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_http_url.c \
+FZ_HTTP = $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_http_url.c $(fz_plugin)/tiktok/tt_url.c \
 	$(fz_plugin)/tiktok/tt_http_envelope.c $(fz_plugin)/tiktok/tt_http_xfer.c \
 	$(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
 	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c \

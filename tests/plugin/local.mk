@@ -114,3 +114,10 @@ TESTS += tests/plugin/test_fit
 tests_plugin_test_fit_SOURCES = tests/plugin/test_fit.c
 tests_plugin_test_fit_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_fit_LDADD = $(TT_NET_TEST_LIBS)
+
+# inspect (ABI 1.1) without a network.
+check_PROGRAMS += tests/plugin/test_inspect
+TESTS += tests/plugin/test_inspect
+tests_plugin_test_inspect_SOURCES = tests/plugin/test_inspect.c
+tests_plugin_test_inspect_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_inspect_LDADD = $(TT_NET_TEST_LIBS)

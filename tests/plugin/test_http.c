@@ -10,6 +10,7 @@
 
 #include "mock_host.h"
 #include "tiktok/tt_http.h"
+#include "tiktok/tt_url.h"
 
 static char *url_for(const char *base, const char *endpoint, json_object *q, aconn_status *st)
 {
@@ -92,6 +93,51 @@ static void test_url_rejects(void)
     CU_ASSERT_NOT_EQUAL(tt_http_build_url("https://h.example", "bc//get", NULL, &u, &err), ACONN_OK);
     CU_ASSERT_NOT_EQUAL(tt_http_build_url("https://h.example", "bc/get/", NULL, &u, &err), ACONN_OK);
     CU_ASSERT_PTR_NULL(u);
+}
+
+/* Plain http only to this machine; refused before any request, naming api_base. */
+static void test_url_cleartext(void)
+{
+    static const char *const ok[] = {
+        "https://business-api.tiktok.com", "http://127.0.0.1:8080", "http://127.1",
+        "http://127.255.0.9/x", "http://localhost:1", "http://LocalHost", "http://[::1]:9",
+        "http://[0:0:0:0:0:0:0:1]", "http://2130706433", "http://[::ffff:127.0.0.2]",
+    };
+    static const char *const refused[] = {
+        "http://business-api.tiktok.com", "http://10.0.0.1:8080", "http://128.0.0.1",
+        "http://126.255.255.255", "http://[::2]", "http://localhost.example.com",
+        "http://127.0.0.1.nip.io", "http://user@example.com", "http://[::ffff:10.0.0.1]",
+        "HTTP://example.com",
+    };
+    aconn_error err;
+    size_t i;
+
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        char *u = NULL;
+        mock_error_init(&err);
+        CU_ASSERT_EQUAL(tt_http_build_url(ok[i], "bc/get", NULL, &u, &err), ACONN_OK);
+        if (u == NULL)
+            fprintf(stderr, "refused %s: %s\n", ok[i], err.message);
+        free(u);
+    }
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        char *u = NULL;
+        mock_error_init(&err);
+        CU_ASSERT_EQUAL(tt_http_build_url(refused[i], "bc/get", NULL, &u, &err),
+                        ACONN_ERR_INVALID);
+        CU_ASSERT_PTR_NULL(u);
+        CU_ASSERT_STRING_EQUAL(err.code, "api_base_insecure");
+        CU_ASSERT_STRING_EQUAL(err.field, "api_base");
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "api_base"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "https://"));
+        free(u);
+    }
+    CU_ASSERT_TRUE(tt_url_host_is_loopback("127.0.0.1"));
+    CU_ASSERT_TRUE(tt_url_host_is_loopback("[::1]"));
+    CU_ASSERT_FALSE(tt_url_host_is_loopback("::1x"));
+    CU_ASSERT_FALSE(tt_url_host_is_loopback("[fe80::1%25lo]"));
+    CU_ASSERT_FALSE(tt_url_host_is_loopback(NULL));
+    CU_ASSERT_FALSE(tt_url_host_is_loopback(""));
 }
 
 static tt_transport parse(const char *body, tt_response *r, char *detail, size_t n)
@@ -232,6 +278,13 @@ static void test_init_options(void)
     CU_ASSERT_STRING_EQUAL(http.ca_file, "/tmp/ca.pem");
     tt_http_cleanup(&http);
 
+    /* A mistyped production URL: refused at init, before any request. */
+    mock_host_set_option(m, "api_base", "http://business-api.tiktok.com");
+    CU_ASSERT_EQUAL(tt_http_init(&http, &m->host, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(err.code, "api_base_insecure");
+    CU_ASSERT_STRING_EQUAL(err.field, "api_base");
+    CU_ASSERT_PTR_NULL(http.api_base);
+
     mock_host_set_option(m, "api_base", "gopher://x");
     CU_ASSERT_EQUAL(tt_http_init(&http, &m->host, &err), ACONN_ERR_INVALID);
     CU_ASSERT_STRING_EQUAL(err.field, "api_base");
@@ -250,6 +303,7 @@ int main(void)
     CU_add_test(s, "URL paths end in a slash", test_url_trailing_slash);
     CU_add_test(s, "query: JSON arrays, encoding", test_url_query_encoding);
     CU_add_test(s, "bad api_base and endpoints refused", test_url_rejects);
+    CU_add_test(s, "plain http only to loopback", test_url_cleartext);
     CU_add_test(s, "envelope: good and code != 0", test_envelope);
     CU_add_test(s, "envelope: truncated, non-JSON, missing code", test_envelope_bad);
     CU_add_test(s, "bad body error names the endpoint", test_bad_body_names_endpoint);

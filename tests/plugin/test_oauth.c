@@ -145,6 +145,26 @@ static void test_begin_errors(void)
     mock_host_set_option(m, "redirect_uri", NULL);
     CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "acme", NULL, &err), ACONN_ERR_INVALID);
     CU_ASSERT_STRING_EQUAL(err.field, "redirect_uri");
+    /* An auth_code must not travel in clear: plain http only to loopback. */
+    mock_host_set_option(m, "redirect_uri", "http://connector.example/oauth/callback");
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "acme", NULL, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(err.code, "redirect_uri_insecure");
+    CU_ASSERT_STRING_EQUAL(err.field, "redirect_uri");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "--listen"));
+    mock_host_set_option(m, "redirect_uri", "not a url");
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "acme", NULL, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(err.code, "redirect_uri_invalid");
+    CU_ASSERT_PTR_NULL(m->output);
+    mock_host_set_option(m, "redirect_uri", "http://127.0.0.1:8765/callback");
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "acme", NULL, &err), ACONN_OK);
+    CU_ASSERT_PTR_NOT_NULL(m->output);
+    mock_host_clear_output(m);
+    /* And the API base: refused before the app secret goes anywhere. */
+    mock_host_set_option(m, "api_base", "http://business-api.tiktok.com");
+    CU_ASSERT_EQUAL(run(m, ACONN_AUTHORIZE_BEGIN, "acme", NULL, &err), ACONN_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(err.field, "api_base");
+    CU_ASSERT_PTR_NULL(m->output);
+    mock_host_set_option(m, "api_base", DEAD_BASE);
     mock_host_set_option(m, "redirect_uri", REDIRECT);
 
     mock_host_set_secret(m, "app_id", NULL);
