@@ -40,15 +40,74 @@ struct ch_dataset {
     uint64_t line_no;           /* lines consumed */
     uint64_t empty_lines;
     json_tokener *tok;
-    ch_arena arena;
-    aconn_record *recs;         /* CH_CHUNK_RECORDS entries */
-    const aconn_record **ptrs;  /* CH_CHUNK_RECORDS entries */
+    ch_dataset_chunk *own;      /* ch_dataset_next_chunk's */
+    ch_dataset_chunk *collect;  /* set while ch_dataset_read_chunk fills one */
     ch_dataset_field *fields;   /* the current record's attributes */
     size_t fields_cap;
     ch_dataset_reject_fn *on_reject;
     void *reject_ctx;
     char detail[160];           /* a reject's detail naming a key */
 };
+
+/* One chunk of records; rejects are kept only while collecting (see
+   ch_dataset_read_chunk), a chunk then covers at most CH_CHUNK_RECORDS
+   lines so the list is bounded. */
+struct ch_dataset_chunk {
+    ch_arena arena;
+    aconn_record *recs;         /* CH_CHUNK_RECORDS entries */
+    const aconn_record **ptrs;  /* CH_CHUNK_RECORDS entries */
+    size_t count;
+    ch_dataset_pos end;         /* the reader's position after the chunk */
+    struct {
+        uint64_t line;
+        const char *reason;     /* static */
+    } *rejects;                 /* CH_CHUNK_RECORDS entries */
+    size_t nrejects;
+};
+
+ch_dataset_chunk *ch_dataset_chunk_new(void)
+{
+    ch_dataset_chunk *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->recs = calloc(CH_CHUNK_RECORDS, sizeof(*c->recs));
+    c->ptrs = calloc(CH_CHUNK_RECORDS, sizeof(*c->ptrs));
+    c->rejects = calloc(CH_CHUNK_RECORDS, sizeof(*c->rejects));
+    if (c->recs == NULL || c->ptrs == NULL || c->rejects == NULL) {
+        ch_dataset_chunk_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void ch_dataset_chunk_free(ch_dataset_chunk *c)
+{
+    if (c == NULL)
+        return;
+    ch_arena_free(&c->arena);
+    free(c->recs);
+    free(c->ptrs);
+    free(c->rejects);
+    free(c);
+}
+
+const aconn_record *const *ch_dataset_chunk_records(const ch_dataset_chunk *c, size_t *count)
+{
+    *count = c->count;
+    return c->ptrs;
+}
+
+ch_dataset_pos ch_dataset_chunk_end(const ch_dataset_chunk *c)
+{
+    return c->end;
+}
+
+void ch_dataset_chunk_replay(const ch_dataset *ds, const ch_dataset_chunk *c)
+{
+    for (size_t i = 0; ds->on_reject != NULL && i < c->nrejects; i++)
+        ds->on_reject(ds->reject_ctx, c->rejects[i].line, c->rejects[i].reason, "");
+}
 
 /*
  * Opens path for reading only when it is a regular file. O_NONBLOCK keeps
@@ -100,11 +159,9 @@ int ch_dataset_open(const char *path, ch_dataset **out, char *err, size_t errlen
     /* For lines that straddle two reads; grows only for longer lines. */
     ds->line_cap = 4096;
     ds->line = malloc(ds->line_cap);
-    ds->recs = calloc(CH_CHUNK_RECORDS, sizeof(*ds->recs));
-    ds->ptrs = calloc(CH_CHUNK_RECORDS, sizeof(*ds->ptrs));
+    ds->own = ch_dataset_chunk_new();
     ds->tok = json_tokener_new_ex(TT_JSTRICT_TOKENER_DEPTH);
-    if (ds->rbuf == NULL || ds->line == NULL || ds->recs == NULL || ds->ptrs == NULL
-        || ds->tok == NULL)
+    if (ds->rbuf == NULL || ds->line == NULL || ds->own == NULL || ds->tok == NULL)
         goto nomem;
     /* Strict: a data format, not a config file; no comments or trailing
        commas that another reader would refuse. */
@@ -130,11 +187,9 @@ void ch_dataset_close(ch_dataset *ds)
         close(ds->fd);
     if (ds->tok != NULL)
         json_tokener_free(ds->tok);
-    ch_arena_free(&ds->arena);
+    ch_dataset_chunk_free(ds->own);
     free(ds->rbuf);
     free(ds->line);
-    free(ds->recs);
-    free(ds->ptrs);
     free(ds->fields);
     free(ds);
 }
@@ -163,6 +218,28 @@ int ch_dataset_fd(const ch_dataset *ds)
 uint64_t ch_dataset_empty_lines(const ch_dataset *ds)
 {
     return ds->empty_lines;
+}
+
+ch_dataset_pos ch_dataset_position(const ch_dataset *ds)
+{
+    ch_dataset_pos p = { ds->line_no, ds->base + ds->rpos, ds->empty_lines };
+
+    return p;
+}
+
+int ch_dataset_restore(ch_dataset *ds, const ch_dataset_pos *pos, char *err, size_t errlen)
+{
+    if (lseek(ds->fd, (off_t) pos->offset, SEEK_SET) < 0) {
+        ch_errf(err, errlen, "cannot seek in the dataset: %s", strerror(errno));
+        return -1;
+    }
+    /* The buffer is dropped: the next read starts at the offset. */
+    ds->eof = 0;
+    ds->base = pos->offset;
+    ds->rpos = ds->rlen = 0;
+    ds->line_no = pos->line;
+    ds->empty_lines = pos->empty_lines;
+    return 0;
 }
 
 /* Refills the read buffer. 1 data, 0 end of file, -1 error. */
@@ -282,6 +359,18 @@ int ch_dataset_seek_line(ch_dataset *ds, uint64_t line, char *err, size_t errlen
 
 static void ch_dataset_reject(ch_dataset *ds, const char *reason, const char *detail)
 {
+    ch_dataset_chunk *c = ds->collect;
+
+    if (c != NULL) {
+        /* At most one reject per line, and a collected chunk covers at most
+           CH_CHUNK_RECORDS lines. */
+        if (c->nrejects < CH_CHUNK_RECORDS) {
+            c->rejects[c->nrejects].line = ds->line_no;
+            c->rejects[c->nrejects].reason = reason;
+            c->nrejects++;
+        }
+        return;
+    }
     if (ds->on_reject != NULL)
         ds->on_reject(ds->reject_ctx, ds->line_no, reason, detail);
 }
@@ -407,9 +496,10 @@ static const char *ch_dataset_scan(ch_dataset *ds, json_object *obj, size_t *nat
 /* Builds record `rec` from the fields ch_dataset_scan listed, copying the
    strings into the chunk's arena (the JSON object is freed right after).
    0, or -1 out of memory. */
-static int ch_dataset_build(ch_dataset *ds, size_t nattrs, uint32_t op, aconn_record *rec)
+static int ch_dataset_build(ch_dataset *ds, ch_arena *arena, size_t nattrs, uint32_t op,
+                            aconn_record *rec)
 {
-    aconn_attr *attrs = ch_arena_alloc(&ds->arena, nattrs * sizeof(*attrs));
+    aconn_attr *attrs = ch_arena_alloc(arena, nattrs * sizeof(*attrs));
     const char *prev_key = NULL, *name = NULL;
 
     if (attrs == NULL)
@@ -420,16 +510,16 @@ static int ch_dataset_build(ch_dataset *ds, size_t nattrs, uint32_t op, aconn_re
 
         /* The values of one array share their name. */
         if (f->name != prev_key) {
-            name = ch_arena_strndup(&ds->arena, f->name, f->name_len);
+            name = ch_arena_strndup(arena, f->name, f->name_len);
             prev_key = f->name;
         }
         dst->name = name;
         dst->type = f->type != NULL
-            ? ch_arena_strndup(&ds->arena, json_object_get_string(f->type),
+            ? ch_arena_strndup(arena, json_object_get_string(f->type),
                                (size_t) json_object_get_string_len(f->type))
             : "";
         dst->value_len = (size_t) json_object_get_string_len(f->value);
-        dst->value = ch_arena_strndup(&ds->arena, json_object_get_string(f->value),
+        dst->value = ch_arena_strndup(arena, json_object_get_string(f->value),
                                       dst->value_len);
         if (dst->name == NULL || dst->type == NULL || dst->value == NULL)
             return -1;
@@ -489,8 +579,8 @@ static json_object *ch_dataset_parse(ch_dataset *ds, const char *line, size_t le
 
 /* Turns the current line into a record; 1 record, 0 rejected or empty,
    -1 out of memory. */
-static int ch_dataset_line_to_record(ch_dataset *ds, const char *line, size_t len,
-                                     aconn_record *rec)
+static int ch_dataset_line_to_record(ch_dataset *ds, ch_arena *arena, const char *line,
+                                     size_t len, aconn_record *rec)
 {
     int rc = 0;
     json_object *obj = NULL;
@@ -543,9 +633,52 @@ static int ch_dataset_line_to_record(ch_dataset *ds, const char *line, size_t le
         ch_dataset_reject(ds, reason, detail);
         goto cleanup;
     }
-    rc = ch_dataset_build(ds, nattrs, op, rec) == 0 ? 1 : -1;
+    rc = ch_dataset_build(ds, arena, nattrs, op, rec) == 0 ? 1 : -1;
 cleanup:
     json_object_put(obj);
+    return rc;
+}
+
+/* Parses lines up to last_line into chunk c (see ch_dataset_next_chunk). */
+static int ch_dataset_fill_chunk(ch_dataset *ds, uint64_t last_line, ch_dataset_chunk *c,
+                                 char *err, size_t errlen)
+{
+    size_t n = 0;
+    int rc = 0;
+
+    ch_arena_reset(&c->arena);
+    c->count = 0;
+    c->nrejects = 0;
+    while (n < CH_CHUNK_RECORDS && c->arena.used < CH_CHUNK_BYTES
+           && ds->line_no < last_line) {
+        const char *line = NULL;
+        size_t len = 0;
+        int too_long = 0;
+        int r = ch_dataset_read_line(ds, 1, &line, &len, &too_long, err, errlen);
+        if (r < 0) {
+            rc = -1;
+            break;
+        }
+        if (r == 0)
+            break;
+        if (too_long) {
+            ch_dataset_reject(ds, "line_too_long", "the line is longer than 1 MiB");
+            continue;
+        }
+        r = ch_dataset_line_to_record(ds, &c->arena, line, len, &c->recs[n]);
+        if (r < 0) {
+            ch_errf(err, errlen, "out of memory parsing dataset line %llu",
+                    (unsigned long long) ds->line_no);
+            rc = -1;
+            break;
+        }
+        if (r == 1) {
+            c->ptrs[n] = &c->recs[n];
+            n++;
+        }
+    }
+    c->count = rc == 0 ? n : 0;
+    c->end = ch_dataset_position(ds);
     return rc;
 }
 
@@ -553,38 +686,25 @@ int ch_dataset_next_chunk(ch_dataset *ds, uint64_t last_line,
                           const aconn_record *const **records, size_t *count,
                           char *err, size_t errlen)
 {
-    size_t n = 0;
+    int rc = ch_dataset_fill_chunk(ds, last_line, ds->own, err, errlen);
 
-    ch_arena_reset(&ds->arena);
-    *records = ds->ptrs;
-    *count = 0;
-    while (n < CH_CHUNK_RECORDS && ds->arena.used < CH_CHUNK_BYTES
-           && ds->line_no < last_line) {
-        const char *line = NULL;
-        size_t len = 0;
-        int too_long = 0;
-        int r = ch_dataset_read_line(ds, 1, &line, &len, &too_long, err, errlen);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        if (too_long) {
-            ch_dataset_reject(ds, "line_too_long", "the line is longer than 1 MiB");
-            continue;
-        }
-        r = ch_dataset_line_to_record(ds, line, len, &ds->recs[n]);
-        if (r < 0) {
-            ch_errf(err, errlen, "out of memory parsing dataset line %llu",
-                    (unsigned long long) ds->line_no);
-            return -1;
-        }
-        if (r == 1) {
-            ds->ptrs[n] = &ds->recs[n];
-            n++;
-        }
-    }
-    *count = n;
-    return 0;
+    *records = ds->own->ptrs;
+    *count = ds->own->count;
+    return rc;
+}
+
+int ch_dataset_read_chunk(ch_dataset *ds, uint64_t last_line, ch_dataset_chunk *c,
+                          char *err, size_t errlen)
+{
+    int rc;
+
+    /* Bounds the chunk's reject list: one reject at most per line. */
+    if (last_line - ds->line_no > CH_CHUNK_RECORDS)
+        last_line = ds->line_no + CH_CHUNK_RECORDS;
+    ds->collect = c;
+    rc = ch_dataset_fill_chunk(ds, last_line, c, err, errlen);
+    ds->collect = NULL;
+    return rc;
 }
 
 /* Counts the newlines of one buffer: all of them, and those before

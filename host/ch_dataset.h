@@ -71,6 +71,44 @@ int ch_dataset_fd(const ch_dataset *ds);
 /* Lines skipped because they were empty or only white space. */
 uint64_t ch_dataset_empty_lines(const ch_dataset *ds);
 
+/* Where the reader stands: after line `line`, at byte `offset`, having
+   skipped `empty_lines` blank lines. */
+typedef struct ch_dataset_pos {
+    uint64_t line;
+    uint64_t offset;
+    uint64_t empty_lines;
+} ch_dataset_pos;
+
+ch_dataset_pos ch_dataset_position(const ch_dataset *ds);
+
+/* Moves the reader back (or forward) to a position it reported, so that
+   it reads on as if it had stopped there (ch_prefetch.c: the reader thread
+   reads ahead of what the plugin took). 0, or -1 with err. */
+int ch_dataset_restore(ch_dataset *ds, const ch_dataset_pos *pos, char *err, size_t errlen);
+
+/*
+ * A chunk the caller owns, for reading on one thread and consuming on
+ * another: ch_dataset_read_chunk fills it like ch_dataset_next_chunk, but
+ * covers at most CH_CHUNK_RECORDS lines and keeps the rejects in the chunk
+ * (line and reason; the reject callback is not called) until
+ * ch_dataset_chunk_replay hands them on, on the consuming thread. The
+ * records stay valid until the chunk is filled again or freed. A chunk
+ * holds no reference to the dataset.
+ */
+typedef struct ch_dataset_chunk ch_dataset_chunk;
+
+ch_dataset_chunk *ch_dataset_chunk_new(void);
+void ch_dataset_chunk_free(ch_dataset_chunk *c);
+int ch_dataset_read_chunk(ch_dataset *ds, uint64_t last_line, ch_dataset_chunk *c,
+                          char *err, size_t errlen);
+const aconn_record *const *ch_dataset_chunk_records(const ch_dataset_chunk *c, size_t *count);
+/* The reader's position right after the chunk was read. */
+ch_dataset_pos ch_dataset_chunk_end(const ch_dataset_chunk *c);
+/* Calls ds's reject callback once per line the chunk rejected, in line
+   order (detail ""); only reads ds, so it may run while another thread
+   reads ds. */
+void ch_dataset_chunk_replay(const ch_dataset *ds, const ch_dataset_chunk *c);
+
 /* What one streaming pass over a dataset learns. */
 typedef struct ch_dataset_counts {
     uint64_t lines;          /* complete ('\n'-terminated) lines */

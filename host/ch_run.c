@@ -7,6 +7,7 @@
 #include "ch_run.h"
 #include "ch_buf.h"
 #include "ch_dataset.h"
+#include "ch_prefetch.h"
 #include "ch_report.h"
 #include "ch_util.h"
 
@@ -18,6 +19,7 @@
 struct ch_run {
     ch_host *host;
     ch_dataset *ds;
+    ch_prefetch *pf;            /* the reader thread, during a pass */
     aconn_batch batch;
     uint64_t batch_last;        /* last line of the batch in progress */
     pthread_t thread;           /* the thread inside deliver_batch() */
@@ -41,6 +43,21 @@ static void ch_run_on_reader_reject(void *ctx, uint64_t line, const char *reason
     ch_rejects_add(&r->host_rejects, reason, line);
 }
 
+/* The last line handed to the plugin (the reader thread reads ahead). */
+static uint64_t ch_run_line(const ch_run *r)
+{
+    return r->pf != NULL ? ch_prefetch_line(r->pf) : ch_dataset_line(r->ds);
+}
+
+static int ch_run_chunk(ch_run *r, const aconn_record *const **records, size_t *count)
+{
+    if (r->pf != NULL)
+        return ch_prefetch_next(r->pf, r->batch_last, records, count, r->read_error,
+                                sizeof(r->read_error));
+    return ch_dataset_next_chunk(r->ds, r->batch_last, records, count, r->read_error,
+                                 sizeof(r->read_error));
+}
+
 static void ch_run_progress(ch_run *r, int final)
 {
     int64_t now = ch_wall_ms();
@@ -49,7 +66,7 @@ static void ch_run_progress(ch_run *r, int final)
         return;
     r->progress_ms = now;
     fprintf(stderr, "\rconnector-host: line %llu of %llu, %llu records%s",
-            (unsigned long long) ch_dataset_line(r->ds),
+            (unsigned long long) ch_run_line(r),
             (unsigned long long) r->batch.run_last_seq,
             (unsigned long long) r->records_read, final ? "\n" : "");
 }
@@ -63,18 +80,17 @@ aconn_status ch_run_next(ch_run *r, const aconn_batch *batch,
         return ACONN_ERR_INVALID;
     if (r->read_failed)
         return ACONN_RETRY;
-    if (ch_dataset_line(r->ds) >= r->batch_last)
+    if (ch_run_line(r) >= r->batch_last)
         return ACONN_OK;
-    if (ch_dataset_next_chunk(r->ds, r->batch_last, records, count, r->read_error,
-                              sizeof(r->read_error)) != 0) {
+    if (ch_run_chunk(r, records, count) != 0) {
         r->read_failed = 1;
         *count = 0;
         return ACONN_RETRY;
     }
-    if (*count == 0 && ch_dataset_line(r->ds) < r->batch_last) {
+    if (*count == 0 && ch_run_line(r) < r->batch_last) {
         ch_errf(r->read_error, sizeof(r->read_error), "the dataset ended at line %llu, "
                 "before the run's line %llu: was it truncated or replaced?",
-                (unsigned long long) ch_dataset_line(r->ds),
+                (unsigned long long) ch_run_line(r),
                 (unsigned long long) r->batch_last);
         r->read_failed = 1;
         return ACONN_RETRY;
@@ -111,11 +127,10 @@ static int ch_run_drain(ch_run *r)
     const aconn_record *const *recs;
     size_t n;
 
-    while (ch_dataset_line(r->ds) < r->batch_last) {
-        if (ch_dataset_next_chunk(r->ds, r->batch_last, &recs, &n, r->read_error,
-                                  sizeof(r->read_error)) != 0)
+    while (ch_run_line(r) < r->batch_last) {
+        if (ch_run_chunk(r, &recs, &n) != 0)
             return -1;
-        if (n == 0 && ch_dataset_line(r->ds) < r->batch_last)
+        if (n == 0 && ch_run_line(r) < r->batch_last)
             return -1;
     }
     return 0;
@@ -314,6 +329,11 @@ static aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
         return aconn_error_set(perr, ACONN_RETRY, "dataset_unreadable", NULL,
                                "cannot reach line %llu of the dataset",
                                (unsigned long long) ps->first);
+    /* Reading and parsing overlap the plugin's work (host/README.md,
+       "Reading ahead"); batch_next stays on this thread. */
+    if (ch_prefetch_wanted()
+        && ch_prefetch_start(r->ds, ps->first, ps->last, per, &r->pf, err, sizeof(err)) != 0)
+        return aconn_error_set(perr, ACONN_RETRY, "dataset_unreadable", NULL, "%s", err);
     h->run = r;
     for (bfirst = ps->first;; bfirst = blast + 1) {
         blast = ps->last - bfirst + 1 > per ? bfirst + per - 1 : ps->last;
@@ -353,7 +373,7 @@ static aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
         }
         if (!ACONN_STATUS_IS_OK(status))
             break;
-        if (ch_dataset_line(r->ds) < blast) {
+        if (ch_run_line(r) < blast) {
             h->table.log(h, ACONN_LOG_WARN, "the plugin returned before reading its "
                          "whole batch; the host skipped the rest");
             if (ch_run_drain(r) != 0) {
@@ -365,6 +385,9 @@ static aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
         if (blast == ps->last)
             break;
     }
+    if (ch_prefetch_stop(r->pf, err, sizeof(err)) != 0)
+        h->table.log(h, ACONN_LOG_WARN, err);
+    r->pf = NULL;
     h->run = NULL;
     p->desc->teardown(&h->table, conn_ctx);
     ch_run_progress(r, 1);

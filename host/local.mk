@@ -18,6 +18,7 @@ host_libch_la_SOURCES = \
 	host/ch_home.c host/ch_home.h \
 	host/ch_listen.c host/ch_listen.h \
 	host/ch_plugin.c host/ch_plugin.h \
+	host/ch_prefetch.c host/ch_prefetch.h \
 	host/ch_report.c host/ch_report.h \
 	host/ch_run.c host/ch_run.h \
 	host/ch_secrets.c host/ch_secrets.h \

@@ -109,37 +109,64 @@ extern "C" {
  *             host may make with it is teardown().
  *
  * Use the ACONN_STATUS_IS_*() predicates rather than comparing ranges.
+ * A receiver MUST act on a code it does not know by its band, and MUST
+ * treat a negative value (never a status; a sender MUST NOT return one,
+ * and ACONN_STATUS_IS_FATAL() does not test for it) as ACONN_ERR_FATAL. A
+ * host in another language MUST return a status from every service it
+ * implements, also when the service fails by an exception (section 6).
+ * Which side returns each code, and what the receiver does with it, is
+ * given at the code.
  */
 typedef int32_t aconn_status;
 
 enum {
-    ACONN_OK = 0,
+    ACONN_OK = 0,                 /* done; from entry points and services */
     /* ABI 1.1. The run is done for every target that can be served; some
        targets are behind or dead (for good, until a person acts): the
        checkpoint moves, the report lists what each such target misses. */
     ACONN_OK_PARTIAL = 1,
 
-    /* Retry later. */
+    /* Retry later. From entry points; batch_next() MAY return ACONN_RETRY
+       (the dataset cannot be read now), and the plugin then returns a retry
+       status itself. The host SHOULD wait at least retry_after_ms. */
     ACONN_RETRY = 100,            /* transient: network, timeout, remote 5xx */
     ACONN_RETRY_THROTTLED = 101,  /* remote rate limit */
-    ACONN_RETRY_DEFERRED = 102,   /* a quota is used up until retry_after_ms */
-    ACONN_RETRY_CANCELLED = 103,  /* host asked to stop; progress is saved */
+    ACONN_RETRY_DEFERRED = 102,   /* a quota is used up until retry_after_ms;
+                                     the host SHOULD NOT retry earlier */
+    ACONN_RETRY_CANCELLED = 103,  /* host asked to stop; progress is saved.
+                                     Only after cancelled() was non-zero */
 
-    /* Re-authorize. */
+    /* Re-authorize. From entry points only; aconn_error.profile MUST name
+       the profile. */
     ACONN_REAUTHORIZE = 200,      /* token revoked, expired or invalid */
 
-    /* Permanent. */
+    /* Permanent. From entry points unless said otherwise; the host SHOULD
+       show aconn_error.message to a person and SHOULD NOT retry the same
+       input unchanged on a schedule. */
     ACONN_ERR_INVALID = 300,      /* bad settings or arguments; see field */
     ACONN_ERR_REJECTED = 301,     /* the remote API refused the request */
-    ACONN_ERR_NOT_FOUND = 302,    /* a named object does not exist */
+    ACONN_ERR_NOT_FOUND = 302,    /* a named object does not exist; also
+                                     secret_get()/state_get(): no such name,
+                                     which is an answer, not a failure */
     ACONN_ERR_PERMISSION = 303,   /* the profile lacks a required role */
     ACONN_ERR_LIMIT = 304,        /* a hard remote limit would be exceeded */
-    ACONN_ERR_AUTH_FLOW = 305,    /* authorize: bad, expired or reused state */
-    ACONN_ERR_UNSUPPORTED = 306,  /* the host lacks a service the call needs */
-    ACONN_ERR_CONFLICT = 307,     /* state_cas(): the version did not match */
-    ACONN_ERR_TOO_SMALL = 308,    /* a caller buffer is too small; see *len */
+    ACONN_ERR_AUTH_FLOW = 305,    /* authorize: bad, expired or reused state;
+                                     the host starts the flow again */
+    ACONN_ERR_UNSUPPORTED = 306,  /* the host lacks a service the call needs
+                                     (a NULL member, or struct_size too small
+                                     for it); a newer host fixes it */
+    ACONN_ERR_CONFLICT = 307,     /* state_cas() only: the version did not
+                                     match; the plugin SHOULD re-read and
+                                     retry, and MUST NOT pass it on from an
+                                     entry point as it is */
+    ACONN_ERR_TOO_SMALL = 308,    /* secret_get()/state_get() only: buf is too
+                                     small; *len is the length needed, so the
+                                     caller retries with more than *len bytes */
 
-    /* Fatal to the connection context. */
+    /* Fatal to the connection context. From entry points, and from any
+       service that failed (secret_put() that could not store, a service
+       that raised an exception); a plugin that gets it from a service MUST
+       NOT assume the service did anything and SHOULD return it. */
     ACONN_ERR_FATAL = 400         /* out of memory, broken invariant */
 };
 
@@ -156,8 +183,10 @@ enum {
 /**
  * A structured error. Caller-owned: the caller allocates it, sets
  * struct_size = sizeof(aconn_error) and zeroes the rest; the callee fills it
- * in (use aconn_error_set()). Every text member is NUL-terminated and
- * truncated to fit.
+ * in (use aconn_error_set()) when it returns a status outside the success
+ * band, and MUST NOT keep the pointer after it returns. Every text member is
+ * NUL-terminated and truncated to fit (a fixed array, not a pointer: a
+ * foreign host reads it up to the NUL).
  *
  * Text members MUST NOT contain secrets (tokens, app secrets, signing keys)
  * or record contents (identifiers, even hashed ones).
@@ -181,10 +210,11 @@ typedef struct aconn_error {
 /**
  * A list of errors, for calls that find several problems at once
  * (validate_settings). Caller-owned: the caller allocates `capacity` items of
- * `item_size` bytes each and sets every field but count; the callee appends
- * with aconn_error_list_add(), which never writes past capacity or
- * item_size. `count` is the number of errors found, which may exceed
- * capacity (the rest were dropped).
+ * `item_size` bytes each, zeroed, and sets every field but count; the callee
+ * appends with aconn_error_list_add(), which never writes past capacity or
+ * item_size and sets each item's struct_size to item_size. `count` is the
+ * number of errors found, which may exceed capacity (the rest were dropped):
+ * read only the first min(count, capacity) items.
  */
 typedef struct aconn_error_list {
     uint32_t struct_size;
@@ -200,7 +230,8 @@ typedef struct aconn_error_list {
 
 /**
  * Where a plugin writes JSON text for the host: the authorization URL, the
- * profile status, the delivery report. Borrowed for the call.
+ * profile status, the delivery report. Borrowed for the call: the plugin
+ * MUST NOT call write() after the entry point that got it has returned.
  *
  * write() appends len bytes (not NUL-terminated) and returns ACONN_OK, or
  * ACONN_ERR_FATAL when the host cannot take them. The host copies the bytes;
@@ -325,6 +356,10 @@ enum {
  *
  * Every service is thread-safe unless it says otherwise, and every string
  * argument is borrowed for the call (the host copies what it keeps).
+ * Every function pointer here MUST stay callable while the table is in use
+ * (a host in a managed language keeps its callback objects referenced), and
+ * a service that can raise MUST catch and return a status: an FFI's default
+ * of 0 would read as ACONN_OK. See docs/ABI.md, "Hosts in other languages".
  * Every ABI 1.0 member (the ones above the marker) is present and non-NULL
  * in every host: a plugin calls them without testing. Members after the
  * first ABI 1.0 set are appended below the marker and MUST be tested with
@@ -345,7 +380,8 @@ typedef struct aconn_host {
 
     /**
      * A host option by name, or NULL when unset. The result is static for
-     * the life of this table. Names a plugin may ask for:
+     * the life of this table (never a temporary made for the callback).
+     * Names a plugin may ask for:
      *   "api_base"      base URL of the remote API (tests point it at a
      *                   sandbox); NULL means the plugin's production URL
      *   "ca_file"       PEM file of trusted CAs; NULL means the system store
@@ -382,7 +418,8 @@ typedef struct aconn_host {
      * ACONN_ERR_TOO_SMALL (with *len = the length needed) when buflen is not
      * larger than the secret. The plugin MUST wipe buf after use.
      *
-     * secret_put() stores len bytes under name (value NULL deletes it) and
+     * secret_put() stores len bytes under name (value NULL deletes it; the
+     * bytes are not NUL-terminated: copy exactly len) and
      * returns ACONN_OK once the value is durable, or ACONN_ERR_FATAL.
      */
     aconn_status (*secret_get)(void *ctx, const char *name, char *buf,
@@ -400,7 +437,8 @@ typedef struct aconn_host {
      * *version. Returns ACONN_OK; ACONN_ERR_NOT_FOUND (with *version = 0);
      * ACONN_ERR_TOO_SMALL (with *len = the length needed).
      *
-     * state_cas() writes value (len bytes; NULL deletes the key) only if the
+     * state_cas() writes value (len bytes, not NUL-terminated; NULL deletes
+     * the key) only if the
      * key's version is still `expected` (0 = the key must not exist), and
      * sets *new_version (0 after a delete). Returns ACONN_OK once the write
      * is durable; ACONN_ERR_CONFLICT when the version differed, in which
@@ -419,7 +457,9 @@ typedef struct aconn_host {
      * calling thread, and only with the batch that call received.
      *
      * batch_next() sets *records to an array of *count record pointers
-     * (borrowed until the next batch_next() or the end of the call) and
+     * (the array, the records, their attrs and every string they point
+     * to are host-owned and borrowed until the next batch_next() or the
+     * end of the call; the plugin copies what it keeps) and
      * returns ACONN_OK; *count == 0 means the batch has no more records.
      * It returns a retry status when the host cannot read the dataset now.
      *
@@ -675,6 +715,11 @@ ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,
  * Further rules:
  *   - Host services are thread-safe, except batch_next() and reject(), which
  *     belong to the deliver_batch() call in progress on the calling thread.
+ *   - A plugin calls host services only while an entry point that received
+ *     the table runs, and SHOULD call them on that entry point's thread: a
+ *     host whose runtime must attach a thread it did not create before
+ *     running code on it (a JVM, .NET, Go) can then rely on it. The
+ *     reference plugin starts no threads.
  *   - The host loads plugins resident and never unloads one while any call
  *     runs; plugins MUST NOT register atexit() handlers, and MUST NOT leave
  *     threads running after a call returns.

@@ -160,6 +160,8 @@ static int connect_dataset(bench_session *s, const char *dataset)
     json_object_object_add(o, "audience_name", json_object_new_string("Bench"));
     json_object_object_add(o, "create_new_for", list);
     list = NULL;
+    if (s->clear_text)
+        json_object_object_add(o, "accept_clear_text_emails", json_object_new_boolean(1));
     snprintf(settings, sizeof(settings), "%s/settings.json", s->dir);
     if (json_object_to_file(settings, o) != 0)
         goto cleanup;
@@ -174,8 +176,8 @@ cleanup:
     return rc;
 }
 
-int bench_session_open(bench_session *s, const bench_paths *paths, const char *dir,
-                       const char *dataset, int naccounts)
+static int session_open(bench_session *s, const bench_paths *paths, const char *dir,
+                        const char *dataset, int naccounts, int clear_text)
 {
     const char *set_id[] = {"secret", "set", "--plugin", paths->plugin, "app_id", NULL};
     const char *set_secret[] = {"secret", "set", "--plugin", paths->plugin, "app_secret", NULL};
@@ -184,6 +186,7 @@ int bench_session_open(bench_session *s, const bench_paths *paths, const char *d
     memset(s, 0, sizeof(*s));
     s->paths = paths;
     s->naccounts = naccounts;
+    s->clear_text = clear_text;
     if (naccounts < 1 || naccounts > 16 || copy_str(s->dir, sizeof(s->dir), dir) != 0)
         return -1;
     (void) bench_rm_tree(dir);
@@ -203,6 +206,18 @@ int bench_session_open(bench_session *s, const bench_paths *paths, const char *d
 fail:
     bench_session_stop(s);
     return -1;
+}
+
+int bench_session_open(bench_session *s, const bench_paths *paths, const char *dir,
+                       const char *dataset, int naccounts)
+{
+    return session_open(s, paths, dir, dataset, naccounts, 0);
+}
+
+int bench_session_open_clear(bench_session *s, const bench_paths *paths, const char *dir,
+                             const char *dataset, int naccounts)
+{
+    return session_open(s, paths, dir, dataset, naccounts, 1);
 }
 
 /* by_endpoint[ep] of a /sandbox/requests answer. */
@@ -254,6 +269,24 @@ static int read_files(json_object *report, bench_delivery *d)
     d->nfiles = (int) n;
     d->files = json_object_get(files);
     return 0;
+}
+
+double bench_session_dry_run(bench_session *s, int serial, double *cpu_s)
+{
+    const char *args[] = {"deliver", "--connection", s->connection, "--dry-run", NULL};
+    char report_path[600];
+    bench_proc_result res;
+    int rc;
+
+    snprintf(report_path, sizeof(report_path), "%s/dry-run.json", s->dir);
+    /* The child inherits it; nothing else runs meanwhile. */
+    if (serial)
+        setenv("CONNECTOR_HOST_READER_THREAD", "0", 1);
+    rc = host_cmd(s, args, NULL, NULL, report_path, 3600, &res);
+    unsetenv("CONNECTOR_HOST_READER_THREAD");
+    *cpu_s = rc == 0 ? (double) res.ru.ru_utime.tv_sec + res.ru.ru_utime.tv_usec / 1e6
+                       + (double) res.ru.ru_stime.tv_sec + res.ru.ru_stime.tv_usec / 1e6 : -1;
+    return rc == 0 ? res.wall_s : -1;
 }
 
 int bench_session_deliver(bench_session *s, bench_delivery *d)

@@ -28,6 +28,7 @@ typedef struct bench_session {
     char accounts[16][32];   /* the Ad Accounts delivered to */
     int naccounts;
     char connection[64];
+    int clear_text;          /* connect with accept_clear_text_emails */
 } bench_session;
 
 /* What one deliver did. */
@@ -53,6 +54,18 @@ typedef struct bench_delivery {
  */
 int bench_session_open(bench_session *s, const bench_paths *paths, const char *dir,
                        const char *dataset, int naccounts);
+
+/* As bench_session_open, the connection accepting clear-text emails. */
+int bench_session_open_clear(bench_session *s, const bench_paths *paths, const char *dir,
+                             const char *dataset, int naccounts);
+
+/*
+ * Runs `deliver --dry-run` (read, parse, map, hash, spool; nothing sent,
+ * the checkpoint stays) and returns its wall seconds, or -1; *cpu_s gets
+ * the host's user + system CPU. With serial, the host reads on the
+ * calling thread (CONNECTOR_HOST_READER_THREAD=0), for the overlap's share.
+ */
+double bench_session_dry_run(bench_session *s, int serial, double *cpu_s);
 
 /* Runs `deliver` and measures it. 0, or -1 when it failed. */
 int bench_session_deliver(bench_session *s, bench_delivery *d);

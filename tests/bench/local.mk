@@ -11,13 +11,15 @@ tests_bench_bench_pipeline_SOURCES = tests/bench/bench_pipeline.c \
 tests_bench_bench_pipeline_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_pipeline_LDADD = $(LIBLTDL) $(OPENSSL_LIBS)
 tests_bench_bench_e2e_SOURCES = tests/bench/bench_e2e.c \
+	tests/bench/bench_hostread.c tests/bench/bench_hostread.h \
 	tests/bench/bench_session.c tests/bench/bench_session.h \
 	tests/bench/bench_baseline.c tests/bench/bench_baseline.h \
 	tests/bench/bench_sandbox.c tests/bench/bench_sandbox.h \
 	tests/bench/bench_proc.c tests/bench/bench_proc.h \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_e2e_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
-tests_bench_bench_e2e_LDADD = $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
+tests_bench_bench_e2e_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
+	$(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
 tests_bench_bench_reader_SOURCES = tests/bench/bench_reader.c \
 	tests/bench/bench_baseline.c tests/bench/bench_baseline.h \
 	tests/bench/bench_proc.c tests/bench/bench_proc.h \
@@ -34,6 +36,9 @@ tests_bench_bench_summary_SOURCES = tests/bench/bench_summary.c
 tests_bench_bench_summary_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS)
 tests_bench_bench_summary_LDADD = $(JSON_C_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
+# bench-plot.sh: make bench's plot; alt/alt_reader.c: a measurement of
+# another JSON parser, built by hand (see tests/bench/README.md).
+EXTRA_DIST += tests/bench/bench-plot.sh tests/bench/alt/alt_reader.c
 
 # make bench: every figure is a median of BENCH_RUNS runs (10M records) or
 # BENCH_SMALL_RUNS runs (1M records), each against its baseline measured in
@@ -70,6 +75,7 @@ bench: all $(EXTRA_PROGRAMS)
 		--records $(BENCH_RECORDS) --runs $(BENCH_RUNS) \
 		--small-records $(BENCH_SMALL_RECORDS) --small-runs $(BENCH_SMALL_RUNS) \
 		--json bench-results/e2e.json
+	-$(SHELL) $(top_srcdir)/tests/bench/bench-plot.sh bench-results
 	@echo
 	$(top_builddir)/tests/bench/bench-summary --out bench-results/summary.json \
 		--started "$$(cat bench-results/started)" \

@@ -36,11 +36,16 @@ TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
 check_PROGRAMS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
 	tests/host/test_dataset tests/host/test_cli tests/host/test_ops tests/host/test_file \
 	tests/host/test_wipe tests/host/test_duration \
-	tests/host/test_inputs
+	tests/host/test_inputs tests/host/test_prefetch
 TESTS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
 	tests/host/test_dataset tests/host/test_cli tests/host/test_ops tests/host/test_file \
 	tests/host/test_wipe tests/host/test_duration \
-	tests/host/test_inputs
+	tests/host/test_inputs tests/host/test_prefetch
+
+tests_host_test_prefetch_SOURCES = tests/host/test_prefetch.c $(TEST_HOST_UTIL)
+tests_host_test_prefetch_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_prefetch_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_prefetch_LDADD = $(TEST_HOST_LIBS)
 
 tests_host_test_abi_SOURCES = tests/host/test_abi.c $(TEST_HOST_UTIL)
 tests_host_test_abi_CPPFLAGS = $(TEST_HOST_CPPFLAGS)

@@ -167,7 +167,7 @@ static void test_schema_fields_documented(void)
     static const char *const fields[] = {
         "connection_type", "audience_name", "create_new_for", "existing_audiences",
         "historical_data_enabled", "deliver_all_data", "membership_duration_days",
-        "accept_clear_text_emails",
+        "accept_clear_text_emails", "audience_per_identifier_type",
     };
     size_t i, n = sizeof(fields) / sizeof(fields[0]);
 
