@@ -159,10 +159,14 @@ int ch_cmd_describe(ch_cli *cli)
 
 /* ---- validate ---------------------------------------------------------- */
 
-/* Calls validate_settings; fills *result with {"valid":..,"errors":[..]}. */
+/* Calls validate_settings; fills *result with {"valid":..,"errors":[..]}.
+   facts (may be NULL) receives what the plugin says the host must know of
+   valid settings (aconn_validate_request.facts). */
 static aconn_status ch_validate(ch_cli *cli, const char *settings, const char *profile,
-                                int remote, const char *current, json_object **result)
+                                int remote, const char *current, ch_buf *facts,
+                                json_object **result)
 {
+    aconn_output facts_out;
     aconn_error *items = calloc(CH_VALIDATE_ERRORS, sizeof(*items));
     aconn_error_list list;
     aconn_validate_request req;
@@ -184,6 +188,10 @@ static aconn_status ch_validate(ch_cli *cli, const char *settings, const char *p
     req.settings_json = settings;
     req.profile = remote ? profile : NULL;
     req.current_settings_json = current;
+    if (facts != NULL) {
+        ch_buf_output(facts, &facts_out);
+        req.facts = &facts_out;
+    }
     s = cli->plugin.desc->validate_settings(&cli->host.table, &req, &list);
     if (ACONN_STATUS_IS_OK(s) && list.count > 0)
         s = ACONN_ERR_INVALID;   /* an error listed is an error, whatever the status */
@@ -270,7 +278,7 @@ int ch_cmd_validate(ch_cli *cli)
         ch_cli_error("--settings: %s", why);
         goto cleanup;
     }
-    s = ch_validate(cli, settings, profile, cli->a.remote, conn.settings_json, &result);
+    s = ch_validate(cli, settings, profile, cli->a.remote, conn.settings_json, NULL, &result);
     if (result == NULL) {
         ch_cli_error("out of memory");
         rc = CH_EXIT_INTERNAL;
@@ -470,26 +478,27 @@ int ch_cmd_authorize(ch_cli *cli)
 
 /* ---- connect ----------------------------------------------------------- */
 
-/* historical_data_enabled (default true; deliver_all_data is read when it
-   is absent) decides whether the first run starts at line 1. */
-static int ch_settings_historical(json_object *settings, int *historical)
+/* Where the first run starts, from the facts validate_settings wrote
+   (aconn.h: "first_run_from", default "beginning"): the host reads no
+   settings key of the plugin's. */
+static int ch_first_run_historical(const ch_buf *facts, int *historical)
 {
-    static const char *const keys[] = { "historical_data_enabled", "deliver_all_data" };
-    size_t i;
+    json_object *f = facts->data != NULL ? json_tokener_parse(facts->data) : NULL, *v;
+    int rc = 0;
 
     *historical = 1;
-    for (i = 0; i < 2; i++) {
-        json_object *v;
-        if (!json_object_object_get_ex(settings, keys[i], &v))
-            continue;
-        if (!json_object_is_type(v, json_type_boolean)) {
-            ch_cli_error("--settings: \"%s\" must be true or false", keys[i]);
-            return -1;
+    if (f != NULL && json_object_object_get_ex(f, "first_run_from", &v)) {
+        const char *t = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        if (strcmp(t, "end") == 0) {
+            *historical = 0;
+        } else if (strcmp(t, "beginning") != 0) {
+            ch_cli_error("connect: the plugin's validate_settings gave first_run_from \"%s\"; "
+                         "aconn.h allows \"beginning\" or \"end\" (a plugin bug)", t);
+            rc = -1;
         }
-        *historical = json_object_get_boolean(v);
-        return 0;
     }
-    return 0;
+    json_object_put(f);
+    return rc;
 }
 
 static void ch_print_validation_errors(json_object *result)
@@ -519,6 +528,7 @@ int ch_cmd_connect(ch_cli *cli)
     char dataset[PATH_MAX], id[40], err[1024] = "", why[1024] = "";
     struct stat st;
     ch_dataset_counts counts;
+    ch_buf facts = { NULL, 0, 0 };
     int remote = 0;
     aconn_status s;
 
@@ -536,10 +546,6 @@ int ch_cmd_connect(ch_cli *cli)
         goto cleanup;
     }
     if ((rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin), cli->a.profile)) != 0) {
-        goto cleanup;
-    }
-    if (ch_settings_historical(settings, &c.historical) != 0) {
-        rc = CH_EXIT_FAILED;
         goto cleanup;
     }
     /* The path as given, made absolute but not resolved: a symlink that
@@ -575,12 +581,16 @@ int ch_cmd_connect(ch_cli *cli)
                  ? CH_EXIT_REAUTHORIZE : CH_EXIT_FAILED;
         goto cleanup;
     }
-    s = ch_validate(cli, settings_text, cli->a.profile, remote, NULL, &result);
+    s = ch_validate(cli, settings_text, cli->a.profile, remote, NULL, &facts, &result);
     if (!ACONN_STATUS_IS_OK(s)) {
         ch_cli_error("connect: the settings were refused (%s):", aconn_status_name(s));
         if (result != NULL)
             ch_print_validation_errors(result);
         rc = ch_exit_for_status(s);
+        goto cleanup;
+    }
+    if (ch_first_run_historical(&facts, &c.historical) != 0) {
+        rc = CH_EXIT_FAILED;
         goto cleanup;
     }
     if (ch_dataset_count(dataset, 0, &counts, err, sizeof(err)) != 0) {
@@ -624,6 +634,7 @@ int ch_cmd_connect(ch_cli *cli)
     puts(id);
     rc = CH_EXIT_OK;
 cleanup:
+    ch_buf_free(&facts);
     json_object_put(settings);
     json_object_put(result);
     free(settings_text);

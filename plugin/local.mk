@@ -25,6 +25,6 @@ plugin_tiktok_connector_la_LIBADD = plugin/libtt_core.la
 include plugin/common/local.mk
 include plugin/identifiers/local.mk
 include plugin/tiktok/local.mk
-include plugin/settings/local.mk
 include plugin/profile/local.mk
+include plugin/settings/local.mk
 include plugin/delivery/local.mk

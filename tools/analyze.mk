@@ -5,6 +5,7 @@
 # CLANG=clang-17 make analyze picks another clang.
 CLANG = clang
 ANALYZE_FILES = $(host_libch_la_SOURCES) $(plugin_libtt_core_la_SOURCES) \
+	$(examples_minimal_connector_la_SOURCES) \
 	$(plugin_tiktok_connector_la_SOURCES)
 ANALYZE_FLAGS = $(DEFS) $(AM_CPPFLAGS) -I$(top_srcdir)/host -I$(top_srcdir)/plugin \
 	-DCH_CONNECTOR_DIR='"$(connectordir)"' $(CPPFLAGS) -std=c11 \

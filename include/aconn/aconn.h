@@ -77,6 +77,8 @@ extern "C" {
  * whoever allocated it to the sizeof() it was compiled with. Members are only
  * ever appended. A reader MUST test ACONN_HAS() before reading a member that
  * was added after ABI 1.0, and a writer MUST NOT write past struct_size.
+ * Every struct is at least its ABI 1.0 size, so the 1.0 members need no
+ * test.
  */
 #define ACONN_HAS(p, T, m) \
     ((p) != NULL && (p)->struct_size >= offsetof(T, m) + sizeof(((T *) 0)->m))
@@ -358,8 +360,11 @@ enum {
  * (a host in a managed language keeps its callback objects referenced), and
  * a service that can raise MUST catch and return a status: an FFI's default
  * of 0 would read as ACONN_OK. See docs/ABI.md, "Hosts in other languages".
- * Members after the first ABI 1.0 set are appended below the marker and
- * MUST be tested with ACONN_HAS() before use.
+ * Every ABI 1.0 member (the ones above the marker) is present and non-NULL
+ * in every host: a plugin calls them without testing. Members after the
+ * first ABI 1.0 set are appended below the marker and MUST be tested with
+ * ACONN_HAS() (and for NULL, where they say a host may leave them NULL)
+ * before use.
  */
 typedef struct aconn_host {
     uint32_t struct_size;
@@ -506,6 +511,18 @@ typedef struct aconn_info {
                                     identical to the installed file */
 } aconn_info;
 
+/*
+ * The manifest is for people and tools (docs/ABI.md, manifests/); a host
+ * reads one top-level member of it by name:
+ *   "policy_refresh"  optional ISO 8601 duration, e.g. "P540D": a host
+ *                     runs a full refresh (ACONN_BATCH_FULL_REFRESH, the
+ *                     whole dataset from its first row) once that long has
+ *                     passed since the connection's last one or its
+ *                     creation. Absent or unparsable: never.
+ * Per-connection facts a host needs cross through
+ * aconn_validate_request.facts, never through the plugin's settings keys.
+ */
+
 /** aconn_validate_request.flags */
 enum {
     /* Also check the settings against the remote API with the profile's
@@ -521,6 +538,20 @@ typedef struct aconn_validate_request {
     const char *profile;              /* NULL unless flags has REMOTE */
     const char *current_settings_json;/* when changing an existing
                                          connection: its settings; else NULL */
+    /* ---- ABI 1.1 and later: members are appended below this line ---- */
+    /**
+     * ABI 1.1. Where the plugin writes, when the settings are valid, what
+     * the host needs to know of them, as one JSON object; NULL when the host
+     * does not ask. The settings themselves stay the plugin's: a host reads
+     * none of their keys, only these generic members:
+     *   "first_run_from"  "beginning": the connection's first run delivers
+     *                     the rows already in the dataset, then new ones;
+     *                     "end": only rows added after the connection is
+     *                     made. Absent (or nothing written, or a 1.0
+     *                     plugin): "beginning".
+     * Unknown members MUST be ignored by the host.
+     */
+    aconn_output *facts;
 } aconn_validate_request;
 
 /** aconn_authorize_request.phase */

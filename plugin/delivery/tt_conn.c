@@ -4,12 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/tt_util.h"
 #include "delivery/tt_conn.h"
-
-static char *dup_or_null(const char *s)
-{
-    return s != NULL ? strdup(s) : NULL;
-}
 
 static aconn_status conn_new(const aconn_batch *batch, tt_conn **out, aconn_error *err)
 {
@@ -20,8 +16,8 @@ static aconn_status conn_new(const aconn_batch *batch, tt_conn **out, aconn_erro
     *out = NULL;
     if (c == NULL)
         return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
-    c->connection_id = dup_or_null(batch->connection_id);
-    c->settings_json = dup_or_null(batch->settings_json);
+    c->connection_id = tt_strdup(batch->connection_id);
+    c->settings_json = tt_strdup(batch->settings_json);
     c->hasher = tt_email_hasher_new();
     if (c->connection_id == NULL || c->settings_json == NULL || c->hasher == NULL) {
         st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");

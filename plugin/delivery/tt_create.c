@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/tt_json.h"
 #include "common/tt_kv.h"
 #include "delivery/tt_create.h"
 #include "delivery/tt_dkeys.h"
@@ -24,6 +25,13 @@ static int64_t jint(json_object *o, const char *k)
 {
     json_object *v = NULL;
     return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+static aconn_status oom(aconn_error *err, const tt_dest *t)
+{
+    return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL,
+                           "out of memory recording the audience of Ad Account %s",
+                           t->advertiser_id);
 }
 
 static int listed_before(json_object *intent, const char *id)
@@ -62,6 +70,8 @@ static aconn_status claim(tt_apply_ctx *x, const tt_dest *t, const char *id, int
     aconn_status st;
 
     *ours = 0;
+    if (mine == NULL)   /* a NULL value would be a delete, not a claim */
+        return oom(err, t);
     tt_dkey_claim(key, sizeof(key), t->advertiser_id, id);
     st = tt_kv_cas(x->host, key, 0, mine, NULL, err);
     json_object_put(mine);
@@ -106,10 +116,14 @@ static aconn_status remember(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
 
     tt_dkey_audience(key, sizeof(key), x->c->connection_id, t->advertiser_id, t->slot);
     tt_dkey_intent(ikey, sizeof(ikey), x->c->connection_id, t->advertiser_id, t->slot);
-    json_object_object_add(v, "audience_id", json_object_new_string(t->audience_id));
-    json_object_object_add(v, "name", json_object_new_string(t->name));
-    json_object_object_add(v, "calculate_type", json_object_new_string(t->calc));
-    json_object_object_add(v, "created_in_run", json_object_new_string(x->c->run_id));
+    /* A record short of a member would be a wrong record: none at all. */
+    if (v == NULL || tt_json_set_str(v, "audience_id", t->audience_id) != 0
+        || tt_json_set_str(v, "name", t->name) != 0
+        || tt_json_set_str(v, "calculate_type", t->calc) != 0
+        || tt_json_set_str(v, "created_in_run", x->c->run_id) != 0) {
+        json_object_put(v);
+        return oom(err, t);
+    }
     st = tt_kv_put(x->host, key, v, err);
     json_object_put(v);
     if (st == ACONN_OK)
@@ -126,9 +140,11 @@ static aconn_status list_same_name(tt_apply_ctx *x, const tt_dest *t, json_objec
     tt_audience_list list = {0};
     aconn_status st = tt_api_audience_list(x->api, t->advertiser_id, &list, err);
 
+    /* A dropped id would let the marketer's own audience be adopted later. */
     for (size_t i = 0; st == ACONN_OK && i < list.count; i++)
-        if (list.items[i].name != NULL && strcmp(list.items[i].name, t->name) == 0)
-            json_object_array_add(pre, json_object_new_string(list.items[i].audience_id));
+        if (list.items[i].name != NULL && strcmp(list.items[i].name, t->name) == 0
+            && tt_json_push_str(pre, list.items[i].audience_id) != 0)
+            st = oom(err, t);
     tt_audience_list_free(&list);
     return st;
 }
@@ -189,9 +205,9 @@ static aconn_status after_lost_answer(tt_apply_ctx *x, tt_dest *t, json_object *
         /* The intent stays, marked unsettled: later attempts look for the
            audience and wait TT_SETTLE_MS before a new create. */
         tt_dkey_intent(ikey, sizeof(ikey), x->c->connection_id, t->advertiser_id, t->slot);
-        json_object_object_add(intent, "unsettled_at_ms",
-                               json_object_new_int64(x->host->now_ms(x->host->ctx)));
-        (void) tt_kv_cas(x->host, ikey, iver, intent, NULL, NULL);
+        if (tt_json_set(intent, "unsettled_at_ms",
+                        json_object_new_int64(x->host->now_ms(x->host->ctx))) == 0)
+            (void) tt_kv_cas(x->host, ikey, iver, intent, NULL, NULL);
         if (err != NULL && err->retry_after_ms < TT_SETTLE_MS)
             err->retry_after_ms = TT_SETTLE_MS;
         return st;
@@ -209,12 +225,17 @@ static json_object *new_intent(tt_apply_ctx *x, const tt_dest *t, aconn_status *
 {
     json_object *intent = json_object_new_object(), *pre = json_object_new_array();
 
-    json_object_object_add(intent, "name", json_object_new_string(t->name));
-    json_object_object_add(intent, "started_at_ms",
-                           json_object_new_int64(x->host->now_ms(x->host->ctx)));
-    json_object_object_add(intent, "run_id", json_object_new_string(x->c->run_id));
-    json_object_object_add(intent, "preexisting", pre);
+    if (intent == NULL || pre == NULL || tt_json_set_str(intent, "name", t->name) != 0
+        || tt_json_set(intent, "started_at_ms",
+                       json_object_new_int64(x->host->now_ms(x->host->ctx))) != 0
+        || tt_json_set_str(intent, "run_id", x->c->run_id) != 0
+        || tt_json_set(intent, "preexisting", json_object_get(pre)) != 0) {
+        json_object_put(pre);
+        *st = oom(err, t);
+        return intent;
+    }
     *st = list_same_name(x, t, pre, err);
+    json_object_put(pre);   /* the intent holds it */
     return intent;
 }
 

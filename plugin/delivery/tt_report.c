@@ -156,7 +156,8 @@ void tt_report_write(aconn_output *out, const tt_apply_ctx *x, aconn_status stat
     ta = NULL;
     json_object_object_add(r, "api", api_json(x->api != NULL ? &x->session.http.stats : NULL));
     text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
-    out->write(out->ctx, text, strlen(text));
+    if (text != NULL)   /* out of memory: no report rather than a crash */
+        out->write(out->ctx, text, strlen(text));
 cleanup:
     json_object_put(ta);
     json_object_put(r);

@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 
 #include "delivery/tt_spool.h"
-#include "identifiers/tt_email.h"
+#include "common/tt_util.h"
 #include "delivery/tt_spool_net.h"
 #include "delivery/tt_optout.h"
 

@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 
 #include "delivery/tt_spool_net.h"
-#include "identifiers/tt_email.h"
+#include "common/tt_util.h"
 
 /* Longer than any spool line (a CSV row of three digests is 195 bytes). */
 #define TT_NET_LINE 512

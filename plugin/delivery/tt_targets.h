@@ -5,7 +5,7 @@
  *   multiple_types  one audience per (connection, Ad Account), named
  *                   audience_name, calculate_type MULTIPLE_TYPES, holding
  *                   every identifier type (TikTok's Customer File API,
- *                   tiktok-api.md §2.9). The default.
+ *                   TikTok's custom audience create page). The default.
  *   per_type        one audience per identifier type, "<name> (email)" etc.:
  *                   connections made before 0.2 (their audiences are in the
  *                   state store) and the setting audience_per_identifier_type.

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "common/tt_util.h"
 #include "identifiers/tt_email.h"
 
 struct tt_email_hasher {
@@ -87,17 +88,6 @@ int tt_email_normalize(const char *value, size_t len, char out[TT_EMAIL_MAX],
         return -1;
     *out_len = n;
     return 0;
-}
-
-void tt_hex_encode(const unsigned char *bytes, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 0x0f];
-    }
 }
 
 int tt_email_hash(tt_email_hasher *h, const char *value, size_t len,

@@ -1,7 +1,7 @@
 /*
  * tt_email.h - normalise and hash clear-text email addresses.
  *
- * TikTok's "Email Specific Normalization" (seed, and tiktok-api.md 5.1):
+ * TikTok's "Email Specific Normalization" (TikTok's customer file page, as the seed quotes it):
  * trim ASCII whitespace, lower-case (ASCII), remove '+' and everything after
  * it up to '@', remove every '.' of the local part (never of the domain),
  * then SHA-256 and lower-case hex.
@@ -48,8 +48,5 @@ int tt_email_normalize(const char *value, size_t len, char out[TT_EMAIL_MAX],
  */
 int tt_email_hash(tt_email_hasher *h, const char *value, size_t len,
                   char hex_out[64]);
-
-/** Writes the 64 lower-case hex digits of a 32-byte digest. */
-void tt_hex_encode(const unsigned char *bytes, size_t n, char *out);
 
 #endif

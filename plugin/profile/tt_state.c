@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include "profile/tt_state.h"
+#include "common/tt_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,19 +21,6 @@
 #define TT_NONCE_USED "used"
 #define TT_STATE_HELP "The authorization link is valid for 24 hours and only once. " \
     "Start again with: connector-host authorize --profile %s"
-
-static const char tt_hex[] = "0123456789abcdef";
-
-static void tt_hex_encode(const unsigned char *in, size_t n, char *out)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = tt_hex[in[i] >> 4];
-        out[2 * i + 1] = tt_hex[in[i] & 0x0f];
-    }
-    out[2 * n] = '\0';
-}
 
 /* base64url without padding; out must hold 4 * ceil(n / 3) + 1 bytes. */
 static void tt_b64url_encode(const unsigned char *in, size_t n, char *out)
@@ -134,7 +122,7 @@ static int tt_state_kid(const char *key, size_t keylen,
 
     if (tt_hmac(key, keylen, label, sizeof(label) - 1, mac) != 0)
         return -1;
-    tt_hex_encode(mac, TT_STATE_KID_BYTES, kid);
+    tt_hex_string(mac, TT_STATE_KID_BYTES, kid);
     OPENSSL_cleanse(mac, sizeof(mac));
     return 0;
 }
@@ -146,7 +134,7 @@ aconn_status tt_state_new_nonce(char nonce[TT_STATE_NONCE_HEX + 1], aconn_error 
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         return aconn_error_set(err, ACONN_ERR_FATAL, "random_failed", NULL,
                                "OpenSSL could not produce random bytes for the state.");
-    tt_hex_encode(raw, sizeof(raw), nonce);
+    tt_hex_string(raw, sizeof(raw), nonce);
     return ACONN_OK;
 }
 

@@ -1,36 +1,13 @@
 /* tt_manifest.c - manifest sections rebuilt from the C tables (see tt_manifest.h). */
 #include <config.h>
 
+#include "common/tt_json.h"
 #include "identifiers/tt_ident.h"
 #include "settings/tt_manifest.h"
 
 const char *tt_manifest_json(void)
 {
     return tt_manifest_text;
-}
-
-/* Appends s to arr; -1 (nothing added) when out of memory. */
-static int add_string(json_object *arr, const char *s)
-{
-    json_object *v = json_object_new_string(s);
-
-    if (v == NULL || json_object_array_add(arr, v) != 0) {
-        json_object_put(v);
-        return -1;
-    }
-    return 0;
-}
-
-/* Sets obj[key] = s; -1 when out of memory. */
-static int set_string(json_object *obj, const char *key, const char *s)
-{
-    json_object *v = json_object_new_string(s);
-
-    if (v == NULL || json_object_object_add(obj, key, v) != 0) {
-        json_object_put(v);
-        return -1;
-    }
-    return 0;
 }
 
 /* Appends the rows of one TikTok type and value kind to direct/generic. */
@@ -47,7 +24,7 @@ static int add_rows(tt_id_type type, tt_value_kind kind, json_object *direct,
             continue;
         (*count)++;
         if (r->type_filter == NULL) {
-            if (add_string(direct, r->attribute) != 0)
+            if (tt_json_push_str(direct, r->attribute) != 0)
                 return -1;
         } else {
             json_object *g = json_object_new_object();
@@ -56,8 +33,8 @@ static int add_rows(tt_id_type type, tt_value_kind kind, json_object *direct,
                 json_object_put(g);
                 return -1;
             }
-            if (set_string(g, "attribute", r->attribute) != 0
-                || set_string(g, "type", r->type_filter) != 0)
+            if (tt_json_set_str(g, "attribute", r->attribute) != 0
+                || tt_json_set_str(g, "type", r->type_filter) != 0)
                 return -1;
         }
     }
@@ -99,12 +76,12 @@ json_object *tt_manifest_identifiers(void)
             json_object_put(entry);
             goto cleanup;
         }
-        if (set_string(entry, "tiktok_type", tt_id_type_name((tt_id_type) t)) != 0
+        if (tt_json_set_str(entry, "tiktok_type", tt_id_type_name((tt_id_type) t)) != 0
             || add_attribute_lists(entry, (tt_id_type) t, TT_VALUE_SHA256_HEX, &hashed) != 0)
             goto cleanup;
         clear = json_object_new_object();
         if (clear == NULL
-            || set_string(clear, "requires_setting", "accept_clear_text_emails") != 0
+            || tt_json_set_str(clear, "requires_setting", "accept_clear_text_emails") != 0
             || add_attribute_lists(clear, (tt_id_type) t, TT_VALUE_CLEAR_EMAIL,
                                    &clear_rows) != 0) {
             json_object_put(clear);
@@ -133,7 +110,7 @@ json_object *tt_manifest_reject_reasons(void)
     if (arr == NULL)
         return NULL;
     for (r = TT_REJECT_NONE + 1; r < TT_REJECT_COUNT; r++) {
-        if (add_string(arr, tt_reject_code((tt_reject) r)) != 0) {
+        if (tt_json_push_str(arr, tt_reject_code((tt_reject) r)) != 0) {
             json_object_put(arr);
             return NULL;
         }

@@ -255,6 +255,14 @@ cleanup:
     return worst;
 }
 
+/* What the host must know of valid settings (aconn.h, ABI 1.1): where the
+   first run starts, so the host need not read historical_data_enabled. */
+static aconn_status write_facts(const tt_settings *s, aconn_output *facts)
+{
+    return aconn_output_puts(facts, s->historical ? "{\"first_run_from\":\"beginning\"}"
+                                                  : "{\"first_run_from\":\"end\"}");
+}
+
 aconn_status tt_validate_settings(const aconn_host *host, const aconn_validate_request *req,
                                   aconn_error_list *errors)
 {
@@ -268,8 +276,7 @@ aconn_status tt_validate_settings(const aconn_host *host, const aconn_validate_r
         return ACONN_ERR_INVALID;
     }
     st = tt_settings_parse(req->settings_json, &s, errors);
-    if (st == ACONN_OK && ACONN_HAS(req, aconn_validate_request, current_settings_json) &&
-        req->current_settings_json != NULL)
+    if (st == ACONN_OK && req->current_settings_json != NULL)
         st = tt_settings_check_change(req->current_settings_json, req->settings_json, errors);
     if (st == ACONN_OK && (req->flags & ACONN_VALIDATE_REMOTE)) {
         if (host == NULL || req->profile == NULL || req->profile[0] == '\0') {
@@ -280,8 +287,10 @@ aconn_status tt_validate_settings(const aconn_host *host, const aconn_validate_r
             st = validate_remote(host, s, req->profile, errors);
         }
     }
-    tt_settings_free(s);
     if (st == ACONN_OK && errors != NULL && errors->count > before)
         st = ACONN_ERR_INVALID;
+    if (st == ACONN_OK && ACONN_HAS(req, aconn_validate_request, facts) && req->facts != NULL)
+        st = write_facts(s, req->facts);
+    tt_settings_free(s);
     return st;
 }

@@ -3,6 +3,9 @@
  * connector uses. Each returns an aconn_status (classified by tt_status) and
  * fills caller-owned result structs that have their own free functions.
  *
+ * The calls live in tt_api_account.c, tt_api_audience.c, tt_api_file.c and
+ * tt_api_state.c; what they share in tt_api.c (internal: tt_api_int.h).
+ *
  * Every call goes through tt_http_call() (bounded retries) except create,
  * which is non-idempotent: a lost answer on create must be recovered by the
  * caller (list the audiences and look for the name) instead of re-sent.
@@ -130,30 +133,17 @@ aconn_status tt_api_bc_get(const tt_api *api, tt_bc_list *out, aconn_error *err)
 aconn_status tt_api_bc_assets(const tt_api *api, const char *bc_id, tt_bc_asset_list *out,
                               aconn_error *err);
 
-/* GET advertiser/info/ (advertiser_ids as a JSON array, at most 100). */
-aconn_status tt_api_advertiser_info(const tt_api *api, const char *const *ids, size_t n,
-                                    tt_advertiser_list *out, aconn_error *err);
-
 /*
- * POST dmp/custom_audience/file/upload/ (multipart). md5_hex is the file's
- * lower-case MD5 (see tt_api_file_md5). *file_path is heap (free()).
- */
-aconn_status tt_api_file_upload(const tt_api *api, const char *advertiser_id,
-                                const char *calculate_type, const char *local_path,
-                                const char *md5_hex, char **file_path, aconn_error *err);
-
-/*
- * The same file to n advertisers at once (curl multi); each result is
- * classified on its own. results is caller-allocated (n entries) and freed
+ * POST dmp/custom_audience/file/upload/ (multipart): the same file to n
+ * advertisers at once (curl multi); each result is classified on its own.
+ * md5_hex is the file's lower-case MD5 (the spool computes it as it
+ * writes). results is caller-allocated (n entries) and freed
  * with tt_upload_results_free(). Returns ACONN_OK when all succeeded.
  */
 aconn_status tt_api_file_upload_many(const tt_api *api, const char *const *advertiser_ids,
                                      size_t n, const char *calculate_type,
                                      const char *local_path, const char *md5_hex,
                                      tt_upload_result *results);
-
-/* Lower-case hex MD5 of a file (TikTok's file_signature). */
-aconn_status tt_api_file_md5(const char *local_path, char md5_hex[33], aconn_error *err);
 
 /*
  * POST dmp/custom_audience/create/. retention_days 0 = not sent. One

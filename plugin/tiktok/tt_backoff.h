@@ -2,7 +2,7 @@
  * tt_backoff.h - TikTok's rate-limit recovery, shared by every worker.
  *
  * TikTok signals throttling only in the envelope (40100, 40016, 40133,
- * 61000; no Retry-After) and asks (rate-limit page, tiktok-api.md §4.3):
+ * 61000; no Retry-After) and asks (TikTok's rate-limit page; docs/tiktok-answers.md):
  * per-second breach: retry next second; per-minute: suspend 5 minutes;
  * per-day: wait until 00:00:00 UTC. Which limit was hit is read from the
  * message when it says so, otherwise from how long throttling has lasted

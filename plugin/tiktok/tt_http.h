@@ -149,13 +149,6 @@ aconn_status tt_http_call_many(tt_http *http, const aconn_host *host,
 
 void tt_response_free(tt_response *resp);
 
-/*
- * The stats as JSON for the run report (caller-owned, json_object_put):
- * {"api_calls":N,"api_calls_by_endpoint":{"dmp/custom_audience/update":N,...},
- *  "retries":N,"bytes_uploaded":N}. NULL when out of memory.
- */
-json_object *tt_http_stats_json(const tt_http_stats *stats);
-
 /* ---- exposed for tests ---- */
 
 /*

@@ -12,6 +12,7 @@
 #include "tiktok/tt_http_xfer.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <openssl/rand.h>
@@ -47,7 +48,7 @@ static uint32_t tt_random_u32(void)
 
 static int tt_cancelled(const aconn_host *host)
 {
-    return host != NULL && host->cancelled != NULL && host->cancelled(host->ctx) != 0;
+    return host != NULL && host->cancelled(host->ctx) != 0;
 }
 
 /* Sleeps ms in slices; returns non-zero when cancelled meanwhile. */
@@ -172,127 +173,179 @@ static int tt_slot_start(tt_http *http, const aconn_host *host, CURLM *multi, tt
     return 0;
 }
 
+/* One tt_http_call_many() in progress: the requests and their outcomes. */
+typedef struct tt_many {
+    tt_http *http;
+    const aconn_host *host;
+    CURLM *multi;
+    const tt_request *reqs;
+    size_t n;
+    tt_response *resps;
+    aconn_status *statuses;
+    aconn_error *errs;
+    tt_slot *slots;
+    int64_t *not_before;    /* monotonic ms before which i is not retried */
+    size_t running, finished;
+    int cancelled;
+} tt_many;
+
+/* Starts every request that may start now, up to max_parallel at once;
+   once cancelled, finishes the waiting ones as cancelled instead. */
+static void tt_many_start(tt_many *m)
+{
+    int64_t now = tt_mono_ms();
+    size_t i;
+
+    for (i = 0; i < m->n && m->running < (size_t) m->http->max_parallel; i++) {
+        tt_slot *s = &m->slots[i];
+
+        if (s->done || s->active || m->not_before[i] > now)
+            continue;
+        if (m->cancelled) {
+            m->statuses[i] = tt_cancel_status(&m->reqs[i], &m->errs[i]);
+            s->done = 1;
+            m->finished++;
+            continue;
+        }
+        if (tt_slot_start(m->http, m->host, m->multi, s, &m->reqs[i], &m->statuses[i],
+                          &m->errs[i]) != 0)
+            m->finished++;
+        else
+            m->running++;
+    }
+}
+
+/* Classifies the transfers libcurl finished; schedules the retries. */
+static void tt_many_collect(tt_many *m)
+{
+    CURLMsg *msg;
+    int left = 0;
+    size_t i;
+
+    while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+        tt_slot *s = NULL;
+
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        for (i = 0; i < m->n; i++)
+            if (m->slots[i].active && m->slots[i].easy == msg->easy_handle) {
+                s = &m->slots[i];
+                break;
+            }
+        if (s == NULL)
+            continue;
+        (void) curl_multi_remove_handle(m->multi, s->easy);
+        s->active = 0;
+        m->running--;
+        m->statuses[i] = tt_xfer_finish(m->http, m->host, &s->x, msg->data.result,
+                                        &m->reqs[i], &m->resps[i], &m->errs[i]);
+        tt_xfer_cleanup(&s->x);
+        if (m->statuses[i] != ACONN_OK && s->attempts < tt_attempts(m->http, &m->reqs[i])
+            && tt_may_retry(&m->reqs[i], &m->errs[i])) {
+            m->http->stats.retries++;
+            m->not_before[i] = tt_mono_ms() + tt_http_backoff_ms(s->attempts, &m->errs[i],
+                                                                 tt_random_u32());
+            continue;
+        }
+        s->done = 1;
+        m->finished++;
+    }
+}
+
+/* Each turn: start what may start, run libcurl, collect results. Bounded:
+   every transfer has its own timeouts and a request is started at most
+   max_attempts times. Returns when all finished or libcurl failed. */
+static void tt_many_run(tt_many *m)
+{
+    while (m->finished < m->n) {
+        int still = 0;
+
+        if (!m->cancelled && tt_cancelled(m->host))
+            m->cancelled = 1;
+        tt_many_start(m);
+        if (m->running == 0) {
+            if (m->finished >= m->n)
+                break;
+            /* Everyone left is backing off: sleep a slice. */
+            if (tt_sleep_ms(m->host, TT_SLEEP_SLICE_MS))
+                m->cancelled = 1;
+            continue;
+        }
+        if (curl_multi_perform(m->multi, &still) != CURLM_OK
+            || curl_multi_poll(m->multi, NULL, 0, TT_SLEEP_SLICE_MS, NULL) != CURLM_OK)
+            break;
+        tt_many_collect(m);
+    }
+}
+
+/* Anything still unfinished (a multi failure) is reported, not lost. */
+static void tt_many_settle(tt_many *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++) {
+        tt_slot *s = &m->slots[i];
+
+        if (s->active) {
+            (void) curl_multi_remove_handle(m->multi, s->easy);
+            tt_xfer_cleanup(&s->x);
+            s->active = 0;
+        }
+        if (!s->done) {
+            m->statuses[i] = aconn_error_set(&m->errs[i], ACONN_RETRY, "curl_multi_failed",
+                                             NULL, "The parallel request for %s could not "
+                                             "run; retry later.", m->reqs[i].endpoint);
+            m->errs[i].retry_after_ms = TT_HINT_NETWORK_MS;
+        }
+    }
+}
+
 aconn_status tt_http_call_many(tt_http *http, const aconn_host *host,
                                const tt_request *reqs, size_t n, tt_response *resps,
                                aconn_status *statuses, aconn_error *errs)
 {
-    CURLM *multi = NULL;
-    tt_slot *slots = NULL;
-    size_t i, running = 0, finished = 0;
-    int64_t *not_before = NULL;
-    int64_t now;
+    tt_many m;
     aconn_status first = ACONN_OK;
-    int cancelled = 0;
+    size_t i;
 
     if (n == 0)
         return ACONN_OK;
-    slots = calloc(n, sizeof(*slots));
-    not_before = calloc(n, sizeof(*not_before));
-    multi = curl_multi_init();
-    if (slots == NULL || not_before == NULL || multi == NULL) {
+    memset(&m, 0, sizeof(m));
+    m.http = http;
+    m.host = host;
+    m.reqs = reqs;
+    m.n = n;
+    m.resps = resps;
+    m.statuses = statuses;
+    m.errs = errs;
+    m.slots = calloc(n, sizeof(*m.slots));
+    m.not_before = calloc(n, sizeof(*m.not_before));
+    m.multi = curl_multi_init();
+    if (m.slots == NULL || m.not_before == NULL || m.multi == NULL) {
         for (i = 0; i < n; i++)
             statuses[i] = aconn_error_set(&errs[i], ACONN_ERR_FATAL, "out_of_memory", NULL,
                                           "Out of memory starting parallel requests.");
         first = ACONN_ERR_FATAL;
         goto cleanup;
     }
-    (void) curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) http->max_parallel);
+    (void) curl_multi_setopt(m.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) http->max_parallel);
     for (i = 0; i < n; i++)
         statuses[i] = ACONN_RETRY;
-
-    /* Each loop turn: start what may start, run libcurl, collect results.
-       Bounded: every transfer has its own timeouts and a request is started
-       at most max_attempts times. */
-    while (finished < n) {
-        CURLMsg *msg;
-        int still = 0, left = 0;
-
-        if (!cancelled && tt_cancelled(host))
-            cancelled = 1;
-        now = tt_mono_ms();
-        for (i = 0; i < n && running < (size_t) http->max_parallel; i++) {
-            if (slots[i].done || slots[i].active || not_before[i] > now)
-                continue;
-            if (cancelled) {
-                statuses[i] = tt_cancel_status(&reqs[i], &errs[i]);
-                slots[i].done = 1;
-                finished++;
-                continue;
-            }
-            if (tt_slot_start(http, host, multi, &slots[i], &reqs[i], &statuses[i],
-                              &errs[i]) != 0)
-                finished++;
-            else
-                running++;
-        }
-        if (running == 0) {
-            if (finished >= n)
-                break;
-            /* Everyone left is backing off: sleep a slice. */
-            if (tt_sleep_ms(host, TT_SLEEP_SLICE_MS))
-                cancelled = 1;
-            continue;
-        }
-        if (curl_multi_perform(multi, &still) != CURLM_OK)
-            break;
-        if (curl_multi_poll(multi, NULL, 0, TT_SLEEP_SLICE_MS, NULL) != CURLM_OK)
-            break;
-        while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-            tt_slot *s = NULL;
-
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            for (i = 0; i < n; i++)
-                if (slots[i].active && slots[i].easy == msg->easy_handle) {
-                    s = &slots[i];
-                    break;
-                }
-            if (s == NULL)
-                continue;
-            (void) curl_multi_remove_handle(multi, s->easy);
-            s->active = 0;
-            running--;
-            statuses[i] = tt_xfer_finish(http, host, &s->x, msg->data.result, &reqs[i],
-                                         &resps[i], &errs[i]);
-            tt_xfer_cleanup(&s->x);
-            if (statuses[i] != ACONN_OK && s->attempts < tt_attempts(http, &reqs[i])
-                && tt_may_retry(&reqs[i], &errs[i])) {
-                http->stats.retries++;
-                not_before[i] = tt_mono_ms() + tt_http_backoff_ms(s->attempts, &errs[i],
-                                                            tt_random_u32());
-                continue;
-            }
-            s->done = 1;
-            finished++;
-        }
-    }
-    /* Anything still unfinished (a multi failure) is reported, not lost. */
-    for (i = 0; i < n; i++) {
-        if (slots[i].active) {
-            (void) curl_multi_remove_handle(multi, slots[i].easy);
-            tt_xfer_cleanup(&slots[i].x);
-            slots[i].active = 0;
-        }
-        if (!slots[i].done) {
-            statuses[i] = aconn_error_set(&errs[i], ACONN_RETRY, "curl_multi_failed", NULL,
-                                          "The parallel request for %s could not run; "
-                                          "retry later.", reqs[i].endpoint);
-            errs[i].retry_after_ms = TT_HINT_NETWORK_MS;
-        }
-    }
+    tt_many_run(&m);
+    tt_many_settle(&m);
     for (i = 0; i < n; i++)
         if (statuses[i] != ACONN_OK) {
             first = statuses[i];
             break;
         }
 cleanup:
-    if (slots != NULL) {
+    if (m.slots != NULL) {
         for (i = 0; i < n; i++)
-            if (slots[i].easy != NULL)
-                curl_easy_cleanup(slots[i].easy);
+            if (m.slots[i].easy != NULL)
+                curl_easy_cleanup(m.slots[i].easy);
     }
-    free(slots);
-    free(not_before);
-    curl_multi_cleanup(multi);
+    free(m.slots);
+    free(m.not_before);
+    curl_multi_cleanup(m.multi);
     return first;
 }

@@ -5,6 +5,17 @@
 
 #include "tiktok/tt_session.h"
 
+aconn_status tt_session_no_token(aconn_error *err, const char *profile)
+{
+    aconn_status st = aconn_error_set(err, ACONN_REAUTHORIZE, TT_ERR_NO_TOKEN, NULL,
+                                      "profile %s has no TikTok token: run `connector-host "
+                                      "authorize --profile %s` and complete TikTok's consent "
+                                      "page", profile, profile);
+    if (err != NULL)
+        ACONN_STRSET(err->profile, profile);
+    return st;
+}
+
 aconn_status tt_session_open(tt_session *s, const aconn_host *host, const char *profile,
                              aconn_error *err)
 {
@@ -20,15 +31,8 @@ aconn_status tt_session_open(tt_session *s, const aconn_host *host, const char *
         return st;
     s->http_ready = 1;
     st = tt_secret_get(host, name, &s->token, err);
-    if (st == ACONN_ERR_NOT_FOUND) {
-        st = aconn_error_set(err, ACONN_REAUTHORIZE, "profile_not_connected", NULL,
-                             "profile %s has no TikTok token: run `connector-host authorize "
-                             "--profile %s` and complete TikTok's consent page",
-                             profile, profile);
-        if (err != NULL)
-            ACONN_STRSET(err->profile, profile);
-        return st;
-    }
+    if (st == ACONN_ERR_NOT_FOUND)
+        return tt_session_no_token(err, profile);
     if (st != ACONN_OK)
         return st;
     s->api.http = &s->http;

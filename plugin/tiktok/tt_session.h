@@ -23,6 +23,14 @@ typedef struct tt_session {
     int http_ready;
 } tt_session;
 
+/* The one reason code for "this profile has no TikTok token", wherever it
+   is found: a session, a remote validate, authorize --status. */
+#define TT_ERR_NO_TOKEN "profile_not_connected"
+
+/* Fills err (may be NULL) with that error for profile, the message saying
+   how to authorize; returns ACONN_REAUTHORIZE. */
+aconn_status tt_session_no_token(aconn_error *err, const char *profile);
+
 /*
  * Opens a session for profile. A profile without a stored token gives
  * ACONN_REAUTHORIZE naming it. Close with tt_session_close() in every case.

@@ -2,7 +2,7 @@
  * tt_status.c - table-driven classification of TikTok API outcomes.
  *
  * The table is the single place that says how the plugin reacts to each
- * TikTok code (docs: tiktok-api.md §4.2). Messages are chosen by kind rather
+ * TikTok code (TikTok's return-code page; see docs/tiktok-answers.md). Messages are chosen by kind rather
  * than stored as format strings so the compiler can check every format.
  */
 #include <config.h>
@@ -51,8 +51,9 @@ typedef struct tt_code_row {
 
 /*
  * First match wins, so endpoint-specific rows come before generic ones.
- * Sources: [API] ../shared/docs/tiktok-api.md §4.2 (TikTok's return-code page
- * as summarised by api-evangelist), [RL] the rate-limit page (§4.3), [SDK]
+ * Sources: [API] TikTok's return-code page as summarised by api-evangelist
+ * (the project's shared notes, tiktok-api.md §4.2, kept outside this
+ * repository), [RL] the rate-limit page (§4.3), [SDK]
  * TikTok's business-api SDK code list as cited in issue #22, [3P] the
  * connectors named in issue #22 (RudderStack, Segment, Airbyte, AWS).
  * docs/tiktok-answers.md is the same table for people.
@@ -127,7 +128,7 @@ static const tt_band_row tt_band_table[] = {
 
 /*
  * TikTok answers several different conditions with the generic 40002 and
- * tells them apart only in the message (tiktok-api.md §2.4, §4.2). These
+ * tells them apart only in the message (docs/tiktok-answers.md). These
  * rows refine 40002 by a case-insensitive message fragment; a message that
  * matches none stays a plain rejection, which is always safe.
  */
@@ -224,18 +225,17 @@ static int tt_exchange_code_blamed(const tt_status_input *in)
 static void tt_fill_common(aconn_error *err, const tt_status_input *in,
                            aconn_status status, int64_t hint_ms)
 {
-    /* Never write past the caller's struct_size (an older host's error). */
-    if (err == NULL || !ACONN_HAS(err, aconn_error, http_status))
+    /* Every member is ABI 1.0: any caller's error has them (aconn.h). */
+    if (err == NULL)
         return;
     err->status = status;
     err->retry_after_ms = hint_ms;
     err->http_status = (int32_t) in->http_status;
-    if (in->transport == TT_TRANSPORT_OK && in->http_status == 200
-        && ACONN_HAS(err, aconn_error, request_id)) {
+    if (in->transport == TT_TRANSPORT_OK && in->http_status == 200) {
         snprintf(err->remote_code, sizeof(err->remote_code), "%ld", in->code);
         ACONN_STRSET(err->request_id, in->request_id);
     }
-    if (ACONN_STATUS_IS_REAUTHORIZE(status) && ACONN_HAS(err, aconn_error, profile))
+    if (ACONN_STATUS_IS_REAUTHORIZE(status))
         ACONN_STRSET(err->profile, in->profile);
 }
 

@@ -73,6 +73,7 @@ int main(void)
     ABI_FIELD(aconn_validate_request, settings_json);
     ABI_FIELD(aconn_validate_request, profile);
     ABI_FIELD(aconn_validate_request, current_settings_json);
+    ABI_FIELD(aconn_validate_request, facts);
     ABI_END();
     ABI_BEGIN(aconn_authorize_request);
     ABI_FIELD(aconn_authorize_request, struct_size); ABI_FIELD(aconn_authorize_request, phase);

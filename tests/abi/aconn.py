@@ -127,7 +127,9 @@ class Info(Structure):
 
 class ValidateRequest(Structure):
     _fields_ = [("struct_size", c_uint32), ("flags", c_uint32), ("settings_json", c_char_p),
-                ("profile", c_char_p), ("current_settings_json", c_char_p)]
+                ("profile", c_char_p), ("current_settings_json", c_char_p),
+                # ABI 1.1: what the host must know of valid settings (NULL: not asked)
+                ("facts", c_void_p)]
 
 
 class AuthorizeRequest(Structure):

@@ -549,19 +549,5 @@ int e2e_host_input(e2e *e, e2e_out *o, const char *stdin_data, const char *const
 
 int e2e_run_suite(const char *suite_name, const e2e_test *tests, size_t n)
 {
-    const char *only = getenv("E2E_ONLY");
-    CU_pSuite suite;
-    int rc;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    suite = CU_add_suite(suite_name, NULL, NULL);
-    for (size_t i = 0; suite != NULL && i < n; i++)
-        if (only == NULL || strstr(tests[i].name, only) != NULL)
-            CU_add_test(suite, tests[i].name, tests[i].fn);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run_one(suite_name, tests, n);
 }

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "ts.h"
+#include "ts_cunit.h"
 
 /* Room for a path under the fixture's directory. */
 #define E2E_PATH (TS_PATH_MAX + 128)
@@ -126,14 +127,11 @@ char *e2e_connect(e2e *e, const char *dataset, const char *settings_text);
 int e2e_host_input(e2e *e, e2e_out *o, const char *stdin_data, const char *const *args);
 
 /* One end-to-end test for e2e_run_suite(). */
-typedef struct e2e_test {
-    const char *name;
-    void (*fn)(void);
-} e2e_test;
+typedef ts_test e2e_test;
 
-/* Runs the tests as one CUnit suite (E2E_ONLY=substring picks tests by
-   name, for debugging) and returns the process exit code: non-zero when
-   any assertion failed or CUnit itself failed. */
+/* Runs the tests as one CUnit suite through the shared runner
+   (ts_cunit.h: E2E_ONLY or TS_ONLY=substring picks tests by name, and one
+   that matches none fails) and returns the process exit code. */
 int e2e_run_suite(const char *suite_name, const e2e_test *tests, size_t n);
 
 #endif

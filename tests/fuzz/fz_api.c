@@ -1,8 +1,9 @@
 /*
- * fz_api.c - the typed TikTok response parsers in plugin/tiktok/tt_api.c, reached
+ * fz_api.c - the typed TikTok response parsers in plugin/tiktok/tt_api*.c, reached
  * through the public wrappers with the fake transport (fz_transport.h).
  *
- * Input: byte 0 picks the endpoint (low nibble) and whether the last
+ * Input: byte 0 picks the endpoint (low nibble; the slots keep their
+ * numbers so the committed seeds keep theirs) and whether the last
  * answer repeats when the bodies run out (0x80, drives paging to its
  * bound); the rest is the answer bodies, NUL-separated, in call order.
  *
@@ -33,13 +34,14 @@ enum {
     FZ_EP_REVOKE_TOKEN,
     FZ_EP_BC_GET,
     FZ_EP_BC_ASSETS,
-    FZ_EP_ADVERTISER_INFO,
+    FZ_EP_ADVERTISER_INFO,  /* advertiser/info is gone: its seed feeds advertiser_get */
     FZ_EP_AUDIENCE_CREATE,
     FZ_EP_AUDIENCE_UPDATE,
     FZ_EP_AUDIENCE_GET,
     FZ_EP_AUDIENCE_LIST,
-    FZ_EP_FILE_UPLOAD,
+    FZ_EP_FILE_UPLOAD,      /* one advertiser through upload_many */
     FZ_EP_FILE_UPLOAD_MANY,
+    FZ_EP_AUDIENCE_STATE,
     FZ_EP_COUNT
 };
 
@@ -120,6 +122,13 @@ static int fz_api_call(int ep, const tt_api *api, fz_feed *feed, aconn_error *er
     case FZ_EP_REVOKE_TOKEN:
         st = tt_api_revoke_token(api, FZ_APP_ID, FZ_SECRET, "fz-token", err);
         break;
+    case FZ_EP_AUDIENCE_STATE: {
+        tt_audience_state as;
+        st = tt_api_audience_state(api, FZ_ADV, "1", &as, err);
+        if (st == ACONN_OK && !as.found && as.is_valid)
+            rc = 56;   /* valid but not found */
+        break;
+    }
     case FZ_EP_BC_GET: {
         tt_bc_list l;
         st = tt_api_bc_get(api, &l, err);
@@ -140,7 +149,7 @@ static int fz_api_call(int ep, const tt_api *api, fz_feed *feed, aconn_error *er
     }
     case FZ_EP_ADVERTISER_INFO: {
         tt_advertiser_list l;
-        st = tt_api_advertiser_info(api, ids, 3, &l, err);
+        st = tt_api_advertiser_get(api, FZ_APP_ID, FZ_SECRET, &l, err);
         if (st == ACONN_OK && !fz_advertisers_sane(&l))
             rc = 45;
         tt_advertiser_list_free(&l);
@@ -180,13 +189,14 @@ static int fz_api_call(int ep, const tt_api *api, fz_feed *feed, aconn_error *er
         break;
     }
     case FZ_EP_FILE_UPLOAD: {
-        char *path = NULL;
-        st = tt_api_file_upload(api, FZ_ADV, "EMAIL_SHA256", "/nonexistent/fz.txt",
-                                "0123456789abcdef0123456789abcdef", &path, err);
-        if ((st == ACONN_OK) != (path != NULL))
+        tt_upload_result r;
+        st = tt_api_file_upload_many(api, advs, 1, "EMAIL_SHA256", "/nonexistent/fz.txt",
+                                     "0123456789abcdef0123456789abcdef", &r);
+        if ((st == ACONN_OK) != (r.file_path != NULL) || r.status != st
+            || !fz_err_sane(r.status, &r.err, input, input_size))
             rc = 50;
-        free(path);
-        break;
+        tt_upload_results_free(&r, 1);
+        return rc;
     }
     case FZ_EP_FILE_UPLOAD_MANY: {
         tt_upload_result r[FZ_UPLOAD_ADVS];

@@ -10,6 +10,100 @@
 
 #include "tiktok/tt_status.h"
 
+/* The ABI 1.0 services (aconn.h: never NULL), as a host with nothing in
+   it: no options, a clock at 0, no secrets, an empty store that accepts
+   and forgets writes, no records. */
+static void fz_log(void *ctx, int32_t level, const char *msg)
+{
+    (void) ctx;
+    (void) level;
+    (void) msg;
+}
+
+static const char *fz_option(void *ctx, const char *name)
+{
+    (void) ctx;
+    (void) name;
+    return NULL;
+}
+
+static int64_t fz_now(void *ctx)
+{
+    (void) ctx;
+    return 0;   /* as before the services were filled in: the corpora assume it */
+}
+
+static int32_t fz_cancelled(void *ctx)
+{
+    (void) ctx;
+    return 0;
+}
+
+static aconn_status fz_secret_get(void *ctx, const char *name, char *buf, size_t buflen,
+                                  size_t *len)
+{
+    (void) ctx;
+    (void) name;
+    (void) buf;
+    (void) buflen;
+    *len = 0;
+    return ACONN_ERR_NOT_FOUND;
+}
+
+static aconn_status fz_secret_put(void *ctx, const char *name, const char *value, size_t len)
+{
+    (void) ctx;
+    (void) name;
+    (void) value;
+    (void) len;
+    return ACONN_OK;
+}
+
+static aconn_status fz_state_get(void *ctx, const char *key, char *buf, size_t buflen,
+                                 size_t *len, uint64_t *version)
+{
+    (void) ctx;
+    (void) key;
+    (void) buf;
+    (void) buflen;
+    *len = 0;
+    *version = 0;
+    return ACONN_ERR_NOT_FOUND;
+}
+
+static aconn_status fz_state_cas(void *ctx, const char *key, uint64_t expected,
+                                 const char *value, size_t len, uint64_t *new_version)
+{
+    (void) ctx;
+    (void) key;
+    (void) value;
+    (void) len;
+    if (new_version != NULL)
+        *new_version = expected + 1;
+    return ACONN_OK;
+}
+
+static aconn_status fz_batch_next(void *ctx, const aconn_batch *batch,
+                                  const aconn_record *const **records, size_t *count)
+{
+    (void) ctx;
+    (void) batch;
+    *records = NULL;
+    *count = 0;
+    return ACONN_OK;
+}
+
+static void fz_reject(void *ctx, const aconn_batch *batch, uint64_t seq, uint32_t attr_index,
+                      const char *reason, const char *detail)
+{
+    (void) ctx;
+    (void) batch;
+    (void) seq;
+    (void) attr_index;
+    (void) reason;
+    (void) detail;
+}
+
 void fz_feed_host(fz_feed *feed, aconn_host *host)
 {
     memset(host, 0, sizeof(*host));
@@ -17,6 +111,16 @@ void fz_feed_host(fz_feed *feed, aconn_host *host)
     host->abi_major = ACONN_ABI_MAJOR;
     host->abi_minor = ACONN_ABI_MINOR;
     host->ctx = feed;
+    host->log = fz_log;
+    host->option = fz_option;
+    host->now_ms = fz_now;
+    host->cancelled = fz_cancelled;
+    host->secret_get = fz_secret_get;
+    host->secret_put = fz_secret_put;
+    host->state_get = fz_state_get;
+    host->state_cas = fz_state_cas;
+    host->batch_next = fz_batch_next;
+    host->reject = fz_reject;
 }
 
 /* The next body, or -1 when the feed is dry. */

@@ -24,31 +24,37 @@ fz_host = $(top_srcdir)/host
 FZ_HDRS = $(fz_dir)/fz.h $(fz_dir)/fz_transport.h $(fz_dir)/fz_manifest_check.h config.h
 FZ_COMMON = $(fz_dir)/fuzz_main.c $(fz_dir)/fz_util.c
 
-# The harness and the sources under test, per target.
+# The harness and the sources under test, per target. A split of a plugin
+# file must be followed here (the sets below name every file of a layer).
+FZ_UTIL = $(fz_plugin)/common/tt_util.c
+FZ_HTTP = $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_http_url.c $(fz_plugin)/tiktok/tt_url.c \
+	$(fz_plugin)/tiktok/tt_http_envelope.c $(fz_plugin)/tiktok/tt_http_xfer.c \
+	$(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
+	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c \
+	$(fz_plugin)/common/tt_secret.c $(FZ_UTIL)
+FZ_API = $(fz_plugin)/tiktok/tt_api.c $(fz_plugin)/tiktok/tt_api_account.c \
+	$(fz_plugin)/tiktok/tt_api_audience.c $(fz_plugin)/tiktok/tt_api_file.c \
+	$(fz_plugin)/tiktok/tt_api_state.c $(fz_plugin)/tiktok/tt_session.c \
+	$(fz_plugin)/common/tt_json.c $(FZ_HTTP)
 FZ_SRC_settings = $(fz_dir)/fz_settings.c $(fz_plugin)/settings/tt_settings.c $(fz_plugin)/common/tt_jstrict.c \
-	$(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c
+	$(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c $(FZ_UTIL)
 FZ_SRC_dataset = $(fz_dir)/fz_dataset.c $(fz_host)/ch_dataset.c $(fz_host)/ch_arena.c \
 	$(fz_host)/ch_utf8.c $(fz_host)/ch_util.c $(fz_plugin)/common/tt_jstrict.c
-FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_url.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
-	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c \
-	$(fz_plugin)/common/tt_secret.c
+FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(FZ_HTTP)
 # tt_http_retry.c is left out on purpose: fz_transport.c replaces its
 # network calls (see fz_transport.h).
-FZ_SRC_api = $(fz_dir)/fz_api.c $(fz_dir)/fz_transport.c $(fz_plugin)/tiktok/tt_api.c \
-	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_url.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
-	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c $(fz_plugin)/common/tt_secret.c
-FZ_SRC_state = $(fz_dir)/fz_state.c $(fz_plugin)/profile/tt_state.c
+FZ_SRC_api = $(fz_dir)/fz_api.c $(fz_dir)/fz_transport.c $(FZ_API)
+FZ_SRC_state = $(fz_dir)/fz_state.c $(fz_plugin)/profile/tt_state.c $(FZ_UTIL)
 FZ_SRC_manifest = $(fz_dir)/fz_manifest.c $(fz_dir)/fz_manifest_check.c \
 	plugin/settings/tt_manifest_text.c
-FZ_SRC_ident = $(fz_dir)/fz_ident.c $(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c
-FZ_SRC_email = $(fz_dir)/fz_email.c $(fz_plugin)/identifiers/tt_email.c
+FZ_SRC_ident = $(fz_dir)/fz_ident.c $(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c \
+	$(FZ_UTIL)
+FZ_SRC_email = $(fz_dir)/fz_email.c $(fz_plugin)/identifiers/tt_email.c $(FZ_UTIL)
 # tt_oauth.c brings the API client with it; the fake transport stands in for
 # the network as in the api target.
 FZ_SRC_oauth = $(fz_dir)/fz_oauth.c $(fz_dir)/fz_transport.c $(fz_plugin)/profile/tt_oauth.c \
 	$(fz_plugin)/profile/tt_grant.c $(fz_plugin)/profile/tt_profile.c \
-	$(fz_plugin)/profile/tt_state.c $(fz_plugin)/profile/tt_accounts.c $(fz_plugin)/tiktok/tt_api.c \
-	$(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_url.c $(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
-	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c $(fz_plugin)/common/tt_secret.c
+	$(fz_plugin)/profile/tt_state.c $(fz_plugin)/profile/tt_accounts.c $(FZ_API)
 
 FUZZ_BINS = tests/fuzz/fuzz-settings tests/fuzz/fuzz-dataset tests/fuzz/fuzz-envelope \
 	tests/fuzz/fuzz-api tests/fuzz/fuzz-state tests/fuzz/fuzz-manifest \

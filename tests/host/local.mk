@@ -26,9 +26,10 @@ tests_host_test_plugin_noteardown_la_CFLAGS = $(AM_CFLAGS) $(TT_VISIBILITY_CFLAG
 tests_host_test_plugin_noteardown_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_host_test_plugin_noteardown_la_LIBADD = $(JSON_C_LIBS)
 
-TEST_HOST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/host -I$(top_srcdir)/tests/host
+TEST_HOST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/host -I$(top_srcdir)/tests/host \
+	-I$(top_srcdir)/tests/support
 TEST_HOST_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
-TEST_HOST_LIBS = host/libch.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) $(LIBPQ_LIBS) \
+TEST_HOST_LIBS = host/libch.la tests/support/libts.la $(TEST_LIBS) $(LIBLTDL) $(SQLITE_LIBS) $(LIBPQ_LIBS) \
 	$(JSON_C_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS)
 TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
 
@@ -118,3 +119,18 @@ tests_host_test_duration_SOURCES = tests/host/test_duration.c
 tests_host_test_duration_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_duration_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_duration_LDADD = $(TEST_HOST_LIBS)
+
+# examples/minimal_connector.c, the reference a connector author copies:
+# built with the project's warning flags, driven through a full deliver by
+# the reference host (test_example).
+check_LTLIBRARIES += examples/minimal_connector.la
+examples_minimal_connector_la_SOURCES = examples/minimal_connector.c
+examples_minimal_connector_la_CFLAGS = $(AM_CFLAGS) $(TT_VISIBILITY_CFLAGS)
+examples_minimal_connector_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+check_PROGRAMS += tests/host/test_example
+TESTS += tests/host/test_example
+tests_host_test_example_SOURCES = tests/host/test_example.c $(TEST_HOST_UTIL)
+tests_host_test_example_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_example_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_example_LDADD = $(TEST_HOST_LIBS)
+EXTRA_tests_host_test_example_DEPENDENCIES = examples/minimal_connector.la

@@ -75,42 +75,6 @@ static void host(fx *f, const char *mode, const char *input, test_result *r, ...
         fprintf(stderr, "[%s]\n", r->err);
 }
 
-/* "a.b.c" into nested objects; NULL when absent. */
-static json_object *jget(json_object *o, const char *path)
-{
-    char buf[256], *save = NULL, *tok;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (tok = strtok_r(buf, ".", &save); tok != NULL && o != NULL;
-         tok = strtok_r(NULL, ".", &save)) {
-        json_object *next = NULL;
-        if (!json_object_object_get_ex(o, tok, &next))
-            return NULL;
-        o = next;
-    }
-    return o;
-}
-
-static int64_t jint(json_object *o, const char *path)
-{
-    json_object *v = jget(o, path);
-    return v != NULL ? json_object_get_int64(v) : -999;
-}
-
-static const char *jstr(json_object *o, const char *path)
-{
-    json_object *v = jget(o, path);
-    return v != NULL && json_object_is_type(v, json_type_string)
-           ? json_object_get_string(v) : "";
-}
-
-static int jtrue(json_object *o, const char *path)
-{
-    json_object *v = jget(o, path);
-    return v != NULL && json_object_is_type(v, json_type_boolean)
-           && json_object_get_boolean(v);
-}
-
 /* Authorizes profile p1 (against api_base/ca_file when not NULL: the
    profile is bound to that API) and connects it. */
 static char *connect_fx_at(fx *f, const char *mode, const char *api_base, const char *ca_file)
@@ -659,7 +623,7 @@ static void test_historical_false(void)
     char *conn, *data = lines(1, 4), *more = lines(5, 6);
 
     CU_ASSERT_FATAL(data != NULL && more != NULL);
-    CU_ASSERT_FATAL(fx_init(&f, data, "{\"historical_data_enabled\":false}") == 0);
+    CU_ASSERT_FATAL(fx_init(&f, data, "{\"start_at_end\":true}") == 0);
     conn = connect_fx(&f, NULL);
     o = deliver(&f, conn, "ok", 0, NULL, NULL);
     CU_ASSERT_STRING_EQUAL(jstr(o, "status"), "up_to_date");

@@ -59,18 +59,7 @@ static void fx_free(fx *f)
 /* connector-host ARGS... --home HOME; env: NULL-terminated extra entries. */
 static void runv(fx *f, const char *const *env, test_result *r, const char *const *args)
 {
-    const char *argv[48];
-    int n = 0;
-
-    argv[n++] = test_env("TT_HOST");
-    while (args[n - 1] != NULL && n < 44) {
-        argv[n] = args[n - 1];
-        n++;
-    }
-    argv[n++] = "--home";
-    argv[n++] = f->home;
-    argv[n] = NULL;
-    test_run(argv, env, NULL, 120, r);
+    test_host(f->home, env, NULL, args, r);
 }
 
 static void host(fx *f, const char *mode, test_result *r, ...)
@@ -88,30 +77,6 @@ static void host(fx *f, const char *mode, test_result *r, ...)
     va_end(ap);
     args[n] = NULL;
     runv(f, env, r, args);
-}
-
-static json_object *jget(json_object *o, const char *path)
-{
-    char buf[256], *save = NULL, *tok;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (tok = strtok_r(buf, ".", &save); tok != NULL && o != NULL;
-         tok = strtok_r(NULL, ".", &save)) {
-        json_object *next = NULL;
-        if (json_object_is_type(o, json_type_array))
-            next = json_object_array_get_idx(o, (size_t) atoi(tok));
-        else if (!json_object_object_get_ex(o, tok, &next))
-            return NULL;
-        o = next;
-    }
-    return o;
-}
-
-static const char *jstr(json_object *o, const char *path)
-{
-    json_object *v = jget(o, path);
-    return v != NULL && json_object_is_type(v, json_type_string)
-           ? json_object_get_string(v) : "";
 }
 
 static int is_iso_utc(const char *s)

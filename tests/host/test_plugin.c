@@ -136,6 +136,14 @@ static aconn_status tp_validate(const aconn_host *host, const aconn_validate_req
             s = ACONN_ERR_INVALID;
         }
     }
+    /* Its own key (the host reads none): "start_at_end": true makes the
+       first run skip the rows already there, told through facts. */
+    if (s == ACONN_OK && ACONN_HAS(req, aconn_validate_request, facts) && req->facts != NULL) {
+        int end = json_object_object_get_ex(set, "start_at_end", &v)
+                  && json_object_get_boolean(v);
+        aconn_output_puts(req->facts, end ? "{\"first_run_from\":\"end\"}"
+                                          : "{\"first_run_from\":\"beginning\"}");
+    }
     if ((req->flags & ACONN_VALIDATE_REMOTE) != 0 && s == ACONN_OK) {
         char name[200], buf[256];
         size_t len = 0;

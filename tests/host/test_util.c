@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include "test_util.h"
+#include "ts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -144,100 +145,21 @@ static int test_status(int st)
     return -1;
 }
 
-static int test_append(char **buf, size_t *len, const char *data, size_t n)
-{
-    char *bigger = realloc(*buf, *len + n + 1);
-
-    if (bigger == NULL)
-        return -1;
-    memcpy(bigger + *len, data, n);
-    *len += n;
-    bigger[*len] = '\0';
-    *buf = bigger;
-    return 0;
-}
-
+/* The one process runner of the tests (tests/support/ts_proc.c). */
 void test_run(const char *const *argv, const char *const *env, const char *input,
               int timeout_s, test_result *res)
 {
-    int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-    size_t outlen = 0, errlen = 0, inoff = 0, inlen = input != NULL ? strlen(input) : 0;
-    pid_t pid;
-    int st = 0, open_fds = 2;
-    time_t deadline = time(NULL) + timeout_s;
+    int code = -1;
 
     res->status = -1;
-    res->out = calloc(1, 1);
-    res->err = calloc(1, 1);
-    if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0)
-        goto cleanup;
-    pid = fork();
-    if (pid < 0)
-        goto cleanup;
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(in[0]); close(in[1]); close(out[0]); close(out[1]);
-        close(err[0]); close(err[1]);
-        test_child_env(env);
-        execv(argv[0], (char *const *) argv);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    in[0] = out[1] = err[1] = -1;
-    signal(SIGPIPE, SIG_IGN);
-    if (inlen > 0) {
-        while (inoff < inlen) {
-            ssize_t n = write(in[1], input + inoff, inlen - inoff);
-            if (n <= 0)
-                break;
-            inoff += (size_t) n;
-        }
-    }
-    close(in[1]);
-    in[1] = -1;
-    while (open_fds > 0) {
-        struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-        int k;
-        if (time(NULL) > deadline) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        if (poll(p, 2, 1000) < 0 && errno != EINTR)
-            break;
-        for (k = 0; k < 2; k++) {
-            char buf[65536];
-            ssize_t n;
-            if (p[k].fd < 0 || (p[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-                continue;
-            n = read(p[k].fd, buf, sizeof(buf));
-            if (n > 0) {
-                if (k == 0)
-                    test_append(&res->out, &outlen, buf, (size_t) n);
-                else
-                    test_append(&res->err, &errlen, buf, (size_t) n);
-            } else {
-                close(p[k].fd);
-                if (k == 0)
-                    out[0] = -1;
-                else
-                    err[0] = -1;
-                open_fds--;
-            }
-        }
-    }
-    if (waitpid(pid, &st, 0) == pid)
-        res->status = test_status(st);
-cleanup:
-    if (in[0] >= 0) close(in[0]);
-    if (in[1] >= 0) close(in[1]);
-    if (out[0] >= 0) close(out[0]);
-    if (out[1] >= 0) close(out[1]);
-    if (err[0] >= 0) close(err[0]);
-    if (err[1] >= 0) close(err[1]);
+    res->out = NULL;
+    res->err = NULL;
+    if (ts_run_capture_env(argv, env, input, timeout_s * 1000, &code, &res->out, &res->err) == 0)
+        res->status = code;
+    if (res->out == NULL)
+        res->out = calloc(1, 1);
+    if (res->err == NULL)
+        res->err = calloc(1, 1);
 }
 
 void test_result_free(test_result *res)
@@ -299,4 +221,58 @@ char *test_build_path(const char *file)
     if (p != NULL)
         snprintf(p, n, "%s/tests/host/%s", b, file);
     return p;
+}
+
+json_object *jget(json_object *o, const char *path)
+{
+    char buf[256], *save = NULL, *tok;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (tok = strtok_r(buf, ".", &save); tok != NULL && o != NULL;
+         tok = strtok_r(NULL, ".", &save)) {
+        json_object *next = NULL;
+        if (json_object_is_type(o, json_type_array))
+            next = json_object_array_get_idx(o, (size_t) atoi(tok));
+        else if (!json_object_object_get_ex(o, tok, &next))
+            return NULL;
+        o = next;
+    }
+    return o;
+}
+
+int64_t jint(json_object *o, const char *path)
+{
+    json_object *v = jget(o, path);
+    return v != NULL ? json_object_get_int64(v) : -999;
+}
+
+const char *jstr(json_object *o, const char *path)
+{
+    json_object *v = jget(o, path);
+    return v != NULL && json_object_is_type(v, json_type_string)
+           ? json_object_get_string(v) : "";
+}
+
+int jtrue(json_object *o, const char *path)
+{
+    json_object *v = jget(o, path);
+    return v != NULL && json_object_is_type(v, json_type_boolean)
+           && json_object_get_boolean(v);
+}
+
+void test_host(const char *home, const char *const *env, const char *input,
+               const char *const *args, test_result *res)
+{
+    const char *argv[44];
+    size_t n = 0;
+
+    argv[n++] = test_env("TT_HOST");
+    while (n < 41 && args[n - 1] != NULL) {
+        argv[n] = args[n - 1];
+        n++;
+    }
+    argv[n++] = "--home";
+    argv[n++] = home;
+    argv[n] = NULL;
+    test_run(argv, env, input, 120, res);
 }

@@ -6,7 +6,10 @@
 #define TEST_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include <json-c/json.h>
 
 /* Exit status of a child killed by a signal: 128 + signal number. */
 
@@ -51,10 +54,25 @@ pid_t test_spawn(const char *const *argv, const char *const *env);
 /* Waits for pid; returns its status as test_run does. */
 int test_wait(pid_t pid);
 
+/* Runs $TT_HOST args... --home home (args NULL-terminated, at most 40)
+   with env and input as test_run does. */
+void test_host(const char *home, const char *const *env, const char *input,
+               const char *const *args, test_result *res);
+
 /* $name or a failure message on stderr and NULL. */
 const char *test_env(const char *name);
 
 /* $TT_BUILDDIR/tests/host/<file>; heap. */
 char *test_build_path(const char *file);
+
+/* "a.b.0.c" into nested objects (a number indexes an array); NULL when
+   absent. Borrowed from o. */
+json_object *jget(json_object *o, const char *path);
+/* The integer at path, or -999 when absent. */
+int64_t jint(json_object *o, const char *path);
+/* The string at path, or "" when absent or not a string. */
+const char *jstr(json_object *o, const char *path);
+/* Non-zero when path holds true. */
+int jtrue(json_object *o, const char *path);
 
 #endif /* TEST_UTIL_H */

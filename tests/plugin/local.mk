@@ -40,6 +40,10 @@ tests_plugin_test_manifest_check_LDADD = plugin/libtt_core.la $(JSON_C_LIBS)
 TESTS += tests/plugin/test_manifest_schema.py
 EXTRA_DIST += tests/plugin/test_manifest_schema.py tests/plugin/data
 
+# docs/ARCHITECTURE.md's layer picture against the #include lines.
+TESTS += tests/plugin/test_layers.py
+EXTRA_DIST += tests/plugin/test_layers.py
+
 # HTTP, status classification, TikTok API and OAuth. mock_host is an
 # in-memory aconn_host shared by these programs.
 check_LTLIBRARIES += tests/plugin/libmock_host.la
@@ -82,6 +86,15 @@ tests_plugin_test_oauth_LDADD = $(TT_NET_TEST_LIBS)
 tests_plugin_test_http_transport_SOURCES = tests/plugin/test_http_transport.c
 tests_plugin_test_http_transport_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_http_transport_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)
+
+# The delivery half: budget, run record, create intent and adoption, report
+# (mock host for the store, the sandbox for TikTok).
+check_PROGRAMS += tests/plugin/test_delivery
+TESTS += tests/plugin/test_delivery
+tests_plugin_test_delivery_SOURCES = tests/plugin/test_delivery.c
+tests_plugin_test_delivery_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
+tests_plugin_test_delivery_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
+EXTRA_tests_plugin_test_delivery_DEPENDENCIES = $(TT_SANDBOX_DEP)
 
 # The update budget and the one-REPLACE-a-day rule, on the mock host's store.
 check_PROGRAMS += tests/plugin/test_budget tests/plugin/test_replace

@@ -404,14 +404,11 @@ static void test_retry_then_success(void)
     CU_ASSERT_EQUAL(plain.hits_flaky, 3);
     CU_ASSERT_EQUAL(f.http.stats.retries, 2);
     CU_ASSERT_EQUAL(tt_http_stats_find(&f.http.stats, "flaky")->failures, 2);
-    {
-        json_object *j = tt_http_stats_json(&f.http.stats);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-        CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
-                               "{\"api_calls\":3,\"api_calls_by_endpoint\":{\"flaky\":3},"
-                               "\"retries\":2,\"bytes_uploaded\":0}");
-        json_object_put(j);
-    }
+    /* Every attempt is counted, per endpoint too; nothing was uploaded. */
+    CU_ASSERT_EQUAL(f.http.stats.calls, 3);
+    CU_ASSERT_EQUAL(f.http.stats.nendpoints, 1);
+    CU_ASSERT_EQUAL(tt_http_stats_find(&f.http.stats, "flaky")->calls, 3);
+    CU_ASSERT_EQUAL(f.http.stats.bytes_uploaded, 0);
     fixture_free(&f);
 }
 
@@ -623,7 +620,9 @@ static void test_parallel_upload(void)
     char path[64];
     const char *advs[] = {"adv-1", "adv-denied", "adv-3"};
     tt_upload_result res[3];
-    char md5[33];
+    /* The file's MD5 (md5sum of content): the spool computes it as it
+       writes; here it is a constant so a wrong signature sent shows. */
+    static const char md5[] = "63ab4e2b2f23dc4e447dfbe641d225c9";
     int fd, before = plain.hits_upload;
     static const char content[] = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8\n";
 
@@ -638,8 +637,6 @@ static void test_parallel_upload(void)
     api.host = &f.m->host;
     api.token = TOKEN;
     api.profile = "acme";
-    CU_ASSERT_EQUAL(tt_api_file_md5(path, md5, &f.err), ACONN_OK);
-    CU_ASSERT_STRING_EQUAL(md5, "63ab4e2b2f23dc4e447dfbe641d225c9");
     CU_ASSERT_EQUAL(tt_api_file_upload_many(&api, advs, 3, "EMAIL_SHA256", path, md5, res),
                     ACONN_ERR_PERMISSION);
     CU_ASSERT_EQUAL(plain.hits_upload - before, 3);

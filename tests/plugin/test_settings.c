@@ -10,6 +10,7 @@
 
 #include "identifiers/tt_ident.h"
 #include "settings/tt_settings.h"
+#include "settings/tt_validate.h"
 
 #define A1 "7100000000000000001"
 #define A2 "7100000000000000002"
@@ -438,6 +439,56 @@ static void test_immutability(void)
     check_change("not json", "{" NEW_OK "}", ACONN_ERR_INVALID, "", "invalid_json", NULL);
 }
 
+/* validate_settings' facts (aconn.h, ABI 1.1): the host learns where the
+   first run starts from them, not from historical_data_enabled. Catches
+   facts not written, or the toggle read the wrong way round. */
+typedef struct facts_buf {
+    char text[128];
+    size_t len;
+} facts_buf;
+
+static aconn_status facts_write(void *ctx, const char *data, size_t len)
+{
+    facts_buf *b = ctx;
+
+    if (b->len + len >= sizeof(b->text))
+        return ACONN_ERR_FATAL;
+    memcpy(b->text + b->len, data, len);
+    b->len += len;
+    b->text[b->len] = '\0';
+    return ACONN_OK;
+}
+
+static const char *facts_of(const char *settings)
+{
+    static facts_buf b;
+    aconn_output out = {.struct_size = sizeof(out), .ctx = &b, .write = facts_write};
+    aconn_validate_request req = {.struct_size = sizeof(req), .settings_json = settings,
+                                  .facts = &out};
+    aconn_error items[MAX_ERRS];
+    aconn_error_list list = {.struct_size = sizeof(list), .item_size = sizeof(aconn_error),
+                             .capacity = MAX_ERRS, .items = items};
+
+    memset(&b, 0, sizeof(b));
+    memset(items, 0, sizeof(items));
+    if (tt_validate_settings(NULL, &req, &list) != ACONN_OK)
+        return "(invalid)";
+    return b.text;
+}
+
+static void test_facts(void)
+{
+    CU_ASSERT_STRING_EQUAL(facts_of("{" NEW_OK "}"), "{\"first_run_from\":\"beginning\"}");
+    CU_ASSERT_STRING_EQUAL(facts_of("{" NEW_OK ",\"historical_data_enabled\":false}"),
+                           "{\"first_run_from\":\"end\"}");
+    CU_ASSERT_STRING_EQUAL(facts_of("{" NEW_OK ",\"deliver_all_data\":false}"),
+                           "{\"first_run_from\":\"end\"}");
+    CU_ASSERT_STRING_EQUAL(facts_of("{" NEW_OK ",\"deliver_all_data\":true}"),
+                           "{\"first_run_from\":\"beginning\"}");
+    /* Invalid settings tell the host nothing. */
+    CU_ASSERT_STRING_EQUAL(facts_of("{\"connection_type\":\"new\"}"), "(invalid)");
+}
+
 /* audience_per_identifier_type: strictly a boolean, default false,
    immutable. */
 static void test_per_identifier_type(void)
@@ -503,6 +554,7 @@ int main(void)
         || CU_add_test(s, "every problem reported", test_every_problem_reported) == NULL
         || CU_add_test(s, "parsed values", test_parsed_values) == NULL
         || CU_add_test(s, "immutability", test_immutability) == NULL
+        || CU_add_test(s, "facts for the host", test_facts) == NULL
         || CU_add_test(s, "audience_per_identifier_type", test_per_identifier_type) == NULL) {
         CU_cleanup_registry();
         return 1;

@@ -71,8 +71,9 @@ check_PROGRAMS += tests/sandbox/test_sb_members
 tests_sandbox_test_sb_members_SOURCES = tests/sandbox/test_sb_members.c \
 	tests/sandbox/sb_members.c tests/sandbox/sb_faults.c tests/sandbox/sb_types.c \
 	tests/sandbox/sb_clock.c tests/sandbox/sb.h
-tests_sandbox_test_sb_members_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) -pthread
-tests_sandbox_test_sb_members_LDADD = $(TEST_LIBS) $(JSON_C_LIBS) -lpthread
+tests_sandbox_test_sb_members_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) -pthread \
+	-I$(top_srcdir)/tests/support
+tests_sandbox_test_sb_members_LDADD = $(TS_LIBS) $(TEST_LIBS) $(JSON_C_LIBS) -lpthread
 TESTS += tests/sandbox/test_sb_members
 
 # Building any sandbox test builds the server it starts. Other test

@@ -585,20 +585,10 @@ int main(void)
         {"the world changes while the sandbox runs", t_world_changes},
         {"envelope", t_envelope},
     };
-    int rc;
+    const ts_suite suites[] = {
+        {"sandbox API conformance", setup, teardown, tests, sizeof tests / sizeof tests[0]},
+        {"world files with live state", setup, teardown, tsb_api_world, tsb_api_world_n},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS) {
-        return 1;
-    }
-    if (tsb_add_suite("sandbox API conformance", setup, teardown, tests,
-                      sizeof tests / sizeof tests[0]) != 0
-        || tsb_add_suite("world files with live state", setup, teardown, tsb_api_world,
-                         tsb_api_world_n) != 0) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    tsb_run_basic();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -670,17 +670,9 @@ int main(void)
 #endif
         {"concurrent clients", t_concurrent_clients},
     };
-    int rc;
+    const ts_suite suites[] = {
+        {"sandbox program", setup, teardown, cli, sizeof cli / sizeof cli[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS) {
-        return 1;
-    }
-    if (tsb_add_suite("sandbox program", setup, teardown, cli, sizeof cli / sizeof cli[0]) != 0) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    tsb_run_basic();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

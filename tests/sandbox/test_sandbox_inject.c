@@ -157,18 +157,9 @@ int main(void)
         {"wrong app secret at the exchange is 40101", t_exchange_wrong_secret},
         {"reset clears injections", t_reset_clears},
     };
-    int rc;
+    const ts_suite suites[] = {
+        {"sandbox inject", setup, teardown, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS) {
-        return 1;
-    }
-    if (tsb_add_suite("sandbox inject", setup, teardown, tests,
-                      sizeof tests / sizeof tests[0]) != 0) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    tsb_run_basic();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

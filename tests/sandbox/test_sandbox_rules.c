@@ -552,24 +552,12 @@ int main(void)
     static const tsb_test delayed[] = {
         {"processing delay follows the sandbox clock", t_processing_delay},
     };
-    int rc;
+    const ts_suite suites[] = {
+        {"TikTok rules", setup, teardown, rules, sizeof rules / sizeof rules[0]},
+        {"processing delay", setup_delay, teardown, delayed, sizeof delayed / sizeof delayed[0]},
+        {"MULTIPLE_TYPES and REPLACE", setup, teardown, tsb_rules_multi, tsb_rules_multi_n},
+        {"busy while processing", setup_delay, teardown, tsb_rules_busy, tsb_rules_busy_n},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS) {
-        return 1;
-    }
-    if (tsb_add_suite("TikTok rules", setup, teardown, rules,
-                      sizeof rules / sizeof rules[0]) != 0
-        || tsb_add_suite("processing delay", setup_delay, teardown, delayed,
-                         sizeof delayed / sizeof delayed[0]) != 0
-        || tsb_add_suite("MULTIPLE_TYPES and REPLACE", setup, teardown, tsb_rules_multi,
-                         tsb_rules_multi_n) != 0
-        || tsb_add_suite("busy while processing", setup_delay, teardown, tsb_rules_busy,
-                         tsb_rules_busy_n) != 0) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    tsb_run_basic();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -412,24 +412,3 @@ long tsb_audience_size(const char *adv, const char *aud)
     return size;
 }
 
-void tsb_run_basic(void)
-{
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-}
-
-int tsb_add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
-                  const tsb_test *tests, size_t n)
-{
-    CU_pSuite s = CU_add_suite(name, init, clean);
-
-    if (s == NULL) {
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-            return -1;
-        }
-    }
-    return 0;
-}

@@ -5,6 +5,7 @@
 #define TEST_SB_COMMON_H
 
 #include "ts.h"
+#include "ts_cunit.h"
 
 #include <CUnit/CUnit.h>
 
@@ -83,15 +84,7 @@ json_object *tsb_ctl(const char *path);
 /* Control API POST with a JSON body; returns the HTTP status (0: none). */
 long tsb_ctl_post(const char *path, const char *json_body);
 
-/* Runs the registered suites verbosely (main computes its exit code). */
-void tsb_run_basic(void);
-
-/* Registers a suite of tests; 0 ok. */
-typedef struct {
-    const char *name;
-    CU_TestFunc fn;
-} tsb_test;
-int tsb_add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
-                  const tsb_test *tests, size_t n);
+/* A named test, for the shared runner (ts_cunit.h). */
+typedef ts_test tsb_test;
 
 #endif

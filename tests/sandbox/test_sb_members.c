@@ -3,6 +3,7 @@
 #include "sb.h"
 
 #include <CUnit/Basic.h>
+#include "ts_cunit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,23 +120,12 @@ static void t_fault_spec(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"add/remove 200k", t_add_remove_many},
+        {"sorted dump", t_dump_sorted},
+        {"a member is (type, digest)", t_typed_identity},
+        {"fault spec and picker", t_fault_spec},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS) {
-        return 1;
-    }
-    s = CU_add_suite("members and faults", NULL, NULL);
-    if (s == NULL || CU_add_test(s, "add/remove 200k", t_add_remove_many) == NULL
-        || CU_add_test(s, "sorted dump", t_dump_sorted) == NULL
-        || CU_add_test(s, "a member is (type, digest)", t_typed_identity) == NULL
-        || CU_add_test(s, "fault spec and picker", t_fault_spec) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run_one("members and faults", tests, sizeof tests / sizeof tests[0]);
 }

@@ -50,6 +50,11 @@ int ts_tmpdir_remove(const char *dir);
  * that stops reading its stdin must not kill the test). */
 int ts_run_capture(const char *const argv[], const char *stdin_data, int timeout_ms,
                    int *exit_code, char **out, char **err);
+/* The same with env's "NAME=value" entries (NULL-terminated; env may be
+ * NULL) added to the child's environment. */
+int ts_run_capture_env(const char *const argv[], const char *const env[],
+                       const char *stdin_data, int timeout_ms, int *exit_code, char **out,
+                       char **err);
 
 /* ---- throwaway certificates ---------------------------------------------- */
 

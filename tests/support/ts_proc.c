@@ -1,5 +1,6 @@
 /* ts_proc.c: temporary directories and running a command with captured
  * output and a hard timeout, so no test can hang on a child. */
+#define _XOPEN_SOURCE 700 /* putenv() */
 #include "ts.h"
 
 #include <dirent.h>
@@ -126,6 +127,13 @@ static void close_fd(int *fd)
 int ts_run_capture(const char *const argv[], const char *stdin_data, int timeout_ms,
                    int *exit_code, char **out, char **err)
 {
+    return ts_run_capture_env(argv, NULL, stdin_data, timeout_ms, exit_code, out, err);
+}
+
+int ts_run_capture_env(const char *const argv[], const char *const env[],
+                       const char *stdin_data, int timeout_ms, int *exit_code, char **out,
+                       char **err)
+{
     int in_p[2] = {-1, -1}, out_p[2] = {-1, -1}, err_p[2] = {-1, -1};
     growbuf go = {0}, ge = {0};
     size_t in_len = stdin_data != NULL ? strlen(stdin_data) : 0, in_off = 0;
@@ -156,6 +164,9 @@ int ts_run_capture(const char *const argv[], const char *stdin_data, int timeout
         close(in_p[0]); close(in_p[1]);
         close(out_p[0]); close(out_p[1]);
         close(err_p[0]); close(err_p[1]);
+        for (size_t e = 0; env != NULL && env[e] != NULL; e++) {
+            putenv((char *)env[e]);
+        }
         execvp(argv[0], (char *const *)argv);
         fprintf(stderr, "ts: exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
