@@ -338,6 +338,41 @@ static void test_create_lost_50002_adopted(void)
     e2e_teardown(&e);
 }
 
+/* 20001 "partially successful" after TikTok did the update: applied, the
+   checkpoint moves, and the next run does not send it again. */
+static void test_partial_success_is_applied(void)
+{
+    e2e e;
+    e2e_out o;
+    char existing[32];
+    e2e_set initial = {0};
+    char *conn;
+    long updates;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *adv = e2e_account(&e, 0, "Crowded");
+    CU_ASSERT_FATAL(adv != NULL);
+    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Part", 1500, existing, &initial) == 0);
+    conn = connect_existing(&e, adv, existing, "part", 1500, 25);
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
+                                 "{\"endpoint\":\"custom_audience/update\",\"code\":20001,"
+                                 "\"message\":\"Partially successful.\",\"count\":1,"
+                                 "\"apply\":true}"), 200);
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(o.json, "checkpoint")), 1500);
+    e2e_out_free(&o);
+    updates = e2e_requests_to(&e, "custom_audience/update");
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "custom_audience/update"), updates);
+    e2e_out_free(&o);
+    e2e_set_free(&initial);
+    free(conn);
+    e2e_teardown(&e);
+}
+
 /* A wrong app secret at the exchange says so, and re-authorizing is not the fix. */
 static void test_exchange_wrong_secret(void)
 {
@@ -396,6 +431,7 @@ int main(void)
         {"40910/40905: the files uploaded again, once", test_file_gone_reuploads_once},
         {"unknown 40002 on update: a get decides", test_unknown_40002_asks_get},
         {"50002 on create after it was made: adopted, one audience", test_create_lost_50002_adopted},
+        {"20001 partially successful: applied, not sent again", test_partial_success_is_applied},
     };
 
     return e2e_run_suite("answers", tests, sizeof(tests) / sizeof(tests[0]));
