@@ -140,50 +140,6 @@ static void test_unknown_wording_by_code(void)
     e2e_teardown(&e);
 }
 
-/* An audience TikTok is still processing is retried later, not given up. */
-static void test_processing_is_retry(void)
-{
-    e2e e;
-    e2e_out o;
-    char settings[E2E_PATH], dataset[E2E_PATH], text[512], existing[32];
-    e2e_set initial = {0};
-    char *conn = NULL;
-
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Busy", 1500, existing, &initial) == 0);
-    snprintf(dataset, sizeof(dataset), "%s/busy.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 9, 0, 0, 0, 0) == 0);
-    snprintf(settings, sizeof(settings), "%s/busy.json", e.dir);
-    snprintf(text, sizeof(text), "{\"connection_type\":\"existing\",\"existing_audiences\":"
-             "{\"%s\":[\"%s\"]}}", adv, existing);
-    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
-    {
-        const char *args[] = {"connect", "--plugin", plugin(), "--profile", e.profile,
-                              "--dataset", dataset, "--settings", settings, NULL};
-        run(&e, &o, args);
-        CU_ASSERT_FATAL(o.exit_code == 0 && o.out != NULL);
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        conn = strdup(o.out);
-        e2e_out_free(&o);
-    }
-    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
-                             "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
-                             "\"message\":\"The custom audience is under processing, please "
-                             "try again later.\",\"count\":1}"), 200);
-    deliver_raw(&e, conn, &o);
-    CU_ASSERT_EQUAL(o.exit_code, 75);
-    e2e_out_free(&o);
-    e.clock_offset_ms += 60LL * 60 * 1000;
-    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    e2e_out_free(&o);
-    e2e_set_free(&initial);
-    free(conn);
-    e2e_teardown(&e);
-}
-
 /* A connection that updates the existing audience `existing` in adv. */
 static char *connect_existing(e2e *e, const char *adv, const char *existing, const char *name,
                               unsigned long rows, unsigned long seed)
@@ -208,6 +164,37 @@ static char *connect_existing(e2e *e, const char *adv, const char *existing, con
     }
     e2e_out_free(&o);
     return id;
+}
+
+/* An audience TikTok is still processing is retried later, not given up. */
+static void test_processing_is_retry(void)
+{
+    e2e e;
+    e2e_out o;
+    char existing[32];
+    e2e_set initial = {0};
+    char *conn;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *adv = e2e_account(&e, 0, "Crowded");
+    CU_ASSERT_FATAL(adv != NULL);
+    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Busy", 1500, existing, &initial) == 0);
+    conn = connect_existing(&e, adv, existing, "busy", 1500, 9);
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
+                             "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
+                             "\"message\":\"The custom audience is under processing, please "
+                             "try again later.\",\"count\":1}"), 200);
+    deliver_raw(&e, conn, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 75);
+    e2e_out_free(&o);
+    e.clock_offset_ms += 60LL * 60 * 1000;
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+    e2e_set_free(&initial);
+    free(conn);
+    e2e_teardown(&e);
 }
 
 /* TikTok lost the uploaded files (40910) at the update: they are uploaded
