@@ -10,8 +10,9 @@ host_libch_la_SOURCES = \
 	host/ch_audiences.c \
 	host/ch_buf.c host/ch_buf.h \
 	host/ch_cli.c host/ch_cli.h host/ch_cli_state.c \
-	host/ch_commands.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show.h \
-	host/ch_dataset.c host/ch_dataset.h \
+	host/ch_commands.c host/ch_cmd.h host/ch_cmd_validate.c host/ch_cmd_connect.c \
+	host/ch_cmd_deliver.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show.h \
+	host/ch_dataset.c host/ch_dataset.h host/ch_dataset_impl.h host/ch_dataset_record.c \
 	host/ch_file.c host/ch_file.h \
 	host/ch_fprint.c host/ch_fprint.h \
 	plugin/common/tt_jstrict.c plugin/common/tt_jstrict.h \

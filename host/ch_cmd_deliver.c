@@ -1,0 +1,180 @@
+/*
+ * ch_cmd_deliver.c - connector-host deliver --connection ID: one run,
+ * under the connection's lock (and lease, on a shared state), its report
+ * on stdout.
+ */
+#define _DEFAULT_SOURCE 1 /* flock() */
+#include <config.h>
+
+#include "ch_cli.h"
+#include "ch_cmd.h"
+#include "ch_held.h"
+#include "ch_run.h"
+#include "ch_show.h"
+#include "ch_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+/* A connection id names files under spool/: only the shape connect makes. */
+static int ch_connection_id_ok(const char *id)
+{
+    size_t n;
+
+    for (n = 0; id[n] != '\0'; n++) {
+        char c = id[n];
+        if (n >= 64 || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return n > 0;
+}
+
+/* Only one deliver per connection at a time, across processes; the lock
+   goes away with the process, so a killed host never blocks the next. */
+static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
+{
+    char *path = ch_strdup_printf("%s/%s.lock", home->spool, id);
+    int rc = -1;
+
+    *fd = -1;
+    if (path == NULL)
+        return -1;
+    /* O_NOFOLLOW, O_NONBLOCK: never a planted link or FIFO (issue #21). */
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        rc = 0;
+    else if (*fd >= 0 && errno == EWOULDBLOCK)
+        rc = 1;
+    free(path);
+    return rc;
+}
+
+int ch_cmd_deliver(ch_cli *cli)
+{
+    int rc, found, lockfd = -1;
+    ch_held *held = NULL;
+    ch_connection c;
+    ch_run_options opt;
+    json_object *report = NULL;
+    char *status = NULL, *spool = NULL;
+    char err[1024] = "", home[1100];
+    int64_t n = 0;
+
+    memset(&c, 0, sizeof(c));
+    memset(&opt, 0, sizeof(opt));
+    rc = CH_NEED("deliver", cli->a.connection, "--connection ID");
+    if (rc != 0)
+        goto cleanup;
+    if (!ch_connection_id_ok(cli->a.connection)) {
+        ch_cli_error("--connection: '%s' is not a connection id (like c_0123abcd...); "
+                     "list them with: connector-host connections%s", cli->a.connection,
+                     ch_cli_fix_home(cli, home, sizeof(home)));
+        rc = CH_EXIT_FAILED;
+        goto cleanup;
+    }
+    opt.batch_lines = CH_DEFAULT_BATCH_LINES;
+    if (cli->a.batch_records != NULL) {
+        if (ch_parse_i64(cli->a.batch_records, &n) != 0 || n <= 0) {
+            ch_cli_error("--batch-records: '%s' must be a positive integer",
+                         cli->a.batch_records);
+            rc = CH_EXIT_USAGE;
+            goto cleanup;
+        }
+        opt.batch_lines = (uint64_t) n;
+    }
+    opt.progress = isatty(STDERR_FILENO);
+    opt.dry_run = cli->a.dry_run;
+    opt.resync = cli->a.resync;
+    cli->host.dry_run = cli->a.dry_run ? "1" : NULL;
+    if ((rc = ch_cli_open_home(cli)) != 0)
+        goto cleanup;
+    switch (ch_lock_connection(&cli->home, cli->a.connection, &lockfd)) {
+    case 0:
+        break;
+    case 1:
+        ch_cli_error("connection %s is being delivered by another process; try again "
+                     "when it finishes", cli->a.connection);
+        rc = CH_EXIT_RETRY;
+        goto cleanup;
+    default:
+        ch_cli_error("cannot lock connection %s: %s", cli->a.connection, strerror(errno));
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    found = ch_state_connection_get(cli->state, cli->a.connection, &c, err, sizeof(err));
+    if (found != 0) {
+        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
+                     "with: connector-host connections" : err,
+                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
+        rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0) {
+        fprintf(stderr, "  if the plugin moved: connector-host relink --connection %s "
+                "--plugin NEW_PATH%s\n", c.id, ch_cli_fix_home(cli, home, sizeof(home)));
+        goto cleanup;
+    }
+    if (strcmp(ch_plugin_id(&cli->plugin), c.plugin_id) != 0) {
+        ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
+                     "install the right plugin", c.plugin_path, ch_plugin_id(&cli->plugin),
+                     c.id, c.plugin_id);
+        rc = CH_EXIT_PLUGIN;
+        goto cleanup;
+    }
+    if (ch_state_profile_get(cli->state, c.plugin_id, c.profile, &status, err,
+                             sizeof(err)) < 0) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    if ((rc = ch_cli_profile_endpoint(cli, c.plugin_id, c.profile)) != 0)
+        goto cleanup;
+    if (status != NULL && strcmp(status, "reauthorize_required") == 0) {
+        ch_cli_error("profile %s must be authorized again before delivering: run "
+                     "connector-host authorize --plugin %s --profile %s%s", c.profile,
+                     c.plugin_path, c.profile, ch_cli_fix_home(cli, home, sizeof(home)));
+        rc = CH_EXIT_REAUTHORIZE;
+        goto cleanup;
+    }
+    spool = ch_home_spool_dir(&cli->home, c.id, err, sizeof(err));
+    if (spool == NULL) {
+        ch_cli_error("%s", err);
+        rc = CH_EXIT_INTERNAL;
+        goto cleanup;
+    }
+    opt.spool_dir = spool;
+    /* On a state shared by many machines the flock is not enough: the
+       run holds the connection's lease, as a worker's does. */
+    if (!cli->a.dry_run && (rc = ch_deliver_hold(cli, &c, &held)) != 0)
+        goto cleanup;
+    cli->host.lease_lost = held != NULL ? ch_held_lost(held) : NULL;
+    rc = ch_run_deliver(&cli->host, &cli->plugin, &c, &opt, &report, err, sizeof(err));
+    cli->host.lease_lost = NULL;
+    if (rc == CH_EXIT_INTERNAL && ch_state_unreachable(cli->state))
+        rc = CH_EXIT_RETRY;   /* the database went away: the run stays pending */
+    if (report != NULL)
+        ch_print_json(report);
+    else
+        ch_cli_error("deliver: %s", err[0] != '\0' ? err : "failed");
+    if (report != NULL && err[0] != '\0')
+        ch_cli_error("deliver: %s", err);
+    if (report != NULL && rc != CH_EXIT_OK)
+        ch_show_deliver_failure(cli, &c, report, rc);
+cleanup:
+    if (held != NULL && ch_held_release(held, 0, err, sizeof(err)) != 0)
+        ch_cli_error("%s (the lease expires by itself)", err);
+    json_object_put(report);
+    ch_connection_clear(&c);
+    free(status);
+    free(spool);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
+}
