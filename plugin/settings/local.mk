@@ -2,6 +2,7 @@
 # and the manifest the App Marketplace reads.
 plugin_libtt_core_la_SOURCES += \
 	plugin/settings/tt_settings.c plugin/settings/tt_settings.h \
+	plugin/settings/tt_settings_check.c plugin/settings/tt_settings_check.h \
 	plugin/settings/tt_validate.c plugin/settings/tt_validate.h \
 	plugin/settings/tt_fit.c plugin/settings/tt_fit.h \
 	plugin/settings/tt_manifest.c plugin/settings/tt_manifest.h
