@@ -15,6 +15,11 @@
 
 #define CH_MAX_POSITIONAL 4
 
+/* Where bare plugin names are looked up (local.mk passes connectordir). */
+#ifndef CH_CONNECTOR_DIR
+#define CH_CONNECTOR_DIR "/usr/local/lib/aconn"
+#endif
+
 typedef struct ch_args {
     /* Options every command takes. */
     const char *home;
@@ -70,7 +75,7 @@ typedef struct ch_cli {
 /* Runs connector-host with argv; returns the exit code. */
 int ch_cli_main(int argc, char **argv);
 
-/* Setup steps commands call; each prints its own error and returns the
+/* Setup steps commands call (ch_cli_setup.c); each prints its own error and returns the
    exit code to use (0 on success). */
 int ch_cli_open_home(ch_cli *cli);
 int ch_cli_load_plugin(ch_cli *cli, const char *spec);

@@ -9,7 +9,7 @@ host_libch_la_SOURCES = \
 	host/ch_arena.c host/ch_arena.h \
 	host/ch_audiences.c \
 	host/ch_buf.c host/ch_buf.h \
-	host/ch_cli.c host/ch_cli.h host/ch_cli_state.c \
+	host/ch_cli.c host/ch_cli.h host/ch_cli_setup.c host/ch_cli_state.c \
 	host/ch_commands.c host/ch_cmd.h host/ch_cmd_validate.c host/ch_cmd_connect.c \
 	host/ch_cmd_deliver.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show.h \
 	host/ch_dataset.c host/ch_dataset.h host/ch_dataset_impl.h host/ch_dataset_record.c \
