@@ -65,8 +65,8 @@ tests_e2e_test_reliability_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_
 # Workers over a throwaway PostgreSQL cluster (issue #12; SKIP without one).
 check_PROGRAMS += tests/e2e/test_worker
 TESTS += tests/e2e/test_worker
-tests_e2e_test_worker_SOURCES = tests/e2e/test_worker.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c \
-	tests/e2e/e2e.h
+tests_e2e_test_worker_SOURCES = tests/e2e/test_worker.c tests/e2e/e2e_worker.c \
+	tests/e2e/e2e_worker.h tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
 tests_e2e_test_worker_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_worker_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_worker_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
