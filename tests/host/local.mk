@@ -52,7 +52,7 @@ tests_host_test_abi_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_abi_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_abi_LDADD = $(TEST_HOST_LIBS)
 
-tests_host_test_state_SOURCES = tests/host/test_state.c $(TEST_HOST_UTIL)
+tests_host_test_state_SOURCES = tests/host/test_state.c tests/host/test_state_crash.c tests/host/test_state.h $(TEST_HOST_UTIL)
 tests_host_test_state_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_state_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
 tests_host_test_state_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
@@ -68,7 +68,7 @@ tests_host_test_vault_LDADD = $(TEST_HOST_LIBS)
 # The same suite on a throwaway PostgreSQL cluster (SKIP without one).
 check_PROGRAMS += tests/host/test_state_pg
 TESTS += tests/host/test_state_pg
-tests_host_test_state_pg_SOURCES = tests/host/test_state.c $(TEST_HOST_UTIL)
+tests_host_test_state_pg_SOURCES = tests/host/test_state.c tests/host/test_state_crash.c tests/host/test_state.h $(TEST_HOST_UTIL)
 tests_host_test_state_pg_CPPFLAGS = $(TEST_HOST_CPPFLAGS) -DTEST_STATE_PG
 tests_host_test_state_pg_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
 tests_host_test_state_pg_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
