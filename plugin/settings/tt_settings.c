@@ -79,22 +79,178 @@ static aconn_status build(json_object *f[F_COUNT], tt_settings *s)
     return ACONN_OK;
 }
 
+/* What the checks read from the document: the fields as given (f[k] NULL
+   when absent or null; present[k] tells which) and the values checked. */
+typedef struct fields {
+    json_object *f[F_COUNT];
+    int present[F_COUNT];
+    tt_connection_type type;
+    int historical, deliver_all, has_hist, has_all;
+    int retention, clear_text, per_type;
+} fields;
+
+/* Collects the known fields of root; reports unknown ones, and null once
+   (then absent for the shape checks, present for the connection-type
+   rules). */
+static void collect(tt_settings_check *c, json_object *root, fields *x)
+{
+    int k;
+
+    json_object_object_foreach(root, key, val) {
+        for (k = 0; k < F_COUNT; k++)
+            if (strcmp(key, tt_settings_field_names[k]) == 0)
+                break;
+        if (k == F_COUNT) {
+            tt_settings_report(c, key, "unknown_field", "unknown field \"%.60s\"; remove it "
+                               "(the fields are connection_type, audience_name, "
+                               "create_new_for, existing_audiences, historical_data_enabled, "
+                               "deliver_all_data, membership_duration_days, "
+                               "accept_clear_text_emails, audience_per_identifier_type)", key);
+            continue;
+        }
+        x->present[k] = 1;
+        x->f[k] = val;
+    }
+    for (k = 0; k < F_COUNT; k++)
+        if (x->present[k] && x->f[k] == NULL)
+            tt_settings_report(c, tt_settings_field_names[k], "wrong_type",
+                               "%s is null; give a value or leave the field out",
+                               tt_settings_field_names[k]);
+}
+
+/* connection_type itself; 0 when missing or wrong (reported). */
+static tt_connection_type check_type(tt_settings_check *c, const fields *x)
+{
+    json_object *t = x->f[F_CONNECTION_TYPE];
+    const char *v;
+
+    if (!x->present[F_CONNECTION_TYPE]) {
+        tt_settings_report(c, "connection_type", "required", "connection_type is required: "
+                           "set it to \"new\", \"existing\" or \"both\"");
+        return 0;
+    }
+    if (t == NULL)
+        return 0;
+    v = json_object_get_string(t);
+    if (!json_object_is_type(t, json_type_string))
+        tt_settings_report(c, "connection_type", "wrong_type", "connection_type must be "
+                           "the string \"new\", \"existing\" or \"both\", not %s",
+                           tt_settings_type_label(t));
+    else if (strcmp(v, "new") == 0)
+        return TT_CONNECTION_NEW;
+    else if (strcmp(v, "existing") == 0)
+        return TT_CONNECTION_EXISTING;
+    else if (strcmp(v, "both") == 0)
+        return TT_CONNECTION_BOTH;
+    else
+        tt_settings_report(c, "connection_type", "out_of_range", "connection_type \"%.40s\" "
+                           "is not one of \"new\", \"existing\" or \"both\"; pick one", v);
+    return 0;
+}
+
+/* The rules between connection_type and the fields it needs or excludes. */
+static void check_type_rules(tt_settings_check *c, tt_connection_type type,
+                             const int present[F_COUNT])
+{
+    if (type == TT_CONNECTION_NEW || type == TT_CONNECTION_BOTH) {
+        if (!present[F_AUDIENCE_NAME])
+            tt_settings_report(c, "audience_name", "required", "audience_name is required when "
+                               "connection_type is \"%s\": give the name the new audiences get "
+                               "in TikTok Ads Manager", tt_connection_type_name(type));
+        if (!present[F_CREATE_NEW_FOR])
+            tt_settings_report(c, "create_new_for", "required", "create_new_for is required when "
+                               "connection_type is \"%s\": list the Ad Account ids that get a "
+                               "new audience", tt_connection_type_name(type));
+    }
+    if (type == TT_CONNECTION_EXISTING || type == TT_CONNECTION_BOTH) {
+        if (!present[F_EXISTING_AUDIENCES])
+            tt_settings_report(c, "existing_audiences", "required", "existing_audiences is "
+                               "required when connection_type is \"%s\": map each Ad Account id "
+                               "to the audience ids to update", tt_connection_type_name(type));
+    }
+    if (type == TT_CONNECTION_NEW && present[F_EXISTING_AUDIENCES])
+        tt_settings_report(c, "existing_audiences", "conflict", "existing_audiences is not used "
+                           "when connection_type is \"new\"; remove it, or set connection_type "
+                           "to \"both\" to also update existing audiences");
+    if (type == TT_CONNECTION_EXISTING) {
+        if (present[F_AUDIENCE_NAME])
+            tt_settings_report(c, "audience_name", "conflict", "audience_name is not used when "
+                               "connection_type is \"existing\"; remove it, or set "
+                               "connection_type to \"both\" to also create new audiences");
+        if (present[F_CREATE_NEW_FOR])
+            tt_settings_report(c, "create_new_for", "conflict", "create_new_for is not used when "
+                               "connection_type is \"existing\"; remove it, or set "
+                               "connection_type to \"both\" to also create new audiences");
+    }
+}
+
+/* Each given field's own shape (tt_settings_check.c), and the one rule
+   between the two booleans that say the same thing. */
+static void check_fields(tt_settings_check *c, fields *x)
+{
+    json_object **f = x->f;
+
+    if (f[F_AUDIENCE_NAME] != NULL)
+        tt_settings_check_name(c, f[F_AUDIENCE_NAME]);
+    if (f[F_CREATE_NEW_FOR] != NULL)
+        tt_settings_check_id_list(c, f[F_CREATE_NEW_FOR], "create_new_for", "Ad Account id",
+                                  "list at least one Ad Account id that gets a new audience");
+    if (f[F_EXISTING_AUDIENCES] != NULL)
+        tt_settings_check_existing(c, f[F_EXISTING_AUDIENCES], f[F_CREATE_NEW_FOR]);
+    if (f[F_HISTORICAL] != NULL)
+        x->has_hist = tt_settings_check_bool(c, f[F_HISTORICAL], F_HISTORICAL, &x->historical);
+    if (f[F_DELIVER_ALL] != NULL)
+        x->has_all = tt_settings_check_bool(c, f[F_DELIVER_ALL], F_DELIVER_ALL,
+                                            &x->deliver_all);
+    if (x->has_hist && x->has_all && x->historical != x->deliver_all)
+        tt_settings_report(c, "deliver_all_data", "conflict", "deliver_all_data (%s) disagrees "
+                           "with historical_data_enabled (%s); both decide whether rows already "
+                           "in the dataset are delivered: give them the same value or set only one",
+                           x->deliver_all ? "true" : "false", x->historical ? "true" : "false");
+    if (f[F_RETENTION] != NULL)
+        tt_settings_check_retention(c, f[F_RETENTION], &x->retention);
+    if (f[F_CLEAR_TEXT] != NULL)
+        tt_settings_check_bool(c, f[F_CLEAR_TEXT], F_CLEAR_TEXT, &x->clear_text);
+    if (f[F_PER_TYPE] != NULL)
+        tt_settings_check_bool(c, f[F_PER_TYPE], F_PER_TYPE, &x->per_type);
+}
+
+/* The struct of a document that passed every check: *out, or FATAL. */
+static aconn_status make(fields *x, tt_settings **out)
+{
+    tt_settings *s = calloc(1, sizeof(*s));
+    aconn_status st;
+
+    if (s == NULL)
+        return ACONN_ERR_FATAL;
+    s->connection_type = x->type;
+    s->historical = x->has_all ? x->deliver_all : x->historical;
+    s->retention_days = x->retention;
+    s->accept_clear_text_emails = x->clear_text;
+    s->audience_per_identifier_type = x->per_type;
+    st = build(x->f, s);
+    if (st == ACONN_OK)
+        *out = s;
+    else
+        tt_settings_free(s);
+    return st;
+}
+
 aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
                                aconn_error_list *errors)
 {
     tt_settings_check c = {errors, 0};
-    json_object *root = NULL, *f[F_COUNT];
-    int present[F_COUNT], k, parsed;
-    tt_settings *s = NULL;
+    json_object *root = NULL;
+    fields x;
+    int parsed;
     aconn_status st = ACONN_ERR_INVALID;
-    tt_connection_type type = 0;
-    int historical = 1, deliver_all = 1, has_hist = 0, has_all = 0;
-    int retention = TT_SETTINGS_RETENTION_MAX, clear_text = 0, per_type = 0;
 
     if (out != NULL)
         *out = NULL;
-    memset(f, 0, sizeof(f));
-    memset(present, 0, sizeof(present));
+    memset(&x, 0, sizeof(x));
+    x.historical = 1;
+    x.deliver_all = 1;
+    x.retention = TT_SETTINGS_RETENTION_MAX;
     if (settings_json == NULL) {
         tt_settings_report(&c, "", "required", "no quick settings were given; send a JSON "
                            "object with at least connection_type");
@@ -112,133 +268,16 @@ aconn_status tt_settings_parse(const char *settings_json, tt_settings **out,
                            tt_settings_type_label(root));
         goto cleanup;
     }
-
-    {
-        json_object_object_foreach(root, key, val) {
-            for (k = 0; k < F_COUNT; k++)
-                if (strcmp(key, tt_settings_field_names[k]) == 0)
-                    break;
-            if (k == F_COUNT) {
-                tt_settings_report(&c, key, "unknown_field", "unknown field \"%.60s\"; remove it "
-                                   "(the fields are connection_type, audience_name, "
-                                   "create_new_for, existing_audiences, historical_data_enabled, "
-                                   "deliver_all_data, membership_duration_days, "
-                                   "accept_clear_text_emails, audience_per_identifier_type)", key);
-                continue;
-            }
-            present[k] = 1;
-            f[k] = val;
-        }
-    }
-
-    /* null never fits a field: report it once here, then treat as absent
-       for the shape checks (but present for the connection-type rules). */
-    for (k = 0; k < F_COUNT; k++)
-        if (present[k] && f[k] == NULL)
-            tt_settings_report(&c, tt_settings_field_names[k], "wrong_type",
-                               "%s is null; give a value or leave the field out",
-                               tt_settings_field_names[k]);
-
-    if (!present[F_CONNECTION_TYPE]) {
-        tt_settings_report(&c, "connection_type", "required", "connection_type is required: "
-                           "set it to \"new\", \"existing\" or \"both\"");
-    } else if (f[F_CONNECTION_TYPE] != NULL) {
-        const char *v = json_object_get_string(f[F_CONNECTION_TYPE]);
-
-        if (!json_object_is_type(f[F_CONNECTION_TYPE], json_type_string))
-            tt_settings_report(&c, "connection_type", "wrong_type", "connection_type must be "
-                               "the string \"new\", \"existing\" or \"both\", not %s",
-                               tt_settings_type_label(f[F_CONNECTION_TYPE]));
-        else if (strcmp(v, "new") == 0)
-            type = TT_CONNECTION_NEW;
-        else if (strcmp(v, "existing") == 0)
-            type = TT_CONNECTION_EXISTING;
-        else if (strcmp(v, "both") == 0)
-            type = TT_CONNECTION_BOTH;
-        else
-            tt_settings_report(&c, "connection_type", "out_of_range", "connection_type \"%.40s\" "
-                               "is not one of \"new\", \"existing\" or \"both\"; pick one", v);
-    }
-
-    if (type == TT_CONNECTION_NEW || type == TT_CONNECTION_BOTH) {
-        if (!present[F_AUDIENCE_NAME])
-            tt_settings_report(&c, "audience_name", "required", "audience_name is required when "
-                               "connection_type is \"%s\": give the name the new audiences get "
-                               "in TikTok Ads Manager", tt_connection_type_name(type));
-        if (!present[F_CREATE_NEW_FOR])
-            tt_settings_report(&c, "create_new_for", "required", "create_new_for is required when "
-                               "connection_type is \"%s\": list the Ad Account ids that get a "
-                               "new audience", tt_connection_type_name(type));
-    }
-    if (type == TT_CONNECTION_EXISTING || type == TT_CONNECTION_BOTH) {
-        if (!present[F_EXISTING_AUDIENCES])
-            tt_settings_report(&c, "existing_audiences", "required", "existing_audiences is "
-                               "required when connection_type is \"%s\": map each Ad Account id "
-                               "to the audience ids to update", tt_connection_type_name(type));
-    }
-    if (type == TT_CONNECTION_NEW && present[F_EXISTING_AUDIENCES])
-        tt_settings_report(&c, "existing_audiences", "conflict", "existing_audiences is not used "
-                           "when connection_type is \"new\"; remove it, or set connection_type "
-                           "to \"both\" to also update existing audiences");
-    if (type == TT_CONNECTION_EXISTING) {
-        if (present[F_AUDIENCE_NAME])
-            tt_settings_report(&c, "audience_name", "conflict", "audience_name is not used when "
-                               "connection_type is \"existing\"; remove it, or set "
-                               "connection_type to \"both\" to also create new audiences");
-        if (present[F_CREATE_NEW_FOR])
-            tt_settings_report(&c, "create_new_for", "conflict", "create_new_for is not used when "
-                               "connection_type is \"existing\"; remove it, or set "
-                               "connection_type to \"both\" to also create new audiences");
-    }
-
-    if (f[F_AUDIENCE_NAME] != NULL)
-        tt_settings_check_name(&c, f[F_AUDIENCE_NAME]);
-    if (f[F_CREATE_NEW_FOR] != NULL)
-        tt_settings_check_id_list(&c, f[F_CREATE_NEW_FOR], "create_new_for", "Ad Account id",
-                                  "list at least one Ad Account id that gets a new audience");
-    if (f[F_EXISTING_AUDIENCES] != NULL)
-        tt_settings_check_existing(&c, f[F_EXISTING_AUDIENCES], f[F_CREATE_NEW_FOR]);
-    if (f[F_HISTORICAL] != NULL)
-        has_hist = tt_settings_check_bool(&c, f[F_HISTORICAL], F_HISTORICAL, &historical);
-    if (f[F_DELIVER_ALL] != NULL)
-        has_all = tt_settings_check_bool(&c, f[F_DELIVER_ALL], F_DELIVER_ALL, &deliver_all);
-    if (has_hist && has_all && historical != deliver_all)
-        tt_settings_report(&c, "deliver_all_data", "conflict", "deliver_all_data (%s) disagrees "
-                           "with historical_data_enabled (%s); both decide whether rows already "
-                           "in the dataset are delivered: give them the same value or set only one",
-                           deliver_all ? "true" : "false", historical ? "true" : "false");
-    if (f[F_RETENTION] != NULL)
-        tt_settings_check_retention(&c, f[F_RETENTION], &retention);
-    if (f[F_CLEAR_TEXT] != NULL)
-        tt_settings_check_bool(&c, f[F_CLEAR_TEXT], F_CLEAR_TEXT, &clear_text);
-    if (f[F_PER_TYPE] != NULL)
-        tt_settings_check_bool(&c, f[F_PER_TYPE], F_PER_TYPE, &per_type);
-
+    collect(&c, root, &x);
+    x.type = check_type(&c, &x);
+    check_type_rules(&c, x.type, x.present);
+    check_fields(&c, &x);
     if (c.nerr != 0)
         goto cleanup;
-    st = ACONN_OK;
-    if (out == NULL)
-        goto cleanup;
-    s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        st = ACONN_ERR_FATAL;
-        goto cleanup;
-    }
-    s->connection_type = type;
-    s->historical = has_all ? deliver_all : historical;
-    s->retention_days = retention;
-    s->accept_clear_text_emails = clear_text;
-    s->audience_per_identifier_type = per_type;
-    st = build(f, s);
-    if (st == ACONN_OK) {
-        *out = s;
-        s = NULL;
-    }
-
+    st = out != NULL ? make(&x, out) : ACONN_OK;
 cleanup:
     if (st == ACONN_ERR_FATAL)
         tt_settings_report(&c, "", "out_of_memory", "out of memory while reading the settings");
-    tt_settings_free(s);
     json_object_put(root);
     return st;
 }
