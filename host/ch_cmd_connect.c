@@ -60,17 +60,102 @@ static void ch_print_validation_errors(json_object *result)
     }
 }
 
+/* A connection to a profile that cannot deliver would only fail at
+   deliver, with a misleading "re-authorize": 0 when the profile is
+   connected (remote checks need its credentials), else the exit code,
+   the fix printed. */
+static int ch_connect_profile_ready(ch_cli *cli)
+{
+    char *status = NULL, err[1024] = "";
+    int rc = 0;
+
+    if (ch_state_profile_get(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                             &status, err, sizeof(err)) < 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    if (status == NULL) {
+        ch_cli_error("connect: there is no profile %s (see: connector-host profiles). "
+                     "Create it with: connector-host authorize --plugin P --profile %s",
+                     cli->a.profile, cli->a.profile);
+        rc = CH_EXIT_FAILED;
+    } else if (strcmp(status, "connected") != 0) {
+        ch_cli_error("connect: profile %s is %s, not connected, so it cannot deliver. "
+                     "Check it with: connector-host authorize --plugin P --profile %s "
+                     "--status, or authorize it again", cli->a.profile, status,
+                     cli->a.profile);
+        rc = strcmp(status, "reauthorize_required") == 0 ? CH_EXIT_REAUTHORIZE
+                                                         : CH_EXIT_FAILED;
+    }
+    free(status);
+    return rc;
+}
+
+/* Where the first run starts (the plugin's facts) and what the checkpoint
+   covers then: c's historical, lines_at_connect, delivered_through and,
+   from the end, the fingerprint of what it covers. 0 or the exit code. */
+static int ch_connect_start(const char *dataset, const ch_buf *facts, ch_connection *c)
+{
+    ch_dataset_counts counts;
+    char err[1024] = "";
+
+    if (ch_first_run_historical(facts, &c->historical) != 0)
+        return CH_EXIT_FAILED;
+    if (ch_dataset_count(dataset, 0, &counts, err, sizeof(err)) != 0) {
+        ch_cli_error("--dataset: %s", err);
+        return CH_EXIT_FAILED;
+    }
+    c->lines_at_connect = counts.lines;
+    if (!c->historical && counts.lines > 0
+        && ch_fprint_make_path(dataset, counts.lines, counts.end_bytes, &c->fp, err,
+                               sizeof(err)) != 0) {
+        ch_cli_error("--dataset: %s", err);
+        return CH_EXIT_FAILED;
+    }
+    c->delivered_through = c->historical ? 0 : c->lines_at_connect;
+    return 0;
+}
+
+/* Records c under a new id with its spool directory; prints the id. */
+static int ch_connect_record(ch_cli *cli, ch_connection *c, const char *dataset,
+                             const char *settings_text)
+{
+    char id[40], err[1024] = "", *spool;
+
+    if (ch_random_id("c_", 8, id, sizeof(id)) != 0) {
+        ch_cli_error("cannot make a connection id");
+        return CH_EXIT_INTERNAL;
+    }
+    c->id = id;
+    c->plugin_path = (char *) ch_relink_spec(cli, cli->a.plugin);
+    c->plugin_id = (char *) ch_plugin_id(&cli->plugin);
+    c->profile = (char *) cli->a.profile;
+    c->dataset_path = (char *) dataset;
+    c->settings_json = (char *) settings_text;
+    c->created_at_ms = ch_host_now_ms(&cli->host);
+    if (ch_state_connection_insert(cli->state, c, err, sizeof(err)) != 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    spool = ch_home_spool_dir(&cli->home, id, err, sizeof(err));
+    if (spool == NULL) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    free(spool);
+    puts(id);
+    return CH_EXIT_OK;
+}
+
 int ch_cmd_connect(ch_cli *cli)
 {
     int rc;
-    char *settings_text = NULL, *status = NULL, *spool = NULL;
+    char *settings_text = NULL;
     json_object *settings = NULL, *result = NULL;
     ch_connection c;
-    char dataset[PATH_MAX], id[40], err[1024] = "", why[1024] = "";
+    char dataset[PATH_MAX], why[1024] = "";
     struct stat st;
-    ch_dataset_counts counts;
     ch_buf facts = { NULL, 0, 0 };
-    int remote = 0;
     aconn_status s;
 
     memset(&c, 0, sizeof(c));
@@ -98,31 +183,9 @@ int ch_cmd_connect(ch_cli *cli)
         rc = CH_EXIT_FAILED;
         goto cleanup;
     }
-    /* Remote checks need the profile's credentials: only when connected. */
-    if (ch_state_profile_get(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
-                             &status, err, sizeof(err)) < 0) {
-        ch_cli_error("%s", err);
-        rc = CH_EXIT_INTERNAL;
+    if ((rc = ch_connect_profile_ready(cli)) != 0)
         goto cleanup;
-    }
-    /* A connection to a profile that cannot deliver would only fail at
-       deliver, with a misleading "re-authorize": refuse it here. */
-    remote = status != NULL && strcmp(status, "connected") == 0;
-    if (!remote) {
-        if (status == NULL)
-            ch_cli_error("connect: there is no profile %s (see: connector-host profiles). "
-                         "Create it with: connector-host authorize --plugin P --profile %s",
-                         cli->a.profile, cli->a.profile);
-        else
-            ch_cli_error("connect: profile %s is %s, not connected, so it cannot deliver. "
-                         "Check it with: connector-host authorize --plugin P --profile %s "
-                         "--status, or authorize it again", cli->a.profile, status,
-                         cli->a.profile);
-        rc = status != NULL && strcmp(status, "reauthorize_required") == 0
-                 ? CH_EXIT_REAUTHORIZE : CH_EXIT_FAILED;
-        goto cleanup;
-    }
-    s = ch_validate(cli, settings_text, cli->a.profile, remote, NULL, &facts, &result);
+    s = ch_validate(cli, settings_text, cli->a.profile, 1, NULL, &facts, &result);
     if (!ACONN_STATUS_IS_OK(s)) {
         ch_cli_error("connect: the settings were refused (%s):", aconn_status_name(s));
         if (result != NULL)
@@ -130,56 +193,13 @@ int ch_cmd_connect(ch_cli *cli)
         rc = ch_exit_for_status(s);
         goto cleanup;
     }
-    if (ch_first_run_historical(&facts, &c.historical) != 0) {
-        rc = CH_EXIT_FAILED;
+    if ((rc = ch_connect_start(dataset, &facts, &c)) != 0)
         goto cleanup;
-    }
-    if (ch_dataset_count(dataset, 0, &counts, err, sizeof(err)) != 0) {
-        ch_cli_error("--dataset: %s", err);
-        rc = CH_EXIT_FAILED;
-        goto cleanup;
-    }
-    c.lines_at_connect = counts.lines;
-    /* What the checkpoint covers from the start is fingerprinted too. */
-    if (!c.historical && counts.lines > 0
-        && ch_fprint_make_path(dataset, counts.lines, counts.end_bytes, &c.fp, err,
-                               sizeof(err)) != 0) {
-        ch_cli_error("--dataset: %s", err);
-        rc = CH_EXIT_FAILED;
-        goto cleanup;
-    }
-    if (ch_random_id("c_", 8, id, sizeof(id)) != 0) {
-        ch_cli_error("cannot make a connection id");
-        rc = CH_EXIT_INTERNAL;
-        goto cleanup;
-    }
-    c.id = id;
-    c.plugin_path = (char *) ch_relink_spec(cli, cli->a.plugin);
-    c.plugin_id = (char *) ch_plugin_id(&cli->plugin);
-    c.profile = (char *) cli->a.profile;
-    c.dataset_path = dataset;
-    c.settings_json = settings_text;
-    c.created_at_ms = ch_host_now_ms(&cli->host);
-    c.delivered_through = c.historical ? 0 : c.lines_at_connect;
-    if (ch_state_connection_insert(cli->state, &c, err, sizeof(err)) != 0) {
-        ch_cli_error("%s", err);
-        rc = CH_EXIT_INTERNAL;
-        goto cleanup;
-    }
-    spool = ch_home_spool_dir(&cli->home, id, err, sizeof(err));
-    if (spool == NULL) {
-        ch_cli_error("%s", err);
-        rc = CH_EXIT_INTERNAL;
-        goto cleanup;
-    }
-    puts(id);
-    rc = CH_EXIT_OK;
+    rc = ch_connect_record(cli, &c, dataset, settings_text);
 cleanup:
     ch_buf_free(&facts);
     json_object_put(settings);
     json_object_put(result);
     free(settings_text);
-    free(status);
-    free(spool);
     return rc;
 }

@@ -56,16 +56,95 @@ static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
     return rc;
 }
 
+/* deliver's options: the batch size, --dry-run, --resync. 0 or the exit
+   code. */
+static int ch_deliver_options(ch_cli *cli, ch_run_options *opt)
+{
+    int64_t n = 0;
+
+    opt->batch_lines = CH_DEFAULT_BATCH_LINES;
+    if (cli->a.batch_records != NULL) {
+        if (ch_parse_i64(cli->a.batch_records, &n) != 0 || n <= 0) {
+            ch_cli_error("--batch-records: '%s' must be a positive integer",
+                         cli->a.batch_records);
+            return CH_EXIT_USAGE;
+        }
+        opt->batch_lines = (uint64_t) n;
+    }
+    opt->progress = isatty(STDERR_FILENO);
+    opt->dry_run = cli->a.dry_run;
+    opt->resync = cli->a.resync;
+    cli->host.dry_run = cli->a.dry_run ? "1" : NULL;
+    return 0;
+}
+
+/* ch_lock_connection with its errors printed: 0 locked, else the exit
+   code. */
+static int ch_deliver_lock(ch_cli *cli, int *lockfd)
+{
+    switch (ch_lock_connection(&cli->home, cli->a.connection, lockfd)) {
+    case 0:
+        return 0;
+    case 1:
+        ch_cli_error("connection %s is being delivered by another process; try again "
+                     "when it finishes", cli->a.connection);
+        return CH_EXIT_RETRY;
+    default:
+        ch_cli_error("cannot lock connection %s: %s", cli->a.connection, strerror(errno));
+        return CH_EXIT_INTERNAL;
+    }
+}
+
+/* The connection (*c), its plugin loaded and checked to be the one it was
+   made with, and its profile able to deliver. 0 or the exit code. */
+static int ch_deliver_load(ch_cli *cli, ch_connection *c)
+{
+    char *status = NULL, err[1024] = "", home[1100];
+    int rc, found;
+
+    found = ch_state_connection_get(cli->state, cli->a.connection, c, err, sizeof(err));
+    if (found != 0) {
+        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
+                     "with: connector-host connections" : err,
+                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
+        return found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
+    }
+    if ((rc = ch_cli_load_plugin(cli, c->plugin_path)) != 0) {
+        fprintf(stderr, "  if the plugin moved: connector-host relink --connection %s "
+                "--plugin NEW_PATH%s\n", c->id, ch_cli_fix_home(cli, home, sizeof(home)));
+        return rc;
+    }
+    if (strcmp(ch_plugin_id(&cli->plugin), c->plugin_id) != 0) {
+        ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
+                     "install the right plugin", c->plugin_path, ch_plugin_id(&cli->plugin),
+                     c->id, c->plugin_id);
+        return CH_EXIT_PLUGIN;
+    }
+    if (ch_state_profile_get(cli->state, c->plugin_id, c->profile, &status, err,
+                             sizeof(err)) < 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    if ((rc = ch_cli_profile_endpoint(cli, c->plugin_id, c->profile)) == 0
+        && status != NULL && strcmp(status, "reauthorize_required") == 0) {
+        ch_cli_error("profile %s must be authorized again before delivering: run "
+                     "connector-host authorize --plugin %s --profile %s%s", c->profile,
+                     c->plugin_path, c->profile, ch_cli_fix_home(cli, home, sizeof(home)));
+        rc = CH_EXIT_REAUTHORIZE;
+    }
+    free(status);
+    return rc;
+}
+
 int ch_cmd_deliver(ch_cli *cli)
 {
-    int rc, found, lockfd = -1;
+    int rc, lockfd = -1;
     ch_held *held = NULL;
     ch_connection c;
     ch_run_options opt;
     json_object *report = NULL;
-    char *status = NULL, *spool = NULL;
+    char *spool = NULL;
     char err[1024] = "", home[1100];
-    int64_t n = 0;
 
     memset(&c, 0, sizeof(c));
     memset(&opt, 0, sizeof(opt));
@@ -79,70 +158,11 @@ int ch_cmd_deliver(ch_cli *cli)
         rc = CH_EXIT_FAILED;
         goto cleanup;
     }
-    opt.batch_lines = CH_DEFAULT_BATCH_LINES;
-    if (cli->a.batch_records != NULL) {
-        if (ch_parse_i64(cli->a.batch_records, &n) != 0 || n <= 0) {
-            ch_cli_error("--batch-records: '%s' must be a positive integer",
-                         cli->a.batch_records);
-            rc = CH_EXIT_USAGE;
-            goto cleanup;
-        }
-        opt.batch_lines = (uint64_t) n;
-    }
-    opt.progress = isatty(STDERR_FILENO);
-    opt.dry_run = cli->a.dry_run;
-    opt.resync = cli->a.resync;
-    cli->host.dry_run = cli->a.dry_run ? "1" : NULL;
-    if ((rc = ch_cli_open_home(cli)) != 0)
+    if ((rc = ch_deliver_options(cli, &opt)) != 0
+        || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_deliver_lock(cli, &lockfd)) != 0
+        || (rc = ch_deliver_load(cli, &c)) != 0)
         goto cleanup;
-    switch (ch_lock_connection(&cli->home, cli->a.connection, &lockfd)) {
-    case 0:
-        break;
-    case 1:
-        ch_cli_error("connection %s is being delivered by another process; try again "
-                     "when it finishes", cli->a.connection);
-        rc = CH_EXIT_RETRY;
-        goto cleanup;
-    default:
-        ch_cli_error("cannot lock connection %s: %s", cli->a.connection, strerror(errno));
-        rc = CH_EXIT_INTERNAL;
-        goto cleanup;
-    }
-    found = ch_state_connection_get(cli->state, cli->a.connection, &c, err, sizeof(err));
-    if (found != 0) {
-        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
-                     "with: connector-host connections" : err,
-                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
-        rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
-        goto cleanup;
-    }
-    if ((rc = ch_cli_load_plugin(cli, c.plugin_path)) != 0) {
-        fprintf(stderr, "  if the plugin moved: connector-host relink --connection %s "
-                "--plugin NEW_PATH%s\n", c.id, ch_cli_fix_home(cli, home, sizeof(home)));
-        goto cleanup;
-    }
-    if (strcmp(ch_plugin_id(&cli->plugin), c.plugin_id) != 0) {
-        ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
-                     "install the right plugin", c.plugin_path, ch_plugin_id(&cli->plugin),
-                     c.id, c.plugin_id);
-        rc = CH_EXIT_PLUGIN;
-        goto cleanup;
-    }
-    if (ch_state_profile_get(cli->state, c.plugin_id, c.profile, &status, err,
-                             sizeof(err)) < 0) {
-        ch_cli_error("%s", err);
-        rc = CH_EXIT_INTERNAL;
-        goto cleanup;
-    }
-    if ((rc = ch_cli_profile_endpoint(cli, c.plugin_id, c.profile)) != 0)
-        goto cleanup;
-    if (status != NULL && strcmp(status, "reauthorize_required") == 0) {
-        ch_cli_error("profile %s must be authorized again before delivering: run "
-                     "connector-host authorize --plugin %s --profile %s%s", c.profile,
-                     c.plugin_path, c.profile, ch_cli_fix_home(cli, home, sizeof(home)));
-        rc = CH_EXIT_REAUTHORIZE;
-        goto cleanup;
-    }
     spool = ch_home_spool_dir(&cli->home, c.id, err, sizeof(err));
     if (spool == NULL) {
         ch_cli_error("%s", err);
@@ -172,7 +192,6 @@ cleanup:
         ch_cli_error("%s (the lease expires by itself)", err);
     json_object_put(report);
     ch_connection_clear(&c);
-    free(status);
     free(spool);
     if (lockfd >= 0)
         close(lockfd);
