@@ -141,34 +141,19 @@ static void ch_plugin_explain(const char *spec, const char *path, const char *se
                 "(no ELF header) nor a libtool .la; give a connector's .la or .so", path);
 }
 
-int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
-                   char *err, size_t errlen)
+/* out->path for spec: a bare name as given, searched in the connector
+   directory; a path used as given, made absolute so a stored connection
+   finds it again. 0, or -1 with err. */
+static int ch_plugin_resolve(const char *spec, const char *search_dir, ch_plugin *out,
+                             char *err, size_t errlen)
 {
-    int rc = -1;
-    int have_advise = 0;
-    lt_dladvise advise;
-    aconn_entry_fn *entry = NULL;
     char resolved[PATH_MAX];
 
-    memset(out, 0, sizeof(*out));
-    if (spec == NULL || *spec == '\0') {
-        ch_errf(err, errlen, "no plugin given: pass --plugin PATH-OR-NAME");
-        goto cleanup;
-    }
-    /* libltdl stays initialised for the life of the process: lt_dlexit()
-       drops resident handles from its list without freeing them, and a
-       resident plugin is never unloaded anyway. */
-    if (lt_dlinit() != 0) {
-        ch_errf(err, errlen, "cannot initialise libltdl: %s", lt_dlerror());
-        goto cleanup;
-    }
-    /* A bare name is searched in the connector directory; a path is used
-       as given, made absolute so a stored connection finds it again. */
     if (strchr(spec, '/') == NULL) {
         if (search_dir != NULL && *search_dir != '\0' && lt_dladdsearchdir(search_dir) != 0) {
             ch_errf(err, errlen, "cannot search %s for plugins: %s", search_dir,
                     lt_dlerror());
-            goto cleanup;
+            return -1;
         }
         out->path = strdup(spec);
     } else if (realpath(spec, resolved) != NULL) {
@@ -177,19 +162,28 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
         ch_errf(err, errlen, "cannot load plugin %s: no such file (give the path of "
                 "its .la or .so, or a module name from %s)", spec,
                 search_dir != NULL ? search_dir : "the connector directory");
-        goto cleanup;
+        return -1;
     }
     if (out->path == NULL) {
         ch_errf(err, errlen, "out of memory");
-        goto cleanup;
+        return -1;
     }
+    return 0;
+}
+
+/* Opens out->path resident (the plugin may hold libcurl/OpenSSL state that
+   must never be unmapped while the process lives) into out->handle. 0, or
+   -1 with err. */
+static int ch_plugin_open(const char *spec, const char *search_dir, ch_plugin *out,
+                          char *err, size_t errlen)
+{
+    lt_dladvise advise;
+    int rc = -1;
+
     if (lt_dladvise_init(&advise) != 0) {
         ch_errf(err, errlen, "libltdl: %s", lt_dlerror());
-        goto cleanup;
+        return -1;
     }
-    have_advise = 1;
-    /* Resident: the plugin may hold libcurl/OpenSSL state that must never
-       be unmapped while the process lives. */
     if (lt_dladvise_ext(&advise) != 0 || lt_dladvise_resident(&advise) != 0) {
         ch_errf(err, errlen, "libltdl: %s", lt_dlerror());
         goto cleanup;
@@ -210,6 +204,33 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
         ch_plugin_explain(spec, out->path, search_dir, why, err, errlen);
         goto cleanup;
     }
+    rc = 0;
+cleanup:
+    lt_dladvise_destroy(&advise);
+    return rc;
+}
+
+int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
+                   char *err, size_t errlen)
+{
+    int rc = -1;
+    aconn_entry_fn *entry = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (spec == NULL || *spec == '\0') {
+        ch_errf(err, errlen, "no plugin given: pass --plugin PATH-OR-NAME");
+        goto cleanup;
+    }
+    /* libltdl stays initialised for the life of the process: lt_dlexit()
+       drops resident handles from its list without freeing them, and a
+       resident plugin is never unloaded anyway. */
+    if (lt_dlinit() != 0) {
+        ch_errf(err, errlen, "cannot initialise libltdl: %s", lt_dlerror());
+        goto cleanup;
+    }
+    if (ch_plugin_resolve(spec, search_dir, out, err, errlen) != 0
+        || ch_plugin_open(spec, search_dir, out, err, errlen) != 0)
+        goto cleanup;
     /* dlsym returns an object pointer; the C standard has no conversion to
        a function pointer, so copy the representation (POSIX guarantees it). */
     *(void **) &entry = lt_dlsym(out->handle, ACONN_ENTRY_SYMBOL);
@@ -223,8 +244,6 @@ int ch_plugin_load(const char *spec, const char *search_dir, ch_plugin *out,
         goto cleanup;
     rc = 0;
 cleanup:
-    if (have_advise)
-        lt_dladvise_destroy(&advise);
     if (rc != 0) {
         if (out->handle != NULL)
             lt_dlclose(out->handle);

@@ -240,6 +240,42 @@ cleanup:
     return rc;
 }
 
+/* The claims of a state whose signature is ours: its version, its
+   profile, and its age (issued neither in the future nor over 24 hours
+   ago). */
+static aconn_status tt_state_check_claims(const tt_state_claims *claims, const char *profile,
+                                          const char *who, int64_t now_ms, aconn_error *err)
+{
+    if (claims->version != TT_STATE_VERSION)
+        return tt_state_malformed(err, "unsupported version", who);
+    if (profile == NULL || strcmp(claims->profile, profile) != 0) {
+        /* The signature is ours, so naming its profile is safe and helps. */
+        return aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_foreign", "state",
+                               "This authorization link was made for profile \"%s\", not "
+                               "\"%s\". Complete it with --profile %s, or start again with: "
+                               "connector-host authorize --profile %s",
+                               claims->profile, profile != NULL ? profile : "",
+                               claims->profile, profile != NULL ? profile : "NAME");
+    }
+    /* Both times are checked non-negative first so neither difference can
+       overflow; a future date would otherwise pass the age check forever. */
+    if (claims->issued_ms < 0 || now_ms < 0
+        || claims->issued_ms - now_ms > TT_STATE_CLOCK_SKEW_MS) {
+        return aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_expired", "state",
+                               "The OAuth URL is dated in the future, so it cannot be "
+                               "checked for expiry (was the system clock moved back?). "
+                               "Start again with: connector-host authorize --profile %s",
+                               who);
+    }
+    if (now_ms - claims->issued_ms > TT_STATE_LIFETIME_MS) {
+        return aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_expired", "state",
+                               "The OAuth URL has expired: it is valid for 24 hours. "
+                               "Start again with: connector-host authorize --profile %s",
+                               who);
+    }
+    return ACONN_OK;
+}
+
 aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
                              const char *profile, int64_t now_ms,
                              tt_state_claims *claims, aconn_error *err)
@@ -297,39 +333,7 @@ aconn_status tt_state_verify(const char *key, size_t keylen, const char *state,
         memset(claims, 0, sizeof(*claims));
         goto cleanup;
     }
-    if (claims->version != TT_STATE_VERSION) {
-        st = tt_state_malformed(err, "unsupported version", who);
-        goto cleanup;
-    }
-    if (profile == NULL || strcmp(claims->profile, profile) != 0) {
-        /* The signature is ours, so naming its profile is safe and helps. */
-        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_foreign", "state",
-                             "This authorization link was made for profile \"%s\", not "
-                             "\"%s\". Complete it with --profile %s, or start again with: "
-                             "connector-host authorize --profile %s",
-                             claims->profile, profile != NULL ? profile : "",
-                             claims->profile, profile != NULL ? profile : "NAME");
-        goto cleanup;
-    }
-    /* Both times are checked non-negative first so neither difference can
-       overflow; a future date would otherwise pass the age check forever. */
-    if (claims->issued_ms < 0 || now_ms < 0
-        || claims->issued_ms - now_ms > TT_STATE_CLOCK_SKEW_MS) {
-        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_expired", "state",
-                             "The OAuth URL is dated in the future, so it cannot be "
-                             "checked for expiry (was the system clock moved back?). "
-                             "Start again with: connector-host authorize --profile %s",
-                             who);
-        goto cleanup;
-    }
-    if (now_ms - claims->issued_ms > TT_STATE_LIFETIME_MS) {
-        st = aconn_error_set(err, ACONN_ERR_AUTH_FLOW, "state_expired", "state",
-                             "The OAuth URL has expired: it is valid for 24 hours. "
-                             "Start again with: connector-host authorize --profile %s",
-                             who);
-        goto cleanup;
-    }
-    st = ACONN_OK;
+    st = tt_state_check_claims(claims, profile, who, now_ms, err);
 cleanup:
     OPENSSL_cleanse(mac, sizeof(mac));
     free(payload);
