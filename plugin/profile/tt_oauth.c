@@ -120,13 +120,67 @@ cleanup:
     return st;
 }
 
+/* The claims of a new authorization link for profile and their signed
+   state (*state, caller-owned), under the installation's state key. */
+static aconn_status tt_oauth_sign_state(const aconn_host *host, const char *profile,
+                                        const char *redirect, tt_state_claims *claims,
+                                        char **state, aconn_error *err)
+{
+    tt_secret key = {0};
+    aconn_status st;
+
+    st = tt_secret_state_key(host, &key, err);
+    if (st != ACONN_OK)
+        goto cleanup;
+    if (strlen(redirect) >= sizeof(claims->redirect_uri)) {
+        st = aconn_error_set(err, ACONN_ERR_INVALID, "redirect_uri_too_long", "redirect_uri",
+                             "The redirect URI is longer than %zu characters; register a "
+                             "shorter one for the TikTok app.",
+                             sizeof(claims->redirect_uri) - 1);
+        goto cleanup;
+    }
+    claims->version = TT_STATE_VERSION;
+    ACONN_STRSET(claims->profile, profile);
+    ACONN_STRSET(claims->redirect_uri, redirect);
+    claims->issued_ms = tt_oauth_now(host);
+    st = tt_state_new_nonce(claims->nonce, err);
+    if (st != ACONN_OK)
+        goto cleanup;
+    st = tt_state_sign(key.value, key.len, claims, state, err);
+cleanup:
+    tt_secret_free(&key);
+    return st;
+}
+
+/* authorize BEGIN's answer: {"url", "expires_at_ms", "profile"}. */
+static aconn_status tt_oauth_begin_answer(aconn_output *out, const char *url,
+                                          const tt_state_claims *claims, const char *profile,
+                                          aconn_error *err)
+{
+    json_object *res = json_object_new_object();
+    aconn_status st;
+
+    if (res == NULL || json_object_object_add(res, "url", json_object_new_string(url)) != 0
+        || json_object_object_add(res, "expires_at_ms",
+                                  json_object_new_int64(claims->issued_ms
+                                                        + TT_STATE_LIFETIME_MS)) != 0
+        || json_object_object_add(res, "profile",
+                                  json_object_new_string(profile)) != 0) {
+        json_object_put(res);
+        return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL,
+                               "Out of memory writing the authorization URL.");
+    }
+    st = tt_oauth_write_json(out, res, err);
+    json_object_put(res);
+    return st;
+}
+
 static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
                                    aconn_output *out, aconn_error *err)
 {
     tt_http http;
-    tt_secret app_id = {0}, key = {0};
+    tt_secret app_id = {0};
     tt_state_claims claims;
-    json_object *res = NULL;
     char *state = NULL, *url = NULL;
     const char *redirect;
     aconn_status st;
@@ -152,24 +206,7 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
     st = tt_secret_get(host, "app_id", &app_id, err);
     if (st != ACONN_OK)
         goto cleanup;
-    st = tt_secret_state_key(host, &key, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    if (strlen(redirect) >= sizeof(claims.redirect_uri)) {
-        st = aconn_error_set(err, ACONN_ERR_INVALID, "redirect_uri_too_long", "redirect_uri",
-                             "The redirect URI is longer than %zu characters; register a "
-                             "shorter one for the TikTok app.", sizeof(claims.redirect_uri) - 1);
-        goto cleanup;
-    }
-    claims.version = TT_STATE_VERSION;
-    ACONN_STRSET(claims.profile, profile);
-    ACONN_STRSET(claims.redirect_uri, redirect);
-    claims.issued_ms = tt_oauth_now(host);
-    st = tt_state_new_nonce(claims.nonce, err);
-    if (st != ACONN_OK)
-        goto cleanup;
-    st = tt_state_sign(key.value, key.len, &claims, &state, err);
-    tt_secret_free(&key);
+    st = tt_oauth_sign_state(host, profile, redirect, &claims, &state, err);
     if (st != ACONN_OK)
         goto cleanup;
     st = tt_consent_url(http.api_base, app_id.value, state, redirect, &url, err);
@@ -182,22 +219,11 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
         st = tt_profile_link_set(host, profile, claims.nonce, err);
     if (st != ACONN_OK)
         goto cleanup;
-    res = json_object_new_object();
-    if (res == NULL || json_object_object_add(res, "url", json_object_new_string(url)) != 0
-        || json_object_object_add(res, "expires_at_ms",
-                                  json_object_new_int64(claims.issued_ms + TT_STATE_LIFETIME_MS)) != 0
-        || json_object_object_add(res, "profile", json_object_new_string(profile)) != 0) {
-        st = aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL,
-                             "Out of memory writing the authorization URL.");
-        goto cleanup;
-    }
-    st = tt_oauth_write_json(out, res, err);
+    st = tt_oauth_begin_answer(out, url, &claims, profile, err);
 cleanup:
-    json_object_put(res);
     free(state);
     free(url);
     tt_secret_free(&app_id);
-    tt_secret_free(&key);
     if (http_ok)
         tt_http_cleanup(&http);
     return st;

@@ -55,12 +55,49 @@ static CURLUcode tt_url_add_param(CURLU *u, const char *name, json_object *value
     return rc;
 }
 
+/* The API base's path, then TT_API_PREFIX and endpoint, then the query's
+   parameters (a JSON null is not sent); no fragment. */
+static CURLUcode tt_url_set_endpoint(CURLU *u, const char *endpoint, json_object *query)
+{
+    char *path = NULL, *newpath = NULL;
+    size_t plen, n;
+    CURLUcode rc;
+
+    if ((rc = curl_url_get(u, CURLUPART_PATH, &path, 0)) != CURLUE_OK)
+        return rc;
+    plen = strlen(path);
+    while (plen > 0 && path[plen - 1] == '/')
+        plen--;
+    /* Every TikTok path ends in '/': without it TikTok answers 404. */
+    n = plen + strlen(TT_API_PREFIX) + strlen(endpoint) + 2;
+    newpath = malloc(n);
+    rc = CURLUE_OUT_OF_MEMORY;
+    if (newpath == NULL)
+        goto cleanup;
+    snprintf(newpath, n, "%.*s%s%s/", (int) plen, path, TT_API_PREFIX, endpoint);
+    if ((rc = curl_url_set(u, CURLUPART_PATH, newpath, 0)) != CURLUE_OK
+        || (rc = curl_url_set(u, CURLUPART_QUERY, NULL, 0)) != CURLUE_OK
+        || (rc = curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0)) != CURLUE_OK)
+        goto cleanup;
+    if (query != NULL) {
+        json_object_object_foreach(query, name, value) {
+            if (value == NULL)
+                continue;   /* a JSON null means "not sent" */
+            if ((rc = tt_url_add_param(u, name, value)) != CURLUE_OK)
+                goto cleanup;
+        }
+    }
+cleanup:
+    curl_free(path);
+    free(newpath);
+    return rc;
+}
+
 aconn_status tt_http_build_url(const char *api_base, const char *endpoint,
                                json_object *query, char **out, aconn_error *err)
 {
     CURLU *u = NULL;
-    char *scheme = NULL, *path = NULL, *url = NULL, *newpath = NULL;
-    size_t plen, n;
+    char *scheme = NULL, *url = NULL;
     aconn_status st = ACONN_ERR_FATAL;
 
     *out = NULL;
@@ -92,29 +129,8 @@ aconn_status tt_http_build_url(const char *api_base, const char *endpoint,
                              api_base);
         goto cleanup;
     }
-    if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+    if (tt_url_set_endpoint(u, endpoint, query) != CURLUE_OK)
         goto oom;
-    plen = strlen(path);
-    while (plen > 0 && path[plen - 1] == '/')
-        plen--;
-    /* Every TikTok path ends in '/': without it TikTok answers 404. */
-    n = plen + strlen(TT_API_PREFIX) + strlen(endpoint) + 2;
-    newpath = malloc(n);
-    if (newpath == NULL)
-        goto oom;
-    snprintf(newpath, n, "%.*s%s%s/", (int) plen, path, TT_API_PREFIX, endpoint);
-    if (curl_url_set(u, CURLUPART_PATH, newpath, 0) != CURLUE_OK
-        || curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK
-        || curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK)
-        goto oom;
-    if (query != NULL) {
-        json_object_object_foreach(query, name, value) {
-            if (value == NULL)
-                continue;   /* a JSON null means "not sent" */
-            if (tt_url_add_param(u, name, value) != CURLUE_OK)
-                goto oom;
-        }
-    }
     if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
         goto oom;
     *out = tt_strdup(url);
@@ -132,8 +148,6 @@ cleanup:
         curl_free(url);
     }
     curl_free(scheme);
-    curl_free(path);
-    free(newpath);
     curl_url_cleanup(u);
     return st;
 }
