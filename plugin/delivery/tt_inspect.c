@@ -438,7 +438,7 @@ aconn_status tt_inspect(const aconn_host *host, const aconn_inspect_request *req
     if (st == ACONN_OK)
         st = ask(&in, &s.api, err);
     if (st == ACONN_OK) {
-        now = host->now_ms != NULL ? host->now_ms(host->ctx) : 0;
+        now = host->now_ms(host->ctx);
         st = write_views(&in, req->connection_id, now, out, err);
     }
     tt_session_close(&s);

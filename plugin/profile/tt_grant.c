@@ -133,7 +133,7 @@ static int tt_revoke(tt_flow *f, const char *token)
 
 static int tt_switch_allowed(const aconn_host *host)
 {
-    const char *v = host->option != NULL ? host->option(host->ctx, "switch_user") : NULL;
+    const char *v = host->option(host->ctx, "switch_user");
 
     return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 }

@@ -60,7 +60,7 @@ aconn_status tt_oauth_write_json(aconn_output *out, json_object *obj, aconn_erro
 
 int64_t tt_oauth_now(const aconn_host *host)
 {
-    return host->now_ms != NULL ? host->now_ms(host->ctx) : 0;
+    return host->now_ms(host->ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -187,7 +187,7 @@ static aconn_status tt_oauth_begin(const aconn_host *host, const char *profile,
     int http_ok = 0;
 
     memset(&claims, 0, sizeof(claims));
-    redirect = host->option != NULL ? host->option(host->ctx, "redirect_uri") : NULL;
+    redirect = host->option(host->ctx, "redirect_uri");
     if (redirect == NULL || redirect[0] == '\0') {
         st = aconn_error_set(err, ACONN_ERR_INVALID, "redirect_uri_missing", "redirect_uri",
                              "No redirect URI is configured. Give the host option "
@@ -414,7 +414,7 @@ aconn_status tt_oauth_verify_callback(const aconn_host *host, const char *profil
     if (st != ACONN_OK)
         goto cleanup;
     redirect = claims->redirect_uri[0] != '\0' ? claims->redirect_uri
-               : host->option != NULL ? host->option(host->ctx, "redirect_uri") : NULL;
+               : host->option(host->ctx, "redirect_uri");
     if ((st = tt_check_redirect(callback_url, redirect, profile, err)) != ACONN_OK)
         goto cleanup;
     if (*auth_code == NULL) {

@@ -285,7 +285,7 @@ aconn_status tt_profile_refresh(const aconn_host *host, const tt_api *api, const
     json_object *old = NULL, *doc = NULL, *v;
     uint64_t version = 0;
     char tid[TT_PROFILE_TOKEN_ID_HEX + 1];
-    int64_t connected_at = 0, now = host->now_ms != NULL ? host->now_ms(host->ctx) : 0;
+    int64_t connected_at = 0, now = host->now_ms(host->ctx);
     aconn_status st;
 
     if (out_doc != NULL)

@@ -347,11 +347,6 @@ int tt_state_nonce_key(const char *nonce, char *buf, size_t buflen)
     return (n < 0 || (size_t) n >= buflen) ? -1 : 0;
 }
 
-static int tt_state_store_usable(const aconn_host *host)
-{
-    return host != NULL && host->state_get != NULL && host->state_cas != NULL;
-}
-
 aconn_status tt_state_nonce_record(const aconn_host *host, const tt_state_claims *claims,
                                    aconn_error *err)
 {
@@ -359,9 +354,6 @@ aconn_status tt_state_nonce_record(const aconn_host *host, const tt_state_claims
     uint64_t version = 0;
     aconn_status st;
 
-    if (!tt_state_store_usable(host))
-        return aconn_error_set(err, ACONN_ERR_UNSUPPORTED, "no_state_store", NULL,
-                               "The host has no state store; the authorize flow needs one.");
     if (tt_state_nonce_key(claims->nonce, key, sizeof(key)) != 0)
         return aconn_error_set(err, ACONN_ERR_FATAL, "state_key_too_long", NULL,
                                "Internal error: nonce key too long.");
@@ -382,9 +374,6 @@ aconn_status tt_state_nonce_consume(const aconn_host *host, const tt_state_claim
     uint64_t version = 0, new_version = 0;
     aconn_status st;
 
-    if (!tt_state_store_usable(host))
-        return aconn_error_set(err, ACONN_ERR_UNSUPPORTED, "no_state_store", NULL,
-                               "The host has no state store; the authorize flow needs one.");
     if (tt_state_nonce_key(claims->nonce, key, sizeof(key)) != 0)
         return aconn_error_set(err, ACONN_ERR_FATAL, "state_key_too_long", NULL,
                                "Internal error: nonce key too long.");
@@ -417,8 +406,8 @@ int tt_state_nonce_release(const aconn_host *host, const tt_state_claims *claims
     size_t len = 0;
     uint64_t version = 0, new_version = 0;
 
-    if (!tt_state_store_usable(host)
-        || tt_state_nonce_key(claims->nonce, key, sizeof(key)) != 0
+    /* state_get and state_cas are ABI 1.0 services: never NULL (aconn.h). */
+    if (tt_state_nonce_key(claims->nonce, key, sizeof(key)) != 0
         || host->state_get(host->ctx, key, value, sizeof(value), &len, &version) != ACONN_OK
         || len != strlen(TT_NONCE_USED) || memcmp(value, TT_NONCE_USED, len) != 0)
         return -1;
