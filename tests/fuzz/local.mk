@@ -112,11 +112,11 @@ tests_fuzz_test_fuzz_regressions_SOURCES = tests/fuzz/test_fuzz_regressions.c \
 tests_fuzz_test_fuzz_regressions_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-I$(top_srcdir)/tests/fuzz
 tests_fuzz_test_fuzz_regressions_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS) \
-	$(OPENSSL_CFLAGS)
+	$(OPENSSL_CFLAGS) $(TS_CFLAGS)
 # fz_transport.o precedes the static libtt_core archive, so the archive's
 # tt_http_retry.o is never linked (see fz_transport.h).
 tests_fuzz_test_fuzz_regressions_LDADD = plugin/libtt_core.la host/libch.la \
-	$(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
+	$(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS) $(TS_LIBS)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_main.c tests/fuzz/run-fuzz tests/fuzz/corpus \
 	tests/fuzz/dict tests/fuzz/regressions

@@ -21,6 +21,7 @@
 #include "fz_manifest_check.h"
 #include "settings/tt_manifest.h"
 #include "profile/tt_state.h"
+#include "ts_cunit.h"
 
 static const fz_target fz_targets[] = {
     {"settings", fz_settings}, {"dataset", fz_dataset}, {"envelope", fz_envelope},
@@ -245,25 +246,16 @@ static void test_manifest_checker(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"seed corpora replay", test_seed_corpora},
+        {"saved crashes replay", test_regressions},
+        {"state dated in the future", test_state_future_refused},
+        {"state in a non-canonical encoding", test_state_noncanonical_refused},
+        {"manifest checker", test_manifest_checker},
+    };
+    static const ts_suite suites[] = {
+        {"fuzz regressions", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("fuzz regressions", NULL, NULL);
-    if (s == NULL
-        || CU_add_test(s, "seed corpora replay", test_seed_corpora) == NULL
-        || CU_add_test(s, "saved crashes replay", test_regressions) == NULL
-        || CU_add_test(s, "state dated in the future", test_state_future_refused) == NULL
-        || CU_add_test(s, "state in a non-canonical encoding", test_state_noncanonical_refused)
-               == NULL
-        || CU_add_test(s, "manifest checker", test_manifest_checker) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

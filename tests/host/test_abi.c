@@ -16,6 +16,7 @@
 
 #include "ch_plugin.h"
 #include "test_util.h"
+#include "ts_cunit.h"
 
 static void test_load_uninstalled_la(void)
 {
@@ -196,30 +197,19 @@ static void test_real_plugin_dlopenext(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"uninstalled .la loads", test_load_uninstalled_la},
+        {"module name searched", test_load_by_module_name},
+        {"ABI 2 refused", test_abi_major_refused},
+        {"incomplete descriptor refused", test_incomplete_descriptor_refused},
+        {"missing file refused", test_missing_file_refused},
+        {"CLI exit 4 for ABI 2", test_cli_refuses_abi2},
+        {"real plugin exports one symbol", test_real_plugin_exports_one_symbol},
+        {"real plugin opens with lt_dlopenext", test_real_plugin_dlopenext},
+    };
+    static const ts_suite suites[] = {
+        {"abi", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("abi", NULL, NULL);
-    if (s == NULL
-        || CU_add_test(s, "uninstalled .la loads", test_load_uninstalled_la) == NULL
-        || CU_add_test(s, "module name searched", test_load_by_module_name) == NULL
-        || CU_add_test(s, "ABI 2 refused", test_abi_major_refused) == NULL
-        || CU_add_test(s, "incomplete descriptor refused",
-                       test_incomplete_descriptor_refused) == NULL
-        || CU_add_test(s, "missing file refused", test_missing_file_refused) == NULL
-        || CU_add_test(s, "CLI exit 4 for ABI 2", test_cli_refuses_abi2) == NULL
-        || CU_add_test(s, "real plugin exports one symbol",
-                       test_real_plugin_exports_one_symbol) == NULL
-        || CU_add_test(s, "real plugin opens with lt_dlopenext",
-                       test_real_plugin_dlopenext) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

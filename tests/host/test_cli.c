@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "test_util.h"
+#include "ts_cunit.h"
 
 typedef struct fx {
     char *dir;
@@ -745,32 +746,24 @@ static void test_sigterm_cancels(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"usage, help, version", test_usage_help_version},
+        {"describe", test_describe},
+        {"validate", test_validate},
+        {"authorize", test_authorize},
+        {"connect", test_connect},
+        {"deliver OK, rejects, services", test_deliver_ok_and_rejects},
+        {"retry keeps the run", test_deliver_retry_keeps_run},
+        {"permanent extends the run", test_deliver_permanent_extends},
+        {"reauthorize", test_deliver_reauthorize},
+        {"fatal and partial batches", test_deliver_fatal_and_partial},
+        {"historical data off", test_historical_false},
+        {"kill -9 resumes the same run", test_kill9_resumes_same_run},
+        {"SIGTERM cancels", test_sigterm_cancels},
+    };
+    static const ts_suite suites[] = {
+        {"cli", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("cli", NULL, NULL);
-    if (s == NULL
-        || CU_add_test(s, "usage, help, version", test_usage_help_version) == NULL
-        || CU_add_test(s, "describe", test_describe) == NULL
-        || CU_add_test(s, "validate", test_validate) == NULL
-        || CU_add_test(s, "authorize", test_authorize) == NULL
-        || CU_add_test(s, "connect", test_connect) == NULL
-        || CU_add_test(s, "deliver OK, rejects, services", test_deliver_ok_and_rejects) == NULL
-        || CU_add_test(s, "retry keeps the run", test_deliver_retry_keeps_run) == NULL
-        || CU_add_test(s, "permanent extends the run", test_deliver_permanent_extends) == NULL
-        || CU_add_test(s, "reauthorize", test_deliver_reauthorize) == NULL
-        || CU_add_test(s, "fatal and partial batches", test_deliver_fatal_and_partial) == NULL
-        || CU_add_test(s, "historical data off", test_historical_false) == NULL
-        || CU_add_test(s, "kill -9 resumes the same run", test_kill9_resumes_same_run) == NULL
-        || CU_add_test(s, "SIGTERM cancels", test_sigterm_cancels) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

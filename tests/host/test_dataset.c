@@ -13,6 +13,7 @@
 
 #include "ch_dataset.h"
 #include "test_util.h"
+#include "ts_cunit.h"
 
 static char *test_dir;
 
@@ -216,21 +217,13 @@ static void test_chunks_seek_and_range(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"bad lines are counted rejects", test_bad_lines},
+        {"chunks, seek and range", test_chunks_seek_and_range},
+    };
+    static const ts_suite suites[] = {
+        {"dataset", suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("dataset", suite_init, suite_clean);
-    if (s == NULL
-        || CU_add_test(s, "bad lines are counted rejects", test_bad_lines) == NULL
-        || CU_add_test(s, "chunks, seek and range", test_chunks_seek_and_range) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ch_util.h"
+#include "ts_cunit.h"
 
 static void test_valid(void)
 {
@@ -65,21 +66,13 @@ static void test_hostile(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"ordinary periods", test_valid},
+        {"hostile durations refused", test_hostile},
+    };
+    static const ts_suite suites[] = {
+        {"duration", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("duration", NULL, NULL);
-    if (s == NULL
-        || CU_add_test(s, "ordinary periods", test_valid) == NULL
-        || CU_add_test(s, "hostile durations refused", test_hostile) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -28,6 +28,7 @@
 #include "ch_secrets.h"
 #include "ch_state.h"
 #include "test_util.h"
+#include "ts_cunit.h"
 
 static char *test_dir;
 
@@ -446,28 +447,20 @@ static void test_state_modes(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"secrets file swapped while read", test_swap_race},
+        {"FIFO as secrets file", test_fifo},
+        {"symbolic link as secrets file", test_symlink},
+        {"secrets file of another user", test_foreign_owner},
+        {"fsync/rename failures", test_write_failures},
+        {"replaced files 0600", test_write_mode},
+        {"home and spool modes", test_home},
+        {"CLI refuses a 0777 home", test_cli_home},
+        {"state.db, -wal, -shm modes", test_state_modes},
+    };
+    static const ts_suite suites[] = {
+        {"file", suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("file", suite_init, suite_clean);
-    if (s == NULL
-        || CU_add_test(s, "secrets file swapped while read", test_swap_race) == NULL
-        || CU_add_test(s, "FIFO as secrets file", test_fifo) == NULL
-        || CU_add_test(s, "symbolic link as secrets file", test_symlink) == NULL
-        || CU_add_test(s, "secrets file of another user", test_foreign_owner) == NULL
-        || CU_add_test(s, "fsync/rename failures", test_write_failures) == NULL
-        || CU_add_test(s, "replaced files 0600", test_write_mode) == NULL
-        || CU_add_test(s, "home and spool modes", test_home) == NULL
-        || CU_add_test(s, "CLI refuses a 0777 home", test_cli_home) == NULL
-        || CU_add_test(s, "state.db, -wal, -shm modes", test_state_modes) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -22,6 +22,7 @@
 #include "ch_report.h"
 #include "ch_state.h"
 #include "test_util.h"
+#include "ts_cunit.h"
 
 static char *test_dir;
 
@@ -341,24 +342,16 @@ static void test_first_lines_once(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"strict records", test_strict_records},
+        {"non-regular files", test_not_regular},
+        {"fingerprint, small file", test_fingerprint_small},
+        {"fingerprint, sampled file", test_fingerprint_large},
+        {"first_lines lists a line once", test_first_lines_once},
+    };
+    static const ts_suite suites[] = {
+        {"inputs", suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("inputs", suite_init, suite_clean);
-    if (s == NULL
-        || CU_add_test(s, "strict records", test_strict_records) == NULL
-        || CU_add_test(s, "non-regular files", test_not_regular) == NULL
-        || CU_add_test(s, "fingerprint, small file", test_fingerprint_small) == NULL
-        || CU_add_test(s, "fingerprint, sampled file", test_fingerprint_large) == NULL
-        || CU_add_test(s, "first_lines lists a line once", test_first_lines_once) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "test_util.h"
+#include "ts_cunit.h"
 
 #define BASE_A "https://127.0.0.1:1/a"
 #define BASE_B "https://127.0.0.1:1/b"
@@ -668,29 +669,21 @@ static void test_docs_match_help(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"manners", test_manners},
+        {"API base remembered", test_api_base_remembered},
+        {"old state.db migrates", test_old_state_db_migrates},
+        {"connections visible", test_connections_visible},
+        {"runs filters", test_runs_filters},
+        {"failed deliver says why", test_deliver_failure_says_why},
+        {"lost state.db refused", test_lost_state_db_refused},
+        {"relink a moved plugin", test_relink},
+        {"plugin-loading messages", test_plugin_load_messages},
+        {"docs name every command", test_docs_match_help},
+    };
+    static const ts_suite suites[] = {
+        {"ops", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("ops", NULL, NULL);
-    if (s == NULL
-        || CU_add_test(s, "manners", test_manners) == NULL
-        || CU_add_test(s, "API base remembered", test_api_base_remembered) == NULL
-        || CU_add_test(s, "old state.db migrates", test_old_state_db_migrates) == NULL
-        || CU_add_test(s, "connections visible", test_connections_visible) == NULL
-        || CU_add_test(s, "runs filters", test_runs_filters) == NULL
-        || CU_add_test(s, "failed deliver says why", test_deliver_failure_says_why) == NULL
-        || CU_add_test(s, "lost state.db refused", test_lost_state_db_refused) == NULL
-        || CU_add_test(s, "relink a moved plugin", test_relink) == NULL
-        || CU_add_test(s, "plugin-loading messages", test_plugin_load_messages) == NULL
-        || CU_add_test(s, "docs name every command", test_docs_match_help) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -16,6 +16,7 @@
 #include "ch_dataset.h"
 #include "ch_prefetch.h"
 #include "test_util.h"
+#include "ts_cunit.h"
 
 static char *test_dir;
 
@@ -204,22 +205,13 @@ static void test_stop_in_the_middle(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"the reader thread hands out what the direct reader does", test_same_as_direct},
+        {"a stop puts the dataset back", test_stop_in_the_middle},
+    };
+    static const ts_suite suites[] = {
+        {"prefetch", suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("prefetch", suite_init, suite_clean);
-    if (s == NULL
-        || CU_add_test(s, "the reader thread hands out what the direct reader does",
-                       test_same_as_direct) == NULL
-        || CU_add_test(s, "a stop puts the dataset back", test_stop_in_the_middle) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

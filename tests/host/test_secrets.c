@@ -17,6 +17,7 @@
 
 #include "ch_secrets.h"
 #include "test_util.h"
+#include "ts_cunit.h"
 
 static char *test_dir;
 
@@ -335,24 +336,16 @@ static void test_cli_list_delete(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"permissions", test_permissions},
+        {"get, put, delete", test_get_put_delete},
+        {"concurrent writers", test_concurrent_writers},
+        {"CLI secret set; no leaks", test_cli_and_no_leaks},
+        {"CLI secret list and delete", test_cli_list_delete},
+    };
+    static const ts_suite suites[] = {
+        {"secrets", suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("secrets", suite_init, suite_clean);
-    if (s == NULL
-        || CU_add_test(s, "permissions", test_permissions) == NULL
-        || CU_add_test(s, "get, put, delete", test_get_put_delete) == NULL
-        || CU_add_test(s, "concurrent writers", test_concurrent_writers) == NULL
-        || CU_add_test(s, "CLI secret set; no leaks", test_cli_and_no_leaks) == NULL
-        || CU_add_test(s, "CLI secret list and delete", test_cli_list_delete) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

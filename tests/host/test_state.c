@@ -31,6 +31,13 @@
 #include "test_state.h"
 #include "test_util.h"
 #include "ts.h"
+#include "ts_cunit.h"
+
+#ifdef TEST_STATE_PG
+#define STATE_SUITE "state (postgresql)"
+#else
+#define STATE_SUITE "state (sqlite)"
+#endif
 
 static char *test_dir;
 char test_db[4096];
@@ -283,7 +290,19 @@ static void test_leases_and_fencing(void)
 
 int main(void)
 {
-    CU_pSuite s;
+    static const ts_test tests[] = {
+        {"CAS semantics", test_cas_semantics},
+        {"two processes, 1000 increments", test_two_processes_cas},
+        {"four threads, one handle", test_threads_share_a_handle},
+        {"SIGKILL keeps every commit", test_sigkill_keeps_commits},
+        {"settings immutable", test_settings_immutable},
+        {"SIGKILL inside a transaction", test_sigkill_inside_transaction},
+        {"leases and fencing", test_leases_and_fencing},
+        {"newer schema refused", test_newer_schema_refused},
+    };
+    static const ts_suite suites[] = {
+        {STATE_SUITE, suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
+    };
     int rc;
 
 #ifdef TEST_STATE_PG
@@ -303,27 +322,7 @@ int main(void)
         return 1;
     snprintf(test_db, sizeof(test_db), "%s", ts_pg_url(test_cluster));
 #endif
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite(test_pg ? "state (postgresql)" : "state (sqlite)", suite_init,
-                     suite_clean);
-    if (s == NULL
-        || CU_add_test(s, "CAS semantics", test_cas_semantics) == NULL
-        || CU_add_test(s, "two processes, 1000 increments", test_two_processes_cas) == NULL
-        || CU_add_test(s, "four threads, one handle", test_threads_share_a_handle) == NULL
-        || CU_add_test(s, "SIGKILL keeps every commit", test_sigkill_keeps_commits) == NULL
-        || CU_add_test(s, "settings immutable", test_settings_immutable) == NULL
-        || CU_add_test(s, "SIGKILL inside a transaction",
-                       test_sigkill_inside_transaction) == NULL
-        || CU_add_test(s, "leases and fencing", test_leases_and_fencing) == NULL
-        || CU_add_test(s, "newer schema refused", test_newer_schema_refused) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
+    rc = ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 #ifdef TEST_STATE_PG
     if (ts_pg_stop(test_cluster) != 0)
         rc = 1;

@@ -17,6 +17,7 @@
 #include "ch_state.h"
 #include "ch_vault.h"
 #include "test_util.h"
+#include "ts_cunit.h"
 
 #define KEY_A "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 #define KEY_B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
@@ -119,22 +120,17 @@ static void test_round_trip_and_refusals(void)
 
 int main(void)
 {
-    CU_pSuite s;
+    static const ts_test tests[] = {
+        {"key file checks", test_key_file_checks},
+        {"round trip and refusals", test_round_trip_and_refusals},
+    };
+    static const ts_suite suites[] = {
+        {"vault", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
     int rc;
 
     dir = test_tmpdir("vault");
-    if (dir == NULL || CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("vault", NULL, NULL);
-    if (s == NULL || CU_add_test(s, "key file checks", test_key_file_checks) == NULL
-        || CU_add_test(s, "round trip and refusals", test_round_trip_and_refusals) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
+    rc = ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
     test_rm_rf(dir);
     free(dir);
     return rc;

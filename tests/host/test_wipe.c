@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "ts_cunit.h"
 
 #define MARKERS "Leak-Canary-42,Second-Canary-77,tok-prof-SECRET,tok-other-SECRET," \
                 "probe-secret-value"
@@ -177,7 +178,13 @@ static int shim_usable(void)
 
 int main(void)
 {
-    CU_pSuite s;
+    static const ts_test tests[] = {
+        {"shim finds an unwiped marker", test_shim_finds},
+        {"no secret in freed memory", test_scan},
+    };
+    static const ts_suite suites[] = {
+        {"wipe", NULL, suite_clean, tests, sizeof tests / sizeof tests[0]},
+    };
     int rc;
 
     if (suite_init() != 0)
@@ -188,18 +195,6 @@ int main(void)
         suite_clean();
         return 77;
     }
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("wipe", NULL, suite_clean);
-    if (s == NULL
-        || CU_add_test(s, "shim finds an unwiped marker", test_shim_finds) == NULL
-        || CU_add_test(s, "no secret in freed memory", test_scan) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
+    rc = ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
     return rc;
 }

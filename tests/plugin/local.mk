@@ -3,30 +3,30 @@ check_PROGRAMS += tests/plugin/test_ident
 TESTS += tests/plugin/test_ident
 tests_plugin_test_ident_SOURCES = tests/plugin/test_ident.c
 tests_plugin_test_ident_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
-tests_plugin_test_ident_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS) $(JSON_C_CFLAGS)
-tests_plugin_test_ident_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS) $(JSON_C_LIBS)
+tests_plugin_test_ident_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS) $(JSON_C_CFLAGS) $(TS_CFLAGS)
+tests_plugin_test_ident_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS) $(JSON_C_LIBS) $(TS_LIBS)
 
 check_PROGRAMS += tests/plugin/test_spool
 TESTS += tests/plugin/test_spool
 tests_plugin_test_spool_SOURCES = tests/plugin/test_spool.c
 tests_plugin_test_spool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
-tests_plugin_test_spool_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS)
-tests_plugin_test_spool_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS)
+tests_plugin_test_spool_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS) $(TS_CFLAGS)
+tests_plugin_test_spool_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(OPENSSL_LIBS) $(TS_LIBS)
 
 check_PROGRAMS += tests/plugin/test_settings
 TESTS += tests/plugin/test_settings
 tests_plugin_test_settings_SOURCES = tests/plugin/test_settings.c
 tests_plugin_test_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
-tests_plugin_test_settings_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
-tests_plugin_test_settings_LDADD = plugin/libtt_core.la $(TEST_LIBS)
+tests_plugin_test_settings_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(TS_CFLAGS)
+tests_plugin_test_settings_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(TS_LIBS)
 
 # Loads the uninstalled plugin ($TT_PLUGIN) with libltdl, like a host.
 check_PROGRAMS += tests/plugin/test_manifest
 TESTS += tests/plugin/test_manifest
 tests_plugin_test_manifest_SOURCES = tests/plugin/test_manifest.c
 tests_plugin_test_manifest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
-tests_plugin_test_manifest_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
-tests_plugin_test_manifest_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(JSON_C_LIBS) $(LIBLTDL)
+tests_plugin_test_manifest_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(TS_CFLAGS)
+tests_plugin_test_manifest_LDADD = plugin/libtt_core.la $(TEST_LIBS) $(JSON_C_LIBS) $(LIBLTDL) $(TS_LIBS)
 EXTRA_tests_plugin_test_manifest_DEPENDENCIES = plugin/tiktok_connector.la manifests/tiktok_connector.json
 
 # Schema and C validator must agree on every example settings file.
@@ -52,9 +52,9 @@ tests_plugin_libmock_host_la_CFLAGS = $(AM_CFLAGS)
 
 
 TT_NET_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/plugin -I$(top_srcdir)/tests/plugin \
-	$(CURL_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS)
+	$(CURL_CFLAGS) $(JSON_C_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS) $(TS_CFLAGS)
 TT_NET_TEST_LIBS = plugin/libtt_core.la tests/plugin/libmock_host.la $(TEST_LIBS) \
-	$(CURL_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS)
+	$(CURL_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) $(TS_LIBS)
 
 check_PROGRAMS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http tests/plugin/test_oauth \
 	tests/plugin/test_http_transport
@@ -92,8 +92,8 @@ tests_plugin_test_http_transport_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)
 check_PROGRAMS += tests/plugin/test_delivery
 TESTS += tests/plugin/test_delivery
 tests_plugin_test_delivery_SOURCES = tests/plugin/test_delivery.c
-tests_plugin_test_delivery_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
-tests_plugin_test_delivery_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
+tests_plugin_test_delivery_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_delivery_LDADD = $(TT_NET_TEST_LIBS)
 EXTRA_tests_plugin_test_delivery_DEPENDENCIES = $(TT_SANDBOX_DEP)
 
 # The update budget and the one-REPLACE-a-day rule, on the mock host's store.

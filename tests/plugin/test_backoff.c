@@ -10,6 +10,7 @@
 #include "mock_host.h"
 #include "tiktok/tt_backoff.h"
 #include "tiktok/tt_status.h"
+#include "ts_cunit.h"
 
 #define EP "dmp/custom_audience/update"
 #define HOUR_MS 3600000LL
@@ -172,20 +173,16 @@ static void test_store_failures(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"which limit, how long", test_limit_rules},
+        {"per-minute pause honoured across runs, then per-day", test_minute_pause_across_runs},
+        {"a minute of throttling climbs to 5 minutes", test_climb_by_duration},
+        {"40133 pauses the Ad Account", test_advertiser_scope},
+        {"store missing or failing", test_store_failures},
+    };
+    static const ts_suite suites[] = {
+        {"tt_backoff", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("tt_backoff", NULL, NULL);
-    CU_add_test(s, "which limit, how long", test_limit_rules);
-    CU_add_test(s, "per-minute pause honoured across runs, then per-day", test_minute_pause_across_runs);
-    CU_add_test(s, "a minute of throttling climbs to 5 minutes", test_climb_by_duration);
-    CU_add_test(s, "40133 pauses the Ad Account", test_advertiser_scope);
-    CU_add_test(s, "store missing or failing", test_store_failures);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

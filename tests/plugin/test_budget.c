@@ -15,6 +15,7 @@
 
 #include "mock_host.h"
 #include "delivery/tt_budget.h"
+#include "ts_cunit.h"
 
 #define T0 1700000000000LL /* 2023-11-14 22:13:20 UTC */
 #define DAY0 1699920000000LL /* 2023-11-14 00:00:00 UTC */
@@ -362,26 +363,22 @@ static void test_corrupt_value(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"first reservation", test_first_reservation},
+        {"24 then deferred with the right retry_after", test_24_then_deferred},
+        {"window boundaries (now - 25 h, now]", test_window_boundaries},
+        {"entries expire", test_entries_expire},
+        {"a lower limit than the window holds", test_lower_limit},
+        {"any calendar day of any time zone holds at most 24", test_any_day_holds_24},
+        {"lost CAS races are retried", test_cas_conflict_retried},
+        {"eight concurrent workers get exactly 24", test_concurrent_workers},
+        {"migration from today's legacy counter", test_migration_from_legacy},
+        {"a legacy counter of another day is not carried", test_migration_other_day},
+        {"a corrupt value is refused, naming the key", test_corrupt_value},
+    };
+    static const ts_suite suites[] = {
+        {"tt_budget", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("tt_budget", NULL, NULL);
-    CU_add_test(s, "first reservation", test_first_reservation);
-    CU_add_test(s, "24 then deferred with the right retry_after", test_24_then_deferred);
-    CU_add_test(s, "window boundaries (now - 25 h, now]", test_window_boundaries);
-    CU_add_test(s, "entries expire", test_entries_expire);
-    CU_add_test(s, "a lower limit than the window holds", test_lower_limit);
-    CU_add_test(s, "any calendar day of any time zone holds at most 24", test_any_day_holds_24);
-    CU_add_test(s, "lost CAS races are retried", test_cas_conflict_retried);
-    CU_add_test(s, "eight concurrent workers get exactly 24", test_concurrent_workers);
-    CU_add_test(s, "migration from today's legacy counter", test_migration_from_legacy);
-    CU_add_test(s, "a legacy counter of another day is not carried", test_migration_other_day);
-    CU_add_test(s, "a corrupt value is refused, naming the key", test_corrupt_value);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

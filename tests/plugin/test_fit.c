@@ -10,6 +10,7 @@
 #include <CUnit/Basic.h>
 
 #include "settings/tt_fit.h"
+#include "ts_cunit.h"
 
 #define ADV "7212000000000000004"
 
@@ -145,19 +146,15 @@ static void test_existing(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"audiences a connection creates", test_new_audiences},
+        {"room under 400", test_room},
+        {"accepted calculate_types and customer-file types", test_calc_types},
+        {"existing audiences refused or accepted", test_existing},
+    };
+    static const ts_suite suites[] = {
+        {"tt_fit", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("tt_fit", NULL, NULL);
-    CU_add_test(s, "audiences a connection creates", test_new_audiences);
-    CU_add_test(s, "room under 400", test_room);
-    CU_add_test(s, "accepted calculate_types and customer-file types", test_calc_types);
-    CU_add_test(s, "existing audiences refused or accepted", test_existing);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

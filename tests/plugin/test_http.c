@@ -11,6 +11,7 @@
 #include "mock_host.h"
 #include "tiktok/tt_http.h"
 #include "tiktok/tt_url.h"
+#include "ts_cunit.h"
 
 static char *url_for(const char *base, const char *endpoint, json_object *q, aconn_status *st)
 {
@@ -294,25 +295,21 @@ static void test_init_options(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"URL paths end in a slash", test_url_trailing_slash},
+        {"query: JSON arrays, encoding", test_url_query_encoding},
+        {"bad api_base and endpoints refused", test_url_rejects},
+        {"plain http only to loopback", test_url_cleartext},
+        {"envelope: good and code != 0", test_envelope},
+        {"envelope: truncated, non-JSON, missing code", test_envelope_bad},
+        {"bad body error names the endpoint", test_bad_body_names_endpoint},
+        {"libcurl results mapped", test_transport_of},
+        {"backoff bounds", test_backoff},
+        {"init reads host options", test_init_options},
+    };
+    static const ts_suite suites[] = {
+        {"tt_http (no network)", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("tt_http (no network)", NULL, NULL);
-    CU_add_test(s, "URL paths end in a slash", test_url_trailing_slash);
-    CU_add_test(s, "query: JSON arrays, encoding", test_url_query_encoding);
-    CU_add_test(s, "bad api_base and endpoints refused", test_url_rejects);
-    CU_add_test(s, "plain http only to loopback", test_url_cleartext);
-    CU_add_test(s, "envelope: good and code != 0", test_envelope);
-    CU_add_test(s, "envelope: truncated, non-JSON, missing code", test_envelope_bad);
-    CU_add_test(s, "bad body error names the endpoint", test_bad_body_names_endpoint);
-    CU_add_test(s, "libcurl results mapped", test_transport_of);
-    CU_add_test(s, "backoff bounds", test_backoff);
-    CU_add_test(s, "init reads host options", test_init_options);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -24,6 +24,7 @@
 #include "mock_host.h"
 #include "tiktok/tt_api.h"
 #include "tiktok/tt_http.h"
+#include "ts_cunit.h"
 
 #define TOKEN "tok-SECRET-9f8e7d6c5b4a"
 #define P "/open_api/v1.3/"
@@ -799,33 +800,31 @@ static int suite_clean(void)
 
 int main(void)
 {
-    CU_pSuite s;
+    static const ts_test tests[] = {
+        {"OK: header token, JSON-array query", test_ok_header_and_query},
+        {"HTTP 503 retried, then retry status", test_http_5xx},
+        {"50002 twice, then success", test_retry_then_success},
+        {"40100 bounded, throttled hint", test_throttled_bounded},
+        {"40002 not retried", test_rejected_not_retried},
+        {"dropped connection", test_dropped},
+        {"create is not blindly retried", test_create_not_blindly_retried},
+        {"audience state: found, processing, gone", test_audience_state},
+        {"50002 on a write is not resent in the call", test_outcome_unknown_not_resent},
+        {"redirect not followed", test_redirect_not_followed},
+        {"timeout", test_timeout},
+        {"non-JSON, truncated, oversized, 404", test_bad_bodies},
+        {"connection refused; cancelled", test_connect_refused_and_cancel},
+        {"list follows total_page", test_list_pages},
+        {"parallel multipart upload", test_parallel_upload},
+        {"TLS: trusted CA, wrong CA, system store", test_tls},
+    };
+    static const ts_suite suites[] = {
+        {"tt_http on loopback", suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
+    };
     int rc;
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    s = CU_add_suite("tt_http on loopback", suite_init, suite_clean);
-    CU_add_test(s, "OK: header token, JSON-array query", test_ok_header_and_query);
-    CU_add_test(s, "HTTP 503 retried, then retry status", test_http_5xx);
-    CU_add_test(s, "50002 twice, then success", test_retry_then_success);
-    CU_add_test(s, "40100 bounded, throttled hint", test_throttled_bounded);
-    CU_add_test(s, "40002 not retried", test_rejected_not_retried);
-    CU_add_test(s, "dropped connection", test_dropped);
-    CU_add_test(s, "create is not blindly retried", test_create_not_blindly_retried);
-    CU_add_test(s, "audience state: found, processing, gone", test_audience_state);
-    CU_add_test(s, "50002 on a write is not resent in the call", test_outcome_unknown_not_resent);
-    CU_add_test(s, "redirect not followed", test_redirect_not_followed);
-    CU_add_test(s, "timeout", test_timeout);
-    CU_add_test(s, "non-JSON, truncated, oversized, 404", test_bad_bodies);
-    CU_add_test(s, "connection refused; cancelled", test_connect_refused_and_cancel);
-    CU_add_test(s, "list follows total_page", test_list_pages);
-    CU_add_test(s, "parallel multipart upload", test_parallel_upload);
-    CU_add_test(s, "TLS: trusted CA, wrong CA, system store", test_tls);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
+    rc = ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
     curl_global_cleanup();
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "identifiers/tt_email.h"
 #include "identifiers/tt_ident.h"
 #include "identifiers/tt_ident_report.h"
+#include "ts_cunit.h"
 
 static const char HEX_LOWER[] =
     "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
@@ -427,31 +428,23 @@ static void test_counts_json(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"every mapping row", test_every_mapping_row},
+        {"table matches seed", test_table_matches_seed},
+        {"unknown type/attribute", test_unknown_type_and_attribute},
+        {"value rejects", test_value_rejects},
+        {"null value", test_null_value_is_empty},
+        {"upper case, whitespace", test_uppercase_and_whitespace},
+        {"several per record", test_several_identifiers_per_record},
+        {"clear text off", test_clear_text_not_enabled},
+        {"email normalisation", test_email_normalisation},
+        {"bad emails", test_bad_emails},
+        {"names and codes", test_names_and_codes},
+        {"counts as JSON", test_counts_json},
+    };
+    static const ts_suite suites[] = {
+        {"ident", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("ident", NULL, NULL);
-    if (s == NULL
-        || CU_add_test(s, "every mapping row", test_every_mapping_row) == NULL
-        || CU_add_test(s, "table matches seed", test_table_matches_seed) == NULL
-        || CU_add_test(s, "unknown type/attribute", test_unknown_type_and_attribute) == NULL
-        || CU_add_test(s, "value rejects", test_value_rejects) == NULL
-        || CU_add_test(s, "null value", test_null_value_is_empty) == NULL
-        || CU_add_test(s, "upper case, whitespace", test_uppercase_and_whitespace) == NULL
-        || CU_add_test(s, "several per record", test_several_identifiers_per_record) == NULL
-        || CU_add_test(s, "clear text off", test_clear_text_not_enabled) == NULL
-        || CU_add_test(s, "email normalisation", test_email_normalisation) == NULL
-        || CU_add_test(s, "bad emails", test_bad_emails) == NULL
-        || CU_add_test(s, "names and codes", test_names_and_codes) == NULL
-        || CU_add_test(s, "counts as JSON", test_counts_json) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

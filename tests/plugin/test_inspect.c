@@ -12,6 +12,7 @@
 
 #include "delivery/tt_inspect.h"
 #include "mock_host.h"
+#include "ts_cunit.h"
 
 #define NOW 1700000000000LL
 #define SETTINGS "{\"connection_type\":\"new\",\"audience_name\":\"A\"," \
@@ -64,17 +65,13 @@ static void test_refusals(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"TikTok's fields as a status word", test_status_words},
+        {"bad requests; no token: re-authorize", test_refusals},
+    };
+    static const ts_suite suites[] = {
+        {"inspect", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("inspect", NULL, NULL);
-    CU_add_test(s, "TikTok's fields as a status word", test_status_words);
-    CU_add_test(s, "bad requests; no token: re-authorize", test_refusals);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -15,6 +15,7 @@
 #include "settings/tt_settings.h"
 #include "delivery/tt_spool.h"
 #include "common/tt_version.h"
+#include "ts_cunit.h"
 
 static json_object *file_manifest;   /* manifests/tiktok_connector.json */
 
@@ -185,24 +186,16 @@ static void test_schema_fields_documented(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"describe equals file", test_describe_equals_file},
+        {"identity and abi", test_identity_and_abi},
+        {"identifiers match table", test_identifiers_match_table},
+        {"limits match code", test_limits_match_code},
+        {"schema fields documented", test_schema_fields_documented},
+    };
+    static const ts_suite suites[] = {
+        {"manifest", init_suite, clean_suite, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("manifest", init_suite, clean_suite);
-    if (s == NULL
-        || CU_add_test(s, "describe equals file", test_describe_equals_file) == NULL
-        || CU_add_test(s, "identity and abi", test_identity_and_abi) == NULL
-        || CU_add_test(s, "identifiers match table", test_identifiers_match_table) == NULL
-        || CU_add_test(s, "limits match code", test_limits_match_code) == NULL
-        || CU_add_test(s, "schema fields documented", test_schema_fields_documented) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -18,6 +18,7 @@
 #include "profile/tt_accounts.h"
 #include "profile/tt_oauth.h"
 #include "profile/tt_state.h"
+#include "ts_cunit.h"
 
 #define APP_ID "7237383493024481281"
 #define APP_SECRET "app-secret-DO-NOT-LEAK-5f1c"
@@ -456,27 +457,24 @@ static void test_accounts_classify(void)
 
 int main(void)
 {
-    CU_pSuite s;
+    static const ts_test tests[] = {
+        {"BEGIN writes url, expiry, profile", test_begin_output},
+        {"BEGIN errors: profile, redirect_uri, app_id", test_begin_errors},
+        {"COMPLETE state errors", test_complete_state_errors},
+        {"COMPLETE foreign key; nonce reuse", test_complete_foreign_key_and_reuse},
+        {"COMPLETE on a host that never began", test_complete_without_state_key},
+        {"STATUS never authorized: not_authorized, nothing written", test_status_without_token},
+        {"40106 on one Ad Account: that account's failure", test_coverage_scope},
+        {"callback parsing", test_parse_callback},
+        {"Ad Account roles: usable and excluded", test_accounts_classify},
+    };
+    static const ts_suite suites[] = {
+        {"tt_oauth (no TikTok)", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
     int rc;
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    s = CU_add_suite("tt_oauth (no TikTok)", NULL, NULL);
-    CU_add_test(s, "BEGIN writes url, expiry, profile", test_begin_output);
-    CU_add_test(s, "BEGIN errors: profile, redirect_uri, app_id", test_begin_errors);
-    CU_add_test(s, "COMPLETE state errors", test_complete_state_errors);
-    CU_add_test(s, "COMPLETE foreign key; nonce reuse", test_complete_foreign_key_and_reuse);
-    CU_add_test(s, "COMPLETE on a host that never began", test_complete_without_state_key);
-    CU_add_test(s, "STATUS never authorized: not_authorized, nothing written",
-                test_status_without_token);
-    CU_add_test(s, "40106 on one Ad Account: that account's failure", test_coverage_scope);
-    CU_add_test(s, "callback parsing", test_parse_callback);
-    CU_add_test(s, "Ad Account roles: usable and excluded", test_accounts_classify);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
+    rc = ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
     curl_global_cleanup();
     return rc;
 }

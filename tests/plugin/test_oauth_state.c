@@ -13,6 +13,7 @@
 
 #include "common/tt_secret.h"
 #include "profile/tt_state.h"
+#include "ts_cunit.h"
 
 #define KEY_A "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define KEY_B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
@@ -325,27 +326,23 @@ static void test_wipe_json(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"sign and verify round trip", test_roundtrip},
+        {"redirect URI signed into the state", test_redirect_in_state},
+        {"state_missing", test_missing},
+        {"state_malformed", test_malformed},
+        {"state_tampered", test_tampered},
+        {"state_foreign: another key", test_foreign_key},
+        {"state_foreign: another profile", test_foreign_profile},
+        {"state_expired after 24 h + 1 ms", test_expiry},
+        {"nonce is single-use (state_reused)", test_nonce_single_use},
+        {"state_key created once", test_state_key_created_once},
+        {"secret_get grows buffer; missing secret", test_secret_get_grows_and_missing},
+        {"JSON secrets wiped in place", test_wipe_json},
+    };
+    static const ts_suite suites[] = {
+        {"tt_state", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("tt_state", NULL, NULL);
-    CU_add_test(s, "sign and verify round trip", test_roundtrip);
-    CU_add_test(s, "redirect URI signed into the state", test_redirect_in_state);
-    CU_add_test(s, "state_missing", test_missing);
-    CU_add_test(s, "state_malformed", test_malformed);
-    CU_add_test(s, "state_tampered", test_tampered);
-    CU_add_test(s, "state_foreign: another key", test_foreign_key);
-    CU_add_test(s, "state_foreign: another profile", test_foreign_profile);
-    CU_add_test(s, "state_expired after 24 h + 1 ms", test_expiry);
-    CU_add_test(s, "nonce is single-use (state_reused)", test_nonce_single_use);
-    CU_add_test(s, "state_key created once", test_state_key_created_once);
-    CU_add_test(s, "secret_get grows buffer; missing secret", test_secret_get_grows_and_missing);
-    CU_add_test(s, "JSON secrets wiped in place", test_wipe_json);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

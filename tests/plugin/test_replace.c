@@ -14,6 +14,7 @@
 
 #include "mock_host.h"
 #include "delivery/tt_replace.h"
+#include "ts_cunit.h"
 
 #define T0 1700000000000LL /* 2023-11-14 22:13:20 UTC */
 #define WAIT (TT_REPLACE_INTERVAL_MS + TT_REPLACE_MARGIN_MS)
@@ -152,21 +153,17 @@ static void test_forget(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"never replaced: allowed", test_never_replaced},
+        {"recorded, then deferred with retry_after", test_record_then_deferred},
+        {"24 h + margin boundary", test_boundary},
+        {"audiences and accounts are independent", test_independent},
+        {"corrupt record, ids too long, store failing", test_corrupt_and_bad_input},
+        {"a refused REPLACE's record is forgotten", test_forget},
+    };
+    static const ts_suite suites[] = {
+        {"tt_replace", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("tt_replace", NULL, NULL);
-    CU_add_test(s, "never replaced: allowed", test_never_replaced);
-    CU_add_test(s, "recorded, then deferred with retry_after", test_record_then_deferred);
-    CU_add_test(s, "24 h + margin boundary", test_boundary);
-    CU_add_test(s, "audiences and accounts are independent", test_independent);
-    CU_add_test(s, "corrupt record, ids too long, store failing", test_corrupt_and_bad_input);
-    CU_add_test(s, "a refused REPLACE's record is forgotten", test_forget);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -11,6 +11,7 @@
 #include "identifiers/tt_ident.h"
 #include "settings/tt_settings.h"
 #include "settings/tt_validate.h"
+#include "ts_cunit.h"
 
 #define A1 "7100000000000000001"
 #define A2 "7100000000000000002"
@@ -537,31 +538,23 @@ static void test_per_identifier_type(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"valid", test_valid},
+        {"invalid json", test_invalid_json},
+        {"connection type rules", test_connection_type_rules},
+        {"audience name", test_audience_name},
+        {"create_new_for", test_create_new_for},
+        {"existing_audiences", test_existing_audiences},
+        {"toggles and retention", test_toggles_and_retention},
+        {"every problem reported", test_every_problem_reported},
+        {"parsed values", test_parsed_values},
+        {"immutability", test_immutability},
+        {"facts for the host", test_facts},
+        {"audience_per_identifier_type", test_per_identifier_type},
+    };
+    static const ts_suite suites[] = {
+        {"settings", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("settings", NULL, NULL);
-    if (s == NULL
-        || CU_add_test(s, "valid", test_valid) == NULL
-        || CU_add_test(s, "invalid json", test_invalid_json) == NULL
-        || CU_add_test(s, "connection type rules", test_connection_type_rules) == NULL
-        || CU_add_test(s, "audience name", test_audience_name) == NULL
-        || CU_add_test(s, "create_new_for", test_create_new_for) == NULL
-        || CU_add_test(s, "existing_audiences", test_existing_audiences) == NULL
-        || CU_add_test(s, "toggles and retention", test_toggles_and_retention) == NULL
-        || CU_add_test(s, "every problem reported", test_every_problem_reported) == NULL
-        || CU_add_test(s, "parsed values", test_parsed_values) == NULL
-        || CU_add_test(s, "immutability", test_immutability) == NULL
-        || CU_add_test(s, "facts for the host", test_facts) == NULL
-        || CU_add_test(s, "audience_per_identifier_type", test_per_identifier_type) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "delivery/tt_spool.h"
+#include "ts_cunit.h"
 
 #define LINE 65
 
@@ -446,28 +447,20 @@ static void test_write_failure(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"content, md5, rollover", test_content_md5_rollover},
+        {"rollover boundary", test_rollover_boundary},
+        {"large file md5", test_large_file_md5},
+        {"abort removes files", test_abort_removes_files},
+        {"empty spool", test_empty_spool},
+        {"invalid arguments", test_invalid_arguments},
+        {"unwritable target", test_unwritable_target},
+        {"directory removed", test_directory_removed},
+        {"write failure", test_write_failure},
+    };
+    static const ts_suite suites[] = {
+        {"spool", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("spool", NULL, NULL);
-    if (s == NULL
-        || CU_add_test(s, "content, md5, rollover", test_content_md5_rollover) == NULL
-        || CU_add_test(s, "rollover boundary", test_rollover_boundary) == NULL
-        || CU_add_test(s, "large file md5", test_large_file_md5) == NULL
-        || CU_add_test(s, "abort removes files", test_abort_removes_files) == NULL
-        || CU_add_test(s, "empty spool", test_empty_spool) == NULL
-        || CU_add_test(s, "invalid arguments", test_invalid_arguments) == NULL
-        || CU_add_test(s, "unwritable target", test_unwritable_target) == NULL
-        || CU_add_test(s, "directory removed", test_directory_removed) == NULL
-        || CU_add_test(s, "write failure", test_write_failure) == NULL) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -7,6 +7,7 @@
 
 #include "mock_host.h"
 #include "tiktok/tt_status.h"
+#include "ts_cunit.h"
 
 typedef struct code_case {
     long code;
@@ -431,28 +432,24 @@ static void test_exchange_messages(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    int rc;
+    static const ts_test tests[] = {
+        {"TikTok code table", test_code_table},
+        {"reauthorize names the profile", test_reauthorize_names_profile},
+        {"permission message names roles and account", test_permission_message},
+        {"rejected carries message and request_id", test_rejected_carries_remote},
+        {"HTTP status table", test_http_table},
+        {"transport table", test_transport_table},
+        {"retry in call for codes", test_retry_in_call_for_codes},
+        {"40002 refined by message", test_message_rows},
+        {"NULL strings and NULL err", test_null_err_and_strings},
+        {"a 1.0 aconn_error is filled, not past", test_small_error_struct},
+        {"class of every row", test_classes},
+        {"class of transport answers, names", test_class_transport_and_names},
+        {"token exchange, partial success, file gone", test_exchange_messages},
+    };
+    static const ts_suite suites[] = {
+        {"tt_status", NULL, NULL, tests, sizeof tests / sizeof tests[0]},
+    };
 
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    s = CU_add_suite("tt_status", NULL, NULL);
-    CU_add_test(s, "TikTok code table", test_code_table);
-    CU_add_test(s, "reauthorize names the profile", test_reauthorize_names_profile);
-    CU_add_test(s, "permission message names roles and account", test_permission_message);
-    CU_add_test(s, "rejected carries message and request_id", test_rejected_carries_remote);
-    CU_add_test(s, "HTTP status table", test_http_table);
-    CU_add_test(s, "transport table", test_transport_table);
-    CU_add_test(s, "retry in call for codes", test_retry_in_call_for_codes);
-    CU_add_test(s, "40002 refined by message", test_message_rows);
-    CU_add_test(s, "NULL strings and NULL err", test_null_err_and_strings);
-    CU_add_test(s, "a 1.0 aconn_error is filled, not past", test_small_error_struct);
-    CU_add_test(s, "class of every row", test_classes);
-    CU_add_test(s, "class of transport answers, names", test_class_transport_and_names);
-    CU_add_test(s, "token exchange, partial success, file gone", test_exchange_messages);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
-    return rc;
+    return ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
 }
