@@ -91,10 +91,20 @@ tests_plugin_test_http_transport_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)
 # (mock host for the store, the sandbox for TikTok).
 check_PROGRAMS += tests/plugin/test_delivery
 TESTS += tests/plugin/test_delivery
-tests_plugin_test_delivery_SOURCES = tests/plugin/test_delivery.c
+TT_DELIVERY_FIXTURE = tests/plugin/delivery_fixture.c tests/plugin/delivery_fixture.h
+tests_plugin_test_delivery_SOURCES = tests/plugin/test_delivery.c $(TT_DELIVERY_FIXTURE)
 tests_plugin_test_delivery_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_delivery_LDADD = $(TT_NET_TEST_LIBS)
 EXTRA_tests_plugin_test_delivery_DEPENDENCIES = $(TT_SANDBOX_DEP)
+
+# The plan (tt_targets.c): new and existing targets, the per-type layout,
+# dead and behind targets, a deleted audience (same fixture).
+check_PROGRAMS += tests/plugin/test_plan
+TESTS += tests/plugin/test_plan
+tests_plugin_test_plan_SOURCES = tests/plugin/test_plan.c $(TT_DELIVERY_FIXTURE)
+tests_plugin_test_plan_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_plan_LDADD = $(TT_NET_TEST_LIBS)
+EXTRA_tests_plugin_test_plan_DEPENDENCIES = $(TT_SANDBOX_DEP)
 
 # The update budget and the one-REPLACE-a-day rule, on the mock host's store.
 check_PROGRAMS += tests/plugin/test_budget tests/plugin/test_replace
