@@ -192,20 +192,6 @@ static aconn_status budget_deferred(const char *advertiser_id, const budget_wind
     return st;
 }
 
-uint32_t tt_budget_used(const aconn_host *host, const char *advertiser_id, int64_t now_ms)
-{
-    char key[TT_DKEY_MAX];
-    budget_window w = {0};
-    uint32_t used = 0;
-
-    if (tt_dkey_budget(key, sizeof(key), advertiser_id) != 0)
-        return 0;
-    if (window_load(host, advertiser_id, key, now_ms, &w, NULL) == ACONN_OK)
-        used = (uint32_t) w.n;
-    free(w.at);
-    return used;
-}
-
 aconn_status tt_budget_reserve(const aconn_host *host, const char *advertiser_id,
                                int64_t now_ms, uint32_t limit, aconn_error *err)
 {

@@ -56,12 +56,6 @@ aconn_status tt_budget_reserve(const aconn_host *host, const char *advertiser_id
                                int64_t now_ms, uint32_t limit, aconn_error *err);
 
 /*
- * Reservations in the window ending at now_ms, counting an un-migrated
- * legacy counter of that UTC day (0 when none or unreadable).
- */
-uint32_t tt_budget_used(const aconn_host *host, const char *advertiser_id, int64_t now_ms);
-
-/*
  * Formats at_ms for people: "2026-12-04 01:00 UTC (in 3 h 12 min)", the
  * wait from now_ms rounded up to a minute. For deferral messages.
  */
