@@ -449,8 +449,10 @@ char *e2e_connect(e2e *e, const char *dataset, const char *settings_text)
         return NULL;
     const char *args[] = {"connect", "--plugin", env_or_die("TT_PLUGIN"), "--profile",
                           e->profile, "--dataset", dataset, "--settings", settings, NULL};
-    if (e2e_host(e, &o, args) != 0)
+    if (e2e_host(e, &o, args) != 0) {
+        CU_FAIL("connect could not be run");
         return NULL;
+    }
     if (o.exit_code != 0)
         fprintf(stderr, "connect failed (%d): %s %s\n", o.exit_code, o.out ? o.out : "",
                 o.err ? o.err : "");
@@ -459,7 +461,44 @@ char *e2e_connect(e2e *e, const char *dataset, const char *settings_text)
         id = strdup(o.out);
     }
     e2e_out_free(&o);
+    CU_ASSERT_PTR_NOT_NULL(id);
     return id;
+}
+
+char *e2e_connect_new(e2e *e, const char *dataset, const char *name, const char *adv,
+                      const char *adv2)
+{
+    char text[512];
+
+    snprintf(text, sizeof(text), "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
+             "\"create_new_for\":[\"%s\"%s%s%s]}", name, adv, adv2 != NULL ? ",\"" : "",
+             adv2 != NULL ? adv2 : "", adv2 != NULL ? "\"" : "");
+    return e2e_connect(e, dataset, text);
+}
+
+char *e2e_connect_existing(e2e *e, const char *dataset, const char *adv,
+                           const char *audience_id)
+{
+    char text[512];
+
+    snprintf(text, sizeof(text), "{\"connection_type\":\"existing\",\"existing_audiences\":"
+             "{\"%s\":[\"%s\"]}}", adv, audience_id);
+    return e2e_connect(e, dataset, text);
+}
+
+char *e2e_existing_connection(e2e *e, const char *adv, const char *name, const char *file,
+                              unsigned long n, unsigned long seed, char existing[32],
+                              e2e_set *members)
+{
+    char dataset[E2E_PATH], *conn;
+
+    CU_ASSERT_FATAL(adv != NULL);
+    CU_ASSERT_FATAL(e2e_make_existing_audience(e, adv, name, n, existing, members) == 0);
+    snprintf(dataset, sizeof(dataset), "%s/%s.jsonl", e->dir, file);
+    CU_ASSERT_FATAL(e2e_gen(dataset, n, seed, 0, 0, 0, 0) == 0);
+    conn = e2e_connect_existing(e, dataset, adv, existing);
+    CU_ASSERT_FATAL(conn != NULL);
+    return conn;
 }
 
 int e2e_make_existing_audience(e2e *e, const char *adv, const char *name, unsigned long n,

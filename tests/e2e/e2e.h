@@ -120,8 +120,27 @@ long e2e_ctl_post(e2e *e, const char *path, const char *body);
 long e2e_requests_to(e2e *e, const char *fragment);
 
 /* connect --dataset dataset with these settings; the new connection's id
-   (malloc'd), or NULL (the reason on stderr). */
+   (malloc'd), or NULL (the reason on stderr, and a failed assertion: every
+   caller means connect to succeed). */
 char *e2e_connect(e2e *e, const char *dataset, const char *settings_text);
+
+/* The same for a "new" connection: an audience called name in adv (and in
+   adv2 unless NULL). */
+char *e2e_connect_new(e2e *e, const char *dataset, const char *name, const char *adv,
+                      const char *adv2);
+
+/* The same for an "existing" connection updating audience_id of adv. */
+char *e2e_connect_existing(e2e *e, const char *dataset, const char *adv,
+                           const char *audience_id);
+
+/* What the tests of an existing audience start from, after e2e_setup: an
+   audience `name` of n members made in adv as a marketer would (its id in
+   existing, its members in *members), a dataset <dir>/<file>.jsonl of n
+   rows from seed, and a connection updating that audience (its id,
+   malloc'd). Failures are fatal assertions. */
+char *e2e_existing_connection(e2e *e, const char *adv, const char *name, const char *file,
+                              unsigned long n, unsigned long seed, char existing[32],
+                              e2e_set *members);
 
 /* e2e_host with stdin_data fed to the command (e.g. `secret set`). */
 int e2e_host_input(e2e *e, e2e_out *o, const char *stdin_data, const char *const *args);

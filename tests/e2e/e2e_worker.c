@@ -49,34 +49,6 @@ int psql_here(const char *sql, char **out)
     return ts_pg_psql(worker_cluster, name, sql, out);
 }
 
-const char *worker_plugin(void)
-{
-    return getenv("TT_PLUGIN");
-}
-
-char *connect_to(e2e *e, const char *dataset, const char *adv, const char *name)
-{
-    char settings[E2E_PATH], text[512];
-    static int counter;
-    e2e_out o;
-    char *id = NULL;
-
-    snprintf(settings, sizeof(settings), "%s/w-settings-%d.json", e->dir, ++counter);
-    snprintf(text, sizeof(text), "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
-             "\"create_new_for\":[\"%s\"]}", name, adv);
-    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
-    const char *args[] = {"connect", "--plugin", worker_plugin(), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
-}
-
 /* Starts `connector-host worker ARGS` with the fixture's options, stdout
    to out_path; kill_env: an extra NAME=value for this worker only. */
 pid_t spawn_worker(e2e *e, const char *out_path, const char *const *args,

@@ -20,10 +20,6 @@ extern ts_pg *worker_cluster;
 void fresh_database(const char *name);
 /* The cluster's psql on the current test's database; *out caller-owned. */
 int psql_here(const char *sql, char **out);
-/* $TT_PLUGIN. */
-const char *worker_plugin(void);
-/* connect of a "new" connection for adv named name; its id (caller-owned). */
-char *connect_to(e2e *e, const char *dataset, const char *adv, const char *name);
 /* `connector-host worker ARGS`, stdout to out_path (stderr to .err);
    kill_env: an extra NAME=value for this worker only. */
 pid_t spawn_worker(e2e *e, const char *out_path, const char *const *args,

@@ -40,28 +40,20 @@ static void run(e2e *e, e2e_out *o, const char *const *args)
                 o->out ? o->out : "", o->err ? o->err : "");
 }
 
-static char *connect_new(e2e *e, const char *adv, const char *name)
+/* The fixture set up and a "new" connection called name for its first
+   Ad Account (*adv), over 2000 rows: its id. */
+static char *setup_new(e2e *e, const char *name, const char **adv)
 {
-    char settings[E2E_PATH], dataset[E2E_PATH], text[512];
-    e2e_out o;
-    char *id = NULL;
+    char dataset[E2E_PATH], *conn;
 
+    CU_ASSERT_FATAL(e2e_setup(e, NULL) == 0);
+    *adv = e2e_account(e, 0, "Crowded");
+    CU_ASSERT_FATAL(*adv != NULL);
     snprintf(dataset, sizeof(dataset), "%s/data-%s.jsonl", e->dir, name);
     CU_ASSERT_FATAL(e2e_gen(dataset, 2000, 5, 0, 0, 0, 0) == 0);
-    snprintf(settings, sizeof(settings), "%s/settings-%s.json", e->dir, name);
-    snprintf(text, sizeof(text), "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
-             "\"create_new_for\":[\"%s\"]}", name, adv);
-    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
-    const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    run(e, &o, args);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
+    conn = e2e_connect_new(e, dataset, name, *adv, NULL);
+    CU_ASSERT_FATAL(conn != NULL);
+    return conn;
 }
 
 static void deliver_raw(e2e *e, const char *conn, e2e_out *o)
@@ -78,11 +70,8 @@ static void test_minute_pause_across_runs(void)
     char *conn;
     long before, after;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    conn = connect_new(&e, adv, "Paused");
-    CU_ASSERT_FATAL(conn != NULL);
+    const char *adv = NULL;
+    conn = setup_new(&e, "Paused", &adv);
     CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/file/upload\",\"code\":40100,"
                              "\"message\":\"Too many requests: QPM limit exceeded.\","
@@ -120,11 +109,8 @@ static void test_unknown_wording_by_code(void)
     e2e_out o;
     char *conn;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    conn = connect_new(&e, adv, "Variant");
-    CU_ASSERT_FATAL(conn != NULL);
+    const char *adv = NULL;
+    conn = setup_new(&e, "Variant", &adv);
     CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/file/upload\",\"code\":61000,"
                              "\"message\":\"TOO_MANY_REQUESTS_BL\",\"count\":1}"), 200);
@@ -140,32 +126,6 @@ static void test_unknown_wording_by_code(void)
     e2e_teardown(&e);
 }
 
-/* A connection that updates the existing audience `existing` in adv. */
-static char *connect_existing(e2e *e, const char *adv, const char *existing, const char *name,
-                              unsigned long rows, unsigned long seed)
-{
-    char settings[E2E_PATH], dataset[E2E_PATH], text[512];
-    e2e_out o;
-    char *id = NULL;
-
-    snprintf(dataset, sizeof(dataset), "%s/%s.jsonl", e->dir, name);
-    CU_ASSERT_FATAL(e2e_gen(dataset, rows, seed, 0, 0, 0, 0) == 0);
-    snprintf(settings, sizeof(settings), "%s/%s.json", e->dir, name);
-    snprintf(text, sizeof(text), "{\"connection_type\":\"existing\",\"existing_audiences\":"
-             "{\"%s\":[\"%s\"]}}", adv, existing);
-    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
-    const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    run(e, &o, args);
-    CU_ASSERT(o.exit_code == 0 && o.out != NULL);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
-}
-
 /* An audience TikTok is still processing is retried later, not given up. */
 static void test_processing_is_retry(void)
 {
@@ -177,10 +137,7 @@ static void test_processing_is_retry(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Busy", 1500, existing, &initial) == 0);
-    conn = connect_existing(&e, adv, existing, "busy", 1500, 9);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = e2e_existing_connection(&e, adv, "Busy", "busy", 1500, 9, existing, &initial);
     CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/update\",\"code\":40002,"
                              "\"message\":\"The custom audience is under processing, please "
@@ -211,10 +168,7 @@ static void test_file_gone_reuploads_once(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Gone", 1500, existing, &initial) == 0);
-    conn = connect_existing(&e, adv, existing, "gone", 1500, 21);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = e2e_existing_connection(&e, adv, "Gone", "gone", 1500, 21, existing, &initial);
     CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/update\",\"code\":40910,"
                              "\"message\":\"File not found.\",\"count\":1}"), 200);
@@ -261,10 +215,7 @@ static void test_unknown_40002_asks_get(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Odd", 1500, existing, &initial) == 0);
-    conn = connect_existing(&e, adv, existing, "odd", 1500, 23);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = e2e_existing_connection(&e, adv, "Odd", "odd", 1500, 23, existing, &initial);
     snprintf(body, sizeof(body), "{\"audience_id\":\"%s\",\"for_ms\":3600000}", existing);
     CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/audience/processing", body), 200);
     CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
@@ -302,11 +253,8 @@ static void test_create_lost_50002_adopted(void)
     char id[32];
     char *conn;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    conn = connect_new(&e, adv, "Lost");
-    CU_ASSERT_FATAL(conn != NULL);
+    const char *adv = NULL;
+    conn = setup_new(&e, "Lost", &adv);
     CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                              "{\"endpoint\":\"custom_audience/create\",\"code\":50002,"
                              "\"message\":\"Internal error.\",\"count\":1,\"apply\":true}"),
@@ -338,10 +286,7 @@ static void test_partial_success_is_applied(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *adv = e2e_account(&e, 0, "Crowded");
-    CU_ASSERT_FATAL(adv != NULL);
-    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, adv, "Part", 1500, existing, &initial) == 0);
-    conn = connect_existing(&e, adv, existing, "part", 1500, 25);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = e2e_existing_connection(&e, adv, "Part", "part", 1500, 25, existing, &initial);
     CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject",
                                  "{\"endpoint\":\"custom_audience/update\",\"code\":20001,"
                                  "\"message\":\"Partially successful.\",\"count\":1,"

@@ -90,17 +90,6 @@ static long long json_ll(json_object *j, const char *path)
     return v != NULL ? (long long) json_object_get_int64(v) : -1;
 }
 
-/* A connection that updates the existing audience `existing` of adv. */
-static char *connect_existing(e2e *e, const char *adv, const char *existing,
-                              const char *dataset)
-{
-    char text[512];
-
-    snprintf(text, sizeof(text), "{\"connection_type\":\"existing\",\"existing_audiences\":"
-             "{\"%s\":[\"%s\"]}}", adv, existing);
-    return e2e_connect(e, dataset, text);
-}
-
 /* Appends one fresh email row to dataset (one APPEND for the next run). */
 static void add_row(const char *dataset, int n)
 {
@@ -128,7 +117,7 @@ static char *budget_connection(e2e *e, char adv[32], char dataset[E2E_PATH])
     e2e_set_free(&initial);
     snprintf(dataset, E2E_PATH, "%s/data.jsonl", e->dir);
     CU_ASSERT_FATAL(e2e_write(dataset, "") == 0);
-    return connect_existing(e, adv, existing, dataset);
+    return e2e_connect_existing(e, dataset, adv, existing);
 }
 
 /* 24 updates from 22:00 UTC; at 01:00 UTC the next day a UTC-day count
@@ -341,7 +330,7 @@ static char *export_connection(e2e *e, const char *adv, const char *name, unsign
     e2e_set_free(&initial);
     snprintf(dataset, E2E_PATH, "%s/export.jsonl", e->dir);
     CU_ASSERT_FATAL(e2e_gen(dataset, 2000, seed, 0, 0, 0, 0) == 0);
-    conn = connect_existing(e, adv, existing, dataset);
+    conn = e2e_connect_existing(e, dataset, adv, existing);
     CU_ASSERT_FATAL(conn != NULL);
     deliver(e, conn, 0, &o);
     CU_ASSERT_EQUAL(o.exit_code, 0);

@@ -32,30 +32,6 @@ static const char *plugin(void)
 
 static const char *type_suffix[E2E_NTYPES] = {"(email)", "(phone)", "(IDFA)", "(GAID)"};
 
-/* connect + print the id; returns a malloc'd id or NULL. */
-static char *connect_dataset(e2e *e, const char *dataset, const char *settings_text)
-{
-    char settings[E2E_PATH];
-    static int counter;
-    e2e_out o;
-    char *id = NULL;
-
-    snprintf(settings, sizeof(settings), "%s/settings-%d.json", e->dir, ++counter);
-    CU_ASSERT_FATAL(e2e_write(settings, settings_text) == 0);
-    const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
-    if (o.exit_code != 0)
-        fprintf(stderr, "connect failed (%d): %s %s\n", o.exit_code, o.out, o.err);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
-}
-
 static int deliver(e2e *e, const char *conn, e2e_out *o)
 {
     int rc = e2e_deliver(e, conn, o);
@@ -150,7 +126,7 @@ static void test_new_and_existing_exact_members(void)
              "{\"connection_type\":\"both\",\"audience_name\":\"E2E\","
              "\"create_new_for\":[\"%s\",\"%s\"],\"existing_audiences\":{\"%s\":[\"%s\"]},"
              "\"membership_duration_days\":30}", a, b, c, existing);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
@@ -226,7 +202,7 @@ static void test_incremental_runs(void)
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"Inc\",\"create_new_for\":[\"%s\"]}",
              a);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
@@ -274,7 +250,7 @@ static void test_incremental_runs(void)
 static void test_daily_budget_defers(void)
 {
     e2e e;
-    char dataset[E2E_PATH], settings[512], existing[32];
+    char dataset[E2E_PATH], existing[32];
     e2e_set initial;
     e2e_out o;
     char *conn;
@@ -286,10 +262,7 @@ static void test_daily_budget_defers(void)
     e2e_set_free(&initial);
     snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_write(dataset, "") == 0);
-    snprintf(settings, sizeof(settings),
-             "{\"connection_type\":\"existing\",\"existing_audiences\":{\"%s\":[\"%s\"]}}",
-             c, existing);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect_existing(&e, dataset, c, existing);
     CU_ASSERT_FATAL(conn != NULL);
     int before = e2e_update_ops(&e, c);
     for (int run = 1; run <= 26 && deferred_at == 0; run++) {
@@ -326,7 +299,7 @@ static void test_daily_budget_defers(void)
 static void test_minimum_size_loses_nothing(void)
 {
     e2e e;
-    char dataset[E2E_PATH], settings[512], existing[32];
+    char dataset[E2E_PATH], existing[32];
     e2e_set initial, got, adds[E2E_NTYPES], removes[E2E_NTYPES];
     e2e_out o;
     char *conn;
@@ -342,10 +315,7 @@ static void test_minimum_size_loses_nothing(void)
         fprintf(f, "{\"sha256_hashed_email\":{\"value\":\"%s\"},\"_op\":\"remove\"}\n",
                 initial.items[i]);
     fclose(f);
-    snprintf(settings, sizeof(settings),
-             "{\"connection_type\":\"existing\",\"existing_audiences\":{\"%s\":[\"%s\"]}}",
-             c, existing);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect_existing(&e, dataset, c, existing);
     CU_ASSERT_FATAL(conn != NULL);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 5);    /* partial */
@@ -417,7 +387,7 @@ static void test_audience_limit(void)
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"One\",\"create_new_for\":[\"%s\"]}",
              crowded);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
@@ -477,7 +447,7 @@ static void test_faults_exactly_once(void)
         snprintf(settings, sizeof(settings),
                  "{\"connection_type\":\"new\",\"audience_name\":\"Faulty\","
                  "\"create_new_for\":[\"%s\",\"%s\"]}", a, b);
-        conn = connect_dataset(&e, dataset, settings);
+        conn = e2e_connect(&e, dataset, settings);
         CU_ASSERT_FATAL(conn != NULL);
         for (int attempt = 0; attempt < 40 && !done; attempt++) {
             CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
@@ -538,7 +508,7 @@ static void test_kill9_then_rerun(void)
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"Killed\","
              "\"create_new_for\":[\"%s\",\"%s\"]}", a, b);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     snprintf(conn_arg, sizeof(conn_arg), "%s", conn);
     for (size_t k = 0; k < sizeof(kill_after_ms) / sizeof(kill_after_ms[0]); k++) {
@@ -598,7 +568,7 @@ static void test_policy_refresh_replaces(void)
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"Refresh\",\"create_new_for\":[\"%s\"]}",
              a);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
@@ -644,7 +614,7 @@ static void test_per_type_setting(void)
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"new\",\"audience_name\":\"Typed\","
              "\"create_new_for\":[\"%s\"],\"audience_per_identifier_type\":true}", a);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     CU_ASSERT_FATAL(deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);

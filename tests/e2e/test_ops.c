@@ -18,34 +18,6 @@
 
 #include "e2e.h"
 
-static const char *plugin(void)
-{
-    return getenv("TT_PLUGIN");
-}
-
-static char *connect_to(e2e *e, const char *dataset, const char *adv, const char *name)
-{
-    char settings[E2E_PATH], text[512];
-    static int counter;
-    e2e_out o;
-    char *id = NULL;
-
-    snprintf(settings, sizeof(settings), "%s/ops-settings-%d.json", e->dir, ++counter);
-    snprintf(text, sizeof(text), "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
-             "\"create_new_for\":[\"%s\"]}", name, adv);
-    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
-    const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
-}
-
 /* The advertiser id of the profile's account whose name contains part
    (want 1) or does not (want 0). */
 static const char *account(e2e *e, const char *part, int want)
@@ -95,8 +67,8 @@ static void test_connections_after_failure_and_success(void)
     CU_ASSERT_FATAL(crowded != NULL && plain != NULL);
     snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 7, 0, 0, 0, 0) == 0);
-    bad = connect_to(&e, dataset, crowded, "Ops full");
-    good = connect_to(&e, dataset, plain, "Ops buyers");
+    bad = e2e_connect_new(&e, dataset, "Ops full", crowded, NULL);
+    good = e2e_connect_new(&e, dataset, "Ops buyers", plain, NULL);
     CU_ASSERT_FATAL(bad != NULL && good != NULL);
     /* Connect checked the room (398 + 1); the marketer then fills the
        account to TikTok's 400 before the first run. */

@@ -18,26 +18,6 @@
 #include "e2e.h"
 
 
-static char *connect_dataset(e2e *e, const char *dataset, const char *settings_text)
-{
-    char settings[E2E_PATH];
-    e2e_out o;
-    char *id = NULL;
-
-    snprintf(settings, sizeof(settings), "%s/settings.json", e->dir);
-    CU_ASSERT_FATAL(e2e_write(settings, settings_text) == 0);
-    const char *args[] = {"connect", "--plugin", getenv("TT_PLUGIN"), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
-}
-
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -157,7 +137,7 @@ static void test_rewrites_refused_resync_replaces(void)
     CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 71, 1, 0, 0, 0) == 0);
     snprintf(settings, sizeof(settings), "{\"connection_type\":\"new\",\"audience_name\":"
              "\"Rw\",\"create_new_for\":[\"%s\"]}", a);
-    conn = connect_dataset(&e, dataset, settings);
+    conn = e2e_connect(&e, dataset, settings);
     CU_ASSERT_FATAL(conn != NULL);
     deliver_ok(&e, conn, 0, &o);
     e2e_out_free(&o);

@@ -22,28 +22,20 @@ static const char *plugin(void)
     return getenv("TT_PLUGIN");
 }
 
-static char *connect_new(e2e *e, const char *dataset, const char *name, const char *a,
-                         const char *b)
+/* A dataset <dir>/data.jsonl of rows rows from seed (with those
+   percentages of invalid identifiers and removals) and a "new" connection
+   called name for a and b: its id. */
+static char *connect_both(e2e *e, const char *a, const char *b, const char *name,
+                          unsigned long rows, unsigned long seed, double invalid_pct,
+                          double remove_pct, char dataset[E2E_PATH])
 {
-    char settings[E2E_PATH], text[512];
-    e2e_out o;
-    char *id = NULL;
+    char *conn;
 
-    snprintf(settings, sizeof(settings), "%s/settings-%s.json", e->dir, name);
-    snprintf(text, sizeof(text),
-             "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
-             "\"create_new_for\":[\"%s\",\"%s\"]}", name, a, b);
-    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
-    const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
+    snprintf(dataset, E2E_PATH, "%s/data.jsonl", e->dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, rows, seed, invalid_pct, remove_pct, 0, 0) == 0);
+    conn = e2e_connect_new(e, dataset, name, a, b);
+    CU_ASSERT_FATAL(conn != NULL);
+    return conn;
 }
 
 /* The one audience called name in adv holds exactly the dataset's members
@@ -152,10 +144,7 @@ static void test_deleted_audience(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 5000, 91, 1, 2, 0, 0) == 0);
-    conn = connect_new(&e, dataset, "Gone", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = connect_both(&e, a, b, "Gone", 5000, 91, 1, 2, dataset);
     CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
@@ -206,10 +195,7 @@ static void test_role_revoked_restored(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 4000, 101, 1, 2, 0, 0) == 0);
-    conn = connect_new(&e, dataset, "Roles", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = connect_both(&e, a, b, "Roles", 4000, 101, 1, 2, dataset);
     CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
@@ -260,10 +246,7 @@ static void test_rate_limit_stays_retry(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 3000, 111, 0, 0, 0, 0) == 0);
-    conn = connect_new(&e, dataset, "Busy", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = connect_both(&e, a, b, "Busy", 3000, 111, 0, 0, dataset);
     CU_ASSERT_FATAL(control_post(&e, "/sandbox/faults",
                                  "rate_limit=1,endpoints=custom_audience/create")
                     == 0);
@@ -298,10 +281,7 @@ static void test_lost_create_never_adopts_marketers(void)
     const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
     CU_ASSERT_FATAL(e2e_make_audience(&e, a, "Buyers", "MULTIPLE_TYPES", 1200, theirs,
                                       &initial) == 0);
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 3000, 121, 0, 0, 0, 0) == 0);
-    conn = connect_new(&e, dataset, "Buyers", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = connect_both(&e, a, b, "Buyers", 3000, 121, 0, 0, dataset);
     CU_ASSERT_FATAL(control_post(&e, "/sandbox/faults",
                                  "lost_response=1,endpoints=custom_audience/create")
                     == 0);
@@ -470,10 +450,7 @@ static void test_busy_audience_waits(void)
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 3000, 131, 0, 0, 0, 0) == 0);
-    conn = connect_new(&e, dataset, "Slow", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = connect_both(&e, a, b, "Slow", 3000, 131, 0, 0, dataset);
     CU_ASSERT_FATAL(control_post(&e, "/sandbox/options", "{\"busy_while_processing\":true}")
                     == 0);
     CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);

@@ -42,7 +42,7 @@ static void test_workers_deliver_each_run_once(void)
         snprintf(data[i], sizeof(data[i]), "%s/w%d.jsonl", e.dir, i);
         snprintf(names[i], sizeof(names[i]), "W%d", i);
         CU_ASSERT_FATAL(e2e_gen(data[i], 1000, 100 + (unsigned long) i, 0, 5, 0, 0) == 0);
-        conn[i] = connect_to(&e, data[i], adv[i], names[i]);
+        conn[i] = e2e_connect_new(&e, data[i], names[i], adv[i], NULL);
         CU_ASSERT_FATAL(conn[i] != NULL);
     }
     for (int round = 0; round < 2; round++) {
@@ -76,7 +76,7 @@ static void test_killed_worker_finished_by_another(void)
     adv = e2e_account(&e, 0, "Crowded");
     snprintf(data, sizeof(data), "%s/k.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(data, 300, 77, 0, 0, 0, 0) == 0);
-    conn = connect_to(&e, data, adv, "K");
+    conn = e2e_connect_new(&e, data, "K", adv, NULL);
     CU_ASSERT_FATAL(conn != NULL);
     /* Worker A dies by SIGKILL before its 4th state write, mid-run. */
     snprintf(out[0], sizeof(out[0]), "%s/killed.out", e.dir);
@@ -129,7 +129,7 @@ static void test_pause_resume_disconnect(void)
     snprintf(data, sizeof(data), "%s/p.jsonl", e.dir);
     snprintf(out[0], sizeof(out[0]), "%s/p.out", e.dir);
     CU_ASSERT_FATAL(e2e_gen(data, 80, 5, 0, 0, 0, 0) == 0);
-    conn = connect_to(&e, data, adv, "P");
+    conn = e2e_connect_new(&e, data, "P", adv, NULL);
     CU_ASSERT_FATAL(conn != NULL);
     const char *pause[] = {"pause", "--connection", conn, NULL};
     const char *resume[] = {"resume", "--connection", conn, NULL};
@@ -222,7 +222,7 @@ static void test_stale_worker_fenced(void)
     adv = e2e_account(&e, 2, "Crowded");
     snprintf(data, sizeof(data), "%s/f.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(data, 1200, 91, 0, 0, 0, 0) == 0);
-    conn = connect_to(&e, data, adv, "F");
+    conn = e2e_connect_new(&e, data, "F", adv, NULL);
     CU_ASSERT_FATAL(conn != NULL);
     snprintf(out[0], sizeof(out[0]), "%s/stale.out", e.dir);
     a = spawn_worker(&e, out[0], loop, "CONNECTOR_HOST_TEST_STOP_BEFORE_WRITE=4");
@@ -280,7 +280,7 @@ static void test_database_restart_mid_round(void)
         snprintf(data[i], sizeof(data[i]), "%s/r%d.jsonl", e.dir, i);
         snprintf(names[i], sizeof(names[i]), "R%d", i);
         CU_ASSERT_FATAL(e2e_gen(data[i], 1200, 300 + (unsigned long) i, 0, 0, 0, 0) == 0);
-        conn[i] = connect_to(&e, data[i], adv[i], names[i]);
+        conn[i] = e2e_connect_new(&e, data[i], names[i], adv[i], NULL);
         CU_ASSERT_FATAL(conn[i] != NULL);
     }
     slow_uploads(&e, 1500);   /* runs under way while the database goes */
@@ -358,7 +358,8 @@ static void test_bench(void)
                 snprintf(data, sizeof(data), "%s/b%d.jsonl", e.dir, i);
                 snprintf(name, sizeof(name), "B%d", i);
                 CU_ASSERT_FATAL(e2e_gen(data, 1000, 500 + (unsigned long) i, 0, 0, 0, 0) == 0);
-                free(connect_to(&e, data, e2e_account(&e, (size_t) i % 3, "Crowded"), name));
+                free(e2e_connect_new(&e, data, name, e2e_account(&e, (size_t) i % 3, "Crowded"),
+                                     NULL));
             }
             for (int round = 0; round < 2; round++) {
                 t0 = mono_s();
