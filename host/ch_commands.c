@@ -401,6 +401,15 @@ int ch_authorize_call(ch_cli *cli, uint32_t phase, const char *callback, aconn_e
             rc = CH_EXIT_INTERNAL;
             goto cleanup;
         }
+        /* The completing step redeems the code at the API the link was
+           made for: it inherits it, and another one is refused. */
+        if (ch_state_profile_begin(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                                   cli->host.api_base, cli->host.ca_file,
+                                   ch_host_now_ms(&cli->host), err, sizeof(err)) != 0) {
+            ch_cli_error("%s", err);
+            rc = CH_EXIT_INTERNAL;
+            goto cleanup;
+        }
         puts(json_object_get_string(field));
         rc = CH_EXIT_OK;
         goto cleanup;
@@ -436,6 +445,25 @@ cleanup:
     return rc;
 }
 
+/* Whether the profile's recorded endpoint is only that of a link never
+   completed (cli->endpoint_pending): a new link (no --callback, no
+   --status) may then point elsewhere, and replaces it. */
+static int ch_authorize_pending(ch_cli *cli)
+{
+    char *status = NULL, err[1024] = "";
+
+    if (ch_state_profile_get(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                             &status, err, sizeof(err)) < 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    cli->endpoint_pending = status != NULL && strcmp(status, CH_PROFILE_AUTHORIZING) == 0;
+    free(status);
+    if (cli->endpoint_pending && cli->a.callback == NULL && !cli->a.status)
+        cli->endpoint_pending = 2;   /* starting over: the check is skipped */
+    return 0;
+}
+
 int ch_cmd_authorize(ch_cli *cli)
 {
     aconn_error perr;
@@ -465,6 +493,7 @@ int ch_cmd_authorize(ch_cli *cli)
     cli->host.switch_user = cli->a.switch_user ? "1" : NULL;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_authorize_pending(cli)) != 0
         || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
                                          cli->a.profile)) != 0)
         return rc;

@@ -20,7 +20,7 @@ host_libch_la_SOURCES = \
 	host/ch_plugin.c host/ch_plugin.h \
 	host/ch_prefetch.c host/ch_prefetch.h \
 	host/ch_report.c host/ch_report.h \
-	host/ch_run.c host/ch_run.h \
+	host/ch_run.c host/ch_run.h host/ch_run_current.c \
 	host/ch_secrets.c host/ch_secrets.h \
 	host/ch_services.c host/ch_services.h \
 	host/ch_state.c host/ch_state.h host/ch_state_impl.h host/ch_state_run.c \

@@ -40,6 +40,10 @@ typedef struct tt_dest {
     uint64_t since_seq;
     char reason[96];
     char fix[400];
+    /* A target never created for want of access: when access was last
+       tried, and the profile record's version then (tt_health_probe_due). */
+    int64_t probed_ms;
+    uint64_t access_ver;
 
     /* Outcome. */
     aconn_status status;       /* ACONN_OK unless it failed or was deferred */

@@ -119,6 +119,10 @@ long e2e_ctl_post(e2e *e, const char *path, const char *body);
    (accepted or refused), -1 when it cannot say. */
 long e2e_requests_to(e2e *e, const char *fragment);
 
+/* API calls the sandbox received about Ad Account adv (any endpoint,
+   refused ones too), -1 when it cannot say. */
+long e2e_requests_for(e2e *e, const char *adv);
+
 /* connect --dataset dataset with these settings; the new connection's id
    (malloc'd), or NULL (the reason on stderr). */
 char *e2e_connect(e2e *e, const char *dataset, const char *settings_text);

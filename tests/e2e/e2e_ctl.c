@@ -134,3 +134,14 @@ long e2e_requests_to(e2e *e, const char *fragment)
     json_object_put(o);
     return n;
 }
+
+long e2e_requests_for(e2e *e, const char *adv)
+{
+    json_object *o = control_get(e, "/sandbox/requests"), *by = NULL, *n = NULL;
+    long count = -1;
+
+    if (o != NULL && json_object_object_get_ex(o, "by_advertiser", &by))
+        count = json_object_object_get_ex(by, adv, &n) ? (long) json_object_get_int64(n) : 0;
+    json_object_put(o);
+    return count;
+}
