@@ -1,0 +1,205 @@
+/*
+ * test_targets_idle.c - targets that are behind, between and without new
+ * rows (issue #18): a deliver with no new rows says partial while a target
+ * is behind, and catches a recovered one up; a target never created
+ * because the profile cannot reach its Ad Account (TikTok 40106) costs no
+ * call while nothing changed, only an access probe an hour later or after
+ * the profile was looked at again. connector-host + the plugin + the
+ * sandbox over HTTPS; calls are counted per Ad Account by the sandbox.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "e2e.h"
+
+static const char *plugin(void)
+{
+    return getenv("TT_PLUGIN");
+}
+
+static char *connect_two(e2e *e, const char *dataset, const char *name, const char *a,
+                         const char *b, char *settings, size_t len)
+{
+    char text[512];
+
+    snprintf(settings, len, "%s/settings-%s.json", e->dir, name);
+    snprintf(text, sizeof(text), "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
+             "\"create_new_for\":[\"%s\",\"%s\"]}", name, a, b);
+    if (e2e_write(settings, text) != 0)   /* for validate, later */
+        return NULL;
+    return e2e_connect(e, dataset, text);
+}
+
+/* deliver; the exit code, with the report's top-level target of adv's
+   state in state (may be NULL). */
+static int deliver(e2e *e, const char *conn, const char *adv, char *state, size_t len)
+{
+    e2e_out o;
+    int rc;
+
+    if (e2e_deliver(e, conn, &o) != 0)
+        return -1;
+    rc = o.exit_code;
+    if (state != NULL) {
+        json_object *t = e2e_target_of(o.json, "", adv);
+        snprintf(state, len, "%s", t != NULL ? ts_world_get(t, "state") : "(none)");
+    }
+    if (rc != 0 && rc != 5)
+        fprintf(stderr, "deliver exit %d: %s\n%s\n", rc, o.out ? o.out : "", o.err ? o.err : "");
+    e2e_out_free(&o);
+    return rc;
+}
+
+/* A role revoked after the audience was made, then restored while the
+   dataset does not grow: the deliver with no new rows says partial while
+   it is behind (one probe), and catches it up once it answers; the other
+   account is sent nothing. */
+static void test_recovers_without_new_rows(void)
+{
+    e2e e;
+    char dataset[E2E_PATH], settings[E2E_PATH], state[32];
+    char *conn;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 3000, 121, 1, 2, 0, 0) == 0);
+    conn = connect_two(&e, dataset, "Idle", a, b, settings, sizeof(settings));
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, NULL, 0), 0);
+
+    CU_ASSERT_FATAL(e2e_set_role(&e, b, NULL) == 0);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 122, 1, 2, 0, 1) == 0);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
+    CU_ASSERT_STRING_EQUAL(state, "behind");
+    CU_ASSERT(e2e_exact(&e, a, "Idle", dataset, NULL));
+
+    /* No new rows, b still without a role: partial, not up_to_date. */
+    int ops_a = e2e_update_ops(&e, a);
+    long calls_b = e2e_requests_for(&e, b);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
+    CU_ASSERT_STRING_EQUAL(state, "behind");
+    CU_ASSERT(e2e_requests_for(&e, b) - calls_b <= 1);   /* its probe */
+
+    /* Restored, still no new rows: caught up exactly; a sent nothing. */
+    CU_ASSERT_FATAL(e2e_set_role(&e, b, "ADMIN") == 0);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 0);
+    CU_ASSERT_STRING_EQUAL(state, "healthy");
+    CU_ASSERT(e2e_exact(&e, b, "Idle", dataset, NULL));
+    CU_ASSERT(e2e_exact(&e, a, "Idle", dataset, NULL));
+    CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops_a);
+
+    /* Healthy again and nothing new: up to date, no call at all. */
+    {
+        e2e_out o;
+        long calls = e2e_requests_to(&e, "/open_api/");
+        CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+        CU_ASSERT_EQUAL(o.exit_code, 0);
+        CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "status"), "up_to_date");
+        e2e_out_free(&o);
+        CU_ASSERT_EQUAL(e2e_requests_to(&e, "/open_api/"), calls);
+    }
+    /* connections shows both targets healthy (the catch-up was recorded). */
+    {
+        e2e_out o;
+        const char *args[] = {"connections", "show", conn, "--json", NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        json_object *t = e2e_target_of(o.json, "", b);
+        CU_ASSERT(t != NULL && strcmp(ts_world_get(t, "state"), "healthy") == 0);
+        e2e_out_free(&o);
+    }
+    free(conn);
+    e2e_teardown(&e);
+}
+
+/* validate --remote looks at the profile's accounts again (its record is
+   rewritten): what a person does after an Admin restored the role. */
+static void look_again(e2e *e, const char *settings)
+{
+    e2e_out o;
+    const char *args[] = {"validate", "--plugin", plugin(), "--profile", e->profile,
+                          "--settings", settings, "--remote", NULL};
+
+    CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
+    if (o.exit_code != 0)
+        fprintf(stderr, "validate --remote: %s\n%s\n", o.out ? o.out : "", o.err ? o.err : "");
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+}
+
+/* The profile has no role on b from the start: b's audience is never
+   created. While nothing changes, deliveries cost b no call (no upload, no
+   create); an hour later one access probe; after the role is restored and
+   the profile looked at again, the next deliver creates b's audience with
+   every row, and a is not sent anything twice. */
+static void test_never_created_waits_for_access(void)
+{
+    e2e e;
+    char dataset[E2E_PATH], settings[E2E_PATH], state[32];
+    char *conn;
+    long calls_b;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 2500, 131, 1, 2, 0, 0) == 0);
+    conn = connect_two(&e, dataset, "Access", a, b, settings, sizeof(settings));
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_FATAL(e2e_set_role(&e, b, NULL) == 0);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
+    CU_ASSERT_STRING_EQUAL(state, "behind");
+    CU_ASSERT_EQUAL(e2e_audiences_named(&e, b, "Access", NULL), 0);
+    calls_b = e2e_requests_for(&e, b);
+    CU_ASSERT(calls_b > 0);
+
+    /* New rows twice, then none: a gets them; b costs nothing. */
+    for (int run = 0; run < 3; run++) {
+        if (run < 2)
+            CU_ASSERT_FATAL(e2e_gen(dataset, 700, 132 + run, 1, 2, 0, 1) == 0);
+        CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
+        CU_ASSERT_STRING_EQUAL(state, "behind");
+        CU_ASSERT_EQUAL(e2e_requests_for(&e, b), calls_b);
+    }
+    CU_ASSERT(e2e_exact(&e, a, "Access", dataset, NULL));
+
+    /* An hour on: one cheap probe (custom_audience/list), still refused. */
+    e.clock_offset_ms += 61LL * 60 * 1000;
+    long lists = e2e_requests_to(&e, "custom_audience/list");
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
+    CU_ASSERT_STRING_EQUAL(state, "behind");
+    CU_ASSERT_EQUAL(e2e_requests_for(&e, b), calls_b + 1);
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "custom_audience/list"), lists + 1);
+    calls_b = e2e_requests_for(&e, b);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
+    CU_ASSERT_EQUAL(e2e_requests_for(&e, b), calls_b);
+
+    /* The role comes back and the profile is looked at again: the next
+       deliver (no new rows) probes at once and creates b with every row. */
+    CU_ASSERT_FATAL(e2e_set_role(&e, b, "ADMIN") == 0);
+    look_again(&e, settings);
+    int ops_a = e2e_update_ops(&e, a);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 0);
+    CU_ASSERT_STRING_EQUAL(state, "healthy");
+    CU_ASSERT(e2e_exact(&e, b, "Access", dataset, NULL));
+    CU_ASSERT(e2e_exact(&e, a, "Access", dataset, NULL));
+    CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops_a);
+    free(conn);
+    e2e_teardown(&e);
+}
+
+int main(void)
+{
+    static const e2e_test tests[] = {
+        {"a behind target: partial with no new rows, caught up when it answers",
+         test_recovers_without_new_rows},
+        {"a target never created for want of access costs no call until a probe is due",
+         test_never_created_waits_for_access},
+    };
+
+    return e2e_run_suite("targets between runs", tests, sizeof(tests) / sizeof(tests[0]));
+}
