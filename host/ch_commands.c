@@ -132,15 +132,19 @@ static void ch_print_settings_refusal(const char *why, const char *code)
     json_object_put(e);
 }
 
-static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e)
+static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e,
+                                  const char *plugin)
 {
     ch_cli_error("%s failed: %s%s%s%s%s", what, aconn_status_name(s),
                  e->code[0] != '\0' ? " (" : "", e->code, e->code[0] != '\0' ? ")" : "",
                  e->message[0] != '\0' ? "" : "; the plugin gave no message");
     if (e->field[0] != '\0')
         fprintf(stderr, "  field: %s\n", e->field);
-    if (e->message[0] != '\0')
-        fprintf(stderr, "  %s\n", e->message);
+    if (e->message[0] != '\0') {
+        fputs("  ", stderr);
+        ch_print_message(stderr, e->message, plugin);
+        fputc('\n', stderr);
+    }
 }
 
 /* ---- describe ---------------------------------------------------------- */
@@ -375,7 +379,7 @@ int ch_authorize_call(ch_cli *cli, uint32_t phase, const char *callback, aconn_e
     ch_buf_output(&buf, &out);
     s = cli->plugin.desc->authorize(&cli->host.table, &req, &out, perr);
     if (!ACONN_STATUS_IS_OK(s)) {
-        ch_print_plugin_error("authorize", s, perr);
+        ch_print_plugin_error("authorize", s, perr, cli->a.plugin);
         rc = ch_exit_for_status(s);
         /* A profile status written with the failure (e.g. no usable
            accounts) carries the reasons the user needs: show it. */

@@ -583,8 +583,10 @@ void ch_show_deliver_failure(ch_cli *cli, const ch_connection *c, json_object *r
                 ? ", remote code " : "", remote != NULL ? remote : "");
     if (field != NULL && field[0] != '\0')
         fprintf(stderr, " in %s", field);
-    if (msg != NULL && msg[0] != '\0')
-        fprintf(stderr, ": %s", msg);
+    if (msg != NULL && msg[0] != '\0') {
+        fputs(": ", stderr);
+        ch_print_message(stderr, msg, c->plugin_path);
+    }
     fputc('\n', stderr);
     ch_show_fix(cli, c, report, rc);
 }

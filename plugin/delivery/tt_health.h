@@ -12,7 +12,9 @@
  *            cheap call); once it answers it waits for a catch-up run: the
  *            rows from since_seq to the checkpoint for that target alone
  *            (APPEND and REMOVE, or one CREATE when it never had an
- *            audience). Not a REPLACE: an existing audience keeps the
+ *            audience; one never created for want of access waits for
+ *            tt_health_probe_due instead of trying the create on every
+ *            run). Not a REPLACE: an existing audience keeps the
  *            members it had before the connection, and no REPLACE-per-day
  *            limit is spent. No healthy target is sent anything twice;
  *   dead     its audience is gone (deleted at TikTok, or a type the
