@@ -11,9 +11,9 @@
  *     catch-up pass now, rows since_seq..checkpoint flagged
  *     ACONN_BATCH_CATCH_UP, which the plugin serves to the targets that
  *     fell behind only (healthy ones are sent nothing): its probe, then
- *     the rows if it answers. The pass moves no checkpoint and is
- *     recorded as a run of its own, so `connections` shows where the
- *     targets stand now;
+ *     the rows if it answers. The pass moves no checkpoint; when it
+ *     changed a target's standing it is recorded as a run of its own, so
+ *     `connections` shows where the targets stand now;
  *   - only dead targets: nothing to try (a dead target costs no call):
  *     the last report's targets are repeated, status "partial", exit 5.
  * The targets' standing is read from the last finished run's report
@@ -58,9 +58,35 @@ static void ch_current_scan(json_object *targets, uint64_t *from, int *dead)
     }
 }
 
-/* The catch-up pass over from..checkpoint, recorded; its exit code. */
+static const char *ch_current_str(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+
+    return json_object_object_get_ex(o, key, &v) && v != NULL ? json_object_get_string(v) : "";
+}
+
+/* Whether every target stands where it stood (same accounts, same states):
+   a pass that changed nothing is not worth a run in the history. */
+static int ch_current_same(json_object *was, json_object *now)
+{
+    size_t i, n = was != NULL ? json_object_array_length(was) : 0;
+
+    if (now == NULL || json_object_array_length(now) != n)
+        return 0;
+    for (i = 0; i < n; i++) {
+        json_object *a = json_object_array_get_idx(was, i), *b = json_object_array_get_idx(now, i);
+        if (strcmp(ch_current_str(a, "advertiser_id"), ch_current_str(b, "advertiser_id")) != 0
+            || strcmp(ch_current_str(a, "state"), ch_current_str(b, "state")) != 0
+            || ch_current_str(b, "operations")[0] != '\0')
+            return 0;
+    }
+    return 1;
+}
+
+/* The catch-up pass over from..checkpoint, recorded unless it changed
+   nothing (was: the last report's targets); its exit code. */
 static int ch_current_catch_up(ch_host *h, const ch_plugin *p, ch_connection *c,
-                               const ch_run_options *opt, uint64_t from,
+                               const ch_run_options *opt, uint64_t from, json_object *was,
                                json_object *report, char *err, size_t errlen)
 {
     int64_t started = ch_host_now_ms(h);
@@ -87,6 +113,8 @@ static int ch_current_catch_up(ch_host *h, const ch_plugin *p, ch_connection *c,
     json_object_object_add(report, "first_line", json_object_new_uint64(from));
     json_object_object_add(report, "last_line", json_object_new_uint64(c->delivered_through));
     json_object_object_add(report, "catch_up", cu);
+    if (st != ACONN_OK && ch_current_same(was, targets))
+        return CH_EXIT_PARTIAL;
     if (ch_state_run_record(h->state, c->id, run_id, from, c->delivered_through, word,
                             json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN),
                             started, ch_host_now_ms(h), err, errlen) != 0)
@@ -111,7 +139,7 @@ int ch_run_current(ch_host *h, const ch_plugin *p, ch_connection *c,
         goto cleanup;
     ch_current_scan(targets, &from, &dead);
     if (from > 0) {
-        rc = ch_current_catch_up(h, p, c, opt, from, *report, err, errlen);
+        rc = ch_current_catch_up(h, p, c, opt, from, targets, *report, err, errlen);
     } else if (dead) {
         json_object_object_add(*report, "status", json_object_new_string("partial"));
         json_object_object_add(*report, "targets", json_object_get(targets));

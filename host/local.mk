@@ -10,7 +10,7 @@ host_libch_la_SOURCES = \
 	host/ch_audiences.c \
 	host/ch_buf.c host/ch_buf.h \
 	host/ch_cli.c host/ch_cli.h host/ch_cli_state.c \
-	host/ch_commands.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show.h \
+	host/ch_commands.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show_fail.c host/ch_show.h \
 	host/ch_dataset.c host/ch_dataset.h \
 	host/ch_file.c host/ch_file.h \
 	host/ch_fprint.c host/ch_fprint.h \

@@ -103,7 +103,17 @@ void tt_health_probed(tt_apply_ctx *x, tt_dest *t)
 static void fix_for(const tt_apply_ctx *x, tt_dest *t, const aconn_error *e, int dead)
 {
     /* e's message names the request_id too and would not fit: say who acts. */
-    if (tt_coverage_is_target_failure(e))
+    if (tt_coverage_is_target_failure(e) && t->audience_id[0] == '\0')
+        /* Never created: it waits for an access probe (tt_health_probe_due),
+           so say what makes the next delivery try at once. */
+        snprintf(t->fix, sizeof(t->fix), "profile %s's TikTok user has no role on Ad Account "
+                 "%s (TikTok 40106); an Admin of that account must grant this user the Admin "
+                 "or Operator role, or re-authorize the profile as a user who has one. Then "
+                 "connector-host authorize --profile %s --status, and the next delivery "
+                 "creates this Ad Account's audience (without it, a delivery an hour on "
+                 "tries again)", x->batch->profile != NULL ? x->batch->profile : "",
+                 t->advertiser_id, x->batch->profile != NULL ? x->batch->profile : "NAME");
+    else if (tt_coverage_is_target_failure(e))
         snprintf(t->fix, sizeof(t->fix), "profile %s's TikTok user has no role on Ad Account "
                  "%s (TikTok 40106); an Admin of that account must grant this user the Admin "
                  "or Operator role, or re-authorize the profile as a user who has one; the "
