@@ -262,17 +262,16 @@ static void ch_show_when(const char *label, json_object *o, const char *ms_key, 
     printf("  %-15s%s (%s)\n", label, iso, rel);
 }
 
-/* `connections show`: what the list leaves out (the settings, the plugin,
-   the last run's lines and error); nothing when the row is not whole. */
+/* `connections show`: what the list leaves out (the plugin, the last
+   run's lines and error; the settings are JSON: --json has them);
+   nothing when the row is not whole. */
 static void ch_show_whole_text(json_object *c)
 {
-    json_object *settings = NULL, *run = NULL, *e = NULL;
+    json_object *run = NULL, *e = NULL;
 
-    if (!json_object_object_get_ex(c, "settings", &settings))
+    if (!json_object_object_get_ex(c, "settings", &e))
         return;
     printf("  %-15s%s\n", "plugin", ch_show_str(c, "plugin_path"));
-    printf("  %-15s%s\n", "settings", json_object_to_json_string_ext(
-        settings, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     if (!json_object_object_get_ex(c, "last_run", &run))
         return;
     printf("  %-15slines %lld-%lld\n", "last run", (long long) ch_show_int(run, "first_line"),
