@@ -27,6 +27,11 @@ typedef struct ch_run_options {
     int progress;           /* print progress on stderr */
     int dry_run;            /* preview: plugin option dry_run, nothing recorded */
     int resync;             /* the file is a new snapshot: full refresh from line 1 */
+    /* With no new rows, try the behind targets at most every idle_wait_ms:
+       *idle_next (in and out) is when next (ch_run_current.c). NULL: every
+       time (a person's deliver). */
+    int64_t idle_wait_ms;
+    int64_t *idle_next;
 } ch_run_options;
 
 /*

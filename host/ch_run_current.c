@@ -18,6 +18,11 @@
  *     the last report's targets are repeated, status "partial", exit 5.
  * The targets' standing is read from the last finished run's report
  * ("targets": the plugin's per-target state, since_seq, reason, fix).
+ * `deliver` (a person, who just fixed the cause) tries every time; the
+ * worker, which visits every connection each poll, at most every
+ * opt->idle_wait_ms (kept in memory: opt->idle_next), so a behind target
+ * costs it one pass (a probe, the rows read again) per interval, not per
+ * poll; the connection stays due, so new rows are not delayed.
  */
 #include <config.h>
 
@@ -138,8 +143,15 @@ int ch_run_current(ch_host *h, const ch_plugin *p, ch_connection *c,
     if (last == NULL || !json_object_object_get_ex(last, "targets", &targets))
         goto cleanup;
     ch_current_scan(targets, &from, &dead);
-    if (from > 0) {
+    if (from > 0 && opt->idle_next != NULL && ch_host_now_ms(h) < *opt->idle_next) {
+        json_object_object_add(*report, "status", json_object_new_string("partial"));
+        json_object_object_add(*report, "targets", json_object_get(targets));
+        json_object_object_add(*report, "next_try_ms", json_object_new_int64(*opt->idle_next));
+        rc = CH_EXIT_PARTIAL;
+    } else if (from > 0) {
         rc = ch_current_catch_up(h, p, c, opt, from, targets, *report, err, errlen);
+        if (opt->idle_next != NULL)
+            *opt->idle_next = rc == CH_EXIT_PARTIAL ? ch_host_now_ms(h) + opt->idle_wait_ms : 0;
     } else if (dead) {
         json_object_object_add(*report, "status", json_object_new_string("partial"));
         json_object_object_add(*report, "targets", json_object_get(targets));

@@ -12,7 +12,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <spawn.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
 
 #include <CUnit/Basic.h>
 
@@ -224,6 +230,82 @@ static void test_never_created_waits_for_access(void)
     e2e_teardown(&e);
 }
 
+/* Runs `connector-host worker --poll-ms 100` for about ms milliseconds
+   (the fixture's options), then stops it with SIGTERM; its exit code. */
+static int worker_for(e2e *e, long ms)
+{
+    const char *argv[24];
+    char offset[32];
+    size_t n = 0;
+    pid_t pid;
+    int status = 0;
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+
+    argv[n++] = getenv("TT_HOST");
+    argv[n++] = "worker";
+    argv[n++] = "--poll-ms";
+    argv[n++] = "100";
+    argv[n++] = "--home";
+    argv[n++] = e->home;
+    argv[n++] = "--api-base";
+    argv[n++] = ts_sandbox_base_url(e->sb);
+    argv[n++] = "--ca-file";
+    argv[n++] = ts_sandbox_ca_file(e->sb);
+    if (e->clock_offset_ms != 0) {
+        snprintf(offset, sizeof(offset), "%lld", e->clock_offset_ms);
+        argv[n++] = "--clock-offset-ms";
+        argv[n++] = offset;
+    }
+    argv[n] = NULL;
+    if (posix_spawn(&pid, argv[0], NULL, NULL, (char *const *) argv, environ) != 0)
+        return -1;
+    nanosleep(&pause, NULL);
+    kill(pid, SIGTERM);
+    if (waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The worker visits every connection each poll: with no new rows it tries
+   a behind target at most every 15 minutes (one probe), while the
+   connection stays due (new rows go out at once); a worker whose clock is
+   past that catches the target up. */
+static void test_worker_waits_between_tries(void)
+{
+    e2e e;
+    char dataset[E2E_PATH], state[32];
+    char *conn;
+    long calls_b;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 2000, 141, 1, 2, 0, 0) == 0);
+    conn = connect_two(&e, dataset, "Worker", a, b);
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, NULL, 0), 0);
+    CU_ASSERT_FATAL(e2e_set_role(&e, b, NULL) == 0);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 800, 142, 1, 2, 0, 1) == 0);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
+    CU_ASSERT_STRING_EQUAL(state, "behind");
+
+    /* About 15 polls in 1.5 s: one probe of b, not one per poll. */
+    calls_b = e2e_requests_for(&e, b);
+    CU_ASSERT_EQUAL(worker_for(&e, 1500), 0);
+    CU_ASSERT_EQUAL(e2e_requests_for(&e, b), calls_b + 1);
+
+    /* Restored, and a worker 16 minutes on: caught up; a sent nothing. */
+    CU_ASSERT_FATAL(e2e_set_role(&e, b, "ADMIN") == 0);
+    int ops_a = e2e_update_ops(&e, a);
+    e.clock_offset_ms += 16LL * 60 * 1000;
+    CU_ASSERT_EQUAL(worker_for(&e, 1500), 0);
+    CU_ASSERT(e2e_exact(&e, b, "Worker", dataset, NULL));
+    CU_ASSERT(e2e_exact(&e, a, "Worker", dataset, NULL));
+    CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops_a);
+    free(conn);
+    e2e_teardown(&e);
+}
+
 int main(void)
 {
     static const e2e_test tests[] = {
@@ -231,6 +313,8 @@ int main(void)
          test_recovers_without_new_rows},
         {"a target never created for want of access costs no call until a probe is due",
          test_never_created_waits_for_access},
+        {"the worker tries a behind target with no new rows every 15 minutes",
+         test_worker_waits_between_tries},
     };
 
     return e2e_run_suite("targets between runs", tests, sizeof(tests) / sizeof(tests[0]));
