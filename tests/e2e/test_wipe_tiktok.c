@@ -13,6 +13,8 @@
  *     auth code in the body, the token in the answer), as e2e_setup does;
  *   - a second authorization: the token replaced, the old one revoked
  *     (oauth2/revoke_token: app secret and token in the body);
+ *   - the auth code's failure paths: a spent link again (refused before
+ *     sending), a code TikTok does not know (sent, refused);
  *   - secret set overwriting the app secret;
  *   - connect (oauth2/advertiser/get with the app secret in the query)
  *     and a delivery (the token in the Access-Token header).
@@ -124,37 +126,45 @@ static void findings(const char *stage, size_t *ours, size_t *curl)
     unlink(report);
 }
 
-/* Begin, consent as the world's first user, complete: the exit code of
-   the completion, or -1 when the flow broke before it. */
-static int authorize(e2e *e)
+/* Begin, then the consent as the world's first user: the callback URL
+   (free()), or NULL. */
+static char *consent(e2e *e)
 {
     const char *begin[] = {"authorize", "--plugin", need_env("TT_PLUGIN"), "--profile",
                            e->profile, NULL};
     ts_http_resp r = {0};
     e2e_out o;
-    char url[4096];
-    int rc = -1;
+    char url[4096], *cb = NULL;
 
     if (e2e_host(e, &o, begin) != 0 || o.exit_code != 0 || o.out == NULL) {
         e2e_out_free(&o);
-        return -1;
+        return NULL;
     }
     o.out[strcspn(o.out, "\r\n")] = '\0';
     snprintf(url, sizeof(url), "%s&user_id=%s", o.out, e->user_id);
     e2e_out_free(&o);
     if (ts_http_request("GET", url, ts_sandbox_ca_file(e->sb), NULL, NULL, 0, &r) == 0
         && r.location != NULL) {
-        const char *done[] = {"authorize", "--plugin", need_env("TT_PLUGIN"), "--profile",
-                              e->profile, "--callback", r.location, NULL};
-
         if (strstr(r.location, CODE_MARKER) == NULL)
             fprintf(stderr, "test_wipe_tiktok: the auth code carries no marker\n");
-        else if (e2e_host(e, &o, done) == 0) {
-            rc = o.exit_code;
-            e2e_out_free(&o);
-        }
+        else
+            cb = strdup(r.location);
     }
     ts_http_resp_free(&r);
+    return cb;
+}
+
+/* authorize --callback cb: the exit code, or -1 when it did not run. */
+static int complete(e2e *e, const char *cb)
+{
+    const char *a[] = {"authorize", "--plugin", need_env("TT_PLUGIN"), "--profile",
+                       e->profile, "--callback", cb, NULL};
+    e2e_out o;
+    int rc = -1;
+
+    if (e2e_host(e, &o, a) == 0)
+        rc = o.exit_code;
+    e2e_out_free(&o);
     return rc;
 }
 
@@ -182,7 +192,7 @@ static void test_oauth_and_delivery(void)
     ts_sandbox_opts opts;
     size_t ours = 0, curl = 0;
     e2e_out o;
-    char *conn = NULL;
+    char *conn = NULL, *cb = NULL;
     const char *adv;
     e2e e;
 
@@ -192,9 +202,30 @@ static void test_oauth_and_delivery(void)
     CU_ASSERT(token_marked(&e));
     findings("secret set, authorize", &ours, &curl);
     /* Re-authorized: the token is replaced and the old one revoked. */
-    CU_ASSERT_EQUAL(authorize(&e), 0);
+    cb = consent(&e);
+    CU_ASSERT_FATAL(cb != NULL);
+    CU_ASSERT_EQUAL(complete(&e, cb), 0);
     CU_ASSERT(e2e_requests_to(&e, "oauth2/revoke_token") >= 1);
     findings("authorize again", &ours, &curl);
+    /* The auth code on its failure paths: a spent link is refused before
+       anything is sent; a code TikTok does not know (one digit changed) is
+       sent and refused (40101). */
+    CU_ASSERT_NOT_EQUAL(complete(&e, cb), 0);
+    findings("a spent link", &ours, &curl);
+    free(cb);
+    cb = consent(&e);
+    CU_ASSERT_FATAL(cb != NULL);
+    {
+        char *code = strstr(cb, "auth_code=" CODE_MARKER);
+        long sent = e2e_requests_to(&e, "oauth2/access_token");
+
+        CU_ASSERT_FATAL(code != NULL);
+        code += strlen("auth_code=" CODE_MARKER);
+        *code = *code == '0' ? '1' : '0';
+        CU_ASSERT_NOT_EQUAL(complete(&e, cb), 0);
+        CU_ASSERT_EQUAL(e2e_requests_to(&e, "oauth2/access_token"), sent + 1);
+    }
+    findings("a refused auth code", &ours, &curl);
     {
         const char *a[] = {"secret", "set", "--plugin", need_env("TT_PLUGIN"), "app_secret",
                            NULL};
@@ -220,6 +251,7 @@ static void test_oauth_and_delivery(void)
             "inside libcurl (documented)\n", ours, curl);
     CU_ASSERT_EQUAL(ours, 0);
     free(conn);
+    free(cb);
     e2e_teardown(&e);
 }
 
