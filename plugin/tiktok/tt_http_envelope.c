@@ -40,7 +40,8 @@ static json_tokener *tt_answer_tokener(size_t len, int sensitive)
 
     if (tok == NULL || !sensitive)
         return tok;
-    /* json-c documents no other way to reach the buffer than tok->pb. */
+    /* json-c has no call that reaches this buffer: tok->pb it is, as in
+       the host's secrets parser (host/ch_secrets.c). */
     if (len >= INT32_MAX || printbuf_memset(tok->pb, 0, 0, (int) len + 1) < 0) {
         json_tokener_free(tok);
         return NULL;
