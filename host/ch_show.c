@@ -276,9 +276,16 @@ static void ch_show_whole_text(json_object *c)
         return;
     printf("  %-15slines %lld-%lld\n", "last run", (long long) ch_show_int(run, "first_line"),
            (long long) ch_show_int(run, "last_line"));
-    if (json_object_object_get_ex(run, "error", &e) && ch_show_str(e, "message") != NULL)
-        printf("  %-15s%s: %s\n", "error", ch_show_str(e, "code") ? ch_show_str(e, "code") : "",
-               ch_show_str(e, "message"));
+    /* The reason above is the message; what support asks for is here. */
+    if (json_object_object_get_ex(run, "error", &e) && ch_show_str(e, "code") != NULL) {
+        const char *remote = ch_show_str(e, "remote_code"), *rid = ch_show_str(e, "request_id");
+        printf("  %-15s%s", "error", ch_show_str(e, "code"));
+        if (remote != NULL && remote[0] != '\0')
+            printf(", remote code %s", remote);
+        if (rid != NULL && rid[0] != '\0')
+            printf(", request_id %s", rid);
+        fputc('\n', stdout);
+    }
 }
 
 static void ch_show_connection_text(json_object *c, int64_t now)
@@ -292,7 +299,6 @@ static void ch_show_connection_text(json_object *c, int64_t now)
     printf("  %-15s%s\n", "state", ch_show_str(c, "state"));
     printf("  %-15s%s\n", "dataset", ch_show_str(c, "dataset_path"));
     printf("  %-15sline %lld\n", "delivered to", (long long) ch_show_int(c, "delivered_through"));
-    ch_show_whole_text(c);
     if (json_object_object_get_ex(c, "last_run", &run)) {
         printf("  %-15s%s (run %s, attempt %lld)\n", "last outcome",
                ch_show_str(run, "status"), ch_show_str(run, "run_id"),
@@ -303,8 +309,10 @@ static void ch_show_connection_text(json_object *c, int64_t now)
             fputc('\n', stdout);
         }
         ch_show_when("finished", run, "finished_ms", now);
+        ch_show_whole_text(c);
     } else {
         printf("  %-15snever delivered\n", "last outcome");
+        ch_show_whole_text(c);
     }
     if (json_object_object_get_ex(c, "last_delivery", &d))
         ch_show_when("last delivery", d, "finished_ms", now);
