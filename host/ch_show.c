@@ -166,8 +166,16 @@ static int ch_show_last_run(ch_cli *cli, json_object *row, int whole)
         json_object_object_add(run, "reason", json_object_new_string(reason));
     if (report != NULL && json_object_object_get_ex(report, "error", &e))
         json_object_object_add(run, "error", json_object_get(e));
-    if ((targets = ch_show_targets(report)) != NULL)
+    if ((targets = ch_show_targets(report)) != NULL) {
+        /* Since when a target is behind or dead, readable (the plugin
+           reports since_ms). */
+        for (size_t i = 0; i < json_object_array_length(targets); i++) {
+            json_object *t = json_object_array_get_idx(targets, i);
+            if (ch_show_str(t, "since") == NULL && ch_show_int(t, "since_ms") > 0)
+                ch_show_add_iso(t, "since_ms", "since");
+        }
         json_object_object_add(row, "targets", json_object_get(targets));
+    }
     if (whole && report != NULL)
         json_object_object_add(run, "report", json_object_get(report));
     json_object_object_add(row, "last_run", run);

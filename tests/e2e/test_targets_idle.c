@@ -89,6 +89,20 @@ static void test_recovers_without_new_rows(void)
     CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
     CU_ASSERT_STRING_EQUAL(state, "behind");
     CU_ASSERT(e2e_requests_for(&e, b) - calls_b <= 1);   /* its probe */
+    {
+        /* On a terminal: behind since when, how many rows it misses. */
+        e2e_out o;
+        char want[96];
+        const char *args[] = {"connections", "show", conn, NULL};
+        setenv("CONNECTOR_HOST_FORCE_TTY", "1", 1);
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        unsetenv("CONNECTOR_HOST_FORCE_TTY");
+        snprintf(want, sizeof(want), "advertiser %s audience ", b);
+        CU_ASSERT_PTR_NOT_NULL(o.out != NULL ? strstr(o.out, want) : NULL);
+        CU_ASSERT_PTR_NOT_NULL(o.out != NULL ? strstr(o.out, " behind since 20") : NULL);
+        CU_ASSERT_PTR_NOT_NULL(o.out != NULL ? strstr(o.out, "missing rows 1500") : NULL);
+        e2e_out_free(&o);
+    }
 
     /* Restored, still no new rows: caught up exactly; a sent nothing. */
     CU_ASSERT_FATAL(e2e_set_role(&e, b, "ADMIN") == 0);
