@@ -127,6 +127,15 @@ static int ch_current_catch_up(ch_host *h, const ch_plugin *p, ch_connection *c,
     return st == ACONN_OK ? CH_EXIT_OK : CH_EXIT_PARTIAL;
 }
 
+/* Nothing tried: the standing of the last report, marked "unchanged" (a
+   worker does not print it every poll). */
+static void ch_current_as_last(json_object *report, json_object *targets)
+{
+    json_object_object_add(report, "status", json_object_new_string("partial"));
+    json_object_object_add(report, "unchanged", json_object_new_boolean(1));
+    json_object_object_add(report, "targets", json_object_get(targets));
+}
+
 int ch_run_current(ch_host *h, const ch_plugin *p, ch_connection *c,
                    const ch_run_options *opt, json_object **report, char *err,
                    size_t errlen)
@@ -144,8 +153,7 @@ int ch_run_current(ch_host *h, const ch_plugin *p, ch_connection *c,
         goto cleanup;
     ch_current_scan(targets, &from, &dead);
     if (from > 0 && opt->idle_next != NULL && ch_host_now_ms(h) < *opt->idle_next) {
-        json_object_object_add(*report, "status", json_object_new_string("partial"));
-        json_object_object_add(*report, "targets", json_object_get(targets));
+        ch_current_as_last(*report, targets);
         json_object_object_add(*report, "next_try_ms", json_object_new_int64(*opt->idle_next));
         rc = CH_EXIT_PARTIAL;
     } else if (from > 0) {
@@ -153,8 +161,7 @@ int ch_run_current(ch_host *h, const ch_plugin *p, ch_connection *c,
         if (opt->idle_next != NULL)
             *opt->idle_next = rc == CH_EXIT_PARTIAL ? ch_host_now_ms(h) + opt->idle_wait_ms : 0;
     } else if (dead) {
-        json_object_object_add(*report, "status", json_object_new_string("partial"));
-        json_object_object_add(*report, "targets", json_object_get(targets));
+        ch_current_as_last(*report, targets);
         rc = CH_EXIT_PARTIAL;
     }
 cleanup:

@@ -199,7 +199,8 @@ static int ch_worker_deliver(ch_worker *w, ch_connection *c, const ch_held *held
         ch_cli_error("worker: connection %s: %s", c->id, err);
     if (report != NULL && json_object_object_get_ex(report, "status", &s))
         snprintf(status, len, "%s", json_object_get_string(s));
-    if (report != NULL && strcmp(status, "up_to_date") != 0 && strcmp(status, "not_before") != 0)
+    if (report != NULL && strcmp(status, "up_to_date") != 0 && strcmp(status, "not_before") != 0
+        && !json_object_object_get_ex(report, "unchanged", NULL))
         ch_worker_print(w, report, rc);
     json_object_put(report);
     free(spool);
