@@ -443,6 +443,7 @@ int ch_cli_main(int argc, char **argv)
     ch_cli cli;
     int rc;
     int64_t off = 0, timeout = 0;
+    const char *env;
 
     memset(&cli, 0, sizeof(cli));
     rc = ch_cli_parse(argc, argv, &cli.a);
@@ -475,6 +476,16 @@ int ch_cli_main(int argc, char **argv)
                      "from 100 to 600000", cli.a.request_timeout_ms);
         return CH_EXIT_USAGE;
     }
+    /* The environment stands for --api-base / --ca-file: one setting for a
+       whole session against a sandbox or staging API (the README's real
+       TikTok block is run so). It counts as given, so a profile bound to
+       another API refuses it as it refuses the option. */
+    if (cli.a.api_base == NULL && (env = getenv("CONNECTOR_HOST_API_BASE")) != NULL
+        && env[0] != '\0')
+        cli.a.api_base = env;
+    if (cli.a.ca_file == NULL && (env = getenv("CONNECTOR_HOST_CA_FILE")) != NULL
+        && env[0] != '\0')
+        cli.a.ca_file = env;
     ch_host_init(&cli.host);
     cli.host.api_base = cli.a.api_base;
     cli.host.ca_file = cli.a.ca_file;

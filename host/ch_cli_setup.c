@@ -98,6 +98,18 @@ static int ch_cli_endpoint_one(ch_cli *cli, const char *profile, const char *opt
     }
     if (strcmp(given, recorded) == 0)
         return 0;
+    if (cli->endpoint_pending) {
+        /* The link was made for the recorded API: its code is redeemed
+           there. A new link for the other API replaces it. */
+        ch_cli_error("profile %s's authorization link was made for %s %s, not %s; its code "
+                     "can only be redeemed there, so nothing was sent. Leave out %s (the "
+                     "link's is used), or start again against the other one: "
+                     "connector-host authorize --plugin %s --profile %s %s %s%s", profile,
+                     option, recorded[0] != '\0' ? recorded : "(the plugin's default)",
+                     given, option, cli->plugin.path != NULL ? cli->plugin.path : "P",
+                     profile, option, given, ch_cli_fix_home(cli, home, sizeof(home)));
+        return CH_EXIT_FAILED;
+    }
     ch_cli_error("profile %s was authorized against %s %s, not %s; its token belongs "
                  "there, so the command was not sent. Leave out %s (the profile's is "
                  "used), or authorize a new profile for the other one: connector-host "
@@ -119,8 +131,13 @@ int ch_cli_profile_endpoint(ch_cli *cli, const char *plugin_id, const char *prof
         ch_cli_error("%s", err);
         return CH_EXIT_INTERNAL;
     }
-    if (found > 0)
-        return 0;   /* nothing recorded: the command's own options apply */
+    /* Nothing recorded, or only by a link that a new one replaces: the
+       command's own options apply. */
+    if (found > 0 || cli->endpoint_pending == 2) {
+        free(base);
+        free(ca);
+        return 0;
+    }
     rc = ch_cli_endpoint_one(cli, profile, "--api-base", cli->a.api_base, base,
                              &cli->host.api_base);
     /* The CA file is inherited but may be replaced: trust is rotated by

@@ -25,8 +25,9 @@ int ch_need_all(const char *cmd, const char *const *pairs, size_t n);
 void ch_print_json(json_object *o);
 
 /* "<what> failed: STATUS (code)" and the plugin's field and message, on
-   stderr. */
-void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e);
+   stderr; plugin (may be NULL): the --plugin its printed commands get. */
+void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e,
+                           const char *plugin);
 
 /* Reads the settings file at path (*text, caller-owned) and, when obj is
    not NULL, its JSON object (*obj); CH_EXIT_FAILED with the reason and its

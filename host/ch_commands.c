@@ -37,15 +37,19 @@ int ch_need_all(const char *cmd, const char *const *pairs, size_t n)
     return ch_cli_missing(cmd, values, names, k);
 }
 
-void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e)
+void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e,
+                           const char *plugin)
 {
     ch_cli_error("%s failed: %s%s%s%s%s", what, aconn_status_name(s),
                  e->code[0] != '\0' ? " (" : "", e->code, e->code[0] != '\0' ? ")" : "",
                  e->message[0] != '\0' ? "" : "; the plugin gave no message");
     if (e->field[0] != '\0')
         fprintf(stderr, "  field: %s\n", e->field);
-    if (e->message[0] != '\0')
-        fprintf(stderr, "  %s\n", e->message);
+    if (e->message[0] != '\0') {
+        fputs("  ", stderr);
+        ch_print_message(stderr, e->message, plugin);
+        fputc('\n', stderr);
+    }
 }
 
 /* ---- describe ---------------------------------------------------------- */
@@ -124,13 +128,68 @@ cleanup:
     json_object_put(conns);
 }
 
+/* authorize BEGIN's answer: the link recorded (the completing step redeems
+   the code at the API the link was made for: it inherits it, and another
+   one is refused) and its URL printed. The exit code. */
+static int ch_authorize_began(ch_cli *cli, json_object *res)
+{
+    json_object *field = NULL;
+    char err[1024] = "";
+
+    if (!json_object_object_get_ex(res, "url", &field)
+        || !json_object_is_type(field, json_type_string)) {
+        ch_cli_error("authorize: the plugin's answer has no \"url\"");
+        return CH_EXIT_INTERNAL;
+    }
+    if (ch_state_profile_begin(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                               cli->host.api_base, cli->host.ca_file,
+                               ch_host_now_ms(&cli->host), err, sizeof(err)) != 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    puts(json_object_get_string(field));
+    return CH_EXIT_OK;
+}
+
+/* COMPLETE's or STATUS's profile status: recorded, then printed. The exit
+   code. */
+static int ch_authorize_record(ch_cli *cli, uint32_t phase, json_object *res)
+{
+    json_object *field = NULL;
+    char err[1024] = "";
+    int rc;
+
+    if (!json_object_object_get_ex(res, "status", &field)
+        || !json_object_is_type(field, json_type_string)) {
+        ch_cli_error("authorize: the plugin's profile status has no \"status\"");
+        return CH_EXIT_INTERNAL;
+    }
+    if (ch_state_profile_set(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                             json_object_get_string(field),
+                             json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN),
+                             ch_host_now_ms(&cli->host), err, sizeof(err)) != 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    /* The token just obtained belongs to this API: later commands on the
+       profile use it and refuse another. */
+    if (phase == ACONN_AUTHORIZE_COMPLETE
+        && (rc = ch_cli_profile_endpoint_record(cli, ch_plugin_id(&cli->plugin),
+                                                cli->a.profile)) != 0)
+        return rc;
+    if (phase == ACONN_AUTHORIZE_COMPLETE)
+        ch_add_affected(cli, res);
+    ch_print_json(res);
+    return CH_EXIT_OK;
+}
+
 int ch_authorize_call(ch_cli *cli, uint32_t phase, const char *callback, aconn_error *perr)
 {
     int rc;
     aconn_authorize_request req;
     aconn_output out;
     ch_buf buf = { 0 };
-    json_object *res = NULL, *field = NULL;
+    json_object *res = NULL;
     aconn_status s;
     char err[1024] = "";
 
@@ -144,7 +203,7 @@ int ch_authorize_call(ch_cli *cli, uint32_t phase, const char *callback, aconn_e
     ch_buf_output(&buf, &out);
     s = cli->plugin.desc->authorize(&cli->host.table, &req, &out, perr);
     if (!ACONN_STATUS_IS_OK(s)) {
-        ch_print_plugin_error("authorize", s, perr);
+        ch_print_plugin_error("authorize", s, perr, cli->a.plugin);
         rc = ch_exit_for_status(s);
         /* A profile status written with the failure (e.g. no usable
            accounts) carries the reasons the user needs: show it. */
@@ -163,46 +222,31 @@ int ch_authorize_call(ch_cli *cli, uint32_t phase, const char *callback, aconn_e
         rc = CH_EXIT_INTERNAL;
         goto cleanup;
     }
-    if (req.phase == ACONN_AUTHORIZE_BEGIN) {
-        if (!json_object_object_get_ex(res, "url", &field)
-            || !json_object_is_type(field, json_type_string)) {
-            ch_cli_error("authorize: the plugin's answer has no \"url\"");
-            rc = CH_EXIT_INTERNAL;
-            goto cleanup;
-        }
-        puts(json_object_get_string(field));
-        rc = CH_EXIT_OK;
-        goto cleanup;
-    }
-    /* COMPLETE or STATUS: record the profile status, print it. */
-    if (!json_object_object_get_ex(res, "status", &field)
-        || !json_object_is_type(field, json_type_string)) {
-        ch_cli_error("authorize: the plugin's profile status has no \"status\"");
-        rc = CH_EXIT_INTERNAL;
-        goto cleanup;
-    }
-    if (ch_state_profile_set(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
-                             json_object_get_string(field),
-                             json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN),
-                             ch_host_now_ms(&cli->host), err, sizeof(err)) != 0) {
-        ch_cli_error("%s", err);
-        rc = CH_EXIT_INTERNAL;
-        goto cleanup;
-    }
-    /* The token just obtained belongs to this API: later commands on the
-       profile use it and refuse another. */
-    if (req.phase == ACONN_AUTHORIZE_COMPLETE
-        && (rc = ch_cli_profile_endpoint_record(cli, ch_plugin_id(&cli->plugin),
-                                                cli->a.profile)) != 0)
-        goto cleanup;
-    if (req.phase == ACONN_AUTHORIZE_COMPLETE)
-        ch_add_affected(cli, res);
-    ch_print_json(res);
-    rc = CH_EXIT_OK;
+    rc = req.phase == ACONN_AUTHORIZE_BEGIN ? ch_authorize_began(cli, res)
+                                            : ch_authorize_record(cli, req.phase, res);
 cleanup:
     json_object_put(res);
     ch_buf_free(&buf);
     return rc;
+}
+
+/* Whether the profile's recorded endpoint is only that of a link never
+   completed (cli->endpoint_pending): a new link (no --callback, no
+   --status) may then point elsewhere, and replaces it. */
+static int ch_authorize_pending(ch_cli *cli)
+{
+    char *status = NULL, err[1024] = "";
+
+    if (ch_state_profile_get(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                             &status, err, sizeof(err)) < 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    cli->endpoint_pending = status != NULL && strcmp(status, CH_PROFILE_AUTHORIZING) == 0;
+    free(status);
+    if (cli->endpoint_pending && cli->a.callback == NULL && !cli->a.status)
+        cli->endpoint_pending = 2;   /* starting over: the check is skipped */
+    return 0;
 }
 
 int ch_cmd_authorize(ch_cli *cli)
@@ -234,6 +278,7 @@ int ch_cmd_authorize(ch_cli *cli)
     cli->host.switch_user = cli->a.switch_user ? "1" : NULL;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_authorize_pending(cli)) != 0
         || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
                                          cli->a.profile)) != 0)
         return rc;

@@ -256,6 +256,10 @@ static int ch_run_prepare(ch_host *h, const ch_plugin *p, ch_connection *c,
     case 1:
         break;
     case 0:
+        /* No new rows: still not up to date while a target is behind
+           or dead (ch_run_current.c). */
+        if (*exitc == CH_EXIT_OK)
+            *exitc = ch_run_current(h, p, c, opt, report, err, errlen);
         return 0;
     default:
         return -1;

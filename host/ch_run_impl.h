@@ -50,13 +50,6 @@ aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
                          const ch_pass *ps, ch_buf *out, aconn_error *perr,
                          uint32_t *batches);
 
-/* The catch-up pass the plugin asked for, from row `from` (ch_run.c);
-   *report its part of the run's report. The status the delivery ends
-   with. */
-aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection *c,
-                             const ch_run_options *opt, uint64_t from,
-                             aconn_status status, json_object **report);
-
 /* "delivered", "partial" or the status's name (ch_run_deliver.c). */
 const char *ch_run_status_word(aconn_status s);
 /* A plugin's error as JSON for the report (ch_run_deliver.c). */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 
 static size_t tt_xfer_write(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -146,6 +147,22 @@ static int64_t tt_host_now(const aconn_host *host)
     return host != NULL ? host->now_ms(host->ctx) : 0;
 }
 
+/*
+ * OpenSSL keeps the plaintext of the last TLS record it decrypted (for the
+ * token exchange: the answer with the token) in its read buffer until the
+ * next one overwrites it, and frees it as it is; SSL_OP_CLEANSE_PLAINTEXT
+ * (OpenSSL 3.0) wipes it once libcurl has it. Only given to a libcurl
+ * whose TLS library is OpenSSL (tt_http.openssl_tls): another hands this
+ * callback a context of its own kind.
+ */
+static CURLcode tt_xfer_ssl_ctx(CURL *easy, void *ssl_ctx, void *userp)
+{
+    (void) easy;
+    (void) userp;
+    (void) SSL_CTX_set_options((SSL_CTX *) ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+    return CURLE_OK;
+}
+
 /* The options every request has: TLS, timeouts, limits, callbacks.
    Returns nonzero when libcurl refused one. */
 static int tt_xfer_options(const tt_http *http, tt_xfer *x, CURL *easy, const tt_request *req)
@@ -159,6 +176,8 @@ static int tt_xfer_options(const tt_http *http, tt_xfer *x, CURL *easy, const tt
     bad |= curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
     if (http->ca_file != NULL)
         bad |= curl_easy_setopt(easy, CURLOPT_CAINFO, http->ca_file) != CURLE_OK;
+    if (http->openssl_tls)
+        bad |= curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, tt_xfer_ssl_ctx) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, http->connect_timeout_ms) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) http->max_body) != CURLE_OK;
@@ -228,6 +247,17 @@ static int tt_xfer_body(tt_xfer *x, CURL *easy, const tt_request *req)
     case TT_POST_JSON:
         if (tt_header_add(&x->headers, "Content-Type: application/json") != 0)
             return -1;
+        if (req->body_text != NULL) {
+            /* CURLOPT_POSTFIELDS (not COPYPOSTFIELDS): libcurl keeps the
+               pointer and makes no copy of its own to free unwiped; the
+               caller owns the text and wipes it after the call. (A small
+               body still passes through libcurl's send buffer: see
+               host/README.md, what cannot be wiped.) */
+            bad |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body_text) != CURLE_OK;
+            bad |= curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                                    (curl_off_t) req->body_text_len) != CURLE_OK;
+            break;
+        }
         json = req->body != NULL
                    ? json_object_to_json_string_ext(req->body, JSON_C_TO_STRING_PLAIN
                                                     | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -366,7 +396,8 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     } else if (http_status >= 300 && http_status <= 399) {
         in.transport = TT_TRANSPORT_REDIRECT;
     } else if (http_status == 200) {
-        in.transport = tt_http_parse_envelope(x->body, x->body_len, resp, detail, sizeof(detail));
+        in.transport = tt_http_parse_answer(x->body, x->body_len, req->sensitive, resp, detail,
+                                            sizeof(detail));
         in.code = resp->code;
         in.message = resp->message;
         in.request_id = resp->request_id;
@@ -388,11 +419,25 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
         && curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded) == CURLE_OK
         && uploaded > 0)
         http->stats.bytes_uploaded += (uint64_t) uploaded;
-    tt_log(host, st == ACONN_OK ? ACONN_LOG_DEBUG : ACONN_LOG_WARN,
-           "tiktok: %s %s -> HTTP %ld code %ld request_id %s: %s",
-           req->method == TT_GET ? "GET" : "POST", req->endpoint, http_status,
-           in.transport == TT_TRANSPORT_OK ? resp->code : -1L,
-           resp->request_id[0] != '\0' ? resp->request_id : "-",
-           aconn_status_name(st));
+    if (ACONN_STATUS_IS_REAUTHORIZE(st) && in.transport == TT_TRANSPORT_OK
+        && resp->code == 40106 && req->advertiser_id != NULL && req->advertiser_id[0] != '\0')
+        /* A 40106 about one Ad Account is that account's failure
+           (tt_coverage.h): "reauthorize" here would send the user to fix
+           the whole profile when only one account's role is missing. */
+        tt_log(host, ACONN_LOG_WARN, "tiktok: %s %s -> HTTP %ld code 40106 request_id %s: "
+               "profile %s's TikTok user has no role on Ad Account %s (that account only; "
+               "the profile stays connected): an Admin of Ad Account %s must grant this "
+               "user the Admin or Operator role", req->method == TT_GET ? "GET" : "POST",
+               req->endpoint, http_status,
+               resp->request_id[0] != '\0' ? resp->request_id : "-",
+               req->profile != NULL && req->profile[0] != '\0' ? req->profile : "(unnamed)",
+               req->advertiser_id, req->advertiser_id);
+    else
+        tt_log(host, st == ACONN_OK ? ACONN_LOG_DEBUG : ACONN_LOG_WARN,
+               "tiktok: %s %s -> HTTP %ld code %ld request_id %s: %s",
+               req->method == TT_GET ? "GET" : "POST", req->endpoint, http_status,
+               in.transport == TT_TRANSPORT_OK ? resp->code : -1L,
+               resp->request_id[0] != '\0' ? resp->request_id : "-",
+               aconn_status_name(st));
     return st;
 }

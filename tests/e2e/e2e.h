@@ -28,6 +28,8 @@ typedef struct e2e {
     char profile[32];
     json_object *profile_status;  /* authorize --callback output */
     long long clock_offset_ms;    /* the host's clock, as tests move it */
+    const char *const *env;       /* extra "NAME=value" for every host run
+                                     (NULL-terminated), or NULL */
 } e2e;
 
 typedef struct e2e_out {
@@ -40,6 +42,10 @@ typedef struct e2e_out {
 /* Starts a sandbox (faults may be NULL), makes a home with the app's secrets
    and authorizes profile "p1" for the world's first user. 0 or -1. */
 int e2e_setup(e2e *e, const char *faults);
+/* The same with the sandbox started from o, and env (NULL-terminated
+   "NAME=value", borrowed for the fixture's life; may be NULL) added to
+   every host run, the setup's own included. */
+int e2e_setup_with(e2e *e, const ts_sandbox_opts *o, const char *const *env);
 void e2e_teardown(e2e *e);
 
 /* Runs connector-host with args (NULL-terminated) plus --home, --api-base,
@@ -118,6 +124,24 @@ long e2e_ctl_post(e2e *e, const char *path, const char *body);
 /* Requests the sandbox received on endpoints containing fragment
    (accepted or refused), -1 when it cannot say. */
 long e2e_requests_to(e2e *e, const char *fragment);
+
+/* API calls the sandbox received about Ad Account adv (any endpoint,
+   refused ones too), -1 when it cannot say. */
+long e2e_requests_for(e2e *e, const char *adv);
+
+/* Sets the profile's user's role on adv (NULL: none, as if revoked) through
+   the control API; 0 on success. */
+int e2e_set_role(e2e *e, const char *adv, const char *role);
+
+/* The target of adv in report's section ("" for the top-level targets,
+   "plugin", "catch_up.plugin"), or NULL. */
+json_object *e2e_target_of(json_object *report, const char *section, const char *adv);
+
+/* 1 when the one audience named name in adv holds exactly the dataset's
+   members (every type, removals winning), else 0 (the difference on
+   stderr); its id in id_out (may be NULL). */
+int e2e_exact(e2e *e, const char *adv, const char *name, const char *dataset,
+              char id_out[32]);
 
 /* connect --dataset dataset with these settings; the new connection's id
    (malloc'd), or NULL (the reason on stderr, and a failed assertion: every
