@@ -219,12 +219,8 @@ static int ch_aud_setup(ch_cli *cli, ch_connection *c)
     }
     if ((rc = ch_cli_load_plugin(cli, c->plugin_path)) != 0)
         return rc;
-    if (strcmp(ch_plugin_id(&cli->plugin), c->plugin_id) != 0) {
-        ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
-                     "install the right plugin", c->plugin_path, ch_plugin_id(&cli->plugin),
-                     c->id, c->plugin_id);
-        return CH_EXIT_PLUGIN;
-    }
+    if ((rc = ch_cli_same_plugin(cli, c)) != 0)
+        return rc;
     if ((rc = ch_aud_supported(cli, c)) != 0)
         return rc;
     return ch_cli_profile_endpoint(cli, c->plugin_id, c->profile);

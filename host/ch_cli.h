@@ -81,6 +81,9 @@ int ch_cli_main(int argc, char **argv);
    exit code to use (0 on success). */
 int ch_cli_open_home(ch_cli *cli);
 int ch_cli_load_plugin(ch_cli *cli, const char *spec);
+/* After loading connection c's plugin: 0 when it is the plugin c was made
+   with (the same id), else CH_EXIT_PLUGIN, the fix printed. */
+int ch_cli_same_plugin(ch_cli *cli, const ch_connection *c);
 
 /* The --state URL or $CONNECTOR_HOST_STATE; NULL: the home's state.db. */
 const char *ch_cli_state_url(const ch_cli *cli);

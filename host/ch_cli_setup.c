@@ -161,3 +161,14 @@ int ch_cli_profile_endpoint_record(ch_cli *cli, const char *plugin_id, const cha
     }
     return 0;
 }
+
+int ch_cli_same_plugin(ch_cli *cli, const ch_connection *c)
+{
+    if (strcmp(ch_plugin_id(&cli->plugin), c->plugin_id) != 0) {
+        ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
+                     "install the right plugin", c->plugin_path, ch_plugin_id(&cli->plugin),
+                     c->id, c->plugin_id);
+        return CH_EXIT_PLUGIN;
+    }
+    return 0;
+}

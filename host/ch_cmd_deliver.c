@@ -3,7 +3,6 @@
  * under the connection's lock (and lease, on a shared state), its report
  * on stdout.
  */
-#define _DEFAULT_SOURCE 1 /* flock() */
 #include <config.h>
 
 #include "ch_cli.h"
@@ -36,26 +35,6 @@ static int ch_connection_id_ok(const char *id)
     return n > 0;
 }
 
-/* Only one deliver per connection at a time, across processes; the lock
-   goes away with the process, so a killed host never blocks the next. */
-static int ch_lock_connection(const ch_home *home, const char *id, int *fd)
-{
-    char *path = ch_strdup_printf("%s/%s.lock", home->spool, id);
-    int rc = -1;
-
-    *fd = -1;
-    if (path == NULL)
-        return -1;
-    /* O_NOFOLLOW, O_NONBLOCK: never a planted link or FIFO (issue #21). */
-    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
-        rc = 0;
-    else if (*fd >= 0 && errno == EWOULDBLOCK)
-        rc = 1;
-    free(path);
-    return rc;
-}
-
 /* deliver's options: the batch size, --dry-run, --resync. 0 or the exit
    code. */
 static int ch_deliver_options(ch_cli *cli, ch_run_options *opt)
@@ -78,11 +57,11 @@ static int ch_deliver_options(ch_cli *cli, ch_run_options *opt)
     return 0;
 }
 
-/* ch_lock_connection with its errors printed: 0 locked, else the exit
+/* ch_home_lock_connection with its errors printed: 0 locked, else the exit
    code. */
 static int ch_deliver_lock(ch_cli *cli, int *lockfd)
 {
-    switch (ch_lock_connection(&cli->home, cli->a.connection, lockfd)) {
+    switch (ch_home_lock_connection(&cli->home, cli->a.connection, lockfd)) {
     case 0:
         return 0;
     case 1:
@@ -114,12 +93,8 @@ static int ch_deliver_load(ch_cli *cli, ch_connection *c)
                 "--plugin NEW_PATH%s\n", c->id, ch_cli_fix_home(cli, home, sizeof(home)));
         return rc;
     }
-    if (strcmp(ch_plugin_id(&cli->plugin), c->plugin_id) != 0) {
-        ch_cli_error("plugin %s now has id %s, but connection %s was made with %s; "
-                     "install the right plugin", c->plugin_path, ch_plugin_id(&cli->plugin),
-                     c->id, c->plugin_id);
-        return CH_EXIT_PLUGIN;
-    }
+    if ((rc = ch_cli_same_plugin(cli, c)) != 0)
+        return rc;
     if (ch_state_profile_get(cli->state, c->plugin_id, c->profile, &status, err,
                              sizeof(err)) < 0) {
         ch_cli_error("%s", err);

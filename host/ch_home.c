@@ -1,7 +1,7 @@
 /*
  * ch_home.c - resolving, creating and checking the home directory.
  */
-#define _DEFAULT_SOURCE 1 /* realpath() */
+#define _DEFAULT_SOURCE 1 /* realpath(), flock() */
 #include <config.h>
 
 #include "ch_home.h"
@@ -9,9 +9,12 @@
 #include "ch_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 int ch_home_open(ch_home *h, const char *dir, char *err, size_t errlen)
 {
@@ -94,4 +97,24 @@ char *ch_home_spool_dir(const ch_home *h, const char *connection_id,
         return NULL;
     }
     return d;
+}
+
+/* Only one deliver per connection at a time, across processes; the lock
+   goes away with the process, so a killed host never blocks the next. */
+int ch_home_lock_connection(const ch_home *home, const char *id, int *fd)
+{
+    char *path = ch_strdup_printf("%s/%s.lock", home->spool, id);
+    int rc = -1;
+
+    *fd = -1;
+    if (path == NULL)
+        return -1;
+    /* O_NOFOLLOW, O_NONBLOCK: never a planted link or FIFO (issue #21). */
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        rc = 0;
+    else if (*fd >= 0 && errno == EWOULDBLOCK)
+        rc = 1;
+    free(path);
+    return rc;
 }

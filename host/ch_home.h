@@ -25,4 +25,10 @@ void ch_home_close(ch_home *h);
 char *ch_home_spool_dir(const ch_home *h, const char *connection_id,
                         char *err, size_t errlen);
 
+/* One deliver per connection at a time on this machine, across processes
+   (deliver and the worker): an exclusive flock on <spool>/<id>.lock, kept
+   in *fd until closed. 0 locked, 1 held by another process, -1 error
+   (errno). */
+int ch_home_lock_connection(const ch_home *home, const char *id, int *fd);
+
 #endif /* CH_HOME_H */

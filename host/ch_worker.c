@@ -72,25 +72,6 @@ static void ch_worker_sleep_ms(int64_t ms)
     }
 }
 
-/* One deliver per connection on this machine, as the deliver command
-   keeps it (spool/<id>.lock). 0 locked, 1 busy, -1 error. */
-static int ch_worker_flock(ch_cli *cli, const char *id, int *fd)
-{
-    char *path = ch_strdup_printf("%s/%s.lock", cli->home.spool, id);
-    int rc = -1;
-
-    *fd = -1;
-    if (path == NULL)
-        return -1;
-    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
-        rc = 0;
-    else if (*fd >= 0 && errno == EWOULDBLOCK)
-        rc = 1;
-    free(path);
-    return rc;
-}
-
 /* The connection's plugin, loaded once while consecutive runs share it. */
 static int ch_worker_plugin(ch_cli *cli, const ch_connection *c)
 {
@@ -226,7 +207,7 @@ static int ch_worker_one(ch_worker *w, const char *id, int *exitc)
         return got;
     }
     memset(&c, 0, sizeof(c));
-    switch (ch_worker_flock(cli, id, &lockfd)) {
+    switch (ch_home_lock_connection(&cli->home, id, &lockfd)) {
     case 0:
         rc = ch_state_connection_get(cli->state, id, &c, err, sizeof(err));
         if (rc == 0)

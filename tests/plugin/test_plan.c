@@ -178,10 +178,21 @@ static long gets_so_far(void)
     return count;
 }
 
-static void existing_settings(char *buf, size_t n, const char *a1, const char *a2)
+/* The sandbox fixture with two audiences made in sbx.adv (ids in a1, a2;
+   name2 NULL: a2 is an id as given, made nowhere) and a plan set up for
+   an "existing" connection updating both. */
+static void existing_setup(api_fixture *a, const char *name1, const char *name2,
+                           char a1[32], char a2[32])
 {
-    snprintf(buf, n, "{\"connection_type\":\"existing\",\"existing_audiences\":"
-             "{\"%s\":[\"%s\",\"%s\"]}}", sbx.adv, a1, a2);
+    char settings[256];
+
+    CU_ASSERT_EQUAL_FATAL(api_fixture_init(a), 0);
+    CU_ASSERT_EQUAL_FATAL(make_audience(a, name1, a1), 0);
+    if (name2 != NULL)
+        CU_ASSERT_EQUAL_FATAL(make_audience(a, name2, a2), 0);
+    snprintf(settings, sizeof(settings), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"%s\",\"%s\"]}}", sbx.adv, a1, a2);
+    plan_setup(&a->f, settings, 0);
 }
 
 /*
@@ -194,14 +205,10 @@ static void existing_settings(char *buf, size_t n, const char *a1, const char *a
 static void test_existing_targets(void)
 {
     api_fixture a;
-    char a1[32], a2[32], settings[256], key[TT_DKEY_MAX];
+    char a1[32], a2[32], key[TT_DKEY_MAX];
     long before;
 
-    CU_ASSERT_EQUAL_FATAL(api_fixture_init(&a), 0);
-    CU_ASSERT_EQUAL_FATAL(make_audience(&a, "Plan existing 1", a1), 0);
-    CU_ASSERT_EQUAL_FATAL(make_audience(&a, "Plan existing 2", a2), 0);
-    existing_settings(settings, sizeof(settings), a1, a2);
-    plan_setup(&a.f, settings, 0);
+    existing_setup(&a, "Plan existing 1", "Plan existing 2", a1, a2);
     before = gets_so_far();
     CU_ASSERT_FATAL(before >= 0);
     CU_ASSERT_EQUAL_FATAL(plan(&a.f), ACONN_OK);
@@ -233,14 +240,10 @@ static void test_existing_targets(void)
 static void test_dead_and_behind_targets(void)
 {
     api_fixture a;
-    char a1[32], a2[32], settings[256], slot[40];
+    char a1[32], a2[32], slot[40];
     long before;
 
-    CU_ASSERT_EQUAL_FATAL(api_fixture_init(&a), 0);
-    CU_ASSERT_EQUAL_FATAL(make_audience(&a, "Plan dead", a1), 0);
-    CU_ASSERT_EQUAL_FATAL(make_audience(&a, "Plan behind", a2), 0);
-    existing_settings(settings, sizeof(settings), a1, a2);
-    plan_setup(&a.f, settings, 0);
+    existing_setup(&a, "Plan dead", "Plan behind", a1, a2);
     snprintf(slot, sizeof(slot), "a%s", a1);
     put_health(&a.f, sbx.adv, slot, "dead", 1);
     snprintf(slot, sizeof(slot), "a%s", a2);
@@ -274,12 +277,9 @@ static void test_dead_and_behind_targets(void)
 static void test_deleted_audience(void)
 {
     api_fixture a;
-    char a1[32], settings[256];
+    char a1[32], gone[32] = "7299999999999999999";
 
-    CU_ASSERT_EQUAL_FATAL(api_fixture_init(&a), 0);
-    CU_ASSERT_EQUAL_FATAL(make_audience(&a, "Plan kept", a1), 0);
-    existing_settings(settings, sizeof(settings), a1, "7299999999999999999");
-    plan_setup(&a.f, settings, 0);
+    existing_setup(&a, "Plan kept", NULL, a1, gone);
     CU_ASSERT_EQUAL_FATAL(plan(&a.f), ACONN_OK);
     CU_ASSERT_EQUAL_FATAL(a.f.x.ntargets, 2);
     CU_ASSERT_EQUAL(a.f.x.targets[0].status, ACONN_OK);
