@@ -28,6 +28,8 @@ typedef struct e2e {
     char profile[32];
     json_object *profile_status;  /* authorize --callback output */
     long long clock_offset_ms;    /* the host's clock, as tests move it */
+    const char *const *env;       /* extra "NAME=value" for every host run
+                                     (NULL-terminated), or NULL */
 } e2e;
 
 typedef struct e2e_out {
@@ -40,6 +42,10 @@ typedef struct e2e_out {
 /* Starts a sandbox (faults may be NULL), makes a home with the app's secrets
    and authorizes profile "p1" for the world's first user. 0 or -1. */
 int e2e_setup(e2e *e, const char *faults);
+/* The same with the sandbox started from o, and env (NULL-terminated
+   "NAME=value", borrowed for the fixture's life; may be NULL) added to
+   every host run, the setup's own included. */
+int e2e_setup_with(e2e *e, const ts_sandbox_opts *o, const char *const *env);
 void e2e_teardown(e2e *e);
 
 /* Runs connector-host with args (NULL-terminated) plus --home, --api-base,
