@@ -114,6 +114,7 @@ aconn_status tt_early_new(const aconn_host *host, const tt_conn *c, const aconn_
                           tt_early **out, aconn_error *err)
 {
     const char *dry = host->option(host->ctx, "dry_run");
+    aconn_error local = {.struct_size = sizeof(local)};
     tt_early *e;
     aconn_status st;
 
@@ -125,10 +126,14 @@ aconn_status tt_early_new(const aconn_host *host, const tt_conn *c, const aconn_
         return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
-    st = plan(e, host, c, err);
+    /* Early uploads only save time: when they cannot be planned (a state
+       read that fails now), the apply uploads everything, as before, and
+       meets the failure itself if it lasts. */
+    st = plan(e, host, c, &local);
     if (st != ACONN_OK || e->ndests == 0) {
         tt_early_free(e);
-        return st;
+        return st == ACONN_ERR_FATAL ? aconn_error_set(err, st, local.code, NULL, "%s",
+                                                       local.message) : ACONN_OK;
     }
     *out = e;
     return ACONN_OK;

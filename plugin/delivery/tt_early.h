@@ -41,7 +41,9 @@
 typedef struct tt_early tt_early;
 
 /* Plans the early uploads of a run beginning with batch. *out is NULL (and
-   ACONN_OK) when there is nothing to do: a dry run, a catch-up run. */
+   ACONN_OK) when there is nothing to do: a dry run, a catch-up run, or the
+   plan's state reads failing (the apply then uploads everything). Only
+   out of memory is an error (ACONN_ERR_FATAL). */
 aconn_status tt_early_new(const aconn_host *host, const tt_conn *c, const aconn_batch *batch,
                           tt_early **out, aconn_error *err);
 
