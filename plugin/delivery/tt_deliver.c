@@ -204,11 +204,11 @@ aconn_status tt_deliver_batch(const aconn_host *host, void **connection_ctx,
     }
     tt_early_attach(c->early, host, batch);
     st = pump_records(c, host, batch, err);
+    if (st != ACONN_OK)
+        goto fail;    /* tt_early_free() drops what is still queued */
     /* No thread outlives the call; and the opt-out filter of the spool's
        finish may rewrite files an upload still reads. */
     tt_early_join(c->early);
-    if (st != ACONN_OK)
-        goto fail;
     if (!(batch->flags & ACONN_BATCH_RUN_END))
         return ACONN_OK;
 

@@ -368,12 +368,17 @@ void tt_early_free(tt_early *e)
 
     if (e == NULL)
         return;
-    tt_early_join(e);
-    for (it = e->head; it != NULL; it = next) {
+    /* The run is over (or abandoned): files not uploaded yet never will be. */
+    pthread_mutex_lock(&e->mu);
+    it = e->head;
+    e->head = e->tail = NULL;
+    pthread_mutex_unlock(&e->mu);
+    for (; it != NULL; it = next) {
         next = it->next;
         free(it->path);
         free(it);
     }
+    tt_early_join(e);
     for (size_t i = 0; i < e->ndone; i++)
         free(e->done[i].file_path);
     pthread_mutex_destroy(&e->mu);

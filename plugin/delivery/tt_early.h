@@ -62,7 +62,8 @@ void tt_early_join(tt_early *e);
    *count is how many uploads the record gained. Accepts e NULL. */
 aconn_status tt_early_record(tt_early *e, tt_apply_ctx *x, size_t *count, aconn_error *err);
 
-/* Joins and frees. Accepts NULL. */
+/* Drops the files still queued, waits for the upload in progress, frees.
+   Accepts NULL. */
 void tt_early_free(tt_early *e);
 
 #endif
