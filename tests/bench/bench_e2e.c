@@ -423,6 +423,11 @@ int main(int argc, char **argv)
         rows[nr++] = row("e2e.api_calls.uploads", (double) bl->uploads, "calls",
                          (double) (bl->nfiles * 3), "== files x accounts",
                          bl->uploads == bl->nfiles * 3);
+        /* Of those, the ones made while the spool was still written (all but
+           the files the spool's finish closes). */
+        rows[nr++] = row("e2e.uploads_while_spooling", (double) bl->early_uploads, "uploads",
+                         (double) bl->uploads, "", -1);
+        rows[nr - 1].ratio = bl->uploads > 0 ? (double) bl->early_uploads / bl->uploads : 0;
         rows[nr++] = row("e2e.api_calls.create_update", (double) (bl->creates + bl->updates),
                          "calls", (double) (bl->ngroups * 3), "== audiences",
                          bl->creates + bl->updates == bl->ngroups * 3);

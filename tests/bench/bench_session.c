@@ -341,6 +341,12 @@ int bench_session_deliver(bench_session *s, bench_delivery *d)
         goto cleanup;
     }
     d->records = (uint64_t) json_object_get_int64(v);
+    {
+        json_object *plugin = NULL, *early = NULL;
+        if (json_object_object_get_ex(report, "plugin", &plugin)
+            && json_object_object_get_ex(plugin, "uploads_while_spooling", &early))
+            d->early_uploads = (long) json_object_get_int64(early);
+    }
     d->bytes_uploaded = d->spool_bytes * (uint64_t) s->naccounts;
     d->calls = total_of(after) - total_of(before);
     d->uploads = count_of(after, "dmp/custom_audience/file/upload")
