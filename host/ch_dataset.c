@@ -152,6 +152,11 @@ void ch_dataset_close(ch_dataset *ds)
     free(ds);
 }
 
+void ch_dataset_set_fast(ch_dataset *ds, int on)
+{
+    ds->no_fast = !on;
+}
+
 void ch_dataset_on_reject(ch_dataset *ds, ch_dataset_reject_fn *fn, void *ctx)
 {
     ds->on_reject = fn;

@@ -41,6 +41,7 @@ struct ch_dataset {
     ch_dataset_reject_fn *on_reject;
     void *reject_ctx;
     char detail[160];           /* a reject's detail naming a key */
+    int no_fast;                /* ch_dataset_set_fast(ds, 0) */
 };
 
 /* One chunk of records; rejects are kept only while collecting (see

@@ -7,6 +7,7 @@
 
 #include "ch_dataset_impl.h"
 #include "ch_arena.h"
+#include "ch_jfast.h"
 #include "ch_util.h"
 #include "common/tt_jstrict.h"
 
@@ -259,6 +260,11 @@ int ch_dataset_line_to_record(ch_dataset *ds, ch_arena *arena, const char *line,
         ds->empty_lines++;
         return 0;
     }
+    /* Plain records in one pass, without json-c (ch_jfast.h); any other
+       line takes the full path below, with its strict check. */
+    rc = ds->no_fast ? 0 : ch_jfast_record(line, len, ds->line_no, arena, rec);
+    if (rc != 0)
+        return rc;
     /* What json-c would accept or change but RFC 8259 does not allow
        (ch_dataset.h lists the reasons). */
     if (tt_jstrict_check(line, len, &strict) != 0) {

@@ -38,6 +38,7 @@ typedef struct tt_apply_ctx {
     int full_refresh;             /* ACONN_BATCH_FULL_REFRESH */
     int catch_up;                 /* ACONN_BATCH_CATCH_UP */
     int per_type;                 /* the connection's layout */
+    size_t early_uploads;         /* uploads made while spooling, used (tt_early.h) */
 } tt_apply_ctx;
 
 /* TikTok answered with an envelope code: the request is finished there and
