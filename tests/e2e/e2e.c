@@ -134,6 +134,11 @@ static char *consent(e2e *e, const char *url)
 
 int e2e_setup(e2e *e, const char *faults)
 {
+    return e2e_setup_with(e, faults, 0, NULL);
+}
+
+int e2e_setup_with(e2e *e, const char *faults, long qps, const char *world_file)
+{
     ts_sandbox_opts o;
     const char *plugin = env_or_die("TT_PLUGIN");
     e2e_out out = {0};
@@ -147,6 +152,8 @@ int e2e_setup(e2e *e, const char *faults)
     snprintf(e->home, sizeof(e->home), "%s/home", e->dir);
     ts_sandbox_opts_init(&o);
     o.faults = faults;
+    o.qps = qps;
+    o.world_file = world_file;
     if (ts_sandbox_start(&o, &e->sb) != 0)
         return -1;
     e->world = ts_sandbox_world(e->sb);

@@ -40,6 +40,15 @@ typedef struct e2e_out {
 /* Starts a sandbox (faults may be NULL), makes a home with the app's secrets
    and authorizes profile "p1" for the world's first user. 0 or -1. */
 int e2e_setup(e2e *e, const char *faults);
+/* The same with the sandbox at --qps qps (0: unlimited), TikTok's per-app,
+   per-endpoint rate limit answering 40100, and world_file as its world
+   (NULL: the built-in one). */
+int e2e_setup_with(e2e *e, const char *faults, long qps, const char *world_file);
+
+/* Writes the built-in world (tiktok-sandbox --print-world) with n more Ad
+   Accounts, "Scale 1".."Scale n", where the first user is ADMIN, in the
+   first Business Center it administers. 0 or -1. */
+int e2e_world_with_accounts(const char *path, int n);
 void e2e_teardown(e2e *e);
 
 /* Runs connector-host with args (NULL-terminated) plus --home, --api-base,
@@ -118,6 +127,11 @@ long e2e_ctl_post(e2e *e, const char *path, const char *body);
 /* Requests the sandbox received on endpoints containing fragment
    (accepted or refused), -1 when it cannot say. */
 long e2e_requests_to(e2e *e, const char *fragment);
+
+/* TikTok requests the sandbox received in all (*total, may be NULL) and
+   how many of them --qps refused with 40100 (returned; -1 when it cannot
+   say). */
+long e2e_rate_limited(e2e *e, long *total);
 
 /* connect --dataset dataset with these settings; the new connection's id
    (malloc'd), or NULL (the reason on stderr). */

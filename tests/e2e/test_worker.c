@@ -1,6 +1,6 @@
 /*
  * test_worker.c - connector-host worker end to end (issue #12): several
- * worker processes over one throwaway PostgreSQL cluster and the sandbox
+ * worker processes over one throwaway PostgreSQL ew_cluster and the sandbox
  * over HTTPS. Every run is delivered once, no connection twice at a time,
  * audiences exact (computed from the datasets, e2e_changes); a worker
  * killed in the middle of a run is finished by another after the lease
@@ -24,203 +24,12 @@
 #include <CUnit/Basic.h>
 
 #include "e2e.h"
+#include "e2e_worker.h"
 
 extern char **environ;
 
-static ts_pg *cluster;
-
 #define NCONN 6
 #define NWORKERS 3
-
-/* Each test its own database in the cluster, so no test's workers see
-   another's connections. */
-static void fresh_database(const char *name)
-{
-    char sql[128], url[512];
-
-    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-    CU_ASSERT_FATAL(ts_pg_psql(cluster, NULL, sql, NULL) == 0);
-    snprintf(url, sizeof(url), "postgresql:///%s?host=%s&user=postgres", name,
-             ts_pg_dir(cluster));
-    setenv("CONNECTOR_HOST_STATE", url, 1);
-}
-
-/* The cluster's psql on the current test's database. */
-static int psql_here(const char *sql, char **out)
-{
-    const char *url = getenv("CONNECTOR_HOST_STATE");
-    const char *db = url + strlen("postgresql:///");
-    char name[64];
-
-    snprintf(name, sizeof(name), "%.*s", (int) strcspn(db, "?"), db);
-    return ts_pg_psql(cluster, name, sql, out);
-}
-
-static const char *plugin(void)
-{
-    return getenv("TT_PLUGIN");
-}
-
-static char *connect_to(e2e *e, const char *dataset, const char *adv, const char *name)
-{
-    char settings[E2E_PATH], text[512];
-    static int counter;
-    e2e_out o;
-    char *id = NULL;
-
-    snprintf(settings, sizeof(settings), "%s/w-settings-%d.json", e->dir, ++counter);
-    snprintf(text, sizeof(text), "{\"connection_type\":\"new\",\"audience_name\":\"%s\","
-             "\"create_new_for\":[\"%s\"]}", name, adv);
-    CU_ASSERT_FATAL(e2e_write(settings, text) == 0);
-    const char *args[] = {"connect", "--plugin", plugin(), "--profile", e->profile,
-                          "--dataset", dataset, "--settings", settings, NULL};
-    CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    if (o.exit_code == 0 && o.out != NULL) {
-        o.out[strcspn(o.out, "\r\n")] = '\0';
-        id = strdup(o.out);
-    }
-    e2e_out_free(&o);
-    return id;
-}
-
-/* Starts `connector-host worker ARGS` with the fixture's options, stdout
-   to out_path; kill_env: an extra NAME=value for this worker only. */
-static pid_t spawn_worker(e2e *e, const char *out_path, const char *const *args,
-                          const char *kill_env)
-{
-    const char *argv[40];
-    char offset[32], err_path[E2E_PATH + 8];
-    posix_spawn_file_actions_t fa;
-    size_t n = 0;
-    pid_t pid = -1;
-
-    argv[n++] = getenv("TT_HOST");
-    argv[n++] = "worker";
-    for (size_t i = 0; args[i] != NULL && n < 28; i++)
-        argv[n++] = args[i];
-    argv[n++] = "--home";
-    argv[n++] = e->home;
-    argv[n++] = "--api-base";
-    argv[n++] = ts_sandbox_base_url(e->sb);
-    argv[n++] = "--ca-file";
-    argv[n++] = ts_sandbox_ca_file(e->sb);
-    argv[n++] = "--redirect-uri";
-    argv[n++] = "https://127.0.0.1/callback";
-    if (e->clock_offset_ms != 0) {
-        snprintf(offset, sizeof(offset), "%lld", e->clock_offset_ms);
-        argv[n++] = "--clock-offset-ms";
-        argv[n++] = offset;
-    }
-    argv[n] = NULL;
-    snprintf(err_path, sizeof(err_path), "%s.err", out_path);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    char name[128] = "";
-    if (kill_env != NULL) {
-        snprintf(name, sizeof(name), "%.*s", (int) strcspn(kill_env, "="), kill_env);
-        setenv(name, strchr(kill_env, '=') + 1, 1);
-    }
-    if (posix_spawn(&pid, argv[0], &fa, NULL, (char *const *) argv, environ) != 0)
-        pid = -1;
-    if (kill_env != NULL)
-        unsetenv(name);
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-}
-
-/* Waits for pid at most timeout_s; its exit code (128 + signal), or -1. */
-static int wait_worker(pid_t pid, int timeout_s)
-{
-    int status = 0;
-
-    for (int i = 0; i < timeout_s * 10; i++) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        struct timespec ts = { 0, 100000000L };
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-}
-
-/* Counts, over the workers' output files, the lines of connection id with
-   status `status`. */
-static int count_lines(char paths[][E2E_PATH], int n, const char *id, const char *status)
-{
-    int count = 0;
-    char line[8192];
-
-    for (int i = 0; i < n; i++) {
-        FILE *f = fopen(paths[i], "r");
-        while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-            json_object *o = json_tokener_parse(line);
-            const char *c = ts_world_get(o, "connection_id"), *s = ts_world_get(o, "status");
-            if (c != NULL && s != NULL && strcmp(c, id) == 0 && strcmp(s, status) == 0)
-                count++;
-            json_object_put(o);
-        }
-        if (f != NULL)
-            fclose(f);
-    }
-    return count;
-}
-
-/* The one audience named name in adv holds exactly the members lines
-   1.. of dataset make. */
-static void assert_exact(e2e *e, const char *adv, const char *name, const char *dataset)
-{
-    e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES], want = {0}, got = {0};
-    char id[32];
-
-    CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
-    for (int t = 0; t < E2E_NTYPES; t++) {
-        CU_ASSERT(e2e_set_apply(&want, &adds[t], &removes[t]) == 0);
-        e2e_set_free(&adds[t]);
-        e2e_set_free(&removes[t]);
-    }
-    CU_ASSERT_EQUAL(e2e_audiences_named(e, adv, name, id), 1);   /* never a duplicate */
-    CU_ASSERT_FATAL(e2e_members(e, id, &got) == 0);
-    if (!e2e_set_equal(&got, &want))
-        fprintf(stderr, "audience %s: %zu members, expected %zu\n", name, got.n, want.n);
-    CU_ASSERT(e2e_set_equal(&got, &want));
-    e2e_set_free(&got);
-    e2e_set_free(&want);
-}
-
-/* No two runs of one connection overlapped in time (runs table). */
-static void assert_no_overlap(void)
-{
-    char *out = NULL;
-
-    CU_ASSERT_FATAL(psql_here("SELECT count(*) FROM runs a JOIN runs b ON"
-                               " a.connection_id = b.connection_id AND a.run_id < b.run_id"
-                               " AND a.started_ms < coalesce(b.finished_ms, 1e15)"
-                               " AND b.started_ms < coalesce(a.finished_ms, 1e15)"
-                               " AND a.status <> 'running' AND b.status <> 'running'",
-                               &out) == 0);
-    CU_ASSERT(out != NULL && strcmp(out, "0\n") == 0);
-    free(out);
-}
-
-static char *ts_read_text(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-    size_t n = 0;
-
-    if (f == NULL)
-        return NULL;
-    buf = calloc(1, 65536);
-    if (buf != NULL)
-        n = fread(buf, 1, 65535, f);
-    (void) n;
-    fclose(f);
-    return buf;
-}
 
 /* NWORKERS workers --once at the same time; each exits 0. */
 static void round_of_workers(e2e *e, int round, char paths[][E2E_PATH])
@@ -230,16 +39,16 @@ static void round_of_workers(e2e *e, int round, char paths[][E2E_PATH])
 
     for (int w = 0; w < NWORKERS; w++) {
         snprintf(paths[w], E2E_PATH, "%s/worker-%d-%d.out", e->dir, round, w);
-        pids[w] = spawn_worker(e, paths[w], args, NULL);
+        pids[w] = ew_spawn_worker(e, paths[w], args, NULL);
         CU_ASSERT_FATAL(pids[w] > 0);
     }
     for (int w = 0; w < NWORKERS; w++) {
-        int code = wait_worker(pids[w], 240);
+        int code = ew_wait_worker(pids[w], 240);
         CU_ASSERT_EQUAL(code, 0);
         if (code != 0) {
             char err_path[3 * E2E_PATH], *text;
             snprintf(err_path, sizeof(err_path), "%.4200s.err", paths[w]);
-            text = ts_read_text(err_path);
+            text = ew_ts_read_text(err_path);
             fprintf(stderr, "worker %d of round %d: exit %d: %s\n", w, round, code,
                     text != NULL ? text : "");
             free(text);
@@ -254,7 +63,7 @@ static void test_workers_deliver_each_run_once(void)
     const char *adv[NCONN];
     char *conn[NCONN];
 
-    fresh_database("w_once");
+    ew_fresh_database("w_once");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     for (int i = 0; i < NCONN; i++) {
         adv[i] = e2e_account(&e, (size_t) i % 3, "Crowded");
@@ -262,16 +71,16 @@ static void test_workers_deliver_each_run_once(void)
         snprintf(data[i], sizeof(data[i]), "%s/w%d.jsonl", e.dir, i);
         snprintf(names[i], sizeof(names[i]), "W%d", i);
         CU_ASSERT_FATAL(e2e_gen(data[i], 1000, 100 + (unsigned long) i, 0, 5, 0, 0) == 0);
-        conn[i] = connect_to(&e, data[i], adv[i], names[i]);
+        conn[i] = ew_connect_to(&e, data[i], adv[i], names[i]);
         CU_ASSERT_FATAL(conn[i] != NULL);
     }
     for (int round = 0; round < 2; round++) {
         round_of_workers(&e, round, paths);
         for (int i = 0; i < NCONN; i++) {
-            CU_ASSERT_EQUAL(count_lines(paths, NWORKERS, conn[i], "delivered"), 1);
-            assert_exact(&e, adv[i], names[i], data[i]);
+            CU_ASSERT_EQUAL(ew_count_lines(paths, NWORKERS, conn[i], "delivered"), 1);
+            ew_assert_exact(&e, adv[i], names[i], data[i]);
         }
-        assert_no_overlap();
+        ew_assert_no_overlap();
         /* New rows between rounds. */
         for (int i = 0; round == 0 && i < NCONN; i++)
             CU_ASSERT_FATAL(e2e_gen(data[i], 200, 200 + (unsigned long) i, 0, 5, 0, 1) == 0);
@@ -285,7 +94,7 @@ static void test_workers_deliver_each_run_once(void)
 static int wait_delivered(char path[][E2E_PATH], const char *id)
 {
     for (int i = 0; i < 300; i++) {
-        if (count_lines(path, 1, id, "delivered") > 0)
+        if (ew_count_lines(path, 1, id, "delivered") > 0)
             return 0;
         struct timespec ts = { 0, 100000000L };
         nanosleep(&ts, NULL);
@@ -303,30 +112,30 @@ static void test_killed_worker_finished_by_another(void)
     char *conn;
     pid_t a, b;
 
-    fresh_database("w_kill");
+    ew_fresh_database("w_kill");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     adv = e2e_account(&e, 0, "Crowded");
     snprintf(data, sizeof(data), "%s/k.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(data, 300, 77, 0, 0, 0, 0) == 0);
-    conn = connect_to(&e, data, adv, "K");
+    conn = ew_connect_to(&e, data, adv, "K");
     CU_ASSERT_FATAL(conn != NULL);
     /* Worker A dies by SIGKILL before its 4th state write, mid-run. */
     snprintf(out[0], sizeof(out[0]), "%s/killed.out", e.dir);
-    a = spawn_worker(&e, out[0], once, "CONNECTOR_HOST_TEST_KILL_BEFORE_WRITE=4");
-    CU_ASSERT_EQUAL(wait_worker(a, 120), 128 + SIGKILL);
+    a = ew_spawn_worker(&e, out[0], once, "CONNECTOR_HOST_TEST_KILL_BEFORE_WRITE=4");
+    CU_ASSERT_EQUAL(ew_wait_worker(a, 120), 128 + SIGKILL);
     /* Worker B waits for A's lease to expire, then resumes the run. */
     snprintf(out[1], sizeof(out[1]), "%s/rescuer.out", e.dir);
-    b = spawn_worker(&e, out[1], loop, NULL);
+    b = ew_spawn_worker(&e, out[1], loop, NULL);
     CU_ASSERT_FATAL(b > 0);
     CU_ASSERT_EQUAL(wait_delivered(&out[1], conn), 0);
     kill(b, SIGTERM);
-    CU_ASSERT_EQUAL(wait_worker(b, 30), 0);
-    assert_exact(&e, adv, "K", data);
+    CU_ASSERT_EQUAL(ew_wait_worker(b, 30), 0);
+    ew_assert_exact(&e, adv, "K", data);
     /* The same run, attempt 2, finished it; attempt 1 never ended. */
     snprintf(sql, sizeof(sql), "SELECT string_agg(attempt || ':' || status, ',' ORDER BY"
              " attempt) || ' ' || count(DISTINCT run_id) FROM runs WHERE connection_id = '%s'",
              conn);
-    CU_ASSERT_EQUAL(psql_here(sql, &res), 0);
+    CU_ASSERT_EQUAL(ew_psql_here(sql, &res), 0);
     if (res == NULL || strcmp(res, "1:running,2:delivered 1\n") != 0)
         fprintf(stderr, "runs: %s\n", res != NULL ? res : "(none)");
     CU_ASSERT(res != NULL && strcmp(res, "1:running,2:delivered 1\n") == 0);
@@ -344,7 +153,7 @@ static void test_pause_resume_disconnect(void)
     char *conn;
     e2e_out o;
 
-    fresh_database("w_life");
+    ew_fresh_database("w_life");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     {
         /* The app's secret is in the database, sealed: not in plain text. */
@@ -353,7 +162,7 @@ static void test_pause_resume_disconnect(void)
         CU_ASSERT_FATAL(secret != NULL);
         snprintf(sql, sizeof(sql), "SELECT count(*) || ' ' || count(*) FILTER (WHERE"
                  " position(convert_to('%s', 'UTF8') in sealed) > 0) FROM secrets", secret);
-        CU_ASSERT_EQUAL(psql_here(sql, &res), 0);
+        CU_ASSERT_EQUAL(ew_psql_here(sql, &res), 0);
         CU_ASSERT(res != NULL && res[0] != '0' && strstr(res, " 0\n") != NULL);
         free(res);
     }
@@ -361,7 +170,7 @@ static void test_pause_resume_disconnect(void)
     snprintf(data, sizeof(data), "%s/p.jsonl", e.dir);
     snprintf(out[0], sizeof(out[0]), "%s/p.out", e.dir);
     CU_ASSERT_FATAL(e2e_gen(data, 80, 5, 0, 0, 0, 0) == 0);
-    conn = connect_to(&e, data, adv, "P");
+    conn = ew_connect_to(&e, data, adv, "P");
     CU_ASSERT_FATAL(conn != NULL);
     const char *pause[] = {"pause", "--connection", conn, NULL};
     const char *resume[] = {"resume", "--connection", conn, NULL};
@@ -372,8 +181,8 @@ static void test_pause_resume_disconnect(void)
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "state"), "paused");
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(wait_worker(spawn_worker(&e, out[0], once, NULL), 60), 0);
-    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 0);
+    CU_ASSERT_EQUAL(ew_wait_worker(ew_spawn_worker(&e, out[0], once, NULL), 60), 0);
+    CU_ASSERT_EQUAL(ew_count_lines(out, 1, conn, "delivered"), 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, show) == 0);
     CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "0.state"), "paused");
     CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "0.next_due"), "when resumed");
@@ -382,9 +191,9 @@ static void test_pause_resume_disconnect(void)
     CU_ASSERT_FATAL(e2e_host(&e, &o, resume) == 0);
     CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "state"), "active");
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(wait_worker(spawn_worker(&e, out[0], once, NULL), 60), 0);
-    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 1);
-    assert_exact(&e, adv, "P", data);
+    CU_ASSERT_EQUAL(ew_wait_worker(ew_spawn_worker(&e, out[0], once, NULL), 60), 0);
+    CU_ASSERT_EQUAL(ew_count_lines(out, 1, conn, "delivered"), 1);
+    ew_assert_exact(&e, adv, "P", data);
 
     /* Disconnected: never delivered again, its audience listed. */
     CU_ASSERT_FATAL(e2e_host(&e, &o, disconnect) == 0);
@@ -394,8 +203,8 @@ static void test_pause_resume_disconnect(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "stay in TikTok"));
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_gen(data, 20, 6, 0, 0, 0, 1) == 0);
-    CU_ASSERT_EQUAL(wait_worker(spawn_worker(&e, out[0], once, NULL), 60), 0);
-    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 0);
+    CU_ASSERT_EQUAL(ew_wait_worker(ew_spawn_worker(&e, out[0], once, NULL), 60), 0);
+    CU_ASSERT_EQUAL(ew_count_lines(out, 1, conn, "delivered"), 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, resume) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 1);
     e2e_out_free(&o);
@@ -411,24 +220,24 @@ static void test_unreachable_database(void)
     const char *bad[] = {"profiles", "--state", "postgresql://u:hunter2@127.0.0.1:1/db", NULL};
     const char *worker[] = {"worker", "--once", NULL};
 
-    fresh_database("w_down");
+    ew_fresh_database("w_down");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, bad) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 75);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "127.0.0.1:1"));
     CU_ASSERT_PTR_NULL(strstr(o.err, "hunter2"));
     e2e_out_free(&o);
-    /* The cluster's server stopped: the same answer, naming its socket;
+    /* The ew_cluster's server stopped: the same answer, naming its socket;
        started again, everything works. */
-    CU_ASSERT_FATAL(ts_pg_stop_server(cluster) == 0);
+    CU_ASSERT_FATAL(ts_pg_stop_server(ew_cluster) == 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 75);
-    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, ts_pg_dir(cluster)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, ts_pg_dir(ew_cluster)));
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_host(&e, &o, worker) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 75);
     e2e_out_free(&o);
-    CU_ASSERT_FATAL(ts_pg_start_server(cluster) == 0);
+    CU_ASSERT_FATAL(ts_pg_start_server(ew_cluster) == 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
@@ -463,15 +272,15 @@ static void test_stale_worker_fenced(void)
     int status = 0;
     struct timespec ts = { 3, 0 };
 
-    fresh_database("w_fence");
+    ew_fresh_database("w_fence");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     adv = e2e_account(&e, 2, "Crowded");
     snprintf(data, sizeof(data), "%s/f.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(data, 1200, 91, 0, 0, 0, 0) == 0);
-    conn = connect_to(&e, data, adv, "F");
+    conn = ew_connect_to(&e, data, adv, "F");
     CU_ASSERT_FATAL(conn != NULL);
     snprintf(out[0], sizeof(out[0]), "%s/stale.out", e.dir);
-    a = spawn_worker(&e, out[0], loop, "CONNECTOR_HOST_TEST_STOP_BEFORE_WRITE=4");
+    a = ew_spawn_worker(&e, out[0], loop, "CONNECTOR_HOST_TEST_STOP_BEFORE_WRITE=4");
     CU_ASSERT_FATAL(a > 0);
     CU_ASSERT_EQUAL_FATAL(waitpid(a, &status, WUNTRACED), a);
     CU_ASSERT_FATAL(WIFSTOPPED(status));
@@ -480,7 +289,7 @@ static void test_stale_worker_fenced(void)
     snprintf(out[1], sizeof(out[1]), "%s/taker.out", e.dir);
     snprintf(home, sizeof(home), "%s", e.home);
     snprintf(e.home, sizeof(e.home), "%s/machine-b", e.dir);
-    b = spawn_worker(&e, out[1], loop, NULL);
+    b = ew_spawn_worker(&e, out[1], loop, NULL);
     snprintf(e.home, sizeof(e.home), "%s", home);
     CU_ASSERT_FATAL(b > 0);
     CU_ASSERT_EQUAL(wait_delivered(&out[1], conn), 0);
@@ -488,20 +297,20 @@ static void test_stale_worker_fenced(void)
     nanosleep(&ts, NULL);
     kill(a, SIGTERM);
     kill(b, SIGTERM);
-    CU_ASSERT_EQUAL(wait_worker(a, 30), 0);
-    CU_ASSERT_EQUAL(wait_worker(b, 30), 0);
+    CU_ASSERT_EQUAL(ew_wait_worker(a, 30), 0);
+    CU_ASSERT_EQUAL(ew_wait_worker(b, 30), 0);
     for (int i = 0; i < 2 && getenv("E2E_VERBOSE") != NULL; i++) {
         char path[E2E_PATH + 8], *text;
         snprintf(path, sizeof(path), "%.4200s.err", out[i]);
-        text = ts_read_text(path);
+        text = ew_ts_read_text(path);
         fprintf(stderr, "worker %s: %s\n", i == 0 ? "stale" : "taker", text ? text : "");
         free(text);
     }
-    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 0);
-    assert_exact(&e, adv, "F", data);
+    CU_ASSERT_EQUAL(ew_count_lines(out, 1, conn, "delivered"), 0);
+    ew_assert_exact(&e, adv, "F", data);
     snprintf(sql, sizeof(sql), "SELECT count(*) FILTER (WHERE status = 'delivered') FROM runs"
              " WHERE connection_id = '%s'", conn);
-    CU_ASSERT_EQUAL(psql_here(sql, &res), 0);
+    CU_ASSERT_EQUAL(ew_psql_here(sql, &res), 0);
     CU_ASSERT(res != NULL && strcmp(res, "1\n") == 0);
     free(res);
     free(conn);
@@ -519,33 +328,33 @@ static void test_database_restart_mid_round(void)
     char *conn[3];
     pid_t w[2];
 
-    fresh_database("w_restart");
+    ew_fresh_database("w_restart");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     for (int i = 0; i < 3; i++) {
         adv[i] = e2e_account(&e, (size_t) i, "Crowded");
         snprintf(data[i], sizeof(data[i]), "%s/r%d.jsonl", e.dir, i);
         snprintf(names[i], sizeof(names[i]), "R%d", i);
         CU_ASSERT_FATAL(e2e_gen(data[i], 1200, 300 + (unsigned long) i, 0, 0, 0, 0) == 0);
-        conn[i] = connect_to(&e, data[i], adv[i], names[i]);
+        conn[i] = ew_connect_to(&e, data[i], adv[i], names[i]);
         CU_ASSERT_FATAL(conn[i] != NULL);
     }
     slow_uploads(&e, 1500);   /* runs under way while the database goes */
     for (int i = 0; i < 2; i++) {
         snprintf(out[i], sizeof(out[i]), "%s/restart-%d.out", e.dir, i);
-        w[i] = spawn_worker(&e, out[i], loop, NULL);
+        w[i] = ew_spawn_worker(&e, out[i], loop, NULL);
         CU_ASSERT_FATAL(w[i] > 0);
     }
     /* Down while the first runs are under way, back a second later. */
     struct timespec ts = { 0, 700000000L };
     nanosleep(&ts, NULL);
-    CU_ASSERT_FATAL(ts_pg_stop_server(cluster) == 0);
+    CU_ASSERT_FATAL(ts_pg_stop_server(ew_cluster) == 0);
     ts.tv_sec = 1;
     ts.tv_nsec = 0;
     nanosleep(&ts, NULL);
-    CU_ASSERT_FATAL(ts_pg_start_server(cluster) == 0);
+    CU_ASSERT_FATAL(ts_pg_start_server(ew_cluster) == 0);
     /* Everything delivered within 60 s. */
     for (int t = 0; t < 600; t++) {
-        CU_ASSERT_EQUAL(psql_here("SELECT count(*) FROM connections WHERE run_id IS NULL"
+        CU_ASSERT_EQUAL(ew_psql_here("SELECT count(*) FROM connections WHERE run_id IS NULL"
                                   " AND delivered_through = 1200", &res), 0);
         if (res != NULL && strcmp(res, "3\n") == 0)
             break;
@@ -560,18 +369,18 @@ static void test_database_restart_mid_round(void)
     for (int i = 0; i < 2; i++) {
         char err_path[E2E_PATH + 8], *text;
         kill(w[i], SIGTERM);
-        CU_ASSERT_EQUAL(wait_worker(w[i], 30), 0);
+        CU_ASSERT_EQUAL(ew_wait_worker(w[i], 30), 0);
         snprintf(err_path, sizeof(err_path), "%.4200s.err", out[i]);
-        if (getenv("E2E_VERBOSE") && (text = ts_read_text(err_path)) != NULL) {
+        if (getenv("E2E_VERBOSE") && (text = ew_ts_read_text(err_path)) != NULL) {
             fprintf(stderr, "worker %d:\n%s\n", i, text);
             free(text);
         }
     }
     for (int i = 0; i < 3; i++) {
-        assert_exact(&e, adv[i], names[i], data[i]);
+        ew_assert_exact(&e, adv[i], names[i], data[i]);
         free(conn[i]);
     }
-    assert_no_overlap();
+    ew_assert_no_overlap();
     e2e_teardown(&e);
 }
 
@@ -602,7 +411,7 @@ static void test_bench(void)
 
             if (backend == 1) {
                 snprintf(db, sizeof(db), "bench_%d", n);
-                fresh_database(db);
+                ew_fresh_database(db);
             } else {
                 unsetenv("CONNECTOR_HOST_STATE");
             }
@@ -611,16 +420,16 @@ static void test_bench(void)
                 snprintf(data, sizeof(data), "%s/b%d.jsonl", e.dir, i);
                 snprintf(name, sizeof(name), "B%d", i);
                 CU_ASSERT_FATAL(e2e_gen(data, 1000, 500 + (unsigned long) i, 0, 0, 0, 0) == 0);
-                free(connect_to(&e, data, e2e_account(&e, (size_t) i % 3, "Crowded"), name));
+                free(ew_connect_to(&e, data, e2e_account(&e, (size_t) i % 3, "Crowded"), name));
             }
             for (int round = 0; round < 2; round++) {
                 t0 = mono_s();
                 for (int w = 0; w < n; w++) {
                     snprintf(out, sizeof(out), "%s/bench-%d-%d.out", e.dir, round, w);
-                    pids[w] = spawn_worker(&e, out, args, NULL);
+                    pids[w] = ew_spawn_worker(&e, out, args, NULL);
                 }
                 for (int w = 0; w < n; w++)
-                    CU_ASSERT_EQUAL(wait_worker(pids[w], 300), 0);
+                    CU_ASSERT_EQUAL(ew_wait_worker(pids[w], 300), 0);
                 t1 = mono_s();
                 if (round == 0)
                     t2 = t1 - t0;
@@ -653,7 +462,7 @@ int main(void)
            "Debian: libpq-dev)\n");
     return 77;
 #endif
-    rc = ts_pg_start(&cluster, why, sizeof(why));
+    rc = ts_pg_start(&ew_cluster, why, sizeof(why));
 
     if (rc == 77) {
         printf("SKIP: %s\n", why);
@@ -675,7 +484,7 @@ int main(void)
     } else {
         rc = e2e_run_suite("workers over PostgreSQL", tests, sizeof(tests) / sizeof(tests[0]));
     }
-    if (ts_pg_stop(cluster) != 0)
+    if (ts_pg_stop(ew_cluster) != 0)
         rc = 1;
     ts_tmpdir_remove(keydir);
     return rc;

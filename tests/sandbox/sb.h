@@ -211,6 +211,7 @@ typedef struct {
     uint64_t rid_salt;        /* random per run: ids differ between runs */
     json_object *by_endpoint; /* path -> count */
     uint64_t total_requests;
+    uint64_t qps_refused;        /* answers 40100 of --qps (control API: rate_limited) */
     int64_t processing_delay_ms;
     bool busy_while_processing; /* updates to a processing audience: 40002 */
     int64_t initial_delay_ms;   /* options as at start, for /sandbox/reset */

@@ -1,0 +1,47 @@
+/*
+ * e2e_worker.h - helpers of the tests that run `connector-host worker`
+ * processes over one throwaway PostgreSQL cluster (e2e_worker.c).
+ */
+#ifndef E2E_WORKER_H
+#define E2E_WORKER_H
+
+#include <sys/types.h>
+
+#include "e2e.h"
+
+/* The cluster of the test program (started by its main). */
+extern ts_pg *ew_cluster;
+
+/* A new database `name` in the cluster, and CONNECTOR_HOST_STATE at it. */
+void ew_fresh_database(const char *name);
+
+/* The cluster's psql on the current test's database. */
+int ew_psql_here(const char *sql, char **out);
+
+/* connect a new audience `name` in adv to dataset; the connection id
+   (malloc'd) or NULL. */
+char *ew_connect_to(e2e *e, const char *dataset, const char *adv, const char *name);
+
+/* Starts `connector-host worker ARGS` with the fixture's options, stdout
+   to out_path (stderr to out_path.err); kill_env: an extra NAME=value for
+   this worker only (may be NULL). */
+pid_t ew_spawn_worker(e2e *e, const char *out_path, const char *const *args,
+                      const char *kill_env);
+
+/* Waits for pid at most timeout_s; its exit code (128 + signal), or -1
+   (then it was killed). */
+int ew_wait_worker(pid_t pid, int timeout_s);
+
+/* Lines of connection id with status `status` over the workers' outputs. */
+int ew_count_lines(char paths[][E2E_PATH], int n, const char *id, const char *status);
+
+/* The one audience named name in adv holds exactly what dataset makes. */
+void ew_assert_exact(e2e *e, const char *adv, const char *name, const char *dataset);
+
+/* No two runs of one connection overlapped in time (runs table). */
+void ew_assert_no_overlap(void);
+
+/* The first 64 KiB of a file (malloc'd), or NULL. */
+char *ew_ts_read_text(const char *path);
+
+#endif
