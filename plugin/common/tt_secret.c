@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -150,19 +151,82 @@ static void tt_wipe_const(const char *p, size_t n)
 
 void tt_secret_wipe_json(json_object *obj)
 {
-    const char *text;
-
     if (obj == NULL || !json_object_is_type(obj, json_type_object))
         return;
-    /* Re-serialising rewrites the cached text in the same buffer, so the
-       wipe reaches the copy an earlier serialisation left there. */
-    text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN
-                                               | JSON_C_TO_STRING_NOSLASHESCAPE);
-    if (text != NULL)
-        tt_wipe_const(text, strlen(text));
+    /* No re-serialisation here: on an object never printed it would make
+       json-c's growing print buffer, and leave copies in its freed blocks. */
     json_object_object_foreach(obj, key, value) {
         (void) key;
         if (value != NULL && json_object_is_type(value, json_type_string))
             tt_wipe_const(json_object_get_string(value), (size_t) json_object_get_string_len(value));
     }
+}
+
+/* Writes s as a JSON string (quotes included) at out, or only measures it
+   when out is NULL; returns its length. */
+static size_t tt_json_quoted(char *out, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    const unsigned char *p;
+
+#define TT_PUT(c) do { if (out != NULL) out[n] = (char) (c); n++; } while (0)
+    TT_PUT('"');
+    for (p = (const unsigned char *) (s != NULL ? s : ""); *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\') {
+            TT_PUT('\\');
+            TT_PUT(*p);
+        } else if (*p < 0x20) {
+            TT_PUT('\\');
+            TT_PUT('u');
+            TT_PUT('0');
+            TT_PUT('0');
+            TT_PUT(hex[*p >> 4]);
+            TT_PUT(hex[*p & 0x0f]);
+        } else {
+            TT_PUT(*p);
+        }
+    }
+    TT_PUT('"');
+#undef TT_PUT
+    return n;
+}
+
+/* The whole object at out (or measured when out is NULL); its length. */
+static size_t tt_json_emit(char *out, const char *const *pairs, size_t npairs)
+{
+    size_t i, n = 0;
+
+    if (out != NULL)
+        out[n] = '{';
+    n++;
+    for (i = 0; i < npairs; i++) {
+        if (i > 0) {
+            if (out != NULL)
+                out[n] = ',';
+            n++;
+        }
+        n += tt_json_quoted(out != NULL ? out + n : NULL, pairs[2 * i]);
+        if (out != NULL)
+            out[n] = ':';
+        n++;
+        n += tt_json_quoted(out != NULL ? out + n : NULL, pairs[2 * i + 1]);
+    }
+    if (out != NULL)
+        out[n] = '}';
+    return n + 1;
+}
+
+int tt_secret_json(tt_secret *out, const char *const *pairs, size_t npairs)
+{
+    size_t n = tt_json_emit(NULL, pairs, npairs);
+
+    memset(out, 0, sizeof(*out));
+    out->value = malloc(n + 1);
+    if (out->value == NULL)
+        return -1;
+    out->cap = n + 1;
+    out->len = tt_json_emit(out->value, pairs, npairs);   /* the same walk: n */
+    out->value[out->len] = '\0';
+    return 0;
 }

@@ -50,11 +50,30 @@ int tt_secret_token_name(const char *profile, char *buf, size_t buflen);
 void tt_secret_free(tt_secret *s);
 
 /*
- * Wipes, in place, every string value of a JSON object (one level) and the
- * object's cached serialisation, before json_object_put() frees them:
- * json-c has no wiping free. For request bodies and queries that carry the
- * app secret or an auth code. NULL is a no-op.
+ * Wipes, in place, every string value of a JSON object (one level) before
+ * json_object_put() frees them: json-c has no wiping free. For GET queries
+ * that carry the app secret (they are read value by value, never
+ * serialised as a whole). It does not reach a serialisation json-c made of
+ * the object (its print buffer is private and grows by realloc()): a body
+ * with a secret is built with tt_secret_json() instead. NULL is a no-op.
  */
 void tt_secret_wipe_json(json_object *obj);
+
+/*
+ * Builds the JSON object {"k0":"v0","k1":"v1",...} of npairs key/value
+ * strings (pairs[2i], pairs[2i+1]; a NULL value is "") into out, which
+ * tt_secret_free() wipes and frees: for request bodies that carry the app
+ * secret, an auth code or a token.
+ *
+ * Written by hand into one buffer of the exact size, measured first, rather
+ * than by json-c: json_object_to_json_string() prints into the object's own
+ * print buffer, which starts small and grows by realloc(), freeing every
+ * smaller block with a partial copy of the body unwiped, and json-c (0.16)
+ * has no way to hand it a buffer sized in advance. Values are escaped as
+ * JSON strings (RFC 8259 section 7: quotation mark, reverse solidus and the
+ * control characters); other bytes are copied as they are, as json-c does.
+ * Returns 0, or -1 when out of memory (out then empty).
+ */
+int tt_secret_json(tt_secret *out, const char *const *pairs, size_t npairs);
 
 #endif

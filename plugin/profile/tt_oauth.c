@@ -229,6 +229,9 @@ static char *tt_query_value(const char *query, const char *name)
                 if (raw[i] == '+')
                     raw[i] = ' ';
             dec = curl_easy_unescape(NULL, raw, (int) vlen, &outlen);
+            /* The still-encoded copy is worth as much as the decoded one
+               (it is the auth_code): wiped like it. */
+            OPENSSL_cleanse(raw, vlen);
             free(raw);
             if (dec == NULL)
                 return NULL;

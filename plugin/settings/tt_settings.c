@@ -342,8 +342,10 @@ static void check_retention(check *c, json_object *v, int *out)
 
     if (json_object_is_type(v, json_type_double)) {
         double d = json_object_get_double(v);
-        /* JSON Schema counts 30.0 as an integer; so do we. */
-        if (d < -1e15 || d > 1e15 || d != (double) (int64_t) d) {
+        /* JSON Schema counts 30.0 as an integer; so do we. Written so a
+           NaN fails the range test too (every comparison with it is
+           false) before the cast, which would be undefined for it. */
+        if (!(d >= -1e15 && d <= 1e15) || d != (double) (int64_t) d) {
             report(c, "membership_duration_days", "wrong_type",
                    "membership_duration_days must be a whole number of days "
                    "from 1 to 365");

@@ -163,23 +163,24 @@ aconn_status tt_api_access_token(const tt_api *api, const char *app_id, const ch
                                  const char *auth_code, tt_token_grant *out, aconn_error *err)
 {
     static const char ep[] = "oauth2/access_token";
-    json_object *body = NULL, *tok;
+    const char *const pairs[] = {"app_id", app_id, "secret", secret, "auth_code", auth_code};
+    tt_secret body = {0};
+    json_object *tok;
     tt_request req;
     tt_response resp;
     aconn_status st;
 
     memset(out, 0, sizeof(*out));
     memset(&resp, 0, sizeof(resp));
-    body = json_object_new_object();
-    if (body == NULL || tt_json_set_str(body, "app_id", app_id) != 0
-        || tt_json_set_str(body, "secret", secret) != 0
-        || tt_json_set_str(body, "auth_code", auth_code) != 0) {
+    /* App secret and auth code: in a buffer of ours, wiped below. */
+    if (tt_secret_json(&body, pairs, 3) != 0) {
         st = tt_api_oom(err, ep);
         goto cleanup;
     }
     tt_api_request_init(&req, api, TT_POST_JSON, ep, NULL);
     req.token = NULL;
-    req.body = body;
+    req.body_text = body.value;
+    req.body_text_len = body.len;
     req.sensitive = 1;
     /* The auth_code is single-use: repeat only when it surely never left. */
     req.no_blind_retry = 1;
@@ -196,8 +197,7 @@ cleanup:
     if (st != ACONN_OK)
         tt_token_grant_free(out);
     tt_response_free(&resp);
-    tt_secret_wipe_json(body);   /* app secret and auth code */
-    json_object_put(body);
+    tt_secret_free(&body);
     return st;
 }
 
@@ -205,25 +205,23 @@ aconn_status tt_api_revoke_token(const tt_api *api, const char *app_id, const ch
                                  const char *access_token, aconn_error *err)
 {
     static const char ep[] = "oauth2/revoke_token";
-    json_object *body = json_object_new_object();
+    const char *const pairs[] = {"app_id", app_id, "secret", secret,
+                                 "access_token", access_token};
+    tt_secret body = {0};
     tt_request req;
     tt_response resp;
     aconn_status st;
 
     memset(&resp, 0, sizeof(resp));
-    if (body == NULL || tt_json_set_str(body, "app_id", app_id) != 0
-        || tt_json_set_str(body, "secret", secret) != 0
-        || tt_json_set_str(body, "access_token", access_token) != 0) {
-        tt_secret_wipe_json(body);
-        json_object_put(body);
+    /* App secret and token: in a buffer of ours, wiped below. */
+    if (tt_secret_json(&body, pairs, 3) != 0)
         return tt_api_oom(err, ep);
-    }
     tt_api_request_init(&req, api, TT_POST_JSON, ep, NULL);
-    req.body = body;
+    req.body_text = body.value;
+    req.body_text_len = body.len;
     req.sensitive = 1;
     st = tt_http_call(api->http, api->host, &req, &resp, err);
     tt_response_free(&resp);
-    tt_secret_wipe_json(body);   /* app secret and token */
-    json_object_put(body);
+    tt_secret_free(&body);
     return st;
 }

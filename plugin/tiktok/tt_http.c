@@ -28,6 +28,15 @@ static void tt_http_read_app_id(tt_http *http, const aconn_host *host)
     tt_secret_free(&id);
 }
 
+/* Whether libcurl's TLS library is OpenSSL (a build with several names
+   the one in use first, in parentheses otherwise). */
+static int tt_http_openssl_tls(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+    return v != NULL && v->ssl_version != NULL && strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
+}
+
 static aconn_status tt_http_oom(aconn_error *err)
 {
     return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL,
@@ -93,6 +102,7 @@ aconn_status tt_http_init(tt_http *http, const aconn_host *host, aconn_error *er
         }
     }
     tt_http_read_app_id(http, host);
+    http->openssl_tls = tt_http_openssl_tls();
     http->connect_timeout_ms = TT_HTTP_CONNECT_TIMEOUT_MS;
     http->timeout_ms = TT_HTTP_TIMEOUT_MS;
     if (tt_http_timeout_option(timeout, &http->timeout_ms) != 0) {

@@ -63,6 +63,12 @@ typedef struct tt_request {
                                       anything else (arrays: ["1","2"]) as
                                       JSON text; may be NULL */
     json_object *body;             /* TT_POST_JSON body */
+    const char *body_text;         /* TT_POST_JSON body already serialised,
+                                      used instead of body: bodies with a
+                                      secret (tt_secret_json()), which the
+                                      caller wipes after the call; libcurl
+                                      is given this very buffer */
+    size_t body_text_len;
     const tt_upload_form *upload;  /* TT_POST_MULTIPART fields */
     const char *token;             /* Access-Token header value, or NULL */
     const char *profile;           /* named in re-authorize messages */
@@ -111,6 +117,8 @@ typedef struct tt_http {
     int max_attempts;
     int max_parallel;              /* tt_http_call_many() concurrency */
     CURL *easy;                    /* reused for keep-alive */
+    int openssl_tls;               /* libcurl's TLS is OpenSSL: received
+                                      plaintext is wiped (tt_http_xfer.c) */
     char app_id[64];               /* names the shared rate-limit pauses */
     tt_http_stats stats;
     /* Called with 1 when a request starts waiting (a transfer, a backoff,

@@ -6,11 +6,15 @@
 #include <config.h>
 
 #include "tiktok/tt_http.h"
+#include "tiktok/tt_http_xfer.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/printbuf.h>
+#include <openssl/crypto.h>
 
 void tt_response_free(tt_response *resp)
 {
@@ -22,6 +26,43 @@ void tt_response_free(tt_response *resp)
 
 tt_transport tt_http_parse_envelope(const char *body, size_t len, tt_response *resp,
                                     char *detail, size_t detail_len)
+{
+    return tt_http_parse_answer(body, len, 0, resp, detail, detail_len);
+}
+
+/* A tokener for an answer; for one carrying a secret, its scratch buffer
+   (where every string is assembled before it becomes an object) is grown
+   once to more than the whole body, so it is never realloc()ed while
+   parsing and no freed block of it holds part of the token. NULL on OOM. */
+static json_tokener *tt_answer_tokener(size_t len, int sensitive)
+{
+    json_tokener *tok = json_tokener_new();
+
+    if (tok == NULL || !sensitive)
+        return tok;
+    /* json-c has no call that reaches this buffer: tok->pb it is, as in
+       the host's secrets parser (host/ch_secrets.c). */
+    if (len >= INT32_MAX || printbuf_memset(tok->pb, 0, 0, (int) len + 1) < 0) {
+        json_tokener_free(tok);
+        return NULL;
+    }
+    printbuf_reset(tok->pb);
+    return tok;
+}
+
+/* Frees tok, first wiping its scratch buffer when the answer was secret:
+   json-c frees it as it is, holding the last strings parsed. */
+static void tt_answer_tokener_free(json_tokener *tok, int sensitive)
+{
+    if (tok == NULL)
+        return;   /* json-c 0.16 crashes on NULL */
+    if (sensitive && tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+        OPENSSL_cleanse(tok->pb->buf, (size_t) tok->pb->size);
+    json_tokener_free(tok);
+}
+
+tt_transport tt_http_parse_answer(const char *body, size_t len, int sensitive,
+                                  tt_response *resp, char *detail, size_t detail_len)
 {
     json_tokener *tok = NULL;
     json_object *root = NULL, *v;
@@ -42,7 +83,7 @@ tt_transport tt_http_parse_envelope(const char *body, size_t len, tt_response *r
         snprintf(detail, detail_len, "body too large");
         goto cleanup;
     }
-    tok = json_tokener_new();
+    tok = tt_answer_tokener(len, sensitive);
     if (tok == NULL) {
         snprintf(detail, detail_len, "out of memory");
         goto cleanup;
@@ -81,8 +122,7 @@ tt_transport tt_http_parse_envelope(const char *body, size_t len, tt_response *r
     t = TT_TRANSPORT_OK;
 cleanup:
     json_object_put(root);
-    if (tok != NULL)
-        json_tokener_free(tok);   /* json-c 0.16 crashes on NULL */
+    tt_answer_tokener_free(tok, sensitive);
     return t;
 }
 

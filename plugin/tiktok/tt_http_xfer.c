@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 
 static size_t tt_xfer_write(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -147,6 +148,22 @@ static int64_t tt_host_now(const aconn_host *host)
     return host != NULL ? host->now_ms(host->ctx) : 0;
 }
 
+/*
+ * OpenSSL keeps the plaintext of the last TLS record it decrypted (for the
+ * token exchange: the answer with the token) in its read buffer until the
+ * next one overwrites it, and frees it as it is; SSL_OP_CLEANSE_PLAINTEXT
+ * (OpenSSL 3.0) wipes it once libcurl has it. Only given to a libcurl
+ * whose TLS library is OpenSSL (tt_http.openssl_tls): another hands this
+ * callback a context of its own kind.
+ */
+static CURLcode tt_xfer_ssl_ctx(CURL *easy, void *ssl_ctx, void *userp)
+{
+    (void) easy;
+    (void) userp;
+    (void) SSL_CTX_set_options((SSL_CTX *) ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+    return CURLE_OK;
+}
+
 /* The options every request has: TLS, timeouts, limits, callbacks.
    Returns nonzero when libcurl refused one. */
 static int tt_xfer_options(const tt_http *http, tt_xfer *x, CURL *easy, const tt_request *req)
@@ -160,6 +177,8 @@ static int tt_xfer_options(const tt_http *http, tt_xfer *x, CURL *easy, const tt
     bad |= curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
     if (http->ca_file != NULL)
         bad |= curl_easy_setopt(easy, CURLOPT_CAINFO, http->ca_file) != CURLE_OK;
+    if (http->openssl_tls)
+        bad |= curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, tt_xfer_ssl_ctx) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, http->connect_timeout_ms) != CURLE_OK;
     bad |= curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) http->max_body) != CURLE_OK;
@@ -229,6 +248,17 @@ static int tt_xfer_body(tt_xfer *x, CURL *easy, const tt_request *req)
     case TT_POST_JSON:
         if (tt_header_add(&x->headers, "Content-Type: application/json") != 0)
             return -1;
+        if (req->body_text != NULL) {
+            /* CURLOPT_POSTFIELDS (not COPYPOSTFIELDS): libcurl keeps the
+               pointer and makes no copy of its own to free unwiped; the
+               caller owns the text and wipes it after the call. (A small
+               body still passes through libcurl's send buffer: see
+               host/README.md, what cannot be wiped.) */
+            bad |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body_text) != CURLE_OK;
+            bad |= curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                                    (curl_off_t) req->body_text_len) != CURLE_OK;
+            break;
+        }
         json = req->body != NULL
                    ? json_object_to_json_string_ext(req->body, JSON_C_TO_STRING_PLAIN
                                                     | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -367,7 +397,8 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     } else if (http_status >= 300 && http_status <= 399) {
         in.transport = TT_TRANSPORT_REDIRECT;
     } else if (http_status == 200) {
-        in.transport = tt_http_parse_envelope(x->body, x->body_len, resp, detail, sizeof(detail));
+        in.transport = tt_http_parse_answer(x->body, x->body_len, req->sensitive, resp, detail,
+                                            sizeof(detail));
         in.code = resp->code;
         in.message = resp->message;
         in.request_id = resp->request_id;

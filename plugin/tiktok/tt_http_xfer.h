@@ -35,6 +35,11 @@ aconn_status tt_xfer_setup(tt_http *http, const aconn_host *host, tt_xfer *x, CU
 aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, CURLcode rc,
                             const tt_request *req, tt_response *resp, aconn_error *err);
 
+/* tt_http_parse_envelope(); when sensitive (the answer may carry a token),
+   json-c's scratch copies of it are kept from realloc() and wiped. */
+tt_transport tt_http_parse_answer(const char *body, size_t len, int sensitive,
+                                  tt_response *resp, char *detail, size_t detail_len);
+
 /* Wipes and frees what x owns (not the easy handle). */
 void tt_xfer_cleanup(tt_xfer *x);
 

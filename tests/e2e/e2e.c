@@ -59,7 +59,8 @@ static int run_host(e2e *e, e2e_out *o, long long clock_offset_ms, const char *s
         argv[n++] = offset;
     }
     argv[n] = NULL;
-    rc = ts_run_capture(argv, stdin_data, E2E_TIMEOUT_MS, &o->exit_code, &o->out, &o->err);
+    rc = ts_run_capture_env(argv, e->env, stdin_data, E2E_TIMEOUT_MS, &o->exit_code, &o->out,
+                            &o->err);
     if (rc == 0 && o->out != NULL)
         o->json = json_tokener_parse(o->out);
     return rc;
@@ -134,27 +135,27 @@ static char *consent(e2e *e, const char *url)
 
 int e2e_setup(e2e *e, const char *faults)
 {
-    return e2e_setup_with(e, faults, 0, NULL);
+    ts_sandbox_opts o;
+
+    ts_sandbox_opts_init(&o);
+    o.faults = faults;
+    return e2e_setup_with(e, &o, NULL);
 }
 
-int e2e_setup_with(e2e *e, const char *faults, long qps, const char *world_file)
+int e2e_setup_with(e2e *e, const ts_sandbox_opts *o, const char *const *env)
 {
-    ts_sandbox_opts o;
     const char *plugin = env_or_die("TT_PLUGIN");
     e2e_out out = {0};
     char *cb = NULL;
     int rc = -1;
 
     memset(e, 0, sizeof(*e));
+    e->env = env;
     snprintf(e->profile, sizeof(e->profile), "p1");
     if (ts_tmpdir_make(e->dir, sizeof(e->dir)) != 0)
         return -1;
     snprintf(e->home, sizeof(e->home), "%s/home", e->dir);
-    ts_sandbox_opts_init(&o);
-    o.faults = faults;
-    o.qps = qps;
-    o.world_file = world_file;
-    if (ts_sandbox_start(&o, &e->sb) != 0)
+    if (ts_sandbox_start(o, &e->sb) != 0)
         return -1;
     e->world = ts_sandbox_world(e->sb);
     if (e->world == NULL)

@@ -28,6 +28,8 @@ typedef struct e2e {
     char profile[32];
     json_object *profile_status;  /* authorize --callback output */
     long long clock_offset_ms;    /* the host's clock, as tests move it */
+    const char *const *env;       /* extra "NAME=value" for every host run
+                                     (NULL-terminated), or NULL */
 } e2e;
 
 typedef struct e2e_out {
@@ -40,10 +42,10 @@ typedef struct e2e_out {
 /* Starts a sandbox (faults may be NULL), makes a home with the app's secrets
    and authorizes profile "p1" for the world's first user. 0 or -1. */
 int e2e_setup(e2e *e, const char *faults);
-/* The same with the sandbox at --qps qps (0: unlimited), TikTok's per-app,
-   per-endpoint rate limit answering 40100, and world_file as its world
-   (NULL: the built-in one). */
-int e2e_setup_with(e2e *e, const char *faults, long qps, const char *world_file);
+/* The same with the sandbox started from o, and env (NULL-terminated
+   "NAME=value", borrowed for the fixture's life; may be NULL) added to
+   every host run, the setup's own included. */
+int e2e_setup_with(e2e *e, const ts_sandbox_opts *o, const char *const *env);
 
 /* Writes the built-in world (tiktok-sandbox --print-world) with n more Ad
    Accounts, "Scale 1".."Scale n", where the first user is ADMIN, in the

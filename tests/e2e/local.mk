@@ -23,6 +23,16 @@ tests_e2e_test_profiles_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_profiles_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
 tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
 
+# Secrets wiped through the TikTok plugin (#21): the OAuth exchange, a
+# token replacement, secret set and a delivery under tests/host/free_scan.so.
+check_PROGRAMS += tests/e2e/test_wipe_tiktok
+TESTS += tests/e2e/test_wipe_tiktok
+tests_e2e_test_wipe_tiktok_SOURCES = tests/e2e/test_wipe_tiktok.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_wipe_tiktok_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_wipe_tiktok_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_wipe_tiktok_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+EXTRA_tests_e2e_test_wipe_tiktok_DEPENDENCIES = tests/host/free_scan.la
+
 # Operating the host: connections and runs after failed and good deliveries.
 check_PROGRAMS += tests/e2e/test_ops
 TESTS += tests/e2e/test_ops

@@ -83,8 +83,13 @@ static int setup(e2e *e, const char *db)
         return -1;
     snprintf(world, sizeof(world), "%s/world.json", dir);
     rc = e2e_world_with_accounts(world, WORLD_ACCOUNTS);
-    if (rc == 0)
-        rc = e2e_setup_with(e, NULL, SANDBOX_QPS, world);
+    if (rc == 0) {
+        ts_sandbox_opts o;
+        ts_sandbox_opts_init(&o);
+        o.qps = SANDBOX_QPS;
+        o.world_file = world;
+        rc = e2e_setup_with(e, &o, NULL);
+    }
     ts_tmpdir_remove(dir);
     return rc;
 }

@@ -4,8 +4,12 @@
  * code wipes what held a secret before freeing it (issue #21, point 4).
  *
  * CH_FREE_SCAN_MARKERS  comma-separated markers (not secrets: test values)
- * CH_FREE_SCAN_REPORT   file to which "FOUND <marker> <size>" lines are
- *                       appended, one per freed block that holds a marker
+ * CH_FREE_SCAN_REPORT   file to which "FOUND <marker> <size> <object>" lines
+ *                       are appended, one per freed block that holds a
+ *                       marker; <object> is the file name of the shared
+ *                       object whose code called free()/realloc() (dladdr),
+ *                       so a test can tell a libcurl-internal copy (which
+ *                       nobody outside libcurl can wipe) from ours
  *
  * free() scans the block (malloc_usable_size() bytes) first; realloc()
  * always moves the block, so the old one is scanned and freed like any
@@ -15,6 +19,8 @@
  */
 #define _GNU_SOURCE 1 /* memmem() */
 #include <config.h>
+
+#include <dlfcn.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,15 +38,25 @@ void free(void *p);
 void *realloc(void *p, size_t n);
 void *reallocarray(void *p, size_t nmemb, size_t size);
 
-static void scan_report(const char *marker, size_t mlen, size_t size)
+static void scan_report(const char *marker, size_t mlen, size_t size, const void *caller)
 {
     const char *path = getenv("CH_FREE_SCAN_REPORT");
-    char line[256];
-    size_t n = 0;
+    const char *who = "?", *slash;
+    char line[512];
+    size_t n = 0, wlen;
+    Dl_info info;
     int fd;
 
     if (path == NULL || mlen > 200)
         return;
+    /* glibc's dladdr() takes the loader lock and does not allocate. */
+    if (caller != NULL && dladdr(caller, &info) != 0 && info.dli_fname != NULL) {
+        who = info.dli_fname;
+        slash = strrchr(who, '/');
+        if (slash != NULL)
+            who = slash + 1;
+    }
+    wlen = strlen(who) < 200 ? strlen(who) : 200;
     memcpy(line, "FOUND ", 6);
     n = 6;
     memcpy(line + n, marker, mlen);
@@ -56,6 +72,9 @@ static void scan_report(const char *marker, size_t mlen, size_t size)
         while (d > 0)
             line[n++] = digits[--d];
     }
+    line[n++] = ' ';
+    memcpy(line + n, who, wlen);
+    n += wlen;
     line[n++] = '\n';
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
@@ -64,29 +83,36 @@ static void scan_report(const char *marker, size_t mlen, size_t size)
     }
 }
 
-static void scan(const void *p, size_t size)
+/* A block found holding a marker is cleared before glibc takes it back:
+   otherwise whoever is handed that memory next and frees it unwritten would
+   be reported for the same leftover. */
+static void scan(void *p, size_t size, const void *caller)
 {
     const char *m = getenv("CH_FREE_SCAN_MARKERS");
-    int saved = errno;
+    int saved = errno, found = 0;
 
     while (m != NULL && *m != '\0') {
         const char *end = strchr(m, ',');
         size_t len = end != NULL ? (size_t) (end - m) : strlen(m);
-        if (len > 0 && memmem(p, size, m, len) != NULL)
-            scan_report(m, len, size);
+        if (len > 0 && memmem(p, size, m, len) != NULL) {
+            scan_report(m, len, size, caller);
+            found = 1;
+        }
         m = end != NULL ? end + 1 : NULL;
     }
+    if (found)
+        memset(p, 0, size);
     errno = saved;
 }
 
-void free(void *p)
+static void scan_free(void *p, const void *caller)
 {
     if (p != NULL)
-        scan(p, malloc_usable_size(p));
+        scan(p, malloc_usable_size(p), caller);
     __libc_free(p);
 }
 
-void *realloc(void *p, size_t n)
+static void *scan_realloc(void *p, size_t n, const void *caller)
 {
     void *q;
     size_t old;
@@ -94,7 +120,7 @@ void *realloc(void *p, size_t n)
     if (p == NULL)
         return __libc_malloc(n);
     if (n == 0) {
-        free(p);
+        scan_free(p, caller);
         return NULL;
     }
     q = __libc_malloc(n);
@@ -102,8 +128,18 @@ void *realloc(void *p, size_t n)
         return NULL;
     old = malloc_usable_size(p);
     memcpy(q, p, old < n ? old : n);
-    free(p);
+    scan_free(p, caller);
     return q;
+}
+
+void free(void *p)
+{
+    scan_free(p, __builtin_return_address(0));
+}
+
+void *realloc(void *p, size_t n)
+{
+    return scan_realloc(p, n, __builtin_return_address(0));
 }
 
 void *reallocarray(void *p, size_t nmemb, size_t size)
@@ -112,5 +148,5 @@ void *reallocarray(void *p, size_t nmemb, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc(p, nmemb * size);
+    return scan_realloc(p, nmemb * size, __builtin_return_address(0));
 }

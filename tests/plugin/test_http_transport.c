@@ -42,6 +42,7 @@ typedef struct srv {
     char last_args[2048];
     char last_ids[256];
     char last_upload[4096];
+    char last_body[512];        /* the body of the last POST to echo/ */
     char base[64];
 } srv;
 
@@ -141,6 +142,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         pthread_mutex_unlock(&s->lock);
         return reply(c, 200, "{\"code\":0,\"message\":\"OK\",\"request_id\":\"rid-ok\","
                              "\"data\":{\"list\":[]}}", NULL);
+    }
+    if (strcmp(url, P "echo/") == 0) {
+        pthread_mutex_lock(&s->lock);
+        snprintf(s->last_body, sizeof(s->last_body), "%s", b->data != NULL ? b->data : "");
+        pthread_mutex_unlock(&s->lock);
+        return reply(c, 200, "{\"code\":0,\"message\":\"OK\",\"data\":{}}", NULL);
     }
     if (strcmp(url, P "http503/") == 0) {
         pthread_mutex_lock(&s->lock);
@@ -375,6 +382,35 @@ static void test_ok_header_and_query(void)
     CU_ASSERT_EQUAL(f.http.stats.calls, 1);
     CU_ASSERT_EQUAL(tt_http_stats_find(&f.http.stats, "ok")->calls, 1);
     json_object_put(q);
+    fixture_free(&f);
+}
+
+/* A body given as text (a body with a secret, tt_secret_json()) is sent
+   as it is, wins over a json-c body, and stays the caller's. */
+static void test_body_text(void)
+{
+    static const char text[] = "{\"app_id\":\"1\",\"secret\":\"s\\\"x\"}";
+    json_object *other = json_object_new_object();
+    char *copy = strdup(text);
+    tt_request req;
+    fixture f;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+    CU_ASSERT_EQUAL_FATAL(fixture_init(&f, plain.base, NULL), 0);
+    json_object_object_add(other, "ignored", json_object_new_string("yes"));
+    memset(&req, 0, sizeof(req));
+    req.method = TT_POST_JSON;
+    req.endpoint = "echo";
+    req.body = other;
+    req.body_text = copy;
+    req.body_text_len = strlen(copy);
+    req.sensitive = 1;
+    mock_error_init(&f.err);
+    CU_ASSERT_EQUAL(tt_http_call(&f.http, &f.m->host, &req, &f.resp, &f.err), ACONN_OK);
+    CU_ASSERT_STRING_EQUAL(plain.last_body, text);
+    CU_ASSERT_STRING_EQUAL(copy, text);   /* untouched: the caller wipes it */
+    free(copy);
+    json_object_put(other);
     fixture_free(&f);
 }
 
@@ -807,6 +843,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s = CU_add_suite("tt_http on loopback", suite_init, suite_clean);
     CU_add_test(s, "OK: header token, JSON-array query", test_ok_header_and_query);
+    CU_add_test(s, "POST body given as text, sent as it is", test_body_text);
     CU_add_test(s, "HTTP 503 retried, then retry status", test_http_5xx);
     CU_add_test(s, "50002 twice, then success", test_retry_then_success);
     CU_add_test(s, "40100 bounded, throttled hint", test_throttled_bounded);

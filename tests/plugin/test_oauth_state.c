@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <CUnit/Basic.h>
 
@@ -304,23 +305,58 @@ static void test_wipe_json(void)
 {
     json_object *o = json_object_new_object();
     json_object *sec;
-    const char *v, *text;
+    const char *v;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     json_object_object_add(o, "app_id", json_object_new_string("123"));
     json_object_object_add(o, "secret", json_object_new_string("s3cr3t-value"));
     json_object_object_add(o, "n", json_object_new_int(5));
-    text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "s3cr3t-value"));
     CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(o, "secret", &sec));
     v = json_object_get_string(sec);
     tt_secret_wipe_json(o);
-    /* The value and the cached serialisation are zeroed in place. */
+    /* The value is zeroed in place. */
     CU_ASSERT_EQUAL(v[0], '\0');
     CU_ASSERT_EQUAL(v[11], '\0');
-    CU_ASSERT_EQUAL(text[0], '\0');
     tt_secret_wipe_json(NULL);
     json_object_put(o);
+}
+
+/* A body built by tt_secret_json() is the JSON of its pairs, whatever bytes
+   the values hold, in a buffer of exactly its size. */
+static void test_secret_json(void)
+{
+    static const char odd[] = "q\"b\\s/t\tn\nc\x01\x1f\x7f\xc3\xa9 end";
+    const char *const pairs[] = {"app_id", "7312", "secret", odd, "auth_code", NULL};
+    const char *const one[] = {"k", "v"};
+    tt_secret body = {0};
+    json_object *o, *v;
+
+    CU_ASSERT_EQUAL_FATAL(tt_secret_json(&body, one, 1), 0);
+    CU_ASSERT_STRING_EQUAL(body.value, "{\"k\":\"v\"}");
+    CU_ASSERT_EQUAL(body.len, 9);
+    CU_ASSERT_EQUAL(body.cap, 10);
+    tt_secret_free(&body);
+    CU_ASSERT_EQUAL_FATAL(tt_secret_json(&body, pairs, 0), 0);
+    CU_ASSERT_STRING_EQUAL(body.value, "{}");
+    tt_secret_free(&body);
+
+    CU_ASSERT_EQUAL_FATAL(tt_secret_json(&body, pairs, 3), 0);
+    CU_ASSERT_EQUAL(body.len, strlen(body.value));
+    CU_ASSERT_EQUAL(body.cap, body.len + 1);
+    /* No raw control character left in the text. */
+    for (size_t i = 0; i < body.len; i++)
+        CU_ASSERT((unsigned char) body.value[i] >= 0x20);
+    CU_ASSERT_PTR_NOT_NULL(strstr(body.value, "\\u0001\\u001f"));
+    o = json_tokener_parse(body.value);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_EQUAL(json_object_object_length(o), 3);
+    CU_ASSERT(json_object_object_get_ex(o, "secret", &v) && strcmp(json_object_get_string(v), odd) == 0);
+    CU_ASSERT(json_object_object_get_ex(o, "app_id", &v) && strcmp(json_object_get_string(v), "7312") == 0);
+    /* A NULL value is the empty string. */
+    CU_ASSERT(json_object_object_get_ex(o, "auth_code", &v) && strcmp(json_object_get_string(v), "") == 0);
+    json_object_put(o);
+    tt_secret_free(&body);
+    CU_ASSERT_PTR_NULL(body.value);
 }
 
 int main(void)
@@ -343,6 +379,7 @@ int main(void)
     CU_add_test(s, "state_key created once", test_state_key_created_once);
     CU_add_test(s, "secret_get grows buffer; missing secret", test_secret_get_grows_and_missing);
     CU_add_test(s, "JSON secrets wiped in place", test_wipe_json);
+    CU_add_test(s, "tt_secret_json: bodies with secrets, escaped, exact size", test_secret_json);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     rc = CU_get_number_of_failures() != 0 || CU_get_error() != CUE_SUCCESS;

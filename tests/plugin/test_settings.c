@@ -129,6 +129,12 @@ static void test_invalid_json(void)
         {"{" NEW_OK ",\"membership_duration_days\":00036.5e1}", {{"", "invalid_json"}, {NULL, NULL}}},
         {"{" NEW_OK ",\"membership_duration_days\":NaN}", {{"", "invalid_json"}, {NULL, NULL}}},
         {"{" NEW_OK ",\"membership_duration_days\":Infinity}", {{"", "invalid_json"}, {NULL, NULL}}},
+        /* Numbers beyond a double become +-Infinity inside json-c: refused by
+           a range check that holds for every double (#21). */
+        {"{" NEW_OK ",\"membership_duration_days\":1e400}",
+         {{"membership_duration_days", "wrong_type"}, {NULL, NULL}}},
+        {"{" NEW_OK ",\"membership_duration_days\":-1e400}",
+         {{"membership_duration_days", "wrong_type"}, {NULL, NULL}}},
         {"{" NEW_OK ",\"audience_name\":\"a\tb\"}", {{"", "invalid_json"}, {NULL, NULL}}},
         {"{" NEW_OK ",\"audience_name\":\"B\"}", {{"", "invalid_json"}, {NULL, NULL}}},
     };

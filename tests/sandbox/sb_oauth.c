@@ -33,6 +33,28 @@ static int check_app(sb_ctx *ctx, sb_req *req, const char *app_id, const char *s
     return 0;
 }
 
+/* A new auth code or token: random hex, between two copies of the app's
+ * "code_marker" / "token_marker" when the world gives one, so a test can
+ * search memory for what was issued (either end survives a partial
+ * overwrite) without knowing the random part. NULL when out of memory. */
+static char *issue(sb_ctx *ctx, const char *app_id, const char *marker_key, size_t nbytes)
+{
+    const char *m = sb_w_str(sb_w_app(ctx, app_id), marker_key);
+    char *hex = sb_random_hex(nbytes), *s;
+    size_t n;
+
+    if (hex == NULL || m == NULL) {
+        return hex;
+    }
+    n = 2 * strlen(m) + strlen(hex) + 1;
+    s = malloc(n);
+    if (s != NULL) {
+        snprintf(s, n, "%s%s%s", m, hex, m);
+    }
+    free(hex);
+    return s;
+}
+
 static int push_token(sb_ctx *ctx, const char *app_id, const char *user_id, char **out)
 {
     sb_state *st = &ctx->st;
@@ -49,7 +71,7 @@ static int push_token(sb_ctx *ctx, const char *app_id, const char *user_id, char
     }
     t = &st->tokens[st->n_tokens];
     memset(t, 0, sizeof *t);
-    t->token = sb_random_hex(20);
+    t->token = issue(ctx, app_id, "token_marker", 20);
     t->app_id = strdup(app_id);
     t->user_id = strdup(user_id);
     if (t->token == NULL || t->app_id == NULL || t->user_id == NULL) {
@@ -260,7 +282,7 @@ void sb_h_portal_auth(sb_ctx *ctx, sb_req *req)
         ctx->st.codes = n;
         ctx->st.cap_codes = ncap;
     }
-    code = sb_random_hex(16);
+    code = issue(ctx, app_id, "code_marker", 16);
     estate = curl_easy_escape(NULL, state != NULL ? state : "", 0);
     if (code == NULL || estate == NULL) {
         sb_raw(req, 500, "text/plain", "500 out of memory\n");

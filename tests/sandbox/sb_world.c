@@ -144,6 +144,27 @@ static int need_str(json_object *o, const char *key, const char *where,
     return 0;
 }
 
+/* An optional marker around issued codes/tokens: letters, digits and '-'
+ * (they travel in a query string and an HTTP header), at most 32. */
+static int opt_marker(json_object *o, const char *key, const char *where,
+                      char *err, size_t errlen)
+{
+    json_object *v;
+    const char *s;
+
+    if (!json_object_object_get_ex(o, key, &v)) {
+        return 0;
+    }
+    s = json_object_get_string(v);
+    if (!json_object_is_type(v, json_type_string) || s[0] == '\0' || strlen(s) > 32
+        || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+               != strlen(s)) {
+        snprintf(err, errlen, "world: %s.%s must be 1-32 letters, digits or '-'", where, key);
+        return -1;
+    }
+    return 0;
+}
+
 /* Ids must be digits like TikTok's int64 ids: the API only accepts those. */
 static int need_id(json_object *o, const char *key, const char *where,
                    char *err, size_t errlen)
@@ -188,7 +209,9 @@ int sb_world_validate(json_object *w, char *err, size_t errlen)
         x = json_object_array_get_idx(a, i);
         if (need_id(x, "app_id", where, err, errlen) != 0
             || need_str(x, "secret", where, err, errlen) != 0
-            || need_arr(x, "redirect_uris", where, &y, err, errlen) != 0) {
+            || need_arr(x, "redirect_uris", where, &y, err, errlen) != 0
+            || opt_marker(x, "code_marker", where, err, errlen) != 0
+            || opt_marker(x, "token_marker", where, err, errlen) != 0) {
             return -1;
         }
     }

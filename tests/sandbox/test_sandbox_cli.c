@@ -164,8 +164,8 @@ static void t_world_file(void)
     snprintf(path, sizeof path, "%.4000s/world.json", tsb.dir);
     f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("{\"apps\":[{\"app_id\":\"111\",\"secret\":\"s3cret\",\"redirect_uris\":"
-          "[\"http://127.0.0.1/cb\"]}],\"users\":[{\"user_id\":\"222\",\"name\":\"U\"}],"
+    fputs("{\"apps\":[{\"app_id\":\"111\",\"secret\":\"s3cret\",\"token_marker\":\"TM\","
+          "\"redirect_uris\":[\"http://127.0.0.1/cb\"]}],\"users\":[{\"user_id\":\"222\",\"name\":\"U\"}],"
           "\"business_centers\":[],\"advertisers\":[{\"advertiser_id\":\"333\",\"name\":\"A\","
           "\"owner_bc_id\":null,\"roles\":[{\"user_id\":\"222\",\"advertiser_role\":\"ADMIN\"}],"
           "\"prefilled_audiences\":2}]}", f);
@@ -177,6 +177,9 @@ static void t_world_file(void)
     w = ts_sandbox_world(sb);
     CU_ASSERT_STRING_EQUAL(ts_world_get(w, "apps.0.app_id"), "111");
     CU_ASSERT_EQUAL(ts_sandbox_authorize(sb, NULL, &tok), 0);
+    /* The app's token_marker frames every token it is issued. */
+    CU_ASSERT(tok != NULL && strncmp(tok, "TM", 2) == 0 && strlen(tok) == 44
+              && strcmp(tok + 42, "TM") == 0);
     json_object_put(w);
     w = NULL;
     {
@@ -203,6 +206,22 @@ static void t_world_file(void)
         CU_ASSERT_EQUAL(run_sandbox(args, &code, NULL, &err), 0);
         CU_ASSERT_EQUAL(code, 1);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, "apps"));
+        free(err);
+    }
+    /* A marker that could not travel in a query or a header is refused. */
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"apps\":[{\"app_id\":\"111\",\"secret\":\"s\",\"code_marker\":\"a&b\","
+          "\"redirect_uris\":[]}],\"users\":[{\"user_id\":\"222\"}],\"business_centers\":[],"
+          "\"advertisers\":[]}", f);
+    CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+    {
+        const char *args[] = {"--world", path, NULL};
+        int code = -1;
+        char *err = NULL;
+        CU_ASSERT_EQUAL(run_sandbox(args, &code, NULL, &err), 0);
+        CU_ASSERT_EQUAL(code, 1);
+        CU_ASSERT_PTR_NOT_NULL(err != NULL ? strstr(err, "apps[0].code_marker") : NULL);
         free(err);
     }
 }
