@@ -262,8 +262,11 @@ int ch_cmd_audiences(ch_cli *cli)
     if (!ACONN_STATUS_IS_OK(s)) {
         ch_cli_error("audiences failed: %s%s%s%s", aconn_status_name(s),
                      perr.code[0] != '\0' ? " (" : "", perr.code, perr.code[0] != '\0' ? ")" : "");
-        if (perr.message[0] != '\0')
-            fprintf(stderr, "  %s\n", perr.message);
+        if (perr.message[0] != '\0') {
+            fputs("  ", stderr);
+            ch_print_message(stderr, perr.message, c.plugin_path);
+            fputc('\n', stderr);
+        }
         rc = ch_exit_for_status(s);
     } else if (res == NULL || !json_object_is_type(res, json_type_object)) {
         ch_cli_error("audiences: the plugin wrote no JSON object");

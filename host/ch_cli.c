@@ -483,6 +483,18 @@ static int ch_cli_endpoint_one(ch_cli *cli, const char *profile, const char *opt
     }
     if (strcmp(given, recorded) == 0)
         return 0;
+    if (cli->endpoint_pending) {
+        /* The link was made for the recorded API: its code is redeemed
+           there. A new link for the other API replaces it. */
+        ch_cli_error("profile %s's authorization link was made for %s %s, not %s; its code "
+                     "can only be redeemed there, so nothing was sent. Leave out %s (the "
+                     "link's is used), or start again against the other one: "
+                     "connector-host authorize --plugin %s --profile %s %s %s%s", profile,
+                     option, recorded[0] != '\0' ? recorded : "(the plugin's default)",
+                     given, option, cli->plugin.path != NULL ? cli->plugin.path : "P",
+                     profile, option, given, ch_cli_fix_home(cli, home, sizeof(home)));
+        return CH_EXIT_FAILED;
+    }
     ch_cli_error("profile %s was authorized against %s %s, not %s; its token belongs "
                  "there, so the command was not sent. Leave out %s (the profile's is "
                  "used), or authorize a new profile for the other one: connector-host "
@@ -504,8 +516,13 @@ int ch_cli_profile_endpoint(ch_cli *cli, const char *plugin_id, const char *prof
         ch_cli_error("%s", err);
         return CH_EXIT_INTERNAL;
     }
-    if (found > 0)
-        return 0;   /* nothing recorded: the command's own options apply */
+    /* Nothing recorded, or only by a link that a new one replaces: the
+       command's own options apply. */
+    if (found > 0 || cli->endpoint_pending == 2) {
+        free(base);
+        free(ca);
+        return 0;
+    }
     rc = ch_cli_endpoint_one(cli, profile, "--api-base", cli->a.api_base, base,
                              &cli->host.api_base);
     /* The CA file is inherited but may be replaced: trust is rotated by
@@ -613,6 +630,7 @@ int ch_cli_main(int argc, char **argv)
     ch_cli cli;
     int rc;
     int64_t off = 0, timeout = 0;
+    const char *env;
 
     memset(&cli, 0, sizeof(cli));
     rc = ch_cli_parse(argc, argv, &cli.a);
@@ -645,6 +663,16 @@ int ch_cli_main(int argc, char **argv)
                      "from 100 to 600000", cli.a.request_timeout_ms);
         return CH_EXIT_USAGE;
     }
+    /* The environment stands for --api-base / --ca-file: one setting for a
+       whole session against a sandbox or staging API (the README's real
+       TikTok block is run so). It counts as given, so a profile bound to
+       another API refuses it as it refuses the option. */
+    if (cli.a.api_base == NULL && (env = getenv("CONNECTOR_HOST_API_BASE")) != NULL
+        && env[0] != '\0')
+        cli.a.api_base = env;
+    if (cli.a.ca_file == NULL && (env = getenv("CONNECTOR_HOST_CA_FILE")) != NULL
+        && env[0] != '\0')
+        cli.a.ca_file = env;
     ch_host_init(&cli.host);
     if (ch_cli_pacing(&cli) != 0)
         return CH_EXIT_USAGE;

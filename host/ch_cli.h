@@ -67,6 +67,8 @@ typedef struct ch_cli {
     ch_host host;
     char *endpoint_base;   /* the profile's recorded API base and CA file */
     char *endpoint_ca;
+    int endpoint_pending;  /* recorded by an authorization link never
+                              completed: 1, 2 while making a new link */
 } ch_cli;
 
 /* Runs connector-host with argv; returns the exit code. */

@@ -132,15 +132,19 @@ static void ch_print_settings_refusal(const char *why, const char *code)
     json_object_put(e);
 }
 
-static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e)
+static void ch_print_plugin_error(const char *what, aconn_status s, const aconn_error *e,
+                                  const char *plugin)
 {
     ch_cli_error("%s failed: %s%s%s%s%s", what, aconn_status_name(s),
                  e->code[0] != '\0' ? " (" : "", e->code, e->code[0] != '\0' ? ")" : "",
                  e->message[0] != '\0' ? "" : "; the plugin gave no message");
     if (e->field[0] != '\0')
         fprintf(stderr, "  field: %s\n", e->field);
-    if (e->message[0] != '\0')
-        fprintf(stderr, "  %s\n", e->message);
+    if (e->message[0] != '\0') {
+        fputs("  ", stderr);
+        ch_print_message(stderr, e->message, plugin);
+        fputc('\n', stderr);
+    }
 }
 
 /* ---- describe ---------------------------------------------------------- */
@@ -375,7 +379,7 @@ int ch_authorize_call(ch_cli *cli, uint32_t phase, const char *callback, aconn_e
     ch_buf_output(&buf, &out);
     s = cli->plugin.desc->authorize(&cli->host.table, &req, &out, perr);
     if (!ACONN_STATUS_IS_OK(s)) {
-        ch_print_plugin_error("authorize", s, perr);
+        ch_print_plugin_error("authorize", s, perr, cli->a.plugin);
         rc = ch_exit_for_status(s);
         /* A profile status written with the failure (e.g. no usable
            accounts) carries the reasons the user needs: show it. */
@@ -398,6 +402,15 @@ int ch_authorize_call(ch_cli *cli, uint32_t phase, const char *callback, aconn_e
         if (!json_object_object_get_ex(res, "url", &field)
             || !json_object_is_type(field, json_type_string)) {
             ch_cli_error("authorize: the plugin's answer has no \"url\"");
+            rc = CH_EXIT_INTERNAL;
+            goto cleanup;
+        }
+        /* The completing step redeems the code at the API the link was
+           made for: it inherits it, and another one is refused. */
+        if (ch_state_profile_begin(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                                   cli->host.api_base, cli->host.ca_file,
+                                   ch_host_now_ms(&cli->host), err, sizeof(err)) != 0) {
+            ch_cli_error("%s", err);
             rc = CH_EXIT_INTERNAL;
             goto cleanup;
         }
@@ -436,6 +449,25 @@ cleanup:
     return rc;
 }
 
+/* Whether the profile's recorded endpoint is only that of a link never
+   completed (cli->endpoint_pending): a new link (no --callback, no
+   --status) may then point elsewhere, and replaces it. */
+static int ch_authorize_pending(ch_cli *cli)
+{
+    char *status = NULL, err[1024] = "";
+
+    if (ch_state_profile_get(cli->state, ch_plugin_id(&cli->plugin), cli->a.profile,
+                             &status, err, sizeof(err)) < 0) {
+        ch_cli_error("%s", err);
+        return CH_EXIT_INTERNAL;
+    }
+    cli->endpoint_pending = status != NULL && strcmp(status, CH_PROFILE_AUTHORIZING) == 0;
+    free(status);
+    if (cli->endpoint_pending && cli->a.callback == NULL && !cli->a.status)
+        cli->endpoint_pending = 2;   /* starting over: the check is skipped */
+    return 0;
+}
+
 int ch_cmd_authorize(ch_cli *cli)
 {
     aconn_error perr;
@@ -465,6 +497,7 @@ int ch_cmd_authorize(ch_cli *cli)
     cli->host.switch_user = cli->a.switch_user ? "1" : NULL;
     if ((rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0
         || (rc = ch_cli_open_home(cli)) != 0
+        || (rc = ch_authorize_pending(cli)) != 0
         || (rc = ch_cli_profile_endpoint(cli, ch_plugin_id(&cli->plugin),
                                          cli->a.profile)) != 0)
         return rc;

@@ -398,9 +398,9 @@ static aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
    the targets that fell behind only; the checkpoint does not move. Returns the
    status the delivery ends with (the catch-up's when it succeeded: it
    knows the targets' standing last). */
-static aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection *c,
-                                    const ch_run_options *opt, uint64_t from,
-                                    aconn_status status, json_object **report)
+aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection *c,
+                             const ch_run_options *opt, uint64_t from,
+                             aconn_status status, json_object **report)
 {
     ch_run *r = calloc(1, sizeof(*r));
     aconn_error perr;
@@ -512,6 +512,10 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
         case 1:
             break;
         case 0:
+            /* No new rows: still not up to date while a target is behind
+               or dead (ch_run_current.c). */
+            if (exitc == CH_EXIT_OK)
+                exitc = ch_run_current(h, p, c, opt, report, err, errlen);
             goto cleanup;
         default:
             exitc = CH_EXIT_INTERNAL;

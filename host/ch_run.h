@@ -27,6 +27,11 @@ typedef struct ch_run_options {
     int progress;           /* print progress on stderr */
     int dry_run;            /* preview: plugin option dry_run, nothing recorded */
     int resync;             /* the file is a new snapshot: full refresh from line 1 */
+    /* With no new rows, try the behind targets at most every idle_wait_ms:
+       *idle_next (in and out) is when next (ch_run_current.c). NULL: every
+       time (a person's deliver). */
+    int64_t idle_wait_ms;
+    int64_t *idle_next;
 } ch_run_options;
 
 /*
@@ -38,6 +43,27 @@ typedef struct ch_run_options {
 int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
                    const ch_run_options *opt, json_object **report,
                    char *err, size_t errlen);
+
+/*
+ * The pass a run asks for when a target can be served again (ch_run.c):
+ * rows from..c->run_last for the targets that fell behind only, flagged
+ * ACONN_BATCH_CATCH_UP; *report gets its report. Returns the catch-up's
+ * status when it succeeded, else `status`.
+ */
+aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection *c,
+                             const ch_run_options *opt, uint64_t from,
+                             aconn_status status, json_object **report);
+
+/*
+ * A deliver with no new rows (*report is the "up_to_date" short report;
+ * ch_run_current.c): while the last run left a target behind it runs that
+ * target's catch-up (its probe, then its rows if it answers) and records
+ * it; while one is dead it says so. Returns the exit code: 0 when every
+ * target is healthy, CH_EXIT_PARTIAL (5) while one is behind or dead.
+ */
+int ch_run_current(ch_host *h, const ch_plugin *p, ch_connection *c,
+                   const ch_run_options *opt, json_object **report, char *err,
+                   size_t errlen);
 
 /* aconn_host.batch_next / reject for the call in progress. */
 aconn_status ch_run_next(ch_run *r, const aconn_batch *batch,

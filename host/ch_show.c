@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *ch_show_str(json_object *o, const char *key)
+const char *ch_show_str(json_object *o, const char *key)
 {
     json_object *v = NULL;
 
@@ -28,7 +28,7 @@ static const char *ch_show_str(json_object *o, const char *key)
     return json_object_get_string(v);
 }
 
-static int64_t ch_show_int(json_object *o, const char *key)
+int64_t ch_show_int(json_object *o, const char *key)
 {
     json_object *v = NULL;
 
@@ -166,8 +166,16 @@ static int ch_show_last_run(ch_cli *cli, json_object *row, int whole)
         json_object_object_add(run, "reason", json_object_new_string(reason));
     if (report != NULL && json_object_object_get_ex(report, "error", &e))
         json_object_object_add(run, "error", json_object_get(e));
-    if ((targets = ch_show_targets(report)) != NULL)
+    if ((targets = ch_show_targets(report)) != NULL) {
+        /* Since when a target is behind or dead, readable (the plugin
+           reports since_ms). */
+        for (size_t i = 0; i < json_object_array_length(targets); i++) {
+            json_object *t = json_object_array_get_idx(targets, i);
+            if (ch_show_str(t, "since") == NULL && ch_show_int(t, "since_ms") > 0)
+                ch_show_add_iso(t, "since_ms", "since");
+        }
         json_object_object_add(row, "targets", json_object_get(targets));
+    }
     if (whole && report != NULL)
         json_object_object_add(run, "report", json_object_get(report));
     json_object_object_add(row, "last_run", run);
@@ -218,7 +226,7 @@ static int ch_show_delivery(ch_cli *cli, json_object *row)
 }
 
 /* One target as one line: whatever of the known keys it has. */
-static void ch_show_target_line(json_object *t)
+static void ch_show_target_line(json_object *t, const char *plugin)
 {
     static const char *const keys[][2] = {
         { "advertiser_id", "advertiser " }, { "audience_id", "audience " },
@@ -231,6 +239,10 @@ static void ch_show_target_line(json_object *t)
     fputs("    -", stdout);
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_object *v = NULL;
+        /* "behind behind": the outcome says nothing the state did not. */
+        if (strcmp(keys[i][0], "outcome") == 0 && (s = ch_show_str(t, "outcome")) != NULL
+            && ch_show_str(t, "state") != NULL && strcmp(s, ch_show_str(t, "state")) == 0)
+            continue;
         if (json_object_object_get_ex(t, keys[i][0], &v) && v != NULL)
             printf(" %s%s", keys[i][1], json_object_get_string(v));
     }
@@ -239,8 +251,11 @@ static void ch_show_target_line(json_object *t)
     fputc('\n', stdout);
     if ((s = ch_show_str(t, "reason")) != NULL || (s = ch_show_str(t, "message")) != NULL)
         printf("      %s\n", s);
-    if ((s = ch_show_str(t, "fix")) != NULL)
-        printf("      fix: %s\n", s);
+    if ((s = ch_show_str(t, "fix")) != NULL) {
+        fputs("      fix: ", stdout);
+        ch_print_message(stdout, s, plugin);
+        fputc('\n', stdout);
+    }
 }
 
 static void ch_show_when(const char *label, json_object *o, const char *ms_key, int64_t now)
@@ -253,6 +268,32 @@ static void ch_show_when(const char *label, json_object *o, const char *ms_key, 
     ch_show_iso(ms, iso, sizeof(iso));
     ch_show_relative(ms, now, rel, sizeof(rel));
     printf("  %-15s%s (%s)\n", label, iso, rel);
+}
+
+/* `connections show`: what the list leaves out (the plugin, the last
+   run's lines and error; the settings are JSON: --json has them);
+   nothing when the row is not whole. */
+static void ch_show_whole_text(json_object *c)
+{
+    json_object *run = NULL, *e = NULL;
+
+    if (!json_object_object_get_ex(c, "settings", &e))
+        return;
+    printf("  %-15s%s\n", "plugin", ch_show_str(c, "plugin_path"));
+    if (!json_object_object_get_ex(c, "last_run", &run))
+        return;
+    printf("  %-15slines %lld-%lld\n", "last run", (long long) ch_show_int(run, "first_line"),
+           (long long) ch_show_int(run, "last_line"));
+    /* The reason above is the message; what support asks for is here. */
+    if (json_object_object_get_ex(run, "error", &e) && ch_show_str(e, "code") != NULL) {
+        const char *remote = ch_show_str(e, "remote_code"), *rid = ch_show_str(e, "request_id");
+        printf("  %-15s%s", "error", ch_show_str(e, "code"));
+        if (remote != NULL && remote[0] != '\0')
+            printf(", remote code %s", remote);
+        if (rid != NULL && rid[0] != '\0')
+            printf(", request_id %s", rid);
+        fputc('\n', stdout);
+    }
 }
 
 static void ch_show_connection_text(json_object *c, int64_t now)
@@ -270,11 +311,16 @@ static void ch_show_connection_text(json_object *c, int64_t now)
         printf("  %-15s%s (run %s, attempt %lld)\n", "last outcome",
                ch_show_str(run, "status"), ch_show_str(run, "run_id"),
                (long long) ch_show_int(run, "attempt"));
-        if ((s = ch_show_str(run, "reason")) != NULL)
-            printf("  %-15s%s\n", "reason", s);
+        if ((s = ch_show_str(run, "reason")) != NULL) {
+            printf("  %-15s", "reason");
+            ch_print_message(stdout, s, ch_show_str(c, "plugin_path"));
+            fputc('\n', stdout);
+        }
         ch_show_when("finished", run, "finished_ms", now);
+        ch_show_whole_text(c);
     } else {
         printf("  %-15snever delivered\n", "last outcome");
+        ch_show_whole_text(c);
     }
     if (json_object_object_get_ex(c, "last_delivery", &d))
         ch_show_when("last delivery", d, "finished_ms", now);
@@ -286,7 +332,8 @@ static void ch_show_connection_text(json_object *c, int64_t now)
     if (json_object_object_get_ex(c, "targets", &t) && json_object_array_length(t) > 0) {
         printf("  targets\n");
         for (i = 0; i < json_object_array_length(t); i++)
-            ch_show_target_line(json_object_array_get_idx(t, i));
+            ch_show_target_line(json_object_array_get_idx(t, i),
+                                ch_show_str(c, "plugin_path"));
     }
 }
 
@@ -499,92 +546,4 @@ int ch_cmd_list(ch_cli *cli)
         return CH_EXIT_USAGE;
     }
     return ch_show_connections(cli, id != NULL ? id : cli->a.connection, id != NULL);
-}
-
-/* A partial run: one line per target that is not healthy, with its fix. */
-static void ch_show_unhealthy_targets(json_object *report)
-{
-    json_object *targets = NULL;
-
-    if (!json_object_object_get_ex(report, "targets", &targets) ||
-        !json_object_is_type(targets, json_type_array))
-        return;
-    for (size_t i = 0; i < json_object_array_length(targets); i++) {
-        json_object *t = json_object_array_get_idx(targets, i);
-        const char *state = ch_show_str(t, "state");
-        if (state == NULL || strcmp(state, "healthy") == 0)
-            continue;
-        fprintf(stderr, "  Ad Account %s: %s (%s, %lld rows missing): %s\n",
-                ch_show_str(t, "advertiser_id") ? ch_show_str(t, "advertiser_id") : "?",
-                state, ch_show_str(t, "reason") ? ch_show_str(t, "reason") : "?",
-                (long long) ch_show_int(t, "missing_rows"),
-                ch_show_str(t, "fix") ? ch_show_str(t, "fix") : "");
-    }
-}
-
-/* The second line of a failed deliver's message: what to run. */
-static void ch_show_fix(ch_cli *cli, const ch_connection *c, json_object *report, int rc)
-{
-    char home[1100], when[40];
-    const char *h = ch_cli_fix_home(cli, home, sizeof(home));
-    const char *run = ch_show_str(report, "run_id");
-    json_object *e = NULL;
-    int64_t nb = ch_show_int(report, "not_before_ms");
-
-    if (nb == 0 && json_object_object_get_ex(report, "error", &e))
-        nb = ch_show_int(e, "not_before_ms");
-    ch_show_iso(nb, when, sizeof(when));
-    switch (rc) {
-    case CH_EXIT_REAUTHORIZE:
-        fprintf(stderr, "  fix: connector-host authorize --plugin %s --profile %s%s (open "
-                "the URL it prints, then run it again with --callback URL), then "
-                "connector-host deliver --connection %s%s\n", c->plugin_path, c->profile, h,
-                c->id, h);
-        break;
-    case CH_EXIT_RETRY:
-        fprintf(stderr, "  nothing to fix: the run is kept; run again%s%s: "
-                "connector-host deliver --connection %s%s\n", when[0] != '\0' ? " after " : "",
-                when, c->id, h);
-        break;
-    case 5: /* partial: some targets behind or dead */
-        ch_show_unhealthy_targets(report);
-        fprintf(stderr, "  see each target's state and fix: connector-host connections "
-                "show %s%s\n", c->id, h);
-        break;
-    case CH_EXIT_FAILED:
-        fprintf(stderr, "  fix the cause above, then: connector-host deliver --connection "
-                "%s%s (the next run covers these lines again); details: connector-host "
-                "runs show %s%s\n", c->id, h, run != NULL ? run : "RUN", h);
-        break;
-    default:
-        fprintf(stderr, "  the run is kept and the next deliver retries it; details: "
-                "connector-host runs show %s%s\n", run != NULL ? run : "RUN", h);
-        break;
-    }
-}
-
-void ch_show_deliver_failure(ch_cli *cli, const ch_connection *c, json_object *report,
-                             int rc)
-{
-    json_object *e = NULL;
-    const char *status = ch_show_str(report, "status"), *code = NULL, *msg = NULL;
-    const char *remote = NULL, *field = NULL;
-
-    if (json_object_object_get_ex(report, "error", &e)) {
-        code = ch_show_str(e, "code");
-        msg = ch_show_str(e, "message");
-        remote = ch_show_str(e, "remote_code");
-        field = ch_show_str(e, "field");
-    }
-    fprintf(stderr, "connector-host: deliver %s: %s", c->id,
-            status != NULL ? status : "failed");
-    if (code != NULL && code[0] != '\0')
-        fprintf(stderr, " (%s%s%s)", code, remote != NULL && remote[0] != '\0'
-                ? ", remote code " : "", remote != NULL ? remote : "");
-    if (field != NULL && field[0] != '\0')
-        fprintf(stderr, " in %s", field);
-    if (msg != NULL && msg[0] != '\0')
-        fprintf(stderr, ": %s", msg);
-    fputc('\n', stderr);
-    ch_show_fix(cli, c, report, rc);
 }

@@ -26,4 +26,8 @@ int ch_show_as_json(const ch_cli *cli);
 void ch_show_deliver_failure(ch_cli *cli, const ch_connection *c, json_object *report,
                              int rc);
 
+/* A string / integer member of a row or report (NULL / 0 when absent). */
+const char *ch_show_str(json_object *o, const char *key);
+int64_t ch_show_int(json_object *o, const char *key);
+
 #endif /* CH_SHOW_H */

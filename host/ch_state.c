@@ -338,6 +338,22 @@ int ch_state_profile_endpoint_set(ch_state *st, const char *plugin_id, const cha
                         args, 4, NULL, NULL, err, errlen);
 }
 
+int ch_state_profile_begin(ch_state *st, const char *plugin_id, const char *name,
+                           const char *api_base, const char *ca_file, int64_t now_ms,
+                           char *err, size_t errlen)
+{
+    const ch_sql_arg args[] = { CH_T(plugin_id), CH_T(name),
+                                CH_T(api_base != NULL ? api_base : ""),
+                                CH_T(ca_file != NULL ? ca_file : ""), CH_I(now_ms) };
+
+    return ch_state_one(st, "saving where an authorization began", "INSERT INTO profiles"
+                        " (plugin_id, name, status, updated_ms, api_base, ca_file) VALUES"
+                        " (?1, ?2, '" CH_PROFILE_AUTHORIZING "', ?5, ?3, ?4) ON CONFLICT"
+                        " (plugin_id, name) DO UPDATE SET api_base = ?3, ca_file = ?4,"
+                        " updated_ms = ?5 WHERE profiles.status = '" CH_PROFILE_AUTHORIZING "'",
+                        args, 5, NULL, NULL, err, errlen);
+}
+
 int ch_state_profile_endpoint_get(ch_state *st, const char *plugin_id, const char *name,
                                   char **api_base, char **ca_file, char *err, size_t errlen)
 {

@@ -119,6 +119,15 @@ int ch_state_profile_get(ch_state *st, const char *plugin_id, const char *name,
 int ch_state_profile_endpoint_set(ch_state *st, const char *plugin_id, const char *name,
                                   const char *api_base, const char *ca_file,
                                   char *err, size_t errlen);
+/* A profile whose authorization link was made but never completed. */
+#define CH_PROFILE_AUTHORIZING "authorizing"
+
+/* authorize's first step (the link): records where the link points, on a
+   new profile row (status "authorizing") or one whose authorization never
+   completed; a profile that completed one keeps its endpoint. */
+int ch_state_profile_begin(ch_state *st, const char *plugin_id, const char *name,
+                           const char *api_base, const char *ca_file, int64_t now_ms,
+                           char *err, size_t errlen);
 int ch_state_profile_endpoint_get(ch_state *st, const char *plugin_id, const char *name,
                                   char **api_base, char **ca_file, char *err, size_t errlen);
 
@@ -161,6 +170,19 @@ int ch_state_run_end(ch_state *st, const ch_connection *c, const char *outcome,
                      const char *status, int64_t not_before_ms,
                      const char *report_json, int64_t now_ms,
                      char *err, size_t errlen);
+
+/* The report of c's last finished run attempt (parsed; NULL when there
+   is none, or with err set when it cannot be read: *failed 1). */
+json_object *ch_state_last_report(ch_state *st, const char *connection_id, int *failed,
+                                  char *err, size_t errlen);
+
+/* Records a finished pass that moved no checkpoint (a catch-up when there
+   were no new rows) as a run of its own: run_id attempt 1, lines
+   first..last, status, report; the connection row is not touched. */
+int ch_state_run_record(ch_state *st, const char *connection_id, const char *run_id,
+                        uint64_t first, uint64_t last, const char *status,
+                        const char *report_json, int64_t started_ms, int64_t now_ms,
+                        char *err, size_t errlen);
 
 /* Runs a read-only SELECT with `nbinds` text parameters (?1..) and gives
    its rows as a JSON array of objects named by column (NULL columns

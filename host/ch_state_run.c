@@ -267,3 +267,40 @@ int ch_state_run_end(ch_state *st, const ch_connection *c, const char *outcome,
 
     return ch_state_txn(st, "closing a run", ch_state_end_body, &rr, err, errlen);
 }
+
+json_object *ch_state_last_report(ch_state *st, const char *connection_id, int *failed,
+                                  char *err, size_t errlen)
+{
+    const ch_sql_arg args[] = { CH_T(connection_id) };
+    json_object *report = NULL;
+    ch_rows r;
+
+    *failed = 0;
+    if (ch_state_exec(st, "reading the last report", "SELECT report_json FROM runs"
+                      " WHERE connection_id = ?1 AND finished_ms IS NOT NULL"
+                      " AND report_json IS NOT NULL"
+                      " ORDER BY finished_ms DESC, attempt DESC LIMIT 1",
+                      args, 1, &r, NULL, err, errlen) != 0) {
+        *failed = 1;
+        return NULL;
+    }
+    if (r.nrows > 0 && !ch_rows_is_null(&r, 0, 0))
+        report = json_tokener_parse(ch_rows_cell(&r, 0, 0)->s);
+    ch_rows_free(&r);
+    return report;
+}
+
+int ch_state_run_record(ch_state *st, const char *connection_id, const char *run_id,
+                        uint64_t first, uint64_t last, const char *status,
+                        const char *report_json, int64_t started_ms, int64_t now_ms,
+                        char *err, size_t errlen)
+{
+    const ch_sql_arg args[] = { CH_T(run_id), CH_T(connection_id), CH_I(first), CH_I(last),
+                                CH_T(status), CH_T(report_json), CH_I(started_ms),
+                                CH_I(now_ms) };
+
+    return ch_state_exec(st, "recording a catch-up", "INSERT INTO runs (run_id, attempt,"
+                         " connection_id, first_line, last_line, status, report_json,"
+                         " started_ms, finished_ms) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                         " ?8)", args, 8, NULL, NULL, err, errlen);
+}

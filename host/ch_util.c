@@ -266,3 +266,18 @@ int ch_absolute_path(const char *path, char *out, size_t outlen)
     }
     return n < 0 || (size_t) n >= outlen ? -1 : 0;
 }
+
+void ch_print_message(FILE *f, const char *msg, const char *plugin)
+{
+    static const char cmd[] = "connector-host authorize ";
+    const char *p = msg, *hit;
+
+    while (plugin != NULL && (hit = strstr(p, cmd)) != NULL) {
+        hit += sizeof(cmd) - 1;
+        fwrite(p, 1, (size_t) (hit - p), f);
+        if (strncmp(hit, "--plugin ", 9) != 0)
+            fprintf(f, "--plugin %s ", plugin);
+        p = hit;
+    }
+    fputs(p, f);
+}

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Exit codes of connector-host (docs/ARCHITECTURE.md, "Host interface"). */
@@ -64,5 +65,11 @@ int ch_iso8601_duration_ms(const char *s, int64_t *out);
 /* path made absolute against the working directory, symlinks NOT
    resolved (a dataset keeps the path the user gave). 0, or -1. */
 int ch_absolute_path(const char *path, char *out, size_t outlen);
+
+/* Prints a plugin's message to f with the host commands it names made
+   runnable as printed: a plugin cannot know how it was loaded, so
+   "connector-host authorize --profile X" gets "--plugin PLUGIN " (the spec
+   the command was given) when it lacks one. plugin NULL prints as is. */
+void ch_print_message(FILE *f, const char *msg, const char *plugin);
 
 #endif /* CH_UTIL_H */

@@ -27,6 +27,7 @@
 
 #define CH_WORKER_LEASE_MS 60000
 #define CH_WORKER_POLL_MS 5000
+#define CH_WORKER_IDLE_TRY_MS (15LL * 60 * 1000)
 #define CH_WORKER_BATCH 64        /* candidates listed per pass */
 
 typedef struct ch_worker {
@@ -38,7 +39,27 @@ typedef struct ch_worker {
     int deferred;                 /* something due was not delivered */
     char **visited;               /* --once: connections already tried */
     size_t nvisited;
+    /* When each partial connection may next try its behind targets with
+       no new rows (ch_run_options.idle_next). */
+    struct ch_worker_idle { char id[48]; int64_t next_ms; } *idle;
+    size_t nidle;
 } ch_worker;
+
+/* The idle slot of connection id (made when new); NULL out of memory. */
+static int64_t *ch_worker_idle_slot(ch_worker *w, const char *id)
+{
+    struct ch_worker_idle *grown;
+
+    for (size_t i = 0; i < w->nidle; i++)
+        if (strcmp(w->idle[i].id, id) == 0)
+            return &w->idle[i].next_ms;
+    if ((grown = realloc(w->idle, (w->nidle + 1) * sizeof(*grown))) == NULL)
+        return NULL;
+    w->idle = grown;
+    snprintf(grown[w->nidle].id, sizeof(grown[w->nidle].id), "%s", id);
+    grown[w->nidle].next_ms = 0;
+    return &grown[w->nidle++].next_ms;
+}
 
 static void ch_worker_sleep_ms(int64_t ms)
 {
@@ -165,6 +186,10 @@ static int ch_worker_deliver(ch_worker *w, ch_connection *c, const ch_held *held
     opt.batch_lines = w->batch_lines;
     opt.spool_dir = spool;
     opt.progress = isatty(STDERR_FILENO);
+    /* A partial connection with no new rows tries its behind targets every
+       CH_WORKER_IDLE_TRY_MS, not every poll (ch_run_current.c). */
+    opt.idle_wait_ms = CH_WORKER_IDLE_TRY_MS;
+    opt.idle_next = ch_worker_idle_slot(w, c->id);
     cli->host.lease_lost = ch_held_lost(held);
     rc = ch_run_deliver(&cli->host, &cli->plugin, c, &opt, &report, err, sizeof(err));
     cli->host.lease_lost = NULL;
@@ -174,7 +199,8 @@ static int ch_worker_deliver(ch_worker *w, ch_connection *c, const ch_held *held
         ch_cli_error("worker: connection %s: %s", c->id, err);
     if (report != NULL && json_object_object_get_ex(report, "status", &s))
         snprintf(status, len, "%s", json_object_get_string(s));
-    if (report != NULL && strcmp(status, "up_to_date") != 0 && strcmp(status, "not_before") != 0)
+    if (report != NULL && strcmp(status, "up_to_date") != 0 && strcmp(status, "not_before") != 0
+        && !json_object_object_get_ex(report, "unchanged", NULL))
         ch_worker_print(w, report, rc);
     json_object_put(report);
     free(spool);
@@ -361,6 +387,7 @@ done:
     for (size_t i = 0; i < w.nvisited; i++)
         free(w.visited[i]);
     free(w.visited);
+    free(w.idle);
     return rc;
 }
 

@@ -10,7 +10,7 @@ host_libch_la_SOURCES = \
 	host/ch_audiences.c \
 	host/ch_buf.c host/ch_buf.h \
 	host/ch_cli.c host/ch_cli.h host/ch_cli_state.c \
-	host/ch_commands.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show.h \
+	host/ch_commands.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show_fail.c host/ch_show.h \
 	host/ch_dataset.c host/ch_dataset.h \
 	host/ch_file.c host/ch_file.h \
 	host/ch_fprint.c host/ch_fprint.h \
@@ -20,7 +20,7 @@ host_libch_la_SOURCES = \
 	host/ch_plugin.c host/ch_plugin.h \
 	host/ch_prefetch.c host/ch_prefetch.h \
 	host/ch_report.c host/ch_report.h \
-	host/ch_run.c host/ch_run.h \
+	host/ch_run.c host/ch_run.h host/ch_run_current.c \
 	host/ch_secrets.c host/ch_secrets.h \
 	host/ch_services.c host/ch_services.h \
 	host/ch_state.c host/ch_state.h host/ch_state_impl.h host/ch_state_run.c \

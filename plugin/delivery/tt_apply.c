@@ -55,9 +55,25 @@ static void probe_new(tt_apply_ctx *x, tt_dest *t)
     aconn_error e = {.struct_size = sizeof(e)};
 
     if (t->audience_id[0] == '\0') {
-        /* Never created (below the minimum, the account's limit, no role):
-           the catch-up run tries the create with every row. */
-        tt_health_reachable(x, t);
+        tt_audience_list all = {0};
+
+        /* Never created (below the minimum, the account's limit): the
+           catch-up run tries the create with every row. For want of
+           access (40106) that would upload every file and fail again on
+           every delivery: it waits for an access probe instead, one list
+           call per TT_HEALTH_PROBE_MS or after the profile changed. */
+        if (strcmp(t->reason, TT_COVERAGE_NOT_COVERED) != 0) {
+            tt_health_reachable(x, t);
+            return;
+        }
+        if (!tt_health_probe_due(x, t))
+            return;
+        tt_health_probed(x, t);
+        if (tt_api_audience_list(x->api, t->advertiser_id, &all, &e) == ACONN_OK)
+            tt_health_reachable(x, t);
+        else
+            tt_apply_target_fail(t, &e);
+        tt_audience_list_free(&all);
         return;
     }
     if (tt_api_audience_get(x->api, t->advertiser_id, ids, 1, &info, &e) == ACONN_OK) {

@@ -39,7 +39,11 @@ typedef struct tt_dest {
     int64_t since_ms;
     uint64_t since_seq;
     char reason[96];
-    char fix[400];
+    char fix[512];
+    /* A target never created for want of access: when access was last
+       tried, and the profile record's version then (tt_health_probe_due). */
+    int64_t probed_ms;
+    uint64_t access_ver;
 
     /* Outcome. */
     aconn_status status;       /* ACONN_OK unless it failed or was deferred */

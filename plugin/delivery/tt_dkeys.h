@@ -7,7 +7,10 @@
  *   conn/<cid>/layout                 "per_type" | "multiple_types"
  *   conn/<cid>/audience/<adv>/<slot>  the audience created for a new target
  *   conn/<cid>/intent/<adv>/<slot>    written before a create (tt_create.h)
- *   conn/<cid>/target/<adv>/<slot>    a target's standing when not healthy
+ *   conn/<cid>/target/<adv>/<slot>    a target's standing when not healthy:
+ *                                     {"state","since_ms","since_seq","reason",
+ *                                     "fix"[,"probed_ms","access_ver"]}
+ *                                     (tt_health.c)
  *   claim/<adv>/<audience_id>         the connection that owns an audience
  *   calc/<adv>/<audience_id>          an audience's calculate_type (fixed)
  *   run/<cid>/<run_id>                uploads and operations of one run

@@ -8,6 +8,7 @@
 #include "delivery/tt_dkeys.h"
 #include "delivery/tt_health.h"
 #include "profile/tt_coverage.h"
+#include "profile/tt_profile.h"
 
 const char *tt_health_name(tt_health_state s)
 {
@@ -63,15 +64,56 @@ aconn_status tt_health_load(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
     t->since_seq = (uint64_t) jint(v, "since_seq");
     ACONN_STRSET(t->reason, jstr(v, "reason"));
     ACONN_STRSET(t->fix, jstr(v, "fix"));
+    t->probed_ms = jint(v, "probed_ms");
+    t->access_ver = (uint64_t) jint(v, "access_ver");
     json_object_put(v);
     return ACONN_OK;
+}
+
+/* The version of the profile's record (0 when it cannot be read). */
+static uint64_t profile_version(tt_apply_ctx *x)
+{
+    json_object *doc = NULL;
+    uint64_t ver = 0;
+    aconn_error e = {.struct_size = sizeof(e)};
+
+    if (x->batch->profile == NULL
+        || tt_profile_load(x->host, x->batch->profile, &doc, &ver, &e) != ACONN_OK)
+        ver = 0;
+    json_object_put(doc);
+    return ver;
+}
+
+int tt_health_probe_due(tt_apply_ctx *x, const tt_dest *t)
+{
+    int64_t now = x->host->now_ms(x->host->ctx);
+
+    if (t->probed_ms <= 0 || now - t->probed_ms >= TT_HEALTH_PROBE_MS || now < t->probed_ms)
+        return 1;
+    return profile_version(x) != t->access_ver;
+}
+
+void tt_health_probed(tt_apply_ctx *x, tt_dest *t)
+{
+    t->probed_ms = x->host->now_ms(x->host->ctx);
+    t->access_ver = profile_version(x);
 }
 
 /* What a person does about a target that failed for good with e. */
 static void fix_for(const tt_apply_ctx *x, tt_dest *t, const aconn_error *e, int dead)
 {
     /* e's message names the request_id too and would not fit: say who acts. */
-    if (tt_coverage_is_target_failure(e))
+    if (tt_coverage_is_target_failure(e) && t->audience_id[0] == '\0')
+        /* Never created: it waits for an access probe (tt_health_probe_due),
+           so say what makes the next delivery try at once. */
+        snprintf(t->fix, sizeof(t->fix), "profile %s's TikTok user has no role on Ad Account "
+                 "%s (TikTok 40106); an Admin of that account must grant this user the Admin "
+                 "or Operator role, or re-authorize the profile as a user who has one. Then "
+                 "connector-host authorize --profile %s --status, and the next delivery "
+                 "creates this Ad Account's audience (without it, a delivery an hour on "
+                 "tries again)", x->batch->profile != NULL ? x->batch->profile : "",
+                 t->advertiser_id, x->batch->profile != NULL ? x->batch->profile : "NAME");
+    else if (tt_coverage_is_target_failure(e))
         snprintf(t->fix, sizeof(t->fix), "profile %s's TikTok user has no role on Ad Account "
                  "%s (TikTok 40106); an Admin of that account must grant this user the Admin "
                  "or Operator role, or re-authorize the profile as a user who has one; the "
@@ -114,6 +156,10 @@ int tt_health_absorb(tt_apply_ctx *x, tt_dest *t)
         }
     }
     t->health = dead ? TT_HEALTH_DEAD : TT_HEALTH_BEHIND;
+    /* Never created for want of access: the try that failed counts as
+       the access probe (probe_new waits TT_HEALTH_PROBE_MS from here). */
+    if (!dead && t->audience_id[0] == '\0' && tt_coverage_is_target_failure(e))
+        tt_health_probed(x, t);
     ACONN_STRSET(t->reason, e->code[0] ? e->code : aconn_status_name(t->status));
     fix_for(x, t, e, dead);
     t->outcome = dead ? "dead" : "behind";
@@ -145,6 +191,10 @@ aconn_status tt_health_save(tt_apply_ctx *x, tt_dest *t, aconn_error *err)
     json_object_object_add(v, "since_seq", json_object_new_int64((int64_t) t->since_seq));
     json_object_object_add(v, "reason", json_object_new_string(t->reason));
     json_object_object_add(v, "fix", json_object_new_string(t->fix));
+    if (t->probed_ms > 0) {
+        json_object_object_add(v, "probed_ms", json_object_new_int64(t->probed_ms));
+        json_object_object_add(v, "access_ver", json_object_new_int64((int64_t) t->access_ver));
+    }
     st = tt_kv_put(x->host, key, v, err);
     json_object_put(v);
     return st;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TT_NOT_COVERED "advertiser_not_covered"
+#define TT_NOT_COVERED TT_COVERAGE_NOT_COVERED
 
 aconn_status tt_coverage_scope(aconn_status st, aconn_error *err, const char *profile,
                                const char *advertiser_id)

@@ -16,6 +16,9 @@
 
 #include <aconn/aconn.h>
 
+/* The error code (and a behind target's reason) of a per-account 40106. */
+#define TT_COVERAGE_NOT_COVERED "advertiser_not_covered"
+
 /*
  * Call after any failed API call made for one Ad Account, with the status
  * it returned and the error it filled. When the refusal is TikTok's 40106

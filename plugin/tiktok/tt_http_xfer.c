@@ -424,11 +424,25 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
         && curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded) == CURLE_OK
         && uploaded > 0)
         http->stats.bytes_uploaded += (uint64_t) uploaded;
-    tt_log(host, st == ACONN_OK ? ACONN_LOG_DEBUG : ACONN_LOG_WARN,
-           "tiktok: %s %s -> HTTP %ld code %ld request_id %s: %s",
-           req->method == TT_GET ? "GET" : "POST", req->endpoint, http_status,
-           in.transport == TT_TRANSPORT_OK ? resp->code : -1L,
-           resp->request_id[0] != '\0' ? resp->request_id : "-",
-           aconn_status_name(st));
+    if (ACONN_STATUS_IS_REAUTHORIZE(st) && in.transport == TT_TRANSPORT_OK
+        && resp->code == 40106 && req->advertiser_id != NULL && req->advertiser_id[0] != '\0')
+        /* A 40106 about one Ad Account is that account's failure
+           (tt_coverage.h): "reauthorize" here would send the user to fix
+           the whole profile when only one account's role is missing. */
+        tt_log(host, ACONN_LOG_WARN, "tiktok: %s %s -> HTTP %ld code 40106 request_id %s: "
+               "profile %s's TikTok user has no role on Ad Account %s (that account only; "
+               "the profile stays connected): an Admin of Ad Account %s must grant this "
+               "user the Admin or Operator role", req->method == TT_GET ? "GET" : "POST",
+               req->endpoint, http_status,
+               resp->request_id[0] != '\0' ? resp->request_id : "-",
+               req->profile != NULL && req->profile[0] != '\0' ? req->profile : "(unnamed)",
+               req->advertiser_id, req->advertiser_id);
+    else
+        tt_log(host, st == ACONN_OK ? ACONN_LOG_DEBUG : ACONN_LOG_WARN,
+               "tiktok: %s %s -> HTTP %ld code %ld request_id %s: %s",
+               req->method == TT_GET ? "GET" : "POST", req->endpoint, http_status,
+               in.transport == TT_TRANSPORT_OK ? resp->code : -1L,
+               resp->request_id[0] != '\0' ? resp->request_id : "-",
+               aconn_status_name(st));
     return st;
 }

@@ -135,6 +135,24 @@ long e2e_requests_to(e2e *e, const char *fragment);
    say). */
 long e2e_rate_limited(e2e *e, long *total);
 
+/* API calls the sandbox received about Ad Account adv (any endpoint,
+   refused ones too), -1 when it cannot say. */
+long e2e_requests_for(e2e *e, const char *adv);
+
+/* Sets the profile's user's role on adv (NULL: none, as if revoked) through
+   the control API; 0 on success. */
+int e2e_set_role(e2e *e, const char *adv, const char *role);
+
+/* The target of adv in report's section ("" for the top-level targets,
+   "plugin", "catch_up.plugin"), or NULL. */
+json_object *e2e_target_of(json_object *report, const char *section, const char *adv);
+
+/* 1 when the one audience named name in adv holds exactly the dataset's
+   members (every type, removals winning), else 0 (the difference on
+   stderr); its id in id_out (may be NULL). */
+int e2e_exact(e2e *e, const char *adv, const char *name, const char *dataset,
+              char id_out[32]);
+
 /* connect --dataset dataset with these settings; the new connection's id
    (malloc'd), or NULL (the reason on stderr). */
 char *e2e_connect(e2e *e, const char *dataset, const char *settings_text);

@@ -200,3 +200,81 @@ long e2e_requests_to(e2e *e, const char *fragment)
     json_object_put(o);
     return n;
 }
+
+long e2e_requests_for(e2e *e, const char *adv)
+{
+    json_object *o = control_get(e, "/sandbox/requests"), *by = NULL, *n = NULL;
+    long count = -1;
+
+    if (o != NULL && json_object_object_get_ex(o, "by_advertiser", &by))
+        count = json_object_object_get_ex(by, adv, &n) ? (long) json_object_get_int64(n) : 0;
+    json_object_put(o);
+    return count;
+}
+
+int e2e_set_role(e2e *e, const char *adv, const char *role)
+{
+    char body[256];
+
+    snprintf(body, sizeof(body),
+             "{\"advertiser_id\":\"%s\",\"user_id\":\"%s\",\"advertiser_role\":%s%s%s}",
+             adv, e->user_id, role ? "\"" : "", role ? role : "null", role ? "\"" : "");
+    char *url = ts_sandbox_url(e->sb, "/sandbox/world/role"), *resp = NULL;
+    long status = 0;
+    int rc = url != NULL ? ts_http_post_json(url, ts_sandbox_ca_file(e->sb), body, &status,
+                                             &resp) : -1;
+
+    free(url);
+    free(resp);
+    return rc == 0 && status == 200 ? 0 : -1;
+}
+
+json_object *e2e_target_of(json_object *report, const char *section, const char *adv)
+{
+    char path[64];
+    json_object *list;
+
+    snprintf(path, sizeof(path), "%s%stargets", section, section[0] ? "." : "");
+    list = ts_json_at(report, path);
+    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
+        json_object *t = json_object_array_get_idx(list, i);
+        const char *a = ts_world_get(t, "advertiser_id");
+        if (a != NULL && strcmp(a, adv) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+int e2e_exact(e2e *e, const char *adv, const char *name, const char *dataset,
+              char id_out[32])
+{
+    e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES], want = {0}, got = {0}, none = {0};
+    char id[32];
+    int ok = 0;
+
+    if (e2e_changes(dataset, 1, 0, adds, removes) != 0)
+        return 0;
+    for (int t = 0; t < E2E_NTYPES; t++) {
+        e2e_set one = {0};
+        e2e_set_apply(&one, &adds[t], &removes[t]);
+        e2e_set_apply(&want, &one, &none);
+        e2e_set_free(&one);
+        e2e_set_free(&adds[t]);
+        e2e_set_free(&removes[t]);
+    }
+    if (e2e_audiences_named(e, adv, name, id) != 1) {
+        fprintf(stderr, "%s in %s: not exactly one audience of that name\n", name, adv);
+        goto cleanup;
+    }
+    if (e2e_members(e, id, &got) != 0)
+        goto cleanup;
+    ok = e2e_set_equal(&got, &want);
+    if (!ok)
+        fprintf(stderr, "%s in %s: %zu members, expected %zu\n", name, adv, got.n, want.n);
+    if (id_out != NULL)
+        memcpy(id_out, id, 32);
+cleanup:
+    e2e_set_free(&got);
+    e2e_set_free(&want);
+    return ok;
+}

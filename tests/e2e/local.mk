@@ -7,7 +7,14 @@ tests_e2e_test_delivery_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
 # Targets: one broken Ad Account never blocks the others; adoption after
-# a lost create.
+# a lost create; behind targets between runs (no new rows, no access).
+check_PROGRAMS += tests/e2e/test_targets_idle
+TESTS += tests/e2e/test_targets_idle
+tests_e2e_test_targets_idle_SOURCES = tests/e2e/test_targets_idle.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_targets_idle_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_targets_idle_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_targets_idle_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
 check_PROGRAMS += tests/e2e/test_targets
 TESTS += tests/e2e/test_targets
 tests_e2e_test_targets_SOURCES = tests/e2e/test_targets.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h

@@ -173,11 +173,45 @@ static void test_connections_after_failure_and_success(void)
     e2e_teardown(&e);
 }
 
+/* A refused completion (a link of no use: its state tampered with): the
+   plugin's "Start again with" names the command, and the host completes it
+   with --plugin, so it runs as printed. */
+static void test_refused_authorize_fix_runs(void)
+{
+    e2e e;
+    e2e_out o;
+    const char *fix;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    {
+        const char *args[] = {"authorize", "--plugin", plugin(), "--profile", "p2",
+                              "--callback",
+                              "https://127.0.0.1/callback?auth_code=x&state=tampered", NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+    }
+    CU_ASSERT_EQUAL(o.exit_code, 1);
+    fix = o.err != NULL ? strstr(o.err, "connector-host authorize ") : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fix);
+    CU_ASSERT_EQUAL(strncmp(fix, "connector-host authorize --plugin ", 34), 0);
+    {
+        e2e_out f;
+        CU_ASSERT(run_printed(&e, fix, &f) == 0);
+        if (f.exit_code != 0)
+            fprintf(stderr, "printed fix: %s\n", f.err);
+        CU_ASSERT_EQUAL(f.exit_code, 0);
+        CU_ASSERT(f.out != NULL && strncmp(f.out, "https://", 8) == 0);
+        e2e_out_free(&f);
+    }
+    e2e_out_free(&o);
+    e2e_teardown(&e);
+}
+
 int main(void)
 {
     static const e2e_test tests[] = {
         {"connections after a failed and a successful delivery",
          test_connections_after_failure_and_success},
+        {"a refused authorize prints a fix that runs", test_refused_authorize_fix_runs},
     };
 
     return e2e_run_suite("operating the host end to end", tests,

@@ -119,7 +119,7 @@ static json_object *target_of(json_object *report, const char *section, const ch
     char path[64];
     json_object *list;
 
-    snprintf(path, sizeof(path), "%s.targets", section);
+    snprintf(path, sizeof(path), "%s%stargets", section, section[0] ? "." : "");
     list = ts_json_at(report, path);
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
         json_object *t = json_object_array_get_idx(list, i);
@@ -162,6 +162,7 @@ static void test_deleted_audience(void)
     assert_exact(&e, b, "Gone", dataset, id_b);
     CU_ASSERT_FATAL(delete_audience(&e, b, id_b) == 0);
 
+    long calls_b = -1;
     for (int run = 0; run < 2; run++) {
         int ops_b = e2e_update_ops(&e, b);
         CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 92 + run, 1, 2, 0, 1) == 0);
@@ -181,7 +182,25 @@ static void test_deleted_audience(void)
         CU_ASSERT_EQUAL(e2e_update_ops(&e, b), ops_b);
         e2e_out_free(&o);
         assert_exact(&e, a, "Gone", dataset, NULL);
+        /* Known dead after run 0: from then on not one request about b. */
+        if (run == 1)
+            CU_ASSERT_EQUAL(e2e_requests_for(&e, b), calls_b);
+        calls_b = e2e_requests_for(&e, b);
+        CU_ASSERT(calls_b > 0);
     }
+    /* No new rows: still partial (exit 5) with the dead target, not
+       "up_to_date"; nothing is sent to either account. */
+    int ops_a = e2e_update_ops(&e, a);
+    long calls_all = e2e_requests_to(&e, "/open_api/");
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 5);
+    CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "status"), "partial");
+    json_object *td = target_of(o.json, "", b);
+    CU_ASSERT(td != NULL && strcmp(ts_world_get(td, "state"), "dead") == 0);
+    e2e_out_free(&o);
+    CU_ASSERT_EQUAL(e2e_requests_for(&e, b), calls_b);
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "/open_api/"), calls_all);
+    CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops_a);
     free(conn);
     e2e_teardown(&e);
 }

@@ -185,6 +185,56 @@ static void test_manners(void)
 
 /* ---- the API base is remembered ---------------------------------------- */
 
+/* authorize's link records its API base: the completing step inherits it,
+   refuses another, and a new link may point elsewhere. */
+static void test_link_api_base(void)
+{
+    fx f;
+    test_result r;
+    json_object *o;
+
+    CU_ASSERT_FATAL(fx_init(&f) == 0);
+    host(&f, NULL, &r, "authorize", "--plugin", f.plugin, "--profile", "p1",
+         "--api-base", BASE_A, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
+    host(&f, NULL, &r, "authorize", "--plugin", f.plugin, "--profile", "p1",
+         "--callback", GOOD_CALLBACK, "--api-base", BASE_B, NULL);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "link was made for --api-base " BASE_A
+                                         ", not " BASE_B));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "authorize --plugin "));
+    test_result_free(&r);
+    host(&f, NULL, &r, "profiles", "--json", NULL);
+    o = json_tokener_parse(r.out);
+    CU_ASSERT_STRING_EQUAL(jstr(o, "0.status"), "authorizing");
+    json_object_put(o);
+    test_result_free(&r);
+    /* The completing step without --api-base: the link's is used. */
+    authorize(&f, "p1", NULL);
+    host(&f, NULL, &r, "profiles", "--json", NULL);
+    o = json_tokener_parse(r.out);
+    CU_ASSERT_STRING_EQUAL(jstr(o, "0.status"), "connected");
+    CU_ASSERT_STRING_EQUAL(jstr(o, "0.api_base"), BASE_A);
+    json_object_put(o);
+    test_result_free(&r);
+    /* A link never completed is replaced by a new one for another API. */
+    host(&f, NULL, &r, "authorize", "--plugin", f.plugin, "--profile", "p2",
+         "--api-base", BASE_A, NULL);
+    test_result_free(&r);
+    host(&f, NULL, &r, "authorize", "--plugin", f.plugin, "--profile", "p2",
+         "--api-base", BASE_B, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    test_result_free(&r);
+    authorize(&f, "p2", NULL);
+    host(&f, NULL, &r, "profiles", "--json", NULL);
+    o = json_tokener_parse(r.out);
+    CU_ASSERT_STRING_EQUAL(jstr(o, "1.api_base"), BASE_B);
+    json_object_put(o);
+    test_result_free(&r);
+    fx_free(&f);
+}
+
 static void test_api_base_remembered(void)
 {
     fx f;
@@ -677,6 +727,7 @@ int main(void)
     if (s == NULL
         || CU_add_test(s, "manners", test_manners) == NULL
         || CU_add_test(s, "API base remembered", test_api_base_remembered) == NULL
+        || CU_add_test(s, "the link's API base", test_link_api_base) == NULL
         || CU_add_test(s, "old state.db migrates", test_old_state_db_migrates) == NULL
         || CU_add_test(s, "connections visible", test_connections_visible) == NULL
         || CU_add_test(s, "runs filters", test_runs_filters) == NULL

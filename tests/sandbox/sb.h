@@ -210,6 +210,7 @@ typedef struct {
     uint64_t request_counter; /* for request_id */
     uint64_t rid_salt;        /* random per run: ids differ between runs */
     json_object *by_endpoint; /* path -> count */
+    json_object *by_advertiser; /* advertiser_id -> requests about it (sb_require_adv) */
     uint64_t total_requests;
     uint64_t qps_refused;        /* answers 40100 of --qps (control API: rate_limited) */
     int64_t processing_delay_ms;

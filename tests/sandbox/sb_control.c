@@ -263,6 +263,11 @@ void sb_h_ctl_requests(sb_ctx *ctx, sb_req *req)
         copy = json_object_new_object();
     }
     json_object_object_add(out, "by_endpoint", copy);
+    copy = NULL;
+    if (json_object_deep_copy(ctx->by_advertiser, &copy, NULL) != 0) {
+        copy = json_object_new_object();
+    }
+    json_object_object_add(out, "by_advertiser", copy);
     json_object_object_add(out, "total", json_object_new_int64((int64_t)ctx->total_requests));
     json_object_object_add(out, "rate_limited", json_object_new_int64((int64_t)ctx->qps_refused));
     pthread_mutex_unlock(&ctx->lock);
@@ -288,6 +293,8 @@ void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req)
         ctx->by_endpoint = fresh;
         fresh = NULL;
     }
+    json_object_put(ctx->by_advertiser);
+    ctx->by_advertiser = json_object_new_object();
     ctx->total_requests = 0;
     ctx->qps_refused = 0;
     ctx->faults = ctx->initial_faults;

@@ -306,6 +306,7 @@ int main(int argc, char **argv)
     ctx.busy_while_processing = o.busy;
     ctx.initial_busy = o.busy;
     ctx.by_endpoint = json_object_new_object();
+    ctx.by_advertiser = json_object_new_object();
     if (sb_faults_parse(o.faults, o.seed, &ctx.faults, err, sizeof err) != 0) {
         fprintf(stderr, "tiktok-sandbox: --faults: %s\n", err);
         goto cleanup;
@@ -357,6 +358,7 @@ cleanup:
     sb_qps_free(ctx.qps);
     sb_inject_free(ctx.inject);
     json_object_put(ctx.by_endpoint);
+    json_object_put(ctx.by_advertiser);
     json_object_put(ctx.world);
     json_object_put(ctx.world_loaded);
     free(ctx.data_dir);

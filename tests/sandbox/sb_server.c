@@ -119,6 +119,16 @@ const char *sb_query(sb_req *req, const char *key)
 int sb_require_adv(sb_ctx *ctx, sb_req *req, const char *adv_id, bool write)
 {
     int r = sb_w_role(ctx, req->user_id, adv_id);
+    json_object *n;
+
+    /* Every API call about an account passes here (under ctx->lock), so
+       tests can tell what one Ad Account cost, refused calls included. */
+    if (ctx->by_advertiser != NULL && adv_id != NULL) {
+        if (json_object_object_get_ex(ctx->by_advertiser, adv_id, &n))
+            json_object_set_int64(n, json_object_get_int64(n) + 1);
+        else
+            json_object_object_add(ctx->by_advertiser, adv_id, json_object_new_int64(1));
+    }
 
     if (r == SB_ROLE_NONE) {
         sb_fail(req, 40106, "The core user is invalid: the access token does not "
