@@ -245,8 +245,10 @@ static void tt_many_start(tt_many *m)
     for (i = 0; i < m->n; i++) {
         tt_slot *s = &m->slots[i];
 
-        if (s->done || s->active || m->not_before[i] > now)
+        if (s->done || s->active)
             continue;
+        /* Cancelled: the waiting ones finish now, not when their turn or
+           backoff is over. */
         if (m->cancelled) {
             if (s->paced)
                 m->booked--;
@@ -256,6 +258,8 @@ static void tt_many_start(tt_many *m)
             m->finished++;
             continue;
         }
+        if (m->not_before[i] > now)
+            continue;
         if (!s->paced && m->running + m->booked >= cap)
             continue;
         if (!tt_many_book(m, i, now))
