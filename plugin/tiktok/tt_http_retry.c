@@ -100,7 +100,9 @@ static aconn_status tt_cancel_status(const tt_request *req, aconn_error *err)
 /* Whether a failed attempt may be repeated for this request. */
 static int tt_may_retry(const tt_request *req, const aconn_error *err)
 {
-    if (!tt_status_retry_in_call(err))
+    /* The parallel path passes &errs[i]; the analyzer cannot know errs is
+       never NULL there, and an error we cannot read is not retried. */
+    if (err == NULL || !tt_status_retry_in_call(err))
         return 0;
     /* A call that must not be repeated blindly is repeated only when it
        surely did nothing: it never reached TikTok, or TikTok answered it
