@@ -7,6 +7,7 @@
 
 #include "ch_dataset.h"
 #include "ch_arena.h"
+#include "ch_jfast.h"
 #include "ch_util.h"
 #include "common/tt_jstrict.h"
 
@@ -47,6 +48,7 @@ struct ch_dataset {
     ch_dataset_reject_fn *on_reject;
     void *reject_ctx;
     char detail[160];           /* a reject's detail naming a key */
+    int no_fast;                /* ch_dataset_set_fast(ds, 0) */
 };
 
 /* One chunk of records; rejects are kept only while collecting (see
@@ -192,6 +194,11 @@ void ch_dataset_close(ch_dataset *ds)
     free(ds->line);
     free(ds->fields);
     free(ds);
+}
+
+void ch_dataset_set_fast(ch_dataset *ds, int on)
+{
+    ds->no_fast = !on;
 }
 
 void ch_dataset_on_reject(ch_dataset *ds, ch_dataset_reject_fn *fn, void *ctx)
@@ -600,6 +607,11 @@ static int ch_dataset_line_to_record(ch_dataset *ds, ch_arena *arena, const char
         ds->empty_lines++;
         return 0;
     }
+    /* Plain records in one pass, without json-c (ch_jfast.h); any other
+       line takes the full path below, with its strict check. */
+    rc = ds->no_fast ? 0 : ch_jfast_record(line, len, ds->line_no, arena, rec);
+    if (rc != 0)
+        return rc;
     /* What json-c would accept or change but RFC 8259 does not allow
        (ch_dataset.h lists the reasons). */
     if (tt_jstrict_check(line, len, &strict) != 0) {

@@ -41,6 +41,11 @@ int ch_dataset_open(const char *path, ch_dataset **out, char *err, size_t errlen
 int ch_dataset_open_regular(const char *path, int *fd, char *err, size_t errlen);
 void ch_dataset_close(ch_dataset *ds);
 
+/* Turns the one-pass fast path for plain records (ch_jfast.h) off (on is
+   the default), so tests and the bench can compare it with the full
+   json-c path on the same lines. */
+void ch_dataset_set_fast(ch_dataset *ds, int on);
+
 void ch_dataset_on_reject(ch_dataset *ds, ch_dataset_reject_fn *fn, void *ctx);
 
 /*

@@ -119,6 +119,10 @@ static const char *ch_svc_option(void *ctx, const char *name)
         return h->parallel_accounts;
     if (strcmp(name, "switch_user") == 0)
         return h->switch_user;
+    /* Test hook (host/README.md): a smaller spool file limit than TikTok's
+       50 MiB, so a test has several files without 50 MiB of data. */
+    if (strcmp(name, "spool_file_bytes") == 0)
+        return getenv("CONNECTOR_HOST_TEST_SPOOL_FILE_BYTES");
     return NULL;
 }
 

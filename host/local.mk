@@ -12,6 +12,7 @@ host_libch_la_SOURCES = \
 	host/ch_cli.c host/ch_cli.h host/ch_cli_state.c \
 	host/ch_commands.c host/ch_cmd_secret.c host/ch_relink.c host/ch_show.c host/ch_show_fail.c host/ch_show.h \
 	host/ch_dataset.c host/ch_dataset.h \
+	host/ch_jfast.c host/ch_jfast.h \
 	host/ch_file.c host/ch_file.h \
 	host/ch_fprint.c host/ch_fprint.h \
 	plugin/common/tt_jstrict.c plugin/common/tt_jstrict.h \

@@ -767,10 +767,10 @@ ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,
  *     the table runs, and SHOULD call them on that entry point's thread: a
  *     host whose runtime must attach a thread it did not create before
  *     running code on it (a JVM, .NET, Go) can then rely on it. The
- *     reference plugin starts threads only inside deliver_batch(), to
- *     write to several Ad Accounts at once (option parallel_accounts):
- *     they call no host service themselves (the deliver_batch() thread
- *     runs their calls for them) and are joined before it returns.
+ *     reference plugin starts threads only inside deliver_batch() and
+ *     joins them before it returns; the ones that write to several Ad
+ *     Accounts at once (option parallel_accounts) call no host service
+ *     themselves: the deliver_batch() thread runs their calls for them.
  *   - The host loads plugins resident and never unloads one while any call
  *     runs; plugins MUST NOT register atexit() handlers, and MUST NOT leave
  *     threads running after a call returns.

@@ -16,6 +16,7 @@ plugin_libtt_core_la_SOURCES += \
 	plugin/delivery/tt_health.c plugin/delivery/tt_health.h \
 	plugin/delivery/tt_targets.c plugin/delivery/tt_targets.h \
 	plugin/delivery/tt_upload.c plugin/delivery/tt_upload.h \
+	plugin/delivery/tt_early.c plugin/delivery/tt_early.h \
 	plugin/delivery/tt_create.c plugin/delivery/tt_create.h \
 	plugin/delivery/tt_update.c plugin/delivery/tt_update.h \
 	plugin/delivery/tt_apply.c plugin/delivery/tt_apply.h \

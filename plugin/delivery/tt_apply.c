@@ -7,6 +7,7 @@
 
 #include "delivery/tt_apply.h"
 #include "delivery/tt_apply_ctx.h"
+#include "delivery/tt_early.h"
 #include "delivery/tt_health.h"
 #include "delivery/tt_par.h"
 #include "delivery/tt_report.h"
@@ -290,6 +291,8 @@ static aconn_status apply(tt_apply_ctx *x, aconn_error *err)
         return st;
     x->api = &x->session.api;
     st = tt_runrec_load(x, err);
+    if (st == ACONN_OK)
+        st = tt_early_record(x->c->early, x, &x->early_uploads, err);
     if (st == ACONN_OK)
         st = tt_targets_layout(x->host, x->c, &x->per_type, err);
     if (st == ACONN_OK)

@@ -6,6 +6,7 @@
 
 #include "common/tt_util.h"
 #include "delivery/tt_conn.h"
+#include "delivery/tt_early.h"
 
 static aconn_status conn_new(const aconn_batch *batch, tt_conn **out, aconn_error *err)
 {
@@ -71,6 +72,7 @@ void tt_conn_free(tt_conn *c)
     if (c == NULL)
         return;
     tt_spool_abort(c->spool);
+    tt_early_free(c->early);
     tt_settings_free(c->settings);
     tt_email_hasher_free(c->hasher);
     free(c->connection_id);

@@ -29,6 +29,7 @@ typedef struct tt_conn {
     /* The run in progress (between a BEGIN batch and its END). */
     char *run_id;
     tt_spool *spool;
+    struct tt_early *early;       /* uploads of full spool files (tt_early.h) */
     tt_ident_counts counts;
     uint64_t records;             /* records read in this run */
     uint64_t removal_records;

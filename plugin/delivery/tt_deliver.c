@@ -12,6 +12,7 @@
 #include "delivery/tt_apply.h"
 #include "delivery/tt_conn.h"
 #include "delivery/tt_deliver.h"
+#include "delivery/tt_early.h"
 #include "delivery/tt_targets.h"
 
 /* What a person reads for each reject; never contains the value itself. */
@@ -64,6 +65,21 @@ static void clear_spool_dir(const char *dir)
     closedir(d);
 }
 
+/* The per-file limit: TikTok's 50 MiB, or a smaller one from the host
+   option "spool_file_bytes" (tests: connector-host passes it from
+   CONNECTOR_HOST_TEST_SPOOL_FILE_BYTES, host/README.md "Test hooks"). */
+static uint64_t spool_file_bytes(const aconn_host *host)
+{
+    const char *v = host->option(host->ctx, "spool_file_bytes");
+    char *end;
+    unsigned long long n;
+
+    if (v == NULL || *v == '\0')
+        return 0;
+    n = strtoull(v, &end, 10);
+    return *end == '\0' && n <= TT_SPOOL_MAX_FILE_BYTES ? (uint64_t) n : 0;
+}
+
 static aconn_status run_begin(tt_conn *c, const aconn_host *host, const aconn_batch *batch,
                               aconn_error *err)
 {
@@ -73,6 +89,8 @@ static aconn_status run_begin(tt_conn *c, const aconn_host *host, const aconn_ba
 
     tt_spool_abort(c->spool);
     c->spool = NULL;
+    tt_early_free(c->early);
+    c->early = NULL;
     free(c->run_id);
     c->run_id = strdup(batch->run_id != NULL ? batch->run_id : "");
     if (c->run_id == NULL)
@@ -91,9 +109,13 @@ static aconn_status run_begin(tt_conn *c, const aconn_host *host, const aconn_ba
     /* Only the files some target takes; a dry run plans as a real one. */
     st = tt_targets_kinds(host, c, &kinds, err);
     if (st == ACONN_OK)
-        st = tt_spool_open(batch->spool_dir, prefix, 0, &c->spool, err);
+        st = tt_spool_open(batch->spool_dir, prefix, spool_file_bytes(host), &c->spool, err);
     if (st == ACONN_OK)
         st = tt_spool_set_kinds(c->spool, kinds, 1, err);
+    if (st == ACONN_OK)
+        st = tt_early_new(host, c, batch, &c->early, err);
+    if (st == ACONN_OK && c->early != NULL)
+        tt_spool_on_full(c->spool, tt_early_file, c->early);
     return st;
 }
 
@@ -180,9 +202,13 @@ aconn_status tt_deliver_batch(const aconn_host *host, void **connection_ctx,
                                "from its first batch",
                                batch->run_id != NULL ? batch->run_id : "(none)");
     }
+    tt_early_attach(c->early, host, batch);
     st = pump_records(c, host, batch, err);
     if (st != ACONN_OK)
-        goto fail;
+        goto fail;    /* tt_early_free() drops what is still queued */
+    /* No thread outlives the call; and the opt-out filter of the spool's
+       finish may rewrite files an upload still reads. */
+    tt_early_join(c->early);
     if (!(batch->flags & ACONN_BATCH_RUN_END))
         return ACONN_OK;
 
@@ -195,11 +221,15 @@ aconn_status tt_deliver_batch(const aconn_host *host, void **connection_ctx,
     st = tt_apply_run(c, host, batch, &files, err);
     tt_spool_files_remove(&files);
     tt_spool_files_free(&files);
+    tt_early_free(c->early);
+    c->early = NULL;
     return st;
 fail:
     /* Any failure abandons the run; the host restarts it from BEGIN. */
     tt_spool_abort(c->spool);
     c->spool = NULL;
+    tt_early_free(c->early);
+    c->early = NULL;
     return st;
 }
 

@@ -150,6 +150,10 @@ void tt_report_write(aconn_output *out, const tt_apply_ctx *x, aconn_status stat
     json_object_object_add(r, "adds_exclude_removes",
                            json_object_new_boolean(x->files->adds_exclude_removes));
     json_object_object_add(r, "files", files_json(x->files));
+    /* Uploads (file x Ad Account) made while the spool was still written,
+       that the apply used instead of uploading (tt_early.h). */
+    json_object_object_add(r, "uploads_while_spooling",
+                           json_object_new_int64((int64_t) x->early_uploads));
     for (size_t i = 0; i < x->ntargets; i++)
         json_object_array_add(ta, target_json(&x->targets[i], x));
     json_object_object_add(r, "targets", ta);

@@ -37,7 +37,7 @@ aconn_status tt_runrec_load(tt_apply_ctx *x, aconn_error *err)
     return st;
 }
 
-static aconn_status save(tt_apply_ctx *x, aconn_error *err)
+aconn_status tt_runrec_save(tt_apply_ctx *x, aconn_error *err)
 {
     tt_apply_ctx *r = rec(x);
     aconn_status st = tt_kv_cas(x->host, r->run_key, r->run_version, r->run,
@@ -77,7 +77,17 @@ aconn_status tt_runrec_mark(tt_apply_ctx *x, const char *name, const char *key,
     json_object_object_add(section(x, name), key,
                            value != NULL ? json_object_new_string(value)
                                          : json_object_new_boolean(1));
-    return save(x, err);
+    return tt_runrec_save(x, err);
+}
+
+int tt_runrec_put(tt_apply_ctx *x, const char *name, const char *key, const char *value)
+{
+    json_object *v = value != NULL ? json_object_new_string(value)
+                                   : json_object_new_boolean(1);
+
+    if (v == NULL)
+        return -1;
+    return json_object_object_add(section(x, name), key, v) == 0 ? 0 : -1;
 }
 
 aconn_status tt_runrec_forget_uploads(tt_apply_ctx *x, const char *adv, aconn_error *err)
@@ -95,7 +105,7 @@ aconn_status tt_runrec_forget_uploads(tt_apply_ctx *x, const char *adv, aconn_er
         json_object_object_add(keep, key, json_object_get(val));
     }
     json_object_object_add(rec(x)->run, "uploads", keep);
-    return save(x, err);
+    return tt_runrec_save(x, err);
 }
 
 void tt_runrec_drop(tt_apply_ctx *x)

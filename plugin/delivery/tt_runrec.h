@@ -22,6 +22,11 @@ int tt_runrec_is_done(tt_apply_ctx *x, const char *key);
 aconn_status tt_runrec_mark(tt_apply_ctx *x, const char *section, const char *key,
                             const char *value, aconn_error *err);
 
+/* Records key in section without saving (0, or -1 out of memory); for
+   several at once, then tt_runrec_save(). */
+int tt_runrec_put(tt_apply_ctx *x, const char *section, const char *key, const char *value);
+aconn_status tt_runrec_save(tt_apply_ctx *x, aconn_error *err);
+
 /* Forgets the file_paths recorded in "uploads" for Ad Account adv (TikTok
    no longer has them), so the next tt_upload_all() uploads them again;
    saves the record. */

@@ -45,6 +45,8 @@ struct tt_spool {
     tt_stream streams[TT_KIND_COUNT][TT_SPOOL_OP_COUNT];
     tt_spool_file *done;     /* closed files */
     size_t ndone, cap;
+    void (*on_full)(void *ctx, const tt_spool_file *f);
+    void *on_full_ctx;
 };
 
 const char *tt_spool_op_name(tt_spool_op op)
@@ -264,6 +266,8 @@ static aconn_status stream_put(tt_spool *sp, int kind, tt_spool_op op, const cha
         st = close_file(sp, kind, op, err);
         if (st != ACONN_OK)
             return st;
+        if (sp->on_full != NULL)
+            sp->on_full(sp->on_full_ctx, &sp->done[sp->ndone - 1]);
     }
     if (s->fd < 0) {
         st = open_file(sp, kind, op, err);
@@ -326,6 +330,13 @@ static aconn_status add_multi(tt_spool *sp, tt_spool_op op, const tt_spool_id *i
             return st;
     }
     return ACONN_OK;
+}
+
+void tt_spool_on_full(tt_spool *sp, void (*fn)(void *ctx, const tt_spool_file *f),
+                      void *ctx)
+{
+    sp->on_full = fn;
+    sp->on_full_ctx = ctx;
 }
 
 aconn_status tt_spool_set_kinds(tt_spool *sp, unsigned kinds, int filter_optouts,

@@ -115,6 +115,18 @@ aconn_status tt_spool_open(const char *dir, const char *prefix,
 aconn_status tt_spool_set_kinds(tt_spool *sp, unsigned kinds, int filter_optouts,
                                 aconn_error *err);
 
+/**
+ * Calls fn(ctx, f) on the spool's thread each time a file reaches the
+ * per-file limit and is closed while the spool goes on writing (not for the
+ * files tt_spool_finish() closes), so it can be uploaded while the next one
+ * is written (tt_early.h). f, its path included, is valid during the call
+ * only. The file stays on disk until the spool is finished or aborted; an
+ * add file may still be rewritten by the opt-out filter in
+ * tt_spool_finish(), which changes its MD5. fn NULL turns it off.
+ */
+void tt_spool_on_full(tt_spool *sp, void (*fn)(void *ctx, const tt_spool_file *f),
+                      void *ctx);
+
 /** Appends the identifiers of one record (ids[0..n), any types, op). */
 aconn_status tt_spool_add_record(tt_spool *sp, tt_spool_op op, const tt_spool_id *ids,
                                  size_t n, aconn_error *err);

@@ -100,8 +100,8 @@ aconn_status tt_targets_layout(const aconn_host *host, const tt_conn *c, int *pe
     return st;
 }
 
-static aconn_status cached_calc(const aconn_host *host, const char *adv, const char *aud,
-                                char *out, size_t n, aconn_error *err)
+aconn_status tt_targets_cached_calc(const aconn_host *host, const char *adv, const char *aud,
+                                    char *out, size_t n, aconn_error *err)
 {
     char key[TT_DKEY_MAX];
     json_object *v = NULL;
@@ -137,8 +137,8 @@ aconn_status tt_targets_kinds(const aconn_host *host, const tt_conn *c, unsigned
     for (size_t i = 0; i < s->ntargets; i++)
         for (size_t j = 0; j < s->targets[i].naudiences; j++) {
             char calc[32];
-            st = cached_calc(host, s->targets[i].advertiser_id, s->targets[i].audience_ids[j],
-                             calc, sizeof(calc), err);
+            st = tt_targets_cached_calc(host, s->targets[i].advertiser_id,
+                                        s->targets[i].audience_ids[j], calc, sizeof(calc), err);
             if (st != ACONN_OK)
                 return st;
             /* Not known yet: spool every kind this once. */

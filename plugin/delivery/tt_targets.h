@@ -32,6 +32,11 @@ aconn_status tt_targets_kinds(const aconn_host *host, const tt_conn *c, unsigned
    standing (tt_health.h). */
 aconn_status tt_targets_plan(tt_apply_ctx *x, aconn_error *err);
 
+/* The calculate_type of an existing audience cached by an earlier run, or
+   "" when it is not known yet. */
+aconn_status tt_targets_cached_calc(const aconn_host *host, const char *adv, const char *aud,
+                                    char *out, size_t n, aconn_error *err);
+
 /* Identifier types of a calculate_type (0: none the connector delivers). */
 unsigned tt_targets_types_for_calc(const char *calc);
 

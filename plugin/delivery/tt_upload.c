@@ -10,17 +10,19 @@
 
 #define TT_MAID_TYPES ((1u << TT_ID_IDFA_SHA256) | (1u << TT_ID_GAID_SHA256))
 
-/* The calculate_type a file is uploaded with, for target t: a MAID
-   audience (FIRST_SHA256, MAID_SHA256) takes IDFA and GAID files under its
-   own type. */
-static const char *upload_calc(const tt_dest *t, const tt_spool_file *f)
+const char *tt_upload_calc(unsigned types, const char *calc, const tt_spool_file *f)
 {
     if (f->kind == TT_KIND_MULTI)
         return "MULTIPLE_TYPES";
-    return t->types == TT_MAID_TYPES ? t->calc : tt_id_type_name(f->type);
+    return types == TT_MAID_TYPES ? calc : tt_id_type_name(f->type);
 }
 
-static void upload_key(char *buf, size_t n, const char *adv, const char *calc, const char *md5)
+static const char *upload_calc(const tt_dest *t, const tt_spool_file *f)
+{
+    return tt_upload_calc(t->types, t->calc, f);
+}
+
+void tt_upload_key(char *buf, size_t n, const char *adv, const char *calc, const char *md5)
 {
     snprintf(buf, n, "%s|%s|%s", adv, calc, md5);
 }
@@ -48,7 +50,7 @@ static aconn_status upload_one(tt_apply_ctx *x, const tt_spool_file *f, const ch
 
         if (!tt_upload_wanted(t, f) || strcmp(upload_calc(t, f), calc) != 0)
             continue;
-        upload_key(key, sizeof(key), t->advertiser_id, calc, f->md5_hex);
+        tt_upload_key(key, sizeof(key), t->advertiser_id, calc, f->md5_hex);
         for (size_t j = 0; j < n; j++)
             dup |= strcmp(advs[j], t->advertiser_id) == 0;
         if (!dup && tt_runrec_upload(x, key) == NULL)
@@ -67,7 +69,7 @@ static aconn_status upload_one(tt_apply_ctx *x, const tt_spool_file *f, const ch
     for (size_t j = 0; j < n && st == ACONN_OK; j++) {
         char key[160];
         if (res[j].status == ACONN_OK) {
-            upload_key(key, sizeof(key), advs[j], calc, f->md5_hex);
+            tt_upload_key(key, sizeof(key), advs[j], calc, f->md5_hex);
             st = tt_runrec_mark(x, "uploads", key, res[j].file_path, err);
             continue;
         }
@@ -151,7 +153,7 @@ size_t tt_upload_paths(tt_apply_ctx *x, const tt_dest *t, tt_spool_op op, const 
 
         if (f->op != op || !(t->kinds & TT_KIND_BIT(f->kind)))
             continue;
-        upload_key(key, sizeof(key), t->advertiser_id, upload_calc(t, f), f->md5_hex);
+        tt_upload_key(key, sizeof(key), t->advertiser_id, upload_calc(t, f), f->md5_hex);
         fp = tt_runrec_upload(x, key);
         if (fp == NULL)
             continue;

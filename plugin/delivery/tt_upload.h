@@ -14,6 +14,14 @@
 /* Non-zero when target t takes file f (and is live in this run). */
 int tt_upload_wanted(const tt_dest *t, const tt_spool_file *f);
 
+/* The calculate_type file f is uploaded with to an audience of calculate_type
+   calc taking types (bits of tt_id_type): a MAID audience (FIRST_SHA256,
+   MAID_SHA256) takes IDFA and GAID files under its own type. Static or calc. */
+const char *tt_upload_calc(unsigned types, const char *calc, const tt_spool_file *f);
+
+/* The run record's key of an upload: "adv|calc|md5". */
+void tt_upload_key(char *buf, size_t n, const char *adv, const char *calc, const char *md5);
+
 aconn_status tt_upload_all(tt_apply_ctx *x, aconn_error *err);
 
 /* TikTok lost t's uploaded files (TT_CLASS_FILE_GONE: 40905/40910): forget

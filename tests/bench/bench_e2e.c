@@ -122,82 +122,10 @@ static int parse_args(int argc, char **argv, cfg *c)
     return 0;
 }
 
-/* A Business Center the user is a member of: the host only offers Ad
-   Accounts inside a Business Center the user reaches. */
-static const char *user_bc(json_object *w, const char *user)
-{
-    json_object *bcs, *members, *id, *uid;
-
-    if (!json_object_object_get_ex(w, "business_centers", &bcs))
-        return NULL;
-    for (size_t i = 0; i < json_object_array_length(bcs); i++) {
-        json_object *bc = json_object_array_get_idx(bcs, i);
-        if (!json_object_object_get_ex(bc, "members", &members)
-            || !json_object_object_get_ex(bc, "bc_id", &id))
-            continue;
-        for (size_t k = 0; k < json_object_array_length(members); k++)
-            if (json_object_object_get_ex(json_object_array_get_idx(members, k), "user_id",
-                                          &uid)
-                && strcmp(json_object_get_string(uid), user) == 0)
-                return json_object_get_string(id);
-    }
-    return NULL;
-}
-
-/* The default world with its Ad Accounts replaced by 10 that the first user
-   administers, so 1, 3 and 10 targets are all writable. */
 static int write_world(const cfg *c, char *path, size_t cap)
 {
-    const char *argv[] = {c->paths.sandbox, "--print-world", NULL};
-    bench_proc_result res;
-    char *text = NULL;
-    json_object *w = NULL, *users, *user, *advs;
-    const char *bc;
-    int rc = -1;
-
     snprintf(path, cap, "%s/world.json", c->work);
-    if (bench_proc_run(argv, NULL, &text, NULL, NULL, 30, &res) != 0 || res.exit_code != 0
-        || (w = json_tokener_parse(text)) == NULL
-        || !json_object_object_get_ex(w, "users", &users)
-        || !json_object_object_get_ex(json_object_array_get_idx(users, 0), "user_id", &user)) {
-        fprintf(stderr, "bench-e2e: cannot read the sandbox's default world\n");
-        goto cleanup;
-    }
-    if ((bc = user_bc(w, json_object_get_string(user))) == NULL) {
-        fprintf(stderr, "bench-e2e: the default world has no Business Center for its first "
-                        "user\n");
-        goto cleanup;
-    }
-    if ((advs = json_object_new_array()) == NULL)
-        goto cleanup;
-    json_object_object_add(w, "advertisers", advs);
-    for (int i = 1; i <= 10; i++) {
-        json_object *a = json_object_new_object(), *roles = json_object_new_array(),
-                    *role = json_object_new_object();
-        char id[32], name[32];
-        if (a == NULL || roles == NULL || role == NULL) {
-            json_object_put(a);
-            json_object_put(roles);
-            json_object_put(role);
-            goto cleanup;
-        }
-        snprintf(id, sizeof(id), "72129%014d", i);
-        snprintf(name, sizeof(name), "Bench %02d", i);
-        json_object_object_add(role, "user_id", json_object_get(user));
-        json_object_object_add(role, "advertiser_role", json_object_new_string("ADMIN"));
-        json_object_array_add(roles, role);
-        json_object_object_add(a, "advertiser_id", json_object_new_string(id));
-        json_object_object_add(a, "name", json_object_new_string(name));
-        json_object_object_add(a, "owner_bc_id", json_object_new_string(bc));
-        json_object_object_add(a, "roles", roles);
-        json_object_object_add(a, "prefilled_audiences", json_object_new_int(0));
-        json_object_array_add(advs, a);
-    }
-    rc = json_object_to_file_ext(path, w, JSON_C_TO_STRING_PRETTY) == 0 ? 0 : -1;
-cleanup:
-    json_object_put(w);
-    free(text);
-    return rc;
+    return bench_world_write(c->paths.sandbox, path);
 }
 
 /* tt-gen-dataset --records N --seed 42, once per size (same bytes each time);
@@ -495,6 +423,11 @@ int main(int argc, char **argv)
         rows[nr++] = row("e2e.api_calls.uploads", (double) bl->uploads, "calls",
                          (double) (bl->nfiles * 3), "== files x accounts",
                          bl->uploads == bl->nfiles * 3);
+        /* Of those, the ones made while the spool was still written (all but
+           the files the spool's finish closes). */
+        rows[nr++] = row("e2e.uploads_while_spooling", (double) bl->early_uploads, "uploads",
+                         (double) bl->uploads, "", -1);
+        rows[nr - 1].ratio = bl->uploads > 0 ? (double) bl->early_uploads / bl->uploads : 0;
         rows[nr++] = row("e2e.api_calls.create_update", (double) (bl->creates + bl->updates),
                          "calls", (double) (bl->ngroups * 3), "== audiences",
                          bl->creates + bl->updates == bl->ngroups * 3);

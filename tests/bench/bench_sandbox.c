@@ -173,3 +173,78 @@ json_object *bench_http_post_json(const char *url, const char *post)
     json_object *j = NULL;
     return request(url, post, &j, NULL) == 0 ? j : NULL;
 }
+
+/* A Business Center the user is a member of: the host only offers Ad
+   Accounts inside a Business Center the user reaches. */
+static const char *user_bc(json_object *w, const char *user)
+{
+    json_object *bcs, *members, *id, *uid;
+
+    if (!json_object_object_get_ex(w, "business_centers", &bcs))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(bcs); i++) {
+        json_object *bc = json_object_array_get_idx(bcs, i);
+        if (!json_object_object_get_ex(bc, "members", &members)
+            || !json_object_object_get_ex(bc, "bc_id", &id))
+            continue;
+        for (size_t k = 0; k < json_object_array_length(members); k++)
+            if (json_object_object_get_ex(json_object_array_get_idx(members, k), "user_id",
+                                          &uid)
+                && strcmp(json_object_get_string(uid), user) == 0)
+                return json_object_get_string(id);
+    }
+    return NULL;
+}
+
+int bench_world_write(const char *sandbox, const char *path)
+{
+    const char *argv[] = {sandbox, "--print-world", NULL};
+    bench_proc_result res;
+    char *text = NULL;
+    json_object *w = NULL, *users, *user, *advs;
+    const char *bc;
+    int rc = -1;
+
+    if (bench_proc_run(argv, NULL, &text, NULL, NULL, 30, &res) != 0 || res.exit_code != 0
+        || (w = json_tokener_parse(text)) == NULL
+        || !json_object_object_get_ex(w, "users", &users)
+        || !json_object_object_get_ex(json_object_array_get_idx(users, 0), "user_id", &user)) {
+        fprintf(stderr, "bench-e2e: cannot read the sandbox's default world\n");
+        goto cleanup;
+    }
+    if ((bc = user_bc(w, json_object_get_string(user))) == NULL) {
+        fprintf(stderr, "bench-e2e: the default world has no Business Center for its first "
+                        "user\n");
+        goto cleanup;
+    }
+    if ((advs = json_object_new_array()) == NULL)
+        goto cleanup;
+    json_object_object_add(w, "advertisers", advs);
+    for (int i = 1; i <= 10; i++) {
+        json_object *a = json_object_new_object(), *roles = json_object_new_array(),
+                    *role = json_object_new_object();
+        char id[32], name[32];
+        if (a == NULL || roles == NULL || role == NULL) {
+            json_object_put(a);
+            json_object_put(roles);
+            json_object_put(role);
+            goto cleanup;
+        }
+        snprintf(id, sizeof(id), "72129%014d", i);
+        snprintf(name, sizeof(name), "Bench %02d", i);
+        json_object_object_add(role, "user_id", json_object_get(user));
+        json_object_object_add(role, "advertiser_role", json_object_new_string("ADMIN"));
+        json_object_array_add(roles, role);
+        json_object_object_add(a, "advertiser_id", json_object_new_string(id));
+        json_object_object_add(a, "name", json_object_new_string(name));
+        json_object_object_add(a, "owner_bc_id", json_object_new_string(bc));
+        json_object_object_add(a, "roles", roles);
+        json_object_object_add(a, "prefilled_audiences", json_object_new_int(0));
+        json_object_array_add(advs, a);
+    }
+    rc = json_object_to_file_ext(path, w, JSON_C_TO_STRING_PRETTY) == 0 ? 0 : -1;
+cleanup:
+    json_object_put(w);
+    free(text);
+    return rc;
+}

@@ -36,4 +36,11 @@ int bench_http_redirect(const char *url, char **location);
 /* POST a JSON body; the parsed JSON answer (caller puts), or NULL. */
 json_object *bench_http_post_json(const char *url, const char *body);
 
+/* Writes the benchmark's world to path: the default world of `sandbox
+   --print-world` with its Ad Accounts replaced by 10 ("Bench 01".."Bench
+   10", ids 72129000000000000NN) that the first user administers, inside a
+   Business Center the user belongs to, so 1, 3 and 10 targets are all
+   writable. 0, or -1 with the reason on stderr. */
+int bench_world_write(const char *sandbox, const char *path);
+
 #endif

@@ -38,7 +38,7 @@ static int host_cmd(const bench_session *s, const char *const *args, const char 
                     bench_proc_result *res)
 {
     const char *argv[32];
-    char home[600], log[600];
+    char home[600], log[600], offset[32];
     bench_proc_result local;
     size_t n = 0;
 
@@ -55,6 +55,11 @@ static int host_cmd(const bench_session *s, const char *const *args, const char 
     argv[n++] = s->sb.base_url;
     argv[n++] = "--redirect-uri";
     argv[n++] = REDIRECT_URI;
+    if (s->clock_offset_ms != 0) {
+        snprintf(offset, sizeof(offset), "%lld", s->clock_offset_ms);
+        argv[n++] = "--clock-offset-ms";
+        argv[n++] = offset;
+    }
     argv[n] = NULL;
     if (bench_proc_run(argv, in, out, out_path, log, timeout_s, res) != 0)
         return -1;
@@ -156,10 +161,17 @@ static int connect_dataset(bench_session *s, const char *dataset)
         goto cleanup;
     for (int i = 0; i < s->naccounts; i++)
         json_object_array_add(list, json_object_new_string(s->accounts[i]));
-    json_object_object_add(o, "connection_type", json_object_new_string("new"));
+    json_object_object_add(o, "connection_type",
+                           json_object_new_string(s->existing_adv[0] ? "both" : "new"));
     json_object_object_add(o, "audience_name", json_object_new_string("Bench"));
     json_object_object_add(o, "create_new_for", list);
     list = NULL;
+    if (s->existing_adv[0]) {
+        json_object *ex = json_object_new_object(), *ids = json_object_new_array();
+        json_object_array_add(ids, json_object_new_string(s->existing_aud));
+        json_object_object_add(ex, s->existing_adv, ids);
+        json_object_object_add(o, "existing_audiences", ex);
+    }
     if (s->clear_text)
         json_object_object_add(o, "accept_clear_text_emails", json_object_new_boolean(1));
     snprintf(settings, sizeof(settings), "%s/settings.json", s->dir);
@@ -177,7 +189,8 @@ cleanup:
 }
 
 static int session_open(bench_session *s, const bench_paths *paths, const char *dir,
-                        const char *dataset, int naccounts, int clear_text)
+                        const char *dataset, int naccounts, int clear_text, const char *adv,
+                        const char *aud)
 {
     const char *set_id[] = {"secret", "set", "--plugin", paths->plugin, "app_id", NULL};
     const char *set_secret[] = {"secret", "set", "--plugin", paths->plugin, "app_secret", NULL};
@@ -187,7 +200,9 @@ static int session_open(bench_session *s, const bench_paths *paths, const char *
     s->paths = paths;
     s->naccounts = naccounts;
     s->clear_text = clear_text;
-    if (naccounts < 1 || naccounts > 16 || copy_str(s->dir, sizeof(s->dir), dir) != 0)
+    if (naccounts < 1 || naccounts > 16 || copy_str(s->dir, sizeof(s->dir), dir) != 0
+        || copy_str(s->existing_adv, sizeof(s->existing_adv), adv) != 0
+        || copy_str(s->existing_aud, sizeof(s->existing_aud), aud) != 0)
         return -1;
     (void) bench_rm_tree(dir);
     if (mkdir(dir, 0700) != 0) {
@@ -211,13 +226,20 @@ fail:
 int bench_session_open(bench_session *s, const bench_paths *paths, const char *dir,
                        const char *dataset, int naccounts)
 {
-    return session_open(s, paths, dir, dataset, naccounts, 0);
+    return session_open(s, paths, dir, dataset, naccounts, 0, "", "");
+}
+
+int bench_session_open_both(bench_session *s, const bench_paths *paths, const char *dir,
+                            const char *dataset, int naccounts, const char *adv,
+                            const char *aud)
+{
+    return session_open(s, paths, dir, dataset, naccounts, 0, adv, aud);
 }
 
 int bench_session_open_clear(bench_session *s, const bench_paths *paths, const char *dir,
                              const char *dataset, int naccounts)
 {
-    return session_open(s, paths, dir, dataset, naccounts, 1);
+    return session_open(s, paths, dir, dataset, naccounts, 1, "", "");
 }
 
 /* by_endpoint[ep] of a /sandbox/requests answer. */
@@ -319,6 +341,12 @@ int bench_session_deliver(bench_session *s, bench_delivery *d)
         goto cleanup;
     }
     d->records = (uint64_t) json_object_get_int64(v);
+    {
+        json_object *plugin = NULL, *early = NULL;
+        if (json_object_object_get_ex(report, "plugin", &plugin)
+            && json_object_object_get_ex(plugin, "uploads_while_spooling", &early))
+            d->early_uploads = (long) json_object_get_int64(early);
+    }
     d->bytes_uploaded = d->spool_bytes * (uint64_t) s->naccounts;
     d->calls = total_of(after) - total_of(before);
     d->uploads = count_of(after, "dmp/custom_audience/file/upload")

@@ -29,6 +29,9 @@ typedef struct bench_session {
     int naccounts;
     char connection[64];
     int clear_text;          /* connect with accept_clear_text_emails */
+    char existing_adv[32];   /* "" or an existing audience the connection */
+    char existing_aud[32];   /* also updates (connection_type "both") */
+    long long clock_offset_ms;  /* the host's clock (--clock-offset-ms), 0 = real */
 } bench_session;
 
 /* What one deliver did. */
@@ -44,6 +47,7 @@ typedef struct bench_delivery {
     uint64_t bytes_uploaded;     /* spool_bytes x accounts */
     long calls, uploads, creates, updates, gets, lists, other_calls;
     long calls_min;              /* what TikTok's limits allow, gets included */
+    long early_uploads;          /* plugin.uploads_while_spooling (issue #14 point 4) */
     json_object *files;          /* the report's plugin.files (owned) */
 } bench_delivery;
 
@@ -58,6 +62,13 @@ int bench_session_open(bench_session *s, const bench_paths *paths, const char *d
 /* As bench_session_open, the connection accepting clear-text emails. */
 int bench_session_open_clear(bench_session *s, const bench_paths *paths, const char *dir,
                              const char *dataset, int naccounts);
+
+/* As bench_session_open, the connection also updating the existing audience
+   aud of Ad Account adv (connection_type "both"); adv must not be one of
+   the first naccounts accounts, which get new audiences. */
+int bench_session_open_both(bench_session *s, const bench_paths *paths, const char *dir,
+                            const char *dataset, int naccounts, const char *adv,
+                            const char *aud);
 
 /*
  * Runs `deliver --dry-run` (read, parse, map, hash, spool; nothing sent,

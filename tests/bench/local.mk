@@ -1,7 +1,7 @@
 # tests/bench: `make bench` (not part of make check). Built on demand.
 EXTRA_PROGRAMS = tests/bench/bench-pipeline tests/bench/bench-email tests/bench/bench-reader \
 	tests/bench/bench-e2e tests/bench/bench-summary tests/bench/bench-fprint \
-	tests/bench/bench-state
+	tests/bench/bench-state tests/bench/bench-ops
 tests_bench_bench_email_SOURCES = tests/bench/bench_email.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_bench_email_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin
@@ -21,6 +21,13 @@ tests_bench_bench_e2e_SOURCES = tests/bench/bench_e2e.c \
 tests_bench_bench_e2e_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
 tests_bench_bench_e2e_LDADD = host/libch.la $(LIBLTDL) $(SQLITE_LIBS) \
 	$(JSON_C_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
+tests_bench_bench_ops_SOURCES = tests/bench/bench_ops.c \
+	tests/bench/bench_session.c tests/bench/bench_session.h \
+	tests/bench/bench_sandbox.c tests/bench/bench_sandbox.h \
+	tests/bench/bench_proc.c tests/bench/bench_proc.h \
+	tests/bench/bench_util.c tests/bench/bench_util.h
+tests_bench_bench_ops_CFLAGS = $(AM_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
+tests_bench_bench_ops_LDADD = $(JSON_C_LIBS) $(CURL_LIBS)
 tests_bench_bench_reader_SOURCES = tests/bench/bench_reader.c \
 	tests/bench/bench_baseline.c tests/bench/bench_baseline.h \
 	tests/bench/bench_proc.c tests/bench/bench_proc.h \
@@ -82,11 +89,17 @@ bench: all $(EXTRA_PROGRAMS)
 		--records $(BENCH_RECORDS) --runs $(BENCH_RUNS) \
 		--small-records $(BENCH_SMALL_RECORDS) --small-runs $(BENCH_SMALL_RUNS) \
 		--json bench-results/e2e.json
+	$(top_builddir)/tests/bench/bench-ops \
+		--host '$(abs_top_builddir)/host/connector-host' \
+		--sandbox '$(abs_top_builddir)/tests/sandbox/tiktok-sandbox' \
+		--plugin '$(abs_top_builddir)/plugin/tiktok_connector.la' \
+		--gen '$(abs_top_builddir)/tests/tools/tt-gen-dataset' \
+		--work '$(BENCH_WORK)' --json bench-results/ops.json
 	-$(SHELL) $(top_srcdir)/tests/bench/bench-plot.sh bench-results
 	@echo
 	$(top_builddir)/tests/bench/bench-summary --out bench-results/summary.json \
 		--started "$$(cat bench-results/started)" \
 		--command 'make bench BENCH_RECORDS=$(BENCH_RECORDS) BENCH_RUNS=$(BENCH_RUNS) BENCH_SMALL_RECORDS=$(BENCH_SMALL_RECORDS) BENCH_SMALL_RUNS=$(BENCH_SMALL_RUNS)' \
 		bench-results/pipeline.json bench-results/email.json bench-results/reader.json \
-		bench-results/fprint.json bench-results/e2e.json
+		bench-results/fprint.json bench-results/e2e.json bench-results/ops.json
 PHONY_TARGETS += bench

@@ -6,6 +6,14 @@ tests_e2e_test_delivery_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_delivery_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
+# Upload while spooling (#14 point 4): several small spool files.
+check_PROGRAMS += tests/e2e/test_early
+TESTS += tests/e2e/test_early
+tests_e2e_test_early_SOURCES = tests/e2e/test_early.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_early_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_early_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_early_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
 # Targets: one broken Ad Account never blocks the others; adoption after
 # a lost create; behind targets between runs (no new rows, no access).
 check_PROGRAMS += tests/e2e/test_targets_idle

@@ -8,7 +8,9 @@
  * Checks: every complete line is exactly one of record, rejected line or
  * empty line; records are well-formed (seq = their line, attributes with
  * UTF-8 values of the stated length); rejects name a known reason and a
- * line already read; seeking then reading sees the same lines.
+ * line already read; seeking then reading sees the same lines; the
+ * reader's fast path (host/ch_jfast.h) and its full json-c path give the
+ * same records and rejects (a digest of both, fast path on and off).
  */
 #include <config.h>
 
@@ -30,8 +32,20 @@ typedef struct fz_rejects {
     uint64_t count;
     uint64_t last_line;
     uint64_t bad;            /* callbacks that broke a promise */
+    uint64_t digest;         /* of every record and reject, in order */
     const ch_dataset *ds;
 } fz_rejects;
+
+/* FNV-1a over n bytes, into *h. */
+static void fz_mix(uint64_t *h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < n; i++) {
+        *h ^= b[i];
+        *h *= 0x100000001b3ull;
+    }
+}
 
 static void fz_on_reject(void *ctx, uint64_t line, const char *reason, const char *detail)
 {
@@ -44,6 +58,9 @@ static void fz_on_reject(void *ctx, uint64_t line, const char *reason, const cha
     int ok = 0;
 
     r->count++;
+    fz_mix(&r->digest, &line, sizeof(line));
+    if (reason != NULL)
+        fz_mix(&r->digest, reason, strlen(reason) + 1);
     for (i = 0; reason != NULL && i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(reason, known[i]) == 0)
             ok = 1;
@@ -133,8 +150,22 @@ static int fz_record_sane(const aconn_record *rec, uint64_t line)
  * `step` lines; counts records and checks them. Returns 0 or a
  * finding number.
  */
-static int fz_read(const char *path, uint64_t from, uint64_t step, uint64_t *records,
-                   fz_rejects *rej, uint64_t *lines_read, uint64_t *empty)
+/* Adds a record to the digest: seq, op, and each attribute. */
+static void fz_mix_record(uint64_t *h, const aconn_record *rec)
+{
+    fz_mix(h, &rec->seq, sizeof(rec->seq));
+    fz_mix(h, &rec->op, sizeof(rec->op));
+    for (uint32_t i = 0; i < rec->nattrs; i++) {
+        const aconn_attr *a = &rec->attrs[i];
+        fz_mix(h, a->name, strlen(a->name) + 1);
+        fz_mix(h, a->type, strlen(a->type) + 1);
+        fz_mix(h, &a->value_len, sizeof(a->value_len));
+        fz_mix(h, a->value, a->value_len);
+    }
+}
+
+static int fz_read(const char *path, int fast, uint64_t from, uint64_t step,
+                   uint64_t *records, fz_rejects *rej, uint64_t *lines_read, uint64_t *empty)
 {
     ch_dataset *ds = NULL;
     char err[256];
@@ -145,6 +176,8 @@ static int fz_read(const char *path, uint64_t from, uint64_t step, uint64_t *rec
     if (ch_dataset_open(path, &ds, err, sizeof(err)) != 0)
         return err[0] == '\0' ? 10 : 0;   /* an open error must say why */
     rej->ds = ds;
+    rej->digest = 0xcbf29ce484222325ull;
+    ch_dataset_set_fast(ds, fast);
     ch_dataset_on_reject(ds, fz_on_reject, rej);
     if (from > 1) {
         int s = ch_dataset_seek_line(ds, from, err, sizeof(err));
@@ -179,6 +212,7 @@ static int fz_read(const char *path, uint64_t from, uint64_t step, uint64_t *rec
                 goto cleanup;
             }
             prev = recs[i]->seq;
+            fz_mix_record(&rej->digest, recs[i]);
         }
         *records += count;
         if (count == 0 && ch_dataset_line(ds) == before)
@@ -208,15 +242,21 @@ int fz_dataset(const uint8_t *data, size_t size)
         return 0;
     if (ch_dataset_count_lines(path, &lines, err, sizeof(err)) != 0)
         return 20;
-    rc = fz_read(path, 1, UINT64_MAX / 2, &records, &rej, &read, &empty);
+    rc = fz_read(path, 1, 1, UINT64_MAX / 2, &records, &rej, &read, &empty);
     if (rc != 0)
         return rc;
     /* Every complete line was consumed, and was exactly one thing. */
     if (read != lines || records + rej.count + empty != lines)
         return 21;
+    /* The full path alone: exactly the same records and rejects. */
+    rc = fz_read(path, 0, 1, UINT64_MAX / 2, &records2, &rej2, &read, &empty);
+    if (rc != 0)
+        return rc;
+    if (records2 != records || rej2.count != rej.count || rej2.digest != rej.digest)
+        return 23;
     /* Small chunks from a line chosen by the input: the same lines again. */
     from = lines > 0 ? 1 + (size > 0 ? data[size - 1] : 0) % lines : 1;
-    rc = fz_read(path, from, 1 + (size > 1 ? data[size - 2] % 4 : 0), &records2, &rej2,
+    rc = fz_read(path, 1, from, 1 + (size > 1 ? data[size - 2] % 4 : 0), &records2, &rej2,
                  &read, &empty);
     if (rc != 0)
         return rc;

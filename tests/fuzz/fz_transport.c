@@ -158,9 +158,11 @@ static int fz_request_ok(const tt_request *req)
         return 0;
     switch (req->method) {
     case TT_GET:
-        return req->body == NULL && req->upload == NULL;
+        return req->body == NULL && req->body_text == NULL && req->upload == NULL;
     case TT_POST_JSON:
-        return req->body != NULL && req->upload == NULL;
+        /* Exactly one of the two: a json-c object, or (when it carries a
+           secret) text the caller serialised into a buffer it wipes. */
+        return (req->body != NULL) != (req->body_text != NULL) && req->upload == NULL;
     case TT_POST_MULTIPART:
         return req->upload != NULL && req->upload->file_path != NULL
                && req->upload->file_name != NULL;

@@ -38,7 +38,7 @@ FZ_API = $(fz_plugin)/tiktok/tt_api.c $(fz_plugin)/tiktok/tt_api_account.c \
 	$(fz_plugin)/common/tt_json.c $(FZ_HTTP)
 FZ_SRC_settings = $(fz_dir)/fz_settings.c $(fz_plugin)/settings/tt_settings.c $(fz_plugin)/common/tt_jstrict.c \
 	$(fz_plugin)/identifiers/tt_ident.c $(fz_plugin)/identifiers/tt_email.c $(FZ_UTIL)
-FZ_SRC_dataset = $(fz_dir)/fz_dataset.c $(fz_host)/ch_dataset.c $(fz_host)/ch_arena.c \
+FZ_SRC_dataset = $(fz_dir)/fz_dataset.c $(fz_host)/ch_dataset.c $(fz_host)/ch_jfast.c $(fz_host)/ch_arena.c \
 	$(fz_host)/ch_utf8.c $(fz_host)/ch_util.c $(fz_plugin)/common/tt_jstrict.c
 FZ_SRC_envelope = $(fz_dir)/fz_envelope.c $(FZ_HTTP)
 # tt_http_retry.c is left out on purpose: fz_transport.c replaces its

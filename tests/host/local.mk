@@ -90,6 +90,14 @@ tests_host_test_secrets_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_secrets_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_secrets_LDADD = $(TEST_HOST_LIBS)
 
+# The reader's fast path against its full path (#14 point 2).
+check_PROGRAMS += tests/host/test_jfast
+TESTS += tests/host/test_jfast
+tests_host_test_jfast_SOURCES = tests/host/test_jfast.c $(TEST_HOST_UTIL)
+tests_host_test_jfast_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_jfast_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_jfast_LDADD = $(TEST_HOST_LIBS)
+
 tests_host_test_dataset_SOURCES = tests/host/test_dataset.c $(TEST_HOST_UTIL)
 tests_host_test_dataset_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_dataset_CFLAGS = $(TEST_HOST_CFLAGS)

@@ -249,6 +249,69 @@ static void test_rollover_boundary(void)
     remove_dir(dir);
 }
 
+/* What the on_full callback saw: each file's path and MD5 at that moment,
+   and its content read from disk right then (the upload would read it). */
+typedef struct full_seen {
+    char path[8][512];
+    char md5[8][33];
+    char disk_md5[8][33];
+    int n;
+} full_seen;
+
+static void on_full(void *ctx, const tt_spool_file *f)
+{
+    full_seen *seen = ctx;
+    size_t len = 0;
+    char *data = slurp(f->path, &len);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+    if (seen->n < 8) {
+        snprintf(seen->path[seen->n], sizeof(seen->path[0]), "%s", f->path);
+        memcpy(seen->md5[seen->n], f->md5_hex, 33);
+        md5_hex(data, len, seen->disk_md5[seen->n]);
+    }
+    seen->n++;
+    free(data);
+}
+
+/* tt_spool_on_full: called once per file that reaches the limit while the
+   spool goes on, complete on disk with its final MD5; never for the files
+   tt_spool_finish() closes (they are uploaded by the apply). */
+static void test_on_full_callback(void)
+{
+    const char *dir = fresh_dir();
+    tt_spool *sp = NULL;
+    tt_spool_files files = {0};
+    aconn_error err = {.struct_size = sizeof(err)};
+    full_seen seen;
+    char hex[65];
+    unsigned i;
+
+    memset(&seen, 0, sizeof(seen));
+    CU_ASSERT_EQUAL_FATAL(tt_spool_open(dir, "run7", LINE * 2, &sp, &err), ACONN_OK);
+    tt_spool_on_full(sp, on_full, &seen);
+    /* 7 adds: files of 2, 2, 2, 1 lines; 1 remove: one file. */
+    for (i = 0; i < 7; i++) {
+        ident(3, i, hex);
+        CU_ASSERT_EQUAL(tt_spool_add(sp, TT_ID_EMAIL_SHA256, TT_SPOOL_ADD, hex, &err), ACONN_OK);
+        /* Each full file is reported when the next line opens a new one. */
+        CU_ASSERT_EQUAL(seen.n, i < 2 ? 0 : (int) (i / 2));
+    }
+    ident(4, 0, hex);
+    CU_ASSERT_EQUAL(tt_spool_add(sp, TT_ID_EMAIL_SHA256, TT_SPOOL_REMOVE, hex, &err), ACONN_OK);
+    CU_ASSERT_EQUAL_FATAL(tt_spool_finish(sp, &files, &err), ACONN_OK);
+    CU_ASSERT_EQUAL(seen.n, 3);
+    CU_ASSERT_EQUAL_FATAL(files.count, 5);
+    for (int k = 0; k < 3 && k < seen.n; k++) {
+        CU_ASSERT_STRING_EQUAL(seen.path[k], files.items[k].path);
+        CU_ASSERT_STRING_EQUAL(seen.md5[k], files.items[k].md5_hex);
+        CU_ASSERT_STRING_EQUAL(seen.disk_md5[k], files.items[k].md5_hex);
+    }
+    tt_spool_files_remove(&files);
+    tt_spool_files_free(&files);
+    remove_dir(dir);
+}
+
 /* More than one write buffer into one file: MD5 must span the flushes. */
 static void test_large_file_md5(void)
 {
@@ -455,6 +518,7 @@ int main(void)
     if (s == NULL
         || CU_add_test(s, "content, md5, rollover", test_content_md5_rollover) == NULL
         || CU_add_test(s, "rollover boundary", test_rollover_boundary) == NULL
+        || CU_add_test(s, "on_full callback", test_on_full_callback) == NULL
         || CU_add_test(s, "large file md5", test_large_file_md5) == NULL
         || CU_add_test(s, "abort removes files", test_abort_removes_files) == NULL
         || CU_add_test(s, "empty spool", test_empty_spool) == NULL
