@@ -31,7 +31,7 @@ static int64_t ch_pace_wall_us(void)
 }
 
 aconn_status ch_state_pace(ch_state *st, const char *ns, const char *key, int64_t cost_us,
-                           int64_t push_us, int64_t *wait_us)
+                           int64_t push_us, int64_t *wait_us, int64_t *slot_us)
 {
     ch_sql_arg args[4];
     ch_rows r;
@@ -51,6 +51,8 @@ aconn_status ch_state_pace(ch_state *st, const char *ns, const char *key, int64_
     pthread_mutex_unlock(&st->mu);
     if (rc != CH_DB_OK)
         return rc == CH_DB_BUSY || rc == CH_DB_DOWN ? ACONN_RETRY : ACONN_ERR_FATAL;
+    if (r.nrows == 1 && slot_us != NULL)
+        *slot_us = ch_rows_int(&r, 0, 1);
     if (r.nrows == 1)
         *wait_us = st->ops->pace_local_clock ? ch_rows_int(&r, 0, 1) - ch_pace_wall_us()
                                              : ch_rows_int(&r, 0, 0);

@@ -289,7 +289,8 @@ static aconn_status ch_svc_pace(void *ctx, const char *key, uint32_t n, uint32_t
     cost_us = refused ? 0 : (int64_t) ((double) n * 1e6 / h->app_qps);
     /* A refusal: TikTok's window is one second ("retry in the next
        second"), so nobody is granted anything before it is over. */
-    s = ch_state_pace(h->state, h->plugin_id, key, cost_us, refused ? 1000000 : 0, &wait_us);
+    s = ch_state_pace(h->state, h->plugin_id, key, cost_us, refused ? 1000000 : 0, &wait_us,
+                      NULL);
     if (s == ACONN_OK)
         *wait_ms = (wait_us + 999) / 1000;
     return s;
