@@ -72,7 +72,7 @@ static int fake_apply(tt_apply_ctx *x, tt_dest *t)
     int i = (int) (t - x->targets);
     char key[32];
     uint64_t nv = 0;
-    struct timespec ts = {0, 60 * 1000000L};
+    struct timespec ts = {0, 100 * 1000000L};
     int now;
 
     order[norder++] = i;
