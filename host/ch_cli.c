@@ -130,6 +130,12 @@ static const char ch_usage_tail[] =
     "  --clock-offset-ms N    move the host clock by N ms (tests)\n"
     "  --request-timeout-ms N whole-request timeout of the plugin's non-upload\n"
     "                         requests, 100..600000 (plugin option request_timeout_ms)\n"
+    "  --app-qps N            requests per second the plugin's remote app may make,\n"
+    "                         shared by every worker on this state (default 10,\n"
+    "                         TikTok's basic tier; 0: no pacing); $CONNECTOR_HOST_APP_QPS\n"
+    "  --parallel-accounts N  Ad Accounts one delivery updates at once, 1..16\n"
+    "                         (plugin option parallel_accounts, default 4);\n"
+    "                         $CONNECTOR_HOST_PARALLEL_ACCOUNTS\n"
     "  --state URL            where the state lives: sqlite:PATH (default\n"
     "                         HOME/state.db) or postgresql://USER@HOST/DB (many\n"
     "                         machines); default $CONNECTOR_HOST_STATE\n"
@@ -197,6 +203,8 @@ static const ch_opt ch_opts[] = {
     CH_OPT("--redirect-uri", redirect_uri, 0, CH_O_GLOBAL),
     CH_OPT("--clock-offset-ms", clock_offset_ms, 0, CH_O_GLOBAL),
     CH_OPT("--request-timeout-ms", request_timeout_ms, 0, CH_O_GLOBAL),
+    CH_OPT("--app-qps", app_qps, 0, CH_O_GLOBAL),
+    CH_OPT("--parallel-accounts", parallel_accounts, 0, CH_O_GLOBAL),
     CH_OPT("--state", state, 0, CH_O_GLOBAL),
     CH_OPT("--secrets-key-file", secrets_key_file, 0, CH_O_GLOBAL),
     CH_OPT("--plugin", plugin, 0, CH_O_PLUGIN),
@@ -438,6 +446,33 @@ static int ch_cli_dispatch(ch_cli *cli)
     return ch_cmd_list(cli);
 }
 
+/* --app-qps and --parallel-accounts (or their variables), checked here so
+   a typo is a usage error naming the option. */
+static int ch_cli_pacing(ch_cli *cli)
+{
+    const char *qps = cli->a.app_qps != NULL ? cli->a.app_qps : getenv("CONNECTOR_HOST_APP_QPS");
+    const char *par = cli->a.parallel_accounts != NULL ? cli->a.parallel_accounts
+                                                       : getenv("CONNECTOR_HOST_PARALLEL_ACCOUNTS");
+    int64_t v = 0;
+
+    if (qps != NULL && *qps != '\0') {
+        if (ch_parse_i64(qps, &v) != 0 || v < 0 || v > 100000) {
+            ch_cli_error("--app-qps: '%s' is not a whole number of requests per second "
+                         "from 0 to 100000", qps);
+            return -1;
+        }
+        cli->host.app_qps = (double) v;
+    }
+    if (par != NULL && *par != '\0') {
+        if (ch_parse_i64(par, &v) != 0 || v < 1 || v > 16) {
+            ch_cli_error("--parallel-accounts: '%s' is not a number from 1 to 16", par);
+            return -1;
+        }
+        cli->host.parallel_accounts = par;
+    }
+    return 0;
+}
+
 int ch_cli_main(int argc, char **argv)
 {
     ch_cli cli;
@@ -487,6 +522,8 @@ int ch_cli_main(int argc, char **argv)
         && env[0] != '\0')
         cli.a.ca_file = env;
     ch_host_init(&cli.host);
+    if (ch_cli_pacing(&cli) != 0)
+        return CH_EXIT_USAGE;
     cli.host.api_base = cli.a.api_base;
     cli.host.ca_file = cli.a.ca_file;
     cli.host.redirect_uri = cli.a.redirect_uri != NULL ? cli.a.redirect_uri

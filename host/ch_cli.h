@@ -28,6 +28,8 @@ typedef struct ch_args {
     const char *redirect_uri;
     const char *clock_offset_ms;
     const char *request_timeout_ms;
+    const char *app_qps;   /* --app-qps N (else $CONNECTOR_HOST_APP_QPS) */
+    const char *parallel_accounts; /* else $CONNECTOR_HOST_PARALLEL_ACCOUNTS */
     const char *state;     /* --state URL (else $CONNECTOR_HOST_STATE) */
     const char *secrets_key_file;  /* else $CONNECTOR_HOST_SECRETS_KEY_FILE */
     int help;

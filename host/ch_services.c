@@ -115,6 +115,8 @@ static const char *ch_svc_option(void *ctx, const char *name)
         return h->request_timeout_ms;
     if (strcmp(name, "dry_run") == 0)
         return h->dry_run;
+    if (strcmp(name, "parallel_accounts") == 0)
+        return h->parallel_accounts;
     if (strcmp(name, "switch_user") == 0)
         return h->switch_user;
     /* Test hook (host/README.md): a smaller spool file limit than TikTok's
@@ -270,6 +272,30 @@ static void ch_svc_reject(void *ctx, const aconn_batch *batch, uint64_t seq,
         ch_run_reject(h->run, batch, seq, attr_index, reason, detail);
 }
 
+/* ABI 1.2: the shared request budget (ch_pace.c). */
+static aconn_status ch_svc_pace(void *ctx, const char *key, uint32_t n, uint32_t flags,
+                                int64_t *wait_ms)
+{
+    ch_host *h = ctx;
+    int refused = (flags & ACONN_PACE_REFUSED) != 0;
+    int64_t wait_us = 0, cost_us;
+    aconn_status s;
+
+    if (wait_ms == NULL || key == NULL || (!refused && (n == 0 || n > 1000)))
+        return ACONN_ERR_INVALID;
+    *wait_ms = 0;
+    if (h->app_qps <= 0 || h->state == NULL || h->plugin_id == NULL)
+        return ACONN_OK;
+    cost_us = refused ? 0 : (int64_t) ((double) n * 1e6 / h->app_qps);
+    /* A refusal: TikTok's window is one second ("retry in the next
+       second"), so nobody is granted anything before it is over. */
+    s = ch_state_pace(h->state, h->plugin_id, key, cost_us, refused ? 1000000 : 0, &wait_us,
+                      NULL);
+    if (s == ACONN_OK)
+        *wait_ms = (wait_us + 999) / 1000;
+    return s;
+}
+
 static void ch_svc_request_catch_up(void *ctx, const aconn_batch *batch, uint64_t from_seq,
                                     const char *reason)
 {
@@ -300,4 +326,6 @@ void ch_host_init(ch_host *h)
     t->batch_next = ch_svc_batch_next;
     t->reject = ch_svc_reject;
     t->request_catch_up = ch_svc_request_catch_up;
+    t->pace = ch_svc_pace;
+    h->app_qps = CH_HOST_APP_QPS_DEFAULT;
 }

@@ -25,9 +25,13 @@ typedef struct ch_host {
     const char *ca_file;
     const char *redirect_uri;
     const char *request_timeout_ms; /* plugin option request_timeout_ms, or NULL */
+    const char *parallel_accounts; /* plugin option parallel_accounts, or NULL */
     const char *dry_run;         /* plugin option dry_run: "1" or NULL */
     const char *switch_user;     /* plugin option switch_user: "1" or NULL */
     int64_t clock_offset_ms;     /* added to the wall clock (tests) */
+    /* pace(): requests per second per key (--app-qps, default 10);
+       0 or less: no pacing (every grant is "send now"). */
+    double app_qps;
     int verbose;                 /* also print ACONN_LOG_DEBUG lines */
     ch_state *state;
     const char *secrets_path;
@@ -53,7 +57,11 @@ aconn_status ch_host_secret_put(const ch_host *h, const char *key, const char *v
 int ch_host_secret_names(const ch_host *h, const char *prefix, json_object **names,
                          char *err, size_t errlen);
 
-/* Fills h->table with the services; the other fields are the caller's. */
+/* TikTok's basic tier: 10 requests per second per app (and endpoint). */
+#define CH_HOST_APP_QPS_DEFAULT 10.0
+
+/* Fills h->table with the services and app_qps with its default; the
+   other fields are the caller's. */
 void ch_host_init(ch_host *h);
 
 /* The host's clock: wall clock + clock_offset_ms. */

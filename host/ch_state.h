@@ -98,6 +98,15 @@ aconn_status ch_state_kv_cas(ch_state *st, const char *ns, const char *key,
                              uint64_t expected, const char *value, size_t len,
                              uint64_t *new_version);
 
+/* The request budgets behind aconn_host.pace (ch_pace.c): reserves cost_us
+   of key's budget, or with push_us > 0 keeps anything from being granted
+   for push_us, and sets *wait_us (>= 0) to how long the caller waits and
+   *slot_us (may be NULL) to the slot's time on the store's clock (us since
+   the epoch). One statement; ACONN_RETRY when the database is busy or
+   unreachable. */
+aconn_status ch_state_pace(ch_state *st, const char *ns, const char *key, int64_t cost_us,
+                           int64_t push_us, int64_t *wait_us, int64_t *slot_us);
+
 /* Profiles. get returns 0 found, 1 missing, -1 error; *status is heap. */
 int ch_state_profile_set(ch_state *st, const char *plugin_id, const char *name,
                          const char *status, const char *status_json,

@@ -23,8 +23,9 @@
 
 /* The schema this host writes. 1: the tables of the first releases
    (profiles, connections, kv, runs, fingerprints); 2: the worker's leases,
-   connection life (paused, disconnected) and encrypted secrets. */
-#define CH_STORE_SCHEMA_VERSION 2
+   connection life (paused, disconnected) and encrypted secrets; 3: the
+   shared request budgets of aconn_host.pace (table pace). */
+#define CH_STORE_SCHEMA_VERSION 3
 
 /* What a driver call came to. */
 typedef enum ch_db_rc {
@@ -99,6 +100,20 @@ typedef struct ch_store_ops {
        until commit against writers (PostgreSQL: " FOR SHARE"; SQLite's
        write transactions already exclude every other writer: ""). */
     const char *lock_read;
+    /*
+     * One statement that reserves a slot of a request budget (ch_pace.c),
+     * in the driver's dialect, atomic on its own (no transaction): with
+     * ?1 namespace, ?2 key, ?3 cost_us, ?4 push_us, it sets base =
+     * max(next_us, now + push_us), next_us = base + cost_us, and returns
+     * one row: base - now, the microseconds the caller waits, and base.
+     * "now" is read by the database once it holds the row (PostgreSQL:
+     * the server's clock, which every machine then shares).
+     */
+    const char *pace_sql;
+    /* Non-zero when the database's clock is this machine's wall clock
+       (SQLite): the wait is then base minus the time the call returned,
+       which takes the commit's own time off it. */
+    int pace_local_clock;
 } ch_store_ops;
 
 extern const ch_store_ops ch_store_sqlite;

@@ -94,7 +94,25 @@ static const char ch_pg_step2[] =
     "CREATE TABLE secrets ("
     "  name TEXT PRIMARY KEY, sealed BYTEA NOT NULL, updated_ms BIGINT NOT NULL);";
 
-static const char *const ch_pg_steps[CH_STORE_SCHEMA_VERSION] = { ch_pg_step1, ch_pg_step2 };
+static const char ch_pg_step3[] =
+    "CREATE TABLE pace ("
+    "  namespace TEXT NOT NULL, key TEXT NOT NULL, next_us BIGINT NOT NULL,"
+    "  at_us BIGINT NOT NULL, PRIMARY KEY (namespace, key));";
+
+static const char *const ch_pg_steps[CH_STORE_SCHEMA_VERSION] = { ch_pg_step1, ch_pg_step2,
+                                                                  ch_pg_step3 };
+
+/* ch_store.h, pace_sql: one upsert under the row's lock, timed by the
+   server's clock so that workers on machines whose clocks differ share
+   one budget; the clock is read in SET, once the row lock is held, so a
+   statement that waited for it is not granted a slot in the past. */
+#define CH_PG_NOW_US "CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS BIGINT)"
+static const char ch_pg_pace[] =
+    "INSERT INTO pace AS p (namespace, key, next_us, at_us)"
+    " VALUES (?1, ?2, " CH_PG_NOW_US " + ?4 + ?3, " CH_PG_NOW_US ")"
+    " ON CONFLICT (namespace, key) DO UPDATE SET"
+    " next_us = GREATEST(p.next_us, " CH_PG_NOW_US " + ?4) + ?3, at_us = " CH_PG_NOW_US
+    " RETURNING p.next_us - ?3 - p.at_us, p.next_us - ?3";
 
 /* The server as errors name it, from the URI (never its password). */
 static void ch_pg_describe(ch_pg *pg, const char *uri)
@@ -415,5 +433,5 @@ cleanup:
 
 const ch_store_ops ch_store_pg = {
     "postgresql", ch_pg_open, ch_pg_close, ch_pg_exec, ch_pg_begin, ch_pg_commit,
-    ch_pg_rollback, ch_pg_errmsg, " FOR SHARE",
+    ch_pg_rollback, ch_pg_errmsg, " FOR SHARE", ch_pg_pace, 0,
 };

@@ -64,7 +64,28 @@ static const char ch_sq_step2[] =
     "CREATE TABLE IF NOT EXISTS secrets ("
     "  name TEXT PRIMARY KEY, sealed BLOB NOT NULL, updated_ms INTEGER NOT NULL);";
 
-static const char *const ch_sq_steps[CH_STORE_SCHEMA_VERSION] = { ch_sq_step1, ch_sq_step2 };
+/* Step 3: request budgets (aconn_host.pace); next_us only grows. */
+static const char ch_sq_step3[] =
+    "CREATE TABLE IF NOT EXISTS pace ("
+    "  namespace TEXT NOT NULL, key TEXT NOT NULL, next_us INTEGER NOT NULL,"
+    "  at_us INTEGER NOT NULL, PRIMARY KEY (namespace, key));";
+
+static const char *const ch_sq_steps[CH_STORE_SCHEMA_VERSION] = { ch_sq_step1, ch_sq_step2,
+                                                                  ch_sq_step3 };
+
+/* ch_store.h, pace_sql: one autocommit upsert takes SQLite's write lock
+   for the length of one row write (RETURNING: SQLite 3.35). The clock is
+   read by the statement, after the lock is taken: a process that waited
+   for the lock must not be granted a slot by the time it asked; and the
+   wait is counted from the slot's time once the commit (an fsync) is over
+   (pace_local_clock). */
+#define CH_SQ_NOW_US "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
+static const char ch_sq_pace[] =
+    "INSERT INTO pace (namespace, key, next_us, at_us)"
+    " VALUES (?1, ?2, " CH_SQ_NOW_US " + ?4 + ?3, " CH_SQ_NOW_US ")"
+    " ON CONFLICT (namespace, key) DO UPDATE SET"
+    " next_us = max(next_us, " CH_SQ_NOW_US " + ?4) + ?3, at_us = " CH_SQ_NOW_US
+    " RETURNING next_us - ?3 - at_us, next_us - ?3";
 
 /* Columns added after a table's first release: table, column, type; a
    migration adds those missing. ALTER TABLE ADD COLUMN keeps every row. */
@@ -292,5 +313,5 @@ static void ch_sq_close(void *db)
 
 const ch_store_ops ch_store_sqlite = {
     "sqlite", ch_sq_open, ch_sq_close, ch_sq_exec, ch_sq_begin, ch_sq_commit,
-    ch_sq_rollback, ch_sq_errmsg, "",
+    ch_sq_rollback, ch_sq_errmsg, "", ch_sq_pace, 1,
 };

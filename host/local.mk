@@ -28,7 +28,7 @@ host_libch_la_SOURCES = \
 	host/ch_services.c host/ch_services.h \
 	host/ch_state.c host/ch_state.h host/ch_state_impl.h host/ch_state_run.c \
 	host/ch_store.c host/ch_store.h host/ch_store_sqlite.c \
-	host/ch_lease.c host/ch_lease.h host/ch_held.c host/ch_held.h host/ch_worker.c host/ch_cmd_life.c \
+	host/ch_lease.c host/ch_lease.h host/ch_pace.c host/ch_held.c host/ch_held.h host/ch_worker.c host/ch_cmd_life.c \
 	host/ch_vault.c host/ch_vault.h \
 	host/ch_utf8.c host/ch_utf8.h \
 	host/ch_util.c host/ch_util.h

@@ -58,7 +58,7 @@ extern "C" {
  * struct_size before touching a member (see ACONN_HAS).
  */
 #define ACONN_ABI_MAJOR 1
-#define ACONN_ABI_MINOR 1
+#define ACONN_ABI_MINOR 2
 
 /** Name of the one symbol a connector exports. */
 #define ACONN_ENTRY_SYMBOL "aconn_plugin_entry"
@@ -392,6 +392,9 @@ typedef struct aconn_host {
      *   "request_timeout_ms"  decimal milliseconds (100..600000): the
      *                   whole-request timeout of non-upload requests; NULL
      *                   means the plugin's default
+     *   "parallel_accounts"  decimal 1..16: how many remote accounts one
+     *                   deliver_batch() may write to at once; NULL means
+     *                   the plugin's default
      */
     const char *(*option)(void *ctx, const char *name);
 
@@ -491,7 +494,52 @@ typedef struct aconn_host {
      */
     void (*request_catch_up)(void *ctx, const aconn_batch *batch, uint64_t from_seq,
                              const char *reason);
+
+    /* ---- ABI 1.2 ---- */
+
+    /**
+     * ABI 1.2, optional. App-wide request pacing: one request budget shared
+     * by every connection, worker process and machine of this host's state
+     * (a remote API that limits requests per developer app, not per call
+     * site, can then be paced instead of refused).
+     *
+     * Before each remote request it guards, a plugin calls pace() with a
+     * key naming the remote quota (e.g. "<app id>/<endpoint>"; borrowed,
+     * at most 200 bytes; the host namespaces it by plugin) and n = the
+     * requests it is about to send (normally 1). The host reserves n slots
+     * of the key's budget at the rate it was configured with (the same
+     * rate for every key; the reference host's --app-qps, default 10 per
+     * second) and sets *wait_ms to how long the caller MUST wait before
+     * sending them: 0 means send now. The slots are the caller's once
+     * granted: it MUST NOT ask again for the same request, and a request
+     * it then does not send only wastes its slot.
+     *
+     * With flags ACONN_PACE_REFUSED the plugin reports instead that the
+     * remote refused a request for its rate (TikTok's 40100): the host
+     * pushes the key's budget back so that no slot is granted, to anyone,
+     * for the next second; n is ignored and *wait_ms is set as for a grant.
+     *
+     * Returns ACONN_OK; ACONN_ERR_INVALID for a bad key or n; a retry
+     * status when the shared store cannot be reached, in which case the
+     * plugin SHOULD send unpaced rather than fail (pacing only avoids
+     * refusals). A plugin SHOULD sleep *wait_ms in short slices, polling
+     * cancelled(); a wait longer than a few seconds means the budget is
+     * oversubscribed and the plugin SHOULD return a retry status with
+     * retry_after_ms instead (section 8: no long sleeps). The call costs
+     * one small write to the host's state (far less than a remote
+     * request). Thread-safe like every service. A host that cannot share
+     * a budget leaves the member NULL, and a plugin then behaves as a
+     * 1.1 plugin does (sends unpaced, backs off after a refusal): test
+     * ACONN_HAS(host, aconn_host, pace) and the pointer before calling.
+     */
+    aconn_status (*pace)(void *ctx, const char *key, uint32_t n, uint32_t flags,
+                         int64_t *wait_ms);
 } aconn_host;
+
+/** aconn_host.pace() flags (ABI 1.2). */
+enum {
+    ACONN_PACE_REFUSED = 1u   /* the remote refused a request for its rate */
+};
 
 /* ===================================================================== */
 /* 7. Plugin entry points                                                */
@@ -719,7 +767,10 @@ ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,
  *     the table runs, and SHOULD call them on that entry point's thread: a
  *     host whose runtime must attach a thread it did not create before
  *     running code on it (a JVM, .NET, Go) can then rely on it. The
- *     reference plugin starts no threads.
+ *     reference plugin starts threads only inside deliver_batch() and
+ *     joins them before it returns; the ones that write to several Ad
+ *     Accounts at once (option parallel_accounts) call no host service
+ *     themselves: the deliver_batch() thread runs their calls for them.
  *   - The host loads plugins resident and never unloads one while any call
  *     runs; plugins MUST NOT register atexit() handlers, and MUST NOT leave
  *     threads running after a call returns.

@@ -9,6 +9,7 @@
 #include "delivery/tt_apply_ctx.h"
 #include "delivery/tt_early.h"
 #include "delivery/tt_health.h"
+#include "delivery/tt_par.h"
 #include "delivery/tt_report.h"
 #include "delivery/tt_runrec.h"
 #include "delivery/tt_targets.h"
@@ -122,27 +123,41 @@ static int select_targets(tt_apply_ctx *x)
     return want;
 }
 
+static void sizes_of_account(tt_apply_ctx *x, const char *adv);
+
+/* One target's creates and updates (tt_par_apply_fn); non-zero: stop. */
+static int apply_one(tt_apply_ctx *x, tt_dest *t)
+{
+    aconn_error e = {.struct_size = sizeof(e)};
+    aconn_status st = tt_update_target(x, t, &e);
+
+    if (st == ACONN_OK) {
+        t->outcome = t->health != TT_HEALTH_OK ? "caught_up"
+                     : t->ops[0] != '\0' ? "applied" : "already_applied";
+        t->health = TT_HEALTH_OK;
+        return 0;
+    }
+    tt_apply_target_fail(t, &e);
+    /* A token that no longer works (after the per-account scoping
+       above), fatal, cancelled: stop the run. */
+    return ACONN_STATUS_IS_REAUTHORIZE(t->status) || ACONN_STATUS_IS_FATAL(st) ||
+           st == ACONN_RETRY_CANCELLED;
+}
+
+/* Different Ad Accounts at once where the host lets us (tt_par.h), else
+   one target after another. */
 static void apply_targets(tt_apply_ctx *x)
 {
+    int cap = tt_par_cap(x->host);
+
+    if (cap > 1 && tt_par_apply(x, cap, apply_one, sizes_of_account) == 0)
+        return;
     for (size_t i = 0; i < x->ntargets; i++) {
         tt_dest *t = &x->targets[i];
-        aconn_error e = {.struct_size = sizeof(e)};
-        aconn_status st;
 
         if (t->skip || t->status != ACONN_OK)
             continue;
-        st = tt_update_target(x, t, &e);
-        if (st == ACONN_OK) {
-            t->outcome = t->health != TT_HEALTH_OK ? "caught_up"
-                         : t->ops[0] != '\0' ? "applied" : "already_applied";
-            t->health = TT_HEALTH_OK;
-            continue;
-        }
-        tt_apply_target_fail(t, &e);
-        /* A token that no longer works (after the per-account scoping
-           above), fatal, cancelled: stop the run. */
-        if (ACONN_STATUS_IS_REAUTHORIZE(t->status) || ACONN_STATUS_IS_FATAL(st) ||
-            st == ACONN_RETRY_CANCELLED)
+        if (apply_one(x, t))
             break;
     }
 }
@@ -226,36 +241,44 @@ static aconn_status run_status(tt_apply_ctx *x, aconn_error *err)
     return top->status;
 }
 
+/* TikTok's sizes of adv's audiences, for the report: one call per account. */
+static void sizes_of_account(tt_apply_ctx *x, const char *adv)
+{
+    const char *ids[TT_API_MAX_GET_IDS];
+    size_t n = 0;
+    tt_audience_list info = {0};
+    aconn_error e = {.struct_size = sizeof(e)};
+
+    for (size_t j = 0; j < x->ntargets && n < TT_API_MAX_GET_IDS; j++)
+        if (strcmp(x->targets[j].advertiser_id, adv) == 0 && !x->targets[j].skip &&
+            x->targets[j].audience_id[0] != '\0' && x->targets[j].health == TT_HEALTH_OK)
+            ids[n++] = x->targets[j].audience_id;
+    if (n == 0 || tt_api_audience_get(x->api, adv, ids, n, &info, &e) != ACONN_OK) {
+        tt_audience_list_free(&info);
+        return;
+    }
+    for (size_t k = 0; k < info.count; k++)
+        for (size_t j = 0; j < x->ntargets; j++)
+            if (strcmp(x->targets[j].advertiser_id, adv) == 0 &&
+                strcmp(x->targets[j].audience_id, info.items[k].audience_id) == 0) {
+                x->targets[j].cover_num = info.items[k].cover_num;
+                x->targets[j].is_valid = info.items[k].is_valid;
+            }
+    tt_audience_list_free(&info);
+}
+
+/* The sizes of the accounts the threads did not read (tt_par reads those
+   of the accounts it applied, on their thread). */
 static void sizes_from_tiktok(tt_apply_ctx *x)
 {
     for (size_t i = 0; i < x->ntargets; i++) {
         const char *adv = x->targets[i].advertiser_id;
-        const char *ids[TT_API_MAX_GET_IDS];
-        size_t n = 0;
-        tt_audience_list info = {0};
-        aconn_error e = {.struct_size = sizeof(e)};
-        int seen = 0;
+        int seen = x->targets[i].sized;
 
         for (size_t j = 0; j < i; j++)
             seen |= strcmp(x->targets[j].advertiser_id, adv) == 0;
-        if (seen)
-            continue;   /* one call per Ad Account */
-        for (size_t j = i; j < x->ntargets && n < TT_API_MAX_GET_IDS; j++)
-            if (strcmp(x->targets[j].advertiser_id, adv) == 0 && !x->targets[j].skip &&
-                x->targets[j].audience_id[0] != '\0' && x->targets[j].health == TT_HEALTH_OK)
-                ids[n++] = x->targets[j].audience_id;
-        if (n == 0 || tt_api_audience_get(x->api, adv, ids, n, &info, &e) != ACONN_OK) {
-            tt_audience_list_free(&info);
-            continue;
-        }
-        for (size_t k = 0; k < info.count; k++)
-            for (size_t j = i; j < x->ntargets; j++)
-                if (strcmp(x->targets[j].advertiser_id, adv) == 0 &&
-                    strcmp(x->targets[j].audience_id, info.items[k].audience_id) == 0) {
-                    x->targets[j].cover_num = info.items[k].cover_num;
-                    x->targets[j].is_valid = info.items[k].is_valid;
-                }
-        tt_audience_list_free(&info);
+        if (!seen)
+            sizes_of_account(x, adv);   /* one call per Ad Account */
     }
 }
 

@@ -11,7 +11,8 @@
  * Each spool file is uploaded once per Ad Account (a file_path belongs to
  * the advertiser that uploaded it), uploads of different accounts in
  * parallel; then one create or one update per action (APPEND, REMOVE, or
- * REPLACE on a full refresh) per audience, at most 50 file_paths a call.
+ * REPLACE on a full refresh) per audience, at most 50 file_paths a call,
+ * several Ad Accounts at once (tt_par.h; one account's in order).
  *
  * Exactly once in effect. Everything that must survive a crash lives in the
  * host's state store:

@@ -39,6 +39,10 @@ typedef struct tt_apply_ctx {
     int catch_up;                 /* ACONN_BATCH_CATCH_UP */
     int per_type;                 /* the connection's layout */
     size_t early_uploads;         /* uploads made while spooling, used (tt_early.h) */
+    /* Non-NULL in a copy that applies some targets on a thread of its own
+       (tt_par.c): the run record (run, run_version, run_key) is the
+       owner's, shared by every copy under tt_par's lock. */
+    struct tt_apply_ctx *owner;
 } tt_apply_ctx;
 
 /* TikTok answered with an envelope code: the request is finished there and

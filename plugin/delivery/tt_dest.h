@@ -53,6 +53,7 @@ typedef struct tt_dest {
                                   "caught_up", or NULL = nothing to do */
     char ops[96];              /* operations made, e.g. "CREATE,REMOVE" */
     int64_t cover_num;         /* TikTok's matched size; -1 unknown */
+    int sized;                 /* cover_num was read for its account (tt_par) */
     int is_valid;              /* TikTok's is_valid; -1 unknown */
 } tt_dest;
 

@@ -7,6 +7,12 @@
 #include "delivery/tt_dkeys.h"
 #include "delivery/tt_runrec.h"
 
+/* Whose record: a worker's copy writes its owner's (tt_apply_ctx.owner). */
+static tt_apply_ctx *rec(tt_apply_ctx *x)
+{
+    return x->owner != NULL ? x->owner : x;
+}
+
 aconn_status tt_runrec_load(tt_apply_ctx *x, aconn_error *err)
 {
     aconn_status st;
@@ -33,8 +39,9 @@ aconn_status tt_runrec_load(tt_apply_ctx *x, aconn_error *err)
 
 aconn_status tt_runrec_save(tt_apply_ctx *x, aconn_error *err)
 {
-    aconn_status st = tt_kv_cas(x->host, x->run_key, x->run_version, x->run,
-                                &x->run_version, err);
+    tt_apply_ctx *r = rec(x);
+    aconn_status st = tt_kv_cas(x->host, r->run_key, r->run_version, r->run,
+                                &r->run_version, err);
 
     if (st == ACONN_ERR_CONFLICT)
         return aconn_error_set(err, ACONN_RETRY, "concurrent_run", NULL,
@@ -47,7 +54,7 @@ aconn_status tt_runrec_save(tt_apply_ctx *x, aconn_error *err)
 static json_object *section(tt_apply_ctx *x, const char *name)
 {
     json_object *s = NULL;
-    json_object_object_get_ex(x->run, name, &s);
+    json_object_object_get_ex(rec(x)->run, name, &s);
     return s;
 }
 
@@ -97,12 +104,12 @@ aconn_status tt_runrec_forget_uploads(tt_apply_ctx *x, const char *adv, aconn_er
             continue;
         json_object_object_add(keep, key, json_object_get(val));
     }
-    json_object_object_add(x->run, "uploads", keep);
+    json_object_object_add(rec(x)->run, "uploads", keep);
     return tt_runrec_save(x, err);
 }
 
 void tt_runrec_drop(tt_apply_ctx *x)
 {
-    if (x->run_key[0] != '\0')
-        (void) tt_kv_put(x->host, x->run_key, NULL, NULL);
+    if (rec(x)->run_key[0] != '\0')
+        (void) tt_kv_put(x->host, rec(x)->run_key, NULL, NULL);
 }

@@ -134,6 +134,12 @@ void tt_http_cleanup(tt_http *http)
     memset(http, 0, sizeof(*http));
 }
 
+void tt_http_idle(tt_http *http, int waiting)
+{
+    if (http != NULL && http->idle != NULL)
+        http->idle(http->idle_arg, waiting);
+}
+
 aconn_status tt_http_once(tt_http *http, const aconn_host *host, const tt_request *req,
                           tt_response *resp, aconn_error *err)
 {
@@ -152,7 +158,9 @@ aconn_status tt_http_once(tt_http *http, const aconn_host *host, const tt_reques
     st = tt_xfer_setup(http, host, &x, http->easy, req, err);
     if (st != ACONN_OK)
         return st;
+    tt_http_idle(http, 1);
     rc = curl_easy_perform(http->easy);
+    tt_http_idle(http, 0);
     st = tt_xfer_finish(http, host, &x, rc, req, resp, err);
     /* The handle keeps pointers into x (headers, body); drop them. */
     curl_easy_reset(http->easy);

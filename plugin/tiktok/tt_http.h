@@ -121,7 +121,16 @@ typedef struct tt_http {
                                       plaintext is wiped (tt_http_xfer.c) */
     char app_id[64];               /* names the shared rate-limit pauses */
     tt_http_stats stats;
+    /* Called with 1 when a request starts waiting (a transfer, a backoff,
+       its turn in the pace) and with 0 before it goes on, so a caller
+       that runs several tt_http on threads under one lock lets the others
+       run meanwhile (delivery/tt_par.c); NULL: nothing to do. */
+    void (*idle)(void *arg, int waiting);
+    void *idle_arg;
 } tt_http;
+
+/* http->idle(http->idle_arg, waiting) when set. */
+void tt_http_idle(tt_http *http, int waiting);
 
 /*
  * Reads api_base and ca_file from the host, sets the defaults above.

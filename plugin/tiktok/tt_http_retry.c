@@ -10,6 +10,7 @@
 
 #include "tiktok/tt_http.h"
 #include "tiktok/tt_http_xfer.h"
+#include "tiktok/tt_pace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,7 @@ static int tt_cancelled(const aconn_host *host)
     return host != NULL && host->cancelled(host->ctx) != 0;
 }
 
-/* Sleeps ms in slices; returns non-zero when cancelled meanwhile. */
-static int tt_sleep_ms(const aconn_host *host, int64_t ms)
+static int tt_sleep_slices(const aconn_host *host, int64_t ms)
 {
     while (ms > 0) {
         int64_t slice = ms < TT_SLEEP_SLICE_MS ? ms : TT_SLEEP_SLICE_MS;
@@ -64,6 +64,18 @@ static int tt_sleep_ms(const aconn_host *host, int64_t ms)
         ms -= slice;
     }
     return tt_cancelled(host);
+}
+
+/* Sleeps ms in slices; returns non-zero when cancelled meanwhile. Others
+   sharing the caller's lock (tt_http.idle) run meanwhile. */
+static int tt_sleep_ms(tt_http *http, const aconn_host *host, int64_t ms)
+{
+    int cancelled;
+
+    tt_http_idle(http, 1);
+    cancelled = tt_sleep_slices(host, ms);
+    tt_http_idle(http, 0);
+    return cancelled;
 }
 
 static int64_t tt_mono_ms(void)
@@ -88,7 +100,9 @@ static aconn_status tt_cancel_status(const tt_request *req, aconn_error *err)
 /* Whether a failed attempt may be repeated for this request. */
 static int tt_may_retry(const tt_request *req, const aconn_error *err)
 {
-    if (!tt_status_retry_in_call(err))
+    /* The parallel path passes &errs[i]; the analyzer cannot know errs is
+       never NULL there, and an error we cannot read is not retried. */
+    if (err == NULL || !tt_status_retry_in_call(err))
         return 0;
     /* A call that must not be repeated blindly is repeated only when it
        surely did nothing: it never reached TikTok, or TikTok answered it
@@ -116,13 +130,21 @@ aconn_status tt_http_call(tt_http *http, const aconn_host *host, const tt_reques
     aconn_status st = ACONN_ERR_FATAL;
 
     for (attempt = 1; attempt <= max; attempt++) {
+        int64_t wait = 0;
+
         if (tt_cancelled(host))
+            return tt_cancel_status(req, err);
+        /* Every attempt is a request TikTok counts: each waits its turn. */
+        st = tt_pace_ask(http, host, req, &wait, err);
+        if (st != ACONN_OK)
+            return st;
+        if (wait > 0 && tt_sleep_ms(http, host, wait))
             return tt_cancel_status(req, err);
         st = tt_http_once(http, host, req, resp, err);
         if (st == ACONN_OK || attempt == max || !tt_may_retry(req, err))
             return st;
         http->stats.retries++;
-        if (tt_sleep_ms(host, tt_http_backoff_ms(attempt, err, tt_random_u32())))
+        if (tt_sleep_ms(http, host, tt_http_backoff_ms(attempt, err, tt_random_u32())))
             return tt_cancel_status(req, err);
     }
     return st;
@@ -138,6 +160,7 @@ typedef struct tt_slot {
     int active;
     int attempts;
     int done;
+    int paced;              /* its turn in the pace is booked (not_before) */
 } tt_slot;
 
 /* Starts request i; returns -1 (with the outcome recorded) on failure. */
@@ -186,33 +209,84 @@ typedef struct tt_many {
     tt_slot *slots;
     int64_t *not_before;    /* monotonic ms before which i is not retried */
     size_t running, finished;
+    size_t booked;          /* paced, waiting for their turn: they count
+                               against max_parallel like running ones */
     int cancelled;
 } tt_many;
 
-/* Starts every request that may start now, up to max_parallel at once;
-   once cancelled, finishes the waiting ones as cancelled instead. */
+/* Books request i's turn in the pace; 1 when it may start now. */
+static int tt_many_book(tt_many *m, size_t i, int64_t now)
+{
+    tt_slot *s = &m->slots[i];
+    int64_t wait = 0;
+    aconn_status st;
+
+    if (s->paced)
+        return 1;
+    st = tt_pace_ask(m->http, m->host, &m->reqs[i], &wait, &m->errs[i]);
+    if (st != ACONN_OK) {
+        m->statuses[i] = st;
+        s->done = 1;
+        m->finished++;
+        return 0;
+    }
+    s->paced = 1;
+    m->booked++;
+    m->not_before[i] = now + wait;
+    return wait <= 0;
+}
+
+/* Starts every request that may start now, up to max_parallel at once
+   (running or booked); once cancelled, finishes the waiting ones as
+   cancelled instead. */
 static void tt_many_start(tt_many *m)
 {
     int64_t now = tt_mono_ms();
-    size_t i;
+    size_t i, cap = (size_t) m->http->max_parallel;
 
-    for (i = 0; i < m->n && m->running < (size_t) m->http->max_parallel; i++) {
+    for (i = 0; i < m->n; i++) {
         tt_slot *s = &m->slots[i];
 
-        if (s->done || s->active || m->not_before[i] > now)
+        if (s->done || s->active)
             continue;
+        /* Cancelled: the waiting ones finish now, not when their turn or
+           backoff is over. */
         if (m->cancelled) {
+            if (s->paced)
+                m->booked--;
+            s->paced = 0;
             m->statuses[i] = tt_cancel_status(&m->reqs[i], &m->errs[i]);
             s->done = 1;
             m->finished++;
             continue;
         }
+        if (m->not_before[i] > now)
+            continue;
+        if (!s->paced && m->running + m->booked >= cap)
+            continue;
+        if (!tt_many_book(m, i, now))
+            continue;
+        s->paced = 0;
+        m->booked--;
         if (tt_slot_start(m->http, m->host, m->multi, s, &m->reqs[i], &m->statuses[i],
                           &m->errs[i]) != 0)
             m->finished++;
         else
             m->running++;
     }
+}
+
+/* How long to wait for libcurl before looking again: until the next
+   booked or backing-off request may start, at most a slice. */
+static int tt_many_next_ms(const tt_many *m)
+{
+    int64_t now = tt_mono_ms(), next = TT_SLEEP_SLICE_MS;
+    size_t i;
+
+    for (i = 0; i < m->n; i++)
+        if (!m->slots[i].done && !m->slots[i].active && m->not_before[i] - now < next)
+            next = m->not_before[i] - now;
+    return next < 1 ? 1 : (int) next;
 }
 
 /* Classifies the transfers libcurl finished; schedules the retries. */
@@ -259,6 +333,7 @@ static void tt_many_run(tt_many *m)
 {
     while (m->finished < m->n) {
         int still = 0;
+        CURLMcode mc;
 
         if (!m->cancelled && tt_cancelled(m->host))
             m->cancelled = 1;
@@ -266,13 +341,17 @@ static void tt_many_run(tt_many *m)
         if (m->running == 0) {
             if (m->finished >= m->n)
                 break;
-            /* Everyone left is backing off: sleep a slice. */
-            if (tt_sleep_ms(m->host, TT_SLEEP_SLICE_MS))
+            /* Everyone left is backing off or waiting its turn. */
+            if (tt_sleep_ms(m->http, m->host, tt_many_next_ms(m)))
                 m->cancelled = 1;
             continue;
         }
-        if (curl_multi_perform(m->multi, &still) != CURLM_OK
-            || curl_multi_poll(m->multi, NULL, 0, TT_SLEEP_SLICE_MS, NULL) != CURLM_OK)
+        tt_http_idle(m->http, 1);
+        mc = curl_multi_perform(m->multi, &still);
+        if (mc == CURLM_OK)
+            mc = curl_multi_poll(m->multi, NULL, 0, tt_many_next_ms(m), NULL);
+        tt_http_idle(m->http, 0);
+        if (mc != CURLM_OK)
             break;
         tt_many_collect(m);
     }

@@ -8,6 +8,7 @@
 
 #include "tiktok/tt_http.h"
 #include "tiktok/tt_http_xfer.h"
+#include "tiktok/tt_pace.h"
 #include "common/tt_util.h"
 
 #include <stdarg.h>
@@ -404,6 +405,10 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     }
     in.detail = detail;
     st = tt_status_classify(&in, err);
+    /* The app's rate (not an advertiser's, not a field's): the shared
+       budget is pushed back for every worker before anyone retries. */
+    if (err != NULL && st == ACONN_RETRY_THROTTLED && strcmp(err->code, "rate_limited") == 0)
+        tt_pace_refused(http, host, req);
     tt_backoff_after(host, &x->backoff, in.now_ms, req->endpoint, in.message, err);
     if (err != NULL)
         st = err->status;

@@ -62,6 +62,7 @@ int main(void)
     ABI_FIELD(aconn_host, secret_put); ABI_FIELD(aconn_host, state_get);
     ABI_FIELD(aconn_host, state_cas); ABI_FIELD(aconn_host, batch_next);
     ABI_FIELD(aconn_host, reject); ABI_FIELD(aconn_host, request_catch_up);
+    ABI_FIELD(aconn_host, pace);
     ABI_END();
     ABI_BEGIN(aconn_info);
     ABI_FIELD(aconn_info, struct_size); ABI_FIELD(aconn_info, reserved0);

@@ -10,7 +10,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int32, c_
                     c_size_t, c_uint32, c_uint64, c_void_p)
 
 ABI_MAJOR = 1
-ABI_MINOR = 1
+ABI_MINOR = 2
 ENTRY_SYMBOL = "aconn_plugin_entry"
 
 OK = 0
@@ -107,6 +107,8 @@ BATCH_NEXT_FN = CFUNCTYPE(aconn_status, c_void_p, POINTER(Batch),
                           POINTER(POINTER(POINTER(Record))), POINTER(c_size_t))
 REJECT_FN = CFUNCTYPE(None, c_void_p, POINTER(Batch), c_uint64, c_uint32, c_char_p, c_char_p)
 CATCH_UP_FN = CFUNCTYPE(None, c_void_p, POINTER(Batch), c_uint64, c_char_p)   # ABI 1.1
+PACE_FN = CFUNCTYPE(aconn_status, c_void_p, c_char_p, c_uint32, c_uint32,
+                    POINTER(c_int64))   # ABI 1.2
 
 
 class Host(Structure):
@@ -117,7 +119,10 @@ class Host(Structure):
                 ("state_get", STATE_GET_FN), ("state_cas", STATE_CAS_FN),
                 ("batch_next", BATCH_NEXT_FN), ("reject", REJECT_FN),
                 # ABI 1.1
-                ("request_catch_up", CATCH_UP_FN)]
+                ("request_catch_up", CATCH_UP_FN),
+                # ABI 1.2, optional: this host leaves it NULL (no shared
+                # request budget), and the plugin sends unpaced
+                ("pace", PACE_FN)]
 
 
 class Info(Structure):

@@ -46,6 +46,11 @@ int e2e_setup(e2e *e, const char *faults);
    "NAME=value", borrowed for the fixture's life; may be NULL) added to
    every host run, the setup's own included. */
 int e2e_setup_with(e2e *e, const ts_sandbox_opts *o, const char *const *env);
+
+/* Writes the built-in world (tiktok-sandbox --print-world) with n more Ad
+   Accounts, "Scale 1".."Scale n", where the first user is ADMIN, in the
+   first Business Center it administers. 0 or -1. */
+int e2e_world_with_accounts(const char *path, int n);
 void e2e_teardown(e2e *e);
 
 /* Runs connector-host with args (NULL-terminated) plus --home, --api-base,
@@ -124,6 +129,11 @@ long e2e_ctl_post(e2e *e, const char *path, const char *body);
 /* Requests the sandbox received on endpoints containing fragment
    (accepted or refused), -1 when it cannot say. */
 long e2e_requests_to(e2e *e, const char *fragment);
+
+/* TikTok requests the sandbox received in all (*total, may be NULL) and
+   how many of them --qps refused with 40100 (returned; -1 when it cannot
+   say). */
+long e2e_rate_limited(e2e *e, long *total);
 
 /* API calls the sandbox received about Ad Account adv (any endpoint,
    refused ones too), -1 when it cannot say. */

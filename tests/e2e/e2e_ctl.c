@@ -118,6 +118,72 @@ long e2e_ctl_post(e2e *e, const char *path, const char *body)
     return status;
 }
 
+int e2e_world_with_accounts(const char *path, int n)
+{
+    const char *argv[] = {getenv("TT_SANDBOX"), "--print-world", NULL};
+    char *out = NULL, id[32], name[32];
+    json_object *w = NULL, *advs;
+    const char *user, *bc = NULL;
+    int code = -1, rc = -1;
+
+    if (argv[0] == NULL || ts_run_capture(argv, NULL, 30000, &code, &out, NULL) != 0
+        || code != 0 || (w = json_tokener_parse(out)) == NULL)
+        goto cleanup;
+    advs = ts_json_at(w, "advertisers");
+    user = ts_world_get(w, "users.0.user_id");
+    /* The accounts need a Business Center where the user is an admin (the
+       connector excludes accounts outside every Business Center). */
+    for (size_t i = 0; bc == NULL && i < json_object_array_length(ts_json_at(w, "business_centers")); i++) {
+        json_object *b = json_object_array_get_idx(ts_json_at(w, "business_centers"), i);
+        json_object *m = ts_json_at(b, "members");
+        for (size_t k = 0; m != NULL && k < json_object_array_length(m); k++) {
+            json_object *one = json_object_array_get_idx(m, k);
+            const char *uid = ts_world_get(one, "user_id"), *role = ts_world_get(one, "user_role");
+            if (uid != NULL && user != NULL && strcmp(uid, user) == 0 && role != NULL
+                && strcmp(role, "ADMIN") == 0)
+                bc = ts_world_get(b, "bc_id");
+        }
+    }
+    if (advs == NULL || user == NULL || bc == NULL)
+        goto cleanup;
+    for (int i = 1; i <= n; i++) {
+        json_object *a = json_object_new_object(), *roles = json_object_new_array(),
+                    *r = json_object_new_object();
+        snprintf(id, sizeof(id), "72130000000000%05d", i);
+        snprintf(name, sizeof(name), "Scale %d", i);
+        json_object_object_add(a, "advertiser_id", json_object_new_string(id));
+        json_object_object_add(a, "name", json_object_new_string(name));
+        json_object_object_add(a, "owner_bc_id", json_object_new_string(bc));
+        json_object_object_add(r, "user_id", json_object_new_string(user));
+        json_object_object_add(r, "advertiser_role", json_object_new_string("ADMIN"));
+        json_object_array_add(roles, r);
+        json_object_object_add(a, "roles", roles);
+        json_object_array_add(advs, a);
+    }
+    rc = e2e_write(path, json_object_to_json_string(w));
+cleanup:
+    json_object_put(w);
+    free(out);
+    return rc;
+}
+
+long e2e_rate_limited(e2e *e, long *total)
+{
+    json_object *o = control_get(e, "/sandbox/requests"), *v = NULL;
+    long n = -1;
+
+    if (total != NULL)
+        *total = -1;
+    if (o == NULL)
+        return -1;
+    if (total != NULL && json_object_object_get_ex(o, "total", &v))
+        *total = (long) json_object_get_int64(v);
+    if (json_object_object_get_ex(o, "rate_limited", &v))
+        n = (long) json_object_get_int64(v);
+    json_object_put(o);
+    return n;
+}
+
 long e2e_requests_to(e2e *e, const char *fragment)
 {
     json_object *o = control_get(e, "/sandbox/requests"), *by = NULL;

@@ -1,9 +1,9 @@
 /*
- * e2e_worker.c - the worker tests' fixture (test_worker.c): a database of
- * its own per test in the throwaway PostgreSQL cluster, connections,
- * worker processes started and waited for, their output counted, and the
- * checks every test makes (audience exact, no two runs of one connection
- * at a time).
+ * e2e_worker.c - what the tests that run `connector-host worker` processes
+ * share (test_worker, test_scale): a database per test in one throwaway
+ * PostgreSQL cluster, connections, spawning and waiting for workers, their
+ * JSON lines, and the checks every run must pass (exact audiences, no two
+ * runs of a connection at once).
  */
 #include <config.h>
 
@@ -19,39 +19,40 @@
 
 #include <CUnit/Basic.h>
 
+#include "e2e.h"
 #include "e2e_worker.h"
 
 extern char **environ;
 
-ts_pg *worker_cluster;
+ts_pg *ew_cluster;
 
 /* Each test its own database in the cluster, so no test's workers see
    another's connections. */
-void fresh_database(const char *name)
+void ew_fresh_database(const char *name)
 {
     char sql[128], url[512];
 
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-    CU_ASSERT_FATAL(ts_pg_psql(worker_cluster, NULL, sql, NULL) == 0);
+    CU_ASSERT_FATAL(ts_pg_psql(ew_cluster, NULL, sql, NULL) == 0);
     snprintf(url, sizeof(url), "postgresql:///%s?host=%s&user=postgres", name,
-             ts_pg_dir(worker_cluster));
+             ts_pg_dir(ew_cluster));
     setenv("CONNECTOR_HOST_STATE", url, 1);
 }
 
-/* The cluster's psql on the current test's database. */
-int psql_here(const char *sql, char **out)
+/* The ew_cluster's psql on the current test's database. */
+int ew_psql_here(const char *sql, char **out)
 {
     const char *url = getenv("CONNECTOR_HOST_STATE");
     const char *db = url + strlen("postgresql:///");
     char name[64];
 
     snprintf(name, sizeof(name), "%.*s", (int) strcspn(db, "?"), db);
-    return ts_pg_psql(worker_cluster, name, sql, out);
+    return ts_pg_psql(ew_cluster, name, sql, out);
 }
 
 /* Starts `connector-host worker ARGS` with the fixture's options, stdout
    to out_path; kill_env: an extra NAME=value for this worker only. */
-pid_t spawn_worker(e2e *e, const char *out_path, const char *const *args,
+pid_t ew_spawn_worker(e2e *e, const char *out_path, const char *const *args,
                           const char *kill_env)
 {
     const char *argv[40];
@@ -96,7 +97,7 @@ pid_t spawn_worker(e2e *e, const char *out_path, const char *const *args,
 }
 
 /* Waits for pid at most timeout_s; its exit code (128 + signal), or -1. */
-int wait_worker(pid_t pid, int timeout_s)
+int ew_wait_worker(pid_t pid, int timeout_s)
 {
     int status = 0;
 
@@ -114,7 +115,7 @@ int wait_worker(pid_t pid, int timeout_s)
 
 /* Counts, over the workers' output files, the lines of connection id with
    status `status`. */
-int count_lines(char paths[][E2E_PATH], int n, const char *id, const char *status)
+int ew_count_lines(char paths[][E2E_PATH], int n, const char *id, const char *status)
 {
     int count = 0;
     char line[8192];
@@ -136,7 +137,7 @@ int count_lines(char paths[][E2E_PATH], int n, const char *id, const char *statu
 
 /* The one audience named name in adv holds exactly the members lines
    1.. of dataset make. */
-void assert_exact(e2e *e, const char *adv, const char *name, const char *dataset)
+void ew_assert_exact(e2e *e, const char *adv, const char *name, const char *dataset)
 {
     e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES], want = {0}, got = {0};
     char id[32];
@@ -157,11 +158,11 @@ void assert_exact(e2e *e, const char *adv, const char *name, const char *dataset
 }
 
 /* No two runs of one connection overlapped in time (runs table). */
-void assert_no_overlap(void)
+void ew_assert_no_overlap(void)
 {
     char *out = NULL;
 
-    CU_ASSERT_FATAL(psql_here("SELECT count(*) FROM runs a JOIN runs b ON"
+    CU_ASSERT_FATAL(ew_psql_here("SELECT count(*) FROM runs a JOIN runs b ON"
                                " a.connection_id = b.connection_id AND a.run_id < b.run_id"
                                " AND a.started_ms < coalesce(b.finished_ms, 1e15)"
                                " AND b.started_ms < coalesce(a.finished_ms, 1e15)"
@@ -171,7 +172,7 @@ void assert_no_overlap(void)
     free(out);
 }
 
-char *worker_read_text(const char *path)
+char *ew_ts_read_text(const char *path)
 {
     FILE *f = fopen(path, "r");
     char *buf = NULL;
@@ -187,60 +188,3 @@ char *worker_read_text(const char *path)
     return buf;
 }
 
-/* NWORKERS workers --once at the same time; each exits 0. */
-void round_of_workers(e2e *e, int round, char paths[][E2E_PATH])
-{
-    const char *args[] = {"--once", "--lease-ms", "5000", "--poll-ms", "100", NULL};
-    pid_t pids[NWORKERS];
-
-    for (int w = 0; w < NWORKERS; w++) {
-        snprintf(paths[w], E2E_PATH, "%s/worker-%d-%d.out", e->dir, round, w);
-        pids[w] = spawn_worker(e, paths[w], args, NULL);
-        CU_ASSERT_FATAL(pids[w] > 0);
-    }
-    for (int w = 0; w < NWORKERS; w++) {
-        int code = wait_worker(pids[w], 240);
-        CU_ASSERT_EQUAL(code, 0);
-        if (code != 0) {
-            char err_path[3 * E2E_PATH], *text;
-            snprintf(err_path, sizeof(err_path), "%.4200s.err", paths[w]);
-            text = worker_read_text(err_path);
-            fprintf(stderr, "worker %d of round %d: exit %d: %s\n", w, round, code,
-                    text != NULL ? text : "");
-            free(text);
-        }
-    }
-}
-
-/* Waits (30 s) until a worker's output has a delivered line for id. */
-int wait_delivered(char path[][E2E_PATH], const char *id)
-{
-    for (int i = 0; i < 300; i++) {
-        if (count_lines(path, 1, id, "delivered") > 0)
-            return 0;
-        struct timespec ts = { 0, 100000000L };
-        nanosleep(&ts, NULL);
-    }
-    return -1;
-}
-
-/* Slow uploads, so runs stay under way for a while. */
-void slow_uploads(e2e *e, int ms)
-{
-    char *url = ts_sandbox_url(e->sb, "/sandbox/faults"), spec[128];
-    ts_http_resp r;
-
-    snprintf(spec, sizeof(spec), "slow=1,slow_ms=%d,endpoints=file/upload", ms);
-    CU_ASSERT_EQUAL(ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), NULL, spec,
-                                    strlen(spec), &r), 0);
-    CU_ASSERT_EQUAL(r.status, 200);
-    ts_http_resp_free(&r);
-    free(url);
-}
-
-double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}

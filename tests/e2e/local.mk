@@ -90,11 +90,20 @@ tests_e2e_test_reliability_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_
 # Workers over a throwaway PostgreSQL cluster (issue #12; SKIP without one).
 check_PROGRAMS += tests/e2e/test_worker
 TESTS += tests/e2e/test_worker
-tests_e2e_test_worker_SOURCES = tests/e2e/test_worker.c tests/e2e/e2e_worker.c \
-	tests/e2e/e2e_worker.h tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_worker_SOURCES = tests/e2e/test_worker.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c \
+	tests/e2e/e2e.h tests/e2e/e2e_worker.c tests/e2e/e2e_worker.h
 tests_e2e_test_worker_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_worker_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_worker_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+# Issue #12's scale test and #14's fan-out at the sandbox's --qps 10.
+check_PROGRAMS += tests/e2e/test_scale
+TESTS += tests/e2e/test_scale
+tests_e2e_test_scale_SOURCES = tests/e2e/test_scale.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c \
+	tests/e2e/e2e.h tests/e2e/e2e_worker.c tests/e2e/e2e_worker.h
+tests_e2e_test_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_scale_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_scale_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
 # make soak: the long fault soak (1 million identifiers to three Ad
 # Accounts, more seeds) and the rest of the reliability suite. Not part of

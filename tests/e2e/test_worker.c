@@ -1,6 +1,6 @@
 /*
  * test_worker.c - connector-host worker end to end (issue #12): several
- * worker processes over one throwaway PostgreSQL cluster and the sandbox
+ * worker processes over one throwaway PostgreSQL ew_cluster and the sandbox
  * over HTTPS. Every run is delivered once, no connection twice at a time,
  * audiences exact (computed from the datasets, e2e_changes); a worker
  * killed in the middle of a run is finished by another after the lease
@@ -23,9 +23,38 @@
 
 #include <CUnit/Basic.h>
 
+#include "e2e.h"
 #include "e2e_worker.h"
 
+extern char **environ;
+
 #define NCONN 6
+#define NWORKERS 3
+
+/* NWORKERS workers --once at the same time; each exits 0. */
+static void round_of_workers(e2e *e, int round, char paths[][E2E_PATH])
+{
+    const char *args[] = {"--once", "--lease-ms", "5000", "--poll-ms", "100", NULL};
+    pid_t pids[NWORKERS];
+
+    for (int w = 0; w < NWORKERS; w++) {
+        snprintf(paths[w], E2E_PATH, "%s/worker-%d-%d.out", e->dir, round, w);
+        pids[w] = ew_spawn_worker(e, paths[w], args, NULL);
+        CU_ASSERT_FATAL(pids[w] > 0);
+    }
+    for (int w = 0; w < NWORKERS; w++) {
+        int code = ew_wait_worker(pids[w], 240);
+        CU_ASSERT_EQUAL(code, 0);
+        if (code != 0) {
+            char err_path[3 * E2E_PATH], *text;
+            snprintf(err_path, sizeof(err_path), "%.4200s.err", paths[w]);
+            text = ew_ts_read_text(err_path);
+            fprintf(stderr, "worker %d of round %d: exit %d: %s\n", w, round, code,
+                    text != NULL ? text : "");
+            free(text);
+        }
+    }
+}
 
 static void test_workers_deliver_each_run_once(void)
 {
@@ -34,7 +63,7 @@ static void test_workers_deliver_each_run_once(void)
     const char *adv[NCONN];
     char *conn[NCONN];
 
-    fresh_database("w_once");
+    ew_fresh_database("w_once");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     for (int i = 0; i < NCONN; i++) {
         adv[i] = e2e_account(&e, (size_t) i % 3, "Crowded");
@@ -48,10 +77,10 @@ static void test_workers_deliver_each_run_once(void)
     for (int round = 0; round < 2; round++) {
         round_of_workers(&e, round, paths);
         for (int i = 0; i < NCONN; i++) {
-            CU_ASSERT_EQUAL(count_lines(paths, NWORKERS, conn[i], "delivered"), 1);
-            assert_exact(&e, adv[i], names[i], data[i]);
+            CU_ASSERT_EQUAL(ew_count_lines(paths, NWORKERS, conn[i], "delivered"), 1);
+            ew_assert_exact(&e, adv[i], names[i], data[i]);
         }
-        assert_no_overlap();
+        ew_assert_no_overlap();
         /* New rows between rounds. */
         for (int i = 0; round == 0 && i < NCONN; i++)
             CU_ASSERT_FATAL(e2e_gen(data[i], 200, 200 + (unsigned long) i, 0, 5, 0, 1) == 0);
@@ -59,6 +88,18 @@ static void test_workers_deliver_each_run_once(void)
     for (int i = 0; i < NCONN; i++)
         free(conn[i]);
     e2e_teardown(&e);
+}
+
+/* Waits (30 s) until a worker's output has a delivered line for id. */
+static int wait_delivered(char path[][E2E_PATH], const char *id)
+{
+    for (int i = 0; i < 300; i++) {
+        if (ew_count_lines(path, 1, id, "delivered") > 0)
+            return 0;
+        struct timespec ts = { 0, 100000000L };
+        nanosleep(&ts, NULL);
+    }
+    return -1;
 }
 
 static void test_killed_worker_finished_by_another(void)
@@ -71,7 +112,7 @@ static void test_killed_worker_finished_by_another(void)
     char *conn;
     pid_t a, b;
 
-    fresh_database("w_kill");
+    ew_fresh_database("w_kill");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     adv = e2e_account(&e, 0, "Crowded");
     snprintf(data, sizeof(data), "%s/k.jsonl", e.dir);
@@ -80,21 +121,21 @@ static void test_killed_worker_finished_by_another(void)
     CU_ASSERT_FATAL(conn != NULL);
     /* Worker A dies by SIGKILL before its 4th state write, mid-run. */
     snprintf(out[0], sizeof(out[0]), "%s/killed.out", e.dir);
-    a = spawn_worker(&e, out[0], once, "CONNECTOR_HOST_TEST_KILL_BEFORE_WRITE=4");
-    CU_ASSERT_EQUAL(wait_worker(a, 120), 128 + SIGKILL);
+    a = ew_spawn_worker(&e, out[0], once, "CONNECTOR_HOST_TEST_KILL_BEFORE_WRITE=4");
+    CU_ASSERT_EQUAL(ew_wait_worker(a, 120), 128 + SIGKILL);
     /* Worker B waits for A's lease to expire, then resumes the run. */
     snprintf(out[1], sizeof(out[1]), "%s/rescuer.out", e.dir);
-    b = spawn_worker(&e, out[1], loop, NULL);
+    b = ew_spawn_worker(&e, out[1], loop, NULL);
     CU_ASSERT_FATAL(b > 0);
     CU_ASSERT_EQUAL(wait_delivered(&out[1], conn), 0);
     kill(b, SIGTERM);
-    CU_ASSERT_EQUAL(wait_worker(b, 30), 0);
-    assert_exact(&e, adv, "K", data);
+    CU_ASSERT_EQUAL(ew_wait_worker(b, 30), 0);
+    ew_assert_exact(&e, adv, "K", data);
     /* The same run, attempt 2, finished it; attempt 1 never ended. */
     snprintf(sql, sizeof(sql), "SELECT string_agg(attempt || ':' || status, ',' ORDER BY"
              " attempt) || ' ' || count(DISTINCT run_id) FROM runs WHERE connection_id = '%s'",
              conn);
-    CU_ASSERT_EQUAL(psql_here(sql, &res), 0);
+    CU_ASSERT_EQUAL(ew_psql_here(sql, &res), 0);
     if (res == NULL || strcmp(res, "1:running,2:delivered 1\n") != 0)
         fprintf(stderr, "runs: %s\n", res != NULL ? res : "(none)");
     CU_ASSERT(res != NULL && strcmp(res, "1:running,2:delivered 1\n") == 0);
@@ -112,7 +153,7 @@ static void test_pause_resume_disconnect(void)
     char *conn;
     e2e_out o;
 
-    fresh_database("w_life");
+    ew_fresh_database("w_life");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     {
         /* The app's secret is in the database, sealed: not in plain text. */
@@ -121,7 +162,7 @@ static void test_pause_resume_disconnect(void)
         CU_ASSERT_FATAL(secret != NULL);
         snprintf(sql, sizeof(sql), "SELECT count(*) || ' ' || count(*) FILTER (WHERE"
                  " position(convert_to('%s', 'UTF8') in sealed) > 0) FROM secrets", secret);
-        CU_ASSERT_EQUAL(psql_here(sql, &res), 0);
+        CU_ASSERT_EQUAL(ew_psql_here(sql, &res), 0);
         CU_ASSERT(res != NULL && res[0] != '0' && strstr(res, " 0\n") != NULL);
         free(res);
     }
@@ -140,8 +181,8 @@ static void test_pause_resume_disconnect(void)
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "state"), "paused");
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(wait_worker(spawn_worker(&e, out[0], once, NULL), 60), 0);
-    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 0);
+    CU_ASSERT_EQUAL(ew_wait_worker(ew_spawn_worker(&e, out[0], once, NULL), 60), 0);
+    CU_ASSERT_EQUAL(ew_count_lines(out, 1, conn, "delivered"), 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, show) == 0);
     CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "0.state"), "paused");
     CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "0.next_due"), "when resumed");
@@ -150,9 +191,9 @@ static void test_pause_resume_disconnect(void)
     CU_ASSERT_FATAL(e2e_host(&e, &o, resume) == 0);
     CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "state"), "active");
     e2e_out_free(&o);
-    CU_ASSERT_EQUAL(wait_worker(spawn_worker(&e, out[0], once, NULL), 60), 0);
-    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 1);
-    assert_exact(&e, adv, "P", data);
+    CU_ASSERT_EQUAL(ew_wait_worker(ew_spawn_worker(&e, out[0], once, NULL), 60), 0);
+    CU_ASSERT_EQUAL(ew_count_lines(out, 1, conn, "delivered"), 1);
+    ew_assert_exact(&e, adv, "P", data);
 
     /* Disconnected: never delivered again, its audience listed. */
     CU_ASSERT_FATAL(e2e_host(&e, &o, disconnect) == 0);
@@ -162,8 +203,8 @@ static void test_pause_resume_disconnect(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "stay in TikTok"));
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_gen(data, 20, 6, 0, 0, 0, 1) == 0);
-    CU_ASSERT_EQUAL(wait_worker(spawn_worker(&e, out[0], once, NULL), 60), 0);
-    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 0);
+    CU_ASSERT_EQUAL(ew_wait_worker(ew_spawn_worker(&e, out[0], once, NULL), 60), 0);
+    CU_ASSERT_EQUAL(ew_count_lines(out, 1, conn, "delivered"), 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, resume) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 1);
     e2e_out_free(&o);
@@ -179,28 +220,42 @@ static void test_unreachable_database(void)
     const char *bad[] = {"profiles", "--state", "postgresql://u:hunter2@127.0.0.1:1/db", NULL};
     const char *worker[] = {"worker", "--once", NULL};
 
-    fresh_database("w_down");
+    ew_fresh_database("w_down");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, bad) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 75);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "127.0.0.1:1"));
     CU_ASSERT_PTR_NULL(strstr(o.err, "hunter2"));
     e2e_out_free(&o);
-    /* The cluster's server stopped: the same answer, naming its socket;
+    /* The ew_cluster's server stopped: the same answer, naming its socket;
        started again, everything works. */
-    CU_ASSERT_FATAL(ts_pg_stop_server(worker_cluster) == 0);
+    CU_ASSERT_FATAL(ts_pg_stop_server(ew_cluster) == 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 75);
-    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, ts_pg_dir(worker_cluster)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, ts_pg_dir(ew_cluster)));
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_host(&e, &o, worker) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 75);
     e2e_out_free(&o);
-    CU_ASSERT_FATAL(ts_pg_start_server(worker_cluster) == 0);
+    CU_ASSERT_FATAL(ts_pg_start_server(ew_cluster) == 0);
     CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     e2e_out_free(&o);
     e2e_teardown(&e);
+}
+
+/* Slow uploads, so runs stay under way for a while. */
+static void slow_uploads(e2e *e, int ms)
+{
+    char *url = ts_sandbox_url(e->sb, "/sandbox/faults"), spec[128];
+    ts_http_resp r;
+
+    snprintf(spec, sizeof(spec), "slow=1,slow_ms=%d,endpoints=file/upload", ms);
+    CU_ASSERT_EQUAL(ts_http_request("POST", url, ts_sandbox_ca_file(e->sb), NULL, spec,
+                                    strlen(spec), &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    ts_http_resp_free(&r);
+    free(url);
 }
 
 /* A worker frozen (SIGSTOP, at its 4th state write, mid-run) past its lease's
@@ -217,7 +272,7 @@ static void test_stale_worker_fenced(void)
     int status = 0;
     struct timespec ts = { 3, 0 };
 
-    fresh_database("w_fence");
+    ew_fresh_database("w_fence");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     adv = e2e_account(&e, 2, "Crowded");
     snprintf(data, sizeof(data), "%s/f.jsonl", e.dir);
@@ -225,7 +280,7 @@ static void test_stale_worker_fenced(void)
     conn = e2e_connect_new(&e, data, "F", adv, NULL);
     CU_ASSERT_FATAL(conn != NULL);
     snprintf(out[0], sizeof(out[0]), "%s/stale.out", e.dir);
-    a = spawn_worker(&e, out[0], loop, "CONNECTOR_HOST_TEST_STOP_BEFORE_WRITE=4");
+    a = ew_spawn_worker(&e, out[0], loop, "CONNECTOR_HOST_TEST_STOP_BEFORE_WRITE=4");
     CU_ASSERT_FATAL(a > 0);
     CU_ASSERT_EQUAL_FATAL(waitpid(a, &status, WUNTRACED), a);
     CU_ASSERT_FATAL(WIFSTOPPED(status));
@@ -234,7 +289,7 @@ static void test_stale_worker_fenced(void)
     snprintf(out[1], sizeof(out[1]), "%s/taker.out", e.dir);
     snprintf(home, sizeof(home), "%s", e.home);
     snprintf(e.home, sizeof(e.home), "%s/machine-b", e.dir);
-    b = spawn_worker(&e, out[1], loop, NULL);
+    b = ew_spawn_worker(&e, out[1], loop, NULL);
     snprintf(e.home, sizeof(e.home), "%s", home);
     CU_ASSERT_FATAL(b > 0);
     CU_ASSERT_EQUAL(wait_delivered(&out[1], conn), 0);
@@ -242,20 +297,20 @@ static void test_stale_worker_fenced(void)
     nanosleep(&ts, NULL);
     kill(a, SIGTERM);
     kill(b, SIGTERM);
-    CU_ASSERT_EQUAL(wait_worker(a, 30), 0);
-    CU_ASSERT_EQUAL(wait_worker(b, 30), 0);
+    CU_ASSERT_EQUAL(ew_wait_worker(a, 30), 0);
+    CU_ASSERT_EQUAL(ew_wait_worker(b, 30), 0);
     for (int i = 0; i < 2 && getenv("E2E_VERBOSE") != NULL; i++) {
         char path[E2E_PATH + 8], *text;
         snprintf(path, sizeof(path), "%.4200s.err", out[i]);
-        text = worker_read_text(path);
+        text = ew_ts_read_text(path);
         fprintf(stderr, "worker %s: %s\n", i == 0 ? "stale" : "taker", text ? text : "");
         free(text);
     }
-    CU_ASSERT_EQUAL(count_lines(out, 1, conn, "delivered"), 0);
-    assert_exact(&e, adv, "F", data);
+    CU_ASSERT_EQUAL(ew_count_lines(out, 1, conn, "delivered"), 0);
+    ew_assert_exact(&e, adv, "F", data);
     snprintf(sql, sizeof(sql), "SELECT count(*) FILTER (WHERE status = 'delivered') FROM runs"
              " WHERE connection_id = '%s'", conn);
-    CU_ASSERT_EQUAL(psql_here(sql, &res), 0);
+    CU_ASSERT_EQUAL(ew_psql_here(sql, &res), 0);
     CU_ASSERT(res != NULL && strcmp(res, "1\n") == 0);
     free(res);
     free(conn);
@@ -273,7 +328,7 @@ static void test_database_restart_mid_round(void)
     char *conn[3];
     pid_t w[2];
 
-    fresh_database("w_restart");
+    ew_fresh_database("w_restart");
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
     for (int i = 0; i < 3; i++) {
         adv[i] = e2e_account(&e, (size_t) i, "Crowded");
@@ -286,20 +341,20 @@ static void test_database_restart_mid_round(void)
     slow_uploads(&e, 1500);   /* runs under way while the database goes */
     for (int i = 0; i < 2; i++) {
         snprintf(out[i], sizeof(out[i]), "%s/restart-%d.out", e.dir, i);
-        w[i] = spawn_worker(&e, out[i], loop, NULL);
+        w[i] = ew_spawn_worker(&e, out[i], loop, NULL);
         CU_ASSERT_FATAL(w[i] > 0);
     }
     /* Down while the first runs are under way, back a second later. */
     struct timespec ts = { 0, 700000000L };
     nanosleep(&ts, NULL);
-    CU_ASSERT_FATAL(ts_pg_stop_server(worker_cluster) == 0);
+    CU_ASSERT_FATAL(ts_pg_stop_server(ew_cluster) == 0);
     ts.tv_sec = 1;
     ts.tv_nsec = 0;
     nanosleep(&ts, NULL);
-    CU_ASSERT_FATAL(ts_pg_start_server(worker_cluster) == 0);
+    CU_ASSERT_FATAL(ts_pg_start_server(ew_cluster) == 0);
     /* Everything delivered within 60 s. */
     for (int t = 0; t < 600; t++) {
-        CU_ASSERT_EQUAL(psql_here("SELECT count(*) FROM connections WHERE run_id IS NULL"
+        CU_ASSERT_EQUAL(ew_psql_here("SELECT count(*) FROM connections WHERE run_id IS NULL"
                                   " AND delivered_through = 1200", &res), 0);
         if (res != NULL && strcmp(res, "3\n") == 0)
             break;
@@ -314,19 +369,26 @@ static void test_database_restart_mid_round(void)
     for (int i = 0; i < 2; i++) {
         char err_path[E2E_PATH + 8], *text;
         kill(w[i], SIGTERM);
-        CU_ASSERT_EQUAL(wait_worker(w[i], 30), 0);
+        CU_ASSERT_EQUAL(ew_wait_worker(w[i], 30), 0);
         snprintf(err_path, sizeof(err_path), "%.4200s.err", out[i]);
-        if (getenv("E2E_VERBOSE") && (text = worker_read_text(err_path)) != NULL) {
+        if (getenv("E2E_VERBOSE") && (text = ew_ts_read_text(err_path)) != NULL) {
             fprintf(stderr, "worker %d:\n%s\n", i, text);
             free(text);
         }
     }
     for (int i = 0; i < 3; i++) {
-        assert_exact(&e, adv[i], names[i], data[i]);
+        ew_assert_exact(&e, adv[i], names[i], data[i]);
         free(conn[i]);
     }
-    assert_no_overlap();
+    ew_assert_no_overlap();
     e2e_teardown(&e);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* WORKER_BENCH=1: runs per minute with 1, 2 and 4 workers (--once, at the
@@ -349,7 +411,7 @@ static void test_bench(void)
 
             if (backend == 1) {
                 snprintf(db, sizeof(db), "bench_%d", n);
-                fresh_database(db);
+                ew_fresh_database(db);
             } else {
                 unsetenv("CONNECTOR_HOST_STATE");
             }
@@ -365,10 +427,10 @@ static void test_bench(void)
                 t0 = mono_s();
                 for (int w = 0; w < n; w++) {
                     snprintf(out, sizeof(out), "%s/bench-%d-%d.out", e.dir, round, w);
-                    pids[w] = spawn_worker(&e, out, args, NULL);
+                    pids[w] = ew_spawn_worker(&e, out, args, NULL);
                 }
                 for (int w = 0; w < n; w++)
-                    CU_ASSERT_EQUAL(wait_worker(pids[w], 300), 0);
+                    CU_ASSERT_EQUAL(ew_wait_worker(pids[w], 300), 0);
                 t1 = mono_s();
                 if (round == 0)
                     t2 = t1 - t0;
@@ -401,7 +463,7 @@ int main(void)
            "Debian: libpq-dev)\n");
     return 77;
 #endif
-    rc = ts_pg_start(&worker_cluster, why, sizeof(why));
+    rc = ts_pg_start(&ew_cluster, why, sizeof(why));
 
     if (rc == 77) {
         printf("SKIP: %s\n", why);
@@ -423,7 +485,7 @@ int main(void)
     } else {
         rc = e2e_run_suite("workers over PostgreSQL", tests, sizeof(tests) / sizeof(tests[0]));
     }
-    if (ts_pg_stop(worker_cluster) != 0)
+    if (ts_pg_stop(ew_cluster) != 0)
         rc = 1;
     ts_tmpdir_remove(keydir);
     return rc;

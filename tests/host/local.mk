@@ -73,6 +73,18 @@ tests_host_test_state_pg_CPPFLAGS = $(TEST_HOST_CPPFLAGS) -DTEST_STATE_PG
 tests_host_test_state_pg_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
 tests_host_test_state_pg_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
 
+# The shared request budget (aconn_host.pace), on both backends.
+check_PROGRAMS += tests/host/test_pace tests/host/test_pace_pg
+TESTS += tests/host/test_pace tests/host/test_pace_pg
+tests_host_test_pace_SOURCES = tests/host/test_pace.c $(TEST_HOST_UTIL)
+tests_host_test_pace_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_pace_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
+tests_host_test_pace_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
+tests_host_test_pace_pg_SOURCES = tests/host/test_pace.c $(TEST_HOST_UTIL)
+tests_host_test_pace_pg_CPPFLAGS = $(TEST_HOST_CPPFLAGS) -DTEST_STATE_PG
+tests_host_test_pace_pg_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
+tests_host_test_pace_pg_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
+
 tests_host_test_secrets_SOURCES = tests/host/test_secrets.c $(TEST_HOST_UTIL)
 tests_host_test_secrets_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_secrets_CFLAGS = $(TEST_HOST_CFLAGS)

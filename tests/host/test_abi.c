@@ -67,7 +67,7 @@ static void test_abi_major_refused(void)
     CU_ASSERT_EQUAL(ch_plugin_load(la, NULL, &p, err, sizeof(err)), -1);
     CU_ASSERT_PTR_NULL(p.handle);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "was built for connector ABI 2."));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "this host implements ABI 1.1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "this host implements ABI 1.2"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "rebuild the plugin against aconn.h 1.x"));
     free(la);
 }
@@ -114,8 +114,8 @@ static void test_cli_refuses_abi2(void)
     }
     CU_ASSERT_EQUAL(r.status, 4);
     CU_ASSERT_STRING_EQUAL(r.out, "");
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "was built for connector ABI 2.1; this host "
-                                         "implements ABI 1.1; rebuild the plugin "
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "was built for connector ABI 2.2; this host "
+                                         "implements ABI 1.2; rebuild the plugin "
                                          "against aconn.h 1.x"));
     test_result_free(&r);
     {

@@ -154,7 +154,7 @@ static void test_usage_help_version(void)
     test_result_free(&r);
     host(&f, NULL, NULL, &r, "deliver", "--version", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "connector ABI 1.1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "connector ABI 1.2"));
     test_result_free(&r);
     host(&f, NULL, NULL, &r, NULL);
     CU_ASSERT_EQUAL(r.status, 2);

@@ -181,25 +181,28 @@ static void test_newer_schema_refused(void)
     /* Untouched: the version stays, the data too. Put it back to look. */
 #ifdef TEST_STATE_PG
     {
-        char *out = NULL;
+        char *out = NULL, back[96];
+        snprintf(back, sizeof(back), "UPDATE schema_version SET version = %d",
+                 CH_STORE_SCHEMA_VERSION);
         CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, NULL, "SELECT version FROM schema_version", &out), 0);
         CU_ASSERT(out != NULL && strcmp(out, "99\n") == 0);
         free(out);
-        CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, NULL, "UPDATE schema_version SET version = 2", NULL),
-                        0);
+        CU_ASSERT_EQUAL(ts_pg_psql(test_cluster, NULL, back, NULL), 0);
     }
 #else
     {
         sqlite3 *db = NULL;
         sqlite3_stmt *stmt = NULL;
+        char back[96];
+        snprintf(back, sizeof(back), "UPDATE schema_version SET version = %d",
+                 CH_STORE_SCHEMA_VERSION);
         CU_ASSERT_FATAL(sqlite3_open(test_db, &db) == SQLITE_OK);
         CU_ASSERT_FATAL(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1,
                                            &stmt, NULL) == SQLITE_OK);
         CU_ASSERT_EQUAL(sqlite3_step(stmt), SQLITE_ROW);
         CU_ASSERT_EQUAL(sqlite3_column_int(stmt, 0), 99);
         sqlite3_finalize(stmt);
-        CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE schema_version SET version = 2", NULL, NULL,
-                                     NULL), SQLITE_OK);
+        CU_ASSERT_EQUAL(sqlite3_exec(db, back, NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(db);
     }
 #endif

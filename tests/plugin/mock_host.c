@@ -216,6 +216,30 @@ static aconn_status mock_write(void *ctx, const char *data, size_t len)
     return st;
 }
 
+static aconn_status mock_pace(void *ctx, const char *key, uint32_t n, uint32_t flags,
+                              int64_t *wait_ms)
+{
+    mock_host *m = ctx;
+
+    if (key == NULL || wait_ms == NULL)
+        return ACONN_ERR_INVALID;
+    pthread_mutex_lock(&m->lock);
+    snprintf(m->pace_key, sizeof(m->pace_key), "%s", key);
+    if (flags & ACONN_PACE_REFUSED)
+        m->pace_refusals++;
+    else
+        m->pace_grants += (int) n;
+    *wait_ms = m->pace_wait_ms;
+    pthread_mutex_unlock(&m->lock);
+    return ACONN_OK;
+}
+
+void mock_host_enable_pace(mock_host *m, int64_t wait_ms)
+{
+    m->pace_wait_ms = wait_ms;
+    m->host.pace = mock_pace;
+}
+
 mock_host *mock_host_new(void)
 {
     mock_host *m = calloc(1, sizeof(*m));

@@ -41,6 +41,10 @@ typedef struct mock_host {
     char *output;               /* everything written to out */
     size_t output_len;
     int fail_state_cas;         /* >0: the next state_cas calls fail with FATAL */
+    /* pace (ABI 1.2), NULL in the table until mock_host_enable_pace(). */
+    int64_t pace_wait_ms;       /* what every grant answers */
+    int pace_grants, pace_refusals;
+    char pace_key[200];         /* the last key asked about */
 } mock_host;
 
 /* Returns a new mock (clock at 1700000000000 ms), or NULL. */
@@ -54,6 +58,9 @@ const char *mock_host_secret(mock_host *m, const char *name);
 /* Returns the stored state value (borrowed, NUL-terminated) or NULL. */
 const char *mock_host_state(mock_host *m, const char *key);
 void mock_host_clear_output(mock_host *m);
+/* Gives the table a pace() service whose every grant says "wait wait_ms",
+   counting grants and refusals (ACONN_PACE_REFUSED). */
+void mock_host_enable_pace(mock_host *m, int64_t wait_ms);
 
 /*
  * Non-zero when needle occurs in the captured log or output, or in any

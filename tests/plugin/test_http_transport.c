@@ -463,6 +463,41 @@ static void test_throttled_bounded(void)
     fixture_free(&f);
 }
 
+/* ABI 1.2: every attempt asks the host's pace first and waits its turn; a
+   40100 is reported so every worker waits; a turn too far away is a retry
+   later, sent to nobody. */
+static void test_paced(void)
+{
+    fixture f;
+    struct timespec t0, t1;
+    int before = plain.hits_throttled, ok_before = plain.hits_ok;
+    long ms;
+
+    CU_ASSERT_EQUAL_FATAL(fixture_init(&f, plain.base, NULL), 0);
+    mock_host_enable_pace(f.m, 150);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CU_ASSERT_EQUAL(call(&f, "ok", NULL), ACONN_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CU_ASSERT(ms >= 150);
+    CU_ASSERT_EQUAL(f.m->pace_grants, 1);
+    CU_ASSERT_STRING_EQUAL(f.m->pace_key, "default/ok");
+    CU_ASSERT_EQUAL(f.m->pace_refusals, 0);
+    f.m->pace_wait_ms = 0;
+    f.http.max_attempts = 2;
+    CU_ASSERT_EQUAL(call(&f, "throttled", NULL), ACONN_RETRY_THROTTLED);
+    CU_ASSERT_EQUAL(plain.hits_throttled - before, 2);
+    CU_ASSERT_EQUAL(f.m->pace_grants, 3);
+    CU_ASSERT_EQUAL(f.m->pace_refusals, 2);
+    CU_ASSERT_STRING_EQUAL(f.m->pace_key, "default/throttled");
+    f.m->pace_wait_ms = 60000;
+    CU_ASSERT_EQUAL(call(&f, "ok", NULL), ACONN_RETRY_THROTTLED);
+    CU_ASSERT_STRING_EQUAL(f.err.code, "rate_limit_queue");
+    CU_ASSERT_EQUAL(f.err.retry_after_ms, 60000);
+    CU_ASSERT_EQUAL(plain.hits_ok - ok_before, 1);
+    fixture_free(&f);
+}
+
 static void test_rejected_not_retried(void)
 {
     fixture f;
@@ -674,9 +709,13 @@ static void test_parallel_upload(void)
     api.host = &f.m->host;
     api.token = TOKEN;
     api.profile = "acme";
+    /* Each upload waits its own turn in the pace (ABI 1.2). */
+    mock_host_enable_pace(f.m, 20);
     CU_ASSERT_EQUAL(tt_api_file_upload_many(&api, advs, 3, "EMAIL_SHA256", path, md5, res),
                     ACONN_ERR_PERMISSION);
     CU_ASSERT_EQUAL(plain.hits_upload - before, 3);
+    CU_ASSERT_EQUAL(f.m->pace_grants, 3);
+    CU_ASSERT_STRING_EQUAL(f.m->pace_key, "default/dmp/custom_audience/file/upload");
     CU_ASSERT_EQUAL(res[0].status, ACONN_OK);
     CU_ASSERT_STRING_EQUAL(res[0].file_path, "fp-adv-1");
     CU_ASSERT_EQUAL(res[1].status, ACONN_ERR_PERMISSION);
@@ -842,6 +881,7 @@ int main(void)
         {"HTTP 503 retried, then retry status", test_http_5xx},
         {"50002 twice, then success", test_retry_then_success},
         {"40100 bounded, throttled hint", test_throttled_bounded},
+        {"paced by the host (ABI 1.2)", test_paced},
         {"40002 not retried", test_rejected_not_retried},
         {"dropped connection", test_dropped},
         {"create is not blindly retried", test_create_not_blindly_retried},

@@ -212,6 +212,7 @@ typedef struct {
     json_object *by_endpoint; /* path -> count */
     json_object *by_advertiser; /* advertiser_id -> requests about it (sb_require_adv) */
     uint64_t total_requests;
+    uint64_t qps_refused;        /* answers 40100 of --qps (control API: rate_limited) */
     int64_t processing_delay_ms;
     bool busy_while_processing; /* updates to a processing audience: 40002 */
     int64_t initial_delay_ms;   /* options as at start, for /sandbox/reset */

@@ -269,6 +269,7 @@ void sb_h_ctl_requests(sb_ctx *ctx, sb_req *req)
     }
     json_object_object_add(out, "by_advertiser", copy);
     json_object_object_add(out, "total", json_object_new_int64((int64_t)ctx->total_requests));
+    json_object_object_add(out, "rate_limited", json_object_new_int64((int64_t)ctx->qps_refused));
     pthread_mutex_unlock(&ctx->lock);
     reply_json(req, 200, out);
 }
@@ -295,6 +296,7 @@ void sb_h_ctl_reset(sb_ctx *ctx, sb_req *req)
     json_object_put(ctx->by_advertiser);
     ctx->by_advertiser = json_object_new_object();
     ctx->total_requests = 0;
+    ctx->qps_refused = 0;
     ctx->faults = ctx->initial_faults;
     ctx->fault_counter = 0;
     ctx->busy_while_processing = ctx->initial_busy;

@@ -370,6 +370,9 @@ static enum MHD_Result begin(sb_ctx *ctx, struct MHD_Connection *c,
     }
     if (ctx->qps != NULL && (rt->flags & R_TIKTOK)
         && !sb_qps_take(ctx->qps, req->app_id[0] != '\0' ? req->app_id : "-", url)) {
+        pthread_mutex_lock(&ctx->lock);
+        ctx->qps_refused++;
+        pthread_mutex_unlock(&ctx->lock);
         sb_fail(req, 40100, "Too many requests: the app's request rate for this "
                 "endpoint exceeded its QPS limit. Please retry later.");
         return MHD_YES;
