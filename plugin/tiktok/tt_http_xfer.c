@@ -363,13 +363,53 @@ static void tt_log(const aconn_host *host, int32_t level, const char *fmt, ...)
     host->log(host->ctx, level, line);
 }
 
+/* After one request: the call counted (per endpoint, failures, bytes
+   uploaded) and logged, never with a secret. */
+static void tt_xfer_record(tt_http *http, const aconn_host *host, tt_xfer *x,
+                           const tt_request *req, const tt_response *resp,
+                           tt_transport transport, long http_status, aconn_status st)
+{
+    tt_http_endpoint_stats *row;
+    curl_off_t uploaded = 0;
+
+    http->stats.calls++;
+    row = tt_stats_row(&http->stats, req->endpoint);
+    if (row != NULL) {
+        row->calls++;
+        if (st != ACONN_OK)
+            row->failures++;
+    }
+    if (req->method == TT_POST_MULTIPART && st == ACONN_OK
+        && curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded) == CURLE_OK
+        && uploaded > 0)
+        http->stats.bytes_uploaded += (uint64_t) uploaded;
+    if (ACONN_STATUS_IS_REAUTHORIZE(st) && transport == TT_TRANSPORT_OK
+        && resp->code == 40106 && req->advertiser_id != NULL && req->advertiser_id[0] != '\0')
+        /* A 40106 about one Ad Account is that account's failure
+           (tt_coverage.h): "reauthorize" here would send the user to fix
+           the whole profile when only one account's role is missing. */
+        tt_log(host, ACONN_LOG_WARN, "tiktok: %s %s -> HTTP %ld code 40106 request_id %s: "
+               "profile %s's TikTok user has no role on Ad Account %s (that account only; "
+               "the profile stays connected): an Admin of Ad Account %s must grant this "
+               "user the Admin or Operator role", req->method == TT_GET ? "GET" : "POST",
+               req->endpoint, http_status,
+               resp->request_id[0] != '\0' ? resp->request_id : "-",
+               req->profile != NULL && req->profile[0] != '\0' ? req->profile : "(unnamed)",
+               req->advertiser_id, req->advertiser_id);
+    else
+        tt_log(host, st == ACONN_OK ? ACONN_LOG_DEBUG : ACONN_LOG_WARN,
+               "tiktok: %s %s -> HTTP %ld code %ld request_id %s: %s",
+               req->method == TT_GET ? "GET" : "POST", req->endpoint, http_status,
+               transport == TT_TRANSPORT_OK ? resp->code : -1L,
+               resp->request_id[0] != '\0' ? resp->request_id : "-",
+               aconn_status_name(st));
+}
+
 aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, CURLcode rc,
                             const tt_request *req, tt_response *resp, aconn_error *err)
 {
     tt_status_input in;
     char detail[CURL_ERROR_SIZE + 64];
-    tt_http_endpoint_stats *row;
-    curl_off_t uploaded = 0;
     long http_status = 0;
     aconn_status st;
 
@@ -413,36 +453,6 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     if (err != NULL)
         st = err->status;
 
-    http->stats.calls++;
-    row = tt_stats_row(&http->stats, req->endpoint);
-    if (row != NULL) {
-        row->calls++;
-        if (st != ACONN_OK)
-            row->failures++;
-    }
-    if (req->method == TT_POST_MULTIPART && st == ACONN_OK
-        && curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded) == CURLE_OK
-        && uploaded > 0)
-        http->stats.bytes_uploaded += (uint64_t) uploaded;
-    if (ACONN_STATUS_IS_REAUTHORIZE(st) && in.transport == TT_TRANSPORT_OK
-        && resp->code == 40106 && req->advertiser_id != NULL && req->advertiser_id[0] != '\0')
-        /* A 40106 about one Ad Account is that account's failure
-           (tt_coverage.h): "reauthorize" here would send the user to fix
-           the whole profile when only one account's role is missing. */
-        tt_log(host, ACONN_LOG_WARN, "tiktok: %s %s -> HTTP %ld code 40106 request_id %s: "
-               "profile %s's TikTok user has no role on Ad Account %s (that account only; "
-               "the profile stays connected): an Admin of Ad Account %s must grant this "
-               "user the Admin or Operator role", req->method == TT_GET ? "GET" : "POST",
-               req->endpoint, http_status,
-               resp->request_id[0] != '\0' ? resp->request_id : "-",
-               req->profile != NULL && req->profile[0] != '\0' ? req->profile : "(unnamed)",
-               req->advertiser_id, req->advertiser_id);
-    else
-        tt_log(host, st == ACONN_OK ? ACONN_LOG_DEBUG : ACONN_LOG_WARN,
-               "tiktok: %s %s -> HTTP %ld code %ld request_id %s: %s",
-               req->method == TT_GET ? "GET" : "POST", req->endpoint, http_status,
-               in.transport == TT_TRANSPORT_OK ? resp->code : -1L,
-               resp->request_id[0] != '\0' ? resp->request_id : "-",
-               aconn_status_name(st));
+    tt_xfer_record(http, host, x, req, resp, in.transport, http_status, st);
     return st;
 }
