@@ -203,20 +203,14 @@ static int ch_aud_supported(ch_cli *cli, const ch_connection *c)
 
 static int ch_aud_setup(ch_cli *cli, ch_connection *c)
 {
-    char err[1024] = "", home[1100];
-    int rc, found;
+    int rc;
 
     if ((rc = ch_cli_missing("audiences", (const char *const[]) { cli->a.connection },
                              (const char *const[]) { "--connection ID" }, 1)) != 0
         || (rc = ch_cli_open_home(cli)) != 0)
         return rc;
-    found = ch_state_connection_get(cli->state, cli->a.connection, c, err, sizeof(err));
-    if (found != 0) {
-        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
-                     "with: connector-host connections" : err,
-                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
-        return found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
-    }
+    if ((rc = ch_cli_connection(cli, cli->a.connection, c)) != 0)
+        return rc;
     if ((rc = ch_cli_load_plugin(cli, c->plugin_path)) != 0)
         return rc;
     if ((rc = ch_cli_same_plugin(cli, c)) != 0)

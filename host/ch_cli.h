@@ -83,6 +83,10 @@ int ch_cli_main(int argc, char **argv);
    exit code to use (0 on success). */
 int ch_cli_open_home(ch_cli *cli);
 int ch_cli_load_plugin(ch_cli *cli, const char *spec);
+/* Connection id into *c (ch_connection_clear it): 0, or the exit code with
+   the reason printed (no such connection, with the fix; or the state's
+   error). */
+int ch_cli_connection(ch_cli *cli, const char *id, ch_connection *c);
 /* After loading connection c's plugin: 0 when it is the plugin c was made
    with (the same id), else CH_EXIT_PLUGIN, the fix printed. */
 int ch_cli_same_plugin(ch_cli *cli, const ch_connection *c);

@@ -172,3 +172,16 @@ int ch_cli_same_plugin(ch_cli *cli, const ch_connection *c)
     }
     return 0;
 }
+
+int ch_cli_connection(ch_cli *cli, const char *id, ch_connection *c)
+{
+    char err[1024] = "", home[1100];
+    int found = ch_state_connection_get(cli->state, id, c, err, sizeof(err));
+
+    if (found == 0)
+        return 0;
+    ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
+                 "with: connector-host connections" : err,
+                 found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
+    return found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
+}

@@ -79,15 +79,10 @@ static int ch_deliver_lock(ch_cli *cli, int *lockfd)
 static int ch_deliver_load(ch_cli *cli, ch_connection *c)
 {
     char *status = NULL, err[1024] = "", home[1100];
-    int rc, found;
+    int rc;
 
-    found = ch_state_connection_get(cli->state, cli->a.connection, c, err, sizeof(err));
-    if (found != 0) {
-        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
-                     "with: connector-host connections" : err,
-                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
-        return found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
-    }
+    if ((rc = ch_cli_connection(cli, cli->a.connection, c)) != 0)
+        return rc;
     if ((rc = ch_cli_load_plugin(cli, c->plugin_path)) != 0) {
         fprintf(stderr, "  if the plugin moved: connector-host relink --connection %s "
                 "--plugin NEW_PATH%s\n", c->id, ch_cli_fix_home(cli, home, sizeof(home)));

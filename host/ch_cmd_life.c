@@ -64,7 +64,7 @@ static int ch_life_set(ch_cli *cli, const char *what)
     char err[1024] = "", home[1100];
     ch_connection c;
     json_object *out = NULL;
-    int rc, found;
+    int rc;
 
     const char *const values[] = { id }, *const names[] = { "--connection ID" };
 
@@ -74,13 +74,8 @@ static int ch_life_set(ch_cli *cli, const char *what)
         ch_cli_error("%s", err);
         return ch_state_unreachable(cli->state) ? CH_EXIT_RETRY : CH_EXIT_INTERNAL;
     }
-    found = ch_state_connection_get(cli->state, id, &c, err, sizeof(err));
-    if (found != 0) {
-        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them "
-                     "with: connector-host connections" : err,
-                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
-        return found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
-    }
+    if ((rc = ch_cli_connection(cli, id, &c)) != 0)
+        return rc;
     if (changes == 0 && c.disconnected_ms > 0) {
         ch_cli_error("connection %s was disconnected: it is never delivered again, and "
                      "cannot be %s; connect the dataset again for a new connection", id,

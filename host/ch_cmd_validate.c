@@ -171,7 +171,6 @@ int ch_cmd_validate(ch_cli *cli)
     ch_connection conn;
     json_object *result = NULL;
     aconn_status s;
-    char err[1024] = "", home[1100];
 
     memset(&conn, 0, sizeof(conn));
     rc = CH_NEED("validate", cli->a.plugin, "--plugin P", cli->a.settings, "--settings FILE");
@@ -181,15 +180,8 @@ int ch_cmd_validate(ch_cli *cli)
         || (rc = ch_cli_open_home(cli)) != 0)
         goto cleanup;
     if (cli->a.connection != NULL) {
-        int found = ch_state_connection_get(cli->state, cli->a.connection, &conn,
-                                            err, sizeof(err));
-        if (found != 0) {
-            ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list "
-                         "them with: connector-host connections" : err,
-                         found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
-            rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
+        if ((rc = ch_cli_connection(cli, cli->a.connection, &conn)) != 0)
             goto cleanup;
-        }
         if (strcmp(conn.plugin_id, ch_plugin_id(&cli->plugin)) != 0) {
             ch_cli_error("--connection: connection %s belongs to plugin %s, not %s",
                          conn.id, conn.plugin_id, ch_plugin_id(&cli->plugin));

@@ -21,8 +21,8 @@ const char *ch_relink_spec(const ch_cli *cli, const char *given)
 int ch_cmd_relink(ch_cli *cli)
 {
     ch_connection c;
-    char err[1024] = "", home[1100];
-    int rc, found;
+    char err[1024] = "";
+    int rc;
 
     memset(&c, 0, sizeof(c));
     rc = ch_cli_missing("relink", (const char *const[]) { cli->a.connection, cli->a.plugin },
@@ -30,14 +30,8 @@ int ch_cmd_relink(ch_cli *cli)
     if (rc != 0 || (rc = ch_cli_open_home(cli)) != 0
         || (rc = ch_cli_load_plugin(cli, cli->a.plugin)) != 0)
         goto cleanup;
-    found = ch_state_connection_get(cli->state, cli->a.connection, &c, err, sizeof(err));
-    if (found != 0) {
-        ch_cli_error("%s%s", found > 0 ? "--connection: no such connection; list them with: "
-                     "connector-host connections" : err,
-                     found > 0 ? ch_cli_fix_home(cli, home, sizeof(home)) : "");
-        rc = found > 0 ? CH_EXIT_FAILED : CH_EXIT_INTERNAL;
+    if ((rc = ch_cli_connection(cli, cli->a.connection, &c)) != 0)
         goto cleanup;
-    }
     if (strcmp(ch_plugin_id(&cli->plugin), c.plugin_id) != 0) {
         ch_cli_error("relink: %s is plugin %s, but connection %s was made with %s; give "
                      "the path of %s", cli->a.plugin, ch_plugin_id(&cli->plugin), c.id,

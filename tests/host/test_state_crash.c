@@ -27,40 +27,46 @@
 #include "test_state.h"
 #include "test_util.h"
 
-/* One child: 500 increments of "counter", re-reading on every conflict. */
+/* One CAS increment of key, re-reading on every conflict: 0, or 1 when the
+   read failed, 2 when the write did (other than a conflict or a retry). */
+static int cas_increment(ch_state *st, const char *key)
+{
+    for (int tries = 0; tries < 100000; tries++) {
+        char buf[32];
+        size_t len = 0;
+        uint64_t ver = 0, nv = 0;
+        long n = 0;
+        aconn_status s = ch_state_kv_get(st, "ns", key, buf, sizeof(buf), &len, &ver);
+
+        if (s == ACONN_OK)
+            n = strtol(buf, NULL, 10);
+        else if (s != ACONN_ERR_NOT_FOUND && s != ACONN_RETRY)
+            return 1;
+        if (s == ACONN_RETRY)
+            continue;
+        snprintf(buf, sizeof(buf), "%ld", n + 1);
+        s = ch_state_kv_cas(st, "ns", key, ver, buf, strlen(buf), &nv);
+        if (s == ACONN_OK)
+            return 0;
+        if (s != ACONN_ERR_CONFLICT && s != ACONN_RETRY)
+            return 2;
+    }
+    return 2;
+}
+
+/* One child: `times` increments of "counter"; its exit code. */
 static int child_increment(int times)
 {
     ch_state *st = NULL;
     char err[512];
-    int i;
+    int i, rc = 0;
 
     if (ch_state_open(test_db, &st, err, sizeof(err)) != 0)
         return 2;
-    for (i = 0; i < times; i++) {
-        int tries;
-        for (tries = 0; tries < 100000; tries++) {
-            char buf[32];
-            size_t len = 0;
-            uint64_t ver = 0, nv = 0;
-            long n = 0;
-            aconn_status s = ch_state_kv_get(st, "ns", "counter", buf, sizeof(buf),
-                                             &len, &ver);
-            if (s == ACONN_OK)
-                n = strtol(buf, NULL, 10);
-            else if (s != ACONN_ERR_NOT_FOUND && s != ACONN_RETRY)
-                return 3;
-            if (s == ACONN_RETRY)
-                continue;
-            snprintf(buf, sizeof(buf), "%ld", n + 1);
-            s = ch_state_kv_cas(st, "ns", "counter", ver, buf, strlen(buf), &nv);
-            if (s == ACONN_OK)
-                break;
-            if (s != ACONN_ERR_CONFLICT && s != ACONN_RETRY)
-                return 4;
-        }
-    }
+    for (i = 0; i < times && rc == 0; i++)
+        rc = cas_increment(st, "counter");
     ch_state_close(st);
-    return 0;
+    return rc == 0 ? 0 : rc + 2;
 }
 
 void test_two_processes_cas(void)
@@ -104,29 +110,10 @@ typedef struct thread_arg {
 static void *thread_increment(void *p)
 {
     thread_arg *a = p;
-    int i;
 
-    for (i = 0; i < 250; i++) {
-        int tries;
-        for (tries = 0; tries < 100000; tries++) {
-            char buf[32];
-            size_t len = 0;
-            uint64_t ver = 0, nv = 0;
-            long n = 0;
-            aconn_status s = ch_state_kv_get(a->st, "ns", "tcounter", buf, sizeof(buf),
-                                             &len, &ver);
-            if (s == ACONN_OK)
-                n = strtol(buf, NULL, 10);
-            snprintf(buf, sizeof(buf), "%ld", n + 1);
-            s = ch_state_kv_cas(a->st, "ns", "tcounter", ver, buf, strlen(buf), &nv);
-            if (s == ACONN_OK)
-                break;
-            if (s != ACONN_ERR_CONFLICT && s != ACONN_RETRY) {
-                a->failures++;
-                break;
-            }
-        }
-    }
+    for (int i = 0; i < 250; i++)
+        if (cas_increment(a->st, "tcounter") != 0)
+            a->failures++;
     return NULL;
 }
 
