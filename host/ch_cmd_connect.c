@@ -116,13 +116,14 @@ static int ch_connect_start(const char *dataset, const ch_buf *facts, ch_connect
     return 0;
 }
 
-/* Records c under a new id with its spool directory; prints the id. */
+/* Records c under a new id (made in id, which c->id then points at) with
+   its spool directory; prints the id. */
 static int ch_connect_record(ch_cli *cli, ch_connection *c, const char *dataset,
-                             const char *settings_text)
+                             const char *settings_text, char id[40])
 {
-    char id[40], err[1024] = "", *spool;
+    char err[1024] = "", *spool;
 
-    if (ch_random_id("c_", 8, id, sizeof(id)) != 0) {
+    if (ch_random_id("c_", 8, id, 40) != 0) {
         ch_cli_error("cannot make a connection id");
         return CH_EXIT_INTERNAL;
     }
@@ -153,7 +154,7 @@ int ch_cmd_connect(ch_cli *cli)
     char *settings_text = NULL;
     json_object *settings = NULL, *result = NULL;
     ch_connection c;
-    char dataset[PATH_MAX], why[1024] = "";
+    char dataset[PATH_MAX], id[40], why[1024] = "";
     struct stat st;
     ch_buf facts = { NULL, 0, 0 };
     aconn_status s;
@@ -195,7 +196,7 @@ int ch_cmd_connect(ch_cli *cli)
     }
     if ((rc = ch_connect_start(dataset, &facts, &c)) != 0)
         goto cleanup;
-    rc = ch_connect_record(cli, &c, dataset, settings_text);
+    rc = ch_connect_record(cli, &c, dataset, settings_text, id);
 cleanup:
     ch_buf_free(&facts);
     json_object_put(settings);

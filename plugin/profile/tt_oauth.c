@@ -133,10 +133,12 @@ static aconn_status tt_oauth_sign_state(const aconn_host *host, const char *prof
     if (st != ACONN_OK)
         goto cleanup;
     if (strlen(redirect) >= sizeof(claims->redirect_uri)) {
-        st = aconn_error_set(err, ACONN_ERR_INVALID, "redirect_uri_too_long", "redirect_uri",
-                             "The redirect URI is longer than %zu characters; register a "
-                             "shorter one for the TikTok app.",
-                             sizeof(claims->redirect_uri) - 1);
+        /* st set apart from the call: the caller reads *state only on OK. */
+        (void) aconn_error_set(err, ACONN_ERR_INVALID, "redirect_uri_too_long", "redirect_uri",
+                               "The redirect URI is longer than %zu characters; register a "
+                               "shorter one for the TikTok app.",
+                               sizeof(claims->redirect_uri) - 1);
+        st = ACONN_ERR_INVALID;
         goto cleanup;
     }
     claims->version = TT_STATE_VERSION;
