@@ -96,6 +96,13 @@ tests_plugin_test_delivery_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
 tests_plugin_test_delivery_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 EXTRA_tests_plugin_test_delivery_DEPENDENCIES = $(TT_SANDBOX_DEP)
 
+# Several Ad Accounts at once (delivery/tt_par.c) on the mock host.
+check_PROGRAMS += tests/plugin/test_par
+TESTS += tests/plugin/test_par
+tests_plugin_test_par_SOURCES = tests/plugin/test_par.c
+tests_plugin_test_par_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
+tests_plugin_test_par_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
+
 # The early uploads' thread relays its host calls (delivery/tt_early.c); sandbox.
 check_PROGRAMS += tests/plugin/test_early_relay
 TESTS += tests/plugin/test_early_relay
@@ -103,13 +110,6 @@ tests_plugin_test_early_relay_SOURCES = tests/plugin/test_early_relay.c
 tests_plugin_test_early_relay_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
 tests_plugin_test_early_relay_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 EXTRA_tests_plugin_test_early_relay_DEPENDENCIES = $(TT_SANDBOX_DEP)
-
-# Several Ad Accounts at once (delivery/tt_par.c) on the mock host.
-check_PROGRAMS += tests/plugin/test_par
-TESTS += tests/plugin/test_par
-tests_plugin_test_par_SOURCES = tests/plugin/test_par.c
-tests_plugin_test_par_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
-tests_plugin_test_par_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 
 # The update budget and the one-REPLACE-a-day rule, on the mock host's store.
 check_PROGRAMS += tests/plugin/test_budget tests/plugin/test_replace
