@@ -12,6 +12,7 @@
 #include "ts.h"
 
 #include "delivery/tt_apply_ctx.h"
+#include "settings/tt_settings.h"
 #include "tiktok/tt_api.h"
 #include "tiktok/tt_http.h"
 
@@ -35,7 +36,7 @@ typedef struct fixture {
 typedef struct delivery_sandbox {
     ts_sandbox *sb;
     char *token;
-    char adv[32];
+    tt_settings_id adv;
 } delivery_sandbox;
 extern delivery_sandbox sbx;
 

@@ -116,7 +116,7 @@ tests_plugin_test_par_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 # The early uploads' thread relays its host calls (delivery/tt_early.c); sandbox.
 check_PROGRAMS += tests/plugin/test_early_relay
 TESTS += tests/plugin/test_early_relay
-tests_plugin_test_early_relay_SOURCES = tests/plugin/test_early_relay.c
+tests_plugin_test_early_relay_SOURCES = tests/plugin/test_early_relay.c $(TT_DELIVERY_FIXTURE)
 tests_plugin_test_early_relay_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
 tests_plugin_test_early_relay_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 EXTRA_tests_plugin_test_early_relay_DEPENDENCIES = $(TT_SANDBOX_DEP)

@@ -19,6 +19,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "delivery_fixture.h"
 #include "mock_host.h"
 #include "ts.h"
 #include "ts_cunit.h"
@@ -74,39 +75,6 @@ static aconn_status w_pace(void *c, const char *k, uint32_t n, uint32_t f, int64
 {
     note();
     return mock->host.pace(c, k, n, f, w);
-}
-
-static struct {
-    ts_sandbox *sb;
-    char *token;
-    tt_settings_id adv;
-} sbx;
-
-static int sandbox_up(void)
-{
-    ts_sandbox_opts o;
-    json_object *w;
-    const char *user, *adv;
-
-    ts_sandbox_opts_init(&o);
-    if (ts_sandbox_start(&o, &sbx.sb) != 0)
-        return -1;
-    w = ts_sandbox_world(sbx.sb);
-    user = ts_world_get(w, "users.0.user_id");
-    adv = user != NULL ? ts_world_advertiser(w, user, "ADMIN") : NULL;
-    if (adv == NULL || ts_sandbox_authorize(sbx.sb, user, &sbx.token) != 0) {
-        json_object_put(w);
-        return -1;
-    }
-    snprintf(sbx.adv, sizeof(sbx.adv), "%s", adv);
-    json_object_put(w);
-    return 0;
-}
-
-static int sandbox_down(void)
-{
-    free(sbx.token);
-    return ts_sandbox_stop(sbx.sb) == 0 ? 0 : -1;
 }
 
 /* One record of one email digest, distinct for each i. */
