@@ -482,9 +482,12 @@ static void test_fewer_accounts_keep_delivering(void)
         /* Partial: the connection's one target is behind, the profile is fine. */
         CU_ASSERT_EQUAL(o.exit_code, 5);
         CU_ASSERT(has(o.err, GLOBEX_MAIN));
-        /* The second run tries the account again in its catch-up pass. */
-        t = entry_for(o.json, round == 0 ? "plugin.targets" : "catch_up.plugin.targets",
-                      GLOBEX_MAIN);
+        /* The second run does not try the account again: an audience never
+           created there waits for its access probe (an hour on, or after the
+           profile changes) and is reported behind with the same reason. */
+        t = entry_for(o.json, "plugin.targets", GLOBEX_MAIN);
+        if (round == 1)
+            CU_ASSERT_PTR_NULL(ts_json_at(o.json, "catch_up"));
         CU_ASSERT_PTR_NOT_NULL_FATAL(t);
         CU_ASSERT_STRING_EQUAL(ts_world_get(t, "state"), "behind");
         CU_ASSERT_STRING_EQUAL(ts_world_get(t, "reason"), "advertiser_not_covered");

@@ -392,6 +392,27 @@ static void test_cli_home(void)
     test_result_free(&r);
 }
 
+/* A home that cannot be made (here: under a regular file, which even root
+   cannot write into) is a message naming it and --home, never exit 70. */
+static void test_cli_home_unwritable(void)
+{
+    char d[4200], file[4300], home[4400];
+    const char *argv[] = { test_env("TT_HOST"), "connections", "--home", home, NULL };
+    test_result r;
+
+    subdir("clihome-nodir", d);
+    snprintf(file, sizeof(file), "%s/a-file", d);
+    snprintf(home, sizeof(home), "%s/home", file);
+    CU_ASSERT_FATAL(argv[0] != NULL);
+    CU_ASSERT_FATAL(test_write_file(file, "not a directory\n") == 0);
+    test_run(argv, NULL, NULL, 60, &r);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, home));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--home DIR"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "Not a directory"));
+    test_result_free(&r);
+}
+
 static void assert_mode(const char *path, mode_t mode)
 {
     struct stat st;
@@ -456,6 +477,7 @@ int main(void)
         {"replaced files 0600", test_write_mode},
         {"home and spool modes", test_home},
         {"CLI refuses a 0777 home", test_cli_home},
+        {"CLI: a home that cannot be made", test_cli_home_unwritable},
         {"state.db, -wal, -shm modes", test_state_modes},
     };
     static const ts_suite suites[] = {
