@@ -1,10 +1,29 @@
 # tests/e2e: connector-host + plugin + sandbox over HTTPS, as a user runs them.
+E2E_SOURCES = tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+
+# Deliveries: members (test_delivery), TikTok's limits, faults and kill -9;
+# their shared steps and checks in e2e_delivery.c.
+E2E_DELIVERY_SOURCES = $(E2E_SOURCES) tests/e2e/e2e_delivery.c tests/e2e/e2e_delivery.h
 check_PROGRAMS += tests/e2e/test_delivery
 TESTS += tests/e2e/test_delivery
-tests_e2e_test_delivery_SOURCES = tests/e2e/test_delivery.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_delivery_SOURCES = tests/e2e/test_delivery.c $(E2E_DELIVERY_SOURCES)
 tests_e2e_test_delivery_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_delivery_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_delivery_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+check_PROGRAMS += tests/e2e/test_delivery_limits
+TESTS += tests/e2e/test_delivery_limits
+tests_e2e_test_delivery_limits_SOURCES = tests/e2e/test_delivery_limits.c $(E2E_DELIVERY_SOURCES)
+tests_e2e_test_delivery_limits_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_delivery_limits_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_delivery_limits_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+check_PROGRAMS += tests/e2e/test_delivery_faults
+TESTS += tests/e2e/test_delivery_faults
+tests_e2e_test_delivery_faults_SOURCES = tests/e2e/test_delivery_faults.c $(E2E_DELIVERY_SOURCES)
+tests_e2e_test_delivery_faults_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_delivery_faults_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_delivery_faults_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
 # Upload while spooling (#14 point 4): several small spool files.
 check_PROGRAMS += tests/e2e/test_early
@@ -30,13 +49,44 @@ tests_e2e_test_targets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_targets_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(SQLITE_CFLAGS)
 tests_e2e_test_targets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(SQLITE_LIBS)
 
-# Profiles: OAuth, accounts and roles, end to end.
-check_PROGRAMS += tests/e2e/test_profiles
-TESTS += tests/e2e/test_profiles
-tests_e2e_test_profiles_SOURCES = tests/e2e/test_profiles.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c tests/e2e/e2e.h
-tests_e2e_test_profiles_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
-tests_e2e_test_profiles_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
-tests_e2e_test_profiles_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
+# Profiles, settings and secrets: the authorize flow and its accounts, every
+# OAuth error, validate (structure, immutability; --remote against TikTok),
+# the secrets scan; their shared steps in e2e_profiles.c.
+E2E_PROFILES_SOURCES = $(E2E_SOURCES) tests/e2e/e2e_profiles.c tests/e2e/e2e_profiles.h
+check_PROGRAMS += tests/e2e/test_oauth
+TESTS += tests/e2e/test_oauth
+tests_e2e_test_oauth_SOURCES = tests/e2e/test_oauth.c $(E2E_PROFILES_SOURCES)
+tests_e2e_test_oauth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_oauth_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
+tests_e2e_test_oauth_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/e2e/test_oauth_errors
+TESTS += tests/e2e/test_oauth_errors
+tests_e2e_test_oauth_errors_SOURCES = tests/e2e/test_oauth_errors.c $(E2E_PROFILES_SOURCES)
+tests_e2e_test_oauth_errors_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_oauth_errors_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
+tests_e2e_test_oauth_errors_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/e2e/test_validate
+TESTS += tests/e2e/test_validate
+tests_e2e_test_validate_SOURCES = tests/e2e/test_validate.c $(E2E_PROFILES_SOURCES)
+tests_e2e_test_validate_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_validate_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
+tests_e2e_test_validate_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/e2e/test_validate_remote
+TESTS += tests/e2e/test_validate_remote
+tests_e2e_test_validate_remote_SOURCES = tests/e2e/test_validate_remote.c $(E2E_PROFILES_SOURCES)
+tests_e2e_test_validate_remote_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_validate_remote_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
+tests_e2e_test_validate_remote_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/e2e/test_secrets
+TESTS += tests/e2e/test_secrets
+tests_e2e_test_secrets_SOURCES = tests/e2e/test_secrets.c $(E2E_PROFILES_SOURCES)
+tests_e2e_test_secrets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_secrets_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS) $(CURL_CFLAGS)
+tests_e2e_test_secrets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS) $(CURL_LIBS)
 
 # Secrets wiped through the TikTok plugin (#21): the OAuth exchange, a
 # token replacement, secret set and a delivery under tests/host/free_scan.so.
@@ -57,11 +107,12 @@ tests_e2e_test_ops_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_ops_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
 # Profiles when people and roles change (#19): other users, old links,
-# roles changed mid-test through the sandbox's control API.
+# roles changed mid-test through the sandbox's control API; their shared
+# steps in e2e_changes.c.
+E2E_CHANGES_SOURCES = $(E2E_SOURCES) tests/e2e/e2e_changes.c tests/e2e/e2e_changes.h
 check_PROGRAMS += tests/e2e/test_profile_changes
 TESTS += tests/e2e/test_profile_changes
-tests_e2e_test_profile_changes_SOURCES = tests/e2e/test_profile_changes.c tests/e2e/e2e.c \
-	tests/e2e/e2e_ctl.c tests/e2e/e2e.h
+tests_e2e_test_profile_changes_SOURCES = tests/e2e/test_profile_changes.c $(E2E_CHANGES_SOURCES)
 tests_e2e_test_profile_changes_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_profile_changes_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_profile_changes_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
@@ -71,21 +122,35 @@ tests_e2e_test_profile_changes_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSO
 # tt_coverage_scope()); the profile and the other connection keep working.
 check_PROGRAMS += tests/e2e/test_profile_targets
 TESTS += tests/e2e/test_profile_targets
-tests_e2e_test_profile_targets_SOURCES = $(tests_e2e_test_profile_changes_SOURCES)
-tests_e2e_test_profile_targets_CPPFLAGS = $(tests_e2e_test_profile_changes_CPPFLAGS) \
-	-DTT_PROFILE_TARGETS_ONLY
-tests_e2e_test_profile_targets_CFLAGS = $(tests_e2e_test_profile_changes_CFLAGS)
-tests_e2e_test_profile_targets_LDADD = $(tests_e2e_test_profile_changes_LDADD)
+tests_e2e_test_profile_targets_SOURCES = tests/e2e/test_profile_targets.c $(E2E_CHANGES_SOURCES)
+tests_e2e_test_profile_targets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_profile_targets_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_profile_targets_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
-# Reliability: faults, crashes and concurrency end to end, the long soak,
-# and valgrind.
+# Reliability: faults (the soak), crashes and concurrency end to end; their
+# shared steps and checks in e2e_reliability.c.
+E2E_RELIABILITY_SOURCES = $(E2E_SOURCES) tests/e2e/e2e_reliability.c \
+	tests/e2e/e2e_reliability.h
 check_PROGRAMS += tests/e2e/test_reliability
 TESTS += tests/e2e/test_reliability
-tests_e2e_test_reliability_SOURCES = tests/e2e/test_reliability.c tests/e2e/e2e.c tests/e2e/e2e_ctl.c \
-	tests/e2e/e2e.h
+tests_e2e_test_reliability_SOURCES = tests/e2e/test_reliability.c $(E2E_RELIABILITY_SOURCES)
 tests_e2e_test_reliability_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
 tests_e2e_test_reliability_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
 tests_e2e_test_reliability_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+check_PROGRAMS += tests/e2e/test_crash_resume
+TESTS += tests/e2e/test_crash_resume
+tests_e2e_test_crash_resume_SOURCES = tests/e2e/test_crash_resume.c $(E2E_RELIABILITY_SOURCES)
+tests_e2e_test_crash_resume_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_crash_resume_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_crash_resume_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
+
+check_PROGRAMS += tests/e2e/test_concurrent
+TESTS += tests/e2e/test_concurrent
+tests_e2e_test_concurrent_SOURCES = tests/e2e/test_concurrent.c $(E2E_RELIABILITY_SOURCES)
+tests_e2e_test_concurrent_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/support
+tests_e2e_test_concurrent_CFLAGS = $(TEST_CFLAGS) $(JSON_C_CFLAGS)
+tests_e2e_test_concurrent_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 
 # Workers over a throwaway PostgreSQL cluster (issue #12; SKIP without one).
 check_PROGRAMS += tests/e2e/test_worker
@@ -110,7 +175,9 @@ tests_e2e_test_scale_LDADD = tests/support/libts.la $(TEST_LIBS) $(JSON_C_LIBS)
 # make check: it runs for a long time.
 soak: $(check_PROGRAMS) all
 	@$(AM_TESTS_ENVIRONMENT) REL_SOAK=1; export REL_SOAK; \
-	  $(LIBTOOL) --mode=execute ./tests/e2e/test_reliability
+	  for p in test_reliability test_crash_resume test_concurrent; do \
+	    $(LIBTOOL) --mode=execute ./tests/e2e/$$p || exit 1; \
+	  done
 
 # make check-valgrind: the unit-level test programs (host, plugin, sandbox)
 # under valgrind memcheck, through the libtool wrapper so the real binary
