@@ -13,8 +13,10 @@
 #define DAY_MS (24LL * 60 * 60 * 1000)
 #define HOUR_MS (60LL * 60 * 1000)
 
+/* The plugin under test ($TT_PLUGIN). */
 const char *dl_plugin(void);
 
+/* e2e_deliver, with the output on stderr under E2E_VERBOSE when it fails. */
 int dl_deliver(e2e *e, const char *conn, e2e_out *o);
 
 /* The one audience named exactly name in adv holds exactly want. */
@@ -28,6 +30,7 @@ void dl_assert_new_audience(e2e *e, const char *adv, const char *name,
 /* The audiences the dataset's lines from `from` make, removals winning. */
 void dl_wants_from(const char *dataset, unsigned long from, e2e_set want[E2E_NTYPES]);
 
+/* Frees one set per identifier type. */
 void dl_sets_free(e2e_set s[E2E_NTYPES]);
 
 #endif

@@ -353,8 +353,9 @@ size_t ep_check_validate_fix(e2e *e, const char *settings, int remote, const cha
     for (size_t i = 0; errors != NULL && i < json_object_array_length(errors); i++) {
         json_object *err = json_object_array_get_idx(errors, i);
         const char *msg = ts_world_get(err, "message");
-        if (ep_is_str(ts_world_get(err, "field"), field) && ep_is_str(ts_world_get(err, "code"), code)
-            && msg != NULL && strlen(msg) > 20 && (fix == NULL || ep_has(msg, fix)))
+        if (ep_is_str(ts_world_get(err, "field"), field) &&
+            ep_is_str(ts_world_get(err, "code"), code) && msg != NULL && strlen(msg) > 20 &&
+            (fix == NULL || ep_has(msg, fix)))
             found = 1;
     }
     if (!found)

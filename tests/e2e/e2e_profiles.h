@@ -16,10 +16,13 @@
 #define REDIRECT "https://127.0.0.1/callback"
 #define RUN_TIMEOUT_MS (2 * 60 * 1000)
 
+/* The plugin under test ($TT_PLUGIN). */
 const char *ep_plugin(void);
 
+/* Records s (a command's stdout or stderr) for the secrets scan. */
 void ep_transcript_add(const char *s);
 
+/* Forgets (and frees) everything recorded. */
 void ep_transcript_reset(void);
 
 /* Everything recorded since the last ep_transcript_reset() (NULL when
@@ -29,6 +32,7 @@ const char *ep_transcript(size_t *len);
 /* connector-host with the fixture's options; both streams are recorded. */
 void ep_run(e2e *e, e2e_out *o, const char *const *args);
 
+/* hay (may be NULL) contains needle; ep_has_nocase ignoring ASCII case. */
 int ep_has(const char *hay, const char *needle);
 
 int ep_has_nocase(const char *hay, const char *needle);
@@ -39,6 +43,7 @@ char *ep_begin(e2e *e, const char *profile);
 /* The consent page, logged in as user_id: the redirect (caller frees). */
 char *ep_consent_as(e2e *e, const char *url, const char *user_id);
 
+/* authorize --profile profile --callback callback. */
 void ep_complete(e2e *e, const char *profile, const char *callback, e2e_out *o);
 
 /* begin + consent for the world's first user: the callback URL. */
@@ -52,10 +57,13 @@ char *ep_query_value(const char *url, const char *name);
 void ep_assert_failure(const e2e_out *o, int exit_code, const char *band, const char *code,
                        const char *fix);
 
+/* What the user can do in an Ad Account (ep_account_class). */
 enum { ACC_UNRELATED, ACC_USABLE, ACC_READ_ONLY, ACC_OUTSIDE_BC };
 
+/* key of user_id's entry in a world list of roles, or NULL. */
 const char *ep_role_in(json_object *list, const char *user_id, const char *key);
 
+/* s is not NULL and equals want. */
 int ep_is_str(const char *s, const char *want);
 
 /* What a user can do in an Ad Account: write when Admin or Operator of it
@@ -87,6 +95,7 @@ char *ep_connect_with(e2e *e, const char *dataset, const char *settings_text);
 size_t ep_check_validate_fix(e2e *e, const char *settings, int remote, const char *field,
                              const char *code, const char *fix);
 
+/* ep_check_validate_fix without a fix to look for. */
 void ep_check_validate(e2e *e, const char *settings, int remote, const char *field,
                        const char *code);
 

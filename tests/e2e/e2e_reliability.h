@@ -22,8 +22,10 @@
 #define REL_SLOW_MS 1600
 #define REL_BUDGET 24            /* TikTok's updates per Ad Account per UTC day */
 
+/* E2E_VERBOSE is set: print each answer. */
 int rel_verbose(void);
 
+/* Frees one set per identifier type. */
 void rel_sets_free(e2e_set s[E2E_NTYPES]);
 
 /* connect; returns the malloc'd connection id, or NULL. tag names the
@@ -31,6 +33,7 @@ void rel_sets_free(e2e_set s[E2E_NTYPES]);
 char *rel_connect_dataset(e2e *e, const char *tag, const char *dataset,
                           const char *settings_text);
 
+/* The wall clock, in milliseconds since the epoch. */
 long long rel_real_now_ms(void);
 
 /* deliver with the short request timeout. */
@@ -55,6 +58,7 @@ int rel_set_faults(e2e *e, const char *spec);
 size_t rel_assert_new_audiences(e2e *e, const char *dataset, const char *name,
                                 const char *const *accounts, size_t naccounts);
 
+/* No account saw more than REL_BUDGET update operations in a UTC day. */
 void rel_assert_budget(e2e *e, const char *const *accounts, size_t naccounts);
 
 #endif

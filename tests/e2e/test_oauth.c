@@ -262,7 +262,8 @@ static void test_revoked_token(void)
                               "--profile", e.profile, "--remote", NULL};
         ep_run(&e, &o, args);
         CU_ASSERT_EQUAL(o.exit_code, 3);
-        CU_ASSERT(ep_has(o.out, "authorize --profile p1") || ep_has(o.err, "authorize --profile p1"));
+        CU_ASSERT(ep_has(o.out, "authorize --profile p1") ||
+                  ep_has(o.err, "authorize --profile p1"));
         e2e_out_free(&o);
     }
     {
