@@ -53,6 +53,14 @@ const char *ep_transcript(size_t *len)
     return transcript;
 }
 
+int ep_run_suite(const char *suite_name, const e2e_test *tests, size_t n)
+{
+    int rc = e2e_run_suite(suite_name, tests, n);
+
+    ep_transcript_reset();
+    return rc;
+}
+
 void ep_run(e2e *e, e2e_out *o, const char *const *args)
 {
     CU_ASSERT_FATAL(e2e_host(e, o, args) == 0);

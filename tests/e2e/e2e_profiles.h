@@ -29,6 +29,9 @@ void ep_transcript_reset(void);
    nothing; its length in *len), for the secrets scan. */
 const char *ep_transcript(size_t *len);
 
+/* e2e_run_suite, then the transcript freed: a program's main. */
+int ep_run_suite(const char *suite_name, const e2e_test *tests, size_t n);
+
 /* connector-host with the fixture's options; both streams are recorded. */
 void ep_run(e2e *e, e2e_out *o, const char *const *args);
 

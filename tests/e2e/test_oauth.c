@@ -286,9 +286,6 @@ int main(void)
         {"OAuth: revoked token means re-authorize", test_revoked_token},
     };
 
-    int rc = e2e_run_suite("profiles end to end: the authorize flow", tests,
-                           sizeof(tests) / sizeof(tests[0]));
-
-    ep_transcript_reset();
-    return rc;
+    return ep_run_suite("profiles end to end: the authorize flow", tests,
+                        sizeof(tests) / sizeof(tests[0]));
 }

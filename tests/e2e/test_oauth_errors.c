@@ -229,9 +229,6 @@ int main(void)
         {"OAuth: no auth code, no state", test_auth_code_missing},
     };
 
-    int rc = e2e_run_suite("profiles end to end: OAuth errors", tests,
-                           sizeof(tests) / sizeof(tests[0]));
-
-    ep_transcript_reset();
-    return rc;
+    return ep_run_suite("profiles end to end: OAuth errors", tests,
+                        sizeof(tests) / sizeof(tests[0]));
 }

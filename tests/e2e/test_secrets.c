@@ -342,9 +342,6 @@ int main(void)
         {"security: no secret in output, state, spool; secrets 0600", test_no_secret_leaks},
     };
 
-    int rc = e2e_run_suite("profiles end to end: secrets", tests,
-                           sizeof(tests) / sizeof(tests[0]));
-
-    ep_transcript_reset();
-    return rc;
+    return ep_run_suite("profiles end to end: secrets", tests,
+                        sizeof(tests) / sizeof(tests[0]));
 }

@@ -184,9 +184,6 @@ int main(void)
         {"validate --connection: immutable", test_immutable},
     };
 
-    int rc = e2e_run_suite("settings end to end: structure and immutability", tests,
-                           sizeof(tests) / sizeof(tests[0]));
-
-    ep_transcript_reset();
-    return rc;
+    return ep_run_suite("settings end to end: structure and immutability", tests,
+                        sizeof(tests) / sizeof(tests[0]));
 }

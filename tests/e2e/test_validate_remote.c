@@ -309,9 +309,6 @@ int main(void)
         {"validate --remote: room for every audience, audiences it can fill", test_validate_fit},
     };
 
-    int rc = e2e_run_suite("settings end to end: validate --remote", tests,
-                           sizeof(tests) / sizeof(tests[0]));
-
-    ep_transcript_reset();
-    return rc;
+    return ep_run_suite("settings end to end: validate --remote", tests,
+                        sizeof(tests) / sizeof(tests[0]));
 }
