@@ -310,7 +310,10 @@ static int sb_make_data_dir(sb_ctx *ctx, const sb_opts *o)
             return -1;
         }
         ctx->data_dir = strdup(tmpl);
-        ctx->data_dir_owned = true;
+        /* Owned only once the name is kept: cleanup rmdir()s what it owns. */
+        ctx->data_dir_owned = ctx->data_dir != NULL;
+        if (ctx->data_dir == NULL)
+            rmdir(tmpl);
     }
     if (ctx->data_dir == NULL) {
         fprintf(stderr, "tiktok-sandbox: out of memory\n");
