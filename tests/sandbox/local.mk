@@ -8,6 +8,7 @@ tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb_main.c \
 	tests/sandbox/sb_server.c \
 	tests/sandbox/sb_world.c \
+	tests/sandbox/sb_state.c \
 	tests/sandbox/sb_types.c \
 	tests/sandbox/sb_json.c \
 	tests/sandbox/sb_oauth.c \
