@@ -15,24 +15,7 @@
 
 int fx_init(fx *f, const char *data, const char *settings)
 {
-    memset(f, 0, sizeof(*f));
-    f->dir = test_tmpdir("cli");
-    f->plugin = test_build_path("test_plugin.la");
-    if (f->dir == NULL || f->plugin == NULL || test_env("TT_HOST") == NULL)
-        return -1;
-    snprintf(f->home, sizeof(f->home), "%s/home", f->dir);
-    snprintf(f->dataset, sizeof(f->dataset), "%s/data.jsonl", f->dir);
-    snprintf(f->settings, sizeof(f->settings), "%s/settings.json", f->dir);
-    if (test_write_file(f->dataset, data) != 0 || test_write_file(f->settings, settings) != 0)
-        return -1;
-    return 0;
-}
-
-void fx_free(fx *f)
-{
-    test_rm_rf(f->dir);
-    free(f->dir);
-    free(f->plugin);
+    return fx_make(f, "cli", data, settings);
 }
 
 /* Runs connector-host ARGS... (NULL-terminated) --home HOME with the test

@@ -6,20 +6,12 @@
 #ifndef CLI_FIXTURE_H
 #define CLI_FIXTURE_H
 
+#include "home_fixture.h"
 #include "test_util.h"
-
-typedef struct fx {
-    char *dir;
-    char home[4096];
-    char dataset[4200];
-    char settings[4200];
-    char *plugin;
-} fx;
 
 /* A temporary directory holding `data` as the dataset and `settings` as
    the settings file. 0 or -1. */
 int fx_init(fx *f, const char *data, const char *settings);
-void fx_free(fx *f);
 
 /* Runs connector-host ARGS... (NULL-terminated) --home HOME with the test
    plugin in `mode`. */

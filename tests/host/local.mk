@@ -112,7 +112,9 @@ tests_host_test_inputs_LDADD = $(TEST_HOST_LIBS)
 
 # The commands (test_cli) and the delivery runs (test_cli_runs) as a user
 # runs them; one fixture.
-TEST_CLI_FIXTURE = tests/host/cli_fixture.c tests/host/cli_fixture.h
+# home_fixture: the temporary --home all four run connector-host in.
+TEST_HOME_FIXTURE = tests/host/home_fixture.c tests/host/home_fixture.h
+TEST_CLI_FIXTURE = tests/host/cli_fixture.c tests/host/cli_fixture.h $(TEST_HOME_FIXTURE)
 tests_host_test_cli_SOURCES = tests/host/test_cli.c $(TEST_CLI_FIXTURE) $(TEST_HOST_UTIL)
 tests_host_test_cli_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_cli_CFLAGS = $(TEST_HOST_CFLAGS)
@@ -124,7 +126,7 @@ tests_host_test_cli_runs_LDADD = $(TEST_HOST_LIBS)
 
 # Day-to-day use (test_ops) and the state you can see (test_ops_state);
 # one fixture.
-TEST_OPS_FIXTURE = tests/host/ops_fixture.c tests/host/ops_fixture.h
+TEST_OPS_FIXTURE = tests/host/ops_fixture.c tests/host/ops_fixture.h $(TEST_HOME_FIXTURE)
 tests_host_test_ops_SOURCES = tests/host/test_ops.c $(TEST_OPS_FIXTURE) $(TEST_HOST_UTIL)
 tests_host_test_ops_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_ops_CFLAGS = $(TEST_HOST_CFLAGS)

@@ -16,23 +16,8 @@
 
 int fx_init(fx *f)
 {
-    memset(f, 0, sizeof(*f));
-    f->dir = test_tmpdir("ops");
-    f->plugin = test_build_path("test_plugin.la");
-    if (f->dir == NULL || f->plugin == NULL || test_env("TT_HOST") == NULL)
-        return -1;
-    snprintf(f->home, sizeof(f->home), "%s/home", f->dir);
-    snprintf(f->dataset, sizeof(f->dataset), "%s/data.jsonl", f->dir);
-    snprintf(f->settings, sizeof(f->settings), "%s/settings.json", f->dir);
-    return test_write_file(f->dataset, "{\"e\":{\"value\":\"a\"}}\n{\"e\":{\"value\":\"b\"}}\n")
-           | test_write_file(f->settings, "{\"audience_name\":\"A\"}");
-}
-
-void fx_free(fx *f)
-{
-    test_rm_rf(f->dir);
-    free(f->dir);
-    free(f->plugin);
+    return fx_make(f, "ops", "{\"e\":{\"value\":\"a\"}}\n{\"e\":{\"value\":\"b\"}}\n",
+                   "{\"audience_name\":\"A\"}");
 }
 
 void runv(fx *f, const char *const *env, test_result *r, const char *const *args)

@@ -6,23 +6,15 @@
 #ifndef OPS_FIXTURE_H
 #define OPS_FIXTURE_H
 
+#include "home_fixture.h"
 #include "test_util.h"
 
 #define BASE_A "https://127.0.0.1:1/a"
 #define BASE_B "https://127.0.0.1:1/b"
 #define GOOD_CALLBACK "https://127.0.0.1/callback?code=good"
 
-typedef struct fx {
-    char *dir;
-    char home[4096];
-    char dataset[4200];
-    char settings[4200];
-    char *plugin;
-} fx;
-
 /* A temporary directory with the dataset and settings. 0 or -1. */
 int fx_init(fx *f);
-void fx_free(fx *f);
 
 /* connector-host ARGS... --home HOME; env: NULL-terminated extra entries. */
 void runv(fx *f, const char *const *env, test_result *r, const char *const *args);
