@@ -34,11 +34,13 @@ TEST_HOST_LIBS = host/libch.la tests/support/libts.la $(TEST_LIBS) $(LIBLTDL) $(
 TEST_HOST_UTIL = tests/host/test_util.c tests/host/test_util.h
 
 check_PROGRAMS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
-	tests/host/test_dataset tests/host/test_cli tests/host/test_ops tests/host/test_file \
+	tests/host/test_dataset tests/host/test_cli tests/host/test_cli_runs \
+	tests/host/test_ops tests/host/test_ops_state tests/host/test_file \
 	tests/host/test_wipe tests/host/test_duration \
 	tests/host/test_inputs tests/host/test_prefetch
 TESTS += tests/host/test_abi tests/host/test_state tests/host/test_secrets \
-	tests/host/test_dataset tests/host/test_cli tests/host/test_ops tests/host/test_file \
+	tests/host/test_dataset tests/host/test_cli tests/host/test_cli_runs \
+	tests/host/test_ops tests/host/test_ops_state tests/host/test_file \
 	tests/host/test_wipe tests/host/test_duration \
 	tests/host/test_inputs tests/host/test_prefetch
 
@@ -108,15 +110,31 @@ tests_host_test_inputs_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_inputs_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_inputs_LDADD = $(TEST_HOST_LIBS)
 
-tests_host_test_cli_SOURCES = tests/host/test_cli.c $(TEST_HOST_UTIL)
+# The commands (test_cli) and the delivery runs (test_cli_runs) as a user
+# runs them; one fixture.
+# home_fixture: the temporary --home all four run connector-host in.
+TEST_HOME_FIXTURE = tests/host/home_fixture.c tests/host/home_fixture.h
+TEST_CLI_FIXTURE = tests/host/cli_fixture.c tests/host/cli_fixture.h $(TEST_HOME_FIXTURE)
+tests_host_test_cli_SOURCES = tests/host/test_cli.c $(TEST_CLI_FIXTURE) $(TEST_HOST_UTIL)
 tests_host_test_cli_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_cli_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_cli_LDADD = $(TEST_HOST_LIBS)
+tests_host_test_cli_runs_SOURCES = tests/host/test_cli_runs.c $(TEST_CLI_FIXTURE) $(TEST_HOST_UTIL)
+tests_host_test_cli_runs_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_cli_runs_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_cli_runs_LDADD = $(TEST_HOST_LIBS)
 
-tests_host_test_ops_SOURCES = tests/host/test_ops.c $(TEST_HOST_UTIL)
+# Day-to-day use (test_ops) and the state you can see (test_ops_state);
+# one fixture.
+TEST_OPS_FIXTURE = tests/host/ops_fixture.c tests/host/ops_fixture.h $(TEST_HOME_FIXTURE)
+tests_host_test_ops_SOURCES = tests/host/test_ops.c $(TEST_OPS_FIXTURE) $(TEST_HOST_UTIL)
 tests_host_test_ops_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_ops_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_ops_LDADD = $(TEST_HOST_LIBS)
+tests_host_test_ops_state_SOURCES = tests/host/test_ops_state.c $(TEST_OPS_FIXTURE) $(TEST_HOST_UTIL)
+tests_host_test_ops_state_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
+tests_host_test_ops_state_CFLAGS = $(TEST_HOST_CFLAGS)
+tests_host_test_ops_state_LDADD = $(TEST_HOST_LIBS)
 
 # The attacks on the host's files (issue #21); interposes fsync() and
 # rename() to force write failures.

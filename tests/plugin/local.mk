@@ -57,9 +57,9 @@ TT_NET_TEST_LIBS = plugin/libtt_core.la tests/plugin/libmock_host.la $(TEST_LIBS
 	$(CURL_LIBS) $(JSON_C_LIBS) $(OPENSSL_LIBS) $(TS_LIBS)
 
 check_PROGRAMS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http tests/plugin/test_oauth \
-	tests/plugin/test_http_transport
+	tests/plugin/test_http_transport tests/plugin/test_http_retry
 TESTS += tests/plugin/test_status tests/plugin/test_oauth_state tests/plugin/test_http tests/plugin/test_oauth \
-	tests/plugin/test_http_transport
+	tests/plugin/test_http_transport tests/plugin/test_http_retry
 
 check_PROGRAMS += tests/plugin/test_backoff
 TESTS += tests/plugin/test_backoff
@@ -83,9 +83,15 @@ tests_plugin_test_oauth_SOURCES = tests/plugin/test_oauth.c
 tests_plugin_test_oauth_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_oauth_LDADD = $(TT_NET_TEST_LIBS)
 
-tests_plugin_test_http_transport_SOURCES = tests/plugin/test_http_transport.c
+# tt_http against a loopback server in the test process: its transport's
+# edges (test_http_transport) and its statuses and retries (test_http_retry).
+TT_HTTP_FIXTURE = tests/plugin/http_fixture.c tests/plugin/http_fixture.h
+tests_plugin_test_http_transport_SOURCES = tests/plugin/test_http_transport.c $(TT_HTTP_FIXTURE)
 tests_plugin_test_http_transport_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_http_transport_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)
+tests_plugin_test_http_retry_SOURCES = tests/plugin/test_http_retry.c $(TT_HTTP_FIXTURE)
+tests_plugin_test_http_retry_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_http_retry_LDADD = $(TT_NET_TEST_LIBS) $(MHD_LIBS)
 
 # The delivery half: budget, run record, create intent and adoption, report
 # (mock host for the store, the sandbox for TikTok).

@@ -8,6 +8,7 @@ tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb_main.c \
 	tests/sandbox/sb_server.c \
 	tests/sandbox/sb_world.c \
+	tests/sandbox/sb_state.c \
 	tests/sandbox/sb_types.c \
 	tests/sandbox/sb_json.c \
 	tests/sandbox/sb_oauth.c \
@@ -67,6 +68,12 @@ tests_sandbox_test_sandbox_cli_CFLAGS = $(TSB_TEST_CFLAGS) -pthread
 tests_sandbox_test_sandbox_cli_LDADD = $(TSB_TEST_LIBS) -lpthread
 TESTS += tests/sandbox/test_sandbox_cli
 
+check_PROGRAMS += tests/sandbox/test_sandbox_control
+tests_sandbox_test_sandbox_control_SOURCES = tests/sandbox/test_sandbox_control.c $(TSB_COMMON)
+tests_sandbox_test_sandbox_control_CFLAGS = $(TSB_TEST_CFLAGS) -pthread
+tests_sandbox_test_sandbox_control_LDADD = $(TSB_TEST_LIBS) -lpthread
+TESTS += tests/sandbox/test_sandbox_control
+
 check_PROGRAMS += tests/sandbox/test_sb_members
 tests_sandbox_test_sb_members_SOURCES = tests/sandbox/test_sb_members.c \
 	tests/sandbox/sb_members.c tests/sandbox/sb_faults.c tests/sandbox/sb_types.c \
@@ -82,3 +89,4 @@ TT_SANDBOX_DEP = tests/sandbox/tiktok-sandbox
 EXTRA_tests_sandbox_test_sandbox_api_DEPENDENCIES = $(TT_SANDBOX_DEP)
 EXTRA_tests_sandbox_test_sandbox_rules_DEPENDENCIES = $(TT_SANDBOX_DEP)
 EXTRA_tests_sandbox_test_sandbox_cli_DEPENDENCIES = $(TT_SANDBOX_DEP)
+EXTRA_tests_sandbox_test_sandbox_control_DEPENDENCIES = $(TT_SANDBOX_DEP)

@@ -120,7 +120,7 @@ int sb_faults_parse(const char *spec, uint64_t base_seed, sb_faults *out,
 enum sb_fault sb_faults_pick(const sb_faults *f, uint64_t n, const char *path);
 uint64_t sb_splitmix64(uint64_t x);
 
-/* ---- world state (sb_world.c) ----------------------------------------- */
+/* ---- world (sb_world.c) and live state (sb_state.c) ------------------ */
 
 enum sb_role { SB_ROLE_NONE = 0, SB_ROLE_ANALYST, SB_ROLE_OPERATOR, SB_ROLE_ADMIN };
 

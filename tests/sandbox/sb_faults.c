@@ -47,6 +47,78 @@ static int parse_u64(const char *v, uint64_t *out)
     return 0;
 }
 
+/* One name=value of the spec into f. 0 ok, -1 with err filled. */
+static int sb_fault_set(sb_faults *f, const char *name, const char *val,
+                        char *err, size_t errlen)
+{
+    uint64_t n;
+    double *dst;
+
+    if (strcmp(name, "seed") == 0) {
+        if (parse_u64(val, &f->seed) != 0) {
+            snprintf(err, errlen, "fault spec: seed must be an unsigned integer");
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(name, "slow_ms") == 0) {
+        if (parse_u64(val, &n) != 0 || n > 60000) {
+            snprintf(err, errlen, "fault spec: slow_ms must be 0..60000");
+            return -1;
+        }
+        f->slow_ms = (long)n;
+        return 0;
+    }
+    if (strcmp(name, "endpoints") == 0) {
+        if (strlen(val) >= sizeof f->endpoints) {
+            snprintf(err, errlen, "fault spec: endpoints is too long");
+            return -1;
+        }
+        snprintf(f->endpoints, sizeof f->endpoints, "%s", val);
+        return 0;
+    }
+    dst = strcmp(name, "rate_limit") == 0 ? &f->rate_limit
+        : strcmp(name, "server_error") == 0 ? &f->server_error
+        : strcmp(name, "drop") == 0 ? &f->drop
+        : strcmp(name, "slow") == 0 ? &f->slow
+        : strcmp(name, "lost_response") == 0 ? &f->lost_response
+        : NULL;
+    if (dst == NULL) {
+        snprintf(err, errlen, "fault spec: unknown fault '%s' (known: seed, "
+                 "rate_limit, server_error, drop, slow, slow_ms, "
+                 "lost_response, endpoints)", name);
+        return -1;
+    }
+    if (parse_prob(val, dst) != 0) {
+        snprintf(err, errlen, "fault spec: %s must be a probability in [0,1]", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* One comma-separated item, cut in place; blank items are skipped so a
+ * spec may end in a comma or be written over several lines. */
+static int sb_fault_item(sb_faults *f, char *tok, char *err, size_t errlen)
+{
+    char *eq, *name = tok, *val;
+
+    while (*name == ' ' || *name == '\n' || *name == '\t') {
+        name++;
+    }
+    if (*name == '\0') {
+        return 0;
+    }
+    eq = strchr(name, '=');
+    if (eq == NULL) {
+        snprintf(err, errlen, "fault spec: '%s' is not name=value", name);
+        return -1;
+    }
+    *eq = '\0';
+    val = eq + 1;
+    val[strcspn(val, " \t\r\n")] = '\0';
+    return sb_fault_set(f, name, val, err, errlen);
+}
+
 int sb_faults_parse(const char *spec, uint64_t base_seed, sb_faults *out,
                     char *err, size_t errlen)
 {
@@ -64,58 +136,8 @@ int sb_faults_parse(const char *spec, uint64_t base_seed, sb_faults *out,
     }
     for (tok = strtok_r(copy, ",", &save); tok != NULL;
          tok = strtok_r(NULL, ",", &save)) {
-        char *eq, *name = tok, *val;
-        uint64_t n;
-
-        while (*name == ' ' || *name == '\n' || *name == '\t') {
-            name++;
-        }
-        if (*name == '\0') {
-            continue;
-        }
-        eq = strchr(name, '=');
-        if (eq == NULL) {
-            snprintf(err, errlen, "fault spec: '%s' is not name=value", name);
+        if (sb_fault_item(&f, tok, err, errlen) != 0) {
             goto cleanup;
-        }
-        *eq = '\0';
-        val = eq + 1;
-        val[strcspn(val, " \t\r\n")] = '\0';
-        if (strcmp(name, "seed") == 0) {
-            if (parse_u64(val, &f.seed) != 0) {
-                snprintf(err, errlen, "fault spec: seed must be an unsigned integer");
-                goto cleanup;
-            }
-        } else if (strcmp(name, "slow_ms") == 0) {
-            if (parse_u64(val, &n) != 0 || n > 60000) {
-                snprintf(err, errlen, "fault spec: slow_ms must be 0..60000");
-                goto cleanup;
-            }
-            f.slow_ms = (long)n;
-        } else if (strcmp(name, "endpoints") == 0) {
-            if (strlen(val) >= sizeof f.endpoints) {
-                snprintf(err, errlen, "fault spec: endpoints is too long");
-                goto cleanup;
-            }
-            snprintf(f.endpoints, sizeof f.endpoints, "%s", val);
-        } else {
-            double *dst = strcmp(name, "rate_limit") == 0 ? &f.rate_limit
-                : strcmp(name, "server_error") == 0 ? &f.server_error
-                : strcmp(name, "drop") == 0 ? &f.drop
-                : strcmp(name, "slow") == 0 ? &f.slow
-                : strcmp(name, "lost_response") == 0 ? &f.lost_response
-                : NULL;
-            if (dst == NULL) {
-                snprintf(err, errlen, "fault spec: unknown fault '%s' (known: seed, "
-                         "rate_limit, server_error, drop, slow, slow_ms, "
-                         "lost_response, endpoints)", name);
-                goto cleanup;
-            }
-            if (parse_prob(val, dst) != 0) {
-                snprintf(err, errlen, "fault spec: %s must be a probability in [0,1]",
-                         name);
-                goto cleanup;
-            }
         }
     }
     if (f.rate_limit + f.server_error + f.drop + f.slow + f.lost_response > 1.0 + 1e-9) {

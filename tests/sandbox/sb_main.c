@@ -79,88 +79,115 @@ static int parse_long(const char *name, const char *v, long min, long max, long 
     return 0;
 }
 
-/* 0 ok, 1 help printed, -1 usage error. */
-static int parse_args(int argc, char **argv, sb_opts *o)
+/* Splits argv[*i] into its option name and, for the options that take one,
+ * its value ("--x=v" or "--x v"; the latter consumes argv[*i + 1]). */
+static int sb_opt_split(int argc, char **argv, int *i, char *name, size_t namelen,
+                        const char **v)
 {
     static const char *const with_value[] = {
         "--listen", "--tls-cert", "--tls-key", "--world", "--faults", "--seed",
         "--processing-delay-ms", "--qps", "--data-dir", "--threads",
     };
+    const char *a = argv[*i];
+    const char *eq = strchr(a, '=');
+    bool takes = false;
 
+    *v = NULL;
+    if (strncmp(a, "--", 2) != 0 || strlen(a) >= namelen) {
+        fprintf(stderr, "tiktok-sandbox: unexpected argument '%s' (try --help)\n", a);
+        return -1;
+    }
+    snprintf(name, namelen, "%.*s", eq != NULL ? (int)(eq - a) : (int)strlen(a), a);
+    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+        takes |= strcmp(name, with_value[k]) == 0;
+    }
+    if (takes) {
+        if (eq != NULL) {
+            *v = eq + 1;
+        } else if (*i + 1 < argc) {
+            *v = argv[++*i];
+        } else {
+            fprintf(stderr, "tiktok-sandbox: %s needs a value (try --help)\n", name);
+            return -1;
+        }
+    } else if (eq != NULL) {
+        fprintf(stderr, "tiktok-sandbox: %s takes no value\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* One option into o: a flat table of names, kept as one chain so every
+ * option is seen in one place. 0 ok, 1 help/version printed, -1 usage
+ * error. */
+static int sb_opt_apply(sb_opts *o, const char *name, const char *v)
+{
+    long n;
+
+    if (strcmp(name, "--help") == 0) {
+        fputs(usage, stdout);
+        return 1;
+    } else if (strcmp(name, "--version") == 0) {
+        printf("tiktok-sandbox %s (TikTok Marketing API v1.3)\n", PACKAGE_VERSION);
+        return 1;
+    } else if (strcmp(name, "--print-world") == 0) {
+        o->print_world = true;
+    } else if (strcmp(name, "--busy-while-processing") == 0) {
+        o->busy = true;
+    } else if (strcmp(name, "--listen") == 0) {
+        o->listen = v;
+    } else if (strcmp(name, "--tls-cert") == 0) {
+        o->tls_cert = v;
+    } else if (strcmp(name, "--tls-key") == 0) {
+        o->tls_key = v;
+    } else if (strcmp(name, "--world") == 0) {
+        o->world = v;
+    } else if (strcmp(name, "--faults") == 0) {
+        o->faults = v;
+    } else if (strcmp(name, "--data-dir") == 0) {
+        o->data_dir = v;
+    } else if (strcmp(name, "--seed") == 0) {
+        if (parse_long(name, v, 0, LONG_MAX, &n) != 0) {
+            return -1;
+        }
+        o->seed = (uint64_t)n;
+    } else if (strcmp(name, "--processing-delay-ms") == 0) {
+        if (parse_long(name, v, 0, 30L * 24 * 3600 * 1000, &o->delay_ms) != 0) {
+            return -1;
+        }
+    } else if (strcmp(name, "--qps") == 0) {
+        if (parse_long(name, v, 1, 1000000, &n) != 0) {
+            return -1;
+        }
+        o->qps = (double)n;
+    } else if (strcmp(name, "--threads") == 0) {
+        if (parse_long(name, v, 1, 64, &o->threads) != 0) {
+            return -1;
+        }
+    } else {
+        fprintf(stderr, "tiktok-sandbox: unknown option '%s' (try --help)\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* 0 ok, 1 help printed, -1 usage error. */
+static int parse_args(int argc, char **argv, sb_opts *o)
+{
     o->listen = "127.0.0.1:0";
     o->seed = 1;
     o->threads = 4;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
         char name[64];
-        const char *eq = strchr(a, '=');
-        bool takes = false;
-        long n;
+        const char *v;
+        int r;
 
-        if (strncmp(a, "--", 2) != 0 || strlen(a) >= sizeof name) {
-            fprintf(stderr, "tiktok-sandbox: unexpected argument '%s' (try --help)\n", a);
+        if (sb_opt_split(argc, argv, &i, name, sizeof name, &v) != 0) {
             return -1;
         }
-        snprintf(name, sizeof name, "%.*s", eq != NULL ? (int)(eq - a) : (int)strlen(a), a);
-        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
-            takes |= strcmp(name, with_value[k]) == 0;
-        }
-        if (takes) {
-            if (eq != NULL) {
-                v = eq + 1;
-            } else if (i + 1 < argc) {
-                v = argv[++i];
-            } else {
-                fprintf(stderr, "tiktok-sandbox: %s needs a value (try --help)\n", name);
-                return -1;
-            }
-        } else if (eq != NULL) {
-            fprintf(stderr, "tiktok-sandbox: %s takes no value\n", name);
-            return -1;
-        }
-        if (strcmp(name, "--help") == 0) {
-            fputs(usage, stdout);
-            return 1;
-        } else if (strcmp(name, "--version") == 0) {
-            printf("tiktok-sandbox %s (TikTok Marketing API v1.3)\n", PACKAGE_VERSION);
-            return 1;
-        } else if (strcmp(name, "--print-world") == 0) {
-            o->print_world = true;
-        } else if (strcmp(name, "--busy-while-processing") == 0) {
-            o->busy = true;
-        } else if (strcmp(name, "--listen") == 0) {
-            o->listen = v;
-        } else if (strcmp(name, "--tls-cert") == 0) {
-            o->tls_cert = v;
-        } else if (strcmp(name, "--tls-key") == 0) {
-            o->tls_key = v;
-        } else if (strcmp(name, "--world") == 0) {
-            o->world = v;
-        } else if (strcmp(name, "--faults") == 0) {
-            o->faults = v;
-        } else if (strcmp(name, "--data-dir") == 0) {
-            o->data_dir = v;
-        } else if (strcmp(name, "--seed") == 0) {
-            if (parse_long(name, v, 0, LONG_MAX, &n) != 0) {
-                return -1;
-            }
-            o->seed = (uint64_t)n;
-        } else if (strcmp(name, "--processing-delay-ms") == 0) {
-            if (parse_long(name, v, 0, 30L * 24 * 3600 * 1000, &o->delay_ms) != 0) {
-                return -1;
-            }
-        } else if (strcmp(name, "--qps") == 0) {
-            if (parse_long(name, v, 1, 1000000, &n) != 0) {
-                return -1;
-            }
-            o->qps = (double)n;
-        } else if (strcmp(name, "--threads") == 0) {
-            if (parse_long(name, v, 1, 64, &o->threads) != 0) {
-                return -1;
-            }
-        } else {
-            fprintf(stderr, "tiktok-sandbox: unknown option '%s' (try --help)\n", name);
-            return -1;
+        r = sb_opt_apply(o, name, v);
+        if (r != 0) {
+            return r;
         }
     }
     if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
@@ -222,17 +249,178 @@ static void remove_data_dir(const char *dir)
     }
 }
 
+/* --world or the built-in one, validated, with the copy reset restores. */
+static int sb_load_world(sb_ctx *ctx, const sb_opts *o)
+{
+    char err[512];
+
+    if (o->world != NULL) {
+        ctx->world = json_object_from_file(o->world);
+        if (ctx->world == NULL) {
+            fprintf(stderr, "tiktok-sandbox: --world %s: cannot read it as JSON: %s\n",
+                    o->world, json_util_get_last_err());
+            return -1;
+        }
+    } else {
+        ctx->world = sb_world_default();
+    }
+    if (ctx->world == NULL || sb_world_validate(ctx->world, err, sizeof err) != 0) {
+        fprintf(stderr, "tiktok-sandbox: %s\n", ctx->world == NULL ? "out of memory" : err);
+        return -1;
+    }
+    if (json_object_deep_copy(ctx->world, &ctx->world_loaded, NULL) != 0) {
+        fprintf(stderr, "tiktok-sandbox: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* On failure *cert and *key may hold one of the two: the caller frees both. */
+static int sb_read_tls(const sb_opts *o, char **cert, char **key)
+{
+    if (o->tls_cert == NULL) {
+        return 0;
+    }
+    *cert = read_file(o->tls_cert);
+    *key = read_file(o->tls_key);
+    if (*cert == NULL || *key == NULL) {
+        fprintf(stderr, "tiktok-sandbox: cannot read --tls-cert/--tls-key (%s, %s)\n",
+                o->tls_cert, o->tls_key);
+        return -1;
+    }
+    return 0;
+}
+
+/* --data-dir as given (kept at exit), or a fresh one removed at exit. */
+static int sb_make_data_dir(sb_ctx *ctx, const sb_opts *o)
+{
+    char tmpl[] = "/tmp/tiktok-sandbox-XXXXXX";
+
+    if (o->data_dir != NULL) {
+        if (mkdir(o->data_dir, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "tiktok-sandbox: --data-dir %s: %s\n", o->data_dir,
+                    strerror(errno));
+            return -1;
+        }
+        ctx->data_dir = strdup(o->data_dir);
+    } else {
+        if (mkdtemp(tmpl) == NULL) {
+            fprintf(stderr, "tiktok-sandbox: cannot create a data directory: %s\n",
+                    strerror(errno));
+            return -1;
+        }
+        ctx->data_dir = strdup(tmpl);
+        /* Owned only once the name is kept: cleanup rmdir()s what it owns. */
+        ctx->data_dir_owned = ctx->data_dir != NULL;
+        if (ctx->data_dir == NULL)
+            rmdir(tmpl);
+    }
+    if (ctx->data_dir == NULL) {
+        fprintf(stderr, "tiktok-sandbox: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The options as they are now and as /sandbox/reset restores them, then
+ * the live state. *lock_ok tells the caller the lock needs destroying. */
+static int sb_ctx_setup(sb_ctx *ctx, const sb_opts *o, bool *lock_ok)
+{
+    char err[512];
+
+    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        fprintf(stderr, "tiktok-sandbox: out of memory\n");
+        return -1;
+    }
+    *lock_ok = true;
+    ctx->base_seed = o->seed;
+    if (RAND_bytes((unsigned char *)&ctx->rid_salt, sizeof ctx->rid_salt) != 1) {
+        ctx->rid_salt = (uint64_t)getpid();
+    }
+    ctx->processing_delay_ms = o->delay_ms;
+    ctx->initial_delay_ms = o->delay_ms;
+    ctx->busy_while_processing = o->busy;
+    ctx->initial_busy = o->busy;
+    ctx->by_endpoint = json_object_new_object();
+    ctx->by_advertiser = json_object_new_object();
+    if (sb_faults_parse(o->faults, o->seed, &ctx->faults, err, sizeof err) != 0) {
+        fprintf(stderr, "tiktok-sandbox: --faults: %s\n", err);
+        return -1;
+    }
+    ctx->initial_faults = ctx->faults;
+    if (o->qps > 0 && (ctx->qps = sb_qps_new(o->qps)) == NULL) {
+        fprintf(stderr, "tiktok-sandbox: out of memory\n");
+        return -1;
+    }
+    if (ctx->by_endpoint == NULL || sb_state_reset(ctx, err, sizeof err) != 0) {
+        fprintf(stderr, "tiktok-sandbox: %s\n",
+                ctx->by_endpoint == NULL ? "out of memory" : err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Starts the server, prints the ready line and waits for a stop signal;
+ * the server is stopped again before it returns. */
+static int sb_serve(sb_ctx *ctx, const sb_server_opts *so)
+{
+    sb_server *srv;
+    char err[512];
+    unsigned bound = 0;
+    sigset_t sigs;
+    int sig;
+
+    /* Block the stop signals before MHD starts its threads so they inherit
+     * the mask and sigwait below is the only receiver. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    srv = sb_server_start(ctx, so, &bound, err, sizeof err);
+    if (srv == NULL) {
+        fprintf(stderr, "tiktok-sandbox: %s\n", err);
+        return -1;
+    }
+    printf("{\"event\":\"ready\",\"base_url\":\"%s://%s:%u\",\"pid\":%ld}\n",
+           so->tls_cert_pem != NULL ? "https" : "http", so->host, bound, (long)getpid());
+    fflush(stdout);
+    do {
+        if (sigwait(&sigs, &sig) != 0) {
+            break;
+        }
+    } while (sig != SIGTERM && sig != SIGINT);
+    sb_server_stop(srv);
+    return 0;
+}
+
+static void sb_ctx_free(sb_ctx *ctx, bool lock_ok)
+{
+    if (lock_ok) {
+        sb_state_free(ctx);
+        pthread_mutex_destroy(&ctx->lock);
+    }
+    if (ctx->data_dir_owned) {
+        remove_data_dir(ctx->data_dir);
+    }
+    sb_qps_free(ctx->qps);
+    sb_inject_free(ctx->inject);
+    json_object_put(ctx->by_endpoint);
+    json_object_put(ctx->by_advertiser);
+    json_object_put(ctx->world);
+    json_object_put(ctx->world_loaded);
+    free(ctx->data_dir);
+}
+
 int main(int argc, char **argv)
 {
     sb_opts o;
     sb_ctx ctx;
-    sb_server *srv = NULL;
     sb_server_opts so;
-    char err[512], host[64], tmpl[] = "/tmp/tiktok-sandbox-XXXXXX";
+    char host[64];
     char *cert = NULL, *key = NULL;
-    unsigned port = 0, bound = 0;
-    sigset_t sigs;
-    int rc = 1, sig, pr;
+    unsigned port = 0;
+    int rc = 1, pr;
     bool lock_ok = false;
 
     memset(&o, 0, sizeof o);
@@ -244,22 +432,7 @@ int main(int argc, char **argv)
     if (split_listen(o.listen, host, sizeof host, &port) != 0) {
         return 2;
     }
-    if (o.world != NULL) {
-        ctx.world = json_object_from_file(o.world);
-        if (ctx.world == NULL) {
-            fprintf(stderr, "tiktok-sandbox: --world %s: cannot read it as JSON: %s\n",
-                    o.world, json_util_get_last_err());
-            goto cleanup;
-        }
-    } else {
-        ctx.world = sb_world_default();
-    }
-    if (ctx.world == NULL || sb_world_validate(ctx.world, err, sizeof err) != 0) {
-        fprintf(stderr, "tiktok-sandbox: %s\n", ctx.world == NULL ? "out of memory" : err);
-        goto cleanup;
-    }
-    if (json_object_deep_copy(ctx.world, &ctx.world_loaded, NULL) != 0) {
-        fprintf(stderr, "tiktok-sandbox: out of memory\n");
+    if (sb_load_world(&ctx, &o) != 0) {
         goto cleanup;
     }
     if (o.print_world) {
@@ -268,100 +441,21 @@ int main(int argc, char **argv)
         rc = 0;
         goto cleanup;
     }
-    if (o.tls_cert != NULL) {
-        cert = read_file(o.tls_cert);
-        key = read_file(o.tls_key);
-        if (cert == NULL || key == NULL) {
-            fprintf(stderr, "tiktok-sandbox: cannot read --tls-cert/--tls-key (%s, %s)\n",
-                    o.tls_cert, o.tls_key);
-            goto cleanup;
-        }
-    }
-    if (o.data_dir != NULL) {
-        if (mkdir(o.data_dir, 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "tiktok-sandbox: --data-dir %s: %s\n", o.data_dir, strerror(errno));
-            goto cleanup;
-        }
-        ctx.data_dir = strdup(o.data_dir);
-    } else {
-        if (mkdtemp(tmpl) == NULL) {
-            fprintf(stderr, "tiktok-sandbox: cannot create a data directory: %s\n",
-                    strerror(errno));
-            goto cleanup;
-        }
-        ctx.data_dir = strdup(tmpl);
-        ctx.data_dir_owned = true;
-    }
-    if (ctx.data_dir == NULL || pthread_mutex_init(&ctx.lock, NULL) != 0) {
-        fprintf(stderr, "tiktok-sandbox: out of memory\n");
+    if (sb_read_tls(&o, &cert, &key) != 0 || sb_make_data_dir(&ctx, &o) != 0
+        || sb_ctx_setup(&ctx, &o, &lock_ok) != 0) {
         goto cleanup;
     }
-    lock_ok = true;
-    ctx.base_seed = o.seed;
-    if (RAND_bytes((unsigned char *)&ctx.rid_salt, sizeof ctx.rid_salt) != 1) {
-        ctx.rid_salt = (uint64_t)getpid();
-    }
-    ctx.processing_delay_ms = o.delay_ms;
-    ctx.initial_delay_ms = o.delay_ms;
-    ctx.busy_while_processing = o.busy;
-    ctx.initial_busy = o.busy;
-    ctx.by_endpoint = json_object_new_object();
-    ctx.by_advertiser = json_object_new_object();
-    if (sb_faults_parse(o.faults, o.seed, &ctx.faults, err, sizeof err) != 0) {
-        fprintf(stderr, "tiktok-sandbox: --faults: %s\n", err);
-        goto cleanup;
-    }
-    ctx.initial_faults = ctx.faults;
-    if (o.qps > 0 && (ctx.qps = sb_qps_new(o.qps)) == NULL) {
-        fprintf(stderr, "tiktok-sandbox: out of memory\n");
-        goto cleanup;
-    }
-    if (ctx.by_endpoint == NULL || sb_state_reset(&ctx, err, sizeof err) != 0) {
-        fprintf(stderr, "tiktok-sandbox: %s\n", ctx.by_endpoint == NULL ? "out of memory" : err);
-        goto cleanup;
-    }
-    /* Block the stop signals before MHD starts its threads so they inherit
-     * the mask and sigwait below is the only receiver. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
     so.host = host;
     so.port = port;
     so.tls_cert_pem = cert;
     so.tls_key_pem = key;
     so.threads = (unsigned)o.threads;
-    srv = sb_server_start(&ctx, &so, &bound, err, sizeof err);
-    if (srv == NULL) {
-        fprintf(stderr, "tiktok-sandbox: %s\n", err);
+    if (sb_serve(&ctx, &so) != 0) {
         goto cleanup;
     }
-    printf("{\"event\":\"ready\",\"base_url\":\"%s://%s:%u\",\"pid\":%ld}\n",
-           cert != NULL ? "https" : "http", host, bound, (long)getpid());
-    fflush(stdout);
-    do {
-        if (sigwait(&sigs, &sig) != 0) {
-            break;
-        }
-    } while (sig != SIGTERM && sig != SIGINT);
     rc = 0;
 cleanup:
-    sb_server_stop(srv);
-    if (lock_ok) {
-        sb_state_free(&ctx);
-        pthread_mutex_destroy(&ctx.lock);
-    }
-    if (ctx.data_dir_owned) {
-        remove_data_dir(ctx.data_dir);
-    }
-    sb_qps_free(ctx.qps);
-    sb_inject_free(ctx.inject);
-    json_object_put(ctx.by_endpoint);
-    json_object_put(ctx.by_advertiser);
-    json_object_put(ctx.world);
-    json_object_put(ctx.world_loaded);
-    free(ctx.data_dir);
+    sb_ctx_free(&ctx, lock_ok);
     free(cert);
     if (key != NULL) {
         OPENSSL_cleanse(key, strlen(key));   /* the private key */

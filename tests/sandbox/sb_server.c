@@ -289,6 +289,51 @@ static void apply_fault(sb_req *req, enum sb_fault f)
     }
 }
 
+/* The Access-Token header to its user and app. 0 ok, else the answer
+ * (40104 or 40105) has been set. */
+static int sb_check_token(sb_ctx *ctx, struct MHD_Connection *c, sb_req *req)
+{
+    const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Token");
+    bool found = false;
+
+    if (tok == NULL || *tok == '\0') {
+        sb_fail(req, 40104, "Access token is null, you should set it in http "
+                "header with key Access-Token.");
+        return -1;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; i < ctx->st.n_tokens; i++) {
+        const sb_token *t = &ctx->st.tokens[i];
+        if (!t->revoked && strcmp(t->token, tok) == 0) {
+            snprintf(req->user_id, sizeof req->user_id, "%s", t->user_id);
+            snprintf(req->app_id, sizeof req->app_id, "%s", t->app_id);
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!found) {
+        sb_fail(req, 40105, "Access token is incorrect or has been revoked.");
+        return -1;
+    }
+    return 0;
+}
+
+/* --qps: true when this app has used up the endpoint's rate (answered
+ * 40100). Requests without a token share the "-" bucket. */
+static bool sb_qps_refuse(sb_ctx *ctx, sb_req *req, const char *url)
+{
+    if (sb_qps_take(ctx->qps, req->app_id[0] != '\0' ? req->app_id : "-", url)) {
+        return false;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    ctx->qps_refused++;
+    pthread_mutex_unlock(&ctx->lock);
+    sb_fail(req, 40100, "Too many requests: the app's request rate for this "
+            "endpoint exceeded its QPS limit. Please retry later.");
+    return true;
+}
+
 /* First call for a request: route, count, pick the fault, check the
  * Access-Token. An answer decided here (404, fault, token error) makes the
  * body be discarded unread; "slow" sleeps now, "lost_response" marks the
@@ -344,37 +389,10 @@ static enum MHD_Result begin(sb_ctx *ctx, struct MHD_Connection *c,
     if ((rt->flags & R_TIKTOK) && sb_inject_take(ctx, req)) {
         return MHD_YES;
     }
-    if (rt->flags & R_TOKEN) {
-        const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Token");
-        bool found = false;
-        if (tok == NULL || *tok == '\0') {
-            sb_fail(req, 40104, "Access token is null, you should set it in http "
-                    "header with key Access-Token.");
-            return MHD_YES;
-        }
-        pthread_mutex_lock(&ctx->lock);
-        for (size_t i = 0; i < ctx->st.n_tokens; i++) {
-            const sb_token *t = &ctx->st.tokens[i];
-            if (!t->revoked && strcmp(t->token, tok) == 0) {
-                snprintf(req->user_id, sizeof req->user_id, "%s", t->user_id);
-                snprintf(req->app_id, sizeof req->app_id, "%s", t->app_id);
-                found = true;
-                break;
-            }
-        }
-        pthread_mutex_unlock(&ctx->lock);
-        if (!found) {
-            sb_fail(req, 40105, "Access token is incorrect or has been revoked.");
-            return MHD_YES;
-        }
+    if ((rt->flags & R_TOKEN) && sb_check_token(ctx, c, req) != 0) {
+        return MHD_YES;
     }
-    if (ctx->qps != NULL && (rt->flags & R_TIKTOK)
-        && !sb_qps_take(ctx->qps, req->app_id[0] != '\0' ? req->app_id : "-", url)) {
-        pthread_mutex_lock(&ctx->lock);
-        ctx->qps_refused++;
-        pthread_mutex_unlock(&ctx->lock);
-        sb_fail(req, 40100, "Too many requests: the app's request rate for this "
-                "endpoint exceeded its QPS limit. Please retry later.");
+    if (ctx->qps != NULL && (rt->flags & R_TIKTOK) && sb_qps_refuse(ctx, req, url)) {
         return MHD_YES;
     }
     if (rt->body == SB_BODY_MULTIPART) {

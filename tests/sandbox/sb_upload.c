@@ -444,34 +444,112 @@ static bool good_suffix(const char *name)
     return n > 4 && (strcmp(name + n - 4, ".csv") == 0 || strcmp(name + n - 4, ".txt") == 0);
 }
 
-void sb_h_upload(sb_ctx *ctx, sb_req *req)
+/* The form itself and the advertiser_id: what can be judged before the
+ * account is looked up. 0 ok, else the answer has been sent. */
+static int sb_upload_check_form(sb_req *req, sb_upload *u)
 {
-    sb_upload *u = req->upload;
+    if (MHD_destroy_post_processor(u->pp) != MHD_YES || u->pp_failed) {
+        u->pp = NULL;
+        sb_fail(req, 40002, "The request body is not valid multipart/form-data.");
+        return -1;
+    }
+    u->pp = NULL;
+    if (u->field_too_long) {
+        sb_fail(req, 40002, "A form field is longer than %d bytes.", FIELD_MAX - 1);
+        return -1;
+    }
+    if (!u->has_adv || u->advertiser_id[0] == '\0') {
+        sb_fail(req, 40002, "advertiser_id: Missing data for required field.");
+        return -1;
+    }
+    if (!sb_is_id(u->advertiser_id)) {
+        sb_fail(req, 40002, "advertiser_id: Not a valid ID (expected a numeric string).");
+        return -1;
+    }
+    return 0;
+}
+
+/* The other fields and the stored file's size, in TikTok's order.
+ * The calculate_type, or 0 when the answer has been sent. */
+static int sb_upload_check_fields(sb_req *req, const sb_upload *u)
+{
+    int calc;
+
+    if (!u->has_file) {
+        sb_fail(req, 40002, "file: Missing data for required field.");
+        return 0;
+    }
+    if (!u->has_sig || u->file_signature[0] == '\0') {
+        sb_fail(req, 40002, "file_signature: Missing data for required field.");
+        return 0;
+    }
+    if (!u->has_calc || u->calculate_type[0] == '\0') {
+        sb_fail(req, 40002, "calculate_type: Missing data for required field.");
+        return 0;
+    }
+    calc = sb_idtype_parse_upload(u->calculate_type);
+    if (calc == 0) {
+        sb_fail(req, 40909, "calculate_type: unsupported value '%.64s'; must be one of %s.",
+                u->calculate_type, sb_idtype_upload_enum());
+        return 0;
+    }
+    if (u->second_file) {
+        sb_fail(req, 40002, "file: send exactly one file per upload.");
+        return 0;
+    }
+    if (!good_suffix(u->filename)) {
+        sb_fail(req, 40908, "file: unsupported file type '%.64s'; the file name must end "
+                "exactly in .csv or .txt.", u->filename);
+        return 0;
+    }
+    if (u->io_error) {
+        sb_fail(req, 50000, "System error: the file could not be stored.");
+        return 0;
+    }
+    if (u->size == 0) {
+        sb_fail(req, 40906, "file: the file is empty.");
+        return 0;
+    }
+    if (u->too_large) {
+        sb_fail(req, 40907, "file: the file is larger than the 50 MB limit; split it.");
+        return 0;
+    }
+    return calc;
+}
+
+/* The MD5 digested while the file streamed in against file_signature.
+ * 0 ok, else the answer has been sent. */
+static int sb_upload_check_md5(sb_req *req, sb_upload *u)
+{
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     char hex[EVP_MAX_MD_SIZE * 2 + 1];
+
+    if (EVP_DigestFinal_ex(u->md5, md, &mdlen) != 1) {
+        sb_fail(req, 50000, "System error: digest failed.");
+        return -1;
+    }
+    for (unsigned i = 0; i < mdlen; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    if (strcasecmp(hex, u->file_signature) != 0) {
+        sb_fail(req, 40900, "file_signature: the signature does not match the file's MD5; "
+                "send the lower-case hex MD5 of the exact file bytes.");
+        return -1;
+    }
+    return 0;
+}
+
+void sb_h_upload(sb_ctx *ctx, sb_req *req)
+{
+    sb_upload *u = req->upload;
     char why[256], id[SB_FILE_ID_LEN + 1];
     int calc;
     size_t rows = 0;
     bool denied;
     json_object *data;
 
-    if (MHD_destroy_post_processor(u->pp) != MHD_YES || u->pp_failed) {
-        u->pp = NULL;
-        sb_fail(req, 40002, "The request body is not valid multipart/form-data.");
-        return;
-    }
-    u->pp = NULL;
-    if (u->field_too_long) {
-        sb_fail(req, 40002, "A form field is longer than %d bytes.", FIELD_MAX - 1);
-        return;
-    }
-    if (!u->has_adv || u->advertiser_id[0] == '\0') {
-        sb_fail(req, 40002, "advertiser_id: Missing data for required field.");
-        return;
-    }
-    if (!sb_is_id(u->advertiser_id)) {
-        sb_fail(req, 40002, "advertiser_id: Not a valid ID (expected a numeric string).");
+    if (sb_upload_check_form(req, u) != 0) {
         return;
     }
     /* Permission before content, as TikTok checks the account first. */
@@ -481,59 +559,14 @@ void sb_h_upload(sb_ctx *ctx, sb_req *req)
     if (denied) {
         return;
     }
-    if (!u->has_file) {
-        sb_fail(req, 40002, "file: Missing data for required field.");
-        return;
-    }
-    if (!u->has_sig || u->file_signature[0] == '\0') {
-        sb_fail(req, 40002, "file_signature: Missing data for required field.");
-        return;
-    }
-    if (!u->has_calc || u->calculate_type[0] == '\0') {
-        sb_fail(req, 40002, "calculate_type: Missing data for required field.");
-        return;
-    }
-    calc = sb_idtype_parse_upload(u->calculate_type);
-    if (calc == 0) {
-        sb_fail(req, 40909, "calculate_type: unsupported value '%.64s'; must be one of %s.",
-                u->calculate_type, sb_idtype_upload_enum());
-        return;
-    }
-    if (u->second_file) {
-        sb_fail(req, 40002, "file: send exactly one file per upload.");
-        return;
-    }
-    if (!good_suffix(u->filename)) {
-        sb_fail(req, 40908, "file: unsupported file type '%.64s'; the file name must end "
-                "exactly in .csv or .txt.", u->filename);
-        return;
-    }
-    if (u->io_error) {
-        sb_fail(req, 50000, "System error: the file could not be stored.");
-        return;
-    }
-    if (u->size == 0) {
-        sb_fail(req, 40906, "file: the file is empty.");
-        return;
-    }
-    if (u->too_large) {
-        sb_fail(req, 40907, "file: the file is larger than the 50 MB limit; split it.");
-        return;
-    }
-    if (EVP_DigestFinal_ex(u->md5, md, &mdlen) != 1) {
-        sb_fail(req, 50000, "System error: digest failed.");
-        return;
-    }
-    for (unsigned i = 0; i < mdlen; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    }
-    if (strcasecmp(hex, u->file_signature) != 0) {
-        sb_fail(req, 40900, "file_signature: the signature does not match the file's MD5; "
-                "send the lower-case hex MD5 of the exact file bytes.");
+    calc = sb_upload_check_fields(req, u);
+    if (calc == 0 || sb_upload_check_md5(req, u) != 0) {
         return;
     }
     close(u->fd);
     u->fd = -1;
+    /* Content is read outside the lock: a 50 MB file must not stall
+     * every other request. */
     if (sb_file_load(u->disk_path, calc, NULL, &rows, why, sizeof why) != 0) {
         sb_fail(req, 40914, "file: invalid file content: %s.", why);
         return;

@@ -64,6 +64,11 @@ int tsb_setup(const ts_sandbox_opts *opts)
     return ts_sandbox_authorize(tsb.sb, NULL, &tsb.token);
 }
 
+int tsb_setup_default(void)
+{
+    return tsb_setup(NULL);
+}
+
 int tsb_teardown(void)
 {
     int rc = ts_sandbox_stop(tsb.sb);

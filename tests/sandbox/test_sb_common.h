@@ -31,6 +31,8 @@ extern tsb_env tsb;
  * user. 0 on success. */
 int tsb_setup(const ts_sandbox_opts *opts);
 int tsb_teardown(void);
+/* tsb_setup(NULL), as a suite init (tsb_teardown is its cleanup). */
+int tsb_setup_default(void);
 /* POST /sandbox/reset and re-authorize. */
 int tsb_reset(void);
 
