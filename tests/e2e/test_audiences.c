@@ -96,44 +96,40 @@ static void audiences(e2e *e, const char *conn, e2e_out *o)
     show(o);
 }
 
-/* A new audience and an existing one, delivered while TikTok processes
-   for two hours: both "processing", then "ready" with TikTok's size. */
-static void test_processing_then_ready(void)
+/* Connects a "both" connection: a new audience for adv_new, the existing
+   one for adv_old. Returns the connection id (caller frees). */
+static char *connect_both(e2e *e, const char *path, const char *adv_new, const char *adv_old,
+                          const char *existing)
 {
-    e2e e;
     e2e_out o;
-    e2e_set theirs = {0};
-    char path[E2E_PATH], settings[512], existing[32], *conn = NULL;
-    const char *adv_new, *adv_old;
-    json_object *r;
+    char settings[512], *conn = NULL;
 
-    CU_ASSERT_EQUAL_FATAL(e2e_setup(&e, NULL), 0);
-    adv_new = e2e_account(&e, 0, "Crowded");
-    adv_old = e2e_account(&e, 1, "Crowded");
-    CU_ASSERT_FATAL(adv_new != NULL && adv_old != NULL);
-    CU_ASSERT_EQUAL_FATAL(e2e_make_existing_audience(&e, adv_old, "Theirs", 1500, existing,
-                                                     &theirs), 0);
-    CU_ASSERT_EQUAL_FATAL(set_processing_delay(&e, DELAY_MS), 0);
-    snprintf(path, sizeof(path), "%s/data.jsonl", e.dir);
-    CU_ASSERT_EQUAL_FATAL(e2e_gen(path, 3000, 15, 0, 0, 0, 0), 0);
     snprintf(settings, sizeof(settings),
              "{\"connection_type\":\"both\",\"audience_name\":\"Status 15\","
              "\"create_new_for\":[\"%s\"],\"existing_audiences\":{\"%s\":[\"%s\"]}}",
              adv_new, adv_old, existing);
     {
         char spath[E2E_PATH];
-        snprintf(spath, sizeof(spath), "%s/settings.json", e.dir);
+        snprintf(spath, sizeof(spath), "%s/settings.json", e->dir);
         CU_ASSERT_EQUAL_FATAL(e2e_write(spath, settings), 0);
         const char *args[] = {"connect", "--plugin", getenv("TT_PLUGIN"), "--profile",
-                              e.profile, "--dataset", path, "--settings", spath, NULL};
-        CU_ASSERT_EQUAL_FATAL(e2e_host(&e, &o, args), 0);
+                              e->profile, "--dataset", path, "--settings", spath, NULL};
+        CU_ASSERT_EQUAL_FATAL(e2e_host(e, &o, args), 0);
         CU_ASSERT_EQUAL_FATAL(o.exit_code, 0);
         conn = strdup(o.out);
         conn[strcspn(conn, "\n")] = '\0';
         e2e_out_free(&o);
     }
-    /* Before any run: the new audience is not created yet. */
-    audiences(&e, conn, &o);
+    return conn;
+}
+
+/* Before any run: the new audience is not created yet. */
+static void check_before_run(e2e *e, const char *conn, const char *adv_new, const char *adv_old)
+{
+    e2e_out o;
+    json_object *r;
+
+    audiences(e, conn, &o);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     r = row_for(o.json, adv_new);
     CU_ASSERT(r != NULL && is(jstr(r, "status"), "not_created"));
@@ -141,12 +137,17 @@ static void test_processing_then_ready(void)
     CU_ASSERT(r != NULL && is(jstr(r, "status"), "ready") && is(jstr(r, "name"), "Theirs"));
     CU_ASSERT(r != NULL && json_object_get_int64(ts_json_at(r, "size")) == 1500);
     e2e_out_free(&o);
+}
 
-    CU_ASSERT_EQUAL_FATAL(e2e_deliver(&e, conn, &o), 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    e2e_out_free(&o);
+/* After the run, while TikTok processes: both "processing". Copies the
+   new audience's id into new_id. */
+static void check_processing(e2e *e, const char *conn, const char *adv_new, const char *adv_old,
+                             const char *existing, char *new_id, size_t new_id_size)
+{
+    e2e_out o;
+    json_object *r;
 
-    audiences(&e, conn, &o);
+    audiences(e, conn, &o);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     CU_ASSERT(is(jstr(o.json, "connection_id"), conn));
     CU_ASSERT(ts_json_at(o.json, "last_run.run_id") != NULL);
@@ -160,35 +161,47 @@ static void test_processing_then_ready(void)
     CU_ASSERT_EQUAL(json_object_array_length(ts_json_at(r, "identifier_types")), 4);
     CU_ASSERT(is(jstr(r, "last_outcome"), "applied"));
     CU_ASSERT(jstr(r, "expires_at") != NULL);
-    char new_id[32];
-    snprintf(new_id, sizeof(new_id), "%s", jstr(r, "audience_id") ? jstr(r, "audience_id") : "");
+    snprintf(new_id, new_id_size, "%s", jstr(r, "audience_id") ? jstr(r, "audience_id") : "");
     r = row_for(o.json, adv_old);
     CU_ASSERT(r != NULL && is(jstr(r, "status"), "processing"));
     CU_ASSERT(r != NULL && is(jstr(r, "audience_id"), existing));
     CU_ASSERT(r != NULL && is(jstr(r, "last_outcome"), "applied"));
     e2e_out_free(&o);
+}
 
-    /* Two hours later at TikTok: ready, with TikTok's own count. */
-    CU_ASSERT_EQUAL_FATAL(ts_sandbox_advance_clock(e.sb, DELAY_MS + 1000), 0);
-    audiences(&e, conn, &o);
+/* Two hours later at TikTok: ready, with TikTok's own count. */
+static void check_ready(e2e *e, const char *conn, const char *adv_new, const char *adv_old,
+                        const char *new_id, const char *existing)
+{
+    e2e_out o;
+    json_object *r;
+
+    CU_ASSERT_EQUAL_FATAL(ts_sandbox_advance_clock(e->sb, DELAY_MS + 1000), 0);
+    audiences(e, conn, &o);
     CU_ASSERT_EQUAL(o.exit_code, 0);
     r = row_for(o.json, adv_new);
     CU_ASSERT(r != NULL && is(jstr(r, "status"), "ready"));
     CU_ASSERT(r != NULL && json_object_get_boolean(ts_json_at(r, "is_valid")));
     CU_ASSERT(r != NULL && json_object_get_int64(ts_json_at(r, "size"))
-                               == sandbox_size(&e, new_id));
+                               == sandbox_size(e, new_id));
     CU_ASSERT(r != NULL && json_object_get_int64(ts_json_at(r, "cover_num")) > 1000);
     r = row_for(o.json, adv_old);
     CU_ASSERT(r != NULL && is(jstr(r, "status"), "ready"));
     CU_ASSERT(r != NULL && json_object_get_int64(ts_json_at(r, "size"))
-                               == sandbox_size(&e, existing));
+                               == sandbox_size(e, existing));
     e2e_out_free(&o);
+}
 
-    /* On a terminal: the table. */
+/* On a terminal the table; piped without --json JSON; an unknown
+   connection refused. */
+static void check_table_pipe_unknown(e2e *e, const char *conn)
+{
+    e2e_out o;
+
     setenv("CONNECTOR_HOST_FORCE_TTY", "1", 1);
     {
         const char *args[] = {"audiences", "--connection", conn, NULL};
-        CU_ASSERT_EQUAL_FATAL(e2e_host(&e, &o, args), 0);
+        CU_ASSERT_EQUAL_FATAL(e2e_host(e, &o, args), 0);
     }
     unsetenv("CONNECTOR_HOST_FORCE_TTY");
     show(&o);
@@ -203,17 +216,48 @@ static void test_processing_then_ready(void)
     /* Piped without --json: JSON, as the other listings. */
     {
         const char *args[] = {"audiences", "--connection", conn, NULL};
-        CU_ASSERT_EQUAL_FATAL(e2e_host(&e, &o, args), 0);
+        CU_ASSERT_EQUAL_FATAL(e2e_host(e, &o, args), 0);
         CU_ASSERT(o.json != NULL && ts_json_at(o.json, "targets") != NULL);
         e2e_out_free(&o);
     }
     {
         const char *args[] = {"audiences", "--connection", "c_0000000000000000", NULL};
-        CU_ASSERT_EQUAL_FATAL(e2e_host(&e, &o, args), 0);
+        CU_ASSERT_EQUAL_FATAL(e2e_host(e, &o, args), 0);
         CU_ASSERT_EQUAL(o.exit_code, 1);
         CU_ASSERT(has(o.err, "no such connection"));
         e2e_out_free(&o);
     }
+}
+
+/* A new audience and an existing one, delivered while TikTok processes
+   for two hours: both "processing", then "ready" with TikTok's size. */
+static void test_processing_then_ready(void)
+{
+    e2e e;
+    e2e_out o;
+    e2e_set theirs = {0};
+    char path[E2E_PATH], existing[32], new_id[32], *conn = NULL;
+    const char *adv_new, *adv_old;
+
+    CU_ASSERT_EQUAL_FATAL(e2e_setup(&e, NULL), 0);
+    adv_new = e2e_account(&e, 0, "Crowded");
+    adv_old = e2e_account(&e, 1, "Crowded");
+    CU_ASSERT_FATAL(adv_new != NULL && adv_old != NULL);
+    CU_ASSERT_EQUAL_FATAL(e2e_make_existing_audience(&e, adv_old, "Theirs", 1500, existing,
+                                                     &theirs), 0);
+    CU_ASSERT_EQUAL_FATAL(set_processing_delay(&e, DELAY_MS), 0);
+    snprintf(path, sizeof(path), "%s/data.jsonl", e.dir);
+    CU_ASSERT_EQUAL_FATAL(e2e_gen(path, 3000, 15, 0, 0, 0, 0), 0);
+    conn = connect_both(&e, path, adv_new, adv_old, existing);
+    check_before_run(&e, conn, adv_new, adv_old);
+
+    CU_ASSERT_EQUAL_FATAL(e2e_deliver(&e, conn, &o), 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+
+    check_processing(&e, conn, adv_new, adv_old, existing, new_id, sizeof(new_id));
+    check_ready(&e, conn, adv_new, adv_old, new_id, existing);
+    check_table_pipe_unknown(&e, conn);
     e2e_set_free(&theirs);
     free(conn);
     e2e_teardown(&e);

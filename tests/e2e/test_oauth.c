@@ -30,22 +30,16 @@ static json_object *find_by(json_object *list, const char *key, const char *valu
     return NULL;
 }
 
-static void test_oauth_flow(void)
+/* TikTok's consent page on the API base, with the app, a state and our
+   redirect URI, URL-encoded. Returns the state (caller frees). */
+static char *check_auth_url(e2e *e, const char *url)
 {
-    e2e e;
-    e2e_out o;
-    char *url, *cb, *state, *v;
-    json_object *advs, *usable, *excluded;
-    size_t want_usable = 0, want_excluded = 0;
+    char *state, *v;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    url = ep_begin(&e, "flow");
-    /* TikTok's consent page on the API base, with the app, a state and our
-       redirect URI, URL-encoded. */
-    CU_ASSERT(strncmp(url, ts_sandbox_base_url(e.sb), strlen(ts_sandbox_base_url(e.sb))) == 0);
+    CU_ASSERT(strncmp(url, ts_sandbox_base_url(e->sb), strlen(ts_sandbox_base_url(e->sb))) == 0);
     CU_ASSERT(ep_has(url, "/portal/auth?"));
     v = ep_query_value(url, "app_id");
-    CU_ASSERT(v != NULL && strcmp(v, e.app_id) == 0);
+    CU_ASSERT(v != NULL && strcmp(v, e->app_id) == 0);
     free(v);
     /* Percent-encoding is case-insensitive (RFC 3986, 2.1). */
     CU_ASSERT(ep_has_nocase(url, REDIRECT_ENCODED));
@@ -56,9 +50,14 @@ static void test_oauth_flow(void)
     CU_ASSERT_FATAL(state != NULL);
     CU_ASSERT(strlen(state) > 40 && strchr(state, '.') != NULL);
     CU_ASSERT(strchr(url, '\n') == NULL && strchr(url, ' ') == NULL);
+    return state;
+}
 
-    /* The consent page sends the browser back with a code and our state. */
-    cb = ep_consent_as(&e, url, e.user_id);
+/* The consent page sends the browser back with a code and our state. */
+static void check_callback(const char *cb, const char *state)
+{
+    char *v;
+
     CU_ASSERT(strncmp(cb, REDIRECT "?", strlen(REDIRECT) + 1) == 0);
     v = ep_query_value(cb, "state");
     CU_ASSERT(v != NULL && strcmp(v, state) == 0);
@@ -66,24 +65,25 @@ static void test_oauth_flow(void)
     v = ep_query_value(cb, "auth_code");
     CU_ASSERT(v != NULL && v[0] != '\0');
     free(v);
+}
 
-    ep_complete(&e, "flow", cb, &o);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    CU_ASSERT_FATAL(o.json != NULL);
-    CU_ASSERT(ep_is_str(ts_world_get(o.json, "status"), "connected"));
-    CU_ASSERT(ep_is_str(ts_world_get(o.json, "profile"), "flow"));
+/* Every account of the world, classified independently, against what
+   the completed authorization listed. Returns how many are usable. */
+static size_t check_accounts(e2e *e, json_object *res)
+{
+    json_object *advs, *usable, *excluded;
+    size_t want_usable = 0, want_excluded = 0;
 
-    /* Every account of the world, classified independently. */
-    advs = ts_json_at(e.world, "advertisers");
-    usable = ts_json_at(o.json, "ad_accounts");
-    excluded = ts_json_at(o.json, "excluded_accounts");
+    advs = ts_json_at(e->world, "advertisers");
+    usable = ts_json_at(res, "ad_accounts");
+    excluded = ts_json_at(res, "excluded_accounts");
     CU_ASSERT_FATAL(advs != NULL && usable != NULL && excluded != NULL);
     for (size_t i = 0; i < json_object_array_length(advs); i++) {
         json_object *a = json_object_array_get_idx(advs, i);
         const char *id = ts_world_get(a, "advertiser_id");
         json_object *in_usable = find_by(usable, "advertiser_id", id);
         json_object *in_excluded = find_by(excluded, "advertiser_id", id);
-        int cls = ep_account_class(e.world, a, e.user_id);
+        int cls = ep_account_class(e->world, a, e->user_id);
 
         if (cls == ACC_USABLE) {
             want_usable++;
@@ -94,7 +94,7 @@ static void test_oauth_flow(void)
             CU_ASSERT(ep_is_str(ts_world_get(in_excluded, "reason"), "read_only_role"));
             /* The detail names the role the world gives the user. */
             CU_ASSERT(ep_has(ts_world_get(in_excluded, "detail"),
-                             ep_role_in(ts_json_at(a, "roles"), e.user_id, "advertiser_role")));
+                             ep_role_in(ts_json_at(a, "roles"), e->user_id, "advertiser_role")));
         } else if (cls == ACC_OUTSIDE_BC) {
             want_excluded++;
             CU_ASSERT(in_usable == NULL && in_excluded != NULL);
@@ -105,13 +105,37 @@ static void test_oauth_flow(void)
         }
     }
     /* The built-in world has each kind at least once. */
-    CU_ASSERT(ep_world_account(&e, ACC_READ_ONLY, 0) != NULL);
-    CU_ASSERT(ep_world_account(&e, ACC_OUTSIDE_BC, 0) != NULL);
+    CU_ASSERT(ep_world_account(e, ACC_READ_ONLY, 0) != NULL);
+    CU_ASSERT(ep_world_account(e, ACC_OUTSIDE_BC, 0) != NULL);
     CU_ASSERT(want_usable > 0);
-    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(o.json, "ad_account_count")),
+    CU_ASSERT_EQUAL(json_object_get_int64(ts_json_at(res, "ad_account_count")),
                     (int64_t) want_usable);
     CU_ASSERT_EQUAL(json_object_array_length(usable), want_usable);
     CU_ASSERT_EQUAL(json_object_array_length(excluded), want_excluded);
+    return want_usable;
+}
+
+static void test_oauth_flow(void)
+{
+    e2e e;
+    e2e_out o;
+    char *url, *cb, *state;
+    size_t want_usable;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    url = ep_begin(&e, "flow");
+    state = check_auth_url(&e, url);
+
+    cb = ep_consent_as(&e, url, e.user_id);
+    check_callback(cb, state);
+
+    ep_complete(&e, "flow", cb, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT_FATAL(o.json != NULL);
+    CU_ASSERT(ep_is_str(ts_world_get(o.json, "status"), "connected"));
+    CU_ASSERT(ep_is_str(ts_world_get(o.json, "profile"), "flow"));
+
+    want_usable = check_accounts(&e, o.json);
     e2e_out_free(&o);
 
     /* The status of the profile, asked later, agrees. */

@@ -226,6 +226,84 @@ static void deliver_until_done(e2e *e, const char *conn, e2e_out *o)
                 o->err ? o->err : "");
 }
 
+/* A second profile: its authorization completes once, then the reused
+   state is refused. Returns the callback (caller frees). */
+static char *second_profile(e2e *e)
+{
+    e2e_out o;
+    char *cb = ep_fresh_callback(e, "p2");
+
+    ep_complete(e, "p2", cb, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+    ep_complete(e, "p2", cb, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 1);
+    e2e_out_free(&o);
+    return cb;
+}
+
+/* Spool files live only during a run: stop one mid-upload (uploads made
+   slow) with SIGKILL, as a crash would, and scan them. */
+static void kill_mid_upload(e2e *e, const char *conn, const char *const *secrets,
+                            const char *secrets_file, int *spooled)
+{
+    e2e_out o;
+    const char *args[] = {"deliver", "--connection", conn, NULL};
+
+    set_faults(e, "slow=1,slow_ms=5000,endpoints=file/upload");
+    fprintf(stderr, "\n(killing a delivery mid-upload on purpose)\n");
+    CU_ASSERT(run_argv(e, &o, ts_sandbox_ca_file(e->sb), 2500, args) == -1);
+    e2e_out_free(&o);
+    set_faults(e, "slow=0");
+    CU_ASSERT(scan_tree(e->dir, secrets, secrets_file, spooled) >= 3);
+    CU_ASSERT(*spooled > 0);
+}
+
+/* The rerun of that run meets a server the host must not trust; then p2's
+   token is revoked and a delivery still completes. */
+static void untrusted_then_revoked(e2e *e, const char *conn, const char *t2)
+{
+    e2e_out o;
+
+    {
+        const char *args[] = {"deliver", "--connection", conn, NULL};
+        run_with_ca(e, &o, ts_sandbox_certs(e->sb)->other_ca_pem, args);
+        CU_ASSERT_EQUAL(o.exit_code, 75);
+        CU_ASSERT(ep_has(o.out, "\"tls_failed\""));
+        e2e_out_free(&o);
+    }
+    ep_revoke(e, t2);
+    {
+        const char *args[] = {"authorize", "--plugin", ep_plugin(), "--profile", "p2",
+                              "--status", NULL};
+        ep_run(e, &o, args);
+        CU_ASSERT_EQUAL(o.exit_code, 3);
+        e2e_out_free(&o);
+    }
+    deliver_until_done(e, conn, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+}
+
+/* No secret in any command's output nor in any file of the test's
+   directory (state.db and its WAL, spool, logs, home included). */
+static void check_no_leaks(e2e *e, const char *const *secrets, const char *secrets_file,
+                           int *spooled)
+{
+    size_t transcript_len;
+    const char *transcript = ep_transcript(&transcript_len);
+    int files;
+
+    CU_ASSERT_FATAL(transcript != NULL && transcript_len > 0);
+    for (size_t i = 0; secrets[i] != NULL; i++) {
+        if (mem_has(transcript, transcript_len, secrets[i]))
+            fprintf(stderr, "\na secret (#%zu) is in a command's output\n", i);
+        CU_ASSERT(!mem_has(transcript, transcript_len, secrets[i]));
+    }
+    files = scan_tree(e->dir, secrets, secrets_file, spooled);
+    CU_ASSERT(files >= 3);
+}
+
 static void test_no_secret_leaks(void)
 {
     e2e e;
@@ -233,7 +311,7 @@ static void test_no_secret_leaks(void)
     char dataset[E2E_PATH], secrets_file[E2E_PATH + 16], s[512], *conn, *cb, *t1, *t2;
     const char *app_secret;
     struct stat st;
-    int files, spooled = 0;
+    int spooled = 0;
 
     ep_transcript_reset();
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
@@ -242,13 +320,7 @@ static void test_no_secret_leaks(void)
 
     /* A second profile, a connection, a delivery, remote validation, and
        failures (a reused state, a wrong CA, a revoked token). */
-    cb = ep_fresh_callback(&e, "p2");
-    ep_complete(&e, "p2", cb, &o);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    e2e_out_free(&o);
-    ep_complete(&e, "p2", cb, &o);
-    CU_ASSERT_EQUAL(o.exit_code, 1);
-    e2e_out_free(&o);
+    cb = second_profile(&e);
     snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
     CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 9, 2, 2, 1, 0) == 0);
     snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"Leak\","
@@ -263,37 +335,10 @@ static void test_no_secret_leaks(void)
     snprintf(secrets_file, sizeof(secrets_file), "%s/secrets.json", e.home);
     CU_ASSERT_EQUAL(e2e_gen(dataset, 200, 10, 0, 0, 0, 1), 0);
     {
-        /* Spool files live only during a run: stop one mid-upload (uploads
-           made slow) with SIGKILL, as a crash would, and scan them. */
-        const char *args[] = {"deliver", "--connection", conn, NULL};
         const char *secrets[] = {app_secret, t1, t2, NULL};
-        set_faults(&e, "slow=1,slow_ms=5000,endpoints=file/upload");
-        fprintf(stderr, "\n(killing a delivery mid-upload on purpose)\n");
-        CU_ASSERT(run_argv(&e, &o, ts_sandbox_ca_file(e.sb), 2500, args) == -1);
-        e2e_out_free(&o);
-        set_faults(&e, "slow=0");
-        CU_ASSERT(scan_tree(e.dir, secrets, secrets_file, &spooled) >= 3);
-        CU_ASSERT(spooled > 0);
+        kill_mid_upload(&e, conn, secrets, secrets_file, &spooled);
     }
-    {
-        /* The rerun of that run meets a server the host must not trust. */
-        const char *args[] = {"deliver", "--connection", conn, NULL};
-        run_with_ca(&e, &o, ts_sandbox_certs(e.sb)->other_ca_pem, args);
-        CU_ASSERT_EQUAL(o.exit_code, 75);
-        CU_ASSERT(ep_has(o.out, "\"tls_failed\""));
-        e2e_out_free(&o);
-    }
-    ep_revoke(&e, t2);
-    {
-        const char *args[] = {"authorize", "--plugin", ep_plugin(), "--profile", "p2",
-                              "--status", NULL};
-        ep_run(&e, &o, args);
-        CU_ASSERT_EQUAL(o.exit_code, 3);
-        e2e_out_free(&o);
-    }
-    deliver_until_done(&e, conn, &o);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    e2e_out_free(&o);
+    untrusted_then_revoked(&e, conn, t2);
 
     /* The secrets file is the owner's alone. */
     CU_ASSERT_FATAL(stat(secrets_file, &st) == 0);
@@ -301,19 +346,7 @@ static void test_no_secret_leaks(void)
 
     {
         const char *secrets[] = {app_secret, t1, t2, NULL};
-        size_t transcript_len;
-        const char *transcript = ep_transcript(&transcript_len);
-
-        CU_ASSERT_FATAL(transcript != NULL && transcript_len > 0);
-        for (size_t i = 0; secrets[i] != NULL; i++) {
-            if (mem_has(transcript, transcript_len, secrets[i]))
-                fprintf(stderr, "\na secret (#%zu) is in a command's output\n", i);
-            CU_ASSERT(!mem_has(transcript, transcript_len, secrets[i]));
-        }
-        /* state.db (and its WAL), spool, logs: everything in the test's
-           directory, home included. */
-        files = scan_tree(e.dir, secrets, secrets_file, &spooled);
-        CU_ASSERT(files >= 3);
+        check_no_leaks(&e, secrets, secrets_file, &spooled);
     }
     {
         char db[E2E_PATH + 16];
