@@ -52,37 +52,27 @@ static int run_printed(e2e *e, const char *text, e2e_out *o)
     return e2e_host(e, o, args);
 }
 
-static void test_connections_after_failure_and_success(void)
+/* Connect checked the room (398 + 1); the marketer then fills the
+   account to TikTok's 400 before the first run. */
+static void fill_account(e2e *e, const char *crowded)
 {
-    e2e e;
-    e2e_out o;
-    char dataset[E2E_PATH];
-    const char *crowded, *plain;
-    char *bad, *good;
-    const char *fix;
-
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    crowded = account(&e, "Crowded", 1);   /* 398 audiences */
-    plain = account(&e, "Crowded", 0);
-    CU_ASSERT_FATAL(crowded != NULL && plain != NULL);
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 7, 0, 0, 0, 0) == 0);
-    bad = e2e_connect_new(&e, dataset, "Ops full", crowded, NULL);
-    good = e2e_connect_new(&e, dataset, "Ops buyers", plain, NULL);
-    CU_ASSERT_FATAL(bad != NULL && good != NULL);
-    /* Connect checked the room (398 + 1); the marketer then fills the
-       account to TikTok's 400 before the first run. */
     for (int i = 0; i < 2; i++) {
         char name[32], id[32];
         e2e_set members;
         snprintf(name, sizeof(name), "Marketer %d", i);
-        CU_ASSERT_FATAL(e2e_make_existing_audience(&e, crowded, name, 1000, id, &members) == 0);
+        CU_ASSERT_FATAL(e2e_make_existing_audience(e, crowded, name, 1000, id, &members) == 0);
         e2e_set_free(&members);
     }
+}
 
-    /* A partial deliver (the account is full: that target is behind): the
-       reason and the fix on stderr, not only in JSON. */
-    CU_ASSERT_FATAL(e2e_deliver(&e, bad, &o) == 0);
+/* A partial deliver (the account is full: that target is behind): the
+   reason and the fix on stderr, not only in JSON. */
+static void check_partial_deliver(e2e *e, const char *bad)
+{
+    e2e_out o;
+    const char *fix;
+
+    CU_ASSERT_FATAL(e2e_deliver(e, bad, &o) == 0);
     CU_ASSERT_EQUAL(o.exit_code, 5);
     CU_ASSERT(strstr(o.err, "connector-host: deliver ") != NULL);
     CU_ASSERT(strstr(o.err, "audience_limit") != NULL);
@@ -91,20 +81,23 @@ static void test_connections_after_failure_and_success(void)
     fprintf(stderr, "\n--- stderr of the failed deliver ---\n%s", o.err);
     if (fix != NULL) {
         e2e_out f;
-        CU_ASSERT(run_printed(&e, fix, &f) == 0);
+        CU_ASSERT(run_printed(e, fix, &f) == 0);
         CU_ASSERT_EQUAL(f.exit_code, 0);
         CU_ASSERT(f.out != NULL && strstr(f.out, "audience_limit") != NULL);
         e2e_out_free(&f);
     }
     e2e_out_free(&o);
+}
 
-    CU_ASSERT_FATAL(e2e_deliver(&e, good, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
-    e2e_out_free(&o);
+/* `connections show --json`: the good one delivered to plain's audience,
+   the bad one with a reason and no finished delivery. */
+static void check_show_json(e2e *e, const char *good, const char *bad, const char *plain)
+{
+    e2e_out o;
 
     {
         const char *args[] = {"connections", "show", good, "--json", NULL};
-        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
         CU_ASSERT_EQUAL(o.exit_code, 0);
         CU_ASSERT_STRING_EQUAL(ts_world_get(o.json, "last_run.status"), "delivered");
         CU_ASSERT_PTR_NOT_NULL(ts_world_get(o.json, "last_delivery.finished_at"));
@@ -115,17 +108,23 @@ static void test_connections_after_failure_and_success(void)
     }
     {
         const char *args[] = {"connections", "show", bad, "--json", NULL};
-        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
         CU_ASSERT_EQUAL(o.exit_code, 0);
         CU_ASSERT(ts_world_get(o.json, "last_run.reason") != NULL);
         CU_ASSERT_PTR_NULL(ts_world_get(o.json, "last_delivery.finished_at"));
         e2e_out_free(&o);
     }
-    /* On a terminal (forced, as gh's GH_FORCE_TTY): what a person sees. */
+}
+
+/* On a terminal (forced, as gh's GH_FORCE_TTY): what a person sees. */
+static void check_terminal(e2e *e, const char *bad)
+{
+    e2e_out o;
+
     setenv("CONNECTOR_HOST_FORCE_TTY", "1", 1);
     {
         const char *args[] = {"connections", NULL};
-        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
         CU_ASSERT_EQUAL(o.exit_code, 0);
         CU_ASSERT(strstr(o.out, "last outcome   delivered") != NULL);
         CU_ASSERT(strstr(o.out, "reason ") != NULL);
@@ -135,11 +134,39 @@ static void test_connections_after_failure_and_success(void)
     }
     {
         const char *args[] = {"connections", "show", bad, NULL};
-        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
         fprintf(stderr, "--- connector-host connections show %s ---\n%s", bad, o.out);
         e2e_out_free(&o);
     }
     unsetenv("CONNECTOR_HOST_FORCE_TTY");
+}
+
+static void test_connections_after_failure_and_success(void)
+{
+    e2e e;
+    e2e_out o;
+    char dataset[E2E_PATH];
+    const char *crowded, *plain;
+    char *bad, *good;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    crowded = account(&e, "Crowded", 1);   /* 398 audiences */
+    plain = account(&e, "Crowded", 0);
+    CU_ASSERT_FATAL(crowded != NULL && plain != NULL);
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 7, 0, 0, 0, 0) == 0);
+    bad = e2e_connect_new(&e, dataset, "Ops full", crowded, NULL);
+    good = e2e_connect_new(&e, dataset, "Ops buyers", plain, NULL);
+    CU_ASSERT_FATAL(bad != NULL && good != NULL);
+    fill_account(&e, crowded);
+    check_partial_deliver(&e, bad);
+
+    CU_ASSERT_FATAL(e2e_deliver(&e, good, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    e2e_out_free(&o);
+
+    check_show_json(&e, good, bad, plain);
+    check_terminal(&e, bad);
     free(bad);
     free(good);
     e2e_teardown(&e);

@@ -121,47 +121,39 @@ static void assert_refused(e2e *e, const char *conn, const char *adv, const char
     e2e_out_free(&o);
 }
 
-static void test_rewrites_refused_resync_replaces(void)
+/* The first delivery, then appended rows with a last line still being
+   written: new rows only. */
+static void deliver_then_append(e2e *e, const char *conn, const char *dataset, const char *a,
+                                e2e_set *want)
 {
-    e2e e;
-    char dataset[E2E_PATH], other[E2E_PATH], settings[512];
-    e2e_set want[E2E_NTYPES] = {{0}};
     e2e_out o;
-    char *conn, *orig, *bigger;
-    size_t orig_len = 0, bigger_len = 0;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *a = e2e_account(&e, 0, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    snprintf(other, sizeof(other), "%s/other.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 71, 1, 0, 0, 0) == 0);
-    snprintf(settings, sizeof(settings), "{\"connection_type\":\"new\",\"audience_name\":"
-             "\"Rw\",\"create_new_for\":[\"%s\"]}", a);
-    conn = e2e_connect(&e, dataset, settings);
-    CU_ASSERT_FATAL(conn != NULL);
-    deliver_ok(&e, conn, 0, &o);
+    deliver_ok(e, conn, 0, &o);
     e2e_out_free(&o);
     apply_lines(dataset, 1, want);
 
-    /* Appended rows, a last line still being written: new rows only. */
     CU_ASSERT_FATAL(e2e_gen(dataset, 1000, 72, 1, 10, 0, 1) == 0);
-    deliver_ok(&e, conn, 0, &o);
+    deliver_ok(e, conn, 0, &o);
     CU_ASSERT(json_object_get_int64(ts_json_at(o.json, "lines_read")) == 1000);
     e2e_out_free(&o);
     apply_lines(dataset, 6001, want);
-    assert_members(&e, a, want);
-    orig = slurp(dataset, &orig_len);
-    CU_ASSERT_FATAL(orig != NULL && orig_len > 100);
+    assert_members(e, a, want);
+}
 
-    /* A larger, different export written over it. */
-    CU_ASSERT_FATAL(e2e_gen(other, 9000, 73, 1, 0, 0, 0) == 0);
-    bigger = slurp(other, &bigger_len);
-    CU_ASSERT_FATAL(bigger != NULL);
+/* Every kind of rewrite of the delivered file is refused; the original
+   content restored is up to date. TikTok keeps the members it had. */
+static void check_rewrites_refused(e2e *e, const char *conn, const char *dataset,
+                                   const char *other, const char *a, const char *orig,
+                                   size_t orig_len, const char *bigger, size_t bigger_len,
+                                   e2e_set *want)
+{
+    e2e_out o;
+
     overwrite(dataset, bigger, bigger_len);
-    assert_refused(&e, conn, a, "larger different file");
+    assert_refused(e, conn, a, "larger different file");
     /* Restored: nothing to do. */
     overwrite(dataset, orig, orig_len);
-    deliver_ok(&e, conn, 0, &o);
+    deliver_ok(e, conn, 0, &o);
     CU_ASSERT(o.out != NULL && strstr(o.out, "up_to_date") != NULL);
     e2e_out_free(&o);
     /* Same size, one covered line changed (a digit of a hex digest). */
@@ -176,20 +168,27 @@ static void test_rewrites_refused_resync_replaces(void)
         *p = *p == 'a' ? 'b' : 'a';
         overwrite(dataset, copy, orig_len);
         free(copy);
-        assert_refused(&e, conn, a, "one changed line");
+        assert_refused(e, conn, a, "one changed line");
     }
     /* Truncated. */
     overwrite(dataset, orig, orig_len / 2);
-    assert_refused(&e, conn, a, "truncated");
+    assert_refused(e, conn, a, "truncated");
     /* Replaced by another file (new inode) with the same content. */
     overwrite(other, orig, orig_len);
     CU_ASSERT_FATAL(rename(other, dataset) == 0);
-    assert_refused(&e, conn, a, "another inode");
-    assert_members(&e, a, want);
+    assert_refused(e, conn, a, "another inode");
+    assert_members(e, a, want);
+}
 
-    /* The new export delivered as a new snapshot: exactly its members. */
+/* The new export delivered as a new snapshot: exactly its members; later
+   appends to the new file go on as appends. */
+static void resync_replaces(e2e *e, const char *conn, const char *dataset, const char *a,
+                            const char *bigger, size_t bigger_len, e2e_set *want)
+{
+    e2e_out o;
+
     overwrite(dataset, bigger, bigger_len);
-    deliver_ok(&e, conn, 1, &o);
+    deliver_ok(e, conn, 1, &o);
     CU_ASSERT(o.out != NULL && strstr(o.out, "REPLACE") != NULL);
     e2e_out_free(&o);
     for (int t = 0; t < E2E_NTYPES; t++) {
@@ -197,14 +196,43 @@ static void test_rewrites_refused_resync_replaces(void)
         memset(&want[t], 0, sizeof(want[t]));
     }
     apply_lines(dataset, 1, want);
-    assert_members(&e, a, want);
+    assert_members(e, a, want);
     /* And later appends to the new file go on as appends. */
     CU_ASSERT_FATAL(e2e_gen(dataset, 600, 74, 1, 5, 0, 1) == 0);
-    deliver_ok(&e, conn, 0, &o);
+    deliver_ok(e, conn, 0, &o);
     CU_ASSERT(json_object_get_int64(ts_json_at(o.json, "lines_read")) == 600);
     e2e_out_free(&o);
     apply_lines(dataset, 9001, want);
-    assert_members(&e, a, want);
+    assert_members(e, a, want);
+}
+
+static void test_rewrites_refused_resync_replaces(void)
+{
+    e2e e;
+    char dataset[E2E_PATH], other[E2E_PATH], settings[512];
+    e2e_set want[E2E_NTYPES] = {{0}};
+    char *conn, *orig, *bigger;
+    size_t orig_len = 0, bigger_len = 0;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *a = e2e_account(&e, 0, "Crowded");
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    snprintf(other, sizeof(other), "%s/other.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 71, 1, 0, 0, 0) == 0);
+    snprintf(settings, sizeof(settings), "{\"connection_type\":\"new\",\"audience_name\":"
+             "\"Rw\",\"create_new_for\":[\"%s\"]}", a);
+    conn = e2e_connect(&e, dataset, settings);
+    CU_ASSERT_FATAL(conn != NULL);
+    deliver_then_append(&e, conn, dataset, a, want);
+    orig = slurp(dataset, &orig_len);
+    CU_ASSERT_FATAL(orig != NULL && orig_len > 100);
+
+    /* A larger, different export written over it. */
+    CU_ASSERT_FATAL(e2e_gen(other, 9000, 73, 1, 0, 0, 0) == 0);
+    bigger = slurp(other, &bigger_len);
+    CU_ASSERT_FATAL(bigger != NULL);
+    check_rewrites_refused(&e, conn, dataset, other, a, orig, orig_len, bigger, bigger_len, want);
+    resync_replaces(&e, conn, dataset, a, bigger, bigger_len, want);
 
     for (int t = 0; t < E2E_NTYPES; t++)
         e2e_set_free(&want[t]);

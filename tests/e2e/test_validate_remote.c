@@ -30,10 +30,55 @@ static void fill_to(e2e *e, const char *adv, int have, int target)
     }
 }
 
+/* Accounts the profile does not reach, or reaches read-only. */
+static void check_unreachable_accounts(e2e *e, const char *a, const char *unrelated,
+                                       const char *analyst, const char *outside,
+                                       const char *aud_a)
+{
+    char s[1024], field[96];
+
+    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
+             "\"create_new_for\":[\"%s\",\"%s\"]}", a, unrelated);
+    ep_check_validate_fix(e, s, 1, "create_new_for[1]", "account_not_authorized",
+                          "is not among the accounts profile p1 authorized");
+    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
+             "\"create_new_for\":[\"7299999999999999999\"]}");
+    ep_check_validate(e, s, 1, "create_new_for[0]", "account_not_authorized");
+    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
+             "\"create_new_for\":[\"%s\"]}", analyst);
+    ep_check_validate_fix(e, s, 1, "create_new_for[0]", "account_not_writable", "read_only_role");
+    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
+             "\"create_new_for\":[\"%s\"]}", outside);
+    ep_check_validate_fix(e, s, 1, "create_new_for[0]", "account_not_writable",
+                          "outside_business_center");
+    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"%s\"]}}", analyst, aud_a);
+    snprintf(field, sizeof(field), "existing_audiences.%s", analyst);
+    ep_check_validate(e, s, 1, field, "account_not_writable");
+}
+
+/* Audiences: one of another account, one that does not exist. */
+static void check_audiences_not_found(e2e *e, const char *a, const char *aud_a,
+                                      const char *aud_b)
+{
+    char s[1024], field[96];
+
+    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"%s\",\"%s\"]}}", a, aud_a, aud_b);
+    snprintf(field, sizeof(field), "existing_audiences.%s[1]", a);
+    /* Only the second is wrong. */
+    CU_ASSERT_EQUAL(ep_check_validate_fix(e, s, 1, field, "audience_not_found",
+                                          "(Assets > Audiences)"), 1);
+    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"7400000000000000999\"]}}", a);
+    snprintf(field, sizeof(field), "existing_audiences.%s[0]", a);
+    ep_check_validate(e, s, 1, field, "audience_not_found");
+}
+
 static void test_validate_remote(void)
 {
     e2e e;
-    char s[1024], aud_a[32], aud_b[32], elsewhere[32], field[96];
+    char s[1024], aud_a[32], aud_b[32], elsewhere[32];
     e2e_set m;
     json_object *crowded = NULL, *advs;
     const char *a, *b, *analyst, *outside, *unrelated, *crowded_id;
@@ -66,37 +111,8 @@ static void test_validate_remote(void)
                                                elsewhere, &m) == 0);
     e2e_set_free(&m);
 
-    /* Accounts the profile does not reach, or reaches read-only. */
-    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
-             "\"create_new_for\":[\"%s\",\"%s\"]}", a, unrelated);
-    ep_check_validate_fix(&e, s, 1, "create_new_for[1]", "account_not_authorized",
-                          "is not among the accounts profile p1 authorized");
-    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
-             "\"create_new_for\":[\"7299999999999999999\"]}");
-    ep_check_validate(&e, s, 1, "create_new_for[0]", "account_not_authorized");
-    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
-             "\"create_new_for\":[\"%s\"]}", analyst);
-    ep_check_validate_fix(&e, s, 1, "create_new_for[0]", "account_not_writable", "read_only_role");
-    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
-             "\"create_new_for\":[\"%s\"]}", outside);
-    ep_check_validate_fix(&e, s, 1, "create_new_for[0]", "account_not_writable",
-                          "outside_business_center");
-    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
-             "\"existing_audiences\":{\"%s\":[\"%s\"]}}", analyst, aud_a);
-    snprintf(field, sizeof(field), "existing_audiences.%s", analyst);
-    ep_check_validate(&e, s, 1, field, "account_not_writable");
-
-    /* Audiences: one of another account, one that does not exist. */
-    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
-             "\"existing_audiences\":{\"%s\":[\"%s\",\"%s\"]}}", a, aud_a, aud_b);
-    snprintf(field, sizeof(field), "existing_audiences.%s[1]", a);
-    /* Only the second is wrong. */
-    CU_ASSERT_EQUAL(ep_check_validate_fix(&e, s, 1, field, "audience_not_found",
-                                          "(Assets > Audiences)"), 1);
-    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
-             "\"existing_audiences\":{\"%s\":[\"7400000000000000999\"]}}", a);
-    snprintf(field, sizeof(field), "existing_audiences.%s[0]", a);
-    ep_check_validate(&e, s, 1, field, "audience_not_found");
+    check_unreachable_accounts(&e, a, unrelated, analyst, outside, aud_a);
+    check_audiences_not_found(&e, a, aud_a, aud_b);
 
     /* Room for new audiences: below 400 passes, at 400 does not. */
     snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
@@ -217,13 +233,90 @@ static int make_lookalike(e2e *e, const char *adv, char id_out[32])
 /* validate --remote checks what the connection will need of each account:
    room for every audience it creates (one, or four with
    audience_per_identifier_type), and existing audiences it can fill. */
+/* 398 of 400: one MULTIPLE_TYPES audience fits, four per-type do not;
+   the roomy account has room for four. */
+static void check_room_per_type(e2e *e, const char *a, const char *crowded_id)
+{
+    char s[1024];
+
+    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
+             "\"create_new_for\":[\"%s\",\"%s\"]}", a, crowded_id);
+    ep_check_validate(e, s, 1, NULL, NULL);
+    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
+             "\"create_new_for\":[\"%s\",\"%s\"],\"audience_per_identifier_type\":true}",
+             a, crowded_id);
+    CU_ASSERT_EQUAL(ep_check_validate_fix(e, s, 1, "create_new_for[1]", "audience_limit",
+                                          "already has 398 custom audiences and this connection "
+                                          "creates 4 more"), 1);
+    ep_check_validate_fix(e, s, 1, "create_new_for[1]", "audience_limit",
+                          "leave audience_per_identifier_type out");
+    ep_check_validate_fix(e, s, 1, "create_new_for[1]", "audience_limit", crowded_id);
+    ep_check_validate_fix(e, s, 1, "create_new_for[1]", "audience_limit", "limit is 400");
+    /* The roomy account has room for four. */
+    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
+             "\"create_new_for\":[\"%s\"],\"audience_per_identifier_type\":true}", a);
+    ep_check_validate(e, s, 1, NULL, NULL);
+}
+
+/* Existing audiences the connector cannot fill, each named. Makes an
+   audience of a's own and copies its id into owned. */
+static void check_unfillable(e2e *e, const char *a, char owned[32])
+{
+    char s[1024], field[96], md5[32], look[32];
+    e2e_set m;
+
+    CU_ASSERT_FATAL(e2e_make_existing_audience(e, a, "Owned", 10, owned, &m) == 0);
+    e2e_set_free(&m);
+    CU_ASSERT_FATAL(make_md5_audience(e, a, "Hashed with MD5", md5) == 0);
+    CU_ASSERT_FATAL(make_lookalike(e, a, look) == 0);
+    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"%s\"]}}", a, owned);
+    ep_check_validate(e, s, 1, NULL, NULL);
+    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"%s\",\"%s\",\"%s\"]}}", a, owned, md5, look);
+    snprintf(field, sizeof(field), "existing_audiences.%s[1]", a);
+    CU_ASSERT_EQUAL(ep_check_validate_fix(e, s, 1, field, "audience_type_unsupported",
+                                          "takes IDFA_MD5 identifiers"), 2);
+    ep_check_validate_fix(e, s, 1, field, "audience_type_unsupported", md5);
+    snprintf(field, sizeof(field), "existing_audiences.%s[2]", a);
+    ep_check_validate_fix(e, s, 1, field, "audience_not_customer_file", "is a Lookalike audience");
+    ep_check_validate_fix(e, s, 1, field, "audience_not_customer_file", look);
+}
+
+/* Shared from a (the owner) to b, in the same Business Center: b cannot
+   fill it, its owner still delivers to it. */
+static void check_shared(e2e *e, const char *a, const char *b, const char *bc_a,
+                         const char *bc_b, const char *owned)
+{
+    char s[1024], field[96], body[256];
+    json_object *env = NULL;
+
+    CU_ASSERT_FATAL(bc_a != NULL && bc_b != NULL && strcmp(bc_a, bc_b) == 0);
+    snprintf(body, sizeof(body), "{\"advertiser_id\":\"%s\",\"custom_audience_ids\":[\"%s\"],"
+             "\"shared_advertiser_ids\":[\"%s\"]}", a, owned, b);
+    CU_ASSERT_FATAL(marketer_post(e, "/open_api/v1.3/dmp/custom_audience/share/", body, NULL, 0,
+                                  &env) != NULL);
+    json_object_put(env);
+    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"%s\"]}}", b, owned);
+    snprintf(field, sizeof(field), "existing_audiences.%s[0]", b);
+    ep_check_validate_fix(e, s, 1, field, "audience_not_owned", "only the owner");
+    ep_check_validate_fix(e, s, 1, field, "audience_not_owned", owned);
+    /* Its owner still delivers to it. */
+    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
+             "\"existing_audiences\":{\"%s\":[\"%s\"]}}", a, owned);
+    ep_check_validate(e, s, 1, NULL, NULL);
+}
+
+/* validate --remote checks what the connection will need of each account:
+   room for every audience it creates (one, or four with
+   audience_per_identifier_type), and existing audiences it can fill. */
 static void test_validate_fit(void)
 {
     e2e e;
-    char s[1024], field[96], owned[32], md5[32], look[32], body[256];
-    json_object *crowded = NULL, *advs, *env = NULL;
+    char owned[32];
+    json_object *crowded = NULL, *advs;
     const char *a, *b, *crowded_id, *bc_a = NULL, *bc_b = NULL;
-    e2e_set m;
     int prefilled;
 
     CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
@@ -246,59 +339,9 @@ static void test_validate_fit(void)
     prefilled = json_object_get_int(ts_json_at(crowded, "prefilled_audiences"));
     CU_ASSERT_FATAL(prefilled == 398);
 
-    /* 398 of 400: one MULTIPLE_TYPES audience fits, four per-type do not. */
-    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
-             "\"create_new_for\":[\"%s\",\"%s\"]}", a, crowded_id);
-    ep_check_validate(&e, s, 1, NULL, NULL);
-    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
-             "\"create_new_for\":[\"%s\",\"%s\"],\"audience_per_identifier_type\":true}",
-             a, crowded_id);
-    CU_ASSERT_EQUAL(ep_check_validate_fix(&e, s, 1, "create_new_for[1]", "audience_limit",
-                                          "already has 398 custom audiences and this connection "
-                                          "creates 4 more"), 1);
-    ep_check_validate_fix(&e, s, 1, "create_new_for[1]", "audience_limit",
-                          "leave audience_per_identifier_type out");
-    ep_check_validate_fix(&e, s, 1, "create_new_for[1]", "audience_limit", crowded_id);
-    ep_check_validate_fix(&e, s, 1, "create_new_for[1]", "audience_limit", "limit is 400");
-    /* The roomy account has room for four. */
-    snprintf(s, sizeof(s), "{\"connection_type\":\"new\",\"audience_name\":\"R\","
-             "\"create_new_for\":[\"%s\"],\"audience_per_identifier_type\":true}", a);
-    ep_check_validate(&e, s, 1, NULL, NULL);
-
-    /* Existing audiences the connector cannot fill, each named. */
-    CU_ASSERT_FATAL(e2e_make_existing_audience(&e, a, "Owned", 10, owned, &m) == 0);
-    e2e_set_free(&m);
-    CU_ASSERT_FATAL(make_md5_audience(&e, a, "Hashed with MD5", md5) == 0);
-    CU_ASSERT_FATAL(make_lookalike(&e, a, look) == 0);
-    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
-             "\"existing_audiences\":{\"%s\":[\"%s\"]}}", a, owned);
-    ep_check_validate(&e, s, 1, NULL, NULL);
-    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
-             "\"existing_audiences\":{\"%s\":[\"%s\",\"%s\",\"%s\"]}}", a, owned, md5, look);
-    snprintf(field, sizeof(field), "existing_audiences.%s[1]", a);
-    CU_ASSERT_EQUAL(ep_check_validate_fix(&e, s, 1, field, "audience_type_unsupported",
-                                          "takes IDFA_MD5 identifiers"), 2);
-    ep_check_validate_fix(&e, s, 1, field, "audience_type_unsupported", md5);
-    snprintf(field, sizeof(field), "existing_audiences.%s[2]", a);
-    ep_check_validate_fix(&e, s, 1, field, "audience_not_customer_file", "is a Lookalike audience");
-    ep_check_validate_fix(&e, s, 1, field, "audience_not_customer_file", look);
-
-    /* Shared from a (the owner) to b, in the same Business Center. */
-    CU_ASSERT_FATAL(bc_a != NULL && bc_b != NULL && strcmp(bc_a, bc_b) == 0);
-    snprintf(body, sizeof(body), "{\"advertiser_id\":\"%s\",\"custom_audience_ids\":[\"%s\"],"
-             "\"shared_advertiser_ids\":[\"%s\"]}", a, owned, b);
-    CU_ASSERT_FATAL(marketer_post(&e, "/open_api/v1.3/dmp/custom_audience/share/", body, NULL, 0,
-                                  &env) != NULL);
-    json_object_put(env);
-    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
-             "\"existing_audiences\":{\"%s\":[\"%s\"]}}", b, owned);
-    snprintf(field, sizeof(field), "existing_audiences.%s[0]", b);
-    ep_check_validate_fix(&e, s, 1, field, "audience_not_owned", "only the owner");
-    ep_check_validate_fix(&e, s, 1, field, "audience_not_owned", owned);
-    /* Its owner still delivers to it. */
-    snprintf(s, sizeof(s), "{\"connection_type\":\"existing\","
-             "\"existing_audiences\":{\"%s\":[\"%s\"]}}", a, owned);
-    ep_check_validate(&e, s, 1, NULL, NULL);
+    check_room_per_type(&e, a, crowded_id);
+    check_unfillable(&e, a, owned);
+    check_shared(&e, a, b, bc_a, bc_b, owned);
     e2e_teardown(&e);
 }
 
