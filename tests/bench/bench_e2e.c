@@ -347,6 +347,126 @@ static size_t stage_rows(const series *s, double wall, const char *n, const char
     return STAGE_ROWS;
 }
 
+/* The rows of the big runs (names 0, 8 and 9-15). */
+static size_t big_rows(const series *big, const char *big_n, bench_row *rows,
+                       char (*names)[64])
+{
+    double wall = bench_median(big->wall, big->n), base = bench_median(big->base, big->n);
+    double host10 = bench_median(big->host_mb, big->n);
+    size_t nr = 0;
+    const bench_delivery *bl = &big->last;
+
+    snprintf(names[0], 64, "e2e.wall (%s x 3)", big_n);
+    /* The ratio is the median of each run's wall / that run's baseline:
+       both sides of a ratio saw the same moment of a shared machine. */
+    double ratio = bench_median(big->ratio, big->n);
+    rows[nr] = row(names[0], wall, "s", base, "ratio <= 2.5", ratio <= 2.5);
+    rows[nr++].ratio = ratio;
+    snprintf(names[8], 64, "e2e.wall vs read+SHA-256+upload (%s x 3)", big_n);
+    rows[nr] = row(names[8], wall, "s", bench_median(big->base2, big->n), "", -1);
+    rows[nr++].ratio = bench_median(big->ratio2, big->n);
+    rows[nr++] = row("e2e.baseline.read", bench_median(big->base_read, big->n), "s", 0, "", -1);
+    rows[nr++] = row("e2e.baseline.read_sha256", bench_median(big->base_hash, big->n), "s", 0,
+                     "", -1);
+    rows[nr++] = row("e2e.baseline.upload", bench_median(big->base_upload, big->n), "s", 0,
+                     "", -1);
+    nr += stage_rows(big, wall, big_n, "x 3", &rows[nr], &names[9]);
+    rows[nr++] = row("e2e.records_per_s", bench_median(big->rate, big->n), "records/s", 0, "",
+                     -1);
+    rows[nr++] = row("e2e.host_cpu", bench_median(big->cpu, big->n), "s", 0, "", -1);
+    rows[nr++] = row("e2e.host_peak_rss", host10, "MB", 0, "<= 64 MB", host10 <= 64);
+    rows[nr++] = row("e2e.sandbox_peak_rss", bench_median(big->sandbox_mb, big->n), "MB", 0,
+                     "", -1);
+    rows[nr++] = row("e2e.bytes_uploaded", (double) bl->bytes_uploaded / 1e6, "MB", 0, "",
+                     -1);
+    rows[nr++] = row("e2e.api_calls", (double) bl->calls, "calls", (double) bl->calls_min,
+                     "== minimum", bl->calls == bl->calls_min);
+    rows[nr++] = row("e2e.api_calls.uploads", (double) bl->uploads, "calls",
+                     (double) (bl->nfiles * 3), "== files x accounts",
+                     bl->uploads == bl->nfiles * 3);
+    /* Of those, the ones made while the spool was still written (all but
+       the files the spool's finish closes). */
+    rows[nr++] = row("e2e.uploads_while_spooling", (double) bl->early_uploads, "uploads",
+                     (double) bl->uploads, "", -1);
+    rows[nr - 1].ratio = bl->uploads > 0 ? (double) bl->early_uploads / bl->uploads : 0;
+    rows[nr++] = row("e2e.api_calls.create_update", (double) (bl->creates + bl->updates),
+                     "calls", (double) (bl->ngroups * 3), "== audiences",
+                     bl->creates + bl->updates == bl->ngroups * 3);
+    rows[nr++] = row("e2e.api_calls.get (reporting)", (double) bl->gets, "calls", 3,
+                     "== accounts", bl->gets == 3);
+    rows[nr++] = row("e2e.api_calls.list", (double) bl->lists, "calls", 0, "== 0",
+                     bl->lists == 0);
+    rows[nr++] = row("e2e.api_calls.other", (double) bl->other_calls, "calls", 0, "== 0",
+                     bl->other_calls == 0);
+    return nr;
+}
+
+/* The rows of the small runs against the big one (names 1-7 and 16-18). */
+static size_t small_rows(const series small[NSCALE], const char *small_n, const char *big_n,
+                         double host10, bench_row *rows, char (*names)[64])
+{
+    size_t nr = 0;
+    double host1 = bench_median(small[1].host_mb, small[1].n);
+    double cpu1 = bench_median(small[0].cpu, small[0].n);
+    const bench_delivery *sl = &small[1].last;
+
+    snprintf(names[1], 64, "memory.host_peak_rss (%s)", small_n);
+    rows[nr++] = row(names[1], host1, "MB", 0, "<= 64 MB", host1 <= 64);
+    snprintf(names[2], 64, "memory.host_peak_rss (%s)", big_n);
+    rows[nr++] = row(names[2], host10, "MB", host1, "ratio <= 1.10",
+                     host10 <= 64 && host10 <= 1.10 * host1);
+    snprintf(names[3], 64, "api.calls (%s x 3)", small_n);
+    rows[nr++] = row(names[3], (double) sl->calls, "calls", (double) sl->calls_min,
+                     "== minimum", sl->calls == sl->calls_min);
+    for (int k = 0; k < NSCALE; k++) {
+        double cpu = bench_median(small[k].cpu, small[k].n);
+        snprintf(names[4 + k], 64, "scaling.host_cpu (%d account%s)", scale_accounts[k],
+                 scale_accounts[k] > 1 ? "s" : "");
+        rows[nr++] = k == 0 ? row(names[4 + k], cpu, "s", 0, "", -1)
+                            : row(names[4 + k], cpu, "s", cpu1, "ratio <= 2",
+                                  cpu <= 2 * cpu1);
+    }
+    {
+        double cpu10 = bench_median(small[2].cpu, small[2].n);
+        rows[nr++] = row("scaling.cpu_per_extra_account", (cpu10 - cpu1) / 9, "s", 0,
+                         "", -1);
+    }
+    /* For the plot: records/s against accounts (and, with the big
+       run, against records). */
+    for (int k = 0; k < NSCALE; k++) {
+        snprintf(names[16 + k], 64, "scaling.records_per_s (%s x %d)", small_n,
+                 scale_accounts[k]);
+        rows[nr++] = row(names[16 + k], bench_median(small[k].rate, small[k].n),
+                         "records/s", 0, "", -1);
+    }
+    return nr;
+}
+
+/* The rows of the clear-text runs (names 20-28). */
+static size_t clear_rows(const cfg *c, const series *clear, bench_row *rows,
+                         char (*names)[64])
+{
+    char clear_n[24];
+    size_t nr = 0;
+    double cw = bench_median(clear->wall, clear->n);
+    double r2 = bench_median(clear->ratio2, clear->n);
+
+    short_count(c->clear_records, clear_n, sizeof(clear_n));
+    snprintf(names[20], 64, "clear.wall vs read+SHA-256+upload (%s x 1)", clear_n);
+    rows[nr] = row(names[20], cw, "s", bench_median(clear->base2, clear->n), "ratio <= 2",
+                   r2 <= 2);
+    rows[nr++].ratio = r2;
+    snprintf(names[21], 64, "clear.wall vs read+upload (%s x 1)", clear_n);
+    rows[nr] = row(names[21], cw, "s", bench_median(clear->base, clear->n), "", -1);
+    rows[nr++].ratio = bench_median(clear->ratio, clear->n);
+    rows[nr++] = row("clear.baseline.read_sha256", bench_median(clear->base_hash, clear->n),
+                     "s", 0, "", -1);
+    rows[nr++] = row("clear.baseline.upload", bench_median(clear->base_upload, clear->n),
+                     "s", 0, "", -1);
+    nr += stage_rows(clear, cw, clear_n, "x 1", &rows[nr], &names[22]);
+    return nr;
+}
+
 int main(int argc, char **argv)
 {
     cfg c;
@@ -387,108 +507,16 @@ int main(int argc, char **argv)
             goto cleanup;
 
     {
-        double wall = bench_median(big.wall, big.n), base = bench_median(big.base, big.n);
-        double host10 = bench_median(big.host_mb, big.n);
-        const bench_delivery *bl = &big.last;
         char big_n[24], small_n[24];
 
         short_count(c.records, big_n, sizeof(big_n));
         short_count(c.small_records, small_n, sizeof(small_n));
-
-        snprintf(names[0], 64, "e2e.wall (%s x 3)", big_n);
-        /* The ratio is the median of each run's wall / that run's baseline:
-           both sides of a ratio saw the same moment of a shared machine. */
-        double ratio = bench_median(big.ratio, big.n);
-        rows[nr] = row(names[0], wall, "s", base, "ratio <= 2.5", ratio <= 2.5);
-        rows[nr++].ratio = ratio;
-        snprintf(names[8], 64, "e2e.wall vs read+SHA-256+upload (%s x 3)", big_n);
-        rows[nr] = row(names[8], wall, "s", bench_median(big.base2, big.n), "", -1);
-        rows[nr++].ratio = bench_median(big.ratio2, big.n);
-        rows[nr++] = row("e2e.baseline.read", bench_median(big.base_read, big.n), "s", 0, "", -1);
-        rows[nr++] = row("e2e.baseline.read_sha256", bench_median(big.base_hash, big.n), "s", 0,
-                         "", -1);
-        rows[nr++] = row("e2e.baseline.upload", bench_median(big.base_upload, big.n), "s", 0,
-                         "", -1);
-        nr += stage_rows(&big, wall, big_n, "x 3", &rows[nr], &names[9]);
-        rows[nr++] = row("e2e.records_per_s", bench_median(big.rate, big.n), "records/s", 0, "",
-                         -1);
-        rows[nr++] = row("e2e.host_cpu", bench_median(big.cpu, big.n), "s", 0, "", -1);
-        rows[nr++] = row("e2e.host_peak_rss", host10, "MB", 0, "<= 64 MB", host10 <= 64);
-        rows[nr++] = row("e2e.sandbox_peak_rss", bench_median(big.sandbox_mb, big.n), "MB", 0,
-                         "", -1);
-        rows[nr++] = row("e2e.bytes_uploaded", (double) bl->bytes_uploaded / 1e6, "MB", 0, "",
-                         -1);
-        rows[nr++] = row("e2e.api_calls", (double) bl->calls, "calls", (double) bl->calls_min,
-                         "== minimum", bl->calls == bl->calls_min);
-        rows[nr++] = row("e2e.api_calls.uploads", (double) bl->uploads, "calls",
-                         (double) (bl->nfiles * 3), "== files x accounts",
-                         bl->uploads == bl->nfiles * 3);
-        /* Of those, the ones made while the spool was still written (all but
-           the files the spool's finish closes). */
-        rows[nr++] = row("e2e.uploads_while_spooling", (double) bl->early_uploads, "uploads",
-                         (double) bl->uploads, "", -1);
-        rows[nr - 1].ratio = bl->uploads > 0 ? (double) bl->early_uploads / bl->uploads : 0;
-        rows[nr++] = row("e2e.api_calls.create_update", (double) (bl->creates + bl->updates),
-                         "calls", (double) (bl->ngroups * 3), "== audiences",
-                         bl->creates + bl->updates == bl->ngroups * 3);
-        rows[nr++] = row("e2e.api_calls.get (reporting)", (double) bl->gets, "calls", 3,
-                         "== accounts", bl->gets == 3);
-        rows[nr++] = row("e2e.api_calls.list", (double) bl->lists, "calls", 0, "== 0",
-                         bl->lists == 0);
-        rows[nr++] = row("e2e.api_calls.other", (double) bl->other_calls, "calls", 0, "== 0",
-                         bl->other_calls == 0);
-        if (c.small_runs > 0) {
-            double host1 = bench_median(small[1].host_mb, small[1].n);
-            double cpu1 = bench_median(small[0].cpu, small[0].n);
-            const bench_delivery *sl = &small[1].last;
-
-            snprintf(names[1], 64, "memory.host_peak_rss (%s)", small_n);
-            rows[nr++] = row(names[1], host1, "MB", 0, "<= 64 MB", host1 <= 64);
-            snprintf(names[2], 64, "memory.host_peak_rss (%s)", big_n);
-            rows[nr++] = row(names[2], host10, "MB", host1, "ratio <= 1.10",
-                             host10 <= 64 && host10 <= 1.10 * host1);
-            snprintf(names[3], 64, "api.calls (%s x 3)", small_n);
-            rows[nr++] = row(names[3], (double) sl->calls, "calls", (double) sl->calls_min,
-                             "== minimum", sl->calls == sl->calls_min);
-            for (int k = 0; k < NSCALE; k++) {
-                double cpu = bench_median(small[k].cpu, small[k].n);
-                snprintf(names[4 + k], 64, "scaling.host_cpu (%d account%s)", scale_accounts[k],
-                         scale_accounts[k] > 1 ? "s" : "");
-                rows[nr++] = k == 0 ? row(names[4 + k], cpu, "s", 0, "", -1)
-                                    : row(names[4 + k], cpu, "s", cpu1, "ratio <= 2",
-                                          cpu <= 2 * cpu1);
-            }
-            {
-                double cpu10 = bench_median(small[2].cpu, small[2].n);
-                rows[nr++] = row("scaling.cpu_per_extra_account", (cpu10 - cpu1) / 9, "s", 0,
-                                 "", -1);
-            }
-            /* For the plot: records/s against accounts (and, with the big
-               run, against records). */
-            for (int k = 0; k < NSCALE; k++) {
-                snprintf(names[16 + k], 64, "scaling.records_per_s (%s x %d)", small_n,
-                         scale_accounts[k]);
-                rows[nr++] = row(names[16 + k], bench_median(small[k].rate, small[k].n),
-                                 "records/s", 0, "", -1);
-            }
-        }
-        if (c.clear_runs > 0) {
-            char clear_n[24];
-            double cw = bench_median(clear.wall, clear.n), r2 = bench_median(clear.ratio2, clear.n);
-            short_count(c.clear_records, clear_n, sizeof(clear_n));
-            snprintf(names[20], 64, "clear.wall vs read+SHA-256+upload (%s x 1)", clear_n);
-            rows[nr] = row(names[20], cw, "s", bench_median(clear.base2, clear.n), "ratio <= 2",
-                           r2 <= 2);
-            rows[nr++].ratio = r2;
-            snprintf(names[21], 64, "clear.wall vs read+upload (%s x 1)", clear_n);
-            rows[nr] = row(names[21], cw, "s", bench_median(clear.base, clear.n), "", -1);
-            rows[nr++].ratio = bench_median(clear.ratio, clear.n);
-            rows[nr++] = row("clear.baseline.read_sha256", bench_median(clear.base_hash, clear.n),
-                             "s", 0, "", -1);
-            rows[nr++] = row("clear.baseline.upload", bench_median(clear.base_upload, clear.n),
-                             "s", 0, "", -1);
-            nr += stage_rows(&clear, cw, clear_n, "x 1", &rows[nr], &names[22]);
-        }
+        nr += big_rows(&big, big_n, &rows[nr], names);
+        if (c.small_runs > 0)
+            nr += small_rows(small, small_n, big_n, bench_median(big.host_mb, big.n),
+                             &rows[nr], names);
+        if (c.clear_runs > 0)
+            nr += clear_rows(&c, &clear, &rows[nr], names);
     }
     printf("end to end: %llu records x 3 accounts, %d runs; small %llu records, %d runs "
            "(medians)\n", c.records, c.runs, c.small_records, c.small_runs);

@@ -56,6 +56,63 @@ static char *lines(int from, int to)
 
 /* ---- delivery runs ----------------------------------------------------- */
 
+/* The first run of test_deliver_ok_and_rejects: its summary and what the
+   plugin saw. */
+static void check_first_run(json_object *o, const char *conn)
+{
+    CU_ASSERT_STRING_EQUAL(jstr(o, "status"), "delivered");
+    CU_ASSERT_EQUAL(jint(o, "first_line"), 1);
+    CU_ASSERT_EQUAL(jint(o, "last_line"), 10);
+    CU_ASSERT_EQUAL(jint(o, "attempt"), 1);
+    CU_ASSERT_EQUAL(jint(o, "batches"), 4);
+    CU_ASSERT_EQUAL(jint(o, "records_read"), 8);
+    CU_ASSERT_EQUAL(jint(o, "checkpoint"), 10);
+    CU_ASSERT_EQUAL(jint(o, "rejected.total"), 2);
+    CU_ASSERT_EQUAL(jint(o, "rejected.by_reason.invalid_json.count"), 1);
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string(
+        jget(o, "rejected.by_reason.invalid_json.first_lines")), "[ 3 ]");
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string(
+        jget(o, "rejected.by_reason.bad_op.first_lines")), "[ 6 ]");
+    CU_ASSERT(jint(o, "duration_ms") >= 0);
+    /* What the plugin saw. */
+    CU_ASSERT_EQUAL(jint(o, "plugin.records"), 8);
+    CU_ASSERT_EQUAL(jint(o, "plugin.removes"), 1);
+    CU_ASSERT_EQUAL(jint(o, "plugin.batches"), 4);
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string(jget(o, "plugin.seqs")),
+                           "[ 1, 2, 4, 5, 7, 8, 9, 10 ]");
+    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.run_id"), jstr(o, "run_id"));
+    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.profile"), "p1");
+    CU_ASSERT(jtrue(o, "plugin.order_ok"));
+    CU_ASSERT(jtrue(o, "plugin.flags_ok"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(jstr(o, "plugin.spool_dir"), conn));
+}
+
+/* The same run: every host service behaved as the ABI says. */
+static void check_services(json_object *o, const fx *f)
+{
+    CU_ASSERT(jtrue(o, "plugin.services.log"));
+    CU_ASSERT(jtrue(o, "plugin.services.missing_option_null"));
+    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.services.api_base"), "https://127.0.0.1:1");
+    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.services.ca_file"), "/x/ca.pem");
+    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.services.redirect_uri"),
+                           "https://127.0.0.1/callback");
+    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.services.home"), f->home);
+    CU_ASSERT(jint(o, "plugin.services.now_ms") > 1600000000000LL);
+    CU_ASSERT_EQUAL(jint(o, "plugin.services.cancelled"), 0);
+    CU_ASSERT(jtrue(o, "plugin.services.secret_missing_not_found"));
+    CU_ASSERT(jtrue(o, "plugin.services.secret_put"));
+    CU_ASSERT(jtrue(o, "plugin.services.secret_too_small"));
+    CU_ASSERT(jtrue(o, "plugin.services.secret_get"));
+    CU_ASSERT(jtrue(o, "plugin.services.secret_delete"));
+    CU_ASSERT(jtrue(o, "plugin.services.state_not_found"));
+    CU_ASSERT(jtrue(o, "plugin.services.state_cas_create"));
+    CU_ASSERT(jtrue(o, "plugin.services.state_conflict"));
+    CU_ASSERT(jtrue(o, "plugin.services.state_too_small"));
+    CU_ASSERT(jtrue(o, "plugin.services.state_get"));
+    CU_ASSERT(jtrue(o, "plugin.services.state_update"));
+    CU_ASSERT(jtrue(o, "plugin.services.state_delete"));
+}
+
 static void test_deliver_ok_and_rejects(void)
 {
     fx f;
@@ -87,53 +144,8 @@ static void test_deliver_ok_and_rejects(void)
         test_result_free(&r);
     }
     CU_ASSERT_FATAL(o != NULL);
-    CU_ASSERT_STRING_EQUAL(jstr(o, "status"), "delivered");
-    CU_ASSERT_EQUAL(jint(o, "first_line"), 1);
-    CU_ASSERT_EQUAL(jint(o, "last_line"), 10);
-    CU_ASSERT_EQUAL(jint(o, "attempt"), 1);
-    CU_ASSERT_EQUAL(jint(o, "batches"), 4);
-    CU_ASSERT_EQUAL(jint(o, "records_read"), 8);
-    CU_ASSERT_EQUAL(jint(o, "checkpoint"), 10);
-    CU_ASSERT_EQUAL(jint(o, "rejected.total"), 2);
-    CU_ASSERT_EQUAL(jint(o, "rejected.by_reason.invalid_json.count"), 1);
-    CU_ASSERT_STRING_EQUAL(json_object_to_json_string(
-        jget(o, "rejected.by_reason.invalid_json.first_lines")), "[ 3 ]");
-    CU_ASSERT_STRING_EQUAL(json_object_to_json_string(
-        jget(o, "rejected.by_reason.bad_op.first_lines")), "[ 6 ]");
-    CU_ASSERT(jint(o, "duration_ms") >= 0);
-    /* What the plugin saw. */
-    CU_ASSERT_EQUAL(jint(o, "plugin.records"), 8);
-    CU_ASSERT_EQUAL(jint(o, "plugin.removes"), 1);
-    CU_ASSERT_EQUAL(jint(o, "plugin.batches"), 4);
-    CU_ASSERT_STRING_EQUAL(json_object_to_json_string(jget(o, "plugin.seqs")),
-                           "[ 1, 2, 4, 5, 7, 8, 9, 10 ]");
-    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.run_id"), jstr(o, "run_id"));
-    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.profile"), "p1");
-    CU_ASSERT(jtrue(o, "plugin.order_ok"));
-    CU_ASSERT(jtrue(o, "plugin.flags_ok"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(jstr(o, "plugin.spool_dir"), conn));
-    /* Every host service behaved as the ABI says. */
-    CU_ASSERT(jtrue(o, "plugin.services.log"));
-    CU_ASSERT(jtrue(o, "plugin.services.missing_option_null"));
-    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.services.api_base"), "https://127.0.0.1:1");
-    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.services.ca_file"), "/x/ca.pem");
-    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.services.redirect_uri"),
-                           "https://127.0.0.1/callback");
-    CU_ASSERT_STRING_EQUAL(jstr(o, "plugin.services.home"), f.home);
-    CU_ASSERT(jint(o, "plugin.services.now_ms") > 1600000000000LL);
-    CU_ASSERT_EQUAL(jint(o, "plugin.services.cancelled"), 0);
-    CU_ASSERT(jtrue(o, "plugin.services.secret_missing_not_found"));
-    CU_ASSERT(jtrue(o, "plugin.services.secret_put"));
-    CU_ASSERT(jtrue(o, "plugin.services.secret_too_small"));
-    CU_ASSERT(jtrue(o, "plugin.services.secret_get"));
-    CU_ASSERT(jtrue(o, "plugin.services.secret_delete"));
-    CU_ASSERT(jtrue(o, "plugin.services.state_not_found"));
-    CU_ASSERT(jtrue(o, "plugin.services.state_cas_create"));
-    CU_ASSERT(jtrue(o, "plugin.services.state_conflict"));
-    CU_ASSERT(jtrue(o, "plugin.services.state_too_small"));
-    CU_ASSERT(jtrue(o, "plugin.services.state_get"));
-    CU_ASSERT(jtrue(o, "plugin.services.state_update"));
-    CU_ASSERT(jtrue(o, "plugin.services.state_delete"));
+    check_first_run(o, conn);
+    check_services(o, &f);
     CU_ASSERT_EQUAL(jint(o, "plugin.deliveries"), 1);
     snprintf(run1, sizeof(run1), "%s", jstr(o, "run_id"));
     json_object_put(o);

@@ -52,27 +52,12 @@ static void on_reject(void *ctx, uint64_t line, const char *reason, const char *
     }
 }
 
-static void test_bad_lines(void)
+/* Writes test_bad_lines' file: 18 lines, each comment gives its number. */
+static void write_bad_lines(const char *path)
 {
-    char path[4096];
     FILE *f;
     size_t i;
-    ch_dataset *ds = NULL;
-    char err[512] = "";
-    const aconn_record *const *recs = NULL;
-    size_t n = 0, total = 0;
-    uint64_t lines = 0;
-    uint64_t seqs[16];
-    rejects rj;
-    static const struct { uint64_t line; const char *reason; } want[] = {
-        { 2, "invalid_json" }, { 3, "bad_attribute" }, { 4, "bad_attribute" },
-        { 6, "line_too_long" }, { 7, "invalid_utf8" }, { 9, "bad_op" },
-        { 10, "not_object" }, { 12, "bad_attribute" }, { 13, "not_object" },
-        { 14, "invalid_json" }, { 15, "invalid_utf8" }, { 17, "bad_attribute" },
-    };
 
-    memset(&rj, 0, sizeof(rj));
-    snprintf(path, sizeof(path), "%s/bad.jsonl", test_dir);
     f = fopen(path, "wb");
     CU_ASSERT_FATAL(f != NULL);
     /* Line 1 starts with a UTF-8 byte order mark, which is skipped. */
@@ -100,6 +85,71 @@ static void test_bad_lines(void)
     fputs("{\"e\":[]}\n", f);                                                /* 17 */
     fputs("{\"e\":{\"value\":\"ii\"}}", f);      /* 18: no newline yet: not read */
     CU_ASSERT_FATAL(fclose(f) == 0);
+}
+
+/* One chunk of the good records of test_bad_lines (lines 1, 5, 11, 16). */
+static void check_bad_lines_chunk(const aconn_record *const *recs, size_t n)
+{
+    if (n == 4) {
+        /* Line 5: two attributes of one name, a removal. */
+        const aconn_record *r = recs[1];
+        CU_ASSERT_EQUAL(r->op, ACONN_RECORD_REMOVE);
+        CU_ASSERT_EQUAL(r->nattrs, 2);
+        CU_ASSERT_STRING_EQUAL(r->attrs[0].name, "m");
+        CU_ASSERT_STRING_EQUAL(r->attrs[0].type, "apple_idfa");
+        CU_ASSERT_STRING_EQUAL(r->attrs[1].type, "google_gaid");
+        CU_ASSERT_STRING_EQUAL(r->attrs[1].value, "dd");
+        CU_ASSERT_EQUAL(r->attrs[1].value_len, 2);
+    }
+    if (n >= 1) {
+        CU_ASSERT_EQUAL(recs[0]->struct_size, sizeof(aconn_record));
+        CU_ASSERT_STRING_EQUAL(recs[0]->attrs[0].type, "sha256_hashed_email");
+        CU_ASSERT_EQUAL(recs[0]->op, ACONN_RECORD_ADD);
+    }
+    if (n == 4) {
+        CU_ASSERT_STRING_EQUAL(recs[2]->attrs[0].value, "ff");
+        CU_ASSERT_STRING_EQUAL(recs[3]->attrs[0].type, "");   /* type null */
+        CU_ASSERT_STRING_EQUAL(recs[3]->attrs[0].value, "hh");
+    }
+}
+
+/* The rejects of test_bad_lines, in line order. */
+static void check_bad_lines_rejects(const rejects *rj)
+{
+    size_t i;
+    static const struct { uint64_t line; const char *reason; } want[] = {
+        { 2, "invalid_json" }, { 3, "bad_attribute" }, { 4, "bad_attribute" },
+        { 6, "line_too_long" }, { 7, "invalid_utf8" }, { 9, "bad_op" },
+        { 10, "not_object" }, { 12, "bad_attribute" }, { 13, "not_object" },
+        { 14, "invalid_json" }, { 15, "invalid_utf8" }, { 17, "bad_attribute" },
+    };
+
+    CU_ASSERT_EQUAL(rj->n, sizeof(want) / sizeof(want[0]));
+    for (i = 0; i < rj->n && i < sizeof(want) / sizeof(want[0]); i++) {
+        CU_ASSERT_EQUAL(rj->items[i].line, want[i].line);
+        CU_ASSERT_STRING_EQUAL(rj->items[i].reason, want[i].reason);
+        if (rj->items[i].line != want[i].line || strcmp(rj->items[i].reason, want[i].reason))
+            fprintf(stderr, "reject %zu: line %llu %s, want line %llu %s\n", i,
+                    (unsigned long long) rj->items[i].line, rj->items[i].reason,
+                    (unsigned long long) want[i].line, want[i].reason);
+    }
+}
+
+static void test_bad_lines(void)
+{
+    char path[4096];
+    size_t i;
+    ch_dataset *ds = NULL;
+    char err[512] = "";
+    const aconn_record *const *recs = NULL;
+    size_t n = 0, total = 0;
+    uint64_t lines = 0;
+    uint64_t seqs[16];
+    rejects rj;
+
+    memset(&rj, 0, sizeof(rj));
+    snprintf(path, sizeof(path), "%s/bad.jsonl", test_dir);
+    write_bad_lines(path);
 
     CU_ASSERT_EQUAL(ch_dataset_count_lines(path, &lines, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(lines, 17);
@@ -112,27 +162,7 @@ static void test_bad_lines(void)
             break;
         for (i = 0; i < n && total < 16; i++)
             seqs[total++] = recs[i]->seq;
-        if (n == 4) {
-            /* Line 5: two attributes of one name, a removal. */
-            const aconn_record *r = recs[1];
-            CU_ASSERT_EQUAL(r->op, ACONN_RECORD_REMOVE);
-            CU_ASSERT_EQUAL(r->nattrs, 2);
-            CU_ASSERT_STRING_EQUAL(r->attrs[0].name, "m");
-            CU_ASSERT_STRING_EQUAL(r->attrs[0].type, "apple_idfa");
-            CU_ASSERT_STRING_EQUAL(r->attrs[1].type, "google_gaid");
-            CU_ASSERT_STRING_EQUAL(r->attrs[1].value, "dd");
-            CU_ASSERT_EQUAL(r->attrs[1].value_len, 2);
-        }
-        if (n >= 1) {
-            CU_ASSERT_EQUAL(recs[0]->struct_size, sizeof(aconn_record));
-            CU_ASSERT_STRING_EQUAL(recs[0]->attrs[0].type, "sha256_hashed_email");
-            CU_ASSERT_EQUAL(recs[0]->op, ACONN_RECORD_ADD);
-        }
-        if (n == 4) {
-            CU_ASSERT_STRING_EQUAL(recs[2]->attrs[0].value, "ff");
-            CU_ASSERT_STRING_EQUAL(recs[3]->attrs[0].type, "");   /* type null */
-            CU_ASSERT_STRING_EQUAL(recs[3]->attrs[0].value, "hh");
-        }
+        check_bad_lines_chunk(recs, n);
     }
     CU_ASSERT_EQUAL(total, 4);
     CU_ASSERT_EQUAL(seqs[0], 1);
@@ -141,15 +171,7 @@ static void test_bad_lines(void)
     CU_ASSERT_EQUAL(seqs[3], 16);
     CU_ASSERT_EQUAL(ch_dataset_line(ds), 17);
     CU_ASSERT_EQUAL(ch_dataset_empty_lines(ds), 1);
-    CU_ASSERT_EQUAL(rj.n, sizeof(want) / sizeof(want[0]));
-    for (i = 0; i < rj.n && i < sizeof(want) / sizeof(want[0]); i++) {
-        CU_ASSERT_EQUAL(rj.items[i].line, want[i].line);
-        CU_ASSERT_STRING_EQUAL(rj.items[i].reason, want[i].reason);
-        if (rj.items[i].line != want[i].line || strcmp(rj.items[i].reason, want[i].reason))
-            fprintf(stderr, "reject %zu: line %llu %s, want line %llu %s\n", i,
-                    (unsigned long long) rj.items[i].line, rj.items[i].reason,
-                    (unsigned long long) want[i].line, want[i].reason);
-    }
+    check_bad_lines_rejects(&rj);
     ch_dataset_close(ds);
 
     /* Once line 18 gets its newline, it is read too. */

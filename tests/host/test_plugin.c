@@ -354,6 +354,54 @@ static aconn_status tp_report(const aconn_host *host, tp_conn *c, const aconn_ba
     return s;
 }
 
+/* Counts one record of the run; reject_odd rejects odd lines. */
+static void tp_take_record(const aconn_host *host, tp_conn *c, const aconn_batch *b,
+                           const aconn_record *r, const char *mode)
+{
+    if (r->seq <= c->last_seq || r->seq < b->run_first_seq
+        || r->seq > b->run_last_seq)
+        c->order_ok = 0;
+    if (c->records == 0)
+        c->first_seq = r->seq;
+    c->last_seq = r->seq;
+    c->records++;
+    c->attrs += r->nattrs;
+    if (r->op == ACONN_RECORD_REMOVE)
+        c->removes++;
+    else
+        c->adds++;
+    if (c->records <= TP_MAX_SEQS) {
+        json_object_array_add(c->seqs, json_object_new_uint64(r->seq));
+        json_object_array_add(c->values, json_object_new_string(r->attrs[0].value));
+    }
+    if (tp_mode_is(mode, "reject_odd") && (r->seq % 2) == 1)
+        host->reject(host->ctx, b, r->seq, 0, "test_odd", "odd line number");
+}
+
+/* The answer of a run's last batch, after its report: what the mode asks. */
+static aconn_status tp_end_answer(const aconn_batch *b, aconn_error *err, const char *mode,
+                                  long arg)
+{
+    if (tp_mode_is(mode, "retry")) {
+        aconn_error_set(err, ACONN_RETRY_THROTTLED, "rate_limited", NULL,
+                        "the test plugin asks to retry later");
+        err->retry_after_ms = arg;
+        return ACONN_RETRY_THROTTLED;
+    }
+    if (tp_mode_is(mode, "permanent"))
+        return aconn_error_set(err, ACONN_ERR_LIMIT, "min_audience_size", "",
+                               "the audience would have fewer than 1000 members");
+    if (tp_mode_is(mode, "reauth")) {
+        aconn_error_set(err, ACONN_REAUTHORIZE, "token_revoked", NULL,
+                        "the token was revoked");
+        ACONN_STRSET(err->profile, b->profile);
+        return ACONN_REAUTHORIZE;
+    }
+    if (tp_mode_is(mode, "fatal"))
+        return aconn_error_set(err, ACONN_ERR_FATAL, "broken", NULL, "test fatal");
+    return ACONN_OK;
+}
+
 static aconn_status tp_deliver(const aconn_host *host, void **connection_ctx,
                                const aconn_batch *b, aconn_error *err)
 {
@@ -389,25 +437,7 @@ static aconn_status tp_deliver(const aconn_host *host, void **connection_ctx,
         if (n == 0)
             break;
         for (i = 0; i < n; i++) {
-            const aconn_record *r = recs[i];
-            if (r->seq <= c->last_seq || r->seq < b->run_first_seq
-                || r->seq > b->run_last_seq)
-                c->order_ok = 0;
-            if (c->records == 0)
-                c->first_seq = r->seq;
-            c->last_seq = r->seq;
-            c->records++;
-            c->attrs += r->nattrs;
-            if (r->op == ACONN_RECORD_REMOVE)
-                c->removes++;
-            else
-                c->adds++;
-            if (c->records <= TP_MAX_SEQS) {
-                json_object_array_add(c->seqs, json_object_new_uint64(r->seq));
-                json_object_array_add(c->values, json_object_new_string(r->attrs[0].value));
-            }
-            if (tp_mode_is(mode, "reject_odd") && (r->seq % 2) == 1)
-                host->reject(host->ctx, b, r->seq, 0, "test_odd", "odd line number");
+            tp_take_record(host, c, b, recs[i], mode);
         }
         if (tp_mode_is(mode, "slow"))
             tp_sleep_ms(arg);
@@ -424,24 +454,7 @@ static aconn_status tp_deliver(const aconn_host *host, void **connection_ctx,
         return ACONN_OK;
     if (tp_report(host, c, b) != ACONN_OK)
         return aconn_error_set(err, ACONN_ERR_FATAL, "report", NULL, "cannot write report");
-    if (tp_mode_is(mode, "retry")) {
-        aconn_error_set(err, ACONN_RETRY_THROTTLED, "rate_limited", NULL,
-                        "the test plugin asks to retry later");
-        err->retry_after_ms = arg;
-        return ACONN_RETRY_THROTTLED;
-    }
-    if (tp_mode_is(mode, "permanent"))
-        return aconn_error_set(err, ACONN_ERR_LIMIT, "min_audience_size", "",
-                               "the audience would have fewer than 1000 members");
-    if (tp_mode_is(mode, "reauth")) {
-        aconn_error_set(err, ACONN_REAUTHORIZE, "token_revoked", NULL,
-                        "the token was revoked");
-        ACONN_STRSET(err->profile, b->profile);
-        return ACONN_REAUTHORIZE;
-    }
-    if (tp_mode_is(mode, "fatal"))
-        return aconn_error_set(err, ACONN_ERR_FATAL, "broken", NULL, "test fatal");
-    return ACONN_OK;
+    return tp_end_answer(b, err, mode, arg);
 }
 
 #if !defined(TEST_NO_TEARDOWN)

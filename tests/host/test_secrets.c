@@ -157,32 +157,12 @@ static int leaks(const char *text, size_t len)
            || test_memmem(text, len, "probe-secret-value");
 }
 
-static void test_cli_and_no_leaks(void)
+/* secret set stored the value 0600, one trailing newline trimmed. */
+static void check_stored_secret(const char *home)
 {
-    char home[4096], path[4200], settings[4200], dataset[4200];
-    char *plugin = test_build_path("test_plugin.la");
-    char *text;
+    char path[4200];
     size_t len = 0;
-    test_result r;
-    int leaked = 0;
-    char conn[64] = "";
-    const char *files[] = { "state.db", "state.db-wal", "state.db-shm" };
-    size_t i;
 
-    CU_ASSERT_FATAL(plugin != NULL && test_env("TT_HOST") != NULL);
-    snprintf(home, sizeof(home), "%s/home", test_dir);
-    snprintf(settings, sizeof(settings), "%s/settings.json", test_dir);
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", test_dir);
-    CU_ASSERT_FATAL(test_write_file(settings, "{\"audience_name\":\"A\"}") == 0);
-    CU_ASSERT_FATAL(test_write_file(dataset, "{\"e\":{\"value\":\"v1\"}}\n"
-                                             "{\"e\":{\"value\":\"v2\"}}\n") == 0);
-    {
-        const char *a[] = { "secret", "set", "--plugin", plugin, "app_secret", NULL };
-        host_run(home, a, NULL, "S3cr3t-Leak-Canary-42\n", &r);
-    }
-    CU_ASSERT_EQUAL(r.status, 0);
-    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
-    test_result_free(&r);
     snprintf(path, sizeof(path), "%s/secrets.json", home);
     {
         struct stat st;
@@ -195,33 +175,17 @@ static void test_cli_and_no_leaks(void)
                                        &len, err, sizeof(err)), ACONN_OK);
         CU_ASSERT_STRING_EQUAL(buf, "S3cr3t-Leak-Canary-42");
     }
-    {
-        const char *a[] = { "authorize", "--plugin", plugin, "--profile", "prof",
-                            "--callback", "https://127.0.0.1/callback?code=good", NULL };
-        host_run(home, a, NULL, NULL, &r);
-    }
-    CU_ASSERT_EQUAL(r.status, 0);
-    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
-    test_result_free(&r);
-    {
-        const char *a[] = { "connect", "--plugin", plugin, "--profile", "prof",
-                            "--dataset", dataset, "--settings", settings, NULL };
-        host_run(home, a, NULL, NULL, &r);
-    }
-    CU_ASSERT_EQUAL(r.status, 0);
-    sscanf(r.out, "%63s", conn);
-    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
-    test_result_free(&r);
-    {
-        const char *a[] = { "deliver", "--connection", conn, "--verbose", NULL };
-        host_run(home, a, NULL, NULL, &r);
-    }
-    CU_ASSERT_EQUAL(r.status, 0);
-    /* The plugin saw the secret (its length), but nobody printed it. */
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"app_secret_len\":21"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"secret_get\":true"));
-    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
-    test_result_free(&r);
+}
+
+/* Whether any state file under home holds a secret. */
+static int state_files_leak(const char *home)
+{
+    char path[4200];
+    const char *files[] = { "state.db", "state.db-wal", "state.db-shm" };
+    char *text;
+    size_t i, len = 0;
+    int leaked = 0;
+
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", home, files[i]);
         text = test_read_file(path, &len);
@@ -230,7 +194,14 @@ static void test_cli_and_no_leaks(void)
             free(text);
         }
     }
-    CU_ASSERT_EQUAL(leaked, 0);
+    return leaked;
+}
+
+/* A world-readable secrets.json, a bad name and an empty value are refused. */
+static void check_refusals(const char *home, const char *plugin, const char *conn)
+{
+    char path[4200];
+    test_result r;
 
     /* Make secrets.json world-readable: every command refuses, naming the fix. */
     snprintf(path, sizeof(path), "%s/secrets.json", home);
@@ -263,6 +234,62 @@ static void test_cli_and_no_leaks(void)
     }
     CU_ASSERT_EQUAL(r.status, 1);
     test_result_free(&r);
+}
+
+static void test_cli_and_no_leaks(void)
+{
+    char home[4096], settings[4200], dataset[4200];
+    char *plugin = test_build_path("test_plugin.la");
+    test_result r;
+    int leaked = 0;
+    char conn[64] = "";
+
+    CU_ASSERT_FATAL(plugin != NULL && test_env("TT_HOST") != NULL);
+    snprintf(home, sizeof(home), "%s/home", test_dir);
+    snprintf(settings, sizeof(settings), "%s/settings.json", test_dir);
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", test_dir);
+    CU_ASSERT_FATAL(test_write_file(settings, "{\"audience_name\":\"A\"}") == 0);
+    CU_ASSERT_FATAL(test_write_file(dataset, "{\"e\":{\"value\":\"v1\"}}\n"
+                                             "{\"e\":{\"value\":\"v2\"}}\n") == 0);
+    {
+        const char *a[] = { "secret", "set", "--plugin", plugin, "app_secret", NULL };
+        host_run(home, a, NULL, "S3cr3t-Leak-Canary-42\n", &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 0);
+    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
+    test_result_free(&r);
+    check_stored_secret(home);
+    {
+        const char *a[] = { "authorize", "--plugin", plugin, "--profile", "prof",
+                            "--callback", "https://127.0.0.1/callback?code=good", NULL };
+        host_run(home, a, NULL, NULL, &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 0);
+    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
+    test_result_free(&r);
+    {
+        const char *a[] = { "connect", "--plugin", plugin, "--profile", "prof",
+                            "--dataset", dataset, "--settings", settings, NULL };
+        host_run(home, a, NULL, NULL, &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 0);
+    sscanf(r.out, "%63s", conn);
+    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
+    test_result_free(&r);
+    {
+        const char *a[] = { "deliver", "--connection", conn, "--verbose", NULL };
+        host_run(home, a, NULL, NULL, &r);
+    }
+    CU_ASSERT_EQUAL(r.status, 0);
+    /* The plugin saw the secret (its length), but nobody printed it. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"app_secret_len\":21"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"secret_get\":true"));
+    leaked |= leaks(r.out, strlen(r.out)) || leaks(r.err, strlen(r.err));
+    test_result_free(&r);
+    leaked |= state_files_leak(home);
+    CU_ASSERT_EQUAL(leaked, 0);
+
+    check_refusals(home, plugin, conn);
     free(plugin);
 }
 

@@ -67,14 +67,214 @@ static void upload_advertiser(const char *body, char *out, size_t n)
     out[i] = '\0';
 }
 
+/* One request once its body is in: the server, the connection, the body
+ * (NULL if none) and the custom_audience_ids argument (NULL if none). */
+typedef struct route_req {
+    srv *s;
+    struct MHD_Connection *c;
+    const char *data;
+    const char *ids;
+} route_req;
+
+/* JSON bodies up to 64 KiB (big/) plus room for the rest. */
+#define ROUTE_BODY_MAX (65536 + 64)
+
+static void bump(srv *s, int *counter)
+{
+    pthread_mutex_lock(&s->lock);
+    (*counter)++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static enum MHD_Result r_ok(const route_req *r)
+{
+    bump(r->s, &r->s->hits_ok);
+    return reply(r->c, 200, "{\"code\":0,\"message\":\"OK\",\"request_id\":\"rid-ok\","
+                            "\"data\":{\"list\":[]}}", NULL);
+}
+
+static enum MHD_Result r_echo(const route_req *r)
+{
+    pthread_mutex_lock(&r->s->lock);
+    snprintf(r->s->last_body, sizeof(r->s->last_body), "%s", r->data != NULL ? r->data : "");
+    pthread_mutex_unlock(&r->s->lock);
+    return reply(r->c, 200, "{\"code\":0,\"message\":\"OK\",\"data\":{}}", NULL);
+}
+
+static enum MHD_Result r_http503(const route_req *r)
+{
+    bump(r->s, &r->s->hits_http503);
+    return reply(r->c, 503, "<html>Service Unavailable</html>", NULL);
+}
+
+static enum MHD_Result r_flaky(const route_req *r)
+{
+    int n;
+
+    pthread_mutex_lock(&r->s->lock);
+    n = ++r->s->hits_flaky;
+    pthread_mutex_unlock(&r->s->lock);
+    return reply(r->c, 200, n <= 2 ? "{\"code\":50002,\"message\":\"busy\",\"request_id\":\"r\"}"
+                                   : "{\"code\":0,\"message\":\"OK\",\"data\":{}}", NULL);
+}
+
+static enum MHD_Result r_throttled(const route_req *r)
+{
+    bump(r->s, &r->s->hits_throttled);
+    return reply(r->c, 200, "{\"code\":40100,\"message\":\"Too many requests\"}", NULL);
+}
+
+static enum MHD_Result r_rejected(const route_req *r)
+{
+    bump(r->s, &r->s->hits_rejected);
+    return reply(r->c, 200, "{\"code\":40002,\"message\":\"Parameter error: invalid audience "
+                            "ID\",\"request_id\":\"rid-40002\",\"data\":{}}", NULL);
+}
+
+static enum MHD_Result r_drop(const route_req *r)
+{
+    bump(r->s, &r->s->hits_drop);
+    return MHD_NO;   /* close the connection without an answer */
+}
+
+static enum MHD_Result r_create(const route_req *r)
+{
+    bump(r->s, &r->s->hits_create);
+    return MHD_NO;   /* close the connection without an answer */
+}
+
+static enum MHD_Result r_redirect(const route_req *r)
+{
+    char loc[sizeof(r->s->base) + 64];
+
+    snprintf(loc, sizeof(loc), "%s" P "ok/", r->s->base);
+    return reply(r->c, 302, "", loc);
+}
+
+static enum MHD_Result r_slow(const route_req *r)
+{
+    struct timespec ts = {1, 500000000L};
+
+    nanosleep(&ts, NULL);
+    return reply(r->c, 200, "{\"code\":0,\"message\":\"OK\",\"data\":{}}", NULL);
+}
+
+static enum MHD_Result r_notjson(const route_req *r)
+{
+    return reply(r->c, 200, "<html>oops</html>", NULL);
+}
+
+static enum MHD_Result r_truncated(const route_req *r)
+{
+    return reply(r->c, 200, "{\"code\":0,\"data\":{\"list\":[{\"audience_id\":", NULL);
+}
+
+static enum MHD_Result r_big(const route_req *r)
+{
+    char body[ROUTE_BODY_MAX];
+
+    memset(body, ' ', 65536);
+    memcpy(body, "{\"code\":0}", 10);
+    body[65536] = '\0';
+    return reply(r->c, 200, body, NULL);
+}
+
+static enum MHD_Result r_get(const route_req *r)
+{
+    char body[ROUTE_BODY_MAX];
+    const char *ids = r->ids;
+
+    /* ids is the JSON-array text: ["gone"], ["busy"] or another id. */
+    if (ids != NULL && strstr(ids, "\"gone\"") != NULL)
+        return reply(r->c, 200, "{\"code\":40007,\"message\":\"The custom audience does "
+                                "not exist\",\"request_id\":\"r7\",\"data\":{}}", NULL);
+    snprintf(body, sizeof(body),
+             "{\"code\":0,\"message\":\"OK\",\"data\":{\"list\":[{\"audience_id\":"
+             "\"%s\",\"name\":\"A\",\"is_valid\":%s,\"cover_num\":1234}]}}",
+             ids != NULL && strstr(ids, "busy") != NULL ? "busy" : "77",
+             ids != NULL && strstr(ids, "busy") != NULL ? "false" : "true");
+    return reply(r->c, 200, body, NULL);
+}
+
+static enum MHD_Result r_list(const route_req *r)
+{
+    char body[ROUTE_BODY_MAX];
+    const char *page = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, "page");
+    int p = page != NULL ? atoi(page) : 1;
+
+    bump(r->s, &r->s->hits_list);
+    /* IDs as JSON numbers, as TikTok may send them. */
+    snprintf(body, sizeof(body),
+             "{\"code\":0,\"message\":\"OK\",\"data\":{\"page_info\":{\"page\":%d,"
+             "\"total_page\":3},\"list\":[{\"audience_id\":%d01,\"name\":\"a\","
+             "\"cover_num\":1500,\"is_valid\":true},{\"audience_id\":\"%d02\","
+             "\"name\":\"b\",\"is_valid\":false}]}}", p, p, p);
+    return reply(r->c, 200, body, NULL);
+}
+
+static enum MHD_Result r_upload(const route_req *r)
+{
+    char body[ROUTE_BODY_MAX], adv[64];
+
+    pthread_mutex_lock(&r->s->lock);
+    r->s->hits_upload++;
+    snprintf(r->s->last_upload, sizeof(r->s->last_upload), "%s",
+             r->data != NULL ? r->data : "");
+    pthread_mutex_unlock(&r->s->lock);
+    upload_advertiser(r->data != NULL ? r->data : "", adv, sizeof(adv));
+    if (strcmp(adv, "adv-denied") == 0)
+        return reply(r->c, 200, "{\"code\":40001,\"message\":\"No permission\","
+                                "\"request_id\":\"rid-perm\",\"data\":{}}", NULL);
+    snprintf(body, sizeof(body), "{\"code\":0,\"message\":\"OK\",\"data\":"
+                                 "{\"file_path\":\"fp-%s\"}}", adv);
+    return reply(r->c, 200, body, NULL);
+}
+
+static const struct route {
+    const char *path;
+    enum MHD_Result (*fn)(const route_req *r);
+} routes[] = {
+    {P "ok/", r_ok},
+    {P "echo/", r_echo},
+    {P "http503/", r_http503},
+    {P "flaky/", r_flaky},
+    {P "throttled/", r_throttled},
+    {P "rejected/", r_rejected},
+    {P "drop/", r_drop},
+    {P "dmp/custom_audience/create/", r_create},
+    {P "redirect/", r_redirect},
+    {P "slow/", r_slow},
+    {P "notjson/", r_notjson},
+    {P "truncated/", r_truncated},
+    {P "big/", r_big},
+    {P "dmp/custom_audience/get/", r_get},
+    {P "dmp/custom_audience/list/", r_list},
+    {P "dmp/custom_audience/file/upload/", r_upload},
+};
+
+/* Records what every request carried: token, query arguments, ids. */
+static const char *record_request(srv *s, struct MHD_Connection *c)
+{
+    const char *tok, *ids;
+
+    pthread_mutex_lock(&s->lock);
+    tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Token");
+    snprintf(s->last_token, sizeof(s->last_token), "%s", tok != NULL ? tok : "");
+    s->last_args[0] = '\0';
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, s);
+    ids = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "custom_audience_ids");
+    snprintf(s->last_ids, sizeof(s->last_ids), "%s", ids != NULL ? ids : "");
+    pthread_mutex_unlock(&s->lock);
+    return ids;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version,
                                const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     srv *s = cls;
     req_buf *b = *con_cls;
-    char body[65536 + 64], adv[64];
-    const char *tok, *ids;
+    route_req r;
 
     (void) method;
     (void) version;
@@ -96,122 +296,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *upload_data_size = 0;
         return MHD_YES;
     }
-
-    pthread_mutex_lock(&s->lock);
-    tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Token");
-    snprintf(s->last_token, sizeof(s->last_token), "%s", tok != NULL ? tok : "");
-    s->last_args[0] = '\0';
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, s);
-    ids = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "custom_audience_ids");
-    snprintf(s->last_ids, sizeof(s->last_ids), "%s", ids != NULL ? ids : "");
-    pthread_mutex_unlock(&s->lock);
-
-    if (strcmp(url, P "ok/") == 0) {
-        pthread_mutex_lock(&s->lock);
-        s->hits_ok++;
-        pthread_mutex_unlock(&s->lock);
-        return reply(c, 200, "{\"code\":0,\"message\":\"OK\",\"request_id\":\"rid-ok\","
-                             "\"data\":{\"list\":[]}}", NULL);
-    }
-    if (strcmp(url, P "echo/") == 0) {
-        pthread_mutex_lock(&s->lock);
-        snprintf(s->last_body, sizeof(s->last_body), "%s", b->data != NULL ? b->data : "");
-        pthread_mutex_unlock(&s->lock);
-        return reply(c, 200, "{\"code\":0,\"message\":\"OK\",\"data\":{}}", NULL);
-    }
-    if (strcmp(url, P "http503/") == 0) {
-        pthread_mutex_lock(&s->lock);
-        s->hits_http503++;
-        pthread_mutex_unlock(&s->lock);
-        return reply(c, 503, "<html>Service Unavailable</html>", NULL);
-    }
-    if (strcmp(url, P "flaky/") == 0) {
-        int n;
-        pthread_mutex_lock(&s->lock);
-        n = ++s->hits_flaky;
-        pthread_mutex_unlock(&s->lock);
-        return reply(c, 200, n <= 2 ? "{\"code\":50002,\"message\":\"busy\",\"request_id\":\"r\"}"
-                                    : "{\"code\":0,\"message\":\"OK\",\"data\":{}}", NULL);
-    }
-    if (strcmp(url, P "throttled/") == 0) {
-        pthread_mutex_lock(&s->lock);
-        s->hits_throttled++;
-        pthread_mutex_unlock(&s->lock);
-        return reply(c, 200, "{\"code\":40100,\"message\":\"Too many requests\"}", NULL);
-    }
-    if (strcmp(url, P "rejected/") == 0) {
-        pthread_mutex_lock(&s->lock);
-        s->hits_rejected++;
-        pthread_mutex_unlock(&s->lock);
-        return reply(c, 200, "{\"code\":40002,\"message\":\"Parameter error: invalid audience "
-                             "ID\",\"request_id\":\"rid-40002\",\"data\":{}}", NULL);
-    }
-    if (strcmp(url, P "drop/") == 0 || strcmp(url, P "dmp/custom_audience/create/") == 0) {
-        pthread_mutex_lock(&s->lock);
-        if (strcmp(url, P "drop/") == 0)
-            s->hits_drop++;
-        else
-            s->hits_create++;
-        pthread_mutex_unlock(&s->lock);
-        return MHD_NO;   /* close the connection without an answer */
-    }
-    if (strcmp(url, P "redirect/") == 0) {
-        snprintf(body, sizeof(body), "%s" P "ok/", s->base);
-        return reply(c, 302, "", body);
-    }
-    if (strcmp(url, P "slow/") == 0) {
-        struct timespec ts = {1, 500000000L};
-        nanosleep(&ts, NULL);
-        return reply(c, 200, "{\"code\":0,\"message\":\"OK\",\"data\":{}}", NULL);
-    }
-    if (strcmp(url, P "notjson/") == 0)
-        return reply(c, 200, "<html>oops</html>", NULL);
-    if (strcmp(url, P "truncated/") == 0)
-        return reply(c, 200, "{\"code\":0,\"data\":{\"list\":[{\"audience_id\":", NULL);
-    if (strcmp(url, P "big/") == 0) {
-        memset(body, ' ', 65536);
-        memcpy(body, "{\"code\":0}", 10);
-        body[65536] = '\0';
-        return reply(c, 200, body, NULL);
-    }
-    if (strcmp(url, P "dmp/custom_audience/get/") == 0) {
-        /* ids is the JSON-array text: ["gone"], ["busy"] or another id. */
-        if (ids != NULL && strstr(ids, "\"gone\"") != NULL)
-            return reply(c, 200, "{\"code\":40007,\"message\":\"The custom audience does "
-                                 "not exist\",\"request_id\":\"r7\",\"data\":{}}", NULL);
-        snprintf(body, sizeof(body),
-                 "{\"code\":0,\"message\":\"OK\",\"data\":{\"list\":[{\"audience_id\":"
-                 "\"%s\",\"name\":\"A\",\"is_valid\":%s,\"cover_num\":1234}]}}",
-                 ids != NULL && strstr(ids, "busy") != NULL ? "busy" : "77",
-                 ids != NULL && strstr(ids, "busy") != NULL ? "false" : "true");
-        return reply(c, 200, body, NULL);
-    }
-    if (strcmp(url, P "dmp/custom_audience/list/") == 0) {
-        const char *page = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
-        int p = page != NULL ? atoi(page) : 1;
-        pthread_mutex_lock(&s->lock);
-        s->hits_list++;
-        pthread_mutex_unlock(&s->lock);
-        /* IDs as JSON numbers, as TikTok may send them. */
-        snprintf(body, sizeof(body),
-                 "{\"code\":0,\"message\":\"OK\",\"data\":{\"page_info\":{\"page\":%d,"
-                 "\"total_page\":3},\"list\":[{\"audience_id\":%d01,\"name\":\"a\","
-                 "\"cover_num\":1500,\"is_valid\":true},{\"audience_id\":\"%d02\","
-                 "\"name\":\"b\",\"is_valid\":false}]}}", p, p, p);
-        return reply(c, 200, body, NULL);
-    }
-    if (strcmp(url, P "dmp/custom_audience/file/upload/") == 0) {
-        pthread_mutex_lock(&s->lock);
-        s->hits_upload++;
-        snprintf(s->last_upload, sizeof(s->last_upload), "%s", b->data != NULL ? b->data : "");
-        pthread_mutex_unlock(&s->lock);
-        upload_advertiser(b->data != NULL ? b->data : "", adv, sizeof(adv));
-        if (strcmp(adv, "adv-denied") == 0)
-            return reply(c, 200, "{\"code\":40001,\"message\":\"No permission\","
-                                 "\"request_id\":\"rid-perm\",\"data\":{}}", NULL);
-        snprintf(body, sizeof(body), "{\"code\":0,\"message\":\"OK\",\"data\":"
-                                     "{\"file_path\":\"fp-%s\"}}", adv);
-        return reply(c, 200, body, NULL);
+    r = (route_req){s, c, b->data, record_request(s, c)};
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(url, routes[i].path) == 0)
+            return routes[i].fn(&r);
     }
     return reply(c, 404, "page not found", NULL);
 }

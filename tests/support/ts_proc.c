@@ -130,65 +130,50 @@ int ts_run_capture(const char *const argv[], const char *stdin_data, int timeout
     return ts_run_capture_env(argv, NULL, stdin_data, timeout_ms, exit_code, out, err);
 }
 
-int ts_run_capture_env(const char *const argv[], const char *const env[],
-                       const char *stdin_data, int timeout_ms, int *exit_code, char **out,
-                       char **err)
+/* In the child: wire the pipes to fds 0-2, add env, exec. Never returns. */
+_Noreturn static void child_exec(const char *const argv[], const char *const env[], pid_t parent,
+                                 int in_p[2], int out_p[2], int err_p[2])
 {
-    int in_p[2] = {-1, -1}, out_p[2] = {-1, -1}, err_p[2] = {-1, -1};
-    growbuf go = {0}, ge = {0};
-    size_t in_len = stdin_data != NULL ? strlen(stdin_data) : 0, in_off = 0;
-    int64_t deadline = mono_ms() + timeout_ms;
-    pid_t pid = -1, parent;
-    int status = 0, rc = -1;
-
-    if (pipe(in_p) != 0 || pipe(out_p) != 0 || pipe(err_p) != 0) {
-        fprintf(stderr, "ts: pipe: %s\n", strerror(errno));
-        goto cleanup;
-    }
-    parent = getpid();
-    pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "ts: fork: %s\n", strerror(errno));
-        goto cleanup;
-    }
-    if (pid == 0) {
 #ifdef __linux__
-        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive a crashed test */
-        if (getppid() != parent) {
-            _exit(127);
-        }
-#endif
-        dup2(in_p[0], 0);
-        dup2(out_p[1], 1);
-        dup2(err_p[1], 2);
-        close(in_p[0]); close(in_p[1]);
-        close(out_p[0]); close(out_p[1]);
-        close(err_p[0]); close(err_p[1]);
-        for (size_t e = 0; env != NULL && env[e] != NULL; e++) {
-            putenv((char *)env[e]);
-        }
-        execvp(argv[0], (char *const *)argv);
-        fprintf(stderr, "ts: exec %s: %s\n", argv[0], strerror(errno));
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive a crashed test */
+    if (getppid() != parent) {
         _exit(127);
     }
-    close_fd(&in_p[0]);
-    close_fd(&out_p[1]);
-    close_fd(&err_p[1]);
-    signal(SIGPIPE, SIG_IGN);
-    if (in_len == 0) {
-        close_fd(&in_p[1]);
-    } else {
-        fcntl(in_p[1], F_SETFL, fcntl(in_p[1], F_GETFL) | O_NONBLOCK);
+#else
+    (void)parent;
+#endif
+    dup2(in_p[0], 0);
+    dup2(out_p[1], 1);
+    dup2(err_p[1], 2);
+    close(in_p[0]); close(in_p[1]);
+    close(out_p[0]); close(out_p[1]);
+    close(err_p[0]); close(err_p[1]);
+    for (size_t e = 0; env != NULL && env[e] != NULL; e++) {
+        putenv((char *)env[e]);
     }
+    execvp(argv[0], (char *const *)argv);
+    fprintf(stderr, "ts: exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+/* Feeds stdin and collects stdout/stderr until both close or the deadline
+ * passes (then the child is killed and *pid set to -1). */
+static int pump_io(const char *const argv[], int timeout_ms, int64_t deadline, pid_t *pid,
+                   const char *stdin_data, size_t in_len, int in_p[2], int out_p[2],
+                   int err_p[2], growbuf *go, growbuf *ge)
+{
+    size_t in_off = 0;
+    int status = 0;
+
     while (out_p[0] >= 0 || err_p[0] >= 0) {
         struct pollfd fds[3];
         int nfds = 0, left = (int)(deadline - mono_ms());
         if (left <= 0) {
             fprintf(stderr, "ts: %s timed out after %d ms; killed\n", argv[0], timeout_ms);
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            pid = -1;
-            goto cleanup;
+            kill(*pid, SIGKILL);
+            waitpid(*pid, &status, 0);
+            *pid = -1;
+            return -1;
         }
         if (out_p[0] >= 0) {
             fds[nfds++] = (struct pollfd){out_p[0], POLLIN, 0};
@@ -200,7 +185,7 @@ int ts_run_capture_env(const char *const argv[], const char *const env[],
             fds[nfds++] = (struct pollfd){in_p[1], POLLOUT, 0};
         }
         if (poll(fds, (nfds_t)nfds, left) < 0 && errno != EINTR) {
-            goto cleanup;
+            return -1;
         }
         for (int i = 0; i < nfds; i++) {
             if (fds[i].revents == 0) {
@@ -217,10 +202,10 @@ int ts_run_capture_env(const char *const argv[], const char *const env[],
             } else {
                 char buf[4096];
                 ssize_t r = read(fds[i].fd, buf, sizeof buf);
-                growbuf *g = fds[i].fd == out_p[0] ? &go : &ge;
+                growbuf *g = fds[i].fd == out_p[0] ? go : ge;
                 if (r > 0) {
                     if (gb_append(g, buf, (size_t)r) != 0) {
-                        goto cleanup;
+                        return -1;
                     }
                 } else {
                     close_fd(fds[i].fd == out_p[0] ? &out_p[0] : &err_p[0]);
@@ -228,23 +213,72 @@ int ts_run_capture_env(const char *const argv[], const char *const env[],
             }
         }
     }
-    close_fd(&in_p[1]);
-    /* Output closed; the child is exiting. Still bounded by the deadline. */
+    return 0;
+}
+
+/* Output closed; the child is exiting. Still bounded by the deadline.
+ * *pid becomes -1 whether it was reaped or killed. */
+static int reap_child(const char *const argv[], int64_t deadline, pid_t *pid, int *status)
+{
     for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
+        pid_t w = waitpid(*pid, status, WNOHANG);
+        if (w == *pid) {
             break;
         }
         if (w < 0 || mono_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            pid = -1;
+            kill(*pid, SIGKILL);
+            waitpid(*pid, status, 0);
+            *pid = -1;
             fprintf(stderr, "ts: %s did not exit in time; killed\n", argv[0]);
-            goto cleanup;
+            return -1;
         }
         nanosleep(&(struct timespec){0, 2000000L}, NULL);
     }
-    pid = -1;
+    *pid = -1;
+    return 0;
+}
+
+int ts_run_capture_env(const char *const argv[], const char *const env[],
+                       const char *stdin_data, int timeout_ms, int *exit_code, char **out,
+                       char **err)
+{
+    int in_p[2] = {-1, -1}, out_p[2] = {-1, -1}, err_p[2] = {-1, -1};
+    growbuf go = {0}, ge = {0};
+    size_t in_len = stdin_data != NULL ? strlen(stdin_data) : 0;
+    int64_t deadline = mono_ms() + timeout_ms;
+    pid_t pid = -1, parent;
+    int status = 0, rc = -1;
+
+    if (pipe(in_p) != 0 || pipe(out_p) != 0 || pipe(err_p) != 0) {
+        fprintf(stderr, "ts: pipe: %s\n", strerror(errno));
+        goto cleanup;
+    }
+    parent = getpid();
+    pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "ts: fork: %s\n", strerror(errno));
+        goto cleanup;
+    }
+    if (pid == 0) {
+        child_exec(argv, env, parent, in_p, out_p, err_p);
+    }
+    close_fd(&in_p[0]);
+    close_fd(&out_p[1]);
+    close_fd(&err_p[1]);
+    signal(SIGPIPE, SIG_IGN);
+    if (in_len == 0) {
+        close_fd(&in_p[1]);
+    } else {
+        fcntl(in_p[1], F_SETFL, fcntl(in_p[1], F_GETFL) | O_NONBLOCK);
+    }
+    if (pump_io(argv, timeout_ms, deadline, &pid, stdin_data, in_len, in_p, out_p, err_p,
+                &go, &ge) != 0) {
+        goto cleanup;
+    }
+    close_fd(&in_p[1]);
+    if (reap_child(argv, deadline, &pid, &status) != 0) {
+        goto cleanup;
+    }
     *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (gb_append(&go, "", 0) != 0 || gb_append(&ge, "", 0) != 0) {
         goto cleanup;

@@ -67,16 +67,134 @@ static int read_line(int fd, char *buf, size_t len, int timeout_ms)
     return 0;
 }
 
+/* Number buffers that build_argv's argv points into. */
+typedef struct {
+    char seed[32], delay[32], qps[32];
+} sandbox_nums;
+
+/* Fills argv (cap entries, NULL-terminated) from opts; -1 if too many. */
+static int build_argv(const ts_sandbox_opts *opts, const ts_sandbox *s, const char *bin,
+                      sandbox_nums *nums, const char **argv, int cap)
+{
+    int argc = 0;
+
+    argv[argc++] = bin;
+    argv[argc++] = "--listen";
+    argv[argc++] = "127.0.0.1:0";
+    if (s->tls) {
+        argv[argc++] = "--tls-cert";
+        argv[argc++] = s->certs.server_pem;
+        argv[argc++] = "--tls-key";
+        argv[argc++] = s->certs.server_key;
+    }
+    if (opts->world_file != NULL) {
+        argv[argc++] = "--world";
+        argv[argc++] = opts->world_file;
+    }
+    if (opts->faults != NULL) {
+        argv[argc++] = "--faults";
+        argv[argc++] = opts->faults;
+    }
+    if (opts->seed >= 0) {
+        snprintf(nums->seed, sizeof nums->seed, "%lld", opts->seed);
+        argv[argc++] = "--seed";
+        argv[argc++] = nums->seed;
+    }
+    if (opts->processing_delay_ms > 0) {
+        snprintf(nums->delay, sizeof nums->delay, "%ld", opts->processing_delay_ms);
+        argv[argc++] = "--processing-delay-ms";
+        argv[argc++] = nums->delay;
+    }
+    if (opts->qps > 0) {
+        snprintf(nums->qps, sizeof nums->qps, "%ld", opts->qps);
+        argv[argc++] = "--qps";
+        argv[argc++] = nums->qps;
+    }
+    if (opts->data_dir != NULL) {
+        argv[argc++] = "--data-dir";
+        argv[argc++] = opts->data_dir;
+    }
+    for (size_t i = 0; opts->extra_args != NULL && opts->extra_args[i] != NULL; i++) {
+        if (argc >= cap - 1) {
+            fprintf(stderr, "ts: too many sandbox arguments\n");
+            return -1;
+        }
+        argv[argc++] = opts->extra_args[i];
+    }
+    argv[argc] = NULL;
+    return 0;
+}
+
+/* Forks and execs the sandbox with stdout on pfd[1]; sets s->pid. */
+static int spawn_sandbox(ts_sandbox *s, const char *bin, const char **argv, int pfd[2])
+{
+    pid_t parent;
+
+    if (pipe(pfd) != 0) {
+        return -1;
+    }
+    parent = getpid();
+    s->pid = fork();
+    if (s->pid < 0) {
+        return -1;
+    }
+    if (s->pid == 0) {
+#ifdef __linux__
+        /* A test that crashes or is killed must not leave its sandbox
+         * running forever: the kernel sends SIGTERM when we die. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) {
+            _exit(1);
+        }
+#else
+        (void)parent;
+#endif
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        execv(bin, (char *const *)argv);
+        fprintf(stderr, "ts: exec %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    close(pfd[1]);
+    pfd[1] = -1;
+    return 0;
+}
+
+/* Reads the sandbox's JSON ready line and stores its base_url in s. */
+static int read_ready(ts_sandbox *s, int fd)
+{
+    char line[512];
+    json_object *ready = NULL, *v;
+    int rc = -1;
+
+    if (read_line(fd, line, sizeof line, READY_TIMEOUT_MS) != 0) {
+        fprintf(stderr, "ts: the sandbox printed no ready line within %d ms\n",
+                READY_TIMEOUT_MS);
+        goto cleanup;
+    }
+    ready = json_tokener_parse(line);
+    if (ready == NULL || !json_object_object_get_ex(ready, "base_url", &v)
+        || !json_object_is_type(v, json_type_string)
+        || (size_t)json_object_get_string_len(v) >= sizeof s->base_url) {
+        fprintf(stderr, "ts: unexpected ready line: %.200s\n", line);
+        goto cleanup;
+    }
+    snprintf(s->base_url, sizeof s->base_url, "%s", json_object_get_string(v));
+    rc = 0;
+cleanup:
+    json_object_put(ready);
+    return rc;
+}
+
 int ts_sandbox_start(const ts_sandbox_opts *opts, ts_sandbox **out)
 {
     ts_sandbox_opts def;
     const char *bin = getenv("TT_SANDBOX");
     const char *argv[48];
-    char seed[32], delay[32], qps[32], line[512];
-    int argc = 0, pfd[2] = {-1, -1};
+    sandbox_nums nums;
+    int pfd[2] = {-1, -1};
     ts_sandbox *s = NULL;
-    json_object *ready = NULL, *v;
-    pid_t parent;
 
     if (opts == NULL) {
         ts_sandbox_opts_init(&def);
@@ -100,95 +218,14 @@ int ts_sandbox_start(const ts_sandbox_opts *opts, ts_sandbox **out)
             goto fail;
         }
     }
-    argv[argc++] = bin;
-    argv[argc++] = "--listen";
-    argv[argc++] = "127.0.0.1:0";
-    if (s->tls) {
-        argv[argc++] = "--tls-cert";
-        argv[argc++] = s->certs.server_pem;
-        argv[argc++] = "--tls-key";
-        argv[argc++] = s->certs.server_key;
-    }
-    if (opts->world_file != NULL) {
-        argv[argc++] = "--world";
-        argv[argc++] = opts->world_file;
-    }
-    if (opts->faults != NULL) {
-        argv[argc++] = "--faults";
-        argv[argc++] = opts->faults;
-    }
-    if (opts->seed >= 0) {
-        snprintf(seed, sizeof seed, "%lld", opts->seed);
-        argv[argc++] = "--seed";
-        argv[argc++] = seed;
-    }
-    if (opts->processing_delay_ms > 0) {
-        snprintf(delay, sizeof delay, "%ld", opts->processing_delay_ms);
-        argv[argc++] = "--processing-delay-ms";
-        argv[argc++] = delay;
-    }
-    if (opts->qps > 0) {
-        snprintf(qps, sizeof qps, "%ld", opts->qps);
-        argv[argc++] = "--qps";
-        argv[argc++] = qps;
-    }
-    if (opts->data_dir != NULL) {
-        argv[argc++] = "--data-dir";
-        argv[argc++] = opts->data_dir;
-    }
-    for (size_t i = 0; opts->extra_args != NULL && opts->extra_args[i] != NULL; i++) {
-        if (argc >= (int)(sizeof argv / sizeof argv[0]) - 1) {
-            fprintf(stderr, "ts: too many sandbox arguments\n");
-            goto fail;
-        }
-        argv[argc++] = opts->extra_args[i];
-    }
-    argv[argc] = NULL;
-    if (pipe(pfd) != 0) {
+    if (build_argv(opts, s, bin, &nums, argv, (int)(sizeof argv / sizeof argv[0])) != 0
+        || spawn_sandbox(s, bin, argv, pfd) != 0 || read_ready(s, pfd[0]) != 0) {
         goto fail;
     }
-    parent = getpid();
-    s->pid = fork();
-    if (s->pid < 0) {
-        goto fail;
-    }
-    if (s->pid == 0) {
-#ifdef __linux__
-        /* A test that crashes or is killed must not leave its sandbox
-         * running forever: the kernel sends SIGTERM when we die. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent) {
-            _exit(1);
-        }
-#endif
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        close(pfd[1]);
-        execv(bin, (char *const *)argv);
-        fprintf(stderr, "ts: exec %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    close(pfd[1]);
-    pfd[1] = -1;
-    if (read_line(pfd[0], line, sizeof line, READY_TIMEOUT_MS) != 0) {
-        fprintf(stderr, "ts: the sandbox printed no ready line within %d ms\n",
-                READY_TIMEOUT_MS);
-        goto fail;
-    }
-    ready = json_tokener_parse(line);
-    if (ready == NULL || !json_object_object_get_ex(ready, "base_url", &v)
-        || !json_object_is_type(v, json_type_string)
-        || (size_t)json_object_get_string_len(v) >= sizeof s->base_url) {
-        fprintf(stderr, "ts: unexpected ready line: %.200s\n", line);
-        goto fail;
-    }
-    snprintf(s->base_url, sizeof s->base_url, "%s", json_object_get_string(v));
-    json_object_put(ready);
     close(pfd[0]);
     *out = s;
     return 0;
 fail:
-    json_object_put(ready);
     if (pfd[0] >= 0) {
         close(pfd[0]);
     }
