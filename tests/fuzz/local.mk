@@ -30,7 +30,7 @@ FZ_UTIL = $(fz_plugin)/common/tt_util.c
 FZ_HTTP = $(fz_plugin)/tiktok/tt_http.c $(fz_plugin)/tiktok/tt_http_url.c $(fz_plugin)/tiktok/tt_url.c \
 	$(fz_plugin)/tiktok/tt_http_envelope.c $(fz_plugin)/tiktok/tt_http_xfer.c \
 	$(fz_plugin)/tiktok/tt_status.c $(fz_plugin)/tiktok/tt_status_class.c \
-	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/common/tt_kv.c \
+	$(fz_plugin)/tiktok/tt_backoff.c $(fz_plugin)/tiktok/tt_pace.c $(fz_plugin)/common/tt_kv.c \
 	$(fz_plugin)/common/tt_secret.c $(FZ_UTIL)
 FZ_API = $(fz_plugin)/tiktok/tt_api.c $(fz_plugin)/tiktok/tt_api_account.c \
 	$(fz_plugin)/tiktok/tt_api_audience.c $(fz_plugin)/tiktok/tt_api_file.c \
