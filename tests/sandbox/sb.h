@@ -69,6 +69,14 @@ size_t sb_members_count(const sb_members *m);
 size_t sb_members_count_type(const sb_members *m, int type);
 /* 1 added, 0 already present, -1 out of memory. */
 int sb_members_add(sb_members *m, const uint8_t key[32], int type);
+/* Room for n more members without a rehash; 0 or -1 out of memory. */
+int sb_members_reserve(sb_members *m, size_t n);
+/* Adds up to SB_MEMBERS_BATCH members at once (keys[i] of types[i]),
+ * prefetching their slots; the number newly added, or -1 (out of memory,
+ * a bad type or n too large: nothing of the batch is then promised). */
+#define SB_MEMBERS_BATCH 1024
+int sb_members_add_batch(sb_members *m, const uint8_t (*keys)[32], const uint8_t *types,
+                         size_t n);
 /* 1 removed, 0 absent. */
 int sb_members_remove(sb_members *m, const uint8_t key[32], int type);
 bool sb_members_contains(const sb_members *m, const uint8_t key[32], int type);
@@ -131,6 +139,7 @@ typedef struct {
     char *disk_path;
     int64_t create_ms;
     size_t lines;
+    uint64_t bytes;
 } sb_file;
 
 typedef struct {

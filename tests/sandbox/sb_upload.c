@@ -267,6 +267,37 @@ static int column_type(const char *s, size_t len, size_t lineno, size_t col,
 
 #define MAX_COLS 32
 
+/* Parsed members on their way into a set, a batch at a time
+ * (sb_members_add_batch prefetches a batch's slots). into NULL: parse and
+ * check only. */
+typedef struct {
+    sb_members *into;
+    size_t n;
+    uint8_t types[SB_MEMBERS_BATCH];
+    uint8_t keys[SB_MEMBERS_BATCH][32];
+} sink;
+
+static int sink_flush(sink *k)
+{
+    int rc = 0;
+
+    if (k->into != NULL && k->n > 0)
+        rc = sb_members_add_batch(k->into, (const uint8_t (*)[32])k->keys, k->types, k->n);
+    k->n = 0;
+    return rc < 0 ? -1 : 0;
+}
+
+/* The slot for the next member, or NULL when the batch could not be
+ * flushed (out of memory). */
+static uint8_t *sink_slot(sink *k, int type)
+{
+    if (k->n == SB_MEMBERS_BATCH && sink_flush(k) != 0) {
+        return NULL;
+    }
+    k->types[k->n] = (uint8_t)type;
+    return k->keys[k->n];
+}
+
 /* Parses the header row into cols; 0 or -1 with why. */
 static int parse_header(char *buf, size_t lineno, int cols[MAX_COLS], size_t *ncols,
                         char *why, size_t whylen)
@@ -296,9 +327,8 @@ static int parse_header(char *buf, size_t lineno, int cols[MAX_COLS], size_t *nc
 
 /* One data row of a MULTIPLE_TYPES file; 0 or -1 with why. */
 static int load_multi_row(char *buf, size_t lineno, const int cols[MAX_COLS], size_t ncols,
-                          sb_members *into, char *why, size_t whylen)
+                          sink *into, char *why, size_t whylen)
 {
-    uint8_t key[32];
     size_t c = 0;
 
     for (char *p = buf; ; c++) {
@@ -309,16 +339,18 @@ static int load_multi_row(char *buf, size_t lineno, const int cols[MAX_COLS], si
             return -1;
         }
         if (n > 0) {
+            uint8_t *key = sink_slot(into, cols[c]);
+            if (key == NULL) {
+                snprintf(why, whylen, "out of memory");
+                return -1;
+            }
             if (!parse_hex(p, n, sb_idtype_len(cols[c]), key)) {
                 snprintf(why, whylen, "line %zu, column %zu is not a valid %s value "
                          "(expected %zu hex characters)", lineno, c + 1,
                          sb_idtype_name(cols[c]), sb_idtype_len(cols[c]) * 2);
                 return -1;
             }
-            if (into != NULL && sb_members_add(into, key, cols[c]) < 0) {
-                snprintf(why, whylen, "out of memory");
-                return -1;
-            }
+            into->n++;
         }
         if (p[n] == '\0') {
             return 0;
@@ -327,20 +359,43 @@ static int load_multi_row(char *buf, size_t lineno, const int cols[MAX_COLS], si
     }
 }
 
+/* One row of a single-type file: one digest. 0 or -1 with why. */
+static int load_row(const char *buf, size_t len, size_t lineno, int calc_type, sink *into,
+                    char *why, size_t whylen)
+{
+    uint8_t *key = sink_slot(into, calc_type);
+
+    if (key == NULL) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    if (!parse_hex(buf, len, sb_idtype_len(calc_type), key)) {
+        snprintf(why, whylen, "line %zu is not a valid %s value: expected one %zu-character "
+                 "hex digest per line and no header row", lineno,
+                 sb_idtype_name(calc_type), sb_idtype_len(calc_type) * 2);
+        return -1;
+    }
+    into->n++;
+    return 0;
+}
+
 int sb_file_load(const char *disk_path, int calc_type, sb_members *into,
                  size_t *lines, char *why, size_t whylen)
 {
     FILE *f = fopen(disk_path, "r");
+    sink *k = malloc(sizeof *k);
     char buf[LINE_MAX_BYTES];
     size_t lineno = 0, ncols = 0, rows = 0;
     int cols[MAX_COLS];
     int rc = -1;
-    uint8_t key[32];
 
-    if (f == NULL) {
-        snprintf(why, whylen, "the uploaded file could not be read");
-        return -1;
+    if (f == NULL || k == NULL) {
+        snprintf(why, whylen, f == NULL ? "the uploaded file could not be read"
+                                        : "out of memory");
+        goto cleanup;
     }
+    k->into = into;
+    k->n = 0;
     while (fgets(buf, sizeof buf, f) != NULL) {
         size_t len = strlen(buf);
         lineno++;
@@ -362,20 +417,13 @@ int sb_file_load(const char *disk_path, int calc_type, sb_members *into,
             continue;
         }
         if (calc_type == SB_T_MULTIPLE) {
-            if (load_multi_row(buf, lineno, cols, ncols, into, why, whylen) != 0) {
+            if (load_multi_row(buf, lineno, cols, ncols, k, why, whylen) != 0) {
                 goto cleanup;
             }
             rows++;
             continue;
         }
-        if (!parse_hex(buf, len, sb_idtype_len(calc_type), key)) {
-            snprintf(why, whylen, "line %zu is not a valid %s value: expected one %zu-character "
-                     "hex digest per line and no header row", lineno,
-                     sb_idtype_name(calc_type), sb_idtype_len(calc_type) * 2);
-            goto cleanup;
-        }
-        if (into != NULL && sb_members_add(into, key, calc_type) < 0) {
-            snprintf(why, whylen, "out of memory");
+        if (load_row(buf, len, lineno, calc_type, k, why, whylen) != 0) {
             goto cleanup;
         }
         rows++;
@@ -388,12 +436,19 @@ int sb_file_load(const char *disk_path, int calc_type, sb_members *into,
         snprintf(why, whylen, "line 1: a MULTIPLE_TYPES file needs a header row");
         goto cleanup;
     }
+    if (sink_flush(k) != 0) {
+        snprintf(why, whylen, "out of memory");
+        goto cleanup;
+    }
     if (lines != NULL) {
         *lines = rows;
     }
     rc = 0;
 cleanup:
-    fclose(f);
+    if (f != NULL) {
+        fclose(f);
+    }
+    free(k);
     return rc;
 }
 
@@ -433,6 +488,7 @@ static int register_file(sb_ctx *ctx, sb_upload *u, int calc, size_t rows, char 
     u->disk_path = NULL;    /* the state owns it now */
     f->create_ms = sb_now_ms(ctx);
     f->lines = rows;
+    f->bytes = u->size;
     st->files[st->n_files++] = f;
     return 0;
 }

@@ -56,6 +56,55 @@ static void t_add_remove_many(void)
 
 /* The same digest under two types is two members; removing one type
  * leaves the other. */
+/* A batch must leave exactly the set one-at-a-time adds leave: repeats
+ * inside a batch, members already present, the same digest under two
+ * types, batches that make the table grow. */
+static void t_add_batch(void)
+{
+    sb_members *one = sb_members_new(), *batch = sb_members_new();
+    static uint8_t keys[SB_MEMBERS_BATCH][32];
+    static uint8_t types[SB_MEMBERS_BATCH];
+    size_t added = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(batch);
+    for (uint64_t round = 0; round < 64; round++) {
+        int got;
+        for (size_t i = 0; i < SB_MEMBERS_BATCH; i++) {
+            /* keys repeat across rounds and within one (i / 3) */
+            key_of(round * 500 + i / 3, keys[i]);
+            types[i] = i % 5 == 0 ? SB_T_PHONE_SHA256 : SB_T_EMAIL_SHA256;
+            added += (size_t)sb_members_add(one, keys[i], types[i]);
+        }
+        got = sb_members_add_batch(batch, (const uint8_t (*)[32])keys, types,
+                                   SB_MEMBERS_BATCH);
+        CU_ASSERT_FATAL(got >= 0);
+        CU_ASSERT_EQUAL(sb_members_count(batch), sb_members_count(one));
+    }
+    CU_ASSERT_EQUAL(sb_members_count(batch), added);
+    CU_ASSERT_EQUAL(sb_members_count_type(batch, SB_T_PHONE_SHA256),
+                    sb_members_count_type(one, SB_T_PHONE_SHA256));
+    for (uint64_t i = 0; i < 64 * 500 + SB_MEMBERS_BATCH; i++) {
+        uint8_t key[32];
+        key_of(i, key);
+        CU_ASSERT_EQUAL(sb_members_contains(batch, key, SB_T_EMAIL_SHA256),
+                        sb_members_contains(one, key, SB_T_EMAIL_SHA256));
+        CU_ASSERT_EQUAL(sb_members_contains(batch, key, SB_T_PHONE_SHA256),
+                        sb_members_contains(one, key, SB_T_PHONE_SHA256));
+    }
+    /* refused whole: a type that is none, a batch over the limit */
+    types[7] = 0;
+    CU_ASSERT_EQUAL(sb_members_add_batch(batch, (const uint8_t (*)[32])keys, types, 8), -1);
+    CU_ASSERT_EQUAL(sb_members_add_batch(batch, (const uint8_t (*)[32])keys, types,
+                                         SB_MEMBERS_BATCH + 1), -1);
+    CU_ASSERT_EQUAL(sb_members_count(batch), added);
+    /* reserve: room without a rehash, and the set unchanged */
+    CU_ASSERT_EQUAL(sb_members_reserve(batch, 1000000), 0);
+    CU_ASSERT_EQUAL(sb_members_count(batch), added);
+    sb_members_free(one);
+    sb_members_free(batch);
+}
+
 static void t_typed_identity(void)
 {
     sb_members *m = sb_members_new();
@@ -122,6 +171,7 @@ int main(void)
 {
     static const ts_test tests[] = {
         {"add/remove 200k", t_add_remove_many},
+        {"a batch adds what single adds add", t_add_batch},
         {"sorted dump", t_dump_sorted},
         {"a member is (type, digest)", t_typed_identity},
         {"fault spec and picker", t_fault_spec},
