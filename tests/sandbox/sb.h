@@ -203,6 +203,7 @@ typedef struct {
     json_object *world;       /* in use (the control API changes it); owned */
     json_object *world_loaded;/* as loaded; /sandbox/reset copies it back */
     sb_state st;
+    uint64_t resets;          /* sb_state_reset calls: file entries live until the next */
     sb_faults faults;
     sb_faults initial_faults; /* restored by /sandbox/reset */
     uint64_t base_seed;
@@ -336,6 +337,8 @@ const char *sb_query(sb_req *req, const char *key);
 /* Caller must cover adv_id (40106) and, when write, hold a writing role
  * (40001). Lock held. Returns 0 ok, -1 with req failed. */
 int sb_require_adv(sb_ctx *ctx, sb_req *req, const char *adv_id, bool write);
+/* The same check without counting the call (a request that checks again). */
+int sb_check_adv(sb_ctx *ctx, sb_req *req, const char *adv_id, bool write);
 
 /* ---- JSON helpers (sb_json.c) ----------------------------------------- */
 

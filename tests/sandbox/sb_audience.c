@@ -28,52 +28,162 @@ bool sb_aud_visible(const sb_audience *a, const char *adv_id, bool *creator)
     return false;
 }
 
-/* Loads the union of file_paths into a new set, checking each file's
- * owner, expiry and calculate_type. Lock held. NULL = req failed. */
-static sb_members *load_files(sb_ctx *ctx, sb_req *req, const char *adv_id,
-                              json_object *paths, int calc)
+/* The first of file_paths that fails the owner, expiry or calculate_type
+ * checks (answered when emit), or their count if none. Lock held. */
+static size_t check_files(sb_ctx *ctx, sb_req *req, const char *adv_id, json_object *paths,
+                          int calc, bool emit)
 {
-    sb_members *set = sb_members_new();
     int64_t now = sb_now_ms(ctx);
-    char why[256];
+    size_t n = json_object_array_length(paths);
 
-    if (set == NULL) {
-        sb_fail(req, 50000, "System error: out of memory.");
-        return NULL;
-    }
-    for (size_t i = 0; i < json_object_array_length(paths); i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *p = json_object_get_string(json_object_array_get_idx(paths, i));
         sb_file *f = sb_st_file(ctx, p);
+        if (f != NULL && strcmp(f->advertiser_id, adv_id) == 0
+            && now - f->create_ms < SB_FILE_TTL_MS && f->calculate_type == calc) {
+            continue;
+        }
+        if (!emit) {
+            return i;
+        }
         if (f == NULL) {
             sb_fail(req, 40002, "file_paths: file_path %s does not exist; upload the file "
                     "with /dmp/custom_audience/file/upload/ first.", p);
-            goto fail;
-        }
-        if (strcmp(f->advertiser_id, adv_id) != 0) {
+        } else if (strcmp(f->advertiser_id, adv_id) != 0) {
             sb_fail(req, 40002, "file_paths: file_path %s does not belong to advertiser_id "
                     "%s; upload the file with that advertiser_id.", p, adv_id);
-            goto fail;
-        }
-        if (now - f->create_ms >= SB_FILE_TTL_MS) {
+        } else if (now - f->create_ms >= SB_FILE_TTL_MS) {
             sb_fail(req, 40910, "file_paths: file_path %s has expired (files are kept 7 "
                     "days); upload it again.", p);
-            goto fail;
-        }
-        if (f->calculate_type != calc) {
+        } else {
             sb_fail(req, 40002, "calculate_type: %s does not match file_path %s, which was "
                     "uploaded as %s.", sb_idtype_name(calc), p,
                     sb_idtype_name(f->calculate_type));
-            goto fail;
         }
-        if (sb_file_load(f->disk_path, calc, set, NULL, why, sizeof why) != 0) {
-            sb_fail(req, 40915, "file_paths: file_path %s cannot be used: %s.", p, why);
-            goto fail;
+        return i;
+    }
+    return n;
+}
+
+/* The files of a create or update, read into one set. Reading and parsing
+ * them is most of such a request, so it happens outside the world lock
+ * (other accounts' requests go on meanwhile); what was read stays good
+ * while no reset happens, since file entries are immutable until then. */
+typedef struct {
+    int calc;             /* set by the rules: the calculate_type the files need */
+    uint64_t resets;      /* ctx->resets when the files were looked up */
+    size_t n_ok;          /* files 0..n_ok-1 passed check_files then */
+    size_t n_read;        /* of them, read into set: n_ok, or the one that failed */
+    char why[256];        /* why file n_read could not be read */
+    sb_members *set;
+    bool again;           /* the rules run again: do not count the call twice */
+} file_set;
+
+/* Reads the first fs->n_ok files (their disk paths copied under the lock)
+ * into a new fs->set. No lock needed. 0, or -1 out of memory. */
+static int read_files(file_set *fs, char **disk)
+{
+    sb_members_free(fs->set);
+    fs->set = sb_members_new();
+    if (fs->set == NULL) {
+        return -1;
+    }
+    for (fs->n_read = 0; fs->n_read < fs->n_ok; fs->n_read++) {
+        if (sb_file_load(disk[fs->n_read], fs->calc, fs->set, NULL, fs->why,
+                         sizeof fs->why) != 0) {
+            break;
         }
     }
-    return set;
-fail:
-    sb_members_free(set);
-    return NULL;
+    return 0;
+}
+
+/* Copies the disk paths of the first fs->n_ok files. Lock held. */
+static char **copy_disk_paths(sb_ctx *ctx, json_object *paths, size_t n)
+{
+    char **disk = calloc(n + 1, sizeof *disk);
+
+    for (size_t i = 0; disk != NULL && i < n; i++) {
+        disk[i] = strdup(sb_st_file(ctx, json_object_get_string(
+                                            json_object_array_get_idx(paths, i)))->disk_path);
+        if (disk[i] == NULL) {
+            n = i;   /* free what was copied */
+            for (i = 0; i < n; i++) {
+                free(disk[i]);
+            }
+            free(disk);
+            return NULL;
+        }
+    }
+    return disk;
+}
+
+static void free_disk_paths(char **disk)
+{
+    for (size_t i = 0; disk != NULL && disk[i] != NULL; i++) {
+        free(disk[i]);
+    }
+    free(disk);
+}
+
+/* The rules a create or update meets before its files are read; lock
+ * held; 0, or -1 answered. */
+typedef int (*file_rules)(sb_ctx *ctx, sb_req *req, void *arg, file_set *fs);
+
+#define READ_TRIES 4
+
+/* Takes the world lock, checks rules() then the files, and returns with
+ * the lock held: 0 with fs->set the union of file_paths, or -1 answered.
+ * The files are read with the lock released, then every rule is checked
+ * again under it (the world may have changed meanwhile: an audience
+ * created or replaced, a file uploaded or expired, a reset); if the files
+ * it now needs are not those read, they are read again (under the lock
+ * on the last try, as before, so it ends). */
+static int lock_with_files(sb_ctx *ctx, sb_req *req, const char *adv_id, json_object *paths,
+                           file_rules rules, void *arg, file_set *fs)
+{
+    size_t n = json_object_array_length(paths), k;
+    char **disk;
+
+    for (int tries = 1;; tries++) {
+        pthread_mutex_lock(&ctx->lock);
+        fs->again = tries > 1;
+        if (rules(ctx, req, arg, fs) != 0) {
+            return -1;
+        }
+        k = check_files(ctx, req, adv_id, paths, fs->calc, false);
+        if (fs->set != NULL && fs->resets == ctx->resets && k <= fs->n_ok) {
+            break;   /* what was read answers this request */
+        }
+        fs->resets = ctx->resets;
+        fs->n_ok = k;
+        disk = copy_disk_paths(ctx, paths, k);
+        if (tries < READ_TRIES) {
+            pthread_mutex_unlock(&ctx->lock);
+        }
+        if (disk == NULL || read_files(fs, disk) != 0) {
+            free_disk_paths(disk);
+            if (tries < READ_TRIES) {
+                pthread_mutex_lock(&ctx->lock);
+            }
+            sb_fail(req, 50000, "System error: out of memory.");
+            return -1;
+        }
+        free_disk_paths(disk);
+        if (tries == READ_TRIES) {
+            break;
+        }
+    }
+    /* The first failing file answers, as when each was checked then read. */
+    if (fs->n_read < k) {
+        sb_fail(req, 40915, "file_paths: file_path %s cannot be used: %s.",
+                json_object_get_string(json_object_array_get_idx(paths, fs->n_read)), fs->why);
+        return -1;
+    }
+    if (k < n) {
+        check_files(ctx, req, adv_id, paths, fs->calc, true);
+        return -1;
+    }
+    return 0;
 }
 
 static int check_sub_type(sb_req *req, const char **out)
@@ -103,6 +213,22 @@ static int check_bool(sb_req *req, const char *key)
     return 0;
 }
 
+/* A create's rules before its files: the caller's role, 400 audiences. */
+static int create_rules(sb_ctx *ctx, sb_req *req, void *arg, file_set *fs)
+{
+    const char *adv = arg;
+
+    if ((fs->again ? sb_check_adv : sb_require_adv)(ctx, req, adv, true) != 0) {
+        return -1;
+    }
+    if (sb_st_count_owned(ctx, adv) >= SB_MAX_AUDIENCES) {
+        sb_fail(req, 40002, "The number of custom audiences in advertiser_id %s has reached "
+                "the limit of 400; delete audiences you no longer use.", adv);
+        return -1;
+    }
+    return 0;
+}
+
 void sb_h_aud_create(sb_ctx *ctx, sb_req *req)
 {
     char adv[SB_ID_MAX];
@@ -112,6 +238,7 @@ void sb_h_aud_create(sb_ctx *ctx, sb_req *req)
     int calc;
     sb_members *set = NULL;
     sb_audience *a;
+    file_set fs = {0};
 
     if (sb_j_id(req, req->json, "advertiser_id", adv, sizeof adv, true) < 0
         || sb_j_str(req, req->json, "custom_audience_name", &name, 1, 128, true) < 0
@@ -128,19 +255,12 @@ void sb_h_aud_create(sb_ctx *ctx, sb_req *req)
         || check_sub_type(req, &sub) < 0 || check_bool(req, "audience_enhancement") < 0) {
         goto cleanup;
     }
-    pthread_mutex_lock(&ctx->lock);
-    if (sb_require_adv(ctx, req, adv, true) != 0) {
+    fs.calc = calc;
+    if (lock_with_files(ctx, req, adv, paths, create_rules, adv, &fs) != 0) {
         goto unlock;
     }
-    if (sb_st_count_owned(ctx, adv) >= SB_MAX_AUDIENCES) {
-        sb_fail(req, 40002, "The number of custom audiences in advertiser_id %s has reached "
-                "the limit of 400; delete audiences you no longer use.", adv);
-        goto unlock;
-    }
-    set = load_files(ctx, req, adv, paths, calc);
-    if (set == NULL) {
-        goto unlock;
-    }
+    set = fs.set;
+    fs.set = NULL;
     a = sb_st_new_audience(ctx, adv, name, calc);
     if (a == NULL || sb_st_add_op(ctx, "create", "CREATE", a->audience_id, adv, false) != 0) {
         if (a != NULL) {
@@ -161,6 +281,7 @@ void sb_h_aud_create(sb_ctx *ctx, sb_req *req)
 unlock:
     pthread_mutex_unlock(&ctx->lock);
 cleanup:
+    sb_members_free(fs.set);
     sb_members_free(set);
     json_object_put(paths);
 }
@@ -228,22 +349,15 @@ static int check_file_update(sb_ctx *ctx, sb_req *req, const sb_audience *a,
     return 0;
 }
 
-/* APPEND / REMOVE / REPLACE with file_paths. Lock held; 0 or -1 failed. */
+/* APPEND / REMOVE / REPLACE with the union of file_paths, set (taken).
+ * Lock held; 0 or -1 failed. */
 static int apply_file_update(sb_ctx *ctx, sb_req *req, sb_audience *a, const char *action,
-                             json_object *paths, int64_t now)
+                             sb_members *set, int64_t now)
 {
     set_walk w = {a->members, 0};
-    sb_members *set;
     size_t after;
     int rc = -1;
 
-    if (check_file_update(ctx, req, a, action, now) != 0) {
-        return -1;
-    }
-    set = load_files(ctx, req, a->advertiser_id, paths, a->calculate_type);
-    if (set == NULL) {
-        return -1;
-    }
     if (strcmp(action, "APPEND") == 0) {
         sb_members_each(set, count_new, &w);
         after = sb_members_count(a->members) + w.n;
@@ -281,6 +395,39 @@ cleanup:
     return rc;
 }
 
+typedef struct {
+    const char *adv, *aud_id;
+    const char *action;   /* NULL: no file_paths */
+    sb_audience *a;       /* out */
+    int64_t now;          /* out */
+} update_req;
+
+/* An update's rules before its files: the caller's role, the audience and
+ * its creator, and with files check_file_update's. */
+static int update_rules(sb_ctx *ctx, sb_req *req, void *arg, file_set *fs)
+{
+    update_req *u = arg;
+    bool creator;
+
+    u->now = sb_now_ms(ctx);
+    if ((fs->again ? sb_check_adv : sb_require_adv)(ctx, req, u->adv, true) != 0) {
+        return -1;
+    }
+    u->a = sb_st_audience(ctx, u->aud_id);
+    if (u->a == NULL || !sb_aud_visible(u->a, u->adv, &creator)) {
+        sb_fail(req, 40007, "The custom audience %s does not exist in advertiser_id %s.",
+                u->aud_id, u->adv);
+        return -1;
+    }
+    if (!creator) {
+        sb_fail(req, 40001, "No permission: custom audience %s was shared with advertiser_id "
+                "%s; only its creator can modify it.", u->aud_id, u->adv);
+        return -1;
+    }
+    fs->calc = u->a->calculate_type;
+    return u->action == NULL ? 0 : check_file_update(ctx, req, u->a, u->action, u->now);
+}
+
 void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
 {
     char adv[SB_ID_MAX], aud_id[SB_ID_MAX];
@@ -288,8 +435,9 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
     json_object *paths = NULL;
     int has_paths, has_name;
     sb_audience *a;
-    bool creator;
     int64_t now;
+    update_req u = {0};
+    file_set fs = {0};
 
     if (sb_j_id(req, req->json, "advertiser_id", adv, sizeof adv, true) < 0
         || sb_j_id(req, req->json, "custom_audience_id", aud_id, sizeof aud_id, true) < 0
@@ -316,24 +464,27 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
                 "or custom_audience_name).");
         goto cleanup;
     }
-    pthread_mutex_lock(&ctx->lock);
-    now = sb_now_ms(ctx);
-    if (sb_require_adv(ctx, req, adv, true) != 0) {
-        goto unlock;
+    u.adv = adv;
+    u.aud_id = aud_id;
+    u.action = has_paths == 1 ? action : NULL;
+    if (has_paths == 1) {
+        if (lock_with_files(ctx, req, adv, paths, update_rules, &u, &fs) != 0) {
+            goto unlock;
+        }
+    } else {
+        pthread_mutex_lock(&ctx->lock);
+        if (update_rules(ctx, req, &u, &fs) != 0) {
+            goto unlock;
+        }
     }
-    a = sb_st_audience(ctx, aud_id);
-    if (a == NULL || !sb_aud_visible(a, adv, &creator)) {
-        sb_fail(req, 40007, "The custom audience %s does not exist in advertiser_id %s.",
-                aud_id, adv);
-        goto unlock;
-    }
-    if (!creator) {
-        sb_fail(req, 40001, "No permission: custom audience %s was shared with advertiser_id "
-                "%s; only its creator can modify it.", aud_id, adv);
-        goto unlock;
-    }
-    if (has_paths == 1 && apply_file_update(ctx, req, a, action, paths, now) != 0) {
-        goto unlock;
+    a = u.a;
+    now = u.now;
+    if (has_paths == 1) {
+        sb_members *set = fs.set;
+        fs.set = NULL;
+        if (apply_file_update(ctx, req, a, action, set, now) != 0) {
+            goto unlock;
+        }
     }
     if (has_name == 1) {
         char *n = strdup(name);
@@ -357,6 +508,7 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
 unlock:
     pthread_mutex_unlock(&ctx->lock);
 cleanup:
+    sb_members_free(fs.set);
     json_object_put(paths);
 }
 
