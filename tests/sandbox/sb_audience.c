@@ -71,6 +71,7 @@ static size_t check_files(sb_ctx *ctx, sb_req *req, const char *adv_id, json_obj
  * while no reset happens, since file entries are immutable until then. */
 typedef struct {
     int calc;             /* set by the rules: the calculate_type the files need */
+    int read_calc;        /* the calculate_type set was read as */
     uint64_t resets;      /* ctx->resets when the files were looked up */
     size_t n_ok;          /* files 0..n_ok-1 passed check_files then */
     size_t n_read;        /* of them, read into set: n_ok, or the one that failed */
@@ -84,6 +85,7 @@ typedef struct {
 static int read_files(file_set *fs, char **disk)
 {
     sb_members_free(fs->set);
+    fs->read_calc = fs->calc;
     fs->set = sb_members_new();
     if (fs->set == NULL) {
         return -1;
@@ -151,7 +153,8 @@ static int lock_with_files(sb_ctx *ctx, sb_req *req, const char *adv_id, json_ob
             return -1;
         }
         k = check_files(ctx, req, adv_id, paths, fs->calc, false);
-        if (fs->set != NULL && fs->resets == ctx->resets && k <= fs->n_ok) {
+        if (fs->set != NULL && fs->resets == ctx->resets && fs->read_calc == fs->calc
+            && k <= fs->n_ok) {
             break;   /* what was read answers this request */
         }
         fs->resets = ctx->resets;
