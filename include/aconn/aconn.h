@@ -768,9 +768,12 @@ ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,
  *     host whose runtime must attach a thread it did not create before
  *     running code on it (a JVM, .NET, Go) can then rely on it. The
  *     reference plugin starts threads only inside deliver_batch() and
- *     joins them before it returns; the ones that write to several Ad
- *     Accounts at once (option parallel_accounts) call no host service
- *     themselves: the deliver_batch() thread runs their calls for them.
+ *     joins them before it returns, and none of them calls a host service
+ *     itself: the deliver_batch() thread runs their calls for them (the
+ *     threads that write to several Ad Accounts at once, option
+ *     parallel_accounts, while it waits for them; the thread that uploads
+ *     full spool files while the next is written, between the records it
+ *     spools and while it waits).
  *   - The host loads plugins resident and never unloads one while any call
  *     runs; plugins MUST NOT register atexit() handlers, and MUST NOT leave
  *     threads running after a call returns.

@@ -20,6 +20,7 @@ plugin_libtt_core_la_SOURCES += \
 	plugin/delivery/tt_create.c plugin/delivery/tt_create.h \
 	plugin/delivery/tt_update.c plugin/delivery/tt_update.h \
 	plugin/delivery/tt_apply.c plugin/delivery/tt_apply.h \
+	plugin/delivery/tt_relay.c plugin/delivery/tt_relay.h \
 	plugin/delivery/tt_par.c plugin/delivery/tt_par.h \
 	plugin/delivery/tt_deliver.c plugin/delivery/tt_deliver.h \
 	plugin/delivery/tt_inspect.c plugin/delivery/tt_inspect.h

@@ -169,6 +169,8 @@ static aconn_status pump_records(tt_conn *c, const aconn_host *host, const aconn
             st = tt_spool_add_record(c->spool, op, c->ids, nids, err);
             if (st != ACONN_OK)
                 return st;
+            /* The early uploads' host calls run on this thread (tt_early.h). */
+            tt_early_poll(c->early);
         }
         if (host->cancelled(host->ctx))
             return aconn_error_set(err, ACONN_RETRY_CANCELLED, "cancelled", NULL,

@@ -8,6 +8,7 @@
 
 #include "common/tt_util.h"
 #include "delivery/tt_early.h"
+#include "delivery/tt_relay.h"
 #include "delivery/tt_runrec.h"
 #include "delivery/tt_targets.h"
 #include "delivery/tt_upload.h"
@@ -37,8 +38,9 @@ typedef struct early_done {
 struct tt_early {
     early_dest *dests;
     size_t ndests;
-    const aconn_host *host;  /* of the call in progress */
+    const aconn_host *host;  /* the thread's: relay.table, once attached */
     char *profile;
+    tt_relay relay;          /* the thread's host calls, run by deliver_batch() */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -126,6 +128,7 @@ aconn_status tt_early_new(const aconn_host *host, const tt_conn *c, const aconn_
         return aconn_error_set(err, ACONN_ERR_FATAL, "out_of_memory", NULL, "out of memory");
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
+    tt_relay_init(&e->relay, host);
     /* Early uploads only save time: when they cannot be planned (a state
        read that fails now), the apply uploads everything, as before, and
        meets the failure itself if it lasts. */
@@ -143,7 +146,9 @@ void tt_early_attach(tt_early *e, const aconn_host *host, const aconn_batch *bat
 {
     if (e == NULL)
         return;
-    e->host = host;
+    /* No thread runs between calls (tt_early_join()). */
+    tt_relay_set_host(&e->relay, host);
+    e->host = &e->relay.table;
     free(e->profile);
     e->profile = batch->profile != NULL ? tt_strdup(batch->profile) : NULL;
 }
@@ -287,6 +292,7 @@ static void *early_main(void *arg)
     if (ok)
         stats_add(&e->stats, &s.http.stats);
     tt_session_close(&s);
+    tt_relay_leave(&e->relay);
     return NULL;
 }
 
@@ -304,7 +310,10 @@ void tt_early_file(void *arg, const tt_spool_file *f)
     pthread_mutex_lock(&e->mu);
     if (!e->running && e->host != NULL) {
         e->closing = 0;
+        tt_relay_enter(&e->relay);
         e->running = pthread_create(&e->thread, NULL, early_main, e) == 0;
+        if (!e->running)
+            tt_relay_leave(&e->relay);
     }
     if (!e->running) {
         pthread_mutex_unlock(&e->mu);
@@ -321,6 +330,12 @@ void tt_early_file(void *arg, const tt_spool_file *f)
     pthread_mutex_unlock(&e->mu);
 }
 
+void tt_early_poll(tt_early *e)
+{
+    if (e != NULL)
+        tt_relay_poll(&e->relay);
+}
+
 void tt_early_join(tt_early *e)
 {
     if (e == NULL)
@@ -333,6 +348,8 @@ void tt_early_join(tt_early *e)
     e->closing = 1;
     pthread_cond_broadcast(&e->cv);
     pthread_mutex_unlock(&e->mu);
+    /* The thread may wait on a relayed call: run them until it is done. */
+    tt_relay_serve(&e->relay);
     pthread_join(e->thread, NULL);
     e->running = 0;
     e->closing = 0;
@@ -383,6 +400,7 @@ void tt_early_free(tt_early *e)
         free(e->done[i].file_path);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cv);
+    tt_relay_destroy(&e->relay);
     free(e->done);
     free(e->dests);
     free(e->profile);

@@ -22,9 +22,13 @@
  *
  * Threading: the thread lives within one deliver_batch() call (the ABI:
  * no thread outlives a call); tt_early_join() ends it, before the call
- * returns and before the spool's opt-out filter rewrites add files. It uses
- * only thread-safe host services (secrets, log, state, clock), with its own
- * HTTP session. Memory: a queue of file names (at most one entry per
+ * returns and before the spool's opt-out filter rewrites add files. It has
+ * its own HTTP session but calls no host service itself (aconn.h section
+ * 8): its table relays every call (its session's token, pace, backoff
+ * state, cancelled, log) to the deliver_batch() thread (tt_relay.h), which
+ * runs them at tt_early_poll(), after each record it spools, and while
+ * tt_early_join() waits. A call waits at most one record, or one
+ * batch_next() of the host. Memory: a queue of file names (at most one entry per
  * closed file) and one file_path per upload; files stream from disk.
  */
 #ifndef TT_EARLY_H
@@ -54,16 +58,21 @@ void tt_early_attach(tt_early *e, const aconn_host *host, const aconn_batch *bat
 /* The spool's on_full callback (tt_spool_on_full()): queues f. */
 void tt_early_file(void *e, const tt_spool_file *f);
 
-/* Waits until every queued file is uploaded, ends the thread, closes its
-   session. Accepts NULL; may be called again. */
+/* On the deliver_batch() thread: runs the host calls the thread is waiting
+   for, if any (cheap when none). Accepts NULL. */
+void tt_early_poll(tt_early *e);
+
+/* Waits until every queued file is uploaded (running the thread's host
+   calls meanwhile), ends the thread, closes its session. Accepts NULL; may
+   be called again. */
 void tt_early_join(tt_early *e);
 
 /* Writes the early uploads' file_paths into the run record (one save);
    *count is how many uploads the record gained. Accepts e NULL. */
 aconn_status tt_early_record(tt_early *e, tt_apply_ctx *x, size_t *count, aconn_error *err);
 
-/* Drops the files still queued, waits for the upload in progress, frees.
-   Accepts NULL. */
+/* Drops the files still queued, waits for the upload in progress (as
+   tt_early_join() does), frees. Accepts NULL. */
 void tt_early_free(tt_early *e);
 
 #endif

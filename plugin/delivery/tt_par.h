@@ -14,9 +14,9 @@
  *     read and write of the exactly-once logic (intent, adopt, claim,
  *     budget, run record) runs as before, one at a time;
  *   - the threads never call the host themselves: their host table relays
- *     every service call to the deliver_batch() thread, which runs them
- *     while it waits for the threads (aconn.h section 8: host services are
- *     called on the entry point's thread). batch_next() and reject() are
+ *     every service call to the deliver_batch() thread (tt_relay.h), which
+ *     runs them while it waits for the threads (aconn.h section 8: host
+ *     services are called on the entry point's thread). batch_next() and reject() are
  *     not theirs to call at all. Every thread is joined before the call
  *     returns.
  */

@@ -103,6 +103,14 @@ tests_plugin_test_par_SOURCES = tests/plugin/test_par.c
 tests_plugin_test_par_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
 tests_plugin_test_par_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 
+# The early uploads' thread relays its host calls (delivery/tt_early.c); sandbox.
+check_PROGRAMS += tests/plugin/test_early_relay
+TESTS += tests/plugin/test_early_relay
+tests_plugin_test_early_relay_SOURCES = tests/plugin/test_early_relay.c
+tests_plugin_test_early_relay_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
+tests_plugin_test_early_relay_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
+EXTRA_tests_plugin_test_early_relay_DEPENDENCIES = $(TT_SANDBOX_DEP)
+
 # The update budget and the one-REPLACE-a-day rule, on the mock host's store.
 check_PROGRAMS += tests/plugin/test_budget tests/plugin/test_replace
 TESTS += tests/plugin/test_budget tests/plugin/test_replace
