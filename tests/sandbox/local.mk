@@ -15,6 +15,7 @@ tests_sandbox_tiktok_sandbox_SOURCES = \
 	tests/sandbox/sb_bc.c \
 	tests/sandbox/sb_upload.c \
 	tests/sandbox/sb_audience.c \
+	tests/sandbox/sb_files.c \
 	tests/sandbox/sb_audience_get.c \
 	tests/sandbox/sb_members.c \
 	tests/sandbox/sb_faults.c \

@@ -212,6 +212,7 @@ typedef struct {
     json_object *world;       /* in use (the control API changes it); owned */
     json_object *world_loaded;/* as loaded; /sandbox/reset copies it back */
     sb_state st;
+    uint64_t resets;          /* sb_state_reset calls: file entries live until the next */
     sb_faults faults;
     sb_faults initial_faults; /* restored by /sandbox/reset */
     uint64_t base_seed;
@@ -345,6 +346,8 @@ const char *sb_query(sb_req *req, const char *key);
 /* Caller must cover adv_id (40106) and, when write, hold a writing role
  * (40001). Lock held. Returns 0 ok, -1 with req failed. */
 int sb_require_adv(sb_ctx *ctx, sb_req *req, const char *adv_id, bool write);
+/* The same check without counting the call (a request that checks again). */
+int sb_check_adv(sb_ctx *ctx, sb_req *req, const char *adv_id, bool write);
 
 /* ---- JSON helpers (sb_json.c) ----------------------------------------- */
 
@@ -414,6 +417,38 @@ void sb_h_ctl_world_owner_bc(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_world_bc_member(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_tokens_revoke(sb_ctx *ctx, sb_req *req);
 void sb_h_ctl_world_lookalike(sb_ctx *ctx, sb_req *req);
+
+/* ---- the files of a create or update (sb_files.c) --------------------- */
+
+/* The files of a create or update, read into one set. Reading and parsing
+ * them is most of such a request, so it happens outside the world lock
+ * (other accounts' requests go on meanwhile); what was read stays good
+ * while no reset happens, since file entries are immutable until then. */
+typedef struct {
+    int calc;             /* set by the rules: the calculate_type the files need */
+    int read_calc;        /* the calculate_type set was read as */
+    uint64_t resets;      /* ctx->resets when the files were looked up */
+    size_t n_ok;          /* files 0..n_ok-1 passed check_files then */
+    size_t n_read;        /* of them, read into set: n_ok, or the one that failed */
+    size_t hint;          /* files_members_hint() of them */
+    char why[256];        /* why file n_read could not be read */
+    sb_members *set;
+    bool again;           /* the rules run again: do not count the call twice */
+} sb_file_set;
+
+/* The rules a create or update meets before its files are read; lock
+ * held; 0, or -1 answered. */
+typedef int (*sb_file_rules)(sb_ctx *ctx, sb_req *req, void *arg, sb_file_set *fs);
+
+/* Takes the world lock, checks rules() then the files, and returns with
+ * the lock held: 0 with fs->set the union of file_paths, or -1 answered.
+ * The files are read with the lock released, then every rule is checked
+ * again under it (the world may have changed meanwhile: an audience
+ * created or replaced, a file uploaded or expired, a reset); if the files
+ * it now needs are not those read, they are read again (under the lock
+ * on the last try, as before, so it ends). */
+int sb_lock_with_files(sb_ctx *ctx, sb_req *req, const char *adv_id, json_object *paths,
+                       sb_file_rules rules, void *arg, sb_file_set *fs);
 
 /* ---- multipart upload streaming (sb_upload.c) -------------------------- */
 

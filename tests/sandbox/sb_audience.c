@@ -28,69 +28,6 @@ bool sb_aud_visible(const sb_audience *a, const char *adv_id, bool *creator)
     return false;
 }
 
-/* About how many members file_paths hold (lock held): a hashed value and its
- * separator take 65 bytes. Sizing the set once instead of doubling it
- * halved a create's time (bench-e2e); a guess too small only grows. */
-static size_t files_members_hint(sb_ctx *ctx, json_object *paths)
-{
-    uint64_t bytes = 0;
-
-    for (size_t i = 0; i < json_object_array_length(paths); i++) {
-        sb_file *f = sb_st_file(ctx, json_object_get_string(json_object_array_get_idx(paths, i)));
-        bytes += f != NULL ? f->bytes : 0;
-    }
-    return (size_t)(bytes / 65);
-}
-
-/* Loads the union of file_paths into a new set, checking each file's
- * owner, expiry and calculate_type. Lock held. NULL = req failed. */
-static sb_members *load_files(sb_ctx *ctx, sb_req *req, const char *adv_id,
-                              json_object *paths, int calc)
-{
-    sb_members *set = sb_members_new();
-    int64_t now = sb_now_ms(ctx);
-    char why[256];
-
-    if (set == NULL || sb_members_reserve(set, files_members_hint(ctx, paths)) != 0) {
-        sb_members_free(set);
-        sb_fail(req, 50000, "System error: out of memory.");
-        return NULL;
-    }
-    for (size_t i = 0; i < json_object_array_length(paths); i++) {
-        const char *p = json_object_get_string(json_object_array_get_idx(paths, i));
-        sb_file *f = sb_st_file(ctx, p);
-        if (f == NULL) {
-            sb_fail(req, 40002, "file_paths: file_path %s does not exist; upload the file "
-                    "with /dmp/custom_audience/file/upload/ first.", p);
-            goto fail;
-        }
-        if (strcmp(f->advertiser_id, adv_id) != 0) {
-            sb_fail(req, 40002, "file_paths: file_path %s does not belong to advertiser_id "
-                    "%s; upload the file with that advertiser_id.", p, adv_id);
-            goto fail;
-        }
-        if (now - f->create_ms >= SB_FILE_TTL_MS) {
-            sb_fail(req, 40910, "file_paths: file_path %s has expired (files are kept 7 "
-                    "days); upload it again.", p);
-            goto fail;
-        }
-        if (f->calculate_type != calc) {
-            sb_fail(req, 40002, "calculate_type: %s does not match file_path %s, which was "
-                    "uploaded as %s.", sb_idtype_name(calc), p,
-                    sb_idtype_name(f->calculate_type));
-            goto fail;
-        }
-        if (sb_file_load(f->disk_path, calc, set, NULL, why, sizeof why) != 0) {
-            sb_fail(req, 40915, "file_paths: file_path %s cannot be used: %s.", p, why);
-            goto fail;
-        }
-    }
-    return set;
-fail:
-    sb_members_free(set);
-    return NULL;
-}
-
 static int check_sub_type(sb_req *req, const char **out)
 {
     const char *s = NULL;
@@ -118,6 +55,22 @@ static int check_bool(sb_req *req, const char *key)
     return 0;
 }
 
+/* A create's rules before its files: the caller's role, 400 audiences. */
+static int create_rules(sb_ctx *ctx, sb_req *req, void *arg, sb_file_set *fs)
+{
+    const char *adv = arg;
+
+    if ((fs->again ? sb_check_adv : sb_require_adv)(ctx, req, adv, true) != 0) {
+        return -1;
+    }
+    if (sb_st_count_owned(ctx, adv) >= SB_MAX_AUDIENCES) {
+        sb_fail(req, 40002, "The number of custom audiences in advertiser_id %s has reached "
+                "the limit of 400; delete audiences you no longer use.", adv);
+        return -1;
+    }
+    return 0;
+}
+
 void sb_h_aud_create(sb_ctx *ctx, sb_req *req)
 {
     char adv[SB_ID_MAX];
@@ -127,6 +80,7 @@ void sb_h_aud_create(sb_ctx *ctx, sb_req *req)
     int calc;
     sb_members *set = NULL;
     sb_audience *a;
+    sb_file_set fs = {0};
 
     if (sb_j_id(req, req->json, "advertiser_id", adv, sizeof adv, true) < 0
         || sb_j_str(req, req->json, "custom_audience_name", &name, 1, 128, true) < 0
@@ -143,19 +97,12 @@ void sb_h_aud_create(sb_ctx *ctx, sb_req *req)
         || check_sub_type(req, &sub) < 0 || check_bool(req, "audience_enhancement") < 0) {
         goto cleanup;
     }
-    pthread_mutex_lock(&ctx->lock);
-    if (sb_require_adv(ctx, req, adv, true) != 0) {
+    fs.calc = calc;
+    if (sb_lock_with_files(ctx, req, adv, paths, create_rules, adv, &fs) != 0) {
         goto unlock;
     }
-    if (sb_st_count_owned(ctx, adv) >= SB_MAX_AUDIENCES) {
-        sb_fail(req, 40002, "The number of custom audiences in advertiser_id %s has reached "
-                "the limit of 400; delete audiences you no longer use.", adv);
-        goto unlock;
-    }
-    set = load_files(ctx, req, adv, paths, calc);
-    if (set == NULL) {
-        goto unlock;
-    }
+    set = fs.set;
+    fs.set = NULL;
     a = sb_st_new_audience(ctx, adv, name, calc);
     if (a == NULL || sb_st_add_op(ctx, "create", "CREATE", a->audience_id, adv, false) != 0) {
         if (a != NULL) {
@@ -176,6 +123,7 @@ void sb_h_aud_create(sb_ctx *ctx, sb_req *req)
 unlock:
     pthread_mutex_unlock(&ctx->lock);
 cleanup:
+    sb_members_free(fs.set);
     sb_members_free(set);
     json_object_put(paths);
 }
@@ -243,22 +191,15 @@ static int check_file_update(sb_ctx *ctx, sb_req *req, const sb_audience *a,
     return 0;
 }
 
-/* APPEND / REMOVE / REPLACE with file_paths. Lock held; 0 or -1 failed. */
+/* APPEND / REMOVE / REPLACE with the union of file_paths, set (taken).
+ * Lock held; 0 or -1 failed. */
 static int apply_file_update(sb_ctx *ctx, sb_req *req, sb_audience *a, const char *action,
-                             json_object *paths, int64_t now)
+                             sb_members *set, int64_t now)
 {
     set_walk w = {a->members, 0};
-    sb_members *set;
     size_t after;
     int rc = -1;
 
-    if (check_file_update(ctx, req, a, action, now) != 0) {
-        return -1;
-    }
-    set = load_files(ctx, req, a->advertiser_id, paths, a->calculate_type);
-    if (set == NULL) {
-        return -1;
-    }
     if (strcmp(action, "APPEND") == 0) {
         sb_members_each(set, count_new, &w);
         after = sb_members_count(a->members) + w.n;
@@ -296,6 +237,39 @@ cleanup:
     return rc;
 }
 
+typedef struct {
+    const char *adv, *aud_id;
+    const char *action;   /* NULL: no file_paths */
+    sb_audience *a;       /* out */
+    int64_t now;          /* out */
+} update_req;
+
+/* An update's rules before its files: the caller's role, the audience and
+ * its creator, and with files check_file_update's. */
+static int update_rules(sb_ctx *ctx, sb_req *req, void *arg, sb_file_set *fs)
+{
+    update_req *u = arg;
+    bool creator;
+
+    u->now = sb_now_ms(ctx);
+    if ((fs->again ? sb_check_adv : sb_require_adv)(ctx, req, u->adv, true) != 0) {
+        return -1;
+    }
+    u->a = sb_st_audience(ctx, u->aud_id);
+    if (u->a == NULL || !sb_aud_visible(u->a, u->adv, &creator)) {
+        sb_fail(req, 40007, "The custom audience %s does not exist in advertiser_id %s.",
+                u->aud_id, u->adv);
+        return -1;
+    }
+    if (!creator) {
+        sb_fail(req, 40001, "No permission: custom audience %s was shared with advertiser_id "
+                "%s; only its creator can modify it.", u->aud_id, u->adv);
+        return -1;
+    }
+    fs->calc = u->a->calculate_type;
+    return u->action == NULL ? 0 : check_file_update(ctx, req, u->a, u->action, u->now);
+}
+
 void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
 {
     char adv[SB_ID_MAX], aud_id[SB_ID_MAX];
@@ -303,8 +277,9 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
     json_object *paths = NULL;
     int has_paths, has_name;
     sb_audience *a;
-    bool creator;
     int64_t now;
+    update_req u = {0};
+    sb_file_set fs = {0};
 
     if (sb_j_id(req, req->json, "advertiser_id", adv, sizeof adv, true) < 0
         || sb_j_id(req, req->json, "custom_audience_id", aud_id, sizeof aud_id, true) < 0
@@ -331,24 +306,27 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
                 "or custom_audience_name).");
         goto cleanup;
     }
-    pthread_mutex_lock(&ctx->lock);
-    now = sb_now_ms(ctx);
-    if (sb_require_adv(ctx, req, adv, true) != 0) {
-        goto unlock;
+    u.adv = adv;
+    u.aud_id = aud_id;
+    u.action = has_paths == 1 ? action : NULL;
+    if (has_paths == 1) {
+        if (sb_lock_with_files(ctx, req, adv, paths, update_rules, &u, &fs) != 0) {
+            goto unlock;
+        }
+    } else {
+        pthread_mutex_lock(&ctx->lock);
+        if (update_rules(ctx, req, &u, &fs) != 0) {
+            goto unlock;
+        }
     }
-    a = sb_st_audience(ctx, aud_id);
-    if (a == NULL || !sb_aud_visible(a, adv, &creator)) {
-        sb_fail(req, 40007, "The custom audience %s does not exist in advertiser_id %s.",
-                aud_id, adv);
-        goto unlock;
-    }
-    if (!creator) {
-        sb_fail(req, 40001, "No permission: custom audience %s was shared with advertiser_id "
-                "%s; only its creator can modify it.", aud_id, adv);
-        goto unlock;
-    }
-    if (has_paths == 1 && apply_file_update(ctx, req, a, action, paths, now) != 0) {
-        goto unlock;
+    a = u.a;
+    now = u.now;
+    if (has_paths == 1) {
+        sb_members *set = fs.set;
+        fs.set = NULL;
+        if (apply_file_update(ctx, req, a, action, set, now) != 0) {
+            goto unlock;
+        }
     }
     if (has_name == 1) {
         char *n = strdup(name);
@@ -372,6 +350,7 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
 unlock:
     pthread_mutex_unlock(&ctx->lock);
 cleanup:
+    sb_members_free(fs.set);
     json_object_put(paths);
 }
 

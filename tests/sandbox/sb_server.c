@@ -118,7 +118,6 @@ const char *sb_query(sb_req *req, const char *key)
 
 int sb_require_adv(sb_ctx *ctx, sb_req *req, const char *adv_id, bool write)
 {
-    int r = sb_w_role(ctx, req->user_id, adv_id);
     json_object *n;
 
     /* Every API call about an account passes here (under ctx->lock), so
@@ -129,6 +128,12 @@ int sb_require_adv(sb_ctx *ctx, sb_req *req, const char *adv_id, bool write)
         else
             json_object_object_add(ctx->by_advertiser, adv_id, json_object_new_int64(1));
     }
+    return sb_check_adv(ctx, req, adv_id, write);
+}
+
+int sb_check_adv(sb_ctx *ctx, sb_req *req, const char *adv_id, bool write)
+{
+    int r = sb_w_role(ctx, req->user_id, adv_id);
 
     if (r == SB_ROLE_NONE) {
         sb_fail(req, 40106, "The core user is invalid: the access token does not "

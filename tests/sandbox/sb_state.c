@@ -266,6 +266,7 @@ int sb_state_reset(sb_ctx *ctx, char *err, size_t errlen)
     json_object *advs;
 
     sb_state_free(ctx);
+    ctx->resets++;
     if (!json_object_object_get_ex(ctx->world, "advertisers", &advs)) {
         return 0;
     }

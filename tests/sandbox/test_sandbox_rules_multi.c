@@ -298,10 +298,45 @@ static void t_busy_while_processing(void)
     json_object_put(o);
 }
 
+/* Requests about adv so far, from /sandbox/requests (-1 unknown). */
+static long adv_requests(const char *adv)
+{
+    json_object *o = tsb_ctl("/sandbox/requests"), *by, *n;
+    long v = -1;
+
+    if (o != NULL && json_object_object_get_ex(o, "by_advertiser", &by)
+        && json_object_object_get_ex(by, adv, &n)) {
+        v = (long)json_object_get_int64(n);
+    }
+    json_object_put(o);
+    return v;
+}
+
+/* A create/update checks its rules again after reading its files outside
+ * the world lock; each is still one request about its account, and a
+ * missing file is still answered as such. */
+static void t_checked_twice_counted_once(void)
+{
+    char f[17], id[32];
+    const char *p[1] = {f}, *missing[2] = {f, "0123456789abcdef"};
+    const char *adv = tsb.adv_admin;
+    long before;
+
+    CU_ASSERT_EQUAL_FATAL(tsb_upload_range(adv, 0, 1100, f), 0);
+    before = adv_requests(adv);
+    CU_ASSERT_FATAL(before > 0);
+    CU_ASSERT_EQUAL_FATAL(tsb_create(adv, "counted once", p, 1, id), 0);
+    CU_ASSERT_EQUAL(tsb_create(adv, "missing file", missing, 2, id), 40002);
+    CU_ASSERT(msg_has("file_path 0123456789abcdef does not exist"));
+    CU_ASSERT_EQUAL(tsb_update(adv, id, "APPEND", missing, 2), 40002);
+    CU_ASSERT_EQUAL(adv_requests(adv), before + 3);
+}
+
 const tsb_test tsb_rules_multi[] = {
     {"MULTIPLE_TYPES files: headers, cells, types", t_multiple_types_files},
     {"MULTIPLE_TYPES audience: members per type, floor over all", t_multiple_types_audience},
     {"one REPLACE per audience per 24 hours", t_replace_daily},
+    {"rules checked again after the files are read: one request each", t_checked_twice_counted_once},
 };
 const size_t tsb_rules_multi_n = sizeof tsb_rules_multi / sizeof tsb_rules_multi[0];
 
