@@ -47,6 +47,7 @@ typedef struct bench_delivery {
     uint64_t bytes_uploaded;     /* spool_bytes x accounts */
     long calls, uploads, creates, updates, gets, lists, other_calls;
     long calls_min;              /* what TikTok's limits allow, gets included */
+    long lists_min;              /* of them, the list before each create */
     long early_uploads;          /* plugin.uploads_while_spooling (issue #14 point 4) */
     json_object *files;          /* the report's plugin.files (owned) */
 } bench_delivery;
