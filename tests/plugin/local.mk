@@ -112,17 +112,20 @@ tests_plugin_test_plan_CFLAGS = $(TT_NET_TEST_CFLAGS)
 tests_plugin_test_plan_LDADD = $(TT_NET_TEST_LIBS)
 EXTRA_tests_plugin_test_plan_DEPENDENCIES = $(TT_SANDBOX_DEP)
 
-# Several Ad Accounts at once (delivery/tt_par.c) on the mock host.
+# Several Ad Accounts at once (delivery/tt_par.c) on the mock host; both
+# programs count the host calls made off the caller's thread (thread_host).
+TT_THREAD_HOST = tests/plugin/thread_host.c tests/plugin/thread_host.h
 check_PROGRAMS += tests/plugin/test_par
 TESTS += tests/plugin/test_par
-tests_plugin_test_par_SOURCES = tests/plugin/test_par.c
+tests_plugin_test_par_SOURCES = tests/plugin/test_par.c $(TT_THREAD_HOST)
 tests_plugin_test_par_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
 tests_plugin_test_par_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 
 # The early uploads' thread relays its host calls (delivery/tt_early.c); sandbox.
 check_PROGRAMS += tests/plugin/test_early_relay
 TESTS += tests/plugin/test_early_relay
-tests_plugin_test_early_relay_SOURCES = tests/plugin/test_early_relay.c $(TT_DELIVERY_FIXTURE)
+tests_plugin_test_early_relay_SOURCES = tests/plugin/test_early_relay.c $(TT_DELIVERY_FIXTURE) \
+	$(TT_THREAD_HOST)
 tests_plugin_test_early_relay_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
 tests_plugin_test_early_relay_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 EXTRA_tests_plugin_test_early_relay_DEPENDENCIES = $(TT_SANDBOX_DEP)

@@ -11,8 +11,6 @@
  */
 #include <config.h>
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,61 +19,12 @@
 
 #include "delivery_fixture.h"
 #include "mock_host.h"
+#include "thread_host.h"
 #include "ts.h"
 #include "ts_cunit.h"
 
 #include "delivery/tt_early.h"
 #include "delivery/tt_runrec.h"
-
-/* A table that forwards to the mock and counts calls made on any thread
-   but the one that runs the test. */
-static mock_host *mock;
-static pthread_t main_thread;
-static atomic_int off_thread, calls;
-
-static void note(void)
-{
-    atomic_fetch_add(&calls, 1);
-    if (!pthread_equal(pthread_self(), main_thread))
-        atomic_fetch_add(&off_thread, 1);
-}
-
-static void w_log(void *c, int32_t l, const char *m) { note(); mock->host.log(c, l, m); }
-static const char *w_option(void *c, const char *n) { note(); return mock->host.option(c, n); }
-static int64_t w_now(void *c) { note(); return mock->host.now_ms(c); }
-static int32_t w_cancelled(void *c) { note(); return mock->host.cancelled(c); }
-
-static aconn_status w_secret_get(void *c, const char *n, char *b, size_t bl, size_t *l)
-{
-    note();
-    return mock->host.secret_get(c, n, b, bl, l);
-}
-
-static aconn_status w_secret_put(void *c, const char *n, const char *v, size_t l)
-{
-    note();
-    return mock->host.secret_put(c, n, v, l);
-}
-
-static aconn_status w_state_get(void *c, const char *k, char *b, size_t bl, size_t *l,
-                                uint64_t *v)
-{
-    note();
-    return mock->host.state_get(c, k, b, bl, l, v);
-}
-
-static aconn_status w_state_cas(void *c, const char *k, uint64_t e, const char *v, size_t l,
-                                uint64_t *nv)
-{
-    note();
-    return mock->host.state_cas(c, k, e, v, l, nv);
-}
-
-static aconn_status w_pace(void *c, const char *k, uint32_t n, uint32_t f, int64_t *w)
-{
-    note();
-    return mock->host.pace(c, k, n, f, w);
-}
 
 /* One record of one email digest, distinct for each i. */
 static void record(tt_spool_id *id, int i)
@@ -89,6 +38,7 @@ static void record(tt_spool_id *id, int i)
 
 static void test_early_thread_relays(void)
 {
+    mock_host *mock;
     aconn_host wrap;
     aconn_error err;
     aconn_batch b = {.struct_size = sizeof(b)};
@@ -108,17 +58,7 @@ static void test_early_thread_relays(void)
     mock_host_set_option(mock, "api_base", ts_sandbox_base_url(sbx.sb));
     mock_host_set_option(mock, "ca_file", ts_sandbox_ca_file(sbx.sb));
     mock_host_enable_pace(mock, 0);
-    wrap = mock->host;
-    wrap.log = w_log;
-    wrap.option = w_option;
-    wrap.now_ms = w_now;
-    wrap.cancelled = w_cancelled;
-    wrap.secret_get = w_secret_get;
-    wrap.secret_put = w_secret_put;
-    wrap.state_get = w_state_get;
-    wrap.state_cas = w_state_cas;
-    wrap.pace = w_pace;
-    main_thread = pthread_self();
+    thread_host_wrap(&wrap, mock);      /* after the pace: it is wrapped too */
     snprintf(target.advertiser_id, sizeof(target.advertiser_id), "%s", sbx.adv);
     b.connection_id = c.connection_id;
     b.run_id = c.run_id;
@@ -133,8 +73,7 @@ static void test_early_thread_relays(void)
     CU_ASSERT_EQUAL_FATAL(tt_spool_set_kinds(sp, TT_KIND_BIT(TT_KIND_MULTI), 1, &err),
                           ACONN_OK);
     tt_spool_on_full(sp, tt_early_file, e);
-    atomic_store(&off_thread, 0);
-    atomic_store(&calls, 0);
+    thread_host_reset();
     /* Several full files, the thread started on the first. */
     for (int i = 0; i < 300; i++) {
         tt_spool_id id;
@@ -144,10 +83,10 @@ static void test_early_thread_relays(void)
         tt_early_poll(e);
     }
     tt_early_join(e);
-    CU_ASSERT(atomic_load(&calls) > 0);
+    CU_ASSERT(thread_host_calls() > 0);
     CU_ASSERT(mock->pace_grants > 0);            /* its requests were paced */
     CU_ASSERT(strstr(mock->log, "uploading full spool file") != NULL);
-    CU_ASSERT_EQUAL(atomic_load(&off_thread), 0);
+    CU_ASSERT_EQUAL(thread_host_off_thread(), 0);
     /* And the uploads worked: the apply would take them. */
     CU_ASSERT_EQUAL(tt_runrec_load(&x, &err), ACONN_OK);
     CU_ASSERT_EQUAL(tt_early_record(e, &x, &early, &err), ACONN_OK);

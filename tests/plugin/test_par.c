@@ -9,7 +9,6 @@
  */
 #include <config.h>
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,50 +17,16 @@
 #include <CUnit/Basic.h>
 
 #include "mock_host.h"
+#include "thread_host.h"
 #include "ts_cunit.h"
 
 #include "delivery/tt_par.h"
 
 #define NTARGETS 8
 
-/* A host table that forwards to the mock and counts calls made on any
-   thread but the one that runs the test. */
+/* The caller's host table: the mock's, its calls counted (thread_host). */
 static mock_host *mock;
-static pthread_t main_thread;
-static atomic_int off_thread, calls;
 static aconn_host wrap;
-
-static void note(void)
-{
-    atomic_fetch_add(&calls, 1);
-    if (!pthread_equal(pthread_self(), main_thread))
-        atomic_fetch_add(&off_thread, 1);
-}
-
-static void w_log(void *c, int32_t l, const char *m) { note(); mock->host.log(c, l, m); }
-static const char *w_option(void *c, const char *n) { note(); return mock->host.option(c, n); }
-static int64_t w_now(void *c) { note(); return mock->host.now_ms(c); }
-static int32_t w_cancelled(void *c) { note(); return mock->host.cancelled(c); }
-
-static aconn_status w_secret_get(void *c, const char *n, char *b, size_t bl, size_t *l)
-{
-    note();
-    return mock->host.secret_get(c, n, b, bl, l);
-}
-
-static aconn_status w_state_get(void *c, const char *k, char *b, size_t bl, size_t *l,
-                                uint64_t *v)
-{
-    note();
-    return mock->host.state_get(c, k, b, bl, l, v);
-}
-
-static aconn_status w_state_cas(void *c, const char *k, uint64_t e, const char *v, size_t l,
-                                uint64_t *nv)
-{
-    note();
-    return mock->host.state_cas(c, k, e, v, l, nv);
-}
 
 /* What the stand-in saw. */
 static int order[NTARGETS], norder, applied[NTARGETS], sized[4], stop_at = -1;
@@ -107,17 +72,7 @@ static void setup(tt_apply_ctx *x, tt_dest *t, aconn_batch *b, tt_conn *c)
     mock = mock_host_new();
     CU_ASSERT_PTR_NOT_NULL_FATAL(mock);
     mock_host_set_secret(mock, "token/unit", "tok-unit");
-    wrap = mock->host;
-    wrap.log = w_log;
-    wrap.option = w_option;
-    wrap.now_ms = w_now;
-    wrap.cancelled = w_cancelled;
-    wrap.secret_get = w_secret_get;
-    wrap.state_get = w_state_get;
-    wrap.state_cas = w_state_cas;
-    main_thread = pthread_self();
-    atomic_store(&off_thread, 0);
-    atomic_store(&calls, 0);
+    thread_host_wrap(&wrap, mock);
     atomic_store(&most_waiting, 0);
     memset(t, 0, sizeof(*t) * NTARGETS);
     for (int i = 0; i < NTARGETS; i++)
@@ -159,8 +114,8 @@ static void test_accounts_at_once(void)
     for (int a = 0; a < 4; a++)
         CU_ASSERT_EQUAL(sized[a], 1);
     CU_ASSERT(atomic_load(&most_waiting) >= 2);   /* they overlapped */
-    CU_ASSERT(atomic_load(&calls) > 0);
-    CU_ASSERT_EQUAL(atomic_load(&off_thread), 0);
+    CU_ASSERT(thread_host_calls() > 0);
+    CU_ASSERT_EQUAL(thread_host_off_thread(), 0);
     CU_ASSERT_STRING_EQUAL(mock_host_state(mock, "t/5"), "1");
     CU_ASSERT_PTR_NULL(mock_host_state(mock, "t/7"));
     mock_host_free(mock);
@@ -182,7 +137,7 @@ static void test_stop_keeps_accounts_from_starting(void)
     /* Target 0 and whatever the other thread had begun, never all. */
     CU_ASSERT(started >= 1 && started < NTARGETS - 1);
     CU_ASSERT_EQUAL(sized[0], 0);
-    CU_ASSERT_EQUAL(atomic_load(&off_thread), 0);
+    CU_ASSERT_EQUAL(thread_host_off_thread(), 0);
     mock_host_free(mock);
 }
 
