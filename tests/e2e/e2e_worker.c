@@ -1,9 +1,9 @@
 /*
  * e2e_worker.c - what the tests that run `connector-host worker` processes
- * share (test_worker, test_scale): a database per test in one throwaway
- * PostgreSQL cluster, connections, spawning and waiting for workers, their
- * JSON lines, and the checks every run must pass (exact audiences, no two
- * runs of a connection at once).
+ * share (test_worker, test_scale): their main over one throwaway
+ * PostgreSQL cluster, a database per test, spawning and waiting for
+ * workers and whole rounds of them, their JSON lines, and the checks every
+ * run must pass (exact audiences, no two runs of a connection at once).
  */
 #include <config.h>
 
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,3 +189,69 @@ char *ew_ts_read_text(const char *path)
     return buf;
 }
 
+
+void ew_round(e2e *e, const char *tag, int round, int nworkers, const char *lease_ms,
+              int timeout_s, char paths[][E2E_PATH])
+{
+    const char *args[] = {"--once", "--lease-ms", lease_ms, "--poll-ms", "100", NULL};
+    pid_t pids[EW_MAX_WORKERS];
+
+    if (nworkers > EW_MAX_WORKERS)
+        CU_FAIL_FATAL("ew_round: more workers than EW_MAX_WORKERS");
+    for (int w = 0; w < nworkers; w++) {
+        snprintf(paths[w], E2E_PATH, "%s/%s-%d-%d.out", e->dir, tag, round, w);
+        pids[w] = ew_spawn_worker(e, paths[w], args, NULL);
+        CU_ASSERT_FATAL(pids[w] > 0);
+    }
+    for (int w = 0; w < nworkers; w++) {
+        int code = ew_wait_worker(pids[w], timeout_s);
+        CU_ASSERT_EQUAL(code, 0);
+        if (code != 0) {
+            char err_path[3 * E2E_PATH], *text;
+            snprintf(err_path, sizeof(err_path), "%.4200s.err", paths[w]);
+            text = ew_ts_read_text(err_path);
+            fprintf(stderr, "worker %d of round %d: exit %d: %.2000s\n", w, round, code,
+                    text != NULL ? text : "");
+            free(text);
+        }
+    }
+}
+
+double ew_mono_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+int ew_main(const char *suite_name, const e2e_test *tests, size_t n, const char *key_hex)
+{
+    char why[512] = "", keydir[256], key[300], line[80];
+    int rc;
+
+#ifndef HAVE_LIBPQ
+    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
+           "Debian: libpq-dev)\n");
+    return 77;
+#endif
+    rc = ts_pg_start(&ew_cluster, why, sizeof(why));
+    if (rc == 77) {
+        printf("SKIP: %s\n", why);
+        return 77;
+    }
+    if (rc != 0)
+        return 1;
+    if (ts_tmpdir_make(keydir, sizeof(keydir)) != 0)
+        return 1;
+    snprintf(key, sizeof(key), "%s/secrets.key", keydir);
+    snprintf(line, sizeof(line), "%s\n", key_hex);
+    if (e2e_write(key, line) != 0 || chmod(key, 0600) != 0)
+        return 1;
+    setenv("CONNECTOR_HOST_SECRETS_KEY_FILE", key, 1);
+    rc = e2e_run_suite(suite_name, tests, n);
+    if (ts_pg_stop(ew_cluster) != 0)
+        rc = 1;
+    ts_tmpdir_remove(keydir);
+    return rc;
+}

@@ -40,4 +40,20 @@ void ew_assert_no_overlap(void);
 /* The first 64 KiB of a file (malloc'd), or NULL. */
 char *ew_ts_read_text(const char *path);
 
+#define EW_MAX_WORKERS 16
+
+/* nworkers (at most EW_MAX_WORKERS) workers --once --lease-ms lease_ms at the same time, outputs
+   in paths[w] (e->dir/tag-round-w.out); each must exit 0 within
+   timeout_s, or its stderr is shown. */
+void ew_round(e2e *e, const char *tag, int round, int nworkers, const char *lease_ms,
+              int timeout_s, char paths[][E2E_PATH]);
+
+/* The monotonic clock, in seconds. */
+double ew_mono_s(void);
+
+/* A worker program's main: SKIP (77) without PostgreSQL, else the suite
+   run over a throwaway cluster (ew_cluster) with every worker sharing the
+   secrets key key_hex (the secrets live sealed in the database). */
+int ew_main(const char *suite_name, const e2e_test *tests, size_t n, const char *key_hex);
+
 #endif

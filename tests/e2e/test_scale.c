@@ -22,11 +22,9 @@
  */
 #include <config.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,14 +43,6 @@
 #define FAN_LATENCY_MS "200"   /* each TikTok answer of the fan-out test */
 
 static int unpaced;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 /* The i-th "Scale N" account of the profile. */
 static const char *scale_account(e2e *e, int i)
@@ -121,30 +111,6 @@ static void rate_figures(e2e *e, const char *what, long *limited, long *total)
             unpaced ? ", unpaced (--app-qps 0)" : "");
 }
 
-static void one_round(e2e *e, int round, char paths[][E2E_PATH])
-{
-    const char *args[] = {"--once", "--lease-ms", "10000", "--poll-ms", "100", NULL};
-    pid_t pids[NWORKERS];
-
-    for (int w = 0; w < NWORKERS; w++) {
-        snprintf(paths[w], E2E_PATH, "%s/scale-%d-%d.out", e->dir, round, w);
-        pids[w] = ew_spawn_worker(e, paths[w], args, NULL);
-        CU_ASSERT_FATAL(pids[w] > 0);
-    }
-    for (int w = 0; w < NWORKERS; w++) {
-        int code = ew_wait_worker(pids[w], 170);
-        CU_ASSERT_EQUAL(code, 0);
-        if (code != 0) {
-            char err_path[3 * E2E_PATH], *text;
-            snprintf(err_path, sizeof(err_path), "%.4200s.err", paths[w]);
-            text = ew_ts_read_text(err_path);
-            fprintf(stderr, "worker %d of round %d: exit %d: %.2000s\n", w, round, code,
-                    text != NULL ? text : "");
-            free(text);
-        }
-    }
-}
-
 static void test_eight_workers(void)
 {
     e2e e;
@@ -152,7 +118,7 @@ static void test_eight_workers(void)
     const char *adv[NACCOUNTS];
     char *conn[NCONN];
     long limited = 0, total = 0;
-    double t0 = mono_s();
+    double t0 = ew_mono_s();
 
     CU_ASSERT_FATAL(setup(&e, "s_scale") == 0);
     for (int a = 0; a < NACCOUNTS; a++)
@@ -165,10 +131,10 @@ static void test_eight_workers(void)
         CU_ASSERT_FATAL(conn[i] != NULL);
     }
     for (int round = 0; round < NROUNDS; round++) {
-        double r0 = mono_s();
-        one_round(&e, round, paths);
+        double r0 = ew_mono_s();
+        ew_round(&e, "scale", round, NWORKERS, "10000", 170, paths);
         fprintf(stderr, "scale: round %d: %d workers, %d connections in %.1f s\n", round,
-                NWORKERS, NCONN, mono_s() - r0);
+                NWORKERS, NCONN, ew_mono_s() - r0);
         for (int i = 0; i < NCONN; i++) {
             int n = ew_count_lines(paths, NWORKERS, conn[i], "delivered");
             if (n != 1)
@@ -197,7 +163,7 @@ static void test_eight_workers(void)
         CU_ASSERT(n <= 24);
     }
     rate_figures(&e, "8 workers, 40 connections, 3 rounds", &limited, &total);
-    fprintf(stderr, "scale: whole test %.1f s\n", mono_s() - t0);
+    fprintf(stderr, "scale: whole test %.1f s\n", ew_mono_s() - t0);
     CU_ASSERT(total > 0);
     if (!unpaced)
         CU_ASSERT(limited * 100 < total);
@@ -223,9 +189,9 @@ static double fan_out(e2e *e, const char *name, const char *dataset, const char 
     conn = e2e_connect(e, dataset, text);
     CU_ASSERT_FATAL(conn != NULL);
     const char *args[] = {"deliver", "--connection", conn, "--parallel-accounts", parallel, NULL};
-    t0 = mono_s();
+    t0 = ew_mono_s();
     CU_ASSERT_FATAL(e2e_host(e, &o, args) == 0);
-    dt = mono_s() - t0;
+    dt = ew_mono_s() - t0;
     if (o.exit_code != 0)
         fprintf(stderr, "fan-out %s: exit %d: %.2000s\n", name, o.exit_code, o.err);
     CU_ASSERT_EQUAL(o.exit_code, 0);
@@ -278,32 +244,8 @@ int main(void)
         {"8 workers, 40 connections, 6 accounts, --qps 10", test_eight_workers},
         {"one deliver to 24 accounts, --qps 10", test_fan_out},
     };
-    char why[512] = "", keydir[256], key[300];
-    int rc;
 
-#ifndef HAVE_LIBPQ
-    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
-           "Debian: libpq-dev)\n");
-    return 77;
-#endif
     unpaced = getenv("SCALE_UNPACED") != NULL;
-    rc = ts_pg_start(&ew_cluster, why, sizeof(why));
-    if (rc == 77) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
-    if (rc != 0)
-        return 1;
-    if (ts_tmpdir_make(keydir, sizeof(keydir)) != 0)
-        return 1;
-    snprintf(key, sizeof(key), "%s/secrets.key", keydir);
-    if (e2e_write(key, "4a44dc15364204a80fe80e9039455cc1608281820fe2b24f1e5233ade6af1dd5\n")
-            != 0 || chmod(key, 0600) != 0)
-        return 1;
-    setenv("CONNECTOR_HOST_SECRETS_KEY_FILE", key, 1);
-    rc = e2e_run_suite("scale at --qps 10", tests, sizeof(tests) / sizeof(tests[0]));
-    if (ts_pg_stop(ew_cluster) != 0)
-        rc = 1;
-    ts_tmpdir_remove(keydir);
-    return rc;
+    return ew_main("scale at --qps 10", tests, sizeof(tests) / sizeof(tests[0]),
+                   "4a44dc15364204a80fe80e9039455cc1608281820fe2b24f1e5233ade6af1dd5");
 }

@@ -10,13 +10,10 @@
  */
 #include <config.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,35 +23,9 @@
 #include "e2e.h"
 #include "e2e_worker.h"
 
-extern char **environ;
 
 #define NCONN 6
 #define NWORKERS 3
-
-/* NWORKERS workers --once at the same time; each exits 0. */
-static void round_of_workers(e2e *e, int round, char paths[][E2E_PATH])
-{
-    const char *args[] = {"--once", "--lease-ms", "5000", "--poll-ms", "100", NULL};
-    pid_t pids[NWORKERS];
-
-    for (int w = 0; w < NWORKERS; w++) {
-        snprintf(paths[w], E2E_PATH, "%s/worker-%d-%d.out", e->dir, round, w);
-        pids[w] = ew_spawn_worker(e, paths[w], args, NULL);
-        CU_ASSERT_FATAL(pids[w] > 0);
-    }
-    for (int w = 0; w < NWORKERS; w++) {
-        int code = ew_wait_worker(pids[w], 240);
-        CU_ASSERT_EQUAL(code, 0);
-        if (code != 0) {
-            char err_path[3 * E2E_PATH], *text;
-            snprintf(err_path, sizeof(err_path), "%.4200s.err", paths[w]);
-            text = ew_ts_read_text(err_path);
-            fprintf(stderr, "worker %d of round %d: exit %d: %s\n", w, round, code,
-                    text != NULL ? text : "");
-            free(text);
-        }
-    }
-}
 
 static void test_workers_deliver_each_run_once(void)
 {
@@ -75,7 +46,7 @@ static void test_workers_deliver_each_run_once(void)
         CU_ASSERT_FATAL(conn[i] != NULL);
     }
     for (int round = 0; round < 2; round++) {
-        round_of_workers(&e, round, paths);
+        ew_round(&e, "worker", round, NWORKERS, "5000", 240, paths);
         for (int i = 0; i < NCONN; i++) {
             CU_ASSERT_EQUAL(ew_count_lines(paths, NWORKERS, conn[i], "delivered"), 1);
             ew_assert_exact(&e, adv[i], names[i], data[i]);
@@ -384,13 +355,6 @@ static void test_database_restart_mid_round(void)
     e2e_teardown(&e);
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /* WORKER_BENCH=1: runs per minute with 1, 2 and 4 workers (--once, at the
    same time) on SQLite and on PostgreSQL, 12 connections of 1000 rows
    over 3 Ad Accounts; and the state's cost of a run that finds nothing new
@@ -424,14 +388,14 @@ static void test_bench(void)
                                      NULL));
             }
             for (int round = 0; round < 2; round++) {
-                t0 = mono_s();
+                t0 = ew_mono_s();
                 for (int w = 0; w < n; w++) {
                     snprintf(out, sizeof(out), "%s/bench-%d-%d.out", e.dir, round, w);
                     pids[w] = ew_spawn_worker(&e, out, args, NULL);
                 }
                 for (int w = 0; w < n; w++)
                     CU_ASSERT_EQUAL(ew_wait_worker(pids[w], 300), 0);
-                t1 = mono_s();
+                t1 = ew_mono_s();
                 if (round == 0)
                     t2 = t1 - t0;
                 else
@@ -455,38 +419,11 @@ int main(void)
         {"PostgreSQL restarted mid-round", test_database_restart_mid_round},
         {"a stale worker's writes are fenced", test_stale_worker_fenced},
     };
-    char why[512] = "", keydir[256], key[300];
-    int rc;
-
-#ifndef HAVE_LIBPQ
-    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
-           "Debian: libpq-dev)\n");
-    return 77;
-#endif
-    rc = ts_pg_start(&ew_cluster, why, sizeof(why));
-
-    if (rc == 77) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
-    if (rc != 0)
-        return 1;
+    static const e2e_test bench[] = { {"bench", test_bench} };
     /* The key every worker shares: the secrets live sealed in PostgreSQL. */
-    if (ts_tmpdir_make(keydir, sizeof(keydir)) != 0)
-        return 1;
-    snprintf(key, sizeof(key), "%s/secrets.key", keydir);
-    if (e2e_write(key, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n")
-            != 0 || chmod(key, 0600) != 0)
-        return 1;
-    setenv("CONNECTOR_HOST_SECRETS_KEY_FILE", key, 1);
-    if (getenv("WORKER_BENCH") != NULL) {
-        static const e2e_test bench[] = { {"bench", test_bench} };
-        rc = e2e_run_suite("workers benchmark", bench, 1);
-    } else {
-        rc = e2e_run_suite("workers over PostgreSQL", tests, sizeof(tests) / sizeof(tests[0]));
-    }
-    if (ts_pg_stop(ew_cluster) != 0)
-        rc = 1;
-    ts_tmpdir_remove(keydir);
-    return rc;
+    static const char key[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    if (getenv("WORKER_BENCH") != NULL)
+        return ew_main("workers benchmark", bench, 1, key);
+    return ew_main("workers over PostgreSQL", tests, sizeof(tests) / sizeof(tests[0]), key);
 }
