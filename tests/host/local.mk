@@ -54,7 +54,10 @@ tests_host_test_abi_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_abi_CFLAGS = $(TEST_HOST_CFLAGS)
 tests_host_test_abi_LDADD = $(TEST_HOST_LIBS)
 
-tests_host_test_state_SOURCES = tests/host/test_state.c tests/host/test_state_crash.c tests/host/test_state.h $(TEST_HOST_UTIL)
+# The store the state programs test, SQLite or (-DTEST_STATE_PG) PostgreSQL.
+TEST_STATE_FIXTURE = tests/host/state_fixture.c tests/host/state_fixture.h
+tests_host_test_state_SOURCES = tests/host/test_state.c tests/host/test_state_crash.c tests/host/test_state.h \
+	$(TEST_STATE_FIXTURE) $(TEST_HOST_UTIL)
 tests_host_test_state_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_state_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
 tests_host_test_state_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
@@ -70,7 +73,8 @@ tests_host_test_vault_LDADD = $(TEST_HOST_LIBS)
 # The same suite on a throwaway PostgreSQL cluster (SKIP without one).
 check_PROGRAMS += tests/host/test_state_pg
 TESTS += tests/host/test_state_pg
-tests_host_test_state_pg_SOURCES = tests/host/test_state.c tests/host/test_state_crash.c tests/host/test_state.h $(TEST_HOST_UTIL)
+tests_host_test_state_pg_SOURCES = tests/host/test_state.c tests/host/test_state_crash.c tests/host/test_state.h \
+	$(TEST_STATE_FIXTURE) $(TEST_HOST_UTIL)
 tests_host_test_state_pg_CPPFLAGS = $(TEST_HOST_CPPFLAGS) -DTEST_STATE_PG
 tests_host_test_state_pg_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
 tests_host_test_state_pg_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
@@ -78,11 +82,11 @@ tests_host_test_state_pg_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
 # The shared request budget (aconn_host.pace), on both backends.
 check_PROGRAMS += tests/host/test_pace tests/host/test_pace_pg
 TESTS += tests/host/test_pace tests/host/test_pace_pg
-tests_host_test_pace_SOURCES = tests/host/test_pace.c $(TEST_HOST_UTIL)
+tests_host_test_pace_SOURCES = tests/host/test_pace.c $(TEST_STATE_FIXTURE) $(TEST_HOST_UTIL)
 tests_host_test_pace_CPPFLAGS = $(TEST_HOST_CPPFLAGS)
 tests_host_test_pace_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
 tests_host_test_pace_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)
-tests_host_test_pace_pg_SOURCES = tests/host/test_pace.c $(TEST_HOST_UTIL)
+tests_host_test_pace_pg_SOURCES = tests/host/test_pace.c $(TEST_STATE_FIXTURE) $(TEST_HOST_UTIL)
 tests_host_test_pace_pg_CPPFLAGS = $(TEST_HOST_CPPFLAGS) -DTEST_STATE_PG
 tests_host_test_pace_pg_CFLAGS = $(TEST_HOST_CFLAGS) $(TS_CFLAGS)
 tests_host_test_pace_pg_LDADD = $(TEST_HOST_LIBS) $(TS_LIBS)

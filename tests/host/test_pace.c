@@ -18,22 +18,10 @@
 #include <unistd.h>
 
 #include "ch_state.h"
+#include "state_fixture.h"
 #include "test_util.h"
 #include "ts.h"
 #include "ts_cunit.h"
-
-#ifdef TEST_STATE_PG
-#define PACE_SUITE "pace (postgresql)"
-#else
-#define PACE_SUITE "pace (sqlite)"
-#endif
-
-static char *test_dir;
-static char test_db[4096];
-static int test_pg;
-#ifdef TEST_STATE_PG
-static ts_pg *test_cluster;
-#endif
 
 #define INTERVAL_US 20000   /* 50 requests per second */
 #define PROCS 4
@@ -45,23 +33,6 @@ static int64_t wall_us(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int suite_init(void)
-{
-    test_dir = test_tmpdir("pace");
-    if (test_dir == NULL)
-        return -1;
-    if (!test_pg)
-        snprintf(test_db, sizeof(test_db), "%s/state.db", test_dir);
-    return 0;
-}
-
-static int suite_clean(void)
-{
-    test_rm_rf(test_dir);
-    free(test_dir);
-    return 0;
 }
 
 /* Ten grants asked at once: each waits one interval more than the last. */
@@ -245,32 +216,6 @@ int main(void)
         {"four processes, one budget", test_processes_share},
         {"cost of a grant", test_cost},
     };
-    static const ts_suite suites[] = {
-        {PACE_SUITE, suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
-    };
-    int rc;
 
-#ifdef TEST_STATE_PG
-    char why[512] = "";
-#ifndef HAVE_LIBPQ
-    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
-           "Debian: libpq-dev)\n");
-    return 77;
-#endif
-    test_pg = 1;
-    rc = ts_pg_start(&test_cluster, why, sizeof(why));
-    if (rc == 77) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
-    if (rc != 0)
-        return 1;
-    snprintf(test_db, sizeof(test_db), "%s", ts_pg_url(test_cluster));
-#endif
-    rc = ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
-#ifdef TEST_STATE_PG
-    if (ts_pg_stop(test_cluster) != 0)
-        rc = 1;
-#endif
-    return rc;
+    return state_fixture_main("pace", tests, sizeof tests / sizeof tests[0]);
 }

@@ -28,40 +28,11 @@
 #include "ch_lease.h"
 #include "ch_state.h"
 #include "ch_state_impl.h"
+#include "state_fixture.h"
 #include "test_state.h"
 #include "test_util.h"
 #include "ts.h"
 #include "ts_cunit.h"
-
-#ifdef TEST_STATE_PG
-#define STATE_SUITE "state (postgresql)"
-#else
-#define STATE_SUITE "state (sqlite)"
-#endif
-
-static char *test_dir;
-char test_db[4096];
-int test_pg;
-#ifdef TEST_STATE_PG
-static ts_pg *test_cluster;
-#endif
-
-static int suite_init(void)
-{
-    test_dir = test_tmpdir("state");
-    if (test_dir == NULL)
-        return -1;
-    if (!test_pg)
-        snprintf(test_db, sizeof(test_db), "%s/state.db", test_dir);
-    return 0;
-}
-
-static int suite_clean(void)
-{
-    test_rm_rf(test_dir);
-    free(test_dir);
-    return 0;
-}
 
 static void test_cas_semantics(void)
 {
@@ -303,32 +274,6 @@ int main(void)
         {"leases and fencing", test_leases_and_fencing},
         {"newer schema refused", test_newer_schema_refused},
     };
-    static const ts_suite suites[] = {
-        {STATE_SUITE, suite_init, suite_clean, tests, sizeof tests / sizeof tests[0]},
-    };
-    int rc;
 
-#ifdef TEST_STATE_PG
-    char why[512] = "";
-#ifndef HAVE_LIBPQ
-    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
-           "Debian: libpq-dev)\n");
-    return 77;
-#endif
-    test_pg = 1;
-    rc = ts_pg_start(&test_cluster, why, sizeof(why));
-    if (rc == 77) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
-    if (rc != 0)
-        return 1;
-    snprintf(test_db, sizeof(test_db), "%s", ts_pg_url(test_cluster));
-#endif
-    rc = ts_cunit_run(suites, sizeof suites / sizeof suites[0]);
-#ifdef TEST_STATE_PG
-    if (ts_pg_stop(test_cluster) != 0)
-        rc = 1;
-#endif
-    return rc;
+    return state_fixture_main("state", tests, sizeof tests / sizeof tests[0]);
 }

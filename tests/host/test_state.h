@@ -6,11 +6,7 @@
 #define TEST_STATE_H
 
 #include "ch_state.h"
-
-/* What ch_state_open is given: the SQLite file, or the cluster's URI. */
-extern char test_db[4096];
-/* 1 on the PostgreSQL cluster (test_state_pg). */
-extern int test_pg;
+#include "state_fixture.h"   /* test_db, test_pg */
 
 /* A minimal connection row for the immutability and transaction tests. */
 void fill_connection(ch_connection *c, const char *id);
