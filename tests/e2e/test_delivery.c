@@ -27,6 +27,32 @@ static void assert_type_audience(e2e *e, const char *adv, const char *name, int 
     dl_assert_named(e, adv, full, want);
 }
 
+/* A fixture with a new connection `name` to the first Crowded account
+   (*adv) over 6000 generated rows (seed, invalid and removal percentages)
+   in dataset, settings_extra more members of its settings ("" for none),
+   delivered once with exit 0: the connection id, the answer in *o (caller
+   frees). */
+static char *first_delivery(e2e *e, char *dataset, unsigned long seed, double invalid_pct,
+                            double remove_pct, const char *name, const char *settings_extra,
+                            const char **adv, e2e_out *o)
+{
+    char settings[512];
+    char *conn;
+
+    CU_ASSERT_FATAL(e2e_setup(e, NULL) == 0);
+    *adv = e2e_account(e, 0, "Crowded");
+    snprintf(dataset, E2E_PATH, "%s/data.jsonl", e->dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, seed, invalid_pct, remove_pct, 0, 0) == 0);
+    snprintf(settings, sizeof(settings),
+             "{\"connection_type\":\"new\",\"audience_name\":\"%s\",\"create_new_for\":[\"%s\"]%s}",
+             name, *adv, settings_extra);
+    conn = e2e_connect(e, dataset, settings);
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_FATAL(dl_deliver(e, conn, o) == 0);
+    CU_ASSERT_EQUAL(o->exit_code, 0);
+    return conn;
+}
+
 /* New audiences in two accounts, an existing audience in a third; invalid
    identifiers, removals and broken lines in the dataset. */
 static void test_new_and_existing_exact_members(void)
@@ -112,22 +138,13 @@ static void test_new_and_existing_exact_members(void)
 static void test_incremental_runs(void)
 {
     e2e e;
-    char dataset[E2E_PATH], settings[512];
+    char dataset[E2E_PATH];
     e2e_set want[E2E_NTYPES] = {{0}}, adds[E2E_NTYPES], removes[E2E_NTYPES];
     e2e_out o;
+    const char *a;
     char *conn;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *a = e2e_account(&e, 0, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 21, 1, 0, 0, 0) == 0);
-    snprintf(settings, sizeof(settings),
-             "{\"connection_type\":\"new\",\"audience_name\":\"Inc\",\"create_new_for\":[\"%s\"]}",
-             a);
-    conn = e2e_connect(&e, dataset, settings);
-    CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_FATAL(dl_deliver(&e, conn, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
+    conn = first_delivery(&e, dataset, 21, 1, 0, "Inc", "", &a, &o);
     e2e_out_free(&o);
     CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
     for (int t = 0; t < E2E_NTYPES; t++)
@@ -172,22 +189,13 @@ static void test_incremental_runs(void)
 static void test_policy_refresh_replaces(void)
 {
     e2e e;
-    char dataset[E2E_PATH], settings[512];
+    char dataset[E2E_PATH];
     e2e_set adds[E2E_NTYPES], removes[E2E_NTYPES];
     e2e_out o;
+    const char *a;
     char *conn;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *a = e2e_account(&e, 0, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 61, 0, 0, 0, 0) == 0);
-    snprintf(settings, sizeof(settings),
-             "{\"connection_type\":\"new\",\"audience_name\":\"Refresh\",\"create_new_for\":[\"%s\"]}",
-             a);
-    conn = e2e_connect(&e, dataset, settings);
-    CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_FATAL(dl_deliver(&e, conn, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
+    conn = first_delivery(&e, dataset, 61, 0, 0, "Refresh", "", &a, &o);
     e2e_out_free(&o);
     /* 541 days later, with a few removals added: one REPLACE whose files
        already exclude the removals, no REMOVE. */
@@ -218,22 +226,14 @@ static void test_policy_refresh_replaces(void)
 static void test_per_type_setting(void)
 {
     e2e e;
-    char dataset[E2E_PATH], settings[512];
+    char dataset[E2E_PATH];
     e2e_set want[E2E_NTYPES];
     e2e_out o;
+    const char *a;
     char *conn;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *a = e2e_account(&e, 0, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 6000, 81, 1, 2, 0, 0) == 0);
-    snprintf(settings, sizeof(settings),
-             "{\"connection_type\":\"new\",\"audience_name\":\"Typed\","
-             "\"create_new_for\":[\"%s\"],\"audience_per_identifier_type\":true}", a);
-    conn = e2e_connect(&e, dataset, settings);
-    CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_FATAL(dl_deliver(&e, conn, &o) == 0);
-    CU_ASSERT_EQUAL(o.exit_code, 0);
+    conn = first_delivery(&e, dataset, 81, 1, 2, "Typed", ",\"audience_per_identifier_type\":true",
+                          &a, &o);
     CU_ASSERT_STRING_EQUAL(json_object_get_string(ts_json_at(o.json, "plugin.layout")),
                            "per_type");
     e2e_out_free(&o);

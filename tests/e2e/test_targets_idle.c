@@ -59,6 +59,47 @@ static int deliver(e2e *e, const char *conn, const char *adv, char *state, size_
     return rc;
 }
 
+/* A fixture with a new connection `name` to the first two Crowded
+   accounts (*a, *b) over rows generated rows (seed) in dataset: its id. */
+static char *two_targets(e2e *e, char *dataset, unsigned long rows, unsigned long seed,
+                         const char *name, const char **a, const char **b)
+{
+    char *conn;
+
+    CU_ASSERT_FATAL(e2e_setup(e, NULL) == 0);
+    *a = e2e_account(e, 0, "Crowded");
+    *b = e2e_account(e, 1, "Crowded");
+    snprintf(dataset, E2E_PATH, "%s/data.jsonl", e->dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, rows, seed, 1, 2, 0, 0) == 0);
+    conn = connect_two(e, dataset, name, *a, *b);
+    CU_ASSERT_FATAL(conn != NULL);
+    return conn;
+}
+
+/* Delivered once, then b's role revoked and rows (seed) appended: the
+   next deliver is partial, b behind. */
+static void make_behind(e2e *e, const char *conn, const char *b, const char *dataset,
+                        unsigned long rows, unsigned long seed)
+{
+    char state[32];
+
+    CU_ASSERT_EQUAL(deliver(e, conn, b, NULL, 0), 0);
+    CU_ASSERT_FATAL(e2e_set_role(e, b, NULL) == 0);
+    CU_ASSERT_FATAL(e2e_gen(dataset, rows, seed, 1, 2, 0, 1) == 0);
+    CU_ASSERT_EQUAL(deliver(e, conn, b, state, sizeof(state)), 5);
+    CU_ASSERT_STRING_EQUAL(state, "behind");
+}
+
+/* Both audiences `name` hold exactly the dataset, and a was sent no
+   update since it had ops_a. */
+static void assert_caught_up(e2e *e, const char *a, const char *b, const char *name,
+                             const char *dataset, int ops_a)
+{
+    CU_ASSERT(e2e_exact(e, b, name, dataset, NULL));
+    CU_ASSERT(e2e_exact(e, a, name, dataset, NULL));
+    CU_ASSERT_EQUAL(e2e_update_ops(e, a), ops_a);
+}
+
 /* A role revoked after the audience was made, then restored while the
    dataset does not grow: the deliver with no new rows says partial while
    it is behind (one probe), and catches it up once it answers; the other
@@ -67,20 +108,11 @@ static void test_recovers_without_new_rows(void)
 {
     e2e e;
     char dataset[E2E_PATH], state[32];
+    const char *a, *b;
     char *conn;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 3000, 121, 1, 2, 0, 0) == 0);
-    conn = connect_two(&e, dataset, "Idle", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_EQUAL(deliver(&e, conn, b, NULL, 0), 0);
-
-    CU_ASSERT_FATAL(e2e_set_role(&e, b, NULL) == 0);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 122, 1, 2, 0, 1) == 0);
-    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
-    CU_ASSERT_STRING_EQUAL(state, "behind");
+    conn = two_targets(&e, dataset, 3000, 121, "Idle", &a, &b);
+    make_behind(&e, conn, b, dataset, 1500, 122);
     CU_ASSERT(e2e_exact(&e, a, "Idle", dataset, NULL));
 
     /* No new rows, b still without a role: partial, not up_to_date. */
@@ -108,9 +140,7 @@ static void test_recovers_without_new_rows(void)
     CU_ASSERT_FATAL(e2e_set_role(&e, b, "ADMIN") == 0);
     CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 0);
     CU_ASSERT_STRING_EQUAL(state, "healthy");
-    CU_ASSERT(e2e_exact(&e, b, "Idle", dataset, NULL));
-    CU_ASSERT(e2e_exact(&e, a, "Idle", dataset, NULL));
-    CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops_a);
+    assert_caught_up(&e, a, b, "Idle", dataset, ops_a);
 
     /* Healthy again and nothing new: up to date, no call at all. */
     {
@@ -179,15 +209,11 @@ static void test_never_created_waits_for_access(void)
 {
     e2e e;
     char dataset[E2E_PATH], state[32];
+    const char *a, *b;
     char *conn;
     long calls_b;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 2500, 131, 1, 2, 0, 0) == 0);
-    conn = connect_two(&e, dataset, "Access", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
+    conn = two_targets(&e, dataset, 2500, 131, "Access", &a, &b);
     CU_ASSERT_FATAL(e2e_set_role(&e, b, NULL) == 0);
     {
         /* The HTTP layer's warning names the account and its fix, not
@@ -237,9 +263,7 @@ static void test_never_created_waits_for_access(void)
     int ops_a = e2e_update_ops(&e, a);
     CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 0);
     CU_ASSERT_STRING_EQUAL(state, "healthy");
-    CU_ASSERT(e2e_exact(&e, b, "Access", dataset, NULL));
-    CU_ASSERT(e2e_exact(&e, a, "Access", dataset, NULL));
-    CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops_a);
+    assert_caught_up(&e, a, b, "Access", dataset, ops_a);
     free(conn);
     e2e_teardown(&e);
 }
@@ -287,21 +311,13 @@ static int worker_for(e2e *e, long ms)
 static void test_worker_waits_between_tries(void)
 {
     e2e e;
-    char dataset[E2E_PATH], state[32];
+    char dataset[E2E_PATH];
+    const char *a, *b;
     char *conn;
     long calls_b;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 2000, 141, 1, 2, 0, 0) == 0);
-    conn = connect_two(&e, dataset, "Worker", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_EQUAL(deliver(&e, conn, b, NULL, 0), 0);
-    CU_ASSERT_FATAL(e2e_set_role(&e, b, NULL) == 0);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 800, 142, 1, 2, 0, 1) == 0);
-    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
-    CU_ASSERT_STRING_EQUAL(state, "behind");
+    conn = two_targets(&e, dataset, 2000, 141, "Worker", &a, &b);
+    make_behind(&e, conn, b, dataset, 800, 142);
 
     /* About 15 polls in 1.5 s: one probe of b, not one per poll. */
     calls_b = e2e_requests_for(&e, b);
@@ -313,9 +329,7 @@ static void test_worker_waits_between_tries(void)
     int ops_a = e2e_update_ops(&e, a);
     e.clock_offset_ms += 16LL * 60 * 1000;
     CU_ASSERT_EQUAL(worker_for(&e, 1500), 0);
-    CU_ASSERT(e2e_exact(&e, b, "Worker", dataset, NULL));
-    CU_ASSERT(e2e_exact(&e, a, "Worker", dataset, NULL));
-    CU_ASSERT_EQUAL(e2e_update_ops(&e, a), ops_a);
+    assert_caught_up(&e, a, b, "Worker", dataset, ops_a);
     free(conn);
     e2e_teardown(&e);
 }

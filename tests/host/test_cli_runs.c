@@ -39,6 +39,17 @@ static json_object *deliver(fx *f, const char *conn, const char *mode, int expec
     return o;
 }
 
+/* A deliver that goes on with run run1 (a second attempt): its summary
+   (caller puts). */
+static json_object *deliver_resumed(fx *f, const char *conn, const char *run1)
+{
+    json_object *o = deliver(f, conn, "ok", 0, NULL, NULL);
+
+    CU_ASSERT_STRING_EQUAL(jstr(o, "run_id"), run1);
+    CU_ASSERT_EQUAL(jint(o, "attempt"), 2);
+    return o;
+}
+
 static char *lines(int from, int to)
 {
     size_t cap = (size_t) (to - from + 1) * 64 + 1, used = 0;
@@ -279,9 +290,7 @@ static void test_deliver_reauthorize(void)
          "--callback", "https://127.0.0.1/callback?code=good", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
     test_result_free(&r);
-    o = deliver(&f, conn, "ok", 0, NULL, NULL);
-    CU_ASSERT_STRING_EQUAL(jstr(o, "run_id"), run1);
-    CU_ASSERT_EQUAL(jint(o, "attempt"), 2);
+    o = deliver_resumed(&f, conn, run1);
     json_object_put(o);
     free(conn);
     free(data);
@@ -364,6 +373,26 @@ static int wait_for_run(fx *f, const char *conn, char *run_id, size_t len)
     return -1;
 }
 
+/* A deliver of conn started in the background with the test plugin in
+   mode (CH_TEST_PLUGIN_MODE) and extra options (may be NULL), once its run
+   is under way: its pid, the run's id in run_id. */
+static pid_t deliver_in_background(fx *f, const char *conn, const char *mode,
+                                   const char *extra1, const char *extra2, char *run_id,
+                                   size_t len)
+{
+    const char *argv[] = { test_env("TT_HOST"), "deliver", "--connection", conn,
+                           "--home", f->home, extra1, extra2, NULL };
+    char env_mode[64];
+    const char *env[] = { env_mode, NULL };
+    pid_t pid;
+
+    snprintf(env_mode, sizeof(env_mode), "CH_TEST_PLUGIN_MODE=%s", mode);
+    pid = test_spawn(argv, env);
+    CU_ASSERT_FATAL(pid > 0);
+    CU_ASSERT_EQUAL(wait_for_run(f, conn, run_id, len), 0);
+    return pid;
+}
+
 static void test_kill9_resumes_same_run(void)
 {
     fx f;
@@ -375,14 +404,8 @@ static void test_kill9_resumes_same_run(void)
 
     CU_ASSERT_FATAL(data != NULL && fx_init(&f, data, "{}") == 0);
     conn = connect_fx(&f, NULL);
-    {
-        const char *argv[] = { test_env("TT_HOST"), "deliver", "--connection", conn,
-                               "--batch-records", "10", "--home", f.home, NULL };
-        const char *env[] = { "CH_TEST_PLUGIN_MODE=slow:200", NULL };
-        pid = test_spawn(argv, env);
-    }
-    CU_ASSERT_FATAL(pid > 0);
-    CU_ASSERT_EQUAL(wait_for_run(&f, conn, run1, sizeof(run1)), 0);
+    pid = deliver_in_background(&f, conn, "slow:200", "--batch-records", "10", run1,
+                                sizeof(run1));
     {
         /* A second deliver of the same connection meanwhile: retry later. */
         test_result r;
@@ -394,9 +417,7 @@ static void test_kill9_resumes_same_run(void)
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     CU_ASSERT_EQUAL(test_wait(pid), 128 + SIGKILL);
-    o = deliver(&f, conn, "ok", 0, NULL, NULL);
-    CU_ASSERT_STRING_EQUAL(jstr(o, "run_id"), run1);
-    CU_ASSERT_EQUAL(jint(o, "attempt"), 2);
+    o = deliver_resumed(&f, conn, run1);
     CU_ASSERT_EQUAL(jint(o, "first_line"), 1);
     CU_ASSERT_EQUAL(jint(o, "last_line"), 300);
     CU_ASSERT_EQUAL(jint(o, "plugin.records"), 300);
@@ -418,21 +439,12 @@ static void test_sigterm_cancels(void)
 
     CU_ASSERT_FATAL(data != NULL && fx_init(&f, data, "{}") == 0);
     conn = connect_fx(&f, NULL);
-    {
-        const char *argv[] = { test_env("TT_HOST"), "deliver", "--connection", conn,
-                               "--home", f.home, NULL };
-        const char *env[] = { "CH_TEST_PLUGIN_MODE=wait_cancel", NULL };
-        pid = test_spawn(argv, env);
-    }
-    CU_ASSERT_FATAL(pid > 0);
-    CU_ASSERT_EQUAL(wait_for_run(&f, conn, run1, sizeof(run1)), 0);
+    pid = deliver_in_background(&f, conn, "wait_cancel", NULL, NULL, run1, sizeof(run1));
     nanosleep(&ts, NULL);
     kill(pid, SIGTERM);
     /* cancelled() turned on; the plugin saved and returned RETRY_CANCELLED. */
     CU_ASSERT_EQUAL(test_wait(pid), 75);
-    o = deliver(&f, conn, "ok", 0, NULL, NULL);
-    CU_ASSERT_STRING_EQUAL(jstr(o, "run_id"), run1);
-    CU_ASSERT_EQUAL(jint(o, "attempt"), 2);
+    o = deliver_resumed(&f, conn, run1);
     json_object_put(o);
     free(conn);
     free(data);
