@@ -97,6 +97,13 @@ int e2e_set_equal(const e2e_set *a, const e2e_set *b);
 
 enum { E2E_EMAIL, E2E_PHONE, E2E_IDFA, E2E_GAID, E2E_NTYPES };
 
+/* Frees one set per identifier type (inline: e2e.c is full). */
+static inline void e2e_sets_free(e2e_set s[E2E_NTYPES])
+{
+    for (int t = 0; t < E2E_NTYPES; t++)
+        e2e_set_free(&s[t]);
+}
+
 /* The identifier changes in lines [from_line, to_line] of a dataset
    (1-based; to_line 0 = to the end), per TikTok type, computed the way the
    seed's mapping table says: valid digests lower-cased, invalid ones

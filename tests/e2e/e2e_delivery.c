@@ -69,9 +69,3 @@ void dl_wants_from(const char *dataset, unsigned long from, e2e_set want[E2E_NTY
         e2e_set_free(&removes[t]);
     }
 }
-
-void dl_sets_free(e2e_set s[E2E_NTYPES])
-{
-    for (int t = 0; t < E2E_NTYPES; t++)
-        e2e_set_free(&s[t]);
-}

@@ -30,7 +30,4 @@ void dl_assert_new_audience(e2e *e, const char *adv, const char *name,
 /* The audiences the dataset's lines from `from` make, removals winning. */
 void dl_wants_from(const char *dataset, unsigned long from, e2e_set want[E2E_NTYPES]);
 
-/* Frees one set per identifier type. */
-void dl_sets_free(e2e_set s[E2E_NTYPES]);
-
 #endif

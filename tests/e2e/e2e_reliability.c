@@ -22,12 +22,6 @@ int rel_verbose(void)
     return getenv("E2E_VERBOSE") != NULL;
 }
 
-void rel_sets_free(e2e_set s[E2E_NTYPES])
-{
-    for (int t = 0; t < E2E_NTYPES; t++)
-        e2e_set_free(&s[t]);
-}
-
 char *rel_connect_dataset(e2e *e, const char *tag, const char *dataset,
                           const char *settings_text)
 {
@@ -238,8 +232,8 @@ size_t rel_assert_new_audiences(e2e *e, const char *dataset, const char *name,
         e2e_set_free(&got);
     }
     e2e_set_free(&want);
-    rel_sets_free(adds);
-    rel_sets_free(removes);
+    e2e_sets_free(adds);
+    e2e_sets_free(removes);
     return checked;
 }
 

@@ -25,9 +25,6 @@
 /* E2E_VERBOSE is set: print each answer. */
 int rel_verbose(void);
 
-/* Frees one set per identifier type. */
-void rel_sets_free(e2e_set s[E2E_NTYPES]);
-
 /* connect; returns the malloc'd connection id, or NULL. tag names the
    settings file, so several connections can live in one fixture. */
 char *rel_connect_dataset(e2e *e, const char *tag, const char *dataset,

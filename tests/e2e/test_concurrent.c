@@ -222,8 +222,8 @@ static void test_concurrent_delivers(void)
             e2e_set_free(&got);
             e2e_set_free(&members[i][k]);
         }
-        rel_sets_free(adds);
-        rel_sets_free(removes);
+        e2e_sets_free(adds);
+        e2e_sets_free(removes);
         free(conns[i]);
     }
     e2e_teardown(&e);

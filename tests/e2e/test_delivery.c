@@ -88,7 +88,7 @@ static void test_new_and_existing_exact_members(void)
         dl_wants_from(dataset, 1, want);
         dl_assert_new_audience(&e, a, "E2E", want);
         dl_assert_new_audience(&e, b, "E2E", want);
-        dl_sets_free(want);
+        e2e_sets_free(want);
     }
     /* Fewest operations: one CREATE per new audience; the existing EMAIL
        audience takes emails only and counts what it cannot take. */
@@ -120,8 +120,8 @@ static void test_new_and_existing_exact_members(void)
     CU_ASSERT(e2e_set_equal(&got, &initial));
     e2e_set_free(&got);
     e2e_set_free(&initial);
-    dl_sets_free(adds);
-    dl_sets_free(removes);
+    e2e_sets_free(adds);
+    e2e_sets_free(removes);
 
     /* A second run with nothing new changes nothing and calls no update. */
     int ops = e2e_update_ops(&e, a);
@@ -149,8 +149,8 @@ static void test_incremental_runs(void)
     CU_ASSERT_FATAL(e2e_changes(dataset, 1, 0, adds, removes) == 0);
     for (int t = 0; t < E2E_NTYPES; t++)
         e2e_set_apply(&want[t], &adds[t], &removes[t]);
-    dl_sets_free(adds);
-    dl_sets_free(removes);
+    e2e_sets_free(adds);
+    e2e_sets_free(removes);
 
     /* 1,500 more rows, 10% of them removals of earlier users. */
     CU_ASSERT_FATAL(e2e_gen(dataset, 1500, 22, 1, 10, 0, 1) == 0);
@@ -177,9 +177,9 @@ static void test_incremental_runs(void)
     for (int t = 0; t < E2E_NTYPES; t++)
         e2e_set_apply(&want[t], &adds[t], &removes[t]);
     dl_assert_new_audience(&e, a, "Inc", want);
-    dl_sets_free(adds);
-    dl_sets_free(removes);
-    dl_sets_free(want);
+    e2e_sets_free(adds);
+    e2e_sets_free(removes);
+    e2e_sets_free(want);
     free(conn);
     e2e_teardown(&e);
 }
@@ -214,10 +214,10 @@ static void test_policy_refresh_replaces(void)
         e2e_set want[E2E_NTYPES];
         dl_wants_from(dataset, 1, want);
         dl_assert_new_audience(&e, a, "Refresh", want);
-        dl_sets_free(want);
+        e2e_sets_free(want);
     }
-    dl_sets_free(adds);
-    dl_sets_free(removes);
+    e2e_sets_free(adds);
+    e2e_sets_free(removes);
     free(conn);
     e2e_teardown(&e);
 }
@@ -241,7 +241,7 @@ static void test_per_type_setting(void)
     for (int t = 0; t < E2E_NTYPES; t++)
         assert_type_audience(&e, a, "Typed", t, &want[t]);
     CU_ASSERT_EQUAL(e2e_audiences_named(&e, a, "Typed", (char[32]){0}), 0);
-    dl_sets_free(want);
+    e2e_sets_free(want);
     free(conn);
     e2e_teardown(&e);
 }

@@ -69,7 +69,7 @@ static void test_faults_exactly_once(void)
             dl_wants_from(dataset, 1, want);
             dl_assert_new_audience(&e, a, "Faulty", want);
             dl_assert_new_audience(&e, b, "Faulty", want);
-            dl_sets_free(want);
+            e2e_sets_free(want);
         }
         CU_ASSERT(e2e_update_ops(&e, a) <= 24 && e2e_update_ops(&e, b) <= 24);
         if (getenv("E2E_VERBOSE")) {
@@ -82,8 +82,8 @@ static void test_faults_exactly_once(void)
             free(u);
             free(body);
         }
-        dl_sets_free(adds);
-        dl_sets_free(removes);
+        e2e_sets_free(adds);
+        e2e_sets_free(removes);
         free(conn);
         e2e_teardown(&e);
     }
@@ -142,10 +142,10 @@ static void test_kill9_then_rerun(void)
         dl_wants_from(dataset, 1, want);
         dl_assert_new_audience(&e, a, "Killed", want);
         dl_assert_new_audience(&e, b, "Killed", want);
-        dl_sets_free(want);
+        e2e_sets_free(want);
     }
-    dl_sets_free(adds);
-    dl_sets_free(removes);
+    e2e_sets_free(adds);
+    e2e_sets_free(removes);
     free(conn);
     e2e_teardown(&e);
 }

@@ -117,8 +117,8 @@ static void test_minimum_size_loses_nothing(void)
     CU_ASSERT(e2e_set_equal(&got, &initial));
     CU_ASSERT(got.n >= 1000);   /* above the floor: the catch-up went through */
     e2e_set_free(&got);
-    dl_sets_free(adds);
-    dl_sets_free(removes);
+    e2e_sets_free(adds);
+    e2e_sets_free(removes);
     e2e_set_free(&initial);
     free(conn);
     e2e_teardown(&e);
