@@ -227,21 +227,11 @@ double ew_mono_s(void)
 
 int ew_main(const char *suite_name, const e2e_test *tests, size_t n, const char *key_hex)
 {
-    char why[512] = "", keydir[256], key[300], line[80];
-    int rc;
+    char keydir[256], key[300], line[80];
+    int rc = ts_pg_start_main(&ew_cluster);
 
-#ifndef HAVE_LIBPQ
-    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
-           "Debian: libpq-dev)\n");
-    return 77;
-#endif
-    rc = ts_pg_start(&ew_cluster, why, sizeof(why));
-    if (rc == 77) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
     if (rc != 0)
-        return 1;
+        return rc;
     if (ts_tmpdir_make(keydir, sizeof(keydir)) != 0)
         return 1;
     snprintf(key, sizeof(key), "%s/secrets.key", keydir);

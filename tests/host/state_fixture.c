@@ -40,26 +40,14 @@ int state_fixture_main(const char *name, const ts_test *tests, size_t ntests)
     char suite_name[64];
     ts_suite suite = {suite_name, suite_init, suite_clean, tests, ntests};
     int rc;
-#ifdef TEST_STATE_PG
-    char why[512] = "";
-#endif
 
     tag = name;
 #ifdef TEST_STATE_PG
-#ifndef HAVE_LIBPQ
-    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
-           "Debian: libpq-dev)\n");
-    return 77;
-#endif
     snprintf(suite_name, sizeof(suite_name), "%s (postgresql)", name);
     test_pg = 1;
-    rc = ts_pg_start(&test_cluster, why, sizeof(why));
-    if (rc == 77) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
+    rc = ts_pg_start_main(&test_cluster);
     if (rc != 0)
-        return 1;
+        return rc;
     snprintf(test_db, sizeof(test_db), "%s", ts_pg_url(test_cluster));
 #else
     snprintf(suite_name, sizeof(suite_name), "%s (sqlite)", name);

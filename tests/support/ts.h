@@ -130,6 +130,10 @@ typedef struct ts_pg ts_pg;
  * stopped and its directory removed by ts_pg_stop, or by a watchdog when
  * the test process ends any other way. */
 int ts_pg_start(ts_pg **out, char *why, size_t whylen);
+/* ts_pg_start for a test program's main: 0 and *out; 77 (SKIP, said on
+ * stdout) where this build has no PostgreSQL backend or PostgreSQL is not
+ * installed; 1 on failure. The main returns any code but 0. */
+int ts_pg_start_main(ts_pg **out);
 /* The libpq URI of its postgres database (borrowed). */
 const char *ts_pg_url(const ts_pg *pg);
 /* The cluster's directory (its socket's directory too). */

@@ -243,3 +243,20 @@ int ts_pg_stop(ts_pg *pg)
     free(pg);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
+
+int ts_pg_start_main(ts_pg **out)
+{
+#ifndef HAVE_LIBPQ
+    *out = NULL;
+    printf("SKIP: this build has no PostgreSQL backend (configure found no libpq; "
+           "Debian: libpq-dev)\n");
+    return 77;
+#else
+    char why[512] = "";
+    int rc = ts_pg_start(out, why, sizeof(why));
+
+    if (rc == 77)
+        printf("SKIP: %s\n", why);
+    return rc == 0 || rc == 77 ? rc : 1;
+#endif
+}
