@@ -773,7 +773,9 @@ ACONN_EXPORT const aconn_plugin *aconn_plugin_entry(uint32_t host_abi_major,
  *     threads that write to several Ad Accounts at once, option
  *     parallel_accounts, while it waits for them; the thread that uploads
  *     full spool files while the next is written, between the records it
- *     spools and while it waits).
+ *     spools and while it waits; their cancelled() reads the answer that
+ *     thread last had from the host, refreshed every few hundred records
+ *     and every 100 ms while it waits).
  *   - The host loads plugins resident and never unloads one while any call
  *     runs; plugins MUST NOT register atexit() handlers, and MUST NOT leave
  *     threads running after a call returns.

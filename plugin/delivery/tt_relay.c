@@ -2,8 +2,12 @@
 #include <config.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "delivery/tt_relay.h"
+
+/* How often the owner, waiting for its threads, looks at cancelled(). */
+#define RELAY_CANCEL_REFRESH_NS (100L * 1000 * 1000)
 
 /* One service call in flight; its arguments are the caller's (on its
    stack, borrowed until done). */
@@ -41,7 +45,6 @@ static void relay_call(tt_relay *p, tt_relay_req *r)
 static void run_log(tt_relay_req *r, const aconn_host *h) { h->log(h->ctx, r->i1, r->s1); }
 static void run_option(tt_relay_req *r, const aconn_host *h) { r->ret_s = h->option(h->ctx, r->s1); }
 static void run_now(tt_relay_req *r, const aconn_host *h) { r->ret_i = h->now_ms(h->ctx); }
-static void run_cancelled(tt_relay_req *r, const aconn_host *h) { r->ret_i = h->cancelled(h->ctx); }
 
 static void run_secret_get(tt_relay_req *r, const aconn_host *h)
 {
@@ -90,9 +93,15 @@ static int64_t r_now_ms(void *ctx)
 
 static int32_t r_cancelled(void *ctx)
 {
-    tt_relay_req r = {.run = run_cancelled};
-    relay_call(ctx, &r);
-    return (int32_t) r.ret_i;
+    tt_relay *p = ctx;
+
+    return (int32_t) atomic_load(&p->cancelled);
+}
+
+/* On the owner's thread: what the threads' cancelled() answers. */
+static void relay_refresh_cancelled(tt_relay *p)
+{
+    atomic_store(&p->cancelled, p->real->cancelled(p->real->ctx) != 0);
 }
 
 static aconn_status r_secret_get(void *ctx, const char *name, char *buf, size_t buflen,
@@ -183,16 +192,24 @@ void tt_relay_set_host(tt_relay *p, const aconn_host *real)
 
 void tt_relay_init(tt_relay *r, const aconn_host *real)
 {
+    pthread_condattr_t ca;
+
     memset(r, 0, sizeof(*r));
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->to_main, NULL);
+    /* The owner's timed waits must not jump with the wall clock. */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->to_main, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&r->to_threads, NULL);
     atomic_init(&r->pending, 0);
+    atomic_init(&r->cancelled, 0);
     tt_relay_set_host(r, real);
 }
 
 void tt_relay_enter(tt_relay *r)
 {
+    relay_refresh_cancelled(r);
     pthread_mutex_lock(&r->mu);
     r->live++;
     pthread_mutex_unlock(&r->mu);
@@ -215,9 +232,17 @@ static void relay_run(tt_relay *p, int until_left)
         tt_relay_req *r = p->head;
 
         if (r == NULL) {
+            struct timespec ts;
             if (!until_left || p->live == 0)
                 break;
-            pthread_cond_wait(&p->to_main, &p->mu);
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += RELAY_CANCEL_REFRESH_NS;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            (void) pthread_cond_timedwait(&p->to_main, &p->mu, &ts);
+            relay_refresh_cancelled(p);
             continue;
         }
         p->head = r->next;
@@ -236,7 +261,11 @@ static void relay_run(tt_relay *p, int until_left)
 
 void tt_relay_poll(tt_relay *r)
 {
-    if (r != NULL && atomic_load(&r->pending))
+    if (r == NULL)
+        return;
+    if ((++r->polls & 255u) == 0)
+        relay_refresh_cancelled(r);
+    if (atomic_load(&r->pending))
         relay_run(r, 0);
 }
 

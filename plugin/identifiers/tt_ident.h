@@ -111,6 +111,9 @@ tt_reject tt_ident_map(const aconn_attr *a, unsigned flags,
  */
 tt_reject tt_ident_canon_hex(const char *value, size_t len,
                              char hex_out[TT_HEX_LEN]);
+/** The same without SSE2 (what other CPUs run), for the tests to compare. */
+tt_reject tt_ident_canon_hex_portable(const char *value, size_t len,
+                                      char hex_out[TT_HEX_LEN]);
 
 /** "EMAIL_SHA256", ... (TikTok's calculate_type). Static; "?" if out of range. */
 const char *tt_id_type_name(tt_id_type t);

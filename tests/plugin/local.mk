@@ -127,6 +127,13 @@ tests_plugin_test_early_relay_CFLAGS = $(TT_NET_TEST_CFLAGS) $(TS_CFLAGS)
 tests_plugin_test_early_relay_LDADD = $(TT_NET_TEST_LIBS) $(TS_LIBS)
 EXTRA_tests_plugin_test_early_relay_DEPENDENCIES = $(TT_SANDBOX_DEP)
 
+# The relay of the plugin's threads' host calls (cancelled() without a round trip).
+check_PROGRAMS += tests/plugin/test_relay
+TESTS += tests/plugin/test_relay
+tests_plugin_test_relay_SOURCES = tests/plugin/test_relay.c
+tests_plugin_test_relay_CFLAGS = $(TT_NET_TEST_CFLAGS)
+tests_plugin_test_relay_LDADD = $(TT_NET_TEST_LIBS)
+
 # The update budget and the one-REPLACE-a-day rule, on the mock host's store.
 check_PROGRAMS += tests/plugin/test_budget tests/plugin/test_replace
 TESTS += tests/plugin/test_budget tests/plugin/test_replace

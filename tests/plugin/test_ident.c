@@ -426,6 +426,43 @@ static void test_counts_json(void)
     json_object_put(expect);
 }
 
+/* Every byte value at every position of a digest, against a plain
+ * reference: accepted exactly when it is a hex digit, and then the digest
+ * comes out lower-cased. Catches a block that skips a range (0x10-0x19
+ * become '0'-'9' once bit 5 is set; 0x80 and up are negative bytes). */
+static void check_canon_hex(tt_reject (*canon)(const char *, size_t, char *))
+{
+    char in[TT_HEX_LEN], out[TT_HEX_LEN], want[TT_HEX_LEN];
+    size_t wrong = 0;
+
+    for (size_t pos = 0; pos < TT_HEX_LEN; pos++) {
+        for (int b = 0; b < 256; b++) {
+            int hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') ||
+                      (b >= 'A' && b <= 'F');
+            tt_reject r;
+            memcpy(in, HEX_UPPER, TT_HEX_LEN);
+            in[pos] = (char) b;
+            r = canon(in, TT_HEX_LEN, out);
+            for (size_t i = 0; i < TT_HEX_LEN; i++)
+                want[i] = (char) (in[i] >= 'A' && in[i] <= 'F' ? in[i] + 32 : in[i]);
+            if (r != (hex ? TT_REJECT_NONE : TT_REJECT_NOT_HEX)
+                || (hex && memcmp(out, want, TT_HEX_LEN) != 0))
+                wrong++;
+        }
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(canon(HEX_UPPER, TT_HEX_LEN, out), TT_REJECT_NONE);
+    CU_ASSERT(memcmp(out, HEX_LOWER, TT_HEX_LEN) == 0);
+    CU_ASSERT_EQUAL(canon(HEX_UPPER, TT_HEX_LEN - 1, out), TT_REJECT_WRONG_LENGTH);
+    CU_ASSERT_EQUAL(canon(HEX_UPPER, 0, out), TT_REJECT_EMPTY);
+}
+
+static void test_canon_hex_every_byte(void)
+{
+    check_canon_hex(tt_ident_canon_hex);
+    check_canon_hex(tt_ident_canon_hex_portable);
+}
+
 int main(void)
 {
     static const ts_test tests[] = {
@@ -435,6 +472,7 @@ int main(void)
         {"value rejects", test_value_rejects},
         {"null value", test_null_value_is_empty},
         {"upper case, whitespace", test_uppercase_and_whitespace},
+        {"hex: every byte at every position", test_canon_hex_every_byte},
         {"several per record", test_several_identifiers_per_record},
         {"clear text off", test_clear_text_not_enabled},
         {"email normalisation", test_email_normalisation},
