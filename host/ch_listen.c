@@ -249,8 +249,9 @@ static enum MHD_Result ch_listen_page(struct MHD_Connection *conn, unsigned stat
 static enum MHD_Result ch_listen_complete(ch_listen *l, struct MHD_Connection *conn)
 {
     ch_buf q = { 0 };
-    char *callback = NULL, text[1400];
+    char *callback = NULL, *msg, *page, text[1400];
     aconn_error perr;
+    enum MHD_Result ok;
 
     if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, ch_listen_arg, &q) < 0
         || (callback = ch_strdup_printf("%.*s?%.*s", (int) strcspn(l->redirect, "?#"),
@@ -270,10 +271,19 @@ static enum MHD_Result ch_listen_complete(ch_listen *l, struct MHD_Connection *c
                  "and go back to the terminal.", l->cli->a.profile);
         return ch_listen_page(conn, MHD_HTTP_OK, "Signed in", text, 1);
     }
-    snprintf(text, sizeof(text), "%s%s(%s) You can close this window; the terminal says the "
-             "same.", perr.message[0] != '\0' ? perr.message : "The sign-in did not complete.",
-             perr.message[0] != '\0' ? " " : " ", perr.code[0] != '\0' ? perr.code : "failed");
-    return ch_listen_page(conn, MHD_HTTP_BAD_REQUEST, "Sign-in failed", text, 1);
+    /* The page says what the terminal says: the command the message names
+       made runnable as shown (ch_print_message), --plugin included. */
+    msg = perr.message[0] != '\0' ? ch_message_runnable(perr.message, l->cli->a.plugin) : NULL;
+    page = ch_strdup_printf("%s (%s) You can close this window; the terminal says the same.",
+                            msg != NULL ? msg : perr.message[0] != '\0' ? perr.message
+                                                : "The sign-in did not complete.",
+                            perr.code[0] != '\0' ? perr.code : "failed");
+    free(msg);
+    ok = ch_listen_page(conn, MHD_HTTP_BAD_REQUEST, "Sign-in failed",
+                        page != NULL ? page : "The sign-in did not complete; see the terminal.",
+                        1);
+    free(page);
+    return ok;
 }
 
 static enum MHD_Result ch_listen_request(void *cls, struct MHD_Connection *conn,

@@ -231,10 +231,11 @@ aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
 /* After a run the plugin asked for it: rows from_seq..checkpoint again, for
    the targets that fell behind only; the checkpoint does not move. Returns the
    status the delivery ends with (the catch-up's when it succeeded: it
-   knows the targets' standing last). */
+   knows the targets' standing last); cu_err (may be NULL) the catch-up's
+   own outcome. */
 aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection *c,
                              const ch_run_options *opt, uint64_t from,
-                             aconn_status status, json_object **report)
+                             aconn_status status, json_object **report, aconn_error *cu_err)
 {
     ch_run *r = calloc(1, sizeof(*r));
     aconn_error perr;
@@ -248,6 +249,8 @@ aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection
 
     memset(&perr, 0, sizeof(perr));
     perr.struct_size = sizeof(perr);
+    if (cu_err != NULL)
+        *cu_err = perr;
     if (r == NULL || o == NULL || ch_random_id("cu_", 12, id, sizeof(id)) != 0) {
         free(r);
         json_object_put(o);
@@ -265,6 +268,10 @@ aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection
         json_object_object_add(o, "error", ch_run_error_json(&perr));
     json_object_object_add(o, "plugin", out.len > 0 ? json_tokener_parse(out.data) : NULL);
     *report = o;
+    if (cu_err != NULL) {
+        *cu_err = perr;
+        cu_err->status = cu;
+    }
     ch_buf_free(&out);
     ch_dataset_close(r->ds);
     free(r);

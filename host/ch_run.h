@@ -48,11 +48,12 @@ int ch_run_deliver(ch_host *h, const ch_plugin *p, ch_connection *c,
  * The pass a run asks for when a target can be served again (ch_run.c):
  * rows from..c->run_last for the targets that fell behind only, flagged
  * ACONN_BATCH_CATCH_UP; *report gets its report. Returns the catch-up's
- * status when it succeeded, else `status`.
+ * status when it succeeded, else `status`; *cu_err (may be NULL) gets the
+ * catch-up's own status and error (its status ACONN_OK when it did not run).
  */
 aconn_status ch_run_catch_up(ch_host *h, const ch_plugin *p, const ch_connection *c,
                              const ch_run_options *opt, uint64_t from,
-                             aconn_status status, json_object **report);
+                             aconn_status status, json_object **report, aconn_error *cu_err);
 
 /*
  * A deliver with no new rows (*report is the "up_to_date" short report;

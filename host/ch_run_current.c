@@ -15,7 +15,9 @@
  *     changed a target's standing it is recorded as a run of its own, so
  *     `connections` shows where the targets stand now;
  *   - only dead targets: nothing to try (a dead target costs no call):
- *     the last report's targets are repeated, status "partial", exit 5.
+ *     the last report's targets are repeated, status "partial", exit 5;
+ *   - a catch-up that meets a token TikTok no longer takes ends as any
+ *     deliver that meets one: "reauthorize", exit 3, the profile marked.
  * The targets' standing is read from the last finished run's report
  * ("targets": the plugin's per-target state, since_seq, reason, fix).
  * `deliver` (a person, who just fixed the cause) tries every time; the
@@ -27,6 +29,7 @@
 #include <config.h>
 
 #include "ch_run.h"
+#include "ch_run_impl.h"
 #include "ch_util.h"
 
 #include <stdio.h>
@@ -88,6 +91,28 @@ static int ch_current_same(json_object *was, json_object *now)
     return 1;
 }
 
+/* A catch-up that met a token TikTok no longer takes ends as a deliver
+   that meets one does (ch_run_deliver.c): the status word and code of a
+   reauthorize, its error at the top (the message and fix the terminal
+   prints). The targets are the plugin's, or where they stood (was) when
+   it stopped before it could name them: the catch-up after the new
+   authorization starts from them. Returns the status word. */
+static const char *ch_current_reauthorize(json_object *report, json_object *cu,
+                                          const aconn_error *e, json_object *targets,
+                                          json_object *was)
+{
+    json_object *v = NULL;
+    const char *word = ch_run_status_word(e->status);
+
+    json_object_object_add(report, "status", json_object_new_string(word));
+    json_object_object_add(report, "status_code", json_object_new_int(e->status));
+    if (json_object_object_get_ex(cu, "error", &v))
+        json_object_object_add(report, "error", json_object_get(v));
+    if (targets == NULL || json_object_array_length(targets) == 0)
+        json_object_object_add(report, "targets", json_object_get(was));
+    return word;
+}
+
 /* The catch-up pass over from..checkpoint, recorded unless it changed
    nothing (was: the last report's targets); its exit code. */
 static int ch_current_catch_up(ch_host *h, const ch_plugin *p, ch_connection *c,
@@ -98,15 +123,18 @@ static int ch_current_catch_up(ch_host *h, const ch_plugin *p, ch_connection *c,
     uint64_t saved_last = c->run_last;
     json_object *cu = NULL, *v = NULL, *plugin = NULL, *targets = NULL;
     aconn_status st;
+    aconn_error cerr;
     const char *word, *run_id = "";
+    int reauth;
 
     c->run_last = c->delivered_through;
-    st = ch_run_catch_up(h, p, c, opt, from, ACONN_OK_PARTIAL, &cu);
+    st = ch_run_catch_up(h, p, c, opt, from, ACONN_OK_PARTIAL, &cu, &cerr);
     c->run_last = saved_last;
     if (cu == NULL) {
         ch_errf(err, errlen, "out of memory running a catch-up");
         return CH_EXIT_INTERNAL;
     }
+    reauth = ACONN_STATUS_IS_REAUTHORIZE(cerr.status);
     word = st == ACONN_OK ? "delivered" : "partial";
     json_object_object_add(report, "status", json_object_new_string(word));
     if (json_object_object_get_ex(cu, "plugin", &plugin)
@@ -118,12 +146,17 @@ static int ch_current_catch_up(ch_host *h, const ch_plugin *p, ch_connection *c,
     json_object_object_add(report, "first_line", json_object_new_uint64(from));
     json_object_object_add(report, "last_line", json_object_new_uint64(c->delivered_through));
     json_object_object_add(report, "catch_up", cu);
-    if (st != ACONN_OK && ch_current_same(was, targets))
+    if (reauth)
+        word = ch_current_reauthorize(report, cu, &cerr, targets, was);
+    else if (st != ACONN_OK && ch_current_same(was, targets))
         return CH_EXIT_PARTIAL;
     if (ch_state_run_record(h->state, c->id, run_id, from, c->delivered_through, word,
                             json_object_to_json_string_ext(report, JSON_C_TO_STRING_PLAIN),
                             started, ch_host_now_ms(h), err, errlen) != 0)
         return CH_EXIT_INTERNAL;
+    if (reauth)
+        return ch_run_mark_reauthorize(h, c, &cerr, err, errlen) != 0
+                   ? CH_EXIT_INTERNAL : ch_exit_for_status(cerr.status);
     return st == ACONN_OK ? CH_EXIT_OK : CH_EXIT_PARTIAL;
 }
 

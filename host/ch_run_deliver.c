@@ -54,6 +54,14 @@ json_object *ch_run_error_json(const aconn_error *e)
     return o;
 }
 
+int ch_run_mark_reauthorize(ch_host *h, const ch_connection *c, const aconn_error *e,
+                            char *err, size_t errlen)
+{
+    return ch_state_profile_set(h->state, c->plugin_id,
+                                e->profile[0] != '\0' ? e->profile : c->profile,
+                                "reauthorize_required", NULL, ch_host_now_ms(h), err, errlen);
+}
+
 /* A report for a deliver that did not start a run. */
 static json_object *ch_run_short_report(const ch_connection *c, const char *status)
 {
@@ -285,7 +293,7 @@ static void ch_run_passes(ch_host *h, const ch_plugin *p, ch_run *r, const ch_co
     pass.flags = c->run_full_refresh ? ACONN_BATCH_FULL_REFRESH : 0;
     status = ch_run_pass(h, p, r, c, opt, &pass, &res->out, &res->perr, &res->batches);
     if (ACONN_STATUS_IS_OK(status) && r->catch_up_from > 0 && !opt->dry_run)
-        status = ch_run_catch_up(h, p, c, opt, r->catch_up_from, status, &res->catch_up);
+        status = ch_run_catch_up(h, p, c, opt, r->catch_up_from, status, &res->catch_up, NULL);
     res->perr.status = status;
     if (!ACONN_STATUS_IS_OK(status) && res->perr.message[0] == '\0')
         snprintf(res->perr.message, sizeof(res->perr.message), "the plugin returned %s "
@@ -348,9 +356,7 @@ static int ch_run_record(ch_host *h, ch_run *r, ch_connection *c, const ch_run_r
                          ch_host_now_ms(h), err, errlen) != 0)
         return CH_EXIT_INTERNAL;
     if (ACONN_STATUS_IS_REAUTHORIZE(status)
-        && ch_state_profile_set(h->state, c->plugin_id, res->perr.profile[0] != '\0'
-                                ? res->perr.profile : c->profile, "reauthorize_required",
-                                NULL, ch_host_now_ms(h), err, errlen) != 0)
+        && ch_run_mark_reauthorize(h, c, &res->perr, err, errlen) != 0)
         return CH_EXIT_INTERNAL;
     if (ACONN_STATUS_IS_OK(status))
         c->delivered_through = c->run_last;

@@ -1,7 +1,8 @@
 /*
- * ch_run_impl.h - the run's state shared by its two files: ch_run.c (the
- * passes, batch by batch) and ch_run_deliver.c (choosing the range, the
- * report, recording the outcome). Internal to them.
+ * ch_run_impl.h - the run's state shared by its files: ch_run.c (the
+ * passes, batch by batch), ch_run_deliver.c (choosing the range, the
+ * report, recording the outcome) and ch_run_current.c (a deliver with no
+ * new rows). Internal to them.
  */
 #ifndef CH_RUN_IMPL_H
 #define CH_RUN_IMPL_H
@@ -54,5 +55,10 @@ aconn_status ch_run_pass(ch_host *h, const ch_plugin *p, ch_run *r,
 const char *ch_run_status_word(aconn_status s);
 /* A plugin's error as JSON for the report (ch_run_deliver.c). */
 json_object *ch_run_error_json(const aconn_error *e);
+/* Marks the profile e names (else c's) reauthorize_required after a
+   reauthorize status, so the next deliver asks for the authorization
+   before any call (ch_run_deliver.c). 0, or -1 with err. */
+int ch_run_mark_reauthorize(ch_host *h, const ch_connection *c, const aconn_error *e,
+                            char *err, size_t errlen);
 
 #endif /* CH_RUN_IMPL_H */

@@ -267,17 +267,54 @@ int ch_absolute_path(const char *path, char *out, size_t outlen)
     return n < 0 || (size_t) n >= outlen ? -1 : 0;
 }
 
-void ch_print_message(FILE *f, const char *msg, const char *plugin)
+/* len bytes of s at out + *n (out NULL: counted only). */
+static void ch_message_put(char *out, size_t *n, const char *s, size_t len)
 {
-    static const char cmd[] = "connector-host authorize ";
+    if (out != NULL)
+        memcpy(out + *n, s, len);
+    *n += len;
+}
+
+/* One walk for sizing and for writing, so the rule lives once: msg with
+   "--plugin PLUGIN " after each "connector-host authorize " that lacks
+   one, into out unless NULL. Returns its length. */
+static size_t ch_message_walk(const char *msg, const char *plugin, char *out)
+{
+    static const char cmd[] = "connector-host authorize ", flag[] = "--plugin ";
     const char *p = msg, *hit;
+    size_t n = 0;
 
     while (plugin != NULL && (hit = strstr(p, cmd)) != NULL) {
         hit += sizeof(cmd) - 1;
-        fwrite(p, 1, (size_t) (hit - p), f);
-        if (strncmp(hit, "--plugin ", 9) != 0)
-            fprintf(f, "--plugin %s ", plugin);
+        ch_message_put(out, &n, p, (size_t) (hit - p));
+        if (strncmp(hit, flag, sizeof(flag) - 1) != 0) {
+            ch_message_put(out, &n, flag, sizeof(flag) - 1);
+            ch_message_put(out, &n, plugin, strlen(plugin));
+            ch_message_put(out, &n, " ", 1);
+        }
         p = hit;
     }
-    fputs(p, f);
+    ch_message_put(out, &n, p, strlen(p));
+    return n;
+}
+
+char *ch_message_runnable(const char *msg, const char *plugin)
+{
+    size_t n = ch_message_walk(msg, plugin, NULL);
+    char *s = malloc(n + 1);
+
+    if (s == NULL)
+        return NULL;
+    (void) ch_message_walk(msg, plugin, s);
+    s[n] = '\0';
+    return s;
+}
+
+void ch_print_message(FILE *f, const char *msg, const char *plugin)
+{
+    char *s = ch_message_runnable(msg, plugin);
+
+    /* Out of memory: the plugin's own words are better than none. */
+    fputs(s != NULL ? s : msg, f);
+    free(s);
 }

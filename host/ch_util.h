@@ -72,4 +72,8 @@ int ch_absolute_path(const char *path, char *out, size_t outlen);
    the command was given) when it lacks one. plugin NULL prints as is. */
 void ch_print_message(FILE *f, const char *msg, const char *plugin);
 
+/* The same text as a string (malloc'd; NULL when out of memory), for
+   what is not a stream: the browser page of authorize --listen. */
+char *ch_message_runnable(const char *msg, const char *plugin);
+
 #endif /* CH_UTIL_H */

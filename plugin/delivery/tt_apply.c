@@ -54,6 +54,7 @@ static void probe_new(tt_apply_ctx *x, tt_dest *t)
     const char *ids[1] = {t->audience_id};
     tt_audience_list info = {0};
     aconn_error e = {.struct_size = sizeof(e)};
+    aconn_status st;
 
     if (t->audience_id[0] == '\0') {
         tt_audience_list all = {0};
@@ -77,7 +78,8 @@ static void probe_new(tt_apply_ctx *x, tt_dest *t)
         tt_audience_list_free(&all);
         return;
     }
-    if (tt_api_audience_get(x->api, t->advertiser_id, ids, 1, &info, &e) == ACONN_OK) {
+    st = tt_api_audience_get(x->api, t->advertiser_id, ids, 1, &info, &e);
+    if (st == ACONN_OK) {
         if (info.count == 1)
             tt_health_reachable(x, t);
         else {
@@ -86,6 +88,15 @@ static void probe_new(tt_apply_ctx *x, tt_dest *t)
                             t->advertiser_id);
             tt_apply_target_fail(t, &e);
         }
+    } else if (ACONN_STATUS_IS_REAUTHORIZE(tt_coverage_scope(st, &e, e.profile,
+                                                             t->advertiser_id))) {
+        /* Still refused, the target stays behind at no cost; but a token
+           TikTok no longer takes (revoked, expired) is the profile's
+           failure, not this account's: the run ends with it, so the host
+           asks for the authorization (with no new rows this probe is the
+           only call that can meet it). A 40106 about this account is
+           scoped to it above and stays a refusal. */
+        tt_apply_target_fail(t, &e);
     }
     tt_audience_list_free(&info);
 }
@@ -165,6 +176,10 @@ static void apply_targets(tt_apply_ctx *x)
 /* Which status the host acts on: fatal > reauthorize > retry > partial. */
 static int status_rank(const tt_dest *t)
 {
+    /* A token that no longer works is the profile's failure whatever the
+       target's standing: a behind target's probe may be what met it. */
+    if (ACONN_STATUS_IS_REAUTHORIZE(t->status))
+        return 4;
     if (t->health == TT_HEALTH_DEAD || t->health == TT_HEALTH_BEHIND ||
         (t->skip && t->health == TT_HEALTH_CATCH_UP))
         return 1;

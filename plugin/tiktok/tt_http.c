@@ -141,7 +141,7 @@ void tt_http_idle(tt_http *http, int waiting)
 }
 
 aconn_status tt_http_once(tt_http *http, const aconn_host *host, const tt_request *req,
-                          tt_response *resp, aconn_error *err)
+                          int attempt, tt_response *resp, aconn_error *err)
 {
     tt_xfer x;
     CURLcode rc;
@@ -161,7 +161,7 @@ aconn_status tt_http_once(tt_http *http, const aconn_host *host, const tt_reques
     tt_http_idle(http, 1);
     rc = curl_easy_perform(http->easy);
     tt_http_idle(http, 0);
-    st = tt_xfer_finish(http, host, &x, rc, req, resp, err);
+    st = tt_xfer_finish(http, host, &x, rc, req, attempt, resp, err);
     /* The handle keeps pointers into x (headers, body); drop them. */
     curl_easy_reset(http->easy);
     tt_xfer_cleanup(&x);

@@ -140,9 +140,10 @@ void tt_http_idle(tt_http *http, int waiting);
 aconn_status tt_http_init(tt_http *http, const aconn_host *host, aconn_error *err);
 void tt_http_cleanup(tt_http *http);
 
-/* One attempt, classified. resp is filled whatever the status. */
+/* One attempt (the attempt-th of the call: how a failure is logged),
+   classified. resp is filled whatever the status. */
 aconn_status tt_http_once(tt_http *http, const aconn_host *host, const tt_request *req,
-                          tt_response *resp, aconn_error *err);
+                          int attempt, tt_response *resp, aconn_error *err);
 
 /*
  * One logical call with bounded retries: up to max_attempts attempts for

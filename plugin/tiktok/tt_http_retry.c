@@ -97,36 +97,10 @@ static aconn_status tt_cancel_status(const tt_request *req, aconn_error *err)
     return tt_status_classify(&in, err);
 }
 
-/* Whether a failed attempt may be repeated for this request. */
-static int tt_may_retry(const tt_request *req, const aconn_error *err)
-{
-    /* The parallel path passes &errs[i]; the analyzer cannot know errs is
-       never NULL there, and an error we cannot read is not retried. */
-    if (err == NULL || !tt_status_retry_in_call(err))
-        return 0;
-    /* A call that must not be repeated blindly is repeated only when it
-       surely did nothing: it never reached TikTok, or TikTok answered it
-       with an envelope code (rate limit, 5xxxx), which ends the request
-       there. An attempt without such an answer (timeout, dropped
-       connection, a bare HTTP 5xx) is for the caller to settle. */
-    if (req->no_blind_retry && tt_status_class(err) == TT_CLASS_OUTCOME_UNKNOWN)
-        return 0;
-    if (req->no_blind_retry)
-        return strcmp(err->code, "connect_failed") == 0 ||
-               (err->http_status == 200 && err->remote_code[0] != '\0');
-    return 1;
-}
-
-static int tt_attempts(const tt_http *http, const tt_request *req)
-{
-    int n = req->max_attempts > 0 ? req->max_attempts : http->max_attempts;
-    return n < 1 ? 1 : n;
-}
-
 aconn_status tt_http_call(tt_http *http, const aconn_host *host, const tt_request *req,
                           tt_response *resp, aconn_error *err)
 {
-    int attempt, max = tt_attempts(http, req);
+    int attempt, max = tt_http_attempts(http, req);
     aconn_status st = ACONN_ERR_FATAL;
 
     for (attempt = 1; attempt <= max; attempt++) {
@@ -140,8 +114,8 @@ aconn_status tt_http_call(tt_http *http, const aconn_host *host, const tt_reques
             return st;
         if (wait > 0 && tt_sleep_ms(http, host, wait))
             return tt_cancel_status(req, err);
-        st = tt_http_once(http, host, req, resp, err);
-        if (st == ACONN_OK || attempt == max || !tt_may_retry(req, err))
+        st = tt_http_once(http, host, req, attempt, resp, err);
+        if (st == ACONN_OK || attempt == max || !tt_http_may_retry(req, err))
             return st;
         http->stats.retries++;
         if (tt_sleep_ms(http, host, tt_http_backoff_ms(attempt, err, tt_random_u32())))
@@ -312,10 +286,10 @@ static void tt_many_collect(tt_many *m)
         s->active = 0;
         m->running--;
         m->statuses[i] = tt_xfer_finish(m->http, m->host, &s->x, msg->data.result,
-                                        &m->reqs[i], &m->resps[i], &m->errs[i]);
+                                        &m->reqs[i], s->attempts, &m->resps[i], &m->errs[i]);
         tt_xfer_cleanup(&s->x);
-        if (m->statuses[i] != ACONN_OK && s->attempts < tt_attempts(m->http, &m->reqs[i])
-            && tt_may_retry(&m->reqs[i], &m->errs[i])) {
+        if (m->statuses[i] != ACONN_OK && s->attempts < tt_http_attempts(m->http, &m->reqs[i])
+            && tt_http_may_retry(&m->reqs[i], &m->errs[i])) {
             m->http->stats.retries++;
             m->not_before[i] = tt_mono_ms() + tt_http_backoff_ms(s->attempts, &m->errs[i],
                                                                  tt_random_u32());

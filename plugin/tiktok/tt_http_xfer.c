@@ -363,12 +363,67 @@ static void tt_log(const aconn_host *host, int32_t level, const char *fmt, ...)
     host->log(host->ctx, level, line);
 }
 
+int tt_http_may_retry(const tt_request *req, const aconn_error *err)
+{
+    /* The parallel path passes &errs[i]; the analyzer cannot know errs is
+       never NULL there, and an error we cannot read is not retried. */
+    if (err == NULL || !tt_status_retry_in_call(err))
+        return 0;
+    /* A call that must not be repeated blindly is repeated only when it
+       surely did nothing: it never reached TikTok, or TikTok answered it
+       with an envelope code (rate limit, 5xxxx), which ends the request
+       there. An attempt without such an answer (timeout, dropped
+       connection, a bare HTTP 5xx) is for the caller to settle. */
+    if (req->no_blind_retry && tt_status_class(err) == TT_CLASS_OUTCOME_UNKNOWN)
+        return 0;
+    if (req->no_blind_retry)
+        return strcmp(err->code, "connect_failed") == 0 ||
+               (err->http_status == 200 && err->remote_code[0] != '\0');
+    return 1;
+}
+
+int tt_http_attempts(const tt_http *http, const tt_request *req)
+{
+    int n = req->max_attempts > 0 ? req->max_attempts : http->max_attempts;
+    return n < 1 ? 1 : n;
+}
+
+/* What follows a failed attempt, for its log line, and the line's level:
+   one request refused again and again (a create meeting 40100 until
+   TikTok's second is over) is one event, so its first refusal is a
+   warning that says it is retried, the retries at debug level, and only
+   the last failure, if the call ends on one, a warning again. */
+static int32_t tt_xfer_next(const tt_http *http, const tt_request *req, int attempt,
+                            const aconn_error *err, char *next, size_t len)
+{
+    int max = tt_http_attempts(http, req);
+
+    if (attempt < max && tt_http_may_retry(req, err)) {
+        if (attempt > 1) {
+            snprintf(next, len, "; retried (attempt %d of %d)", attempt, max);
+            return ACONN_LOG_DEBUG;
+        }
+        snprintf(next, len, "; retried in this call, up to %d attempts (the retries are "
+                 "logged at debug level)", max);
+        return ACONN_LOG_WARN;
+    }
+    if (attempt > 1)
+        snprintf(next, len, " after %d attempts; not retried again in this call", attempt);
+    else
+        next[0] = '\0';
+    return ACONN_LOG_WARN;
+}
+
 /* After one request: the call counted (per endpoint, failures, bytes
    uploaded) and logged, never with a secret. */
 static void tt_xfer_record(tt_http *http, const aconn_host *host, tt_xfer *x,
                            const tt_request *req, const tt_response *resp,
-                           tt_transport transport, long http_status, aconn_status st)
+                           tt_transport transport, long http_status, aconn_status st,
+                           int attempt, const aconn_error *err)
 {
+    char next[128] = "";
+    int32_t level = ACONN_LOG_DEBUG;
+
     tt_http_endpoint_stats *row;
     curl_off_t uploaded = 0;
 
@@ -396,17 +451,20 @@ static void tt_xfer_record(tt_http *http, const aconn_host *host, tt_xfer *x,
                resp->request_id[0] != '\0' ? resp->request_id : "-",
                req->profile != NULL && req->profile[0] != '\0' ? req->profile : "(unnamed)",
                req->advertiser_id, req->advertiser_id);
-    else
-        tt_log(host, st == ACONN_OK ? ACONN_LOG_DEBUG : ACONN_LOG_WARN,
-               "tiktok: %s %s -> HTTP %ld code %ld request_id %s: %s",
+    else {
+        if (st != ACONN_OK)
+            level = tt_xfer_next(http, req, attempt, err, next, sizeof(next));
+        tt_log(host, level, "tiktok: %s %s -> HTTP %ld code %ld request_id %s: %s%s",
                req->method == TT_GET ? "GET" : "POST", req->endpoint, http_status,
                transport == TT_TRANSPORT_OK ? resp->code : -1L,
                resp->request_id[0] != '\0' ? resp->request_id : "-",
-               aconn_status_name(st));
+               aconn_status_name(st), next);
+    }
 }
 
 aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, CURLcode rc,
-                            const tt_request *req, tt_response *resp, aconn_error *err)
+                            const tt_request *req, int attempt, tt_response *resp,
+                            aconn_error *err)
 {
     tt_status_input in;
     char detail[CURL_ERROR_SIZE + 64];
@@ -453,6 +511,6 @@ aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, C
     if (err != NULL)
         st = err->status;
 
-    tt_xfer_record(http, host, x, req, resp, in.transport, http_status, st);
+    tt_xfer_record(http, host, x, req, resp, in.transport, http_status, st, attempt, err);
     return st;
 }

@@ -31,9 +31,17 @@ typedef struct tt_xfer {
 aconn_status tt_xfer_setup(tt_http *http, const aconn_host *host, tt_xfer *x, CURL *easy,
                            const tt_request *req, aconn_error *err);
 
-/* Classifies a finished transfer into resp/err and updates the stats. */
+/* Classifies a finished transfer (the attempt-th of its call) into
+   resp/err, updates the stats and logs it: a failure the call retries is a
+   warning the first time, at debug level after; the last one a warning. */
 aconn_status tt_xfer_finish(tt_http *http, const aconn_host *host, tt_xfer *x, CURLcode rc,
-                            const tt_request *req, tt_response *resp, aconn_error *err);
+                            const tt_request *req, int attempt, tt_response *resp,
+                            aconn_error *err);
+
+/* How many attempts a call of req gets, and whether a failed one may be
+   repeated (both paths of tt_http_retry.c, and the log of each attempt). */
+int tt_http_attempts(const tt_http *http, const tt_request *req);
+int tt_http_may_retry(const tt_request *req, const aconn_error *err);
 
 /* tt_http_parse_envelope(); when sensitive (the answer may carry a token),
    json-c's scratch copies of it are kept from realloc() and wiped. */

@@ -10,7 +10,8 @@
  *   - throttling wording never seen before: classified by its code;
  *   - 40910/40905 (the uploaded file is gone): uploaded again, once;
  *   - an unknown 40002 on update: processing (a get says so) or refused;
- *   - 50002 on a create TikTok carried out: adopted, never created twice.
+ *   - 50002 on a create TikTok carried out: adopted, never created twice;
+ *   - 40100 on a create retried in the call: one warning, not one per attempt.
  */
 #include <config.h>
 
@@ -353,6 +354,80 @@ static void test_exchange_wrong_secret(void)
     e2e_teardown(&e);
 }
 
+/* Lines of text holding both a and b. */
+static int lines_with(const char *text, const char *a, const char *b)
+{
+    int n = 0;
+
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        size_t len = end != NULL ? (size_t) (end - p) : strlen(p);
+        char line[1024];
+
+        snprintf(line, sizeof(line), "%.*s", (int) (len < sizeof(line) ? len : sizeof(line) - 1),
+                 p);
+        n += strstr(line, a) != NULL && strstr(line, b) != NULL;
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return n;
+}
+
+#define QPS_40100 "{\"endpoint\":\"custom_audience/create\",\"code\":40100,\"message\":" \
+                  "\"Too many requests: the app's request rate for this endpoint exceeded " \
+                  "its QPS limit. Please retry later.\",\"count\":%d}"
+
+/* A create TikTok refuses with 40100 (its per-second limit) twice before it
+   takes it is one event: one warning naming the endpoint and the code and
+   saying the call retries it, the retries at debug level (--verbose). A
+   create refused on every attempt gets one more warning, the last, that
+   says so. */
+static void test_create_throttled_warns_once(void)
+{
+    e2e e;
+    e2e_out o;
+    char *conn, *conn2, body[512], dataset[E2E_PATH];
+    const char *adv = NULL, *adv2;
+    const char *warn = "warning: tiktok: POST dmp/custom_audience/create";
+
+    conn = setup_new(&e, "Throttled", &adv);
+    snprintf(body, sizeof(body), QPS_40100, 2);
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject", body), 200);
+    {
+        const char *args[] = {"deliver", "--connection", conn, "--verbose", NULL};
+        run(&e, &o, args);
+    }
+    CU_ASSERT_EQUAL(o.exit_code, 0);
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "custom_audience/create"), 3);
+    CU_ASSERT_EQUAL(lines_with(o.err, warn, "code 40100"), 1);
+    CU_ASSERT_EQUAL(lines_with(o.err, warn, "retried in this call"), 1);
+    CU_ASSERT_EQUAL(lines_with(o.err, "debug: tiktok: POST dmp/custom_audience/create",
+                               "code 40100"), 1);
+    if (getenv("E2E_VERBOSE") == NULL && lines_with(o.err, warn, "code 40100") != 1)
+        fprintf(stderr, "%s\n", o.err != NULL ? o.err : "");
+    e2e_out_free(&o);
+
+    /* Refused on every attempt: the first warning and the last. */
+    adv2 = e2e_account(&e, 1, "Crowded");
+    snprintf(dataset, sizeof(dataset), "%s/data-throttled2.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 2000, 6, 0, 0, 0, 0) == 0);
+    conn2 = e2e_connect_new(&e, dataset, "Throttled 2", adv2, NULL);
+    CU_ASSERT_FATAL(conn2 != NULL);
+    snprintf(body, sizeof(body), QPS_40100, 50);
+    CU_ASSERT_EQUAL(e2e_ctl_post(&e, "/sandbox/inject", body), 200);
+    long creates = e2e_requests_to(&e, "custom_audience/create");
+    deliver_raw(&e, conn2, &o);
+    CU_ASSERT_EQUAL(o.exit_code, 75);
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "custom_audience/create") - creates, 4);
+    CU_ASSERT_EQUAL(lines_with(o.err, warn, "code 40100"), 2);
+    CU_ASSERT_EQUAL(lines_with(o.err, warn, "after 4 attempts"), 1);
+    if (getenv("E2E_VERBOSE") == NULL && lines_with(o.err, warn, "code 40100") != 2)
+        fprintf(stderr, "%s\n", o.err != NULL ? o.err : "");
+    e2e_out_free(&o);
+    free(conn2);
+    free(conn);
+    e2e_teardown(&e);
+}
+
 int main(void)
 {
     static const e2e_test tests[] = {
@@ -364,6 +439,8 @@ int main(void)
         {"unknown 40002 on update: a get decides", test_unknown_40002_asks_get},
         {"50002 on create after it was made: adopted, one audience", test_create_lost_50002_adopted},
         {"20001 partially successful: applied, not sent again", test_partial_success_is_applied},
+        {"40100 on a create, retried: one warning, the retries at debug level",
+         test_create_throttled_warns_once},
     };
 
     return e2e_run_suite("answers", tests, sizeof(tests) / sizeof(tests[0]));

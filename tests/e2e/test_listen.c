@@ -378,12 +378,13 @@ static void test_listen_flow(void)
 }
 
 /* A redirect whose state was altered: the browser is told what went
-   wrong with the plugin's own message, and the host exits 1. */
+   wrong with the plugin's message as the terminal prints it (the command
+   it names runnable as shown, with --plugin), and the host exits 1. */
 static void test_listen_failure_page(void)
 {
     lfix f;
     pid_t pid;
-    char *url = NULL, cb[256], *err = NULL;
+    char *url = NULL, cb[256], *err = NULL, fix[TS_PATH_MAX + 64];
     page p;
 
     CU_ASSERT_EQUAL_FATAL(lfix_setup(&f), 0);
@@ -396,11 +397,13 @@ static void test_listen_failure_page(void)
     CU_ASSERT_EQUAL(browse(&f, cb, &p, NULL), 400);
     CU_ASSERT(has(p.body, "Sign-in failed"));
     CU_ASSERT(has(p.body, "state_"));
-    CU_ASSERT(has(p.body, "connector-host authorize --profile bad"));
+    snprintf(fix, sizeof(fix), "connector-host authorize --plugin %s --profile bad", plugin());
+    CU_ASSERT(has(p.body, fix));
     free(p.body);
     CU_ASSERT_EQUAL(wait_exit(pid), 1);
     err = read_text(&f, "bad", "err");
     CU_ASSERT(has(err, "authorize failed: auth_flow"));
+    CU_ASSERT(has(err, fix));
     free(err);
     free(url);
     lfix_teardown(&f);

@@ -5,7 +5,8 @@
  * because the profile cannot reach its Ad Account (TikTok 40106) costs no
  * call while nothing changed, only an access probe an hour later or after
  * the profile was looked at again (authorize --status, as the fix
- * says). connector-host + the plugin + the
+ * says); a catch-up with no new rows that meets a revoked token ends as a
+ * reauthorize, the profile marked. connector-host + the plugin + the
  * sandbox over HTTPS; calls are counted per Ad Account by the sandbox.
  */
 #include <config.h>
@@ -159,6 +160,68 @@ static void test_recovers_without_new_rows(void)
         CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
         json_object *t = e2e_target_of(o.json, "", b);
         CU_ASSERT(t != NULL && strcmp(ts_world_get(t, "state"), "healthy") == 0);
+        e2e_out_free(&o);
+    }
+    free(conn);
+    e2e_teardown(&e);
+}
+
+static int is(const char *s, const char *want)
+{
+    return s != NULL && strcmp(s, want) == 0;
+}
+
+/* The user cancels the app's authorization while a target is behind and
+   the dataset does not grow: the deliver's catch-up meets TikTok's 40105
+   and ends as any deliver that meets it (exit 3, "reauthorize", the fix
+   runnable as printed), the profile marked, so the next deliver asks for
+   the authorization before any call; the target is still behind for the
+   catch-up after it. */
+static void test_catch_up_meets_revoked_token(void)
+{
+    e2e e;
+    e2e_out o;
+    char dataset[E2E_PATH], state[32], body[128], want[E2E_PATH + 64];
+    char *conn;
+
+    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
+    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
+    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 2000, 151, 1, 2, 0, 0) == 0);
+    conn = connect_two(&e, dataset, "Revoked", a, b);
+    CU_ASSERT_FATAL(conn != NULL);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, NULL, 0), 0);
+    CU_ASSERT_FATAL(e2e_set_role(&e, b, NULL) == 0);
+    CU_ASSERT_FATAL(e2e_gen(dataset, 600, 152, 1, 2, 0, 1) == 0);
+    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
+    CU_ASSERT_STRING_EQUAL(state, "behind");
+
+    snprintf(body, sizeof(body), "{\"user_id\":\"%s\"}", e.user_id);
+    CU_ASSERT_EQUAL_FATAL(e2e_ctl_post(&e, "/sandbox/tokens/revoke", body), 200);
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 3);
+    CU_ASSERT(is(ts_world_get(o.json, "status"), "reauthorize"));
+    CU_ASSERT(is(ts_world_get(o.json, "error.code"), "token_invalid"));
+    snprintf(want, sizeof(want), "fix: connector-host authorize --plugin %s --profile %s",
+             plugin(), e.profile);
+    CU_ASSERT_PTR_NOT_NULL(o.err != NULL ? strstr(o.err, want) : NULL);
+    if (o.exit_code != 3 || getenv("E2E_VERBOSE") != NULL)
+        fprintf(stderr, "deliver exit %d: %s\n%s\n", o.exit_code, o.out ? o.out : "",
+                o.err ? o.err : "");
+    e2e_out_free(&o);
+
+    /* Marked: refused before any call, naming the fix. */
+    long calls = e2e_requests_to(&e, "/open_api/");
+    CU_ASSERT_FATAL(e2e_deliver(&e, conn, &o) == 0);
+    CU_ASSERT_EQUAL(o.exit_code, 3);
+    CU_ASSERT_PTR_NOT_NULL(o.err != NULL ? strstr(o.err, "must be authorized again") : NULL);
+    e2e_out_free(&o);
+    CU_ASSERT_EQUAL(e2e_requests_to(&e, "/open_api/"), calls);
+    {
+        const char *args[] = {"connections", "show", conn, "--json", NULL};
+        CU_ASSERT_FATAL(e2e_host(&e, &o, args) == 0);
+        json_object *t = e2e_target_of(o.json, "", b);
+        CU_ASSERT(t != NULL && is(ts_world_get(t, "state"), "behind"));
         e2e_out_free(&o);
     }
     free(conn);
@@ -343,6 +406,8 @@ int main(void)
          test_never_created_waits_for_access},
         {"the worker tries a behind target with no new rows every 15 minutes",
          test_worker_waits_between_tries},
+        {"a catch-up that meets a revoked token asks to authorize the profile again",
+         test_catch_up_meets_revoked_token},
     };
 
     return e2e_run_suite("targets between runs", tests, sizeof(tests) / sizeof(tests[0]));

@@ -270,6 +270,34 @@ static int update_rules(sb_ctx *ctx, sb_req *req, void *arg, sb_file_set *fs)
     return u->action == NULL ? 0 : check_file_update(ctx, req, u->a, u->action, u->now);
 }
 
+/* An update's new name (NULL: none) and sub type (NULL: unchanged). Lock
+ * held; 0, or -1 answered. */
+static int apply_rename(sb_ctx *ctx, sb_req *req, sb_audience *a, const char *name,
+                        const char *sub, int64_t now)
+{
+    if (name != NULL) {
+        char *n = strdup(name);
+        if (n == NULL
+            || sb_st_add_op(ctx, "update", "RENAME", a->audience_id, a->advertiser_id,
+                            false) != 0) {
+            free(n);
+            sb_fail(req, 50000, "System error: out of memory.");
+            return -1;
+        }
+        free(a->name);
+        a->name = n;
+        a->modify_ms = now;
+    }
+    if (sub != NULL) {
+        char *s = strdup(sub);
+        if (s != NULL) {
+            free(a->sub_type);
+            a->sub_type = s;
+        }
+    }
+    return 0;
+}
+
 void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
 {
     char adv[SB_ID_MAX], aud_id[SB_ID_MAX];
@@ -328,23 +356,8 @@ void sb_h_aud_update(sb_ctx *ctx, sb_req *req)
             goto unlock;
         }
     }
-    if (has_name == 1) {
-        char *n = strdup(name);
-        if (n == NULL || sb_st_add_op(ctx, "update", "RENAME", a->audience_id, adv, false) != 0) {
-            free(n);
-            sb_fail(req, 50000, "System error: out of memory.");
-            goto unlock;
-        }
-        free(a->name);
-        a->name = n;
-        a->modify_ms = now;
-    }
-    if (sub != NULL) {
-        char *s = strdup(sub);
-        if (s != NULL) {
-            free(a->sub_type);
-            a->sub_type = s;
-        }
+    if (apply_rename(ctx, req, a, has_name == 1 ? name : NULL, sub, now) != 0) {
+        goto unlock;
     }
     sb_ok(req, json_object_new_object());
 unlock:

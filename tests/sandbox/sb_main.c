@@ -249,18 +249,89 @@ static void remove_data_dir(const char *dir)
     }
 }
 
+/* Where parsing stands: the byte offset and its line and column (1-based). */
+typedef struct sb_where {
+    size_t byte, line, column;
+} sb_where;
+
+static void sb_where_advance(sb_where *w, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        w->byte++;
+        if (s[i] == '\n') {
+            w->line++;
+            w->column = 1;
+        } else {
+            w->column++;
+        }
+    }
+}
+
+/* The --world file parsed as json_object_from_file() would, but streamed
+   through a json_tokener of our own so a syntax error can say where it is
+   (line, column, byte) and why, in words a person can act on:
+   json_util_get_last_err() names json-c's internal functions instead. A
+   saved state can be large: read in chunks, never whole. NULL with the
+   message printed. */
+static json_object *sb_read_world(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    json_tokener *tok = NULL;
+    json_object *obj = NULL;
+    enum json_tokener_error jerr = json_tokener_continue;
+    sb_where at = {0, 1, 1};
+    char buf[65536];
+
+    if (f == NULL || (tok = json_tokener_new()) == NULL) {
+        fprintf(stderr, "tiktok-sandbox: --world %s: cannot read it: %s\n", path,
+                f == NULL ? strerror(errno) : "out of memory");
+        goto cleanup;
+    }
+    while (jerr == json_tokener_continue) {
+        size_t n = fread(buf, 1, sizeof buf, f);
+
+        if (n == 0 && ferror(f)) {
+            fprintf(stderr, "tiktok-sandbox: --world %s: cannot read it: %s\n", path,
+                    strerror(errno));
+            goto cleanup;
+        }
+        /* At the end the tokener is given the NUL it takes for the end of
+           the input: what is still open is an "unexpected end of data". */
+        obj = n > 0 ? json_tokener_parse_ex(tok, buf, (int) n) : json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        if (n == 0 && jerr == json_tokener_continue)
+            jerr = json_tokener_error_parse_eof;
+        sb_where_advance(&at, buf, jerr == json_tokener_continue ? n
+                                   : n > 0 ? json_tokener_get_parse_end(tok) : 0);
+    }
+    if (jerr != json_tokener_success)
+        fprintf(stderr, "tiktok-sandbox: --world %s: not valid JSON at line %zu, column %zu "
+                "(byte %zu): %s; fix the JSON, or start from tiktok-sandbox --print-world\n",
+                path, at.line, at.column, at.byte, json_tokener_error_desc(jerr));
+    else if (obj == NULL)
+        fprintf(stderr, "tiktok-sandbox: --world %s: the JSON is null, not a world; start "
+                "from tiktok-sandbox --print-world\n", path);
+cleanup:
+    if (jerr != json_tokener_success) {
+        json_object_put(obj);
+        obj = NULL;
+    }
+    if (tok != NULL)
+        json_tokener_free(tok);
+    if (f != NULL)
+        fclose(f);
+    return obj;
+}
+
 /* --world or the built-in one, validated, with the copy reset restores. */
 static int sb_load_world(sb_ctx *ctx, const sb_opts *o)
 {
     char err[512];
 
     if (o->world != NULL) {
-        ctx->world = json_object_from_file(o->world);
-        if (ctx->world == NULL) {
-            fprintf(stderr, "tiktok-sandbox: --world %s: cannot read it as JSON: %s\n",
-                    o->world, json_util_get_last_err());
+        ctx->world = sb_read_world(o->world);
+        if (ctx->world == NULL)
             return -1;
-        }
     } else {
         ctx->world = sb_world_default();
     }

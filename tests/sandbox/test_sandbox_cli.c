@@ -217,6 +217,44 @@ static void t_world_file(void)
     }
 }
 
+/* A world file that is not JSON: refused naming the file, where the error
+   is (line 3: the comma after "apps") and what to do, in words of its own
+   rather than json-c's internals. */
+static void t_world_malformed(void)
+{
+    char path[TS_PATH_MAX + 32];
+    FILE *f;
+    const char *args[] = {"--world", path, NULL};
+    int code = -1;
+    char *err = NULL;
+
+    snprintf(path, sizeof path, "%.4000s/broken.json", tsb.dir);
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\n  \"apps\": [],\n  \"users\": [,],\n  \"advertisers\": []\n}\n", f);
+    CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+    CU_ASSERT_EQUAL(run_sandbox(args, &code, NULL, &err), 0);
+    CU_ASSERT_EQUAL(code, 1);
+    CU_ASSERT_PTR_NOT_NULL(err != NULL ? strstr(err, path) : NULL);
+    CU_ASSERT_PTR_NOT_NULL(err != NULL ? strstr(err, "line 3") : NULL);
+    CU_ASSERT_PTR_NOT_NULL(err != NULL ? strstr(err, "--print-world") : NULL);
+    CU_ASSERT_PTR_NULL(err != NULL ? strstr(err, "json_object_from") : "");
+    CU_ASSERT_PTR_NULL(err != NULL ? strstr(err, "json_tokener") : "");
+    free(err);
+    err = NULL;
+    /* Cut short: the end of the file is named as the place. */
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("{\"apps\": [\n", f);
+    CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+    CU_ASSERT_EQUAL(run_sandbox(args, &code, NULL, &err), 0);
+    CU_ASSERT_EQUAL(code, 1);
+    CU_ASSERT_PTR_NOT_NULL(err != NULL ? strstr(err, path) : NULL);
+    CU_ASSERT_PTR_NOT_NULL(err != NULL ? strstr(err, "line 2") : NULL);
+    CU_ASSERT_PTR_NULL(err != NULL ? strstr(err, "json_") : "");
+    free(err);
+}
+
 static size_t entries(const char *dir)
 {
     char *out = NULL;
@@ -384,6 +422,7 @@ int main(void)
         {"--print-world", t_print_world},
         {"bad options are refused", t_bad_options},
         {"--world FILE", t_world_file},
+        {"a malformed --world file: where, why and the fix", t_world_malformed},
         {"--data-dir holds uploads until exit", t_data_dir},
         {"TLS verification with the throwaway CA", t_tls_verification},
         {"plain HTTP", t_plain_http},
