@@ -181,20 +181,12 @@ static void test_catch_up_meets_revoked_token(void)
 {
     e2e e;
     e2e_out o;
-    char dataset[E2E_PATH], state[32], body[128], want[E2E_PATH + 64];
+    char dataset[E2E_PATH], body[128], want[E2E_PATH + 64];
+    const char *a, *b;
     char *conn;
 
-    CU_ASSERT_FATAL(e2e_setup(&e, NULL) == 0);
-    const char *a = e2e_account(&e, 0, "Crowded"), *b = e2e_account(&e, 1, "Crowded");
-    snprintf(dataset, sizeof(dataset), "%s/data.jsonl", e.dir);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 2000, 151, 1, 2, 0, 0) == 0);
-    conn = connect_two(&e, dataset, "Revoked", a, b);
-    CU_ASSERT_FATAL(conn != NULL);
-    CU_ASSERT_EQUAL(deliver(&e, conn, b, NULL, 0), 0);
-    CU_ASSERT_FATAL(e2e_set_role(&e, b, NULL) == 0);
-    CU_ASSERT_FATAL(e2e_gen(dataset, 600, 152, 1, 2, 0, 1) == 0);
-    CU_ASSERT_EQUAL(deliver(&e, conn, b, state, sizeof(state)), 5);
-    CU_ASSERT_STRING_EQUAL(state, "behind");
+    conn = two_targets(&e, dataset, 2000, 151, "Revoked", &a, &b);
+    make_behind(&e, conn, b, dataset, 600, 152);
 
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\"}", e.user_id);
     CU_ASSERT_EQUAL_FATAL(e2e_ctl_post(&e, "/sandbox/tokens/revoke", body), 200);
