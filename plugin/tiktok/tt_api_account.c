@@ -128,9 +128,12 @@ static aconn_status tt_grant_read(const char *ep, const tt_response *resp, tt_to
     json_object *tok, *ids;
     size_t i, n, tlen;
 
+    /* A NUL inside the token (a "\u0000" in the answer) would cut it short
+       wherever it is used as a C string: no token rather than another. */
     if (resp->data == NULL || !json_object_object_get_ex(resp->data, "access_token", &tok)
         || !json_object_is_type(tok, json_type_string)
-        || json_object_get_string_len(tok) == 0)
+        || json_object_get_string_len(tok) == 0
+        || strlen(json_object_get_string(tok)) != (size_t) json_object_get_string_len(tok))
         return tt_api_bad_data(err, ep, "access_token", resp);
     tlen = strlen(json_object_get_string(tok));
     out->token.value = malloc(tlen + 1);
