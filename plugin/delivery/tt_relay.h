@@ -9,13 +9,15 @@
  * runs it on the real table, at its own poll points (tt_relay_poll()) or
  * while it waits for the threads to finish (tt_relay_serve()). A thread
  * that waits on the relay holds none of its owner's locks, so the owner can
- * always serve it. cancelled() is the exception: libcurl asks it from its
- * progress callback many times a second per upload, and a round trip each
- * time cost a context switch pair per 64 KiB sent (most of the host's CPU
- * at ten accounts, bench-e2e), so the threads read the answer the owner
- * last saw: refreshed at every 256th poll and at least every 100 ms while
- * the owner serves, so a cancellation reaches them that much later. batch_next() and reject() are not the threads' to call:
+ * always serve it. batch_next() and reject() are not the threads' to call:
  * the relay refuses them; request_catch_up is absent.
+ *
+ * cancelled() is not relayed: libcurl asks it from its progress callback
+ * many times a second per upload, and a round trip each time cost a context
+ * switch pair per 64 KiB sent (most of the host's CPU at ten accounts,
+ * bench-e2e). The threads read the answer the owner last saw, refreshed at
+ * every 256th poll and at least every 100 ms while the owner serves, so a
+ * cancellation reaches them that much later.
  *
  * Used by the accounts' threads (tt_par.h) and the early uploads' thread
  * (tt_early.h). The struct lives on the owner's side; no globals.

@@ -423,7 +423,6 @@ static void tt_xfer_record(tt_http *http, const aconn_host *host, tt_xfer *x,
 {
     char next[128] = "";
     int32_t level = ACONN_LOG_DEBUG;
-
     tt_http_endpoint_stats *row;
     curl_off_t uploaded = 0;
 

@@ -287,15 +287,19 @@ static int sink_flush(sink *k)
     return rc < 0 ? -1 : 0;
 }
 
-/* The slot for the next member, or NULL when the batch could not be
- * flushed (out of memory). */
-static uint8_t *sink_slot(sink *k, int type)
+/* Parses one digest of type from s[0..len) into the batch: 1, 0 when it
+ * is not one (nothing kept), -1 out of memory (why says so). */
+static int sink_hex(sink *k, const char *s, size_t len, int type, char *why, size_t whylen)
 {
     if (k->n == SB_MEMBERS_BATCH && sink_flush(k) != 0) {
-        return NULL;
+        snprintf(why, whylen, "out of memory");
+        return -1;
     }
-    k->types[k->n] = (uint8_t)type;
-    return k->keys[k->n];
+    if (!parse_hex(s, len, sb_idtype_len(type), k->keys[k->n])) {
+        return 0;
+    }
+    k->types[k->n++] = (uint8_t)type;
+    return 1;
 }
 
 /* Parses the header row into cols; 0 or -1 with why. */
@@ -339,18 +343,15 @@ static int load_multi_row(char *buf, size_t lineno, const int cols[MAX_COLS], si
             return -1;
         }
         if (n > 0) {
-            uint8_t *key = sink_slot(into, cols[c]);
-            if (key == NULL) {
-                snprintf(why, whylen, "out of memory");
-                return -1;
-            }
-            if (!parse_hex(p, n, sb_idtype_len(cols[c]), key)) {
+            int got = sink_hex(into, p, n, cols[c], why, whylen);
+            if (got == 0) {
                 snprintf(why, whylen, "line %zu, column %zu is not a valid %s value "
                          "(expected %zu hex characters)", lineno, c + 1,
                          sb_idtype_name(cols[c]), sb_idtype_len(cols[c]) * 2);
+            }
+            if (got != 1) {
                 return -1;
             }
-            into->n++;
         }
         if (p[n] == '\0') {
             return 0;
@@ -363,20 +364,14 @@ static int load_multi_row(char *buf, size_t lineno, const int cols[MAX_COLS], si
 static int load_row(const char *buf, size_t len, size_t lineno, int calc_type, sink *into,
                     char *why, size_t whylen)
 {
-    uint8_t *key = sink_slot(into, calc_type);
+    int got = sink_hex(into, buf, len, calc_type, why, whylen);
 
-    if (key == NULL) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    if (!parse_hex(buf, len, sb_idtype_len(calc_type), key)) {
+    if (got == 0) {
         snprintf(why, whylen, "line %zu is not a valid %s value: expected one %zu-character "
                  "hex digest per line and no header row", lineno,
                  sb_idtype_name(calc_type), sb_idtype_len(calc_type) * 2);
-        return -1;
     }
-    into->n++;
-    return 0;
+    return got == 1 ? 0 : -1;
 }
 
 int sb_file_load(const char *disk_path, int calc_type, sb_members *into,
